@@ -1,0 +1,3 @@
+// safetensors.cpp — see safetensors.h.
+#include "core/safetensors.h"
+SafeTensors::~SafeTensors() {}

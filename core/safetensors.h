@@ -1,0 +1,60 @@
+// safetensors.h — read-only, memory-mapped access to Hugging Face .safetensors weights:
+// a single file, or a sharded set described by model.safetensors.index.json.
+//
+// Contract: open_*() validate everything before returning true: the 8-byte header length is
+// within the file and below a sane bound (100 MB), the header is a JSON object of
+// name -> {dtype, shape, data_offsets} (plus an optional "__metadata__" of strings), names are
+// valid UTF-8, each dtype is known (F32 F16 BF16 F8_E4M3 I8 I32 U8 and the other safetensors
+// dtypes recognised by name), shape product × dtype size == data_offsets range, every range lies
+// inside the file's data section and no two ranges overlap. On any failure they return false and
+// set *err to a message naming the file and, where there is one, the tensor; nothing is left
+// mapped. Data pointers stay valid until the object is destroyed.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+enum class StDtype { F64, F32, F16, BF16, F8_E4M3, F8_E5M2, I64, I32, I16, I8, U8, BOOL };
+
+const char* st_dtype_name(StDtype dtype);
+size_t st_dtype_size(StDtype dtype);
+
+struct StTensor {
+    std::string name;
+    StDtype dtype;
+    std::vector<int64_t> shape;
+    const uint8_t* data;   // into the mapping
+    size_t n_bytes;
+    int file_index;        // which shard (index into files())
+    int64_t n_elements() const;
+};
+
+class SafeTensors {
+public:
+    SafeTensors() = default;
+    ~SafeTensors();
+    SafeTensors(const SafeTensors&) = delete;
+    SafeTensors& operator=(const SafeTensors&) = delete;
+
+    // DIR/model.safetensors.index.json if present (every shard it names must exist and every
+    // tensor must be in the shard the index says), else DIR/model.safetensors, else the only
+    // *.safetensors file in DIR.
+    bool open_dir(const std::string& dir, std::string* err);
+    bool open_file(const std::string& path, std::string* err);
+
+    const StTensor* find(const std::string& name) const;  // nullptr if absent
+    const std::vector<StTensor>& tensors() const { return tensors_; }
+    const std::vector<std::string>& files() const { return paths_; }
+    size_t total_bytes() const;
+
+private:
+    bool map_file(const std::string& path, std::string* err);
+    void close();
+    struct Mapping { void* addr; size_t n_bytes; };
+    std::vector<Mapping> maps_;
+    std::vector<std::string> paths_;
+    std::vector<StTensor> tensors_;
+    std::unordered_map<std::string, size_t> by_name_;
+};

@@ -1,0 +1,94 @@
+// kernels.h — the whole kernel interface. Plain functions over raw device pointers, int32 sizes
+// and a stream; no STL or classes cross it. Every function here has a CPU reference in
+// kernels/ref/ (fp32 in, fp32 out) and one implementation per platform:
+//   cpu:  kernels/kernels_cpu.cpp (act_t = float; calls the references)
+//   cuda: kernels/*.cu            (act_t = bf16_t; compared with the references in tests/gpu/)
+//
+// Shapes are row-major; comments give them as (dim0, dim1, ...). "n_tokens" counts the tokens
+// of a whole ForwardBatch (all sequences, concatenated).
+//
+// Paged KV cache, one layer: k_cache and v_cache are each (n_blocks, block_size, n_kv_heads,
+// head_dim). Token t of the batch lives at slot slot_mapping[t] = block * block_size + offset.
+// Sequence s (of n_seqs) has its blocks in block_tables[s * max_blocks_per_seq + i]; its context
+// is seq_lens[s] tokens (cached + new) and its new (query) tokens are rows
+// query_start[s] .. query_start[s+1]-1 of the batch, the last ones of its context.
+#pragma once
+#include <stdint.h>
+#include "platform/platform.h"
+
+// bfloat16 as stored: the top 16 bits of an IEEE float. Layout-compatible with __nv_bfloat16.
+struct bf16_t { uint16_t bits; };
+
+#if defined(EDGELLM_PLATFORM_CPU)
+typedef float act_t;   // activations, weights and KV cache on the CPU platform
+#else
+typedef bf16_t act_t;  // on GPUs
+#endif
+
+// out (n_tokens, hidden) = table[ids[t]]; table (vocab, hidden).
+void embedding_forward(act_t* out, const act_t* table, const int32_t* ids, int n_tokens,
+                       int hidden, plat_stream_t stream);
+
+// out (n_rows, dim) = x / rms(x) * weight; out may equal x.
+void rmsnorm_forward(act_t* out, const act_t* x, const act_t* weight, int n_rows, int dim,
+                     float eps, plat_stream_t stream);
+
+// residual (n_rows, dim) += x; out = rmsnorm(residual) * weight. Residual sum in fp32 then
+// rounded to act_t (as transformers does in its compute dtype).
+void add_rmsnorm_forward(act_t* out, act_t* residual, const act_t* x, const act_t* weight,
+                         int n_rows, int dim, float eps, plat_stream_t stream);
+
+// out (M, N) = x (M, K) · wᵀ, w (N, K); bias (N) or nullptr. fp32 accumulation.
+void matmul_forward(act_t* out, const act_t* x, const act_t* w, const act_t* bias, int M, int N,
+                    int K, plat_stream_t stream);
+// The same with fp32 output (logits).
+void matmul_f32out_forward(float* out, const act_t* x, const act_t* w, int M, int N, int K,
+                           plat_stream_t stream);
+
+// The attention prologue for one layer, fused:
+//   qkv (n_tokens, (n_heads + 2*n_kv_heads) * head_dim): q heads, then k heads, then v heads.
+//   1. if q_norm/k_norm (head_dim) are given: per-head RMSNorm of q and k (Qwen3), eps;
+//   2. RoPE, rotate-half convention (transformers): for i < head_dim/2 with
+//      angle = positions[t] * inv_freq[i]: x'[i] = x[i]cos - x[i+h/2]sin,
+//      x'[i+h/2] = x[i+h/2]cos + x[i]sin; inv_freq (head_dim/2) already carries the scaling;
+//   3. q_out (n_tokens, n_heads, head_dim) = rotated q;
+//      k_cache/v_cache[slot_mapping[t]] = rotated k, v. A slot < 0 means "do not write".
+void qkv_rope_cache_forward(act_t* q_out, act_t* k_cache, act_t* v_cache, const act_t* qkv,
+                            const act_t* q_norm, const act_t* k_norm, float eps,
+                            const int32_t* positions, const int32_t* slot_mapping,
+                            const float* inv_freq, int n_tokens, int n_heads, int n_kv_heads,
+                            int head_dim, int block_size, plat_stream_t stream);
+
+// Causal attention over the paged cache (all K/V, including the new tokens', already written).
+// out (n_tokens, n_heads * head_dim); q (n_tokens, n_heads, head_dim). Query row r of sequence s
+// is at position p = seq_lens[s] - (query_start[s+1] - query_start[s]) + (r - query_start[s]) and
+// attends to keys j with j <= p and, if sliding_window > 0, j > p - sliding_window.
+// GQA: query head h reads kv head h / (n_heads / n_kv_heads). softmax(q·k * scale) · v in fp32.
+// max_seq_len bounds seq_lens (for workspace/split decisions); workspace may be nullptr when
+// attention_workspace_bytes() returns 0.
+size_t attention_workspace_bytes(int n_tokens, int n_seqs, int n_heads, int head_dim,
+                                 int max_seq_len);
+void attention_forward(act_t* out, const act_t* q, const act_t* k_cache, const act_t* v_cache,
+                       const int32_t* block_tables, const int32_t* seq_lens,
+                       const int32_t* query_start, int n_seqs, int n_tokens, int n_heads,
+                       int n_kv_heads, int head_dim, int block_size, int max_blocks_per_seq,
+                       int max_seq_len, int sliding_window, float scale, void* workspace,
+                       plat_stream_t stream);
+
+// out (n_rows, inter) = silu(gate_up[:, :inter]) * gate_up[:, inter:]; gate_up (n_rows, 2*inter).
+void silu_mul_forward(act_t* out, const act_t* gate_up, int n_rows, int inter,
+                      plat_stream_t stream);
+
+// out (n_rows, dim) = x[rows[i]]: picks the rows that need logits.
+void gather_rows_forward(act_t* out, const act_t* x, const int32_t* rows, int n_rows, int dim,
+                         plat_stream_t stream);
+
+// out (n_rows) = argmax over each row of logits (n_rows, n); ties go to the lowest index.
+void argmax_forward(int32_t* out, const float* logits, int n_rows, int n, plat_stream_t stream);
+
+// out (n_rows, n) = softmax(x) row-wise, fp32; out may equal x.
+void softmax_forward(float* out, const float* x, int n_rows, int n, plat_stream_t stream);
+
+// Conversions between the platform's act_t and fp32 on the device (loading, logits, tests).
+void convert_f32_to_act(act_t* out, const float* x, int64_t n, plat_stream_t stream);
+void convert_act_to_f32(float* out, const act_t* x, int64_t n, plat_stream_t stream);

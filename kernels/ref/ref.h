@@ -1,0 +1,27 @@
+// ref.h — CPU references of every kernel in kernels/kernels.h: plain loops, fp32 storage, fp32
+// accumulation (double for reductions where it is free). The CPU platform runs them as its
+// kernels; tests/gpu/ compares each device kernel with its reference. Arguments mean exactly
+// what they mean in kernels.h.
+#pragma once
+#include <stdint.h>
+
+void embedding_ref(float* out, const float* table, const int32_t* ids, int n_tokens, int hidden);
+void rmsnorm_ref(float* out, const float* x, const float* weight, int n_rows, int dim, float eps);
+void add_rmsnorm_ref(float* out, float* residual, const float* x, const float* weight, int n_rows,
+                     int dim, float eps);
+void matmul_ref(float* out, const float* x, const float* w, const float* bias, int M, int N,
+                int K);
+void qkv_rope_cache_ref(float* q_out, float* k_cache, float* v_cache, const float* qkv,
+                        const float* q_norm, const float* k_norm, float eps,
+                        const int32_t* positions, const int32_t* slot_mapping,
+                        const float* inv_freq, int n_tokens, int n_heads, int n_kv_heads,
+                        int head_dim, int block_size);
+void attention_ref(float* out, const float* q, const float* k_cache, const float* v_cache,
+                   const int32_t* block_tables, const int32_t* seq_lens,
+                   const int32_t* query_start, int n_seqs, int n_heads, int n_kv_heads,
+                   int head_dim, int block_size, int max_blocks_per_seq, int sliding_window,
+                   float scale);
+void silu_mul_ref(float* out, const float* gate_up, int n_rows, int inter);
+void gather_rows_ref(float* out, const float* x, const int32_t* rows, int n_rows, int dim);
+void argmax_ref(int32_t* out, const float* logits, int n_rows, int n);
+void softmax_ref(float* out, const float* x, int n_rows, int n);

@@ -1,0 +1,85 @@
+// platform_cpu.cpp — the CPU platform: "device" memory is host memory, everything is
+// synchronous, graphs are unsupported (capture is a no-op and the caller runs eagerly).
+#include "platform/platform.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <thread>
+#include <chrono>
+#include <unistd.h>
+
+void plat_fatal(const char* stmt, const char* err, const char* func, const char* file, int line) {
+    fprintf(stderr, "edgellm: fatal: %s\n  failed: %s\n  in %s at %s:%d\n", err, stmt, func, file,
+            line);
+    fflush(stderr);
+    exit(1);
+}
+
+const char* plat_name() { return "cpu"; }
+int plat_device_count() { return 1; }
+void plat_init(int device) {
+    if (device != 0) plat_fatal("device == 0", "the CPU platform has only device 0", __func__,
+                                __FILE__, __LINE__);
+}
+
+static size_t host_total_bytes() {
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+    return pages > 0 && page > 0 ? (size_t)pages * (size_t)page : 0;
+}
+
+void plat_get_props(PlatDeviceProps* p) {
+    memset(p, 0, sizeof(*p));
+    snprintf(p->name, sizeof(p->name), "CPU reference platform");
+    p->n_sms = (int)std::thread::hardware_concurrency();
+    p->warp_size = 1;
+    p->total_bytes = host_total_bytes();
+}
+
+void plat_mem_info(size_t* free_bytes, size_t* total_bytes) {
+    long avail = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+    *free_bytes = avail > 0 ? (size_t)avail * (size_t)page : 0;
+    *total_bytes = host_total_bytes();
+}
+
+void* plat_alloc(size_t n_bytes) {
+    void* p = nullptr;
+    if (posix_memalign(&p, 256, n_bytes ? n_bytes : 1) != 0) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "out of host memory allocating %zu bytes", n_bytes);
+        plat_fatal("posix_memalign", msg, __func__, __FILE__, __LINE__);
+    }
+    return p;
+}
+void plat_free(void* ptr) { free(ptr); }
+void* plat_alloc_host(size_t n_bytes) { return plat_alloc(n_bytes); }
+void plat_free_host(void* ptr) { free(ptr); }
+
+void plat_copy_h2d(void* dst, const void* src, size_t n) { if (n) memmove(dst, src, n); }
+void plat_copy_d2h(void* dst, const void* src, size_t n) { if (n) memmove(dst, src, n); }
+void plat_copy_d2d(void* dst, const void* src, size_t n) { if (n) memmove(dst, src, n); }
+void plat_copy_h2d_async(void* dst, const void* src, size_t n, plat_stream_t) { plat_copy_h2d(dst, src, n); }
+void plat_copy_d2h_async(void* dst, const void* src, size_t n, plat_stream_t) { plat_copy_d2h(dst, src, n); }
+void plat_memset(void* dst, int value, size_t n) { memset(dst, value, n); }
+
+plat_stream_t plat_stream_create() { return nullptr; }
+void plat_stream_destroy(plat_stream_t) {}
+void plat_stream_sync(plat_stream_t) {}
+void plat_device_sync() {}
+
+// An event is a heap-held timestamp taken at record time (work is synchronous).
+plat_event_t plat_event_create() { return new double(0.0); }
+void plat_event_destroy(plat_event_t e) { delete (double*)e; }
+void plat_event_record(plat_event_t e, plat_stream_t) {
+    *(double*)e = std::chrono::duration<double, std::milli>(
+                      std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+void plat_event_sync(plat_event_t) {}
+float plat_event_elapsed_ms(plat_event_t a, plat_event_t b) {
+    return (float)(*(double*)b - *(double*)a);
+}
+
+bool plat_graphs_supported() { return false; }
+void plat_graph_begin_capture(plat_stream_t) {}
+plat_graph_t plat_graph_end_capture(plat_stream_t) { return nullptr; }
+void plat_graph_launch(plat_graph_t, plat_stream_t) {}
+void plat_graph_destroy(plat_graph_t) {}
