@@ -1,0 +1,49 @@
+// model_config.h — the decoder shape read from a Hugging Face config.json. One decoder with
+// flags covers LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM and Qwen3ForCausalLM.
+#pragma once
+#include <stdint.h>
+#include <string>
+#include <vector>
+
+enum class RopeScaling { NONE, LINEAR, LLAMA3 };
+
+struct ModelConfig {
+    std::string architecture;     // e.g. "LlamaForCausalLM"
+    std::string torch_dtype;      // as written in config.json ("bfloat16", ...), informative
+    int vocab_size = 0;
+    int hidden_size = 0;
+    int intermediate_size = 0;
+    int n_layers = 0;
+    int n_heads = 0;
+    int n_kv_heads = 0;
+    int head_dim = 0;             // explicit (Qwen3) or hidden_size / n_heads
+    int max_position_embeddings = 0;
+    float rms_norm_eps = 1e-6f;
+    float rope_theta = 10000.0f;
+    RopeScaling rope_scaling = RopeScaling::NONE;
+    float rope_factor = 1.0f;               // linear, llama3
+    float rope_low_freq_factor = 1.0f;      // llama3
+    float rope_high_freq_factor = 4.0f;     // llama3
+    int rope_original_max_pos = 8192;       // llama3
+    int sliding_window = 0;                 // 0 = full attention (Mistral sets it)
+    bool attention_bias = false;            // q/k/v bias (Qwen2)
+    bool qk_norm = false;                   // per-head q/k RMSNorm (Qwen3)
+    bool tie_word_embeddings = false;
+    std::vector<int> eos_token_ids;         // from config.json (int or list)
+    int bos_token_id = -1;
+
+    int q_dim() const { return n_heads * head_dim; }
+    int kv_dim() const { return n_kv_heads * head_dim; }
+    // bytes of K and V for one token across all layers, for elements of elem_bytes
+    int64_t kv_bytes_per_token(int elem_bytes) const {
+        return (int64_t)2 * n_layers * kv_dim() * elem_bytes;
+    }
+    // RoPE inverse frequencies (head_dim/2) with the scaling applied, as transformers computes them.
+    std::vector<float> rope_inv_freq() const;
+};
+
+// Parses config.json text; on failure returns false and sets *err (naming the field, or listing
+// the supported architectures).
+bool model_config_parse(const std::string& json, ModelConfig* cfg, std::string* err);
+bool model_config_load(const std::string& dir, ModelConfig* cfg, std::string* err);
+extern const char* const k_supported_architectures;
