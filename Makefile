@@ -17,7 +17,7 @@ CUDA_ARCHS ?= -gencode=arch=compute_80,code=sm_80 -gencode=arch=compute_89,code=
               -gencode=arch=compute_90a,code=sm_90a
 
 PLATFORM_DEF := -DEDGELLM_PLATFORM_$(shell echo $(PLATFORM) | tr a-z A-Z)
-INCLUDES := -I. -I$(DEPS)/include
+INCLUDES := -I. -I$(DEPS)/include -DEDGELLM_FIXTURES=\"$(CURDIR)/tests/fixtures\"
 CXXFLAGS ?= -O2 -g
 CXXFLAGS += -std=c++17 -Wall -Wextra -Wno-unused-parameter -MMD -MP -pthread $(PLATFORM_DEF) $(INCLUDES)
 NVCCFLAGS ?= -O3
