@@ -91,6 +91,10 @@ GPU_TEST_SRC := $(wildcard tests/gpu/test_*.cu)
 $(BUILD)/gpu_tests: $(call obj,$(GPU_TEST_SRC)) $(LIB_OBJ) $(MIMALLOC_OBJ)
 	$(CXX) $(LDFLAGS) -o $@ $(MIMALLOC_OBJ) $(call obj,$(GPU_TEST_SRC)) $(LIB_OBJ) $(LDLIBS)
 
+# Whole-model driver for tests/gpu/check_model.py (any platform).
+$(BUILD)/model_check: $(call obj,tests/gpu/model_check.cpp) $(LIB_OBJ) $(MIMALLOC_OBJ)
+	$(CXX) $(LDFLAGS) -o $@ $(MIMALLOC_OBJ) $(call obj,tests/gpu/model_check.cpp) $(LIB_OBJ) $(LDLIBS)
+
 demo: $(DEPS)/.done
 	$(MAKE) PLATFORM=cpu build/cpu/edgellm
 	bash tests/demo.sh

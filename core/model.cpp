@@ -17,6 +17,15 @@ Model::~Model() {
 // Host act_t from a tensor of any float dtype. On the CPU platform act_t is float.
 static void tensor_to_act(const StTensor& t, act_t* dst) {
     int64_t n = t.n_elements();
+#if defined(EDGELLM_PLATFORM_CPU)
+    const StDtype same = StDtype::F32;
+#else
+    const StDtype same = StDtype::BF16;
+#endif
+    if (t.dtype == same) {  // already the compute type: bit for bit
+        memcpy(dst, t.data, (size_t)n * sizeof(act_t));
+        return;
+    }
     for (int64_t i = 0; i < n; i++) {
         float f;
         if (t.dtype == StDtype::F32) {
@@ -29,7 +38,6 @@ static void tensor_to_act(const StTensor& t, act_t* dst) {
 #if defined(EDGELLM_PLATFORM_CPU)
         dst[i] = f;
 #else
-        // bf16 -> fp32 -> bf16 is exact, so bf16 weights arrive bit for bit
         dst[i].bits = f32_to_bf16_bits(f);
 #endif
     }
