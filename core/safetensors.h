@@ -40,7 +40,8 @@ public:
 
     // DIR/model.safetensors.index.json if present (every shard it names must exist and every
     // tensor must be in the shard the index says), else DIR/model.safetensors, else the only
-    // *.safetensors file in DIR.
+    // *.safetensors file in DIR. A tensor that a shard holds but the index does not list is an
+    // error too. Opening again first releases whatever was open (its data pointers die).
     bool open_dir(const std::string& dir, std::string* err);
     bool open_file(const std::string& path, std::string* err);
 
@@ -51,6 +52,10 @@ public:
 
 private:
     bool map_file(const std::string& path, std::string* err);
+    // Maps `path` and appends its validated tensors (file_index = its index in paths_). On
+    // failure the caller must close(): earlier entries of this file may have been appended.
+    bool load_file(const std::string& path, std::string* err);
+    bool open_index(const std::string& dir, const std::string& index_path, std::string* err);
     void close();
     struct Mapping { void* addr; size_t n_bytes; };
     std::vector<Mapping> maps_;
