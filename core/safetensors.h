@@ -4,9 +4,10 @@
 // Contract: open_*() validate everything before returning true: the 8-byte header length is
 // within the file and below a sane bound (100 MB), the header is a JSON object of
 // name -> {dtype, shape, data_offsets} (plus an optional "__metadata__" of strings), names are
-// valid UTF-8, each dtype is known (F32 F16 BF16 F8_E4M3 I8 I32 U8 and the other safetensors
-// dtypes recognised by name), shape product × dtype size == data_offsets range, every range lies
-// inside the file's data section and no two ranges overlap. On any failure they return false and
+// valid UTF-8 and unique, each dtype is one of StDtype (the format's other dtypes, U16 U32 U64
+// C64 F8_E8M0 F4 F6_*, are refused as unsupported, anything else as unknown), shape entries are
+// non-negative integers, shape product × dtype size == data_offsets range, every range lies
+// inside the file's data section and no two non-empty ranges overlap (gaps are allowed). On any failure they return false and
 // set *err to a message naming the file and, where there is one, the tensor; nothing is left
 // mapped. Data pointers stay valid until the object is destroyed.
 #pragma once
