@@ -7,9 +7,10 @@
 // valid UTF-8 and unique, each dtype is one of StDtype (the format's other dtypes, U16 U32 U64
 // C64 F8_E8M0 F4 F6_*, are refused as unsupported, anything else as unknown), shape entries are
 // non-negative integers, shape product × dtype size == data_offsets range, every range lies
-// inside the file's data section and no two non-empty ranges overlap (gaps are allowed). On any failure they return false and
-// set *err to a message naming the file and, where there is one, the tensor; nothing is left
-// mapped. Data pointers stay valid until the object is destroyed.
+// inside the file's data section and no two non-empty ranges overlap (gaps are allowed). On
+// any failure they return false and set *err to a message naming the file and, where there is
+// one, the tensor; nothing is left mapped. Data pointers stay valid until the object is
+// destroyed or opened again.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
