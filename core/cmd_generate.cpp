@@ -72,6 +72,8 @@ int cmd_generate(int argc, char** argv) {
     model.allocate_kv(n_blocks, block_size);
     ModelLimits lim;
     lim.max_tokens = (int)prompt.size();
+    lim.max_logits_rows = 1;
+    lim.max_model_len = total;
     lim.max_seqs = 1;
     lim.max_blocks_per_seq = n_blocks;
     model.allocate_workspace(lim);

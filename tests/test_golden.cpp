@@ -77,6 +77,8 @@ int run_and_compare(const std::string& dir, const Golden& g, std::vector<int32_t
     m.allocate_kv(n_blocks + 3, bs);
     ModelLimits lim;
     lim.max_tokens = P;
+    lim.max_logits_rows = P;
+    lim.max_model_len = P + N;
     lim.max_seqs = 1;
     lim.max_blocks_per_seq = n_blocks;
     m.allocate_workspace(lim);

@@ -66,6 +66,8 @@ std::vector<float> prefill_logits(const std::string& dir, const std::vector<int3
     m.allocate_kv(2, 16);
     ModelLimits lim;
     lim.max_tokens = P;
+    lim.max_logits_rows = P;
+    lim.max_model_len = 16;
     lim.max_seqs = 1;
     lim.max_blocks_per_seq = 1;
     m.allocate_workspace(lim);
