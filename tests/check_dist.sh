@@ -5,6 +5,7 @@
 #    per-instance lines; the hardening rating stays "OK"; the stop timeout exceeds the drain time;
 #  - install.sh into a temporary DESTDIR: idempotent, never overwrites configuration, replaces
 #    a changed binary, --uninstall keeps only the configuration, --purge leaves the root empty;
+#    and on a "live" root inside a private mount namespace: user creation and removal;
 #  - nginx accepts dist/nginx.conf (nginx -t) and rejects a broken copy;
 #  - prometheus.yml is YAML with a scrape job; edgellm.env lists exactly serve's flags (once
 #    serve prints its flags).
@@ -148,6 +149,54 @@ if command -v shellcheck >/dev/null; then
   if out=$(shellcheck dist/install.sh tests/check_dist.sh 2>&1); then pass shellcheck_install_sh
   else fail shellcheck_install_sh "$out"; fi
 else note "shellcheck not installed: install.sh not linted"; fi
+
+# --- install.sh on a live system -------------------------------------------------------------
+# Runs the real (non-DESTDIR) path, useradd and userdel included, as root inside a private mount
+# namespace: /etc is a copy, /usr/local/{bin,share} and /var/{lib,cache,log} are empty tmpfs, so
+# nothing reaches this machine. systemd is not running there, so systemctl steps are skipped.
+if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
+  cp -a /etc "$work/etc"
+  unshare -m env BIN="$bin" WORK="$work" REPO="$PWD" bash -s <<'LIVE'
+set -u
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: $2"; }
+mount --make-rprivate / 2>/dev/null
+mount --bind "$WORK/etc" /etc
+for d in /usr/local/bin /usr/local/share /var/lib /var/cache /var/log; do mount -t tmpfs tmpfs "$d"; done
+getent passwd edgellm >/dev/null && { fail live_install_creates_system_user "edgellm already exists"; exit 0; }
+cp /etc/passwd "$WORK/passwd.orig"; cp /etc/group "$WORK/group.orig"
+out=$("$REPO/dist/install.sh" --binary "$BIN" 2>&1); rc=$?
+pw=$(getent passwd edgellm)
+uid=$(echo "$pw" | cut -d: -f3)
+if [ $rc -eq 0 ] && [ -n "$pw" ] && [ "$uid" -lt 1000 ] && [ "$(echo "$pw" | cut -d: -f6,7)" = "/var/lib/edgellm:/usr/sbin/nologin" ] &&
+   getent group edgellm >/dev/null; then
+  pass live_install_creates_system_user_and_group
+else fail live_install_creates_system_user_and_group "rc=$rc user='$pw' $out"; fi
+if [ "$(stat -c '%U:%G %a' /etc/edgellm/edgellm.env)" = "root:edgellm 640" ] &&
+   [ "$(stat -c '%U:%G %a' /etc/edgellm)" = "root:edgellm 750" ] && [ -x /usr/local/bin/edgellm ] &&
+   [ -f /etc/systemd/system/edgellm.service ]; then
+  pass live_install_config_is_root_owned_and_readable_by_group_edgellm
+else fail live_install_config_is_root_owned_and_readable_by_group_edgellm "$(stat -c '%n %U:%G %a' /etc/edgellm /etc/edgellm/edgellm.env 2>&1)"; fi
+out=$("$REPO/dist/install.sh" --binary "$BIN" 2>&1); rc=$?
+if [ $rc -eq 0 ] && [ "$(grep -c '^edgellm:' /etc/passwd)" = 1 ] && echo "$out" | grep -q "user      edgellm exists"; then
+  pass live_reinstall_keeps_the_one_user
+else fail live_reinstall_keeps_the_one_user "rc=$rc $out"; fi
+"$REPO/dist/install.sh" --uninstall >/dev/null 2>&1
+if getent passwd edgellm >/dev/null && [ -f /etc/edgellm/edgellm.env ] && [ ! -e /usr/local/bin/edgellm ] &&
+   [ ! -e /etc/systemd/system/edgellm.service ] && [ ! -e /usr/local/share/edgellm ] && [ -d /usr/local/bin ]; then
+  pass live_uninstall_keeps_user_and_config_and_system_directories
+else fail live_uninstall_keeps_user_and_config_and_system_directories "$(ls -la /etc/edgellm /usr/local/bin 2>&1)"; fi
+mkdir -p /var/lib/edgellm/models /var/cache/edgellm/cuda
+out=$("$REPO/dist/install.sh" --uninstall --purge 2>&1); rc=$?
+if [ $rc -eq 0 ] && ! getent passwd edgellm >/dev/null && ! getent group edgellm >/dev/null && [ ! -e /etc/edgellm ] &&
+   [ ! -e /var/cache/edgellm ] && [ -d /var/lib/edgellm/models ] && echo "$out" | grep -q "kept /var/lib/edgellm" &&
+   cmp -s /etc/passwd "$WORK/passwd.orig" && cmp -s /etc/group "$WORK/group.orig"; then
+  pass live_purge_removes_user_config_and_cache_but_not_a_full_state_dir
+else fail live_purge_removes_user_config_and_cache_but_not_a_full_state_dir "rc=$rc $out"; fi
+LIVE
+else
+  note "not root or no mount namespaces: install.sh's live (non-DESTDIR) path not exercised"
+fi
 
 # --- nginx --------------------------------------------------------------------------------------
 if ! command -v nginx >/dev/null && [ "$(id -u)" = 0 ]; then
