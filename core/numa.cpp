@@ -173,7 +173,8 @@ static bool bind_all_threads(const cpu_set_t& set, std::string* err) {
         int tid;
         if (!parse_uint(e->d_name, &tid)) continue;
         if (sched_setaffinity(tid, sizeof(set), &set) != 0 && errno != ESRCH) {
-            ok = set_err(err, "thread " + std::to_string(tid) + ": " + strerror(errno));
+            int e = errno;
+            ok = set_err(err, "thread " + std::to_string(tid) + ": " + strerror(e));
             break;
         }
     }
@@ -196,21 +197,21 @@ bool numa_apply(const NumaSetting& setting, const std::string& pci_bus_id,
         std::string id, why;
         if (pci_bus_id.empty()) {
             res->source = "GPU";
-            add_note(res, "the device has no PCI bus id (CPU platform?); not bound");
+            add_note(res, "the device has no PCI bus id (CPU platform?)");
             return true;
         }
         if (!numa_normalize_pci_bus_id(pci_bus_id, &id, &why)) {
             res->source = "GPU";
-            add_note(res, why + "; not bound");
+            add_note(res, why);
             return true;
         }
         res->source = "GPU " + id;
         if (!numa_read_pci_node(sysfs_root, id, &node, &why)) {
-            add_note(res, why + "; not bound");
+            add_note(res, why);
             return true;
         }
         if (node < 0) {
-            add_note(res, "firmware reports no NUMA node for " + id + " (numa_node = -1); not bound");
+            add_note(res, "firmware reports no NUMA node for " + id + " (numa_node = -1)");
             return true;
         }
     }
@@ -220,7 +221,7 @@ bool numa_apply(const NumaSetting& setting, const std::string& pci_bus_id,
     std::string why;
     if (!numa_read_node_cpus(sysfs_root, node, &node_cpus, &why)) {
         if (setting.mode == NUMA_NODE) return set_err(err, "--numa " + std::to_string(node) + ": " + why);
-        add_note(res, why + "; not bound");
+        add_note(res, why);
         res->node = -1;
         return true;
     }
@@ -236,10 +237,10 @@ bool numa_apply(const NumaSetting& setting, const std::string& pci_bus_id,
             res->cpus.push_back(c);
         }
     if (node_cpus.empty()) {
-        add_note(res, "node " + std::to_string(node) + " has no CPUs; threads not bound");
+        add_note(res, "node " + std::to_string(node) + " has no CPUs");
     } else if (res->cpus.empty()) {
         add_note(res, "none of node " + std::to_string(node) + "'s CPUs (" +
-                          numa_format_cpulist(node_cpus) + ") is allowed to this process; threads not bound");
+                          numa_format_cpulist(node_cpus) + ") is allowed to this process");
     } else if (bind_all_threads(set, &why)) {
         res->cpus_bound = true;
     } else {
@@ -248,7 +249,7 @@ bool numa_apply(const NumaSetting& setting, const std::string& pci_bus_id,
 
     // Memory: policy of the calling thread, inherited by the threads it starts later.
     if (node >= 1023) {
-        add_note(res, "node number too large for the memory policy mask; memory not bound");
+        add_note(res, "node number too large for the memory policy mask");
         return true;
     }
     unsigned long mask[1024 / (8 * sizeof(unsigned long))] = {0};
@@ -258,9 +259,9 @@ bool numa_apply(const NumaSetting& setting, const std::string& pci_bus_id,
     if (syscall(SYS_set_mempolicy, mode, mask, (unsigned long)1024) == 0) {
         res->memory_bound = true;
     } else {
+        int e = errno;
         add_note(res, std::string("set_mempolicy(") + (setting.strict_memory ? "MPOL_BIND" : "MPOL_PREFERRED") +
-                          ", node " + std::to_string(node) + ") failed: " + strerror(errno) +
-                          "; memory not bound");
+                          ", node " + std::to_string(node) + ") failed: " + strerror(e));
     }
     return true;
 }
