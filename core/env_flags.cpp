@@ -125,6 +125,26 @@ bool env_flags_augment(const cxxopts::Options& opts, int argc, const char* const
     return env_flags_augment(env_flags_of(opts), argc, argv, out, err, positional, nullptr);
 }
 
+bool env_flags_parse(cxxopts::Options& opts, int argc, const char* const* argv,
+                     const std::vector<std::string>& positional, cxxopts::ParseResult* result,
+                     AugmentedArgv* aug, std::string* err) {
+    if (!env_flags_augment(opts, argc, argv, aug, err, positional)) return false;
+    try {
+        *result = opts.parse(aug->argc(), aug->argv());
+    } catch (const std::exception& e) {
+        if (err) {
+            *err = e.what();
+            if (!aug->from_env.empty()) {
+                *err += " (from the environment:";
+                for (const std::string& v : aug->from_env) *err += " " + v;
+                *err += ")";
+            }
+        }
+        return false;
+    }
+    return true;
+}
+
 std::vector<std::string> env_flags_unknown(const std::vector<EnvFlag>& flags, char** envp,
                                            const std::vector<std::string>& ignore) {
     std::set<std::string> known(ignore.begin(), ignore.end());

@@ -54,6 +54,14 @@ bool env_flags_augment(const cxxopts::Options& opts, int argc, const char* const
                        AugmentedArgv* out, std::string* err,
                        const std::vector<std::string>& positional = {});
 
+// The whole step for a command: augments argv from the environment (getenv) and parses it with
+// `opts`. False with *err on a bad boolean variable or when cxxopts refuses the arguments; the
+// message then also lists the values that came from the environment, since a typo in an env
+// file is otherwise hard to place. *aug keeps the arguments (and from_env for a log line).
+bool env_flags_parse(cxxopts::Options& opts, int argc, const char* const* argv,
+                     const std::vector<std::string>& positional, cxxopts::ParseResult* result,
+                     AugmentedArgv* aug, std::string* err);
+
 // EDGELLM_* entries of `envp` (e.g. environ) that match no flag and are not in `ignore`: likely
 // typos, worth a warning at start-up. Returns the variable names.
 std::vector<std::string> env_flags_unknown(const std::vector<EnvFlag>& flags, char** envp,

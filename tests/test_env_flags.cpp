@@ -199,3 +199,34 @@ TEST(EnvFlags, real_environment_is_read_by_default) {
     auto r = opts.parse(aug.argc(), aug.argv());
     EXPECT_EQ(r["max-model-len"].as<int>(), 2048);
 }
+
+TEST(EnvFlags, parse_errors_from_environment_values_name_the_variable) {
+    cxxopts::Options opts = serve_like_options();
+    setenv("EDGELLM_PORT", "eighty", 1);
+    const char* argv[] = {"serve", "--host", "0.0.0.0"};
+    cxxopts::ParseResult r;
+    AugmentedArgv aug;
+    std::string err;
+    bool ok = env_flags_parse(opts, 3, argv, {"model"}, &r, &aug, &err);
+    unsetenv("EDGELLM_PORT");
+    EXPECT_FALSE(ok);
+    EXPECT_NE(err.find("eighty"), std::string::npos) << err;
+    EXPECT_NE(err.find("from the environment: EDGELLM_PORT=eighty"), std::string::npos) << err;
+}
+
+TEST(EnvFlags, parse_combines_environment_and_command_line) {
+    cxxopts::Options opts = serve_like_options();
+    setenv("EDGELLM_PORT", "8123", 1);
+    setenv("EDGELLM_HOST", "10.0.0.1", 1);
+    const char* argv[] = {"serve", "--host", "0.0.0.0", "/m"};
+    cxxopts::ParseResult r;
+    AugmentedArgv aug;
+    std::string err;
+    bool ok = env_flags_parse(opts, 4, argv, {"model"}, &r, &aug, &err);
+    unsetenv("EDGELLM_PORT");
+    unsetenv("EDGELLM_HOST");
+    ASSERT_TRUE(ok) << err;
+    EXPECT_EQ(r["port"].as<int>(), 8123);
+    EXPECT_EQ(r["host"].as<std::string>(), "0.0.0.0");
+    EXPECT_EQ(r["model"].as<std::string>(), "/m");
+}
