@@ -91,6 +91,10 @@ GPU_TEST_SRC := $(wildcard tests/gpu/test_*.cu)
 $(BUILD)/gpu_tests: $(call obj,$(GPU_TEST_SRC)) $(LIB_OBJ) $(MIMALLOC_OBJ)
 	$(CXX) $(LDFLAGS) -o $@ $(MIMALLOC_OBJ) $(call obj,$(GPU_TEST_SRC)) $(LIB_OBJ) $(LDLIBS)
 
+# Kernel benchmark (tests/gpu/bench_kernels.cu): make PLATFORM=cuda build/cuda/gpu_bench
+$(BUILD)/gpu_bench: $(call obj,tests/gpu/bench_kernels.cu) $(LIB_OBJ) $(MIMALLOC_OBJ)
+	$(CXX) $(LDFLAGS) -o $@ $(MIMALLOC_OBJ) $(call obj,tests/gpu/bench_kernels.cu) $(LIB_OBJ) $(LDLIBS)
+
 demo: $(DEPS)/.done
 	$(MAKE) PLATFORM=cpu build/cpu/edgellm
 	bash tests/demo.sh

@@ -42,7 +42,7 @@ __global__ void __launch_bounds__(ATT_WARPS * WARP_SIZE)
                      float scale_log2, int n_splits) {
     constexpr int DPL = HD / WARP_SIZE;  // output dims per lane
     constexpr int KS = HD + 8;           // padded K row: 16-byte lane reads spread over banks
-    __shared__ float qs[ATT_ROWS][HD];
+    __shared__ __align__(16) float qs[ATT_ROWS][HD];
     __shared__ __align__(16) bf16 ks[ATT_KEYS][KS];
     __shared__ __align__(16) bf16 vs[ATT_KEYS][HD];
     __shared__ int sh_seq, sh_tile;

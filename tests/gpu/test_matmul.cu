@@ -1,0 +1,82 @@
+// test_matmul.cu — GEMM against matmul_ref: the public entry points (which pick a path by shape)
+// and each path on its own (skinny mma, both tiled mma configurations, portable FMA), with odd
+// sizes, K not a multiple of the k-step, M and N off the tile grid, bias and fp32 output.
+// Tolerance: fp32 accumulation in a different order (atol 1e-3 at these K) plus one bf16
+// rounding of the output (rtol 1/256; fp32 output: 1e-5).
+#include "tests/gpu/gpu_check.h"
+#include "kernels/matmul_internal.cuh"
+
+enum Path { PUBLIC, SKINNY, TILED0, TILED1, FMA };
+static const char* path_name(Path p) {
+    switch (p) {
+        case PUBLIC: return "public";
+        case SKINNY: return "skinny-mma";
+        case TILED0: return "tiled-mma-128x128";
+        case TILED1: return "tiled-mma-128x256";
+        default: return "fma-fallback";
+    }
+}
+
+static void one_case(Path path, int M, int N, int K, bool use_bias, bool out_f32) {
+    auto x = rand_bf16((size_t)M * K, -1, 1), w = rand_bf16((size_t)N * K, -1, 1);
+    auto b = rand_bf16(N, -1, 1);
+    act_t *dx = upload_bf16(x), *dw = upload_bf16(w), *db = upload_bf16(b);
+    size_t out_bytes = (size_t)M * N * (out_f32 ? 4 : 2);
+    void* dout = plat_alloc(out_bytes);
+    poison(dout, out_bytes);
+    const bf16* bias = use_bias ? (const bf16*)db : nullptr;
+    switch (path) {
+        case PUBLIC:
+            if (out_f32) matmul_f32out_forward((float*)dout, dx, dw, M, N, K, nullptr);
+            else matmul_forward((act_t*)dout, dx, dw, use_bias ? db : nullptr, M, N, K, nullptr);
+            break;
+        case SKINNY:
+            matmul_skinny_launch(dout, out_f32, (const bf16*)dx, (const bf16*)dw, bias, M, N, K, 0);
+            break;
+        case TILED0:
+        case TILED1:
+            matmul_tiled_launch(path == TILED1, dout, out_f32, (const bf16*)dx, (const bf16*)dw,
+                                bias, M, N, K, 0);
+            break;
+        case FMA:
+            matmul_fma_launch(dout, out_f32, (const bf16*)dx, (const bf16*)dw, bias, M, N, K, 0);
+            break;
+    }
+    std::vector<float> ref((size_t)M * N);
+    matmul_ref(ref.data(), x.data(), w.data(), use_bias ? b.data() : nullptr, M, N, K);
+    std::vector<float> got = out_f32 ? download((float*)dout, ref.size())
+                                     : download_bf16((act_t*)dout, ref.size());
+    char name[128];
+    snprintf(name, sizeof(name), "matmul %s M=%d N=%d K=%d%s%s", path_name(path), M, N, K,
+             use_bias ? " bias" : "", out_f32 ? " f32out" : "");
+    check_close(name, got, ref, 1e-3, out_f32 ? 1e-5 : 1.0 / 256);
+    plat_free(dx); plat_free(dw); plat_free(db); plat_free(dout);
+}
+
+void run_matmul_tests() {
+    // public entry points: decode, small batch, prefill, odd shapes
+    int shapes[][3] = {{1, 4096, 4096}, {1, 1000, 4096}, {3, 257, 264}, {17, 130, 72},
+                       {64, 512, 1024}, {65, 300, 520}, {128, 256, 256}, {200, 384, 4104},
+                       {257, 259, 136}, {5, 33, 31}, {70, 129, 200}, {2, 128256, 64}};
+    int i = 0;
+    for (auto& s : shapes) {
+        one_case(PUBLIC, s[0], s[1], s[2], i % 2 == 0, false);
+        if (i % 3 == 0) one_case(PUBLIC, s[0], s[1], s[2], false, true);
+        i++;
+    }
+#if EDGELLM_HAS_CUDA_PTX
+    one_case(SKINNY, 1, 4096, 14336, true, false);
+    one_case(SKINNY, 8, 100, 1032, false, true);
+    one_case(SKINNY, 33, 48, 4096, true, false);
+    one_case(SKINNY, 64, 4096, 264, false, false);
+    for (Path p : {TILED0, TILED1}) {
+        one_case(p, 300, 520, 264, true, false);
+        one_case(p, 128, 256, 4096, false, true);
+        one_case(p, 1, 17, 40, true, false);
+        one_case(p, 513, 1000, 1000, false, false);
+    }
+#endif
+    one_case(FMA, 33, 65, 31, true, false);
+    one_case(FMA, 70, 129, 200, false, true);
+    one_case(FMA, 1, 4096, 1024, true, false);
+}
