@@ -106,35 +106,50 @@ __global__ void __launch_bounds__(ATT_WARPS * WARP_SIZE)
     int pos[ATT_ROWS_PER_WARP];
     bool row_ok[ATT_ROWS_PER_WARP];
     float m[ATT_ROWS_PER_WARP], l[ATT_ROWS_PER_WARP], o[ATT_ROWS_PER_WARP][DPL];
-    bool any_row = false;
+    int n_rv = 0;  // rows of this warp in the tile: rr < n_rv (a prefix, rows are interleaved)
 #pragma unroll
     for (int rr = 0; rr < ATT_ROWS_PER_WARP; rr++) {
         int row = r_first + rr * ATT_WARPS + warp;
         row_ok[rr] = row < n_rows;
         pos[rr] = len - n_q + row / group;
-        any_row |= row_ok[rr];
+        if (row_ok[rr]) n_rv = rr + 1;
         m[rr] = -INFINITY;
         l[rr] = 0.0f;
 #pragma unroll
         for (int d = 0; d < DPL; d++) o[rr][d] = 0.0f;
     }
 
-    for (int kb = k_start; kb < k_end; kb += ATT_KEYS) {
-        __syncthreads();  // previous tile fully used (and q stored, on the first pass)
-        for (int i = tid; i < ATT_KEYS * (HD / 8); i += blockDim.x) {
-            int jj = i / (HD / 8), c = (i % (HD / 8)) * 8, j = kb + jj;
-            uint4 kv = make_uint4(0, 0, 0, 0), vv = kv;
+    // K/V tiles go global -> registers (one tile ahead, overlapping the math) -> shared.
+    constexpr int LOADS = ATT_KEYS * (HD / 8) / (ATT_WARPS * WARP_SIZE);
+    uint4 kreg[LOADS], vreg[LOADS];
+    auto fetch = [&](int kb) {
+#pragma unroll
+        for (int i = 0; i < LOADS; i++) {
+            int idx = tid + i * ATT_WARPS * WARP_SIZE;
+            int jj = idx / (HD / 8), c = (idx % (HD / 8)) * 8, j = kb + jj;
+            kreg[i] = vreg[i] = make_uint4(0, 0, 0, 0);  // keys past the range: zeros, never NaN
             if (j < k_end) {
                 int64_t slot = (int64_t)table[j / block_size] * block_size + j % block_size;
                 int64_t off = (slot * n_kv_heads + kvh) * HD + c;
-                kv = *reinterpret_cast<const uint4*>(k_cache + off);
-                vv = *reinterpret_cast<const uint4*>(v_cache + off);
+                kreg[i] = *reinterpret_cast<const uint4*>(k_cache + off);
+                vreg[i] = *reinterpret_cast<const uint4*>(v_cache + off);
             }
-            *reinterpret_cast<uint4*>(&ks[jj][c]) = kv;
-            *reinterpret_cast<uint4*>(&vs[jj][c]) = vv;
+        }
+    };
+    if (k_start < k_end) fetch(k_start);
+
+    for (int kb = k_start; kb < k_end; kb += ATT_KEYS) {
+        __syncthreads();  // previous tile fully used (and q stored, on the first pass)
+#pragma unroll
+        for (int i = 0; i < LOADS; i++) {
+            int idx = tid + i * ATT_WARPS * WARP_SIZE;
+            int jj = idx / (HD / 8), c = (idx % (HD / 8)) * 8;
+            *reinterpret_cast<uint4*>(&ks[jj][c]) = kreg[i];
+            *reinterpret_cast<uint4*>(&vs[jj][c]) = vreg[i];
         }
         __syncthreads();
-        if (!any_row) continue;
+        if (kb + ATT_KEYS < k_end) fetch(kb + ATT_KEYS);
+        if (n_rv == 0) continue;
 
         // scores: lane = key
         float s[ATT_ROWS_PER_WARP];
@@ -148,6 +163,7 @@ __global__ void __launch_bounds__(ATT_WARPS * WARP_SIZE)
             vec8_to_f32(kv, kf);
 #pragma unroll
             for (int rr = 0; rr < ATT_ROWS_PER_WARP; rr++) {
+                if (rr >= n_rv) break;
                 const float4* qr = reinterpret_cast<const float4*>(&qs[rr * ATT_WARPS + warp][d]);
                 float4 a = qr[0], b = qr[1];
                 s[rr] += a.x * kf[0] + a.y * kf[1] + a.z * kf[2] + a.w * kf[3] + b.x * kf[4] +
@@ -158,6 +174,10 @@ __global__ void __launch_bounds__(ATT_WARPS * WARP_SIZE)
         float p[ATT_ROWS_PER_WARP];
 #pragma unroll
         for (int rr = 0; rr < ATT_ROWS_PER_WARP; rr++) {
+            if (rr >= n_rv) {
+                p[rr] = 0.0f;
+                continue;
+            }
             bool ok = row_ok[rr] && j < k_end && j <= pos[rr] &&
                       (sliding_window <= 0 || j > pos[rr] - sliding_window);
             float sc = ok ? s[rr] : -INFINITY;
@@ -181,6 +201,7 @@ __global__ void __launch_bounds__(ATT_WARPS * WARP_SIZE)
             for (int d = 0; d < DPL; d++) vf[d] = __bfloat162float(vs[jj][lane * DPL + d]);
 #pragma unroll
             for (int rr = 0; rr < ATT_ROWS_PER_WARP; rr++) {
+                if (rr >= n_rv) break;
                 float pj = __shfl_sync(WARP_FULL_MASK, p[rr], jj);
 #pragma unroll
                 for (int d = 0; d < DPL; d++) o[rr][d] += pj * vf[d];

@@ -1,7 +1,8 @@
 // matmul.cu — matmul_forward / matmul_f32out_forward: picks a GEMM path by shape and the
-// portable fp32-FMA fallback. Tensor-core paths live in matmul_mma.cu.
+// portable fp32-FMA fallback. Tensor-core paths live in matmul_mma.cu and matmul_wgmma.cu.
 //   M <= 64 (decode):  matmul_skinny_launch — bandwidth-bound, weights read once;
-//   M  > 64 (prefill): matmul_tiled_launch  — mma.sync tiles, cp.async pipeline;
+//   M  > 64 (prefill): matmul_wgmma_launch  — Hopper wgmma tiles (sm_90a build, cc 9.x device),
+//                      else matmul_tiled_launch — mma.sync tiles, cp.async pipeline;
 //   operands the tensor-core paths cannot take (odd K, misaligned) or no PTX: FMA tiles.
 #include "kernels/matmul_internal.cuh"
 
@@ -56,6 +57,7 @@ static void matmul_dispatch(void* out, bool out_f32, const bf16* x, const bf16* 
     PLAT_ASSERT(N <= 65535 * 256 && M <= 65535 * 128, "matmul: M or N too large");
     if (matmul_mma_ok(x, w, K)) {
         if (M <= 64) matmul_skinny_launch(out, out_f32, x, w, bias, M, N, K, stream);
+        else if (matmul_wgmma_available()) matmul_wgmma_launch(out, out_f32, x, w, bias, M, N, K, stream);
         else matmul_tiled_launch(0, out, out_f32, x, w, bias, M, N, K, stream);
         return;
     }

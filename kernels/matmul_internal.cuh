@@ -17,3 +17,7 @@ void matmul_tiled_launch(int config, void* out, bool out_f32, const bf16* x, con
 // Portable fp32-FMA tiles: any shape and alignment, every platform.
 void matmul_fma_launch(void* out, bool out_f32, const bf16* x, const bf16* w, const bf16* bias,
                        int M, int N, int K, cudaStream_t stream);
+// Hopper: wgmma tiles 128x256x64 (sm_90a build on a compute-capability 9.x device only).
+bool matmul_wgmma_available();
+void matmul_wgmma_launch(void* out, bool out_f32, const bf16* x, const bf16* w, const bf16* bias,
+                         int M, int N, int K, cudaStream_t stream);

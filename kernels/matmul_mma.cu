@@ -27,54 +27,58 @@ __device__ __forceinline__ void store2(void* out, bool out_f32, int64_t idx, flo
 }
 
 // ---- small M: outᵀ (N, M) = w (N, K) · xᵀ, w as the mma A operand -----------------------------
-// A block owns 16 rows of w and all M (<= 64) rows of x; its SKINNY_WARPS warps split K in
-// chunks of 32. Lane (g = lane/4, t = lane%4) loads 8 consecutive k of w rows g and g+8 with one
-// 16-byte load each, and the same 8 k of x row g; since the sum over k does not care about the
-// order, those registers feed the A and B fragments of two k16 steps directly (the same
-// permutation of k on both sides), so no shared memory is needed until the final K reduction.
-static const int SKINNY_WARPS = 8;
-static const int SKINNY_UNROLL = 4;
+// A warp owns 16 rows of w and all M (<= 64) rows of x, over a 1/ksplit share of K in chunks of
+// 32; a block of SKINNY_WARPS warps holds SKINNY_WARPS / ksplit row tiles. Lane (g = lane/4,
+// t = lane%4) loads 8 consecutive k of w rows g and g+8 with one 16-byte load each, and the same
+// 8 k of x row g; since the sum over k does not care about the order, those registers feed the
+// A and B fragments of two k16 steps directly (the same permutation of k on both sides), so
+// shared memory is needed only for the final reduction over the K shares. MT = m-tiles of 8
+// rows of x (1 for M <= 8, 8 for M <= 64); UNROLL chunks in flight per warp.
+static const int SKINNY_WARPS = 4;
 
+template <int MT, int UNROLL>
 __global__ void __launch_bounds__(SKINNY_WARPS * 32)
     matmul_skinny_kernel(void* out, bool out_f32, const bf16* x, const bf16* w, const bf16* bias,
-                         int M, int N, int K) {
+                         int M, int N, int K, int ksplit) {
 #if EDGELLM_MMA_DEVICE
-    __shared__ float red[SKINNY_WARPS][64][17];
+    __shared__ float red[SKINNY_WARPS][MT * 8][17];
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     const int g = lane >> 2, t = lane & 3;
-    const int n0 = blockIdx.x * 16;
+    const int rows_per_block = 16 * (SKINNY_WARPS / ksplit);
+    const int kpart = warp % ksplit;
+    const int n0 = blockIdx.x * rows_per_block + (warp / ksplit) * 16;
     const int n_mt = (M + 7) / 8;
     const int kq = K / 8;                   // 16-byte groups per row
     const int n_chunks = (K + 31) / 32;     // 4 groups per chunk
-    const int c_begin = warp * n_chunks / SKINNY_WARPS;
-    const int c_end = (warp + 1) * n_chunks / SKINNY_WARPS;
+    const int c_begin = kpart * n_chunks / ksplit;
+    const int c_end = (kpart + 1) * n_chunks / ksplit;
     const bool r0_ok = n0 + g < N, r1_ok = n0 + g + 8 < N;
     const uint4* w0 = reinterpret_cast<const uint4*>(w + (int64_t)(r0_ok ? n0 + g : 0) * K);
     const uint4* w1 = reinterpret_cast<const uint4*>(w + (int64_t)(r1_ok ? n0 + g + 8 : 0) * K);
     const uint4* xv = reinterpret_cast<const uint4*>(x);
     const uint4 zero = make_uint4(0, 0, 0, 0);
 
-    float acc[8][4];
+    float acc[MT][4];
 #pragma unroll
-    for (int i = 0; i < 8; i++) acc[i][0] = acc[i][1] = acc[i][2] = acc[i][3] = 0.0f;
+    for (int i = 0; i < MT; i++) acc[i][0] = acc[i][1] = acc[i][2] = acc[i][3] = 0.0f;
 
-    for (int c = c_begin; c < c_end; c += SKINNY_UNROLL) {
-        uint4 a0[SKINNY_UNROLL], a1[SKINNY_UNROLL];
-        int kg[SKINNY_UNROLL];
-        bool ok[SKINNY_UNROLL];
+    for (int c = c_begin; c < c_end; c += UNROLL) {
+        uint4 a0[UNROLL], a1[UNROLL];
+        int kg[UNROLL];
+        bool ok[UNROLL];
 #pragma unroll
-        for (int u = 0; u < SKINNY_UNROLL; u++) {
+        for (int u = 0; u < UNROLL; u++) {
             kg[u] = (c + u) * 4 + t;
             ok[u] = c + u < c_end && kg[u] < kq;
             a0[u] = (ok[u] && r0_ok) ? ld_stream16(w0 + kg[u]) : zero;
             a1[u] = (ok[u] && r1_ok) ? ld_stream16(w1 + kg[u]) : zero;
         }
 #pragma unroll
-        for (int mt = 0; mt < 8; mt++) {
+        for (int mt = 0; mt < MT; mt++) {
             if (mt >= n_mt) break;
             const int tok = mt * 8 + g;
 #pragma unroll
-            for (int u = 0; u < SKINNY_UNROLL; u++) {
+            for (int u = 0; u < UNROLL; u++) {
                 uint4 xb = (ok[u] && tok < M) ? __ldg(xv + (int64_t)tok * kq + kg[u]) : zero;
                 uint32_t af[4], bfr[2];
                 af[0] = a0[u].x; af[1] = a1[u].x; af[2] = a0[u].y; af[3] = a1[u].y;
@@ -88,7 +92,7 @@ __global__ void __launch_bounds__(SKINNY_WARPS * 32)
     }
     // acc[mt]: c0 (row g, token 2t), c1 (row g, token 2t+1), c2/c3 the same for row g+8.
 #pragma unroll
-    for (int mt = 0; mt < 8; mt++) {
+    for (int mt = 0; mt < MT; mt++) {
         if (mt >= n_mt) break;
         const int tok = mt * 8 + 2 * t;
         red[warp][tok][g] = acc[mt][0];
@@ -97,12 +101,13 @@ __global__ void __launch_bounds__(SKINNY_WARPS * 32)
         red[warp][tok + 1][g + 8] = acc[mt][3];
     }
     __syncthreads();
-    for (int i = threadIdx.x; i < M * 16; i += blockDim.x) {
-        const int tok = i / 16, r = i % 16, n = n0 + r;
+    for (int i = threadIdx.x; i < M * rows_per_block; i += blockDim.x) {
+        const int tok = i / rows_per_block, r = i % rows_per_block;
+        const int n = blockIdx.x * rows_per_block + r;
         if (n >= N) continue;
+        const int wbase = (r / 16) * ksplit;
         float s = 0.0f;
-#pragma unroll
-        for (int wi = 0; wi < SKINNY_WARPS; wi++) s += red[wi][tok][r];
+        for (int kp = 0; kp < ksplit; kp++) s += red[wbase + kp][tok][r % 16];
         if (bias) s += __bfloat162float(bias[n]);
         if (out_f32) ((float*)out)[(int64_t)tok * N + n] = s;
         else ((bf16*)out)[(int64_t)tok * N + n] = __float2bfloat16(s);
@@ -113,8 +118,18 @@ __global__ void __launch_bounds__(SKINNY_WARPS * 32)
 void matmul_skinny_launch(void* out, bool out_f32, const bf16* x, const bf16* w,
                           const bf16* bias, int M, int N, int K, cudaStream_t stream) {
     PLAT_ASSERT(M <= 64, "matmul_skinny_launch: M > 64");
-    matmul_skinny_kernel<<<ceil_div(N, 16), SKINNY_WARPS * 32, 0, stream>>>(out, out_f32, x, w,
-                                                                          bias, M, N, K);
+    // Split K across warps only as far as needed to have ~8 streaming warps per SM (132 SMs on
+    // H100); longer streams per warp waste less on ramp-up and the final reduction.
+    const int tiles = ceil_div(N, 16);
+    int ksplit = 1;
+    while (ksplit < SKINNY_WARPS && tiles * ksplit < 1056) ksplit *= 2;
+    const int blocks = ceil_div(N, 16 * (SKINNY_WARPS / ksplit));
+    if (M <= 8)
+        matmul_skinny_kernel<1, 8><<<blocks, SKINNY_WARPS * 32, 0, stream>>>(out, out_f32, x, w,
+                                                                           bias, M, N, K, ksplit);
+    else
+        matmul_skinny_kernel<8, 4><<<blocks, SKINNY_WARPS * 32, 0, stream>>>(out, out_f32, x, w,
+                                                                           bias, M, N, K, ksplit);
     CUDA_CHECK_LAUNCH();
 }
 

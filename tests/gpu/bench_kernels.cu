@@ -92,6 +92,10 @@ int main() {
             printf("gemm M=%d N=%d K=%d tiled config %d: %.3f ms, %.1f TFLOP/s\n", M, s.N, s.K, cfg,
                    ms, flop / (ms * 1e9));
         }
+        if (matmul_wgmma_available()) {
+            float ms = time_ms([&] { matmul_wgmma_launch(out, false, x, w, nullptr, M, s.N, s.K, 0); });
+            printf("gemm M=%d N=%d K=%d wgmma: %.3f ms, %.1f TFLOP/s\n", M, s.N, s.K, ms, flop / (ms * 1e9));
+        }
         float ms = time_ms([&] { matmul_forward((act_t*)out, (act_t*)x, (act_t*)w, nullptr, M, s.N, s.K, nullptr); });
         printf("gemm M=%d N=%d K=%d matmul_forward: %.3f ms, %.1f TFLOP/s\n", M, s.N, s.K, ms, flop / (ms * 1e9));
         plat_free(w); plat_free(x); plat_free(out);
