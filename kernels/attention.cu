@@ -1,4 +1,6 @@
-// attention.cu — causal GQA attention over the paged KV cache, flash-attention style: K/V tiles
+// attention.cu — attention_forward (dispatch: batches with prefill rows go to the tensor-core
+// kernel in attention_mma.cu where it runs) and the CUDA-core kernel, used for decode and as the
+// portable path: causal GQA attention over the paged KV cache, flash-attention style: K/V tiles
 // are read once per block through the block table into shared memory, each query row keeps an
 // online softmax (running max and sum, fp32, base-2 exponent) and an fp32 output accumulator.
 //
@@ -8,7 +10,7 @@
 // n_seqs, one row per sequence and head) also splits the keys across blocks (split-K); each
 // split writes (o / l, m, l) to the workspace and attention_combine_kernel merges them.
 // Lane j of a warp scores key j of the tile; for P·V each lane owns HD / WARP_SIZE output dims.
-#include "kernels/common.cuh"
+#include "kernels/attention_internal.cuh"
 #include <math.h>
 
 static const int ATT_WARPS = 4;
@@ -51,28 +53,7 @@ __global__ void __launch_bounds__(ATT_WARPS * WARP_SIZE)
     const int kvh = blockIdx.y, split = blockIdx.z;
     const int group = n_heads / n_kv_heads;
 
-    // Which (sequence, row tile) is this block? Tiles are numbered sequence by sequence.
-    if (warp == 0) {
-        if (lane == 0) sh_seq = -1;
-        __syncwarp();
-        int base = 0;
-        for (int s0 = 0; s0 < n_seqs; s0 += WARP_SIZE) {
-            int s = s0 + lane;
-            int nt = s < n_seqs ? (ATT_ROWS - 1 + (query_start[s + 1] - query_start[s]) * group) / ATT_ROWS : 0;
-            int inc = nt;
-#pragma unroll
-            for (int o = 1; o < WARP_SIZE; o <<= 1) {
-                int v = __shfl_up_sync(WARP_FULL_MASK, inc, o);
-                if (lane >= o) inc += v;
-            }
-            int first = base + inc - nt;
-            if (nt > 0 && (int)blockIdx.x >= first && (int)blockIdx.x < first + nt) {
-                sh_seq = s;
-                sh_tile = blockIdx.x - first;
-            }
-            base += __shfl_sync(WARP_FULL_MASK, inc, WARP_SIZE - 1);
-        }
-    }
+    if (warp == 0) attention_find_tile(query_start, n_seqs, group, ATT_ROWS, &sh_seq, &sh_tile);
     __syncthreads();
     const int seq = sh_seq;
     if (seq < 0) return;  // past the last tile (the grid is an upper bound)
@@ -255,6 +236,36 @@ __global__ void attention_combine_kernel(bf16* out, const float* ws_o, const flo
     }
 }
 
+void attention_forward_simt(bf16* out, const bf16* q, const bf16* k_cache, const bf16* v_cache,
+                            const int32_t* block_tables, const int32_t* seq_lens,
+                            const int32_t* query_start, int n_seqs, int n_tokens, int n_heads,
+                            int n_kv_heads, int head_dim, int block_size, int max_blocks_per_seq,
+                            int n_splits, int sliding_window, float scale_log2, void* workspace,
+                            cudaStream_t st) {
+    const int group = n_heads / n_kv_heads;
+    const int64_t n_tiles = ((int64_t)n_tokens * group + ATT_ROWS - 1) / ATT_ROWS + n_seqs;
+    PLAT_ASSERT(n_tiles < (1ll << 31) && n_kv_heads <= 65535, "attention_forward: grid too large");
+    float* ws_o = (float*)workspace;
+    float* ws_ml = ws_o ? ws_o + (int64_t)n_splits * n_tokens * n_heads * head_dim : nullptr;
+    dim3 grid((unsigned)n_tiles, n_kv_heads, n_splits);
+    if (head_dim == 64)
+        attention_kernel<64><<<grid, ATT_WARPS * WARP_SIZE, 0, st>>>(
+            out, ws_o, ws_ml, q, k_cache, v_cache, block_tables, seq_lens, query_start, n_seqs,
+            n_tokens, n_heads, n_kv_heads, block_size, max_blocks_per_seq, sliding_window,
+            scale_log2, n_splits);
+    else
+        attention_kernel<128><<<grid, ATT_WARPS * WARP_SIZE, 0, st>>>(
+            out, ws_o, ws_ml, q, k_cache, v_cache, block_tables, seq_lens, query_start, n_seqs,
+            n_tokens, n_heads, n_kv_heads, block_size, max_blocks_per_seq, sliding_window,
+            scale_log2, n_splits);
+    CUDA_CHECK_LAUNCH();
+    if (n_splits > 1) {
+        attention_combine_kernel<<<n_tokens * n_heads, head_dim, 0, st>>>(
+            out, ws_o, ws_ml, n_tokens, n_heads, head_dim, n_splits);
+        CUDA_CHECK_LAUNCH();
+    }
+}
+
 void attention_forward(act_t* out, const act_t* q, const act_t* k_cache, const act_t* v_cache,
                        const int32_t* block_tables, const int32_t* seq_lens,
                        const int32_t* query_start, int n_seqs, int n_tokens, int n_heads,
@@ -266,28 +277,18 @@ void attention_forward(act_t* out, const act_t* q, const act_t* k_cache, const a
     PLAT_ASSERT(n_heads % n_kv_heads == 0, "attention_forward: n_heads % n_kv_heads != 0");
     const int n_splits = attention_splits(n_tokens, n_seqs, max_seq_len);
     PLAT_ASSERT(n_splits == 1 || workspace, "attention_forward: workspace required");
-    const int group = n_heads / n_kv_heads;
-    const int64_t n_tiles = ((int64_t)n_tokens * group + ATT_ROWS - 1) / ATT_ROWS + n_seqs;
-    PLAT_ASSERT(n_tiles < (1ll << 31) && n_kv_heads <= 65535, "attention_forward: grid too large");
-    float* ws_o = (float*)workspace;
-    float* ws_ml = ws_o ? ws_o + (int64_t)n_splits * n_tokens * n_heads * head_dim : nullptr;
-    dim3 grid((unsigned)n_tiles, n_kv_heads, n_splits);
-    cudaStream_t st = to_stream(stream);
     const float scale_log2 = scale * LOG2E;
-    if (head_dim == 64)
-        attention_kernel<64><<<grid, ATT_WARPS * WARP_SIZE, 0, st>>>(
-            as_bf16(out), ws_o, ws_ml, as_bf16(q), as_bf16(k_cache), as_bf16(v_cache), block_tables,
-            seq_lens, query_start, n_seqs, n_tokens, n_heads, n_kv_heads, block_size,
-            max_blocks_per_seq, sliding_window, scale_log2, n_splits);
-    else
-        attention_kernel<128><<<grid, ATT_WARPS * WARP_SIZE, 0, st>>>(
-            as_bf16(out), ws_o, ws_ml, as_bf16(q), as_bf16(k_cache), as_bf16(v_cache), block_tables,
-            seq_lens, query_start, n_seqs, n_tokens, n_heads, n_kv_heads, block_size,
-            max_blocks_per_seq, sliding_window, scale_log2, n_splits);
-    CUDA_CHECK_LAUNCH();
-    if (n_splits > 1) {
-        attention_combine_kernel<<<n_tokens * n_heads, head_dim, 0, st>>>(
-            as_bf16(out), ws_o, ws_ml, n_tokens, n_heads, head_dim, n_splits);
-        CUDA_CHECK_LAUNCH();
-    }
+    cudaStream_t st = to_stream(stream);
+    // Batches with prefill rows: tensor cores where available. Decode: the CUDA-core kernel
+    // (one query row per sequence and head leaves an m16 tile mostly empty), split over keys.
+    if (n_tokens > n_seqs &&
+        attention_prefill_mma(as_bf16(out), as_bf16(q), as_bf16(k_cache), as_bf16(v_cache),
+                              block_tables, seq_lens, query_start, n_seqs, n_tokens, n_heads,
+                              n_kv_heads, head_dim, block_size, max_blocks_per_seq, sliding_window,
+                              scale_log2, st))
+        return;
+    attention_forward_simt(as_bf16(out), as_bf16(q), as_bf16(k_cache), as_bf16(v_cache),
+                           block_tables, seq_lens, query_start, n_seqs, n_tokens, n_heads,
+                           n_kv_heads, head_dim, block_size, max_blocks_per_seq, n_splits,
+                           sliding_window, scale_log2, workspace, st);
 }

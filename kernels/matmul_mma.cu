@@ -27,26 +27,25 @@ __device__ __forceinline__ void store2(void* out, bool out_f32, int64_t idx, flo
 }
 
 // ---- small M: outᵀ (N, M) = w (N, K) · xᵀ, w as the mma A operand -----------------------------
-// A warp owns 16 rows of w and all M (<= 64) rows of x, over a 1/ksplit share of K in chunks of
-// 32; a block of SKINNY_WARPS warps holds SKINNY_WARPS / ksplit row tiles. Lane (g = lane/4,
+// A block owns 16 rows of w and all M (<= 64) rows of x; its ksplit warps each take a 1/ksplit
+// share of K in chunks of 32 (one tile per block keeps the work per SM even). Lane (g = lane/4,
 // t = lane%4) loads 8 consecutive k of w rows g and g+8 with one 16-byte load each, and the same
 // 8 k of x row g; since the sum over k does not care about the order, those registers feed the
 // A and B fragments of two k16 steps directly (the same permutation of k on both sides), so
 // shared memory is needed only for the final reduction over the K shares. MT = m-tiles of 8
 // rows of x (1 for M <= 8, 8 for M <= 64); UNROLL chunks in flight per warp.
-static const int SKINNY_WARPS = 4;
+static const int SKINNY_MAX_WARPS = 8;
 
 template <int MT, int UNROLL>
-__global__ void __launch_bounds__(SKINNY_WARPS * 32)
+__global__ void __launch_bounds__(SKINNY_MAX_WARPS * 32)
     matmul_skinny_kernel(void* out, bool out_f32, const bf16* x, const bf16* w, const bf16* bias,
-                         int M, int N, int K, int ksplit) {
+                         int M, int N, int K) {
 #if EDGELLM_MMA_DEVICE
-    __shared__ float red[SKINNY_WARPS][MT * 8][17];
+    __shared__ float red[SKINNY_MAX_WARPS][MT * 8][17];
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     const int g = lane >> 2, t = lane & 3;
-    const int rows_per_block = 16 * (SKINNY_WARPS / ksplit);
-    const int kpart = warp % ksplit;
-    const int n0 = blockIdx.x * rows_per_block + (warp / ksplit) * 16;
+    const int ksplit = blockDim.x / 32, kpart = warp;
+    const int n0 = blockIdx.x * 16;
     const int n_mt = (M + 7) / 8;
     const int kq = K / 8;                   // 16-byte groups per row
     const int n_chunks = (K + 31) / 32;     // 4 groups per chunk
@@ -101,13 +100,11 @@ __global__ void __launch_bounds__(SKINNY_WARPS * 32)
         red[warp][tok + 1][g + 8] = acc[mt][3];
     }
     __syncthreads();
-    for (int i = threadIdx.x; i < M * rows_per_block; i += blockDim.x) {
-        const int tok = i / rows_per_block, r = i % rows_per_block;
-        const int n = blockIdx.x * rows_per_block + r;
+    for (int i = threadIdx.x; i < M * 16; i += blockDim.x) {
+        const int tok = i / 16, r = i % 16, n = n0 + r;
         if (n >= N) continue;
-        const int wbase = (r / 16) * ksplit;
         float s = 0.0f;
-        for (int kp = 0; kp < ksplit; kp++) s += red[wbase + kp][tok][r % 16];
+        for (int kp = 0; kp < ksplit; kp++) s += red[kp][tok][r];
         if (bias) s += __bfloat162float(bias[n]);
         if (out_f32) ((float*)out)[(int64_t)tok * N + n] = s;
         else ((bf16*)out)[(int64_t)tok * N + n] = __float2bfloat16(s);
@@ -116,20 +113,22 @@ __global__ void __launch_bounds__(SKINNY_WARPS * 32)
 }
 
 void matmul_skinny_launch(void* out, bool out_f32, const bf16* x, const bf16* w,
-                          const bf16* bias, int M, int N, int K, cudaStream_t stream) {
+                          const bf16* bias, int M, int N, int K, cudaStream_t stream, int ksplit) {
     PLAT_ASSERT(M <= 64, "matmul_skinny_launch: M > 64");
-    // Split K across warps only as far as needed to have ~8 streaming warps per SM (132 SMs on
-    // H100); longer streams per warp waste less on ramp-up and the final reduction.
+    PLAT_ASSERT(ksplit >= 0 && ksplit <= SKINNY_MAX_WARPS, "matmul_skinny_launch: bad ksplit");
     const int tiles = ceil_div(N, 16);
-    int ksplit = 1;
-    while (ksplit < SKINNY_WARPS && tiles * ksplit < 1056) ksplit *= 2;
-    const int blocks = ceil_div(N, 16 * (SKINNY_WARPS / ksplit));
+    if (ksplit == 0) {
+        // Split K across warps only as far as needed for ~16 streaming warps per SM (132 SMs on
+        // H100): longer streams per warp lose less to ramp-up and the final reduction.
+        ksplit = 1;
+        while (ksplit < SKINNY_MAX_WARPS && tiles * ksplit < 2112) ksplit *= 2;
+    }
     if (M <= 8)
-        matmul_skinny_kernel<1, 8><<<blocks, SKINNY_WARPS * 32, 0, stream>>>(out, out_f32, x, w,
-                                                                           bias, M, N, K, ksplit);
+        matmul_skinny_kernel<1, 8><<<tiles, ksplit * 32, 0, stream>>>(out, out_f32, x, w, bias, M,
+                                                                     N, K);
     else
-        matmul_skinny_kernel<8, 4><<<blocks, SKINNY_WARPS * 32, 0, stream>>>(out, out_f32, x, w,
-                                                                           bias, M, N, K, ksplit);
+        matmul_skinny_kernel<8, 4><<<tiles, ksplit * 32, 0, stream>>>(out, out_f32, x, w, bias, M,
+                                                                     N, K);
     CUDA_CHECK_LAUNCH();
 }
 

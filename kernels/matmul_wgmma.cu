@@ -1,6 +1,7 @@
 // matmul_wgmma.cu — the Hopper (sm_90a) large-M GEMM: wgmma.mma_async m64n256k16 bf16 with
 // fp32 accumulators in registers, both operands from shared memory through matrix descriptors.
-// Block tile 128 x 256 x 64 (two warpgroups, 64 rows each), a 4-stage cp.async ring whose tiles
+// Block tile (64 * WGS) x 256 x 64 (WGS warpgroups of 64 rows; 2 or 3), a 4-stage cp.async ring
+// whose tiles
 // are stored in the 128-byte swizzled K-major layout the descriptors name (16-byte chunk c of
 // row r lands at chunk c ^ (r % 8)). Only the sm_90a pass compiles the body; elsewhere the kernel
 // is empty and matmul_wgmma_available() says false.
@@ -13,10 +14,11 @@
 #define EDGELLM_WGMMA_DEVICE 0
 #endif
 
-static const int WG_BM = 128, WG_BN = 256, WG_BK = 64, WG_STAGES = 4;
+static const int WG_BN = 256, WG_BK = 64, WG_STAGES = 4;
 static const int WG_ROW_BYTES = WG_BK * 2;  // 128: one swizzle row
-static const int WG_STAGE_BYTES = (WG_BM + WG_BN) * WG_ROW_BYTES;
-static const int WG_SMEM_BYTES = WG_STAGES * WG_STAGE_BYTES + 1024;  // + alignment slack
+static constexpr int wg_smem_bytes(int wgs) {  // + 1024: alignment slack
+    return WG_STAGES * (64 * wgs + WG_BN) * WG_ROW_BYTES + 1024;
+}
 
 #if EDGELLM_WGMMA_DEVICE
 // Shared-memory matrix descriptor: K-major, 128-byte swizzle, 8-row groups 1024 bytes apart.
@@ -66,10 +68,13 @@ __device__ __forceinline__ void fence_proxy_async() {
 }
 #endif
 
-__global__ void __launch_bounds__(256, 1)
+template <int WGS>
+__global__ void __launch_bounds__(WGS * 128, 1)
     matmul_wgmma_kernel(void* out, bool out_f32, const bf16* x, const bf16* w, const bf16* bias,
                         int M, int N, int K) {
 #if EDGELLM_WGMMA_DEVICE
+    constexpr int WG_BM = 64 * WGS, THREADS = WGS * 128;
+    constexpr int WG_STAGE_BYTES = (WG_BM + WG_BN) * WG_ROW_BYTES;
     extern __shared__ uint8_t wg_smem_raw[];
     uint8_t* smem = (uint8_t*)(((uintptr_t)wg_smem_raw + 1023) & ~(uintptr_t)1023);
     const int tid = threadIdx.x, wg = tid / 128;
@@ -81,14 +86,14 @@ __global__ void __launch_bounds__(256, 1)
         uint8_t* bs = as + WG_BM * WG_ROW_BYTES;
         const int k0 = kt * WG_BK;
 #pragma unroll
-        for (int i = tid; i < WG_BM * 8; i += 256) {
+        for (int i = tid; i < WG_BM * 8; i += THREADS) {
             int r = i >> 3, c = i & 7;
             bool ok = m0 + r < M && k0 + c * 8 < K;
             cp_async16(as + r * WG_ROW_BYTES + ((c ^ (r & 7)) << 4),
                        ok ? x + (int64_t)(m0 + r) * K + k0 + c * 8 : x, ok);
         }
 #pragma unroll
-        for (int i = tid; i < WG_BN * 8; i += 256) {
+        for (int i = tid; i < WG_BN * 8; i += THREADS) {
             int r = i >> 3, c = i & 7;
             bool ok = n0 + r < N && k0 + c * 8 < K;
             cp_async16(bs + r * WG_ROW_BYTES + ((c ^ (r & 7)) << 4),
@@ -161,14 +166,18 @@ bool matmul_wgmma_available() {
         cudaDeviceProp prop;
         CUDA_CHECK(cudaGetDeviceProperties(&prop, dev));
         cudaFuncAttributes attr;
-        CUDA_CHECK(cudaFuncGetAttributes(&attr, matmul_wgmma_kernel));
+        CUDA_CHECK(cudaFuncGetAttributes(&attr, matmul_wgmma_kernel<2>));
         // the loaded code must be the sm_90a build (an sm_80 image on a Hopper has no body)
         avail = prop.major == 9 && attr.binaryVersion == 90 &&
-                prop.sharedMemPerBlockOptin >= (size_t)WG_SMEM_BYTES;
-        if (avail)
-            CUDA_CHECK(cudaFuncSetAttribute(matmul_wgmma_kernel,
+                prop.sharedMemPerBlockOptin >= (size_t)wg_smem_bytes(3);
+        if (avail) {
+            CUDA_CHECK(cudaFuncSetAttribute(matmul_wgmma_kernel<2>,
                                             cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                            WG_SMEM_BYTES));
+                                            wg_smem_bytes(2)));
+            CUDA_CHECK(cudaFuncSetAttribute(matmul_wgmma_kernel<3>,
+                                            cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                            wg_smem_bytes(3)));
+        }
     }
     return avail == 1;
 #else
@@ -177,9 +186,15 @@ bool matmul_wgmma_available() {
 }
 
 void matmul_wgmma_launch(void* out, bool out_f32, const bf16* x, const bf16* w, const bf16* bias,
-                         int M, int N, int K, cudaStream_t stream) {
+                         int M, int N, int K, cudaStream_t stream, int warpgroups) {
     PLAT_ASSERT(matmul_wgmma_available(), "matmul_wgmma_launch: needs an sm_90a device and build");
-    dim3 grid(ceil_div(M, WG_BM), ceil_div(N, WG_BN));
-    matmul_wgmma_kernel<<<grid, 256, WG_SMEM_BYTES, stream>>>(out, out_f32, x, w, bias, M, N, K);
+    PLAT_ASSERT(warpgroups == 2 || warpgroups == 3, "matmul_wgmma_launch: 2 or 3 warpgroups");
+    dim3 grid(ceil_div(M, 64 * warpgroups), ceil_div(N, WG_BN));
+    if (warpgroups == 3)
+        matmul_wgmma_kernel<3><<<grid, 384, wg_smem_bytes(3), stream>>>(out, out_f32, x, w, bias,
+                                                                         M, N, K);
+    else
+        matmul_wgmma_kernel<2><<<grid, 256, wg_smem_bytes(2), stream>>>(out, out_f32, x, w, bias,
+                                                                         M, N, K);
     CUDA_CHECK_LAUNCH();
 }

@@ -29,6 +29,20 @@ __device__ __forceinline__ void ldmatrix_x4(uint32_t* r, const void* smem_ptr) {
                  : "r"(addr));
 }
 
+// The same with each 8x8 matrix transposed (B operand from a row-major K x N tile).
+__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t* r, const void* smem_ptr) {
+    uint32_t addr = (uint32_t)__cvta_generic_to_shared(smem_ptr);
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(addr));
+}
+
+// Two floats as a bf16 pair in one register (lo in the low half).
+__device__ __forceinline__ uint32_t pack_bf16x2(float lo, float hi) {
+    bf162 h = __floats2bfloat162_rn(lo, hi);
+    return *reinterpret_cast<uint32_t*>(&h);
+}
+
 // 16 bytes global -> shared, asynchronously; when !valid the destination is zero-filled and
 // nothing is read.
 __device__ __forceinline__ void cp_async16(void* smem_ptr, const void* gmem_ptr, bool valid) {

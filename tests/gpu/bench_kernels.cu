@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <functional>
 #include <vector>
+#include "kernels/attention_internal.cuh"
 #include "kernels/matmul_internal.cuh"
 
 __global__ void fill_random_bf16(bf16* p, int64_t n, uint32_t seed) {
@@ -76,6 +77,10 @@ int main() {
             printf("gemv %-8s M=%-2d N=%-6d K=%-5d: %.4f ms, %.0f GB/s weights, %.1f%% of copy\n", s.name, M,
                    s.N, s.K, ms, gbs, 100.0 * gbs / copy_gbs);
         }
+        for (int ks : {1, 2, 4, 8}) {  // the K split chosen by shape vs each fixed one, M = 1
+            float ms = time_ms([&] { matmul_skinny_launch(out, false, x, w, nullptr, 1, s.N, s.K, 0, ks); });
+            printf("gemv %-8s M=1  ksplit=%d: %.4f ms, %.0f GB/s\n", s.name, ks, ms, 2.0 * s.N * s.K / (ms * 1e6));
+        }
         plat_free(w); plat_free(x); plat_free(out);
     }
 
@@ -92,9 +97,10 @@ int main() {
             printf("gemm M=%d N=%d K=%d tiled config %d: %.3f ms, %.1f TFLOP/s\n", M, s.N, s.K, cfg,
                    ms, flop / (ms * 1e9));
         }
-        if (matmul_wgmma_available()) {
-            float ms = time_ms([&] { matmul_wgmma_launch(out, false, x, w, nullptr, M, s.N, s.K, 0); });
-            printf("gemm M=%d N=%d K=%d wgmma: %.3f ms, %.1f TFLOP/s\n", M, s.N, s.K, ms, flop / (ms * 1e9));
+        for (int wgs = 2; wgs <= 3 && matmul_wgmma_available(); wgs++) {
+            float ms = time_ms([&] { matmul_wgmma_launch(out, false, x, w, nullptr, M, s.N, s.K, 0, wgs); });
+            printf("gemm M=%d N=%d K=%d wgmma %dx256: %.3f ms, %.1f TFLOP/s\n", M, s.N, s.K, 64 * wgs, ms,
+                   flop / (ms * 1e9));
         }
         float ms = time_ms([&] { matmul_forward((act_t*)out, (act_t*)x, (act_t*)w, nullptr, M, s.N, s.K, nullptr); });
         printf("gemm M=%d N=%d K=%d matmul_forward: %.3f ms, %.1f TFLOP/s\n", M, s.N, s.K, ms, flop / (ms * 1e9));
@@ -129,10 +135,18 @@ int main() {
             attention_forward((act_t*)out, (act_t*)q, (act_t*)kc, (act_t*)vc, dt, dl, dq, c.n_seqs, n_tok, H,
                               KVH, HD, BS, max_blocks, c.ctx, 0, 0.088f, ws, nullptr);
         });
+        float simt_ms = 0.0f;  // the CUDA-core kernel on the same batch (prefill: for comparison)
+        if (c.n_q > 1)
+            simt_ms = time_ms([&] {
+                attention_forward_simt(out, q, kc, vc, dt, dl, dq, c.n_seqs, n_tok, H, KVH, HD, BS,
+                                       max_blocks, 1, 0, 0.088f * 1.4427f, nullptr, 0);
+            }, 5);
         double kv_bytes = 2.0 * c.n_seqs * c.ctx * KVH * HD * 2;
         double flop = 4.0 * c.n_seqs * H * HD * ((double)c.n_q * (c.ctx - c.n_q) + 0.5 * c.n_q * (c.n_q + 1));
-        printf("attention %-16s: %.3f ms, %.1f TFLOP/s, KV read %.0f GB/s\n", c.name, ms,
+        printf("attention %-16s: %.3f ms, %.1f TFLOP/s, KV read %.0f GB/s", c.name, ms,
                flop / (ms * 1e9), kv_bytes / (ms * 1e6));
+        if (simt_ms > 0) printf("  (cuda-core kernel: %.3f ms, %.1f TFLOP/s)", simt_ms, flop / (simt_ms * 1e9));
+        printf("\n");
         plat_free(kc); plat_free(vc); plat_free(q); plat_free(out); plat_free(dt); plat_free(dl);
         plat_free(dq);
         if (ws) plat_free(ws);

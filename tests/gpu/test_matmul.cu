@@ -6,19 +6,20 @@
 #include "tests/gpu/gpu_check.h"
 #include "kernels/matmul_internal.cuh"
 
-enum Path { PUBLIC, SKINNY, TILED0, TILED1, WGMMA, FMA };
+enum Path { PUBLIC, SKINNY, TILED0, TILED1, WGMMA2, WGMMA3, FMA };
 static const char* path_name(Path p) {
     switch (p) {
         case PUBLIC: return "public";
         case SKINNY: return "skinny-mma";
         case TILED0: return "tiled-mma-128x128";
         case TILED1: return "tiled-mma-128x256";
-        case WGMMA: return "wgmma-128x256";
+        case WGMMA2: return "wgmma-128x256";
+        case WGMMA3: return "wgmma-192x256";
         default: return "fma-fallback";
     }
 }
 
-static void one_case(Path path, int M, int N, int K, bool use_bias, bool out_f32) {
+static void one_case(Path path, int M, int N, int K, bool use_bias, bool out_f32, int ksplit = 0) {
     auto x = rand_bf16((size_t)M * K, -1, 1), w = rand_bf16((size_t)N * K, -1, 1);
     auto b = rand_bf16(N, -1, 1);
     act_t *dx = upload_bf16(x), *dw = upload_bf16(w), *db = upload_bf16(b);
@@ -32,15 +33,17 @@ static void one_case(Path path, int M, int N, int K, bool use_bias, bool out_f32
             else matmul_forward((act_t*)dout, dx, dw, use_bias ? db : nullptr, M, N, K, nullptr);
             break;
         case SKINNY:
-            matmul_skinny_launch(dout, out_f32, (const bf16*)dx, (const bf16*)dw, bias, M, N, K, 0);
+            matmul_skinny_launch(dout, out_f32, (const bf16*)dx, (const bf16*)dw, bias, M, N, K, 0, ksplit);
             break;
         case TILED0:
         case TILED1:
             matmul_tiled_launch(path == TILED1, dout, out_f32, (const bf16*)dx, (const bf16*)dw,
                                 bias, M, N, K, 0);
             break;
-        case WGMMA:
-            matmul_wgmma_launch(dout, out_f32, (const bf16*)dx, (const bf16*)dw, bias, M, N, K, 0);
+        case WGMMA2:
+        case WGMMA3:
+            matmul_wgmma_launch(dout, out_f32, (const bf16*)dx, (const bf16*)dw, bias, M, N, K, 0,
+                                path == WGMMA3 ? 3 : 2);
             break;
         case FMA:
             matmul_fma_launch(dout, out_f32, (const bf16*)dx, (const bf16*)dw, bias, M, N, K, 0);
@@ -51,8 +54,9 @@ static void one_case(Path path, int M, int N, int K, bool use_bias, bool out_f32
     std::vector<float> got = out_f32 ? download((float*)dout, ref.size())
                                      : download_bf16((act_t*)dout, ref.size());
     char name[128];
-    snprintf(name, sizeof(name), "matmul %s M=%d N=%d K=%d%s%s", path_name(path), M, N, K,
-             use_bias ? " bias" : "", out_f32 ? " f32out" : "");
+    snprintf(name, sizeof(name), "matmul %s M=%d N=%d K=%d%s%s%s", path_name(path), M, N, K,
+             use_bias ? " bias" : "", out_f32 ? " f32out" : "",
+             ksplit ? (" ksplit=" + std::to_string(ksplit)).c_str() : "");
     check_close(name, got, ref, 1e-3, out_f32 ? 1e-5 : 1.0 / 256);
     plat_free(dx); plat_free(dw); plat_free(db); plat_free(dout);
 }
@@ -74,9 +78,14 @@ void run_matmul_tests() {
     one_case(SKINNY, 33, 48, 4096, true, false);
     one_case(SKINNY, 64, 4096, 264, false, false);
     one_case(SKINNY, 5, 28672, 4096, false, false);
+    for (int ks : {1, 2, 4, 8}) one_case(SKINNY, 3, 100, 1000, ks % 2 == 0, ks == 4, ks);
+    one_case(SKINNY, 40, 70, 2056, true, false, 8);
     one_case(SKINNY, 1, 6144, 4096, true, true);
     std::vector<Path> tiled = {TILED0, TILED1};
-    if (matmul_wgmma_available()) tiled.push_back(WGMMA);
+    if (matmul_wgmma_available()) {
+        tiled.push_back(WGMMA2);
+        tiled.push_back(WGMMA3);
+    }
     else printf("note: no sm_90a device/build here; the wgmma path is not exercised\n");
     for (Path p : tiled) {
         one_case(p, 300, 520, 264, true, false);
