@@ -19,8 +19,8 @@ void matmul_tiled_launch(int config, void* out, bool out_f32, const bf16* x, con
 // Portable fp32-FMA tiles: any shape and alignment, every platform.
 void matmul_fma_launch(void* out, bool out_f32, const bf16* x, const bf16* w, const bf16* bias,
                        int M, int N, int K, cudaStream_t stream);
-// Hopper: wgmma tiles (64 * warpgroups) x 256 x 64, warpgroups 2 or 3 (sm_90a build on a
-// compute-capability 9.x device only).
+// Hopper: wgmma tiles (64 * warpgroups) x 256 x 64, warpgroups 2 or 3, 0 = chosen from the
+// shape (sm_90a build on a compute-capability 9.x device only).
 bool matmul_wgmma_available();
 void matmul_wgmma_launch(void* out, bool out_f32, const bf16* x, const bf16* w, const bf16* bias,
-                         int M, int N, int K, cudaStream_t stream, int warpgroups = 3);
+                         int M, int N, int K, cudaStream_t stream, int warpgroups = 0);

@@ -118,10 +118,12 @@ void matmul_skinny_launch(void* out, bool out_f32, const bf16* x, const bf16* w,
     PLAT_ASSERT(ksplit >= 0 && ksplit <= SKINNY_MAX_WARPS, "matmul_skinny_launch: bad ksplit");
     const int tiles = ceil_div(N, 16);
     if (ksplit == 0) {
-        // Split K across warps only as far as needed for ~16 streaming warps per SM (132 SMs on
-        // H100): longer streams per warp lose less to ramp-up and the final reduction.
-        ksplit = 1;
-        while (ksplit < SKINNY_MAX_WARPS && tiles * ksplit < 2112) ksplit *= 2;
+        // Measured on H100 (tests/gpu/RESULTS.md): the full 8-warp K split is fastest or within a
+        // few percent on every Llama-8B shape, for M = 1 and M = 64 alike; fewer warps only when
+        // K is too short to give each warp 8 chunks.
+        const int n_chunks = ceil_div(K, 32);
+        ksplit = SKINNY_MAX_WARPS;
+        while (ksplit > 1 && n_chunks < ksplit * 8) ksplit /= 2;
     }
     if (M <= 8)
         matmul_skinny_kernel<1, 8><<<tiles, ksplit * 32, 0, stream>>>(out, out_f32, x, w, bias, M,
