@@ -8,8 +8,8 @@
 #include "kernels/mma.cuh"
 #include <math.h>
 
-static const int AM_ROWS = 64;  // query rows per block (16 per warp)
-static const int AM_KEYS = 64;  // keys per tile
+enum { AM_ROWS = 64,   // query rows per block (16 per warp)
+       AM_KEYS = 64 };  // keys per tile
 
 template <int HD>
 __global__ void __launch_bounds__(128)

@@ -137,8 +137,7 @@ void matmul_skinny_launch(void* out, bool out_f32, const bf16* x, const bf16* w,
 // ---- large M: block tiles BM x BN, k steps of 32, STAGES-deep cp.async ring ---------------------
 // Warps tile the block as (BM/WM) x (BN/WN); each warp holds WM x WN fp32 accumulators.
 // Shared rows are padded to 40 bf16 (80 bytes) so ldmatrix's 8 row addresses hit distinct banks.
-static const int TILE_K = 32;
-static const int TILE_LDS = 40;
+enum { TILE_K = 32, TILE_LDS = 40 };
 
 template <int BM, int BN, int WM, int WN, int STAGES>
 __global__ void __launch_bounds__((BM / WM) * (BN / WN) * 32)
