@@ -69,13 +69,17 @@ void Scheduler::postprocess(const std::vector<SampleResult>& results, std::vecto
         s.seq->n_computed += s.n_new;
         pool_.cache_computed(s.seq->seq_id, s.seq->tokens.data(), s.seq->n_computed);
     }
-    for (size_t i = 0; i < out_.samples.size(); i++) {
-        const SampleSlot& slot = out_.samples[i];
-        Sequence* seq = slot.seq;
-        if (slot.sample_index == 0 && seq->sample_index == 0 && seq->n_output() == 0)
-            n_prompt_tokens_ += seq->n_prompt;
-        if (slot.sample_index != seq->sample_index) seq = fork(seq, slot.sample_index);
-        append_token(seq, results[i], updates);
+    // forks first: they copy the parent's blocks, which its own token may free (when it ends)
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < out_.samples.size(); i++) {
+            const SampleSlot& slot = out_.samples[i];
+            Sequence* seq = slot.seq;
+            bool is_fork = slot.sample_index != seq->sample_index;
+            if (is_fork != (pass == 0)) continue;
+            if (!is_fork && seq->sample_index == 0 && seq->n_output() == 0) n_prompt_tokens_ += seq->n_prompt;
+            if (is_fork) seq = fork(seq, slot.sample_index);
+            append_token(seq, results[i], updates);
+        }
     }
     for (const SampleSlot& slot : out_.samples) slot.seq->fork_pending = false;
     // drop finished sequences from running_ (order kept)

@@ -242,6 +242,35 @@ TEST(EngineFake, parallel_samples_share_prompt_blocks_and_seeded_samples_differ)
     EXPECT_EQ(solo, out[0]);
 }
 
+TEST(EngineFake, parallel_samples_ending_at_their_first_token_or_aborted_free_everything) {
+    SchedulerConfig c = fake_config(100);
+    FakeModel model(k_vocab, 100, 16);
+    Engine engine(c, &model);
+    std::vector<int32_t> prompt(40, 7);
+    SamplingParams p;
+    p.n = 4;
+    p.max_tokens = 1;
+    SubmitResult a, b;
+    std::string err;
+    ASSERT_TRUE(engine.submit(prompt, p, &a, &err)) << err;
+    p.max_tokens = 50;
+    p.ignore_eos = true;
+    ASSERT_TRUE(engine.submit(prompt, p, &b, &err)) << err;
+    for (int i = 0; i < 3; i++) engine.step();
+    engine.abort(b.id);
+    while (engine.step()) {}
+    EngineEvent ev;
+    int n_a = 0, n_b_abort = 0;
+    bool a_done = false, b_done = false;
+    while (a.channel->read(&ev, 0)) { n_a += ev.finish_reason == "length"; a_done = a_done || ev.request_done; }
+    while (b.channel->read(&ev, 0)) { n_b_abort += ev.finish_reason == "abort"; b_done = b_done || ev.request_done; }
+    EXPECT_EQ(n_a, 4);
+    EXPECT_EQ(n_b_abort, 4);
+    EXPECT_TRUE(a_done && b_done);
+    EXPECT_EQ(engine.stats().kv_usage, 0.0);
+    EXPECT_EQ(model.error, "");
+}
+
 TEST(EngineFake, engine_thread_serves_concurrent_submits_and_aborts) {
     SchedulerConfig c = fake_config(1000);
     FakeModel model(k_vocab, 1000, 16);
