@@ -128,16 +128,11 @@ void Sampler::sample(float* logits, int vocab, const SamplingParams& p, const Sa
         float inv_t = 1.0f / p.temperature;
         float mx = -INFINITY;
         for (int i = 0; i < vocab; i++) { logits[i] *= inv_t; mx = std::max(mx, logits[i]); }
-        double total = 0.0;
-        for (int i = 0; i < vocab; i++) {
-            float e = (float)exp((double)logits[i] - mx);
-            logits[i] = e;
-            total += e;
-        }
+        for (int i = 0; i < vocab; i++) logits[i] = (float)exp((double)logits[i] - mx);
         float* prob = logits;  // unnormalised; max is 1.0
         // candidates, then min_p / top_k / top_p truncation
         idx_.clear();
-        float min_keep = p.min_p > 0.0f ? (float)(p.min_p * 1.0) : 0.0f;  // relative to max prob = 1
+        float min_keep = p.min_p;  // min_p × the top probability, which is 1 here
         for (int i = 0; i < vocab; i++)
             if (prob[i] > 0.0f && prob[i] >= min_keep) idx_.push_back(i);
         bool sorted = false;
@@ -152,14 +147,22 @@ void Sampler::sample(float* logits, int vocab, const SamplingParams& p, const Sa
             idx_.resize(w);
         }
         if (p.top_p < 1.0f) {
-            std::sort(idx_.begin(), idx_.end(), by_prob);
-            sorted = true;
+            // the smallest most-probable set reaching top_p of the mass; sorts only as far as
+            // needed (a growing prefix), which gives the same set as a full sort
             double kept_total = 0.0;
             for (int32_t i : idx_) kept_total += prob[i];
-            double limit = p.top_p * kept_total, cum = 0.0;
-            size_t keep = 0;
-            while (keep < idx_.size() && (keep == 0 || cum < limit)) cum += prob[idx_[keep++]];
+            double limit = p.top_p * kept_total;
+            size_t k = std::min<size_t>(idx_.size(), 64), keep = 0;
+            for (;;) {
+                std::partial_sort(idx_.begin(), idx_.begin() + k, idx_.end(), by_prob);
+                double cum = 0.0;
+                keep = 0;
+                while (keep < k && (keep == 0 || cum < limit)) cum += prob[idx_[keep++]];
+                if (cum >= limit || k == idx_.size()) break;
+                k = std::min(idx_.size(), k * 8);
+            }
             idx_.resize(keep);
+            sorted = true;
         }
         if (!sorted) std::sort(idx_.begin(), idx_.end());  // a fixed walk order
         double kept = 0.0;
@@ -172,7 +175,6 @@ void Sampler::sample(float* logits, int vocab, const SamplingParams& p, const Sa
             cum += prob[i];
             if (cum > target) { token = i; break; }
         }
-        (void)total;
     }
     out->token = token;
     if (p.logprobs >= 0) out->logprob = logprobs_[token];

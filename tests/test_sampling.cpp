@@ -3,6 +3,7 @@
 // logprobs.
 #include <gtest/gtest.h>
 #include <math.h>
+#include <algorithm>
 #include <vector>
 #include "core/sampling.h"
 
@@ -107,6 +108,40 @@ TEST(Sampling, top_p_keeps_the_smallest_set_reaching_p) {
     p.top_p = 0.5f;  // {0.5} alone reaches it
     f = frequencies(l, p);
     EXPECT_NEAR(f[0], 1.0, 1e-9);
+}
+
+TEST(Sampling, top_p_over_a_large_vocabulary_samples_only_from_the_nucleus) {
+    // 1000 tokens, mildly spread logits: the 0.9 nucleus holds several hundred tokens
+    std::vector<float> l(1000);
+    for (int i = 0; i < 1000; i++) l[i] = (float)((i * 7919) % 1000) / 400.0f;
+    std::vector<int> order(1000);
+    for (int i = 0; i < 1000; i++) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](int a, int b) { return l[a] > l[b] || (l[a] == l[b] && a < b); });
+    double z = 0.0;
+    for (float x : l) z += exp((double)x);
+    std::vector<char> in(1000, 0);
+    double cum = 0.0;
+    int n_in = 0;
+    for (int i : order) {
+        if (cum >= 0.9 * z) break;
+        cum += exp((double)l[i]);
+        in[i] = 1;
+        n_in++;
+    }
+    ASSERT_GT(n_in, 64);
+    SamplingParams p;
+    p.top_p = 0.9f;
+    int outside = 0;
+    std::vector<char> seen(1000, 0);
+    for (int s = 0; s < 3000; s++) {
+        int32_t t = sample_once(l, p, {1}, {}, s);
+        outside += !in[t];
+        seen[t] = 1;
+    }
+    EXPECT_EQ(outside, 0);
+    int n_seen = 0;
+    for (char c : seen) n_seen += c;
+    EXPECT_GT(n_seen, n_in / 2);
 }
 
 TEST(Sampling, min_p_drops_tokens_below_a_fraction_of_the_top_probability) {
