@@ -83,6 +83,8 @@ public:
     // Ends the request with "abort" at the next step boundary; unknown ids are ignored.
     void abort(int64_t request_id);
     EngineStats stats() const;
+    // The limits requests are checked against (max_model_len, vocab_size, ...). Immutable.
+    const SchedulerConfig& config() const { return sched_.config(); }
 
     // Without start(): runs one step on the calling thread (inbox, then
     // schedule -> forward -> sample -> postprocess). Returns whether any work remains.

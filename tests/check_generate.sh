@@ -11,7 +11,7 @@
 set -u
 cd "$(dirname "$0")/.."
 BIN=${EDGELLM_BIN:-build/cpu/edgellm}
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+mkdir -p build; tmp=$(mktemp -d "$PWD/build/check_generate.XXXXXX"); trap 'rm -rf "$tmp"' EXIT
 if [ ! -x "$BIN" ]; then echo "FAIL generate_binary: $BIN not built"; exit 0; fi
 
 golden() {  # golden <dir> <key>: the array as "a,b,c"
