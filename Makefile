@@ -8,7 +8,7 @@ ifeq ($(filter $(PLATFORM),cuda maca cpu),)
 $(error PLATFORM must be one of cuda, maca, cpu (got '$(PLATFORM)'))
 endif
 
-BUILD   := build/$(PLATFORM)
+BUILD   ?= build/$(PLATFORM)
 DEPS    := build/deps
 CUDA    ?= /usr/local/cuda
 NVCC    ?= $(CUDA)/bin/nvcc
@@ -102,4 +102,4 @@ demo: $(DEPS)/.done
 clean:
 	rm -rf build ./edgellm
 
--include $(shell find build/$(PLATFORM) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -156,6 +156,8 @@ int cmd_generate(int argc, char** argv) {
     lim.max_tokens = sc.max_num_batched_tokens;
     lim.max_seqs = sc.max_num_seqs;
     lim.max_blocks_per_seq = (sc.max_model_len + block_size - 1) / block_size;
+    lim.max_model_len = sc.max_model_len;
+    lim.max_logits_rows = sc.max_num_seqs;  // at most one row per sequence
     if (args.count("num-kv-blocks")) {
         sc.n_blocks = args["num-kv-blocks"].as<int>();
     } else {

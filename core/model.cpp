@@ -8,6 +8,8 @@
 #include "core/safetensors.h"
 
 Model::~Model() {
+    for (plat_graph_t g : graphs_) plat_graph_destroy(g);
+    plat_free_host(ints_host_);
     plat_free(weights_);
     plat_free(kv_);
     plat_free(ws_);
@@ -168,6 +170,12 @@ void Model::allocate_kv(int n_blocks, int block_size) {
 
 // Workspace layout: activations (act_t), then fp32 logits, then int32 batch arrays.
 namespace {
+// ids, positions, slots, logits rows (T each), query_start (S+1), seq_lens (S), block tables
+// (S * max_blocks); decode graphs pad S up to max_seqs and may pad T to it.
+size_t ints_capacity(const ModelLimits& lim) {
+    size_t T = std::max(lim.max_tokens, lim.max_seqs), S = lim.max_seqs;
+    return 4 * T + 2 * S + 1 + S * (size_t)lim.max_blocks_per_seq;
+}
 struct WsLayout {
     size_t x, h, qkv, q, attn, y, gate_up, act, gathered, logits, ints, attn_ws, total;
 };
@@ -184,14 +192,12 @@ WsLayout ws_layout(const ModelConfig& c, const ModelLimits& lim) {
     w.y = o; o += align(T * c.hidden_size * A);
     w.gate_up = o; o += align(T * 2 * c.intermediate_size * A);
     w.act = o; o += align(T * c.intermediate_size * A);
-    w.gathered = o; o += align(T * c.hidden_size * A);
-    w.logits = o; o += align(T * (size_t)c.vocab_size * sizeof(float));
-    // ids, positions, slots (T each), query_start (S+1), seq_lens (S), logits rows (T),
-    // block tables (S * max_blocks)
-    w.ints = o; o += align((4 * T + 2 * lim.max_seqs + 1 + (size_t)lim.max_seqs * lim.max_blocks_per_seq) * 4);
+    w.gathered = o; o += align((size_t)lim.max_logits_rows * c.hidden_size * A);
+    w.logits = o; o += align((size_t)lim.max_logits_rows * c.vocab_size * sizeof(float));
+    w.ints = o; o += align(ints_capacity(lim) * 4);
     w.attn_ws = o;
     o += align(attention_workspace_bytes(lim.max_tokens, lim.max_seqs, c.n_heads, c.head_dim,
-                                         lim.max_blocks_per_seq * 64));
+                                         lim.max_model_len));
     w.total = o;
     return w;
 }
@@ -201,22 +207,66 @@ size_t Model::workspace_bytes(const ModelLimits& limits) const { return ws_layou
 
 void Model::allocate_workspace(const ModelLimits& limits) {
     plat_free(ws_);
+    plat_free_host(ints_host_);
     limits_ = limits;
     ws_ = plat_alloc(workspace_bytes(limits));
+    ints_cap_ = ints_capacity(limits);
+    ints_host_ = (int32_t*)plat_alloc_host(ints_cap_ * sizeof(int32_t));
 }
 
-void Model::forward(const ForwardBatch& b, float* logits_host) {
-    const ModelConfig& c = cfg_;
+// Int arrays in the workspace, for a step of T token rows and S sequences with block tables of
+// width W: ids, positions, slots, logits rows (T each), query_start (S+1), seq_lens (S),
+// block tables (S*W).
+namespace {
+struct IntsView { int32_t *ids, *pos, *slots, *rows, *qstart, *seq_lens, *tables; size_t n; };
+IntsView ints_view(int32_t* base, int T, int S, int W) {
+    IntsView v;
+    v.ids = base;
+    v.pos = v.ids + T;
+    v.slots = v.pos + T;
+    v.rows = v.slots + T;
+    v.qstart = v.rows + T;
+    v.seq_lens = v.qstart + S + 1;
+    v.tables = v.seq_lens + S;
+    v.n = (size_t)(v.tables - base) + (size_t)S * W;
+    return v;
+}
+bool is_decode_batch(const ForwardBatch& b) {
+    int S = b.n_seqs();
+    if (b.n_tokens() != S || (int)b.logits_rows.size() != S) return false;
+    for (int s = 0; s < S; s++)
+        if (b.query_start[s] != s || b.logits_rows[s] != s) return false;
+    return true;
+}
+}  // namespace
+
+int Model::upload_batch(const ForwardBatch& b, int n_rows, int W) {
     const int T = b.n_tokens(), S = b.n_seqs(), R = (int)b.logits_rows.size();
-    PLAT_ASSERT(ws_ && kv_, "Model::forward before allocate_kv/allocate_workspace");
-    PLAT_ASSERT(T > 0 && T <= limits_.max_tokens && S <= limits_.max_seqs && R <= T,
-                "batch larger than the workspace was sized for");
-    PLAT_ASSERT(b.max_blocks_per_seq <= limits_.max_blocks_per_seq,
-                "block table wider than the workspace was sized for");
-    PLAT_ASSERT((int)b.query_start.size() == S + 1 && (int)b.positions.size() == T &&
-                    (int)b.slot_mapping.size() == T &&
-                    (int)b.block_tables.size() == S * b.max_blocks_per_seq,
-                "inconsistent ForwardBatch");
+    // a padded decode batch has n_rows > T sequences of one token each
+    const int Tp = std::max(T, n_rows), Sp = n_rows > T ? n_rows : S;
+    IntsView v = ints_view(ints_host_, Tp, Sp, W);
+    PLAT_ASSERT(v.n <= ints_cap_, "batch arrays larger than the staging buffer");
+    for (int t = 0; t < Tp; t++) {
+        bool real = t < T;
+        v.ids[t] = real ? b.token_ids[t] : 0;
+        v.pos[t] = real ? b.positions[t] : 0;
+        v.slots[t] = real ? b.slot_mapping[t] : -1;  // padding writes no KV
+        v.rows[t] = t < R ? b.logits_rows[t] : t;
+    }
+    for (int s = 0; s <= Sp; s++) v.qstart[s] = s <= S ? b.query_start[s] : b.query_start[S] + (s - S);
+    for (int s = 0; s < Sp; s++) {
+        v.seq_lens[s] = s < S ? b.seq_lens[s] : 1;
+        for (int i = 0; i < W; i++)
+            v.tables[(size_t)s * W + i] =
+                s < S && i < b.max_blocks_per_seq ? b.block_tables[(size_t)s * b.max_blocks_per_seq + i] : 0;
+    }
+    WsLayout w = ws_layout(cfg_, limits_);
+    plat_copy_h2d_async((char*)ws_ + w.ints, ints_host_, v.n * sizeof(int32_t), stream_);
+    return W;
+}
+
+void Model::compute(int T, int S, int R, int W, int max_seq_len) {
+    const ModelConfig& c = cfg_;
     WsLayout w = ws_layout(c, limits_);
     char* ws = (char*)ws_;
     act_t* x = (act_t*)(ws + w.x);       // (T, hidden) residual stream
@@ -225,37 +275,16 @@ void Model::forward(const ForwardBatch& b, float* logits_host) {
     act_t* q = (act_t*)(ws + w.q);       // (T, n_heads, head_dim)
     act_t* attn = (act_t*)(ws + w.attn); // (T, q_dim)
     act_t* y = (act_t*)(ws + w.y);       // (T, hidden) sublayer output
-    act_t* gate_up = (act_t*)(ws + w.gate_up);
-    act_t* act = (act_t*)(ws + w.act);
-    act_t* gathered = (act_t*)(ws + w.gathered);
-    float* logits = (float*)(ws + w.logits);
-    int32_t* ids = (int32_t*)(ws + w.ints);
-    int32_t* pos = ids + T;
-    int32_t* slots = pos + T;
-    int32_t* rows = slots + T;
-    int32_t* qstart = rows + T;
-    int32_t* seq_lens = qstart + S + 1;
-    int32_t* tables = seq_lens + S;
+    act_t* gate_up = (act_t*)(ws + w.gate_up);  // (T, 2 * inter)
+    act_t* act = (act_t*)(ws + w.act);          // (T, inter)
+    act_t* gathered = (act_t*)(ws + w.gathered);  // (R, hidden)
+    float* logits = (float*)(ws + w.logits);      // (R, vocab)
+    IntsView v = ints_view((int32_t*)(ws + w.ints), T, S, W);
     plat_stream_t s = stream_;
-    // One contiguous upload of the int arrays.
-    std::vector<int32_t> ints;
-    ints.reserve(4 * T + 2 * S + 1 + b.block_tables.size());
-    ints.insert(ints.end(), b.token_ids.begin(), b.token_ids.end());
-    ints.insert(ints.end(), b.positions.begin(), b.positions.end());
-    ints.insert(ints.end(), b.slot_mapping.begin(), b.slot_mapping.end());
-    ints.insert(ints.end(), b.logits_rows.begin(), b.logits_rows.end());
-    ints.resize(4 * T, 0);
-    ints.insert(ints.end(), b.query_start.begin(), b.query_start.end());
-    ints.insert(ints.end(), b.seq_lens.begin(), b.seq_lens.end());
-    ints.insert(ints.end(), b.block_tables.begin(), b.block_tables.end());
-    plat_copy_h2d_async(ids, ints.data(), ints.size() * sizeof(int32_t), s);
-    int max_seq_len = 0;
-    for (int32_t l : b.seq_lens) max_seq_len = std::max(max_seq_len, (int)l);
-
     const int H = c.hidden_size, NQKV = c.q_dim() + 2 * c.kv_dim(), I = c.intermediate_size;
     const float eps = c.rms_norm_eps, scale = 1.0f / sqrtf((float)c.head_dim);
     const size_t layer_kv = (size_t)n_blocks_ * block_size_ * c.kv_dim();  // elements per K or V
-    embedding_forward(x, embed_, ids, T, H, s);
+    embedding_forward(x, embed_, v.ids, T, H, s);
     for (int l = 0; l < c.n_layers; l++) {
         const Layer& L = layers_[l];
         act_t* k_cache = (act_t*)kv_ + (size_t)(2 * l) * layer_kv;
@@ -263,26 +292,91 @@ void Model::forward(const ForwardBatch& b, float* logits_host) {
         if (l == 0) rmsnorm_forward(h, x, L.attn_norm, T, H, eps, s);
         else add_rmsnorm_forward(h, x, y, L.attn_norm, T, H, eps, s);
         matmul_forward(qkv, h, L.qkv, L.qkv_bias, T, NQKV, H, s);
-        qkv_rope_cache_forward(q, k_cache, v_cache, qkv, L.q_norm, L.k_norm, eps, pos, slots,
+        qkv_rope_cache_forward(q, k_cache, v_cache, qkv, L.q_norm, L.k_norm, eps, v.pos, v.slots,
                                inv_freq_, T, c.n_heads, c.n_kv_heads, c.head_dim, block_size_, s);
-        attention_forward(attn, q, k_cache, v_cache, tables, seq_lens, qstart, S, T, c.n_heads,
-                          c.n_kv_heads, c.head_dim, block_size_, b.max_blocks_per_seq,
-                          max_seq_len, c.sliding_window, scale, ws + w.attn_ws, s);
+        attention_forward(attn, q, k_cache, v_cache, v.tables, v.seq_lens, v.qstart, S, T,
+                          c.n_heads, c.n_kv_heads, c.head_dim, block_size_, W, max_seq_len,
+                          c.sliding_window, scale, ws + w.attn_ws, s);
         matmul_forward(y, attn, L.o_proj, nullptr, T, H, c.q_dim(), s);
         add_rmsnorm_forward(h, x, y, L.mlp_norm, T, H, eps, s);
         matmul_forward(gate_up, h, L.gate_up, nullptr, T, 2 * I, H, s);
         silu_mul_forward(act, gate_up, T, I, s);
         matmul_forward(y, act, L.down, nullptr, T, H, I, s);
     }
-    if (R == 0) {
-        plat_stream_sync(s);
-        return;
-    }
+    if (R == 0) return;
     // The final residual add + norm only on the rows that need logits; x is free to reuse.
-    gather_rows_forward(gathered, x, rows, R, H, s);
-    gather_rows_forward(h, y, rows, R, H, s);
+    gather_rows_forward(gathered, x, v.rows, R, H, s);
+    gather_rows_forward(h, y, v.rows, R, H, s);
     add_rmsnorm_forward(x, gathered, h, final_norm_, R, H, eps, s);
     matmul_f32out_forward(logits, x, lm_head_, R, c.vocab_size, H, s);
-    plat_copy_d2h_async(logits_host, logits, (size_t)R * c.vocab_size * sizeof(float), s);
-    plat_stream_sync(s);
+}
+
+static std::vector<int> graph_bucket_sizes(int max_seqs) {
+    std::vector<int> sizes;
+    for (int n : {1, 2, 4}) if (n <= max_seqs) sizes.push_back(n);
+    for (int n = 8; n < max_seqs + 8; n += 8) sizes.push_back(std::min(n, max_seqs));
+    sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
+    return sizes;
+}
+
+double Model::capture_graphs() {
+    if (!plat_graphs_supported()) return -1;
+    PLAT_ASSERT(ws_ && kv_, "capture_graphs before allocate_kv/allocate_workspace");
+    for (plat_graph_t g : graphs_) plat_graph_destroy(g);
+    graphs_.clear();
+    graph_sizes_.clear();
+    plat_event_t t0 = plat_event_create(), t1 = plat_event_create();
+    plat_event_record(t0, stream_);
+    const int W = limits_.max_blocks_per_seq, max_len = limits_.max_model_len;
+    ForwardBatch dummy;  // zero sequences: upload_batch pads every row (slot -1, no KV writes)
+    dummy.query_start = {0};
+    for (int n : graph_bucket_sizes(std::min(limits_.max_seqs, limits_.max_logits_rows))) {
+        if (n > limits_.max_tokens) break;
+        upload_batch(dummy, n, W);
+        compute(n, n, n, W, max_len);  // warm-up, eager
+        plat_graph_begin_capture(stream_);
+        compute(n, n, n, W, max_len);
+        graphs_.push_back(plat_graph_end_capture(stream_));
+        graph_sizes_.push_back(n);
+    }
+    plat_event_record(t1, stream_);
+    plat_event_sync(t1);
+    double ms = plat_event_elapsed_ms(t0, t1);
+    plat_event_destroy(t0);
+    plat_event_destroy(t1);
+    return ms;
+}
+
+void Model::forward(const ForwardBatch& b, float* logits_host) {
+    const int T = b.n_tokens(), S = b.n_seqs(), R = (int)b.logits_rows.size();
+    PLAT_ASSERT(ws_ && kv_, "Model::forward before allocate_kv/allocate_workspace");
+    PLAT_ASSERT(T > 0 && T <= limits_.max_tokens && S <= limits_.max_seqs &&
+                    R <= limits_.max_logits_rows,
+                "batch larger than the workspace was sized for");
+    PLAT_ASSERT(b.max_blocks_per_seq <= limits_.max_blocks_per_seq,
+                "block table wider than the workspace was sized for");
+    PLAT_ASSERT((int)b.query_start.size() == S + 1 && (int)b.positions.size() == T &&
+                    (int)b.slot_mapping.size() == T &&
+                    (int)b.block_tables.size() == S * b.max_blocks_per_seq,
+                "inconsistent ForwardBatch");
+    int g = -1;
+    if (!graphs_.empty() && is_decode_batch(b))
+        for (size_t i = 0; i < graph_sizes_.size() && g < 0; i++)
+            if (graph_sizes_[i] >= S) g = (int)i;
+    if (g >= 0) {
+        upload_batch(b, graph_sizes_[g], limits_.max_blocks_per_seq);
+        plat_graph_launch(graphs_[g], stream_);
+    } else {
+        int max_seq_len = 0;
+        for (int32_t l : b.seq_lens) max_seq_len = std::max(max_seq_len, (int)l);
+        PLAT_ASSERT(max_seq_len <= limits_.max_model_len, "sequence longer than max_model_len");
+        upload_batch(b, 0, b.max_blocks_per_seq);
+        compute(T, S, R, b.max_blocks_per_seq, max_seq_len);
+    }
+    if (R > 0) {
+        WsLayout w = ws_layout(cfg_, limits_);
+        plat_copy_d2h_async(logits_host, (char*)ws_ + w.logits,
+                            (size_t)R * cfg_.vocab_size * sizeof(float), stream_);
+    }
+    plat_stream_sync(stream_);
 }

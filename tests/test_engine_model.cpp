@@ -42,6 +42,8 @@ std::unique_ptr<LoadedModel> load(int n_blocks, int budget, int max_seqs, bool p
     lim.max_tokens = budget;
     lim.max_seqs = max_seqs;
     lim.max_blocks_per_seq = (c.max_model_len + 15) / 16;
+    lim.max_model_len = c.max_model_len;
+    lim.max_logits_rows = max_seqs;
     m->model.allocate_workspace(lim);
     m->runner.reset(new ModelAdapter(&m->model));
     return m;

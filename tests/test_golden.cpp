@@ -64,7 +64,8 @@ int argmax(const float* x, int n) {
 // through the paged cache with block size 4 (so the prompt spans several blocks, out of order).
 // Returns the number of rows whose logits are out of tolerance; fills the greedy tokens.
 int run_and_compare(const std::string& dir, const Golden& g, std::vector<int32_t>* greedy,
-                    std::string* report) {
+                    std::string* report, double* worst_rel) {
+    *worst_rel = 0;
     Model m;
     std::string err;
     if (!m.load(dir, &err)) {
@@ -76,6 +77,8 @@ int run_and_compare(const std::string& dir, const Golden& g, std::vector<int32_t
     m.allocate_kv(n_blocks + 3, bs);
     ModelLimits lim;
     lim.max_tokens = P;
+    lim.max_logits_rows = P;
+    lim.max_model_len = P + N;
     lim.max_seqs = 1;
     lim.max_blocks_per_seq = n_blocks;
     m.allocate_workspace(lim);
@@ -98,7 +101,9 @@ int run_and_compare(const std::string& dir, const Golden& g, std::vector<int32_t
     m.forward(b, logits.data());
     for (int p = 0; p < P; p++) {
         double rel;
-        if (!row_close(&logits[(size_t)p * V], &g.logits[(size_t)p * V], V, &rel)) {
+        bool close = row_close(&logits[(size_t)p * V], &g.logits[(size_t)p * V], V, &rel);
+        *worst_rel = fmax(*worst_rel, rel);
+        if (!close) {
             bad++;
             snprintf(line, sizeof(line), "prefill row %d: max|d|/max|ref| = %.2e\n", p, rel);
             *report += line;
@@ -117,7 +122,9 @@ int run_and_compare(const std::string& dir, const Golden& g, std::vector<int32_t
         b.seq_lens = {p + 1};
         m.forward(b, logits.data());
         double rel;
-        if (!row_close(logits.data(), &g.logits[(size_t)p * V], V, &rel)) {
+        bool close = row_close(logits.data(), &g.logits[(size_t)p * V], V, &rel);
+        *worst_rel = fmax(*worst_rel, rel);
+        if (!close) {
             bad++;
             snprintf(line, sizeof(line), "decode row %d: max|d|/max|ref| = %.2e\n", p, rel);
             *report += line;
@@ -134,9 +141,11 @@ TEST_P(GoldenModel, logits_and_greedy_continuation_match_transformers) {
     Golden g = read_golden(dir);
     std::vector<int32_t> greedy;
     std::string report;
-    int bad = run_and_compare(dir, g, &greedy, &report);
+    double worst;
+    int bad = run_and_compare(dir, g, &greedy, &report, &worst);
     EXPECT_EQ(bad, 0) << report;
     EXPECT_EQ(greedy, g.greedy);
+    printf("%s: %zu rows, worst max|d|/max|ref| = %.2e (bound 1e-3)\n", GetParam(), g.prompt.size() + g.greedy.size(), worst);
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, GoldenModel,
@@ -174,8 +183,11 @@ TEST_P(GoldenModel, comparison_fails_when_one_weight_is_perturbed) {
     Golden g = read_golden(src);
     std::vector<int32_t> greedy;
     std::string report;
-    int bad = run_and_compare(dir, g, &greedy, &report);
+    double worst;
+    int bad = run_and_compare(dir, g, &greedy, &report, &worst);
     EXPECT_GT(bad, 0) << "a perturbed weight went unnoticed";
+    printf("%s perturbed: %d of %zu rows out of tolerance, worst %.2e, greedy %s\n", GetParam(), bad,
+           g.prompt.size() + g.greedy.size(), worst, greedy == g.greedy ? "unchanged" : "changed");
 }
 
 }  // namespace

@@ -76,7 +76,9 @@ TEST(ModelConfig, missing_field_is_named) {
 TEST(ModelConfig, bad_values_are_refused_with_reasons) {
     ModelConfig c;
     std::string err;
-    EXPECT_FALSE(model_config_parse(cfg_json("LlamaForCausalLM", ",\"num_key_value_heads\":3"), &c, &err));
+    std::string kv3 = cfg_json("LlamaForCausalLM");
+    kv3.replace(kv3.find("\"num_key_value_heads\":2"), 23, "\"num_key_value_heads\":3");
+    EXPECT_FALSE(model_config_parse(kv3, &c, &err));
     EXPECT_NE(err.find("multiple"), std::string::npos) << err;
     EXPECT_FALSE(model_config_parse(cfg_json("LlamaForCausalLM", ",\"rope_scaling\":{\"rope_type\":\"yarn\",\"factor\":4}"), &c, &err));
     EXPECT_NE(err.find("yarn"), std::string::npos) << err;

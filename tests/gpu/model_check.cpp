@@ -47,9 +47,13 @@ int main(int argc, char** argv) {
     m.allocate_kv(n_blocks, bs);
     ModelLimits lim;
     lim.max_tokens = P;
+    lim.max_logits_rows = P;
+    lim.max_model_len = P + N;
     lim.max_seqs = 1;
     lim.max_blocks_per_seq = n_blocks;
     m.allocate_workspace(lim);
+    double capture_ms = getenv("EDGELLM_EAGER") ? -1 : m.capture_graphs();
+    printf("graph capture: %s (%.1f ms)\n", m.graphs_captured() ? "on" : "off", capture_ms);
     ForwardBatch b;
     b.max_blocks_per_seq = n_blocks;
     for (int i = 0; i < n_blocks; i++) b.block_tables.push_back(n_blocks - 1 - i);  // reversed
