@@ -42,7 +42,7 @@ bool Scheduler::check_request(const std::vector<int32_t>& prompt, const Sampling
     if (n_prompt == 0) { snprintf(buf, sizeof buf, "The prompt is empty."); return bad(); }
     for (int32_t t : prompt)
         if (t < 0 || t >= cfg_.vocab_size) {
-            snprintf(buf, sizeof buf, "Token id %d is out of vocabulary (vocab size %d).", t, cfg_.vocab_size);
+            snprintf(buf, sizeof buf, "Token id %d is outside the vocabulary (vocab size %d).", t, cfg_.vocab_size);
             return bad();
         }
     if (!p.validate(cfg_.vocab_size, err)) return false;

@@ -189,7 +189,7 @@ TEST(EngineFake, too_long_and_never_fitting_requests_are_rejected_with_a_reason)
     EXPECT_NE(err.find("could never run"), std::string::npos) << err;
     EXPECT_FALSE(engine.submit(std::vector<int32_t>(), p, &s, &err));
     EXPECT_FALSE(engine.submit(std::vector<int32_t>{k_vocab}, p, &s, &err));
-    EXPECT_NE(err.find("out of vocabulary"), std::string::npos) << err;
+    EXPECT_NE(err.find("outside the vocabulary"), std::string::npos) << err;
     p.max_tokens = 8;
     EXPECT_TRUE(engine.submit(std::vector<int32_t>(100, 1), p, &s, &err)) << err;
 }
