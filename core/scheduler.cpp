@@ -94,7 +94,8 @@ bool Scheduler::add_request(int64_t request_id, const std::vector<int32_t>& prom
     s->sample_index = 0;
     s->arrival = (next_arrival_++) << 16;
     s->tokens = prompt;
-    s->tokens.reserve(prompt.size() + resolved_max_tokens((int)prompt.size(), *params));
+    // room for the usual output without a reallocation; long generations grow as needed
+    s->tokens.reserve(prompt.size() + std::min(resolved_max_tokens((int)prompt.size(), *params), 1024));
     s->n_prompt = (int)prompt.size();
     s->max_tokens = resolved_max_tokens(s->n_prompt, *params);
     s->seed = seed;
