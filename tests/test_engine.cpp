@@ -271,6 +271,29 @@ TEST(EngineFake, parallel_samples_ending_at_their_first_token_or_aborted_free_ev
     EXPECT_EQ(model.error, "");
 }
 
+TEST(EngineFake, stats_count_prompt_and_generated_tokens_and_steps) {
+    SchedulerConfig c = fake_config(100);
+    c.enable_prefix_caching = false;
+    FakeModel model(k_vocab, 100, 16);
+    Engine engine(c, &model);
+    SamplingParams p;
+    p.ignore_eos = true;
+    SubmitResult s;
+    std::string err;
+    p.max_tokens = 5;
+    ASSERT_TRUE(engine.submit(std::vector<int32_t>(10, 3), p, &s, &err));
+    p.max_tokens = 7;
+    ASSERT_TRUE(engine.submit(std::vector<int32_t>(20, 4), p, &s, &err));
+    while (engine.step()) {}
+    EngineStats st = engine.stats();
+    EXPECT_EQ(st.n_prompt_tokens, 30);
+    EXPECT_EQ(st.n_generation_tokens, 12);
+    EXPECT_EQ(st.n_steps, 7);  // both prompts in step 1, then decodes until the 7th token
+    EXPECT_EQ(st.n_computed_tokens, 30 + 4 + 6);  // the last sampled token is never computed
+    EXPECT_EQ(st.n_preemptions, 0);
+    EXPECT_EQ(st.n_kv_blocks, 100);
+}
+
 TEST(EngineFake, engine_thread_serves_concurrent_submits_and_aborts) {
     SchedulerConfig c = fake_config(1000);
     FakeModel model(k_vocab, 1000, 16);
