@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <math.h>
 #include <algorithm>
+#include <chrono>
+#include <random>
 #include <vector>
 #include "core/sampling.h"
 
@@ -229,6 +231,55 @@ TEST(Sampling, validate_names_the_bad_field) {
     p.max_tokens = 10;
     EXPECT_FALSE(p.validate(100, &err));
     EXPECT_TRUE(SamplingParams().validate(100, &err));
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Sampling, top_k_keeps_every_token_tied_with_the_kth) {
+    SamplingParams p;
+    p.top_k = 1;
+    std::vector<int> seen(4, 0);
+    for (int s = 0; s < 300; s++) seen[sample_once({1.0f, 1.0f, 1.0f, 0.0f}, p, {3}, {}, s)]++;
+    EXPECT_GT(seen[0], 0);
+    EXPECT_GT(seen[1], 0);
+    EXPECT_GT(seen[2], 0);
+    EXPECT_EQ(seen[3], 0);
+}
+
+// Not a test: CPU time per sampled token over a 151936-token vocabulary. Run with
+//   build/cpu/edgellm_tests --gtest_also_run_disabled_tests --gtest_filter='*sampler_cpu_time*'
+TEST(SamplingBench, DISABLED_sampler_cpu_time_per_token_at_qwen_vocabulary) {
+    const int vocab = 151936;
+    std::vector<float> base(vocab), l(vocab);
+    std::mt19937 rng(1);
+    std::normal_distribution<float> nd(0.0f, 3.0f);
+    for (float& x : base) x = nd(rng);
+    std::vector<int32_t> prompt(100, 5);
+    const char* names[] = {"greedy", "temperature 0.8", "temperature 0.8, top_p 0.95",
+                           "temperature 0.8, top_k 50", "greedy, logprobs 5"};
+    Sampler s;
+    for (int m = 0; m < 5; m++) {
+        SamplingParams p;
+        p.temperature = (m == 0 || m == 4) ? 0.0f : 0.8f;
+        if (m == 2) p.top_p = 0.95f;
+        if (m == 3) p.top_k = 50;
+        if (m == 4) p.logprobs = 5;
+        SampleContext ctx;
+        ctx.prompt = prompt.data();
+        ctx.n_prompt = 100;
+        SampleResult r;
+        const int n = 50;
+        auto t0 = std::chrono::steady_clock::now();
+        for (int i = 0; i < n; i++) {
+            l = base;
+            ctx.seed = i;
+            s.sample(l.data(), vocab, p, ctx, &r);
+        }
+        double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / n;
+        printf("%-28s %7.0f us per token\n", names[m], us);
+    }
 }
 
 }  // namespace
