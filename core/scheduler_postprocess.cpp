@@ -43,14 +43,17 @@ void Scheduler::append_token(Sequence* seq, const SampleResult& r, std::vector<S
     const SamplingParams& p = *seq->params;
     int n_out = seq->n_output();
     FinishReason why = FinishReason::NONE;
+    int32_t stop_reason = -1;
     if ((int)seq->tokens.size() >= cfg_.max_model_len || n_out >= seq->max_tokens) {
         why = FinishReason::LENGTH;
     } else if (n_out >= p.min_tokens) {
         if (!p.ignore_eos &&
             std::find(cfg_.eos_token_ids.begin(), cfg_.eos_token_ids.end(), r.token) != cfg_.eos_token_ids.end())
             why = FinishReason::STOP;
-        else if (std::find(p.stop_token_ids.begin(), p.stop_token_ids.end(), r.token) != p.stop_token_ids.end())
+        else if (std::find(p.stop_token_ids.begin(), p.stop_token_ids.end(), r.token) != p.stop_token_ids.end()) {
             why = FinishReason::STOP;
+            stop_reason = r.token;
+        }
     }
     if (why != FinishReason::NONE) finish(seq, why);
     SeqUpdate u;
@@ -59,6 +62,7 @@ void Scheduler::append_token(Sequence* seq, const SampleResult& r, std::vector<S
     u.token = r.token;
     if (p.logprobs >= 0) u.sample = r;
     u.finish = why;
+    u.stop_reason = stop_reason;
     updates->push_back(std::move(u));
 }
 

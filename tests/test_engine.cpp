@@ -294,6 +294,41 @@ TEST(EngineFake, stats_count_prompt_and_generated_tokens_and_steps) {
     EXPECT_EQ(st.n_kv_blocks, 100);
 }
 
+TEST(EngineFake, stop_token_ends_the_sample_and_is_reported_as_stop_reason) {
+    SchedulerConfig c = fake_config(100);
+    FakeModel model(k_vocab, 100, 16);
+    Engine engine(c, &model);
+    SamplingParams p;
+    p.temperature = 0.0f;
+    p.ignore_eos = true;
+    p.max_tokens = 10;
+    for (int t = 0; t < k_vocab; t++) p.stop_token_ids.push_back(t);  // whatever comes first
+    SubmitResult s;
+    std::string err;
+    ASSERT_TRUE(engine.submit(std::vector<int32_t>(5, 3), p, &s, &err)) << err;
+    while (engine.step()) {}
+    EngineEvent ev;
+    ASSERT_TRUE(s.channel->read(&ev, 0));
+    EXPECT_GE(ev.token, 0);
+    EXPECT_EQ(ev.finish_reason, "stop");
+    EXPECT_EQ(ev.stop_reason, ev.token);
+    EXPECT_TRUE(ev.request_done);
+    // with min_tokens 3, stop tokens 0..62 are masked for the first 3 outputs: only 63 remains
+    p.min_tokens = 3;
+    p.max_tokens = 3;
+    p.stop_token_ids.pop_back();
+    ASSERT_TRUE(engine.submit(std::vector<int32_t>(5, 3), p, &s, &err)) << err;
+    while (engine.step()) {}
+    std::vector<int32_t> toks;
+    std::string fin;
+    while (s.channel->read(&ev, 0)) {
+        if (ev.token >= 0) toks.push_back(ev.token);
+        if (ev.request_done) fin = ev.finish_reason;
+    }
+    EXPECT_EQ(toks, (std::vector<int32_t>{63, 63, 63}));
+    EXPECT_EQ(fin, "length");
+}
+
 TEST(EngineFake, engine_thread_serves_concurrent_submits_and_aborts) {
     SchedulerConfig c = fake_config(1000);
     FakeModel model(k_vocab, 1000, 16);
