@@ -170,6 +170,22 @@ void Engine::publish_stats(int64_t n_tokens) {
     stats_.n_computed_tokens += n_tokens;
 }
 
+// True when every sample of the step is plain greedy: the token is the argmax of the raw logits
+// (temperature 0, no penalties, no logprobs, no min_tokens mask in force), so the model may
+// pick it on the device.
+static bool all_plain_greedy(const SchedulerOutput& out) {
+    for (const SampleSlot& slot : out.samples) {
+        const Sequence* seq = slot.seq;
+        const SamplingParams& p = *seq->params;
+        bool own = slot.sample_index == seq->sample_index;
+        int n_output = own ? seq->n_output() : 0;
+        if (p.temperature >= 1e-5f || p.logprobs >= 0 || p.presence_penalty != 0.0f ||
+            p.frequency_penalty != 0.0f || p.repetition_penalty != 1.0f || n_output < p.min_tokens)
+            return false;
+    }
+    return true;
+}
+
 bool Engine::step() {
     drain_inbox();
     if (!sched_.has_work()) {
@@ -181,7 +197,16 @@ bool Engine::step() {
     const ForwardBatch& batch = out.batch;
     int vocab = runner_->vocab_size();
     results_.resize(out.samples.size());
-    if (!out.empty()) {
+    bool sampled = false;
+    if (!out.empty() && all_plain_greedy(out)) {
+        greedy_ids_.resize(batch.logits_rows.size());
+        sampled = runner_->forward_greedy(batch, greedy_ids_.data());
+        for (size_t i = 0; sampled && i < out.samples.size(); i++) {
+            results_[i] = SampleResult();
+            results_[i].token = greedy_ids_[out.samples[i].logits_index];
+        }
+    }
+    if (!out.empty() && !sampled) {
         logits_.resize(batch.logits_rows.size() * (size_t)vocab);
         runner_->forward(batch, logits_.data());
         row_.resize(vocab);

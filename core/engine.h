@@ -112,6 +112,7 @@ private:
     Sampler sampler_;
     std::vector<float> logits_;
     std::vector<float> row_;
+    std::vector<int32_t> greedy_ids_;  // device-side greedy picks, one per logits row
     std::vector<SampleResult> results_;
     std::vector<SeqUpdate> updates_;
     std::unordered_map<int64_t, std::shared_ptr<RequestChannel>> channels_;  // engine thread

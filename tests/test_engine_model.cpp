@@ -125,4 +125,43 @@ TEST(EngineModel, cached_256_token_prefix_is_not_recomputed_and_gives_identical_
     EXPECT_EQ(got.token, ref.token);
 }
 
+// The model without its greedy shortcut: every token goes through the CPU sampler.
+class SamplerOnlyRunner : public ModelRunner {
+public:
+    explicit SamplerOnlyRunner(ModelRunner* inner) : inner_(inner) {}
+    int vocab_size() const override { return inner_->vocab_size(); }
+    void forward(const ForwardBatch& b, float* logits) override { inner_->forward(b, logits); }
+
+private:
+    ModelRunner* inner_;
+};
+
+// Counts the steps that took the device-side greedy path.
+class CountingRunner : public ModelRunner {
+public:
+    explicit CountingRunner(ModelRunner* inner) : inner_(inner) {}
+    int vocab_size() const override { return inner_->vocab_size(); }
+    void forward(const ForwardBatch& b, float* logits) override { inner_->forward(b, logits); }
+    bool forward_greedy(const ForwardBatch& b, int32_t* ids) override {
+        n_greedy_steps++;
+        return inner_->forward_greedy(b, ids);
+    }
+    int n_greedy_steps = 0;
+
+private:
+    ModelRunner* inner_;
+};
+
+TEST(EngineModel, device_greedy_shortcut_picks_exactly_the_samplers_tokens) {
+    std::vector<WorkItem> work = make_workload(22, 60, 512, 120, 32, false);
+    auto m = load(2000, 512, 64, true);
+    CountingRunner shortcut(m->runner.get());
+    WorkResult fast = run_workload(m->cfg, &shortcut, work);
+    auto m2 = load(2000, 512, 64, true);
+    SamplerOnlyRunner sampler(m2->runner.get());
+    WorkResult slow = run_workload(m2->cfg, &sampler, work);
+    EXPECT_GT(shortcut.n_greedy_steps, 0);
+    expect_matches_solo(fast, slow, "device greedy vs CPU sampler");
+}
+
 }  // namespace
