@@ -7,6 +7,7 @@
 //                         --ignore-eos)
 // stdout carries only the results; logs go to stderr.
 #include <stdio.h>
+#include <chrono>
 #include <algorithm>
 #include <fstream>
 #include <string>
@@ -85,6 +86,7 @@ int cmd_generate(int argc, char** argv) {
         ("ignore-eos", "keep generating after EOS")
         ("max-num-seqs", "sequences per step", cxxopts::value<int>()->default_value("256"))
         ("max-num-batched-tokens", "tokens per step", cxxopts::value<int>()->default_value("2048"))
+        ("enforce-eager", "do not capture CUDA graphs for decode steps")
         ("num-kv-blocks", "KV cache blocks (default: sized from the prompts and free memory)", cxxopts::value<int>())
         ("block-size", "KV cache block size in tokens", cxxopts::value<int>()->default_value("16"))
         ("max-model-len", "context length (default: the model's max_position_embeddings)", cxxopts::value<int>())
@@ -183,6 +185,11 @@ int cmd_generate(int argc, char** argv) {
              prompts.size(), sc.n_blocks, block_size, sc.max_num_seqs, sc.max_num_batched_tokens,
              sc.max_model_len, sc.enable_prefix_caching ? "on" : "off");
 
+    if (!args.count("enforce-eager") && plat_graphs_supported()) {
+        double ms = model.capture_graphs();
+        log_info("generate: captured decode graphs in %.0f ms", ms);
+    }
+
     ModelAdapter runner(&model);
     Engine engine(sc, &runner);
     SamplingParams sp;
@@ -201,6 +208,7 @@ int cmd_generate(int argc, char** argv) {
             return 2;
         }
     }
+    auto t_start = std::chrono::steady_clock::now();
     engine.start();
     int rc = 0;
     for (size_t i = 0; i < prompts.size(); i++) {
@@ -217,8 +225,12 @@ int cmd_generate(int argc, char** argv) {
         print_ids(out);
     }
     fflush(stdout);
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
     engine.shutdown();
     EngineStats st = engine.stats();
+    log_info("generate: %.3f s from start to the last token: %.1f generated tok/s, %.1f total tok/s",
+             secs, st.n_generation_tokens / secs,
+             (st.n_generation_tokens + st.n_prompt_tokens) / secs);
     log_info("generate: %lld steps, %lld prompt + %lld generated tokens, %lld preemptions, "
              "prefix cache hits %lld of %lld tokens",
              (long long)st.n_steps, (long long)st.n_prompt_tokens, (long long)st.n_generation_tokens,
