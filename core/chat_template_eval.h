@@ -22,8 +22,10 @@ struct DepthGuard {
 
 struct Evaluator {
     using Frame = std::vector<std::pair<std::string, Value>>;
-    std::vector<Frame> frames;     // frames[0]: the render context; then one per loop iteration / macro call
-    size_t barrier = 1;            // lookups search frames.size()-1 .. barrier, then frames[0]
+    // frames[0]: the render context; frames[1]: template-level assignments; then one frame per loop
+    // iteration, macro call or call block.
+    std::vector<Frame> frames;
+    size_t barrier = 1;            // lookups search frames.size()-1 .. barrier, then frames[1], frames[0]
     ChatTemplateLimits limits;
     BuiltinLimits blim;
     int call_depth = 0;

@@ -29,6 +29,7 @@ bool Evaluator::eval(const Expr& e, Value* out) {
         case EK::Name: *out = lookup(e.name); return true;
         case EK::List: case EK::Tuple: {
             Value l = Value::new_list();
+            l.tuple = e.kind == EK::Tuple;
             for (const ExprPtr& k : e.kids) {
                 Value v;
                 if (!eval(*k, &v)) return false;

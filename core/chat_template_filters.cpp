@@ -252,6 +252,7 @@ bool apply_filter(const std::string& name, const Value& in, const CallArgs& a, c
         if (!in.is_dict()) { *err = "Can only get item pairs from a mapping."; return false; }
         for (const auto& kv : in.dict->items) {
             Value pair = Value::new_list();
+            pair.tuple = true;
             pair.push(Value::str(kv.first));
             pair.push(kv.second);
             out->push(pair);
@@ -276,6 +277,7 @@ bool apply_filter(const std::string& name, const Value& in, const CallArgs& a, c
         *out = Value::new_list();
         for (auto& kv : items) {
             Value pair = Value::new_list();
+            pair.tuple = true;
             pair.push(Value::str(kv.first));
             pair.push(kv.second);
             out->push(pair);

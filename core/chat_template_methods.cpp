@@ -320,6 +320,7 @@ bool call_method(const Value& obj, const std::string& name, const CallArgs& a, c
             else if (name == "values") out->push(kv.second);
             else {
                 Value pair = Value::new_list();
+            pair.tuple = true;
                 pair.push(Value::str(kv.first));
                 pair.push(kv.second);
                 out->push(pair);

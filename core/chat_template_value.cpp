@@ -122,12 +122,13 @@ std::string value_repr(const Value& v) {
     switch (v.kind) {
         case VKind::String: return str_repr(v.s);
         case VKind::List: {
-            std::string out = "[";
+            std::string out = v.tuple ? "(" : "[";
             for (size_t k = 0; k < v.list->size(); k++) {
                 if (k) out += ", ";
                 out += value_repr((*v.list)[k]);
             }
-            return out + "]";
+            if (v.tuple && v.list->size() == 1) out += ",";
+            return out + (v.tuple ? ")" : "]");
         }
         case VKind::Dict: {
             if (v.dict->is_namespace) return "<Namespace>";
