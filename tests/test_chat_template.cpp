@@ -116,6 +116,12 @@ TEST(ChatTemplate, string_methods_follow_python) {
     EXPECT_EQ(render("{{ 'aaa'.replace('a', 'b', 2) }} {{ 'hello world'.title() }} {{ 'hELLO'.capitalize() }}"), "bba Hello World Hello");
 }
 
+TEST(ChatTemplate, case_mapping_covers_latin_greek_and_cyrillic_like_python) {
+    EXPECT_EQ(render("{{ 'héllo wörld'.upper() }} {{ 'ÀÉÎ'.lower() }} {{ 'straße' | upper }} {{ 'ΑΒΓ'.lower() }} {{ 'привет' | upper }}"),
+              "HÉLLO WÖRLD àéî STRASSE αβγ ПРИВЕТ");
+    EXPECT_EQ(render("{{ 'héllo 日本'.title() }} {{ 'éa' | capitalize }} {{ '日本' | upper }}"), "Héllo 日本 Éa 日本");
+}
+
 TEST(ChatTemplate, dict_methods_and_literals_keep_insertion_order) {
     const std::string ctx = "{\"d\": {\"z\": 1, \"a\": 2}}";
     EXPECT_EQ(render("{% for k, v in d.items() %}{{ k }}={{ v }};{% endfor %}{{ d.keys() | list }}{{ d.values() | list }}", ctx),
@@ -134,6 +140,8 @@ TEST(ChatTemplate, filters_follow_jinja) {
     EXPECT_EQ(render("{{ 'a.b' | replace('.', '-') }} {{ '12' | int + 1 }} {{ 'x' | int }} {{ '2.5' | float }} {{ 3 | string ~ 'x' }}"),
               "a-b 13 0 2.5 3x");
     EXPECT_EQ(render("{{ {'a': 1} | items | list }} {{ (1,) }} {{ (1, 'b') }}"), "[('a', 1)] (1,) (1, 'b')");
+    EXPECT_EQ(render("{{ 0.5 | round }} {{ 1.5 | round }} {{ 2.675 | round(1, 'floor') }} {{ 3 | round }} {{ 'a-b c_d' | wordcount }}"),
+              "0.0 2.0 2.6 3 3");
 }
 
 TEST(ChatTemplate, selectattr_rejectattr_and_map_filter_lists_of_dicts) {
@@ -160,6 +168,7 @@ TEST(ChatTemplate, tests_classify_values_like_jinja) {
     EXPECT_EQ(render("{{ i is number }}{{ f is number }}{{ b is boolean }}{{ b is true }}{{ b is false }}{{ i is integer }}"
                      "{{ s is mapping }}{{ n is not none }}", ctx),
               "TrueTrueTrueTrueFalseTrueFalseFalse");
+    EXPECT_EQ(render("{{ 1.5 is odd }}{{ 1.5 is even }}{{ 2.0 is even }}{{ -3 is odd }}{{ u is callable }}"), "FalseFalseTrueTrueTrue");
     EXPECT_EQ(render("{{ 4 is divisibleby 2 }}{{ 3 is odd }}{{ 'a' is in 'abc' }}{{ 1 is equalto 1 }}{{ s is sameas 'x' }}", ctx),
               "TrueTrueTrueTrueTrue");
 }
