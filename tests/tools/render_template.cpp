@@ -3,6 +3,8 @@
 //     render context per line and prints one line per context: the rendered text as a JSON string,
 //     or {"error": "..."} when rendering failed. A template that does not compile prints
 //     {"compile_error": "..."} and exits 2.
+//   render_template --load DIR: loads DIR's chat template with chat_template_load_dir and prints
+//     {"source": ..., "bos_token": ..., "eos_token": ...}, or {"error": "..."}.
 //   render_template --pairs < pairs.jsonl: each line is {"template": "...", "context": {...}};
 //     prints the rendered text as a JSON string, or {"error": "..."} when compiling or rendering
 //     failed.
@@ -47,8 +49,23 @@ static int run_pairs() {
     return 0;
 }
 
+static int run_load(const std::string& dir) {
+    ChatTemplateSource src;
+    std::string err;
+    if (!chat_template_load_dir(dir, &src, &err)) { print_error(err); return 0; }
+    Value v = Value::new_dict();
+    v.set("source", Value::str(src.source));
+    v.set("bos_token", Value::str(src.bos_token));
+    v.set("eos_token", Value::str(src.eos_token));
+    std::string js;
+    value_to_json(v, -1, false, &js, &err);
+    printf("%s\n", js.c_str());
+    return 0;
+}
+
 int main(int argc, char** argv) {
     if (argc == 2 && std::string(argv[1]) == "--pairs") return run_pairs();
+    if (argc == 3 && std::string(argv[1]) == "--load") return run_load(argv[2]);
     if (argc != 2) { fprintf(stderr, "usage: %s TEMPLATE_FILE < contexts.jsonl\n", argv[0]); return 1; }
     std::ifstream f(argv[1], std::ios::binary);
     if (!f) { fprintf(stderr, "cannot read %s\n", argv[1]); return 1; }
