@@ -2,6 +2,7 @@
 // ordering, JSON output (json.dumps as transformers calls it) and JSON input (simdjson).
 #include "core/chat_template_value.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -319,10 +320,44 @@ static bool from_dom(simdjson::dom::element e, int depth, Value* out, std::strin
     return false;
 }
 
+// Rewrites integer literals too long for 64 bits (Hugging Face configs carry Python ints such as
+// model_max_length = 1000000000000000019884624838656) as floats so that the parser accepts them.
+static std::string widen_big_ints(const std::string& json) {
+    std::string out;
+    out.reserve(json.size() + 16);
+    bool in_str = false;
+    for (size_t k = 0; k < json.size(); k++) {
+        char c = json[k];
+        if (in_str) {
+            out += c;
+            if (c == '\\' && k + 1 < json.size()) out += json[++k];
+            else if (c == '"') in_str = false;
+            continue;
+        }
+        if (c == '"') { in_str = true; out += c; continue; }
+        if ((c == '-' || (c >= '0' && c <= '9')) && (k == 0 || !isalnum((unsigned char)json[k - 1]))) {
+            size_t e = k + (c == '-' ? 1 : 0);
+            while (e < json.size() && json[e] >= '0' && json[e] <= '9') e++;
+            out.append(json, k, e - k);
+            bool is_int = e >= json.size() || (json[e] != '.' && json[e] != 'e' && json[e] != 'E');
+            if (is_int && e - k > 18) out += ".0";
+            k = e - 1;
+            continue;
+        }
+        out += c;
+    }
+    return out;
+}
+
 bool value_from_json(const std::string& json, Value* out, std::string* err) {
     simdjson::dom::parser parser;
     simdjson::dom::element root;
     auto error = parser.parse(json).get(root);
+    std::string widened;
+    if (error == simdjson::NUMBER_ERROR) {
+        widened = widen_big_ints(json);
+        error = parser.parse(widened).get(root);
+    }
     if (error) { *err = std::string("bad JSON: ") + simdjson::error_message(error); return false; }
     return from_dom(root, 0, out, err);
 }

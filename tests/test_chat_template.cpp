@@ -302,6 +302,18 @@ TEST(ChatTemplateLoad, reads_template_string_and_added_token_objects_from_tokeni
     remove_model_dir(dir);
 }
 
+TEST(ChatTemplateLoad, accepts_python_big_integers_in_tokenizer_config) {
+    std::string dir = make_model_dir("{\"model_max_length\": 1000000000000000019884624838656, \"chat_template\": \"x\"}", nullptr);
+    ChatTemplateSource src;
+    std::string err;
+    ASSERT_TRUE(chat_template_load_dir(dir, &src, &err)) << err;
+    EXPECT_EQ(src.source, "x");
+    remove_model_dir(dir);
+    // Only numbers change: digits inside strings stay as they are.
+    EXPECT_EQ(render("{{ s }} {{ n > 1 }}", "{\"s\": \"123456789012345678901234\", \"n\": -123456789012345678901234}"),
+              "123456789012345678901234 False");
+}
+
 TEST(ChatTemplateLoad, takes_default_entry_of_named_templates_and_prefers_chat_template_jinja) {
     std::string dir = make_model_dir(
         "{\"chat_template\": [{\"name\": \"tool_use\", \"template\": \"T\"}, {\"name\": \"default\", \"template\": \"D\"}]}",
