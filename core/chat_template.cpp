@@ -224,17 +224,19 @@ Flow Evaluator::exec_for(const Stmt& s, std::string* out) {
         if (!step(s.line, s.col)) { loop_depth--; return Flow::Error; }
         frames.emplace_back();
         Value loop = Value::new_dict();
-        loop.set("index0", Value::integer(k));
-        loop.set("index", Value::integer(k + 1));
-        loop.set("revindex", Value::integer(n - k));
-        loop.set("revindex0", Value::integer(n - k - 1));
-        loop.set("first", Value::boolean(k == 0));
-        loop.set("last", Value::boolean(k == n - 1));
-        loop.set("length", Value::integer(n));
-        loop.set("depth", Value::integer(1));
-        loop.set("depth0", Value::integer(0));
-        loop.set("previtem", k > 0 ? items[k - 1] : Value::undefined("'loop.previtem' is undefined"));
-        loop.set("nextitem", k + 1 < n ? items[k + 1] : Value::undefined("'loop.nextitem' is undefined"));
+        auto& li = loop.dict->items;   // fresh dict: append without the lookup set() does
+        li.reserve(12);
+        li.emplace_back("index0", Value::integer(k));
+        li.emplace_back("index", Value::integer(k + 1));
+        li.emplace_back("revindex", Value::integer(n - k));
+        li.emplace_back("revindex0", Value::integer(n - k - 1));
+        li.emplace_back("first", Value::boolean(k == 0));
+        li.emplace_back("last", Value::boolean(k == n - 1));
+        li.emplace_back("length", Value::integer(n));
+        li.emplace_back("depth", Value::integer(1));
+        li.emplace_back("depth0", Value::integer(0));
+        li.emplace_back("previtem", k > 0 ? items[k - 1] : Value::undefined("'loop.previtem' is undefined"));
+        li.emplace_back("nextitem", k + 1 < n ? items[k + 1] : Value::undefined("'loop.nextitem' is undefined"));
         Value cycle;
         cycle.kind = VKind::Func;
         cycle.func = std::make_shared<VFunc>();
@@ -244,7 +246,7 @@ Flow Evaluator::exec_for(const Stmt& s, std::string* out) {
             *o = a.pos[k % a.pos.size()];
             return true;
         };
-        loop.set("cycle", cycle);
+        li.emplace_back("cycle", cycle);
         assign("loop", loop);
         Flow f = bind(items[k]) ? exec(s.body, out) : Flow::Error;
         frames.pop_back();

@@ -3,6 +3,16 @@
 // immutable sandbox, loop controls, and the globals raise_exception, strftime_now, range,
 // namespace and dict, plus transformers' tojson (ensure_ascii=False, optional indent).
 //
+// Language: {{ }}, {% %}, {# #}, - and + whitespace modifiers, raw; if/elif/else, for (tuple
+// targets, inline if, else, loop.index/index0/revindex/revindex0/first/last/length/previtem/
+// nextitem/cycle, break/continue), set (plain, tuple, ns.attr, block form), macro, call blocks,
+// filter blocks; Python operators and literals, slices, str/dict/list methods, the filters and tests
+// listed in chat_template_filters.cpp / chat_template_predicates.cpp. Not supported (a compile or
+// render error names them): include/import/extends/block, recursive loops, call blocks with
+// arguments, '%' string formatting and str.format. Known deviations from Python: integers are
+// 64-bit (overflow is an error), case mapping covers Latin, Greek and Cyrillic only (no final
+// sigma), a call block's body sees the macro's scope rather than the call site's.
+//
 // Compile once, render many times; a compiled template is immutable, so render() may run from
 // several threads at once.
 //

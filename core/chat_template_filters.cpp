@@ -110,11 +110,17 @@ bool test_exists(const std::string& name) { return in_names(kTests, name); }
 
 bool apply_filter(const std::string& name, const Value& in, const CallArgs& a, const BuiltinLimits& lim,
                   Value* out, std::string* err) {
-    const std::string s = (in.is_string() || in.is_undefined()) ? in.s : value_str(in);
-    const std::string& text = in.is_undefined() ? std::string() : s;
+    // The input as a string, computed only by filters that need one (str() of a long list costs).
+    std::string text_buf;
+    bool text_done = false;
+    auto text = [&]() -> const std::string& {
+        if (!text_done) text_buf = in.is_string() ? in.s : in.is_undefined() ? std::string() : value_str(in);
+        text_done = true;
+        return text_buf;
+    };
     if (name == "trim") {
         const Value* c = arg(a, 0, "chars");
-        *out = Value::str(py_strip(in.is_undefined() ? "" : text, c && c->is_string() ? &c->s : nullptr, true, true));
+        *out = Value::str(py_strip(text(), c && c->is_string() ? &c->s : nullptr, true, true));
         return true;
     }
     if (name == "tojson") {
@@ -134,10 +140,10 @@ bool apply_filter(const std::string& name, const Value& in, const CallArgs& a, c
         *out = Value::integer(n);
         return true;
     }
-    if (name == "upper") { *out = Value::str(py_upper(text)); return true; }
-    if (name == "lower") { *out = Value::str(py_lower(text)); return true; }
-    if (name == "capitalize") { *out = Value::str(py_capitalize(text)); return true; }
-    if (name == "title") { *out = Value::str(jinja_title(text)); return true; }
+    if (name == "upper") { *out = Value::str(py_upper(text())); return true; }
+    if (name == "lower") { *out = Value::str(py_lower(text())); return true; }
+    if (name == "capitalize") { *out = Value::str(py_capitalize(text())); return true; }
+    if (name == "title") { *out = Value::str(jinja_title(text())); return true; }
     if (name == "default" || name == "d") {
         const Value* dv = arg(a, 0, "default_value");
         bool use = in.is_undefined() || (arg_bool(a, 1, "boolean", false) && !value_truthy(in));
@@ -145,13 +151,13 @@ bool apply_filter(const std::string& name, const Value& in, const CallArgs& a, c
         return true;
     }
     if (name == "safe") { *out = in; return true; }
-    if (name == "escape" || name == "e") { *out = Value::str(html_escape(text)); return true; }
-    if (name == "string") { *out = Value::str(text); return true; }
+    if (name == "escape" || name == "e") { *out = Value::str(html_escape(text())); return true; }
+    if (name == "string") { *out = Value::str(text()); return true; }
     if (name == "replace") {
         const Value *from = arg(a, 0, "old"), *to = arg(a, 1, "new"), *cnt = arg(a, 2, "count");
         if (!from || !to) { *err = "replace filter needs old and new strings"; return false; }
         int64_t count = cnt && cnt->kind == VKind::Int ? cnt->i : -1;
-        std::string r = py_replace(text, value_str(*from), value_str(*to), count);
+        std::string r = py_replace(text(), value_str(*from), value_str(*to), count);
         if (r.size() > lim.max_string_bytes) { *err = "string too long"; return false; }
         *out = Value::str(std::move(r));
         return true;
@@ -202,7 +208,7 @@ bool apply_filter(const std::string& name, const Value& in, const CallArgs& a, c
     if (name == "wordcount") {   // jinja2 counts regex \w+ runs (non-ASCII counts as a word character)
         int64_t n = 0;
         bool in_word = false;
-        for (unsigned char c : text) {
+        for (unsigned char c : text()) {
             bool w = isalnum(c) || c == '_' || c >= 0x80;
             if (w && !in_word) n++;
             in_word = w;
@@ -220,7 +226,7 @@ bool apply_filter(const std::string& name, const Value& in, const CallArgs& a, c
         bool first = arg_bool(a, 1, "first", false), blank = arg_bool(a, 2, "blank", false);
         std::vector<std::string> lines;
         size_t start = 0;
-        std::string src = text + "\n";
+        std::string src = text() + "\n";
         while (start < src.size()) {
             size_t p = src.find('\n', start);
             lines.push_back(src.substr(start, p - start));
