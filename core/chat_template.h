@@ -1,0 +1,54 @@
+// chat_template.h — renders Hugging Face chat templates (the Jinja `chat_template` string of
+// tokenizer_config.json) the way transformers does: jinja2 with trim_blocks and lstrip_blocks, an
+// immutable sandbox, loop controls, and the globals raise_exception, strftime_now, range,
+// namespace and dict, plus transformers' tojson (ensure_ascii=False, optional indent).
+//
+// Compile once, render many times; a compiled template is immutable, so render() may run from
+// several threads at once.
+//
+// Contract: compile() and render() never crash and never throw on any input. Unsupported syntax
+// fails compile() with a message naming the construct and its "line L, column C". Render
+// errors (raise_exception, type errors, undefined attributes of undefined values, limits below)
+// fail render() with a message; raise_exception's message is carried verbatim.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+#include <memory>
+#include <string>
+
+#include "core/chat_template_value.h"
+
+struct Program;
+
+struct ChatTemplateLimits {
+    size_t max_output_bytes = 16u << 20;   // also caps any single string built while rendering
+    int max_call_depth = 64;               // nested macro calls
+    int64_t max_steps = 50'000'000;        // evaluation steps (loop iterations, expressions)
+};
+
+class ChatTemplate {
+public:
+    ChatTemplate();
+    ~ChatTemplate();
+
+    // Parses `source`. On failure returns false, sets *err and leaves the object empty.
+    bool compile(const std::string& source, std::string* err);
+    bool compiled() const { return program_ != nullptr; }
+
+    // Renders with `context`, a dict whose keys become template variables (messages, tools,
+    // add_generation_prompt, bos_token, eos_token, and any chat_template_kwargs). On failure
+    // returns false, sets *err and leaves *out unspecified.
+    bool render(const Value& context, std::string* out, std::string* err) const;
+
+    ChatTemplateLimits limits;
+
+private:
+    std::shared_ptr<const Program> program_;
+};
+
+// Builds the render context transformers' apply_chat_template passes: messages, tools (None when
+// absent), documents (None), add_generation_prompt, bos_token, eos_token, then every key of
+// `extra_kwargs` (a dict, or undefined for none), which may override the others.
+Value chat_template_context(const Value& messages, const Value& tools, bool add_generation_prompt,
+                            const std::string& bos_token, const std::string& eos_token,
+                            const Value& extra_kwargs);
