@@ -12,6 +12,18 @@ using simdjson::dom::element_type;
 
 namespace {
 
+// By value: iterating a temporary simdjson_result's inner reference would dangle.
+simdjson::dom::array arr_of(element v) {
+    simdjson::dom::array a;
+    if (v.get(a)) return simdjson::dom::array();
+    return a;
+}
+simdjson::dom::object obj_of(element v) {
+    simdjson::dom::object o;
+    if (v.get(o)) return simdjson::dom::object();
+    return o;
+}
+
 bool fail(RequestError* err, const std::string& param, const std::string& msg) {
     err->param = param;
     err->message = msg;
@@ -104,7 +116,7 @@ bool get_raw(element v, const char* name, element_type want, std::string* out, R
 // A token-id array: non-negative int32s.
 bool get_ids(element v, const char* name, std::vector<int32_t>* out, RequestError* err) {
     if (v.type() != element_type::ARRAY) return fail(err, name, std::string("'") + name + "' must be an array of token ids");
-    for (element x : v.get_array().value_unsafe()) {
+    for (element x : arr_of(v)) {
         int id;
         if (!get_int32(x, name, 0, INT32_MAX, &id, err)) return false;
         out->push_back(id);
@@ -132,7 +144,7 @@ int gen_field(std::string_view key, element v, bool chat, GenerationFields* g, R
             get_str(v, "stop", &s, err);
             if (!s.empty()) g->stop.push_back(s);
         } else if (v.type() == element_type::ARRAY) {
-            for (element x : v.get_array().value_unsafe()) {
+            for (element x : arr_of(v)) {
                 std::string s;
                 if (!get_str(x, "stop", &s, err)) return -1;
                 if (s.empty()) return fail(err, "stop", "'stop' strings must not be empty"), -1;
@@ -198,7 +210,7 @@ bool parse_message(element m, size_t i, ChatMessage* msg, RequestError* err) {
             get_str(v, "content", &msg->content, err);
         } else if (v.type() == element_type::ARRAY) {
             bool first = true;
-            for (element part : v.get_array().value_unsafe()) {
+            for (element part : arr_of(v)) {
                 element t, text;
                 std::string type, s;
                 if (part.type() != element_type::OBJECT || part["type"].get(t) || !get_str(t, "type", &type, err))
@@ -237,7 +249,7 @@ int chat_field(std::string_view key, element v, ChatRequest* c, RequestError* er
         if (v.type() != element_type::ARRAY) return fail(err, "messages", "'messages' must be an array"), -1;
         c->messages.clear();
         size_t i = 0;
-        for (element m : v.get_array().value_unsafe()) {
+        for (element m : arr_of(v)) {
             ChatMessage msg;
             if (!parse_message(m, i++, &msg, err)) return -1;
             c->messages.push_back(std::move(msg));
@@ -261,7 +273,7 @@ bool parse_completion_request(const char* body, size_t len, CompletionRequest* o
     element root;
     if (!parse_object(body, len, &root, err)) return false;
     bool have_prompt = false;
-    for (auto field : root.get_object().value_unsafe()) {
+    for (auto field : obj_of(root)) {
         std::string_view key = field.key;
         element v = field.value;
         int r = gen_field(key, v, false, &out->gen, err);
@@ -275,7 +287,7 @@ bool parse_completion_request(const char* body, size_t len, CompletionRequest* o
                 out->prompt_texts.emplace_back();
                 get_str(v, "prompt", &out->prompt_texts.back(), err);
             } else if (v.type() == element_type::ARRAY) {
-                auto arr = v.get_array().value_unsafe();
+                simdjson::dom::array arr = arr_of(v);
                 if (arr.size() == 0) return fail(err, "prompt", "'prompt' must not be empty");
                 element_type first = (*arr.begin()).type();
                 if (first == element_type::STRING) {
@@ -321,7 +333,7 @@ bool parse_chat_request(const char* body, size_t len, ChatRequest* out, RequestE
     bool logprobs = false, have_top = false;
     int top_logprobs = 0;
     bool have_messages = false;
-    for (auto field : root.get_object().value_unsafe()) {
+    for (auto field : obj_of(root)) {
         std::string_view key = field.key;
         element v = field.value;
         int r = gen_field(key, v, true, &out->gen, err);
@@ -353,7 +365,7 @@ bool parse_tokenize_request(const char* body, size_t len, TokenizeRequest* out, 
     element root;
     if (!parse_object(body, len, &root, err)) return false;
     bool have_prompt = false;
-    for (auto field : root.get_object().value_unsafe()) {
+    for (auto field : obj_of(root)) {
         std::string_view key = field.key;
         element v = field.value;
         if (v.type() == element_type::NULL_VALUE && key != "messages") continue;
@@ -375,7 +387,7 @@ bool parse_detokenize_request(const char* body, size_t len, DetokenizeRequest* o
     element root;
     if (!parse_object(body, len, &root, err)) return false;
     bool have = false;
-    for (auto field : root.get_object().value_unsafe()) {
+    for (auto field : obj_of(root)) {
         std::string_view key = field.key;
         element v = field.value;
         if (key == "model" && v.type() != element_type::NULL_VALUE) { if (!get_str(v, "model", &out->model, err)) return false; }
