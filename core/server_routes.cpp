@@ -49,7 +49,7 @@ bool ServerImpl::render_chat(const ChatRequest& chat, std::string* prompt, std::
     for (const ChatMessage& m : chat.messages) {
         Value d = Value::new_dict();
         d.set("role", Value::str(m.role));
-        d.set("content", m.content_null ? Value::none() : Value::str(m.content));
+        d.set("content", Value::str(m.content));  // null content renders as "" (vLLM does the same)
         if (!m.name.empty()) d.set("name", Value::str(m.name));
         if (!m.tool_call_id.empty()) d.set("tool_call_id", Value::str(m.tool_call_id));
         if (!m.tool_calls_json.empty()) d.set("tool_calls", json_value(m.tool_calls_json));
