@@ -141,8 +141,8 @@ std::string ServerMetrics::render(const std::string& model_name, const EngineGau
     histogram(&o, "vllm:request_prompt_tokens", "Number of prefill tokens processed.", L, prompt_tokens_);
     histogram(&o, "vllm:request_generation_tokens", "Number of generation tokens processed.", L, gen_tokens_);
 
-    head(&o, "edgellm_kv_blocks_total", "gauge", "Blocks in the KV cache pool.");
-    sample(&o, "edgellm_kv_blocks_total", L, g.n_kv_blocks);
+    head(&o, "edgellm_kv_blocks_capacity", "gauge", "Blocks in the KV cache pool.");
+    sample(&o, "edgellm_kv_blocks_capacity", L, g.n_kv_blocks);
     head(&o, "edgellm_kv_blocks_free", "gauge", "Blocks of the KV cache pool that no sequence holds.");
     sample(&o, "edgellm_kv_blocks_free", L, g.n_kv_blocks_free);
     head(&o, "edgellm_http_requests_inflight", "gauge", "Generation requests admitted and not yet answered.");

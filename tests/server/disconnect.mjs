@@ -48,14 +48,14 @@ let m = null;
 for (let t = 0; t < 100; t++) {
   m = await metrics(srv.port);
   if (m[`vllm:num_requests_running${L}`] === 0 && m[`vllm:num_requests_waiting${L}`] === 0 &&
-      m[`edgellm_kv_blocks_free${L}`] === m[`edgellm_kv_blocks_total${L}`] && m[`edgellm_http_requests_inflight${L}`] === 0) break;
+      m[`edgellm_kv_blocks_free${L}`] === m[`edgellm_kv_blocks_capacity${L}`] && m[`edgellm_http_requests_inflight${L}`] === 0) break;
   await sleep(100);
 }
 await test('disconnects_2000_cut_requests_leave_nothing_running_and_the_kv_pool_whole', async () => {
   assertEq(seen['timeout'] || 0, 0, 'requests that timed out');
   assertEq(m[`vllm:num_requests_running${L}`], 0, 'vllm:num_requests_running');
   assertEq(m[`vllm:num_requests_waiting${L}`], 0, 'vllm:num_requests_waiting');
-  assertEq(m[`edgellm_kv_blocks_free${L}`], m[`edgellm_kv_blocks_total${L}`], 'edgellm_kv_blocks_free');
+  assertEq(m[`edgellm_kv_blocks_free${L}`], m[`edgellm_kv_blocks_capacity${L}`], 'edgellm_kv_blocks_free');
   assertEq(m[`edgellm_http_requests_inflight${L}`], 0, 'edgellm_http_requests_inflight');
   return `${total} cut in ${secs.toFixed(1)} s: ` + Object.entries(seen).map(([k, v]) => `${k}: ${v}`).join(', ');
 });

@@ -41,7 +41,7 @@ await test('metrics_count_every_request_after_load', async () => {
   assertEq(m[`vllm:inter_token_latency_seconds_count${L}`], N * (MAXTOK - 1), 'itl count');
   assertEq(m[`vllm:e2e_request_latency_seconds_count${L}`], N, 'e2e count');
   assertEq(m[`vllm:num_requests_running${L}`], 0, 'nothing running');
-  assertEq(m[`edgellm_kv_blocks_free${L}`], m[`edgellm_kv_blocks_total${L}`], 'KV pool whole');
+  assertEq(m[`edgellm_kv_blocks_free${L}`], m[`edgellm_kv_blocks_capacity${L}`], 'KV pool whole');
   assert(m[`vllm:prompt_tokens_total${L}`] > 0, 'prompt tokens counted');
 });
 
