@@ -66,6 +66,28 @@ ClientConn client_conn(const httplib::Request& req) {
     return c;
 }
 
+// httplib listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG), which drops connections under a
+// burst of clients; listen() again on the bound socket raises it to SOMAXCONN.
+static void raise_listen_backlog(int port) {
+    DIR* d = opendir("/proc/self/fd");
+    if (!d) return;
+    int self = dirfd(d);
+    while (dirent* e = readdir(d)) {
+        int fd = atoi(e->d_name);
+        if (fd <= 2 || fd == self) continue;
+        int listening = 0;
+        socklen_t len = sizeof listening;
+        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
+        sockaddr_storage local{};
+        socklen_t ll = sizeof local;
+        if (getsockname(fd, (sockaddr*)&local, &ll) != 0) continue;
+        int p = local.ss_family == AF_INET    ? ntohs(((sockaddr_in*)&local)->sin_port)
+                : local.ss_family == AF_INET6 ? ntohs(((sockaddr_in6*)&local)->sin6_port) : -1;
+        if (p == port) listen(fd, SOMAXCONN);
+    }
+    closedir(d);
+}
+
 bool ClientConn::alive() const {
     if (fd < 0) return true;
     pollfd p{fd, (short)(POLLRDHUP), 0};
@@ -244,6 +266,7 @@ bool ApiServer::bind(std::string* err) {
         *err = "cannot listen on " + s.cfg.host + ":" + std::to_string(s.cfg.port) + " (address in use or not local?)";
         return false;
     }
+    raise_listen_backlog(s.port);
     return true;
 }
 

@@ -45,6 +45,9 @@ static void answer_whole(ServerImpl* s, const httplib::Request& req, httplib::Re
         }
     }
     fill_access(run, job.head.id);
+    for (const ChoiceResult& c : choices)
+        if (c.finish_reason == "abort" && s->shutting_down)
+            return s->reply_error(res, 503, "The server shut down before the request finished (--shutdown-timeout).");
     res.set_content(response_json(job.head, choices, job.gen.logprobs >= 0, run.prompt_tokens(), run.completion_tokens()),
                     "application/json");
 }
