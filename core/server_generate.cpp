@@ -23,7 +23,8 @@ SamplingParams sampling_params_from(const GenerationFields& g, int max_tokens_de
     return p;
 }
 
-GenerationRun::GenerationRun(ServerImpl* s, const GenerationFields& g) : s_(s), g_(g), start_(Clock::now()) {}
+GenerationRun::GenerationRun(ServerImpl* s, const GenerationFields& g)
+    : s_(s), g_(g), start_(Clock::now()), last_check_(start_) {}
 
 GenerationRun::~GenerationRun() {
     abort();
@@ -166,20 +167,22 @@ GenerationRun::Status GenerationRun::next(std::vector<GenPiece>* pieces, const s
                 timeout = 0;
             }
         }
-        if (!pieces->empty()) return PIECES;
-        if (waited < 0) {  // every engine request is done but a choice never got its end
+        if (!pieces->empty() && seconds_since(last_check_) < 0.05) return PIECES;
+        if (waited < 0 && pieces->empty()) {  // every engine request is done but a choice never got its end
             for (size_t c = 0; c < choices_.size(); c++)
                 if (!choices_[c].done) finish_choice((int)c, "abort", pieces);
             return PIECES;
         }
+        // Every 50 ms, busy or not: is the client still there, is the request past its time?
+        last_check_ = Clock::now();
         if (client_alive && !client_alive()) {
             abort();
             *message = "client disconnected";
             return CLIENT_GONE;
         }
-        double waited_s = seconds_since(start_);
-        if (waited_s > s_->cfg.request_timeout_s) {
-            bool any_token = completion_tokens() > 0;
+        // A stream that is producing text is not waiting; everything else is held to the timeout.
+        bool any_token = completion_tokens() > 0;
+        if (seconds_since(start_) > s_->cfg.request_timeout_s && !(g_.stream && any_token)) {
             abort();
             char buf[200];
             snprintf(buf, sizeof buf, "%s longer than --request-timeout (%g s)",
@@ -188,6 +191,7 @@ GenerationRun::Status GenerationRun::next(std::vector<GenPiece>* pieces, const s
             s_->metrics.record_rejected("timeout");
             return any_token ? TOTAL_TIMEOUT : QUEUE_TIMEOUT;
         }
+        if (!pieces->empty()) return PIECES;
     }
 }
 

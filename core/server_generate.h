@@ -40,7 +40,10 @@ public:
     bool start(const std::vector<std::vector<int32_t>>& prompts, const SamplingParams& params,
                int* status, std::string* message);
     // Waits for progress. PIECES: *pieces holds new text/ends; DONE: every choice has ended;
-    // otherwise the run was aborted for the reason named (message in *message).
+    // otherwise the run was aborted for the reason named (message in *message). Every 50 ms it
+    // checks client_alive and --request-timeout: no first token in time -> QUEUE_TIMEOUT; a
+    // non-streamed request not finished in time -> TOTAL_TIMEOUT (a stream that has started
+    // producing text is not waiting and runs on).
     Status next(std::vector<GenPiece>* pieces, const std::function<bool()>& client_alive, std::string* message);
     void abort();
 
@@ -73,7 +76,7 @@ private:
     GenerationFields g_;
     std::vector<Sub> subs_;
     std::vector<Choice> choices_;
-    Clock::time_point start_;
+    Clock::time_point start_, last_check_;
     double ttft_s_ = -1;
     int n_prompt_tokens_ = 0;
 };

@@ -10,6 +10,7 @@ mkdir -p build/test-results
 export SERVER_LOG=build/test-results/server_openai_server.log; : > "$SERVER_LOG"
 node "$runner/sdk.mjs" || true
 node "$runner/bad_input.mjs" || true
+node "$runner/timeout.mjs" || true
 if ! command -v promtool >/dev/null; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus) >/dev/null 2>&1
 fi
