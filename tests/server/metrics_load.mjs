@@ -45,5 +45,19 @@ await test('metrics_count_every_request_after_load', async () => {
   assert(m[`vllm:prompt_tokens_total${L}`] > 0, 'prompt tokens counted');
 });
 
+await test('access_log_has_one_line_per_generation_request', async () => {
+  const lines = srv.getLog().split('\n').filter((l) => / access .* \/v1\/completions /.test(l));
+  assertEq(lines.length, N, 'access lines for /v1/completions');
+  const ids = new Set();
+  for (const l of lines) {
+    const m = l.match(/status=(\d+) id=(cmpl-\S+) prompt_tokens=(\d+) gen_tokens=(\d+) ttft_ms=([\d.]+) total_ms=([\d.]+)/);
+    assert(m, 'line shape: ' + l);
+    assertEq([m[1], m[4]], ['200', String(MAXTOK)], 'status and gen_tokens');
+    assert(+m[5] <= +m[6], 'ttft <= total');
+    ids.add(m[2]);
+  }
+  assertEq(ids.size, N, 'distinct request ids');
+});
+
 await stopServer(srv);
 process.exit(n_failures() ? 1 : 0);
