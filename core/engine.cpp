@@ -149,6 +149,7 @@ void Engine::dispatch(std::vector<SeqUpdate>& updates) {
         ev.token = u.token;
         ev.sample = std::move(u.sample);
         ev.finish_reason = finish_reason_name(u.finish);
+        ev.stop_reason = u.stop_reason;
         ev.request_done = u.request_done;
         it->second->push(std::move(ev));
         if (u.request_done) channels_.erase(it);

@@ -29,6 +29,8 @@ struct EngineEvent {
     int32_t token = -1;              // -1: no token in this event
     SampleResult sample;             // logprob and top alternatives when params.logprobs >= 0
     std::string finish_reason;       // "" while running; "stop" | "length" | "abort" at its end
+    int32_t stop_reason = -1;        // vLLM's stop_reason: the stop_token_ids entry that ended
+                                     // the sample; -1 for EOS, length and abort
     std::string error;               // non-empty: the request failed (request_done is set)
     bool request_done = false;       // last event of the request: every sample has finished
 };
@@ -83,6 +85,8 @@ public:
     // Ends the request with "abort" at the next step boundary; unknown ids are ignored.
     void abort(int64_t request_id);
     EngineStats stats() const;
+    // The limits requests are checked against (max_model_len, vocab_size, ...). Immutable.
+    const SchedulerConfig& config() const { return sched_.config(); }
 
     // Without start(): runs one step on the calling thread (inbox, then
     // schedule -> forward -> sample -> postprocess). Returns whether any work remains.

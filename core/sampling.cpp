@@ -3,7 +3,9 @@
 #include "core/sampling.h"
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 #include <algorithm>
+#include <functional>
 
 static const float k_sampling_eps = 1e-5f;  // vLLM's _SAMPLING_EPS: below it, greedy
 
@@ -53,31 +55,90 @@ double sampling_uniform(uint64_t seed, int sample_index, int64_t position) {
     return (double)(x >> 11) * (1.0 / 9007199254740992.0);
 }
 
-// out[i] = log_softmax(x)[i], in double internally.
-static void log_softmax(const float* x, int n, float* out) {
+// log(sum(exp(x))) with an fp32 exponent and a double accumulator.
+static double log_sum_exp(const float* x, int n) {
     float mx = -INFINITY;
     for (int i = 0; i < n; i++) mx = std::max(mx, x[i]);
     double s = 0.0;
-    for (int i = 0; i < n; i++) s += exp((double)x[i] - mx);
-    double lse = mx + log(s);
-    for (int i = 0; i < n; i++) out[i] = (float)((double)x[i] - lse);
+    for (int i = 0; i < n; i++) s += expf(x[i] - mx);
+    return mx + log(s);
+}
+
+// The n largest of x (descending, lower id first on ties) into *top, by one scan with a small
+// sorted buffer (n is small: OpenAI allows 20).
+static void top_n(const float* x, int vocab, int n, double lse, std::vector<TokenLogprob>* top) {
+    top->clear();
+    for (int i = 0; i < vocab; i++) {
+        if ((int)top->size() == n && x[i] <= top->back().logprob) continue;
+        TokenLogprob t{i, x[i]};
+        auto pos = std::upper_bound(top->begin(), top->end(), t, [](const TokenLogprob& a, const TokenLogprob& b) {
+            return a.logprob > b.logprob;
+        });
+        top->insert(pos, t);
+        if ((int)top->size() > n) top->pop_back();
+    }
+    for (TokenLogprob& t : *top) t.logprob = (float)((double)t.logprob - lse);
+}
+
+// Bucket of a probability in (0, 1]: its float bits counted down from 1.0, 1/128 octave wide, so
+// a lower bucket holds strictly larger probabilities.
+static inline int prob_bucket(float p, int n_buckets) {
+    uint32_t bits;
+    memcpy(&bits, &p, 4);
+    uint32_t d = (0x3F800000u - std::min(bits, 0x3F800000u)) >> 16;
+    return (int)std::min<uint32_t>(d, (uint32_t)n_buckets - 1);
+}
+
+// Keeps in idx_ (id order) the smallest set of most probable tokens whose mass reaches top_p of
+// idx_'s mass, ranking ties by lower id (as a full descending sort would). A histogram of the
+// probabilities finds the bucket where the mass crosses top_p; only that bucket is sorted.
+void Sampler::top_p_filter(const float* prob, float top_p) {
+    const int n_buckets = 16384;
+    mass_.assign(n_buckets, 0.0);
+    double total = 0.0;
+    for (int32_t i : idx_) {
+        mass_[prob_bucket(prob[i], n_buckets)] += prob[i];
+        total += prob[i];
+    }
+    double limit = top_p * total, cum = 0.0;
+    int edge = 0;
+    while (edge < n_buckets - 1 && cum + mass_[edge] < limit) cum += mass_[edge++];
+    // in order of probability within the crossing bucket, take tokens until the mass is reached
+    edge_.clear();
+    bool any_above = false;
+    for (int32_t i : idx_) {
+        int b = prob_bucket(prob[i], n_buckets);
+        if (b == edge) edge_.push_back(i);
+        else if (b < edge) any_above = true;
+    }
+    std::sort(edge_.begin(), edge_.end(),
+              [prob](int32_t a, int32_t b) { return prob[a] > prob[b] || (prob[a] == prob[b] && a < b); });
+    size_t taken = 0;
+    while (taken < edge_.size() && ((!any_above && taken == 0) || cum < limit)) cum += prob[edge_[taken++]];
+    if (taken == 0) {  // the mass was reached above the bucket (rounding): keep those only
+        size_t w = 0;
+        for (int32_t i : idx_)
+            if (prob_bucket(prob[i], n_buckets) < edge) idx_[w++] = i;
+        idx_.resize(w);
+        return;
+    }
+    float cut_p = prob[edge_[taken - 1]];
+    int32_t cut_id = edge_[taken - 1];
+    size_t w = 0;
+    for (int32_t i : idx_)
+        if (prob[i] > cut_p || (prob[i] == cut_p && i <= cut_id)) idx_[w++] = i;
+    idx_.resize(w);
 }
 
 void Sampler::sample(float* logits, int vocab, const SamplingParams& p, const SampleContext& ctx,
                      SampleResult* out) {
     out->top.clear();
     out->logprob = 0.0f;
-    if (p.logprobs >= 0) {
-        logprobs_.resize(vocab);
-        log_softmax(logits, vocab, logprobs_.data());
-        if (p.logprobs > 0) {
-            idx_.resize(vocab);
-            for (int i = 0; i < vocab; i++) idx_[i] = i;
-            const float* lp = logprobs_.data();
-            std::partial_sort(idx_.begin(), idx_.begin() + p.logprobs, idx_.end(),
-                              [lp](int32_t a, int32_t b) { return lp[a] > lp[b] || (lp[a] == lp[b] && a < b); });
-            for (int i = 0; i < p.logprobs; i++) out->top.push_back({idx_[i], lp[idx_[i]]});
-        }
+    double lse = 0.0;
+    if (p.logprobs >= 0) {  // raw logprobs: before anything below touches the logits
+        lse = log_sum_exp(logits, vocab);
+        if (p.logprobs > 0) top_n(logits, vocab, p.logprobs, lse, &out->top);
+        logprobs_.assign(logits, logits + vocab);  // raw copy for the sampled token's logprob
     }
 
     // Penalties over the raw logits.
@@ -124,56 +185,49 @@ void Sampler::sample(float* logits, int vocab, const SamplingParams& p, const Sa
         for (int i = 1; i < vocab; i++)
             if (logits[i] > best) { best = logits[i]; token = i; }
     } else {
-        // probabilities at temperature, in place
-        float inv_t = 1.0f / p.temperature;
+        // unnormalised probabilities at temperature, in place; the top one is 1
         float mx = -INFINITY;
-        for (int i = 0; i < vocab; i++) { logits[i] *= inv_t; mx = std::max(mx, logits[i]); }
-        double total = 0.0;
-        for (int i = 0; i < vocab; i++) {
-            float e = (float)exp((double)logits[i] - mx);
-            logits[i] = e;
-            total += e;
-        }
-        float* prob = logits;  // unnormalised; max is 1.0
-        // candidates, then min_p / top_k / top_p truncation
-        idx_.clear();
-        float min_keep = p.min_p > 0.0f ? (float)(p.min_p * 1.0) : 0.0f;  // relative to max prob = 1
-        for (int i = 0; i < vocab; i++)
-            if (prob[i] > 0.0f && prob[i] >= min_keep) idx_.push_back(i);
-        bool sorted = false;
-        auto by_prob = [prob](int32_t a, int32_t b) { return prob[a] > prob[b] || (prob[a] == prob[b] && a < b); };
-        if (p.top_k > 0 && p.top_k < (int)idx_.size()) {
-            std::nth_element(idx_.begin(), idx_.begin() + (p.top_k - 1), idx_.end(), by_prob);
-            float kth = prob[idx_[p.top_k - 1]];
-            // keep ties with the k-th value, as a value threshold does
-            size_t w = 0;
-            for (size_t i = 0; i < idx_.size(); i++)
-                if (prob[idx_[i]] >= kth) idx_[w++] = idx_[i];
-            idx_.resize(w);
-        }
-        if (p.top_p < 1.0f) {
-            std::sort(idx_.begin(), idx_.end(), by_prob);
-            sorted = true;
-            double kept_total = 0.0;
-            for (int32_t i : idx_) kept_total += prob[i];
-            double limit = p.top_p * kept_total, cum = 0.0;
-            size_t keep = 0;
-            while (keep < idx_.size() && (keep == 0 || cum < limit)) cum += prob[idx_[keep++]];
-            idx_.resize(keep);
-        }
-        if (!sorted) std::sort(idx_.begin(), idx_.end());  // a fixed walk order
-        double kept = 0.0;
-        for (int32_t i : idx_) kept += prob[i];
+        for (int i = 0; i < vocab; i++) mx = std::max(mx, logits[i]);
+        float inv_t = 1.0f / p.temperature;
+        for (int i = 0; i < vocab; i++) logits[i] = expf((logits[i] - mx) * inv_t);
+        float* prob = logits;
         int64_t position = (int64_t)ctx.n_prompt + ctx.n_output;
-        double target = sampling_uniform(ctx.seed, ctx.sample_index, position) * kept;
-        token = idx_.empty() ? 0 : idx_.back();
-        double cum = 0.0;
-        for (int32_t i : idx_) {
-            cum += prob[i];
-            if (cum > target) { token = i; break; }
+        double u = sampling_uniform(ctx.seed, ctx.sample_index, position);
+        bool use_top_k = p.top_k > 0 && p.top_k < vocab;
+        if (!use_top_k && p.top_p >= 1.0f && p.min_p <= 0.0f) {
+            // no truncation: one walk over the vocabulary in id order
+            double total = 0.0;
+            for (int i = 0; i < vocab; i++) total += prob[i];
+            double target = u * total, cum = 0.0;
+            token = -1;
+            for (int i = 0; i < vocab; i++) {
+                cum += prob[i];
+                if (prob[i] > 0.0f) token = i;
+                if (cum > target && prob[i] > 0.0f) break;
+            }
+            if (token < 0) token = 0;
+        } else {
+            // min_p and top_k are thresholds on the probability (top_k keeps ties with the k-th)
+            float thr = p.min_p;
+            if (use_top_k) {
+                kth_.assign(prob, prob + vocab);
+                std::nth_element(kth_.begin(), kth_.begin() + (p.top_k - 1), kth_.end(), std::greater<float>());
+                thr = std::max(thr, kth_[p.top_k - 1]);
+            }
+            idx_.clear();
+            for (int i = 0; i < vocab; i++)
+                if (prob[i] > 0.0f && prob[i] >= thr) idx_.push_back(i);  // id order
+            if (p.top_p < 1.0f) top_p_filter(prob, p.top_p);
+            double kept = 0.0;
+            for (int32_t i : idx_) kept += prob[i];
+            double target = u * kept, cum = 0.0;
+            token = idx_.empty() ? 0 : idx_.back();
+            for (int32_t i : idx_) {
+                cum += prob[i];
+                if (cum > target) { token = i; break; }
+            }
         }
-        (void)total;
     }
     out->token = token;
-    if (p.logprobs >= 0) out->logprob = logprobs_[token];
+    if (p.logprobs >= 0) out->logprob = (float)((double)logprobs_[token] - lse);
 }

@@ -69,7 +69,11 @@ public:
                 const SampleContext& ctx, SampleResult* out);
 
 private:
-    std::vector<float> logprobs_;
+    void top_p_filter(const float* prob, float top_p);
+    std::vector<float> logprobs_;  // raw logits kept for the sampled token's logprob
+    std::vector<float> kth_;
+    std::vector<double> mass_;
+    std::vector<int32_t> edge_;
     std::vector<int32_t> idx_;
     std::vector<int32_t> counts_;
     std::vector<int32_t> touched_;

@@ -42,7 +42,7 @@ bool Scheduler::check_request(const std::vector<int32_t>& prompt, const Sampling
     if (n_prompt == 0) { snprintf(buf, sizeof buf, "The prompt is empty."); return bad(); }
     for (int32_t t : prompt)
         if (t < 0 || t >= cfg_.vocab_size) {
-            snprintf(buf, sizeof buf, "Token id %d is out of vocabulary (vocab size %d).", t, cfg_.vocab_size);
+            snprintf(buf, sizeof buf, "Token id %d is outside the vocabulary (vocab size %d).", t, cfg_.vocab_size);
             return bad();
         }
     if (!p.validate(cfg_.vocab_size, err)) return false;
@@ -94,7 +94,8 @@ bool Scheduler::add_request(int64_t request_id, const std::vector<int32_t>& prom
     s->sample_index = 0;
     s->arrival = (next_arrival_++) << 16;
     s->tokens = prompt;
-    s->tokens.reserve(prompt.size() + resolved_max_tokens((int)prompt.size(), *params));
+    // room for the usual output without a reallocation; long generations grow as needed
+    s->tokens.reserve(prompt.size() + std::min(resolved_max_tokens((int)prompt.size(), *params), 1024));
     s->n_prompt = (int)prompt.size();
     s->max_tokens = resolved_max_tokens(s->n_prompt, *params);
     s->seed = seed;

@@ -65,6 +65,7 @@ struct SeqUpdate {
     int32_t token = -1;            // -1 when none (abort)
     SampleResult sample;           // the token's logprobs when asked for
     FinishReason finish = FinishReason::NONE;
+    int32_t stop_reason = -1;      // the stop_token_ids entry that ended it, else -1
     bool request_done = false;     // the request's last sequence finished
 };
 

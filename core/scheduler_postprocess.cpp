@@ -43,14 +43,17 @@ void Scheduler::append_token(Sequence* seq, const SampleResult& r, std::vector<S
     const SamplingParams& p = *seq->params;
     int n_out = seq->n_output();
     FinishReason why = FinishReason::NONE;
+    int32_t stop_reason = -1;
     if ((int)seq->tokens.size() >= cfg_.max_model_len || n_out >= seq->max_tokens) {
         why = FinishReason::LENGTH;
     } else if (n_out >= p.min_tokens) {
         if (!p.ignore_eos &&
             std::find(cfg_.eos_token_ids.begin(), cfg_.eos_token_ids.end(), r.token) != cfg_.eos_token_ids.end())
             why = FinishReason::STOP;
-        else if (std::find(p.stop_token_ids.begin(), p.stop_token_ids.end(), r.token) != p.stop_token_ids.end())
+        else if (std::find(p.stop_token_ids.begin(), p.stop_token_ids.end(), r.token) != p.stop_token_ids.end()) {
             why = FinishReason::STOP;
+            stop_reason = r.token;
+        }
     }
     if (why != FinishReason::NONE) finish(seq, why);
     SeqUpdate u;
@@ -59,6 +62,7 @@ void Scheduler::append_token(Sequence* seq, const SampleResult& r, std::vector<S
     u.token = r.token;
     if (p.logprobs >= 0) u.sample = r;
     u.finish = why;
+    u.stop_reason = stop_reason;
     updates->push_back(std::move(u));
 }
 
@@ -69,13 +73,17 @@ void Scheduler::postprocess(const std::vector<SampleResult>& results, std::vecto
         s.seq->n_computed += s.n_new;
         pool_.cache_computed(s.seq->seq_id, s.seq->tokens.data(), s.seq->n_computed);
     }
-    for (size_t i = 0; i < out_.samples.size(); i++) {
-        const SampleSlot& slot = out_.samples[i];
-        Sequence* seq = slot.seq;
-        if (slot.sample_index == 0 && seq->sample_index == 0 && seq->n_output() == 0)
-            n_prompt_tokens_ += seq->n_prompt;
-        if (slot.sample_index != seq->sample_index) seq = fork(seq, slot.sample_index);
-        append_token(seq, results[i], updates);
+    // forks first: they copy the parent's blocks, which its own token may free (when it ends)
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < out_.samples.size(); i++) {
+            const SampleSlot& slot = out_.samples[i];
+            Sequence* seq = slot.seq;
+            bool is_fork = slot.sample_index != seq->sample_index;
+            if (is_fork != (pass == 0)) continue;
+            if (!is_fork && seq->sample_index == 0 && seq->n_output() == 0) n_prompt_tokens_ += seq->n_prompt;
+            if (is_fork) seq = fork(seq, slot.sample_index);
+            append_token(seq, results[i], updates);
+        }
     }
     for (const SampleSlot& slot : out_.samples) slot.seq->fork_pending = false;
     // drop finished sequences from running_ (order kept)

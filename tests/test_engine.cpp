@@ -189,7 +189,7 @@ TEST(EngineFake, too_long_and_never_fitting_requests_are_rejected_with_a_reason)
     EXPECT_NE(err.find("could never run"), std::string::npos) << err;
     EXPECT_FALSE(engine.submit(std::vector<int32_t>(), p, &s, &err));
     EXPECT_FALSE(engine.submit(std::vector<int32_t>{k_vocab}, p, &s, &err));
-    EXPECT_NE(err.find("out of vocabulary"), std::string::npos) << err;
+    EXPECT_NE(err.find("outside the vocabulary"), std::string::npos) << err;
     p.max_tokens = 8;
     EXPECT_TRUE(engine.submit(std::vector<int32_t>(100, 1), p, &s, &err)) << err;
 }
@@ -240,6 +240,93 @@ TEST(EngineFake, parallel_samples_share_prompt_blocks_and_seeded_samples_differ)
     std::vector<int32_t> solo;
     while (s.channel->read(&ev, 0)) if (ev.token >= 0) solo.push_back(ev.token);
     EXPECT_EQ(solo, out[0]);
+}
+
+TEST(EngineFake, parallel_samples_ending_at_their_first_token_or_aborted_free_everything) {
+    SchedulerConfig c = fake_config(100);
+    FakeModel model(k_vocab, 100, 16);
+    Engine engine(c, &model);
+    std::vector<int32_t> prompt(40, 7);
+    SamplingParams p;
+    p.n = 4;
+    p.max_tokens = 1;
+    SubmitResult a, b;
+    std::string err;
+    ASSERT_TRUE(engine.submit(prompt, p, &a, &err)) << err;
+    p.max_tokens = 50;
+    p.ignore_eos = true;
+    ASSERT_TRUE(engine.submit(prompt, p, &b, &err)) << err;
+    for (int i = 0; i < 3; i++) engine.step();
+    engine.abort(b.id);
+    while (engine.step()) {}
+    EngineEvent ev;
+    int n_a = 0, n_b_abort = 0;
+    bool a_done = false, b_done = false;
+    while (a.channel->read(&ev, 0)) { n_a += ev.finish_reason == "length"; a_done = a_done || ev.request_done; }
+    while (b.channel->read(&ev, 0)) { n_b_abort += ev.finish_reason == "abort"; b_done = b_done || ev.request_done; }
+    EXPECT_EQ(n_a, 4);
+    EXPECT_EQ(n_b_abort, 4);
+    EXPECT_TRUE(a_done && b_done);
+    EXPECT_EQ(engine.stats().kv_usage, 0.0);
+    EXPECT_EQ(model.error, "");
+}
+
+TEST(EngineFake, stats_count_prompt_and_generated_tokens_and_steps) {
+    SchedulerConfig c = fake_config(100);
+    c.enable_prefix_caching = false;
+    FakeModel model(k_vocab, 100, 16);
+    Engine engine(c, &model);
+    SamplingParams p;
+    p.ignore_eos = true;
+    SubmitResult s;
+    std::string err;
+    p.max_tokens = 5;
+    ASSERT_TRUE(engine.submit(std::vector<int32_t>(10, 3), p, &s, &err));
+    p.max_tokens = 7;
+    ASSERT_TRUE(engine.submit(std::vector<int32_t>(20, 4), p, &s, &err));
+    while (engine.step()) {}
+    EngineStats st = engine.stats();
+    EXPECT_EQ(st.n_prompt_tokens, 30);
+    EXPECT_EQ(st.n_generation_tokens, 12);
+    EXPECT_EQ(st.n_steps, 7);  // both prompts in step 1, then decodes until the 7th token
+    EXPECT_EQ(st.n_computed_tokens, 30 + 4 + 6);  // the last sampled token is never computed
+    EXPECT_EQ(st.n_preemptions, 0);
+    EXPECT_EQ(st.n_kv_blocks, 100);
+}
+
+TEST(EngineFake, stop_token_ends_the_sample_and_is_reported_as_stop_reason) {
+    SchedulerConfig c = fake_config(100);
+    FakeModel model(k_vocab, 100, 16);
+    Engine engine(c, &model);
+    SamplingParams p;
+    p.temperature = 0.0f;
+    p.ignore_eos = true;
+    p.max_tokens = 10;
+    for (int t = 0; t < k_vocab; t++) p.stop_token_ids.push_back(t);  // whatever comes first
+    SubmitResult s;
+    std::string err;
+    ASSERT_TRUE(engine.submit(std::vector<int32_t>(5, 3), p, &s, &err)) << err;
+    while (engine.step()) {}
+    EngineEvent ev;
+    ASSERT_TRUE(s.channel->read(&ev, 0));
+    EXPECT_GE(ev.token, 0);
+    EXPECT_EQ(ev.finish_reason, "stop");
+    EXPECT_EQ(ev.stop_reason, ev.token);
+    EXPECT_TRUE(ev.request_done);
+    // with min_tokens 3, stop tokens 0..62 are masked for the first 3 outputs: only 63 remains
+    p.min_tokens = 3;
+    p.max_tokens = 3;
+    p.stop_token_ids.pop_back();
+    ASSERT_TRUE(engine.submit(std::vector<int32_t>(5, 3), p, &s, &err)) << err;
+    while (engine.step()) {}
+    std::vector<int32_t> toks;
+    std::string fin;
+    while (s.channel->read(&ev, 0)) {
+        if (ev.token >= 0) toks.push_back(ev.token);
+        if (ev.request_done) fin = ev.finish_reason;
+    }
+    EXPECT_EQ(toks, (std::vector<int32_t>{63, 63, 63}));
+    EXPECT_EQ(fin, "length");
 }
 
 TEST(EngineFake, engine_thread_serves_concurrent_submits_and_aborts) {

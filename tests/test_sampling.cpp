@@ -3,6 +3,9 @@
 // logprobs.
 #include <gtest/gtest.h>
 #include <math.h>
+#include <algorithm>
+#include <chrono>
+#include <random>
 #include <vector>
 #include "core/sampling.h"
 
@@ -109,6 +112,40 @@ TEST(Sampling, top_p_keeps_the_smallest_set_reaching_p) {
     EXPECT_NEAR(f[0], 1.0, 1e-9);
 }
 
+TEST(Sampling, top_p_over_a_large_vocabulary_samples_only_from_the_nucleus) {
+    // 1000 tokens, mildly spread logits: the 0.9 nucleus holds several hundred tokens
+    std::vector<float> l(1000);
+    for (int i = 0; i < 1000; i++) l[i] = (float)((i * 7919) % 1000) / 400.0f;
+    std::vector<int> order(1000);
+    for (int i = 0; i < 1000; i++) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](int a, int b) { return l[a] > l[b] || (l[a] == l[b] && a < b); });
+    double z = 0.0;
+    for (float x : l) z += exp((double)x);
+    std::vector<char> in(1000, 0);
+    double cum = 0.0;
+    int n_in = 0;
+    for (int i : order) {
+        if (cum >= 0.9 * z) break;
+        cum += exp((double)l[i]);
+        in[i] = 1;
+        n_in++;
+    }
+    ASSERT_GT(n_in, 64);
+    SamplingParams p;
+    p.top_p = 0.9f;
+    int outside = 0;
+    std::vector<char> seen(1000, 0);
+    for (int s = 0; s < 3000; s++) {
+        int32_t t = sample_once(l, p, {1}, {}, s);
+        outside += !in[t];
+        seen[t] = 1;
+    }
+    EXPECT_EQ(outside, 0);
+    int n_seen = 0;
+    for (char c : seen) n_seen += c;
+    EXPECT_GT(n_seen, n_in / 2);
+}
+
 TEST(Sampling, min_p_drops_tokens_below_a_fraction_of_the_top_probability) {
     std::vector<float> l = {logf(0.5f), logf(0.3f), logf(0.2f)};
     SamplingParams p;
@@ -194,6 +231,55 @@ TEST(Sampling, validate_names_the_bad_field) {
     p.max_tokens = 10;
     EXPECT_FALSE(p.validate(100, &err));
     EXPECT_TRUE(SamplingParams().validate(100, &err));
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Sampling, top_k_keeps_every_token_tied_with_the_kth) {
+    SamplingParams p;
+    p.top_k = 1;
+    std::vector<int> seen(4, 0);
+    for (int s = 0; s < 300; s++) seen[sample_once({1.0f, 1.0f, 1.0f, 0.0f}, p, {3}, {}, s)]++;
+    EXPECT_GT(seen[0], 0);
+    EXPECT_GT(seen[1], 0);
+    EXPECT_GT(seen[2], 0);
+    EXPECT_EQ(seen[3], 0);
+}
+
+// Not a test: CPU time per sampled token over a 151936-token vocabulary. Run with
+//   build/cpu/edgellm_tests --gtest_also_run_disabled_tests --gtest_filter='*sampler_cpu_time*'
+TEST(SamplingBench, DISABLED_sampler_cpu_time_per_token_at_qwen_vocabulary) {
+    const int vocab = 151936;
+    std::vector<float> base(vocab), l(vocab);
+    std::mt19937 rng(1);
+    std::normal_distribution<float> nd(0.0f, 3.0f);
+    for (float& x : base) x = nd(rng);
+    std::vector<int32_t> prompt(100, 5);
+    const char* names[] = {"greedy", "temperature 0.8", "temperature 0.8, top_p 0.95",
+                           "temperature 0.8, top_k 50", "greedy, logprobs 5"};
+    Sampler s;
+    for (int m = 0; m < 5; m++) {
+        SamplingParams p;
+        p.temperature = (m == 0 || m == 4) ? 0.0f : 0.8f;
+        if (m == 2) p.top_p = 0.95f;
+        if (m == 3) p.top_k = 50;
+        if (m == 4) p.logprobs = 5;
+        SampleContext ctx;
+        ctx.prompt = prompt.data();
+        ctx.n_prompt = 100;
+        SampleResult r;
+        const int n = 50;
+        auto t0 = std::chrono::steady_clock::now();
+        for (int i = 0; i < n; i++) {
+            l = base;
+            ctx.seed = i;
+            s.sample(l.data(), vocab, p, ctx, &r);
+        }
+        double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / n;
+        printf("%-28s %7.0f us per token\n", names[m], us);
+    }
 }
 
 }  // namespace

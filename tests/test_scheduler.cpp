@@ -2,6 +2,7 @@
 // prefill within the token budget, max_num_seqs, preemption of the latest arrival back to the
 // head of the queue, and a ForwardBatch whose slots follow the block tables.
 #include <gtest/gtest.h>
+#include <time.h>
 #include <memory>
 #include "core/scheduler.h"
 
@@ -118,6 +119,52 @@ TEST(Scheduler, forward_batch_slots_follow_block_tables) {
     for (auto& r : res) r.token = 1;
     std::vector<SeqUpdate> upd;
     s.postprocess(res, &upd);
+}
+
+}  // namespace
+
+namespace {
+
+double thread_cpu_us() {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+// Not a test: CPU time of schedule() + postprocess() per step with 256 sequences decoding
+// (prompts of 128 tokens, prefix caching on, max-num-batched-tokens 8192). Run with
+//   build/cpu/edgellm_tests --gtest_also_run_disabled_tests --gtest_filter='*scheduler_step_cpu_time*'
+TEST(SchedulerBench, DISABLED_scheduler_step_cpu_time_at_256_running_sequences) {
+    SchedulerConfig c = config(256 * 300, 8192, 256);
+    c.max_model_len = 8192;
+    c.enable_prefix_caching = true;
+    Scheduler s(c);
+    std::string err;
+    for (int i = 0; i < 256; i++) {
+        std::vector<int32_t> prompt(128);
+        for (int t = 0; t < 128; t++) prompt[t] = 1 + (i * 131 + t * 7) % 99;
+        ASSERT_TRUE(s.add_request(i, prompt, params(4000), 1, &err)) << err;
+    }
+    std::vector<SampleResult> res;
+    std::vector<SeqUpdate> upd;
+    auto one_step = [&]() {
+        const SchedulerOutput& out = s.schedule();
+        res.resize(out.samples.size());
+        for (size_t k = 0; k < res.size(); k++) res[k].token = 1 + (int)(k % 90);
+        upd.clear();
+        s.postprocess(res, &upd);
+        return out.batch.n_tokens();
+    };
+    for (int i = 0; i < 20; i++) one_step();  // prompts done, all decoding
+    ASSERT_EQ(s.n_running(), 256);
+    const int n_steps = 2000;
+    double t0 = thread_cpu_us();
+    int64_t n_tokens = 0;
+    for (int i = 0; i < n_steps; i++) n_tokens += one_step();
+    double per_step = (thread_cpu_us() - t0) / n_steps;
+    EXPECT_EQ(n_tokens, (int64_t)n_steps * 256);
+    printf("schedule()+postprocess(): %.1f us CPU per step at 256 running sequences "
+           "(context %d..%d tokens)\n", per_step, 128 + 20, 128 + 20 + n_steps);
 }
 
 }  // namespace
