@@ -136,7 +136,8 @@ bool utf8_valid(const std::string& s, size_t* bad_offset) {
 // (0 when s[i] cannot start one), and the full length that sequence would need.
 static int utf8_valid_prefix(const unsigned char* p, size_t left, int* need) {
     unsigned char b0 = p[0], lo = 0x80, hi = 0xBF;
-    if (b0 < 0x80) { *need = 1; return 1; }
+    *need = 1;
+    if (b0 < 0x80) return 1;
     if (b0 >= 0xC2 && b0 <= 0xDF) *need = 2;
     else if (b0 >= 0xE0 && b0 <= 0xEF) { *need = 3; if (b0 == 0xE0) lo = 0xA0; if (b0 == 0xED) hi = 0x9F; }
     else if (b0 >= 0xF0 && b0 <= 0xF4) { *need = 4; if (b0 == 0xF0) lo = 0x90; if (b0 == 0xF4) hi = 0x8F; }
@@ -158,7 +159,7 @@ std::string utf8_lossy(const std::string& s) {
     while (i < n) {
         int need;
         int k = utf8_valid_prefix(p + i, n - i, &need);
-        if (k == need) { out.append(s, i, k); i += k; continue; }
+        if (k > 0 && k == need) { out.append(s, i, k); i += k; continue; }
         out += "\xEF\xBF\xBD";
         i += k > 0 ? k : 1;
     }
@@ -173,7 +174,7 @@ size_t utf8_complete_prefix(const std::string& s) {
         if ((p[i] & 0xC0) == 0x80) continue;  // continuation byte: keep looking for the lead
         int need;
         int k = utf8_valid_prefix(p + i, back, &need);
-        return (k == (int)back && k < need) ? i : n;
+        return (k > 0 && k == (int)back && k < need) ? i : n;
     }
     return n;
 }

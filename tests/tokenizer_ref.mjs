@@ -1,0 +1,51 @@
+// tokenizer_ref.mjs — reference tokenizers for tests/check_tokenizer.sh, line-oriented like
+// `edgellm tokenize`. Two independent implementations, both fetched with npm into .cache/npm:
+//   --impl hf       Hugging Face `tokenizers` (the Rust library, npm package "tokenizers"),
+//                   loaded from tokenizer.json alone, as transformers' fast tokenizers do.
+//   --impl tjs      @lenml/tokenizers (transformers.js' tokenizers), loaded from tokenizer.json
+//                   + tokenizer_config.json with TokenizerLoader.fromPreTrained.
+// Usage: node tests/tokenizer_ref.mjs --impl hf|tjs --model DIR (--encode|--decode)
+//        [--add-special-tokens] [--skip-special-tokens]  < in > out
+//   --encode: one JSON string per line in, one JSON array of ids per line out
+//   --decode: one JSON array of ids per line in, one JSON string per line out. transformers.js
+//             decodes with clean_up_tokenization_spaces=false, which is what HF tokenizers does.
+import { createRequire } from "module";
+import fs from "fs";
+import path from "path";
+import readline from "readline";
+
+const argv = process.argv.slice(2);
+const opt = (k) => argv.includes(k);
+const val = (k) => argv[argv.indexOf(k) + 1];
+const cache = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../.cache/npm");
+const require = createRequire(path.join(cache, "noop.js"));
+const dir = val("--model"), impl = val("--impl");
+const addSpecial = opt("--add-special-tokens"), skipSpecial = opt("--skip-special-tokens");
+
+let encode, decode;
+if (impl === "hf") {
+  const { Tokenizer } = require("tokenizers");
+  const tok = Tokenizer.fromFile(path.join(dir, "tokenizer.json"));
+  encode = async (s) => (await tok.encode(s, null, { addSpecialTokens: addSpecial })).getIds();
+  decode = async (ids) => await tok.decode(ids, skipSpecial);
+} else if (impl === "tjs") {
+  const { TokenizerLoader } = require("@lenml/tokenizers");
+  const tok = TokenizerLoader.fromPreTrained({
+    tokenizerJSON: JSON.parse(fs.readFileSync(path.join(dir, "tokenizer.json"), "utf8")),
+    tokenizerConfig: JSON.parse(fs.readFileSync(path.join(dir, "tokenizer_config.json"), "utf8")),
+  });
+  encode = async (s) => tok.encode(s, { add_special_tokens: addSpecial });
+  decode = async (ids) => ids.length === 0 ? "" :
+    tok.decode(ids, { skip_special_tokens: skipSpecial, clean_up_tokenization_spaces: false });
+} else {
+  console.error("--impl hf|tjs required");
+  process.exit(2);
+}
+
+const out = [];
+const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+for await (const line of rl) {
+  const x = JSON.parse(line);
+  out.push(JSON.stringify(opt("--encode") ? Array.from(await encode(x)) : await decode(x)));
+}
+process.stdout.write(out.length ? out.join("\n") + "\n" : "");
