@@ -340,6 +340,11 @@ bool tokenizer_parse(const std::string& tokenizer_json, const std::string& confi
     if (doc["pre_tokenizer"].get(n) == simdjson::SUCCESS && !parse_pretok(n, "tokenizer.json pre_tokenizer", t, &c)) return false;
     if (doc["post_processor"].get(n) == simdjson::SUCCESS && !parse_post(n, "tokenizer.json post_processor", t, &c)) return false;
     if (doc["decoder"].get(n) == simdjson::SUCCESS && !parse_decoder(n, "tokenizer.json decoder", t, &c)) return false;
+    const std::vector<PreTokStep>& pt = t->pretok;
+    auto plain_bl = [](const PreTokStep& st) { return st.kind == PreTokStep::BYTE_LEVEL && !st.add_prefix_space; };
+    if (pt.size() == 1 && pt[0].kind == PreTokStep::SPLIT) t->simple_split = pt[0].pattern;
+    if (pt.size() == 2 && pt[0].kind == PreTokStep::SPLIT && plain_bl(pt[1]) && !pt[1].use_regex) t->simple_split = pt[0].pattern;
+    if (pt.size() == 1 && plain_bl(pt[0]) && pt[0].use_regex) t->simple_split = PAT_GPT2;
     bool after_fuse = false;
     for (size_t i = 0; i < t->decoders.size(); i++) {
         DecoderStep::Kind k = t->decoders[i].kind;

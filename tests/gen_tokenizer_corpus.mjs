@@ -5,9 +5,10 @@
 //
 // Left out on purpose: U+FEFF and U+0085. Hugging Face tokenizers (Oniguruma) treats U+0085 as
 // \s and U+FEFF as not \s; transformers.js (JavaScript RegExp) does the opposite for both, so the
-// two references disagree there. tests/test_tokenizer.cpp covers them against HF's behaviour.
-// Also left out: U+017F (long s) right after an apostrophe ("'ſ"), which HF's case-insensitive
-// (?i:'s|...) matches and transformers.js's rewritten [sS] does not.
+// two references split text differently there. Also left out: U+017F (long s) right after an
+// apostrophe ("'ſ"), which HF's case-insensitive (?i:'s|...) matches and transformers.js's
+// rewritten [sS] does not. Those cases live in tokenizer_corpus_hf_only.jsonl (hand-written,
+// compared with HF only) and in tests/test_tokenizer.cpp.
 
 const seeds = [
   // English prose
