@@ -24,8 +24,8 @@ bool is_space_at(const std::string& s, size_t i, int* len) {
     return *len > 0 && (uni_class(cp) & UNI_SPACE);
 }
 
-// \w as the Rust regex crate has it, near enough: letters, marks, numbers, '_'.
-bool is_word_cp(uint32_t cp) { return cp == '_' || (uni_class(cp) & (UNI_LETTER | UNI_MARK | UNI_NUMBER)); }
+// HF checks single_word boundaries with the regex crate's \w.
+bool is_word_cp(uint32_t cp) { return uni_class(cp) & UNI_WORD; }
 
 bool ends_with_word(const std::string& s, size_t end) {
     if (end == 0) return false;
@@ -49,9 +49,9 @@ void find_added(const std::string& s, size_t begin, size_t end, const AddedToken
         for (size_t i = begin; i < end;) {
             const AddedToken* hit = nullptr;
             for (const AddedToken* a : m.by_first_byte[(uint8_t)s[i]])
-                if (a->content.size() <= end - i && s.compare(i, a->content.size(), a->content) == 0) { hit = a; break; }
+                if (a->pattern.size() <= end - i && s.compare(i, a->pattern.size(), a->pattern) == 0) { hit = a; break; }
             if (!hit) { i++; continue; }
-            size_t start = i, stop = i + hit->content.size();
+            size_t start = i, stop = i + hit->pattern.size();
             i = stop;
             if (start < start_offset) continue;
             if (hit->single_word && ((start > begin && ends_with_word(s, start)) || (stop < end && starts_with_word(s, stop)))) continue;

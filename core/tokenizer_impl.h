@@ -10,6 +10,7 @@
 
 struct AddedToken {
     std::string content;
+    std::string pattern;  // what is searched for: content, or for normalized tokens content normalized
     int32_t id = -1;
     bool single_word = false, lstrip = false, rstrip = false, normalized = false, special = false;
 };

@@ -41,6 +41,12 @@ for m in qwen3 llama3_1 llama2; do
   "$bin" tokenize --model "$dir" --jsonl < "$hfonly" > "$w/hfonly.ours"
   node tests/tokenizer_ref.mjs --impl hf --model "$dir" --encode < "$hfonly" > "$w/hfonly.hf"
   node tests/tokenizer_compare.mjs "tokenizer_encode_regex_corners_${m}_vs_hf" "$hfonly" "$w/hfonly.ours" "$w/hfonly.hf"
+  # Added tokens with single_word/lstrip/rstrip/normalized, added with HF's API: compared with HF.
+  node tests/tokenizer_ref.mjs --make-added-tokens-variant "$dir" "$w/added"
+  added=tests/fixtures/tokenizer_added_tokens.jsonl
+  "$bin" tokenize --model "$w/added" --jsonl < "$added" > "$w/added.ours"
+  node tests/tokenizer_ref.mjs --impl hf --model "$w/added" --encode < "$added" > "$w/added.hf"
+  node tests/tokenizer_compare.mjs "tokenizer_encode_added_token_flags_${m}_vs_hf" "$added" "$w/added.ours" "$w/added.hf"
   # Decode inputs: the reference ids (dec.in), and the same cut short at a pseudo-random point
   # (cut.in, often inside a multi-byte character or a run of byte-fallback tokens).
   node -e '

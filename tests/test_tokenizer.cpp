@@ -126,16 +126,20 @@ TEST(Utf8, complete_prefix_holds_back_only_an_incomplete_character) {
 }
 
 TEST(Unicode, classes_follow_unicode_white_space_and_general_categories) {
-    EXPECT_EQ(uni_class('a'), UNI_LETTER);
-    EXPECT_EQ(uni_class(0x4E2D), UNI_LETTER);     // 中 Lo
-    EXPECT_EQ(uni_class(0x0663), UNI_NUMBER);     // ARABIC-INDIC DIGIT THREE Nd
-    EXPECT_EQ(uni_class(0x2167), UNI_NUMBER);     // ROMAN NUMERAL EIGHT Nl
-    EXPECT_EQ(uni_class(0x00BD), UNI_NUMBER);     // ½ No
+    const int LW = UNI_LETTER | UNI_WORD, NW = UNI_NUMBER | UNI_WORD;
+    EXPECT_EQ(uni_class('a'), LW);
+    EXPECT_EQ(uni_class(0x4E2D), LW);             // 中 Lo
+    EXPECT_EQ(uni_class(0x0663), NW);             // ARABIC-INDIC DIGIT THREE Nd
+    EXPECT_EQ(uni_class(0x2167), NW);             // ROMAN NUMERAL EIGHT Nl (Alphabetic)
+    EXPECT_EQ(uni_class(0x00BD), UNI_NUMBER);     // ½ No: not \w
     EXPECT_EQ(uni_class(0x0085), UNI_SPACE);      // NEL is White_Space
     EXPECT_EQ(uni_class(0xFEFF), 0);              // BOM is not
     EXPECT_EQ(uni_class(0x3000), UNI_SPACE);
-    EXPECT_EQ(uni_class(0x0301), UNI_MARK);
-    EXPECT_EQ(uni_class(0x1D518), UNI_LETTER);    // 𝔘 (above the BMP)
+    EXPECT_EQ(uni_class(0x0301), UNI_MARK | UNI_WORD);
+    EXPECT_EQ(uni_class(0x1D518), LW);            // 𝔘 (above the BMP)
+    EXPECT_EQ(uni_class('_'), UNI_WORD);          // Pc
+    EXPECT_EQ(uni_class(0x200D), UNI_WORD);       // ZERO WIDTH JOINER: Join_Control
+    EXPECT_EQ(uni_class(0x24B6), UNI_WORD);       // CIRCLED LATIN CAPITAL LETTER A: So but Alphabetic
     EXPECT_EQ(uni_class(0x110000), 0);
 }
 

@@ -4,6 +4,9 @@
 //                   loaded from tokenizer.json alone, as transformers' fast tokenizers do.
 //   --impl tjs      @lenml/tokenizers (transformers.js' tokenizers), loaded from tokenizer.json
 //                   + tokenizer_config.json with TokenizerLoader.fromPreTrained.
+// Also: node tests/tokenizer_ref.mjs --make-added-tokens-variant SRC_DIR DST_DIR writes DST_DIR/
+// tokenizer.json = SRC_DIR's with extra added tokens using single_word/lstrip/rstrip/normalized
+// (added through HF tokenizers' own API), plus a copy of tokenizer_config.json.
 // Usage: node tests/tokenizer_ref.mjs --impl hf|tjs --model DIR (--encode|--decode)
 //        [--add-special-tokens] [--skip-special-tokens]  < in > out
 //   --encode: one JSON string per line in, one JSON array of ids per line out
@@ -21,6 +24,25 @@ const cache = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../
 const require = createRequire(path.join(cache, "noop.js"));
 const dir = val("--model"), impl = val("--impl");
 const addSpecial = opt("--add-special-tokens"), skipSpecial = opt("--skip-special-tokens");
+
+if (opt("--make-added-tokens-variant")) {
+  const [src, dst] = [val("--make-added-tokens-variant"), argv[argv.indexOf("--make-added-tokens-variant") + 2]];
+  const h = require("tokenizers");
+  const tok = h.Tokenizer.fromFile(path.join(src, "tokenizer.json"));
+  tok.addAddedTokens([
+    new h.AddedToken("<sw>", true, { singleWord: true }),
+    new h.AddedToken("<ls>", true, { leftStrip: true }),
+    new h.AddedToken("<rs>", true, { rightStrip: true }),
+    new h.AddedToken("<lrs>", false, { leftStrip: true, rightStrip: true }),
+    new h.AddedToken("word", false, { singleWord: true, normalized: true }),
+    new h.AddedToken("café", false, { normalized: true }),
+    new h.AddedToken("New York", false, { normalized: false }),
+  ]);
+  fs.mkdirSync(dst, { recursive: true });
+  tok.save(path.join(dst, "tokenizer.json"), true);
+  fs.copyFileSync(path.join(src, "tokenizer_config.json"), path.join(dst, "tokenizer_config.json"));
+  process.exit(0);
+}
 
 let encode, decode;
 if (impl === "hf") {
