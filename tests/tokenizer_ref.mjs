@@ -44,6 +44,24 @@ if (opt("--make-added-tokens-variant")) {
   process.exit(0);
 }
 
+if (opt("--make-metaspace-variant")) {
+  // DST_DIR/tokenizer.json = SRC_DIR's (a Llama 2 style tokenizer) with the Prepend/Replace
+  // normalizer replaced by a Metaspace pre-tokenizer (prepend_scheme SCHEME, split SPLIT) and,
+  // with DECODER=metaspace, a ByteFallback + Metaspace decoder: the layout of newer Mistral and
+  // Llama conversions.
+  const i = argv.indexOf("--make-metaspace-variant");
+  const [src, dst, scheme, split, dec] = argv.slice(i + 1, i + 6);
+  const h = require("tokenizers");
+  const tok = h.Tokenizer.fromFile(path.join(src, "tokenizer.json"));
+  tok.setNormalizer(h.sequenceNormalizer([]));
+  tok.setPreTokenizer(h.metaspacePreTokenizer("\u2581", scheme, split === "true"));
+  if (dec === "metaspace") tok.setDecoder(h.sequenceDecoder([h.byteFallbackDecoder(), h.metaspaceDecoder("\u2581", scheme, split === "true")]));
+  fs.mkdirSync(dst, { recursive: true });
+  tok.save(path.join(dst, "tokenizer.json"), true);
+  fs.copyFileSync(path.join(src, "tokenizer_config.json"), path.join(dst, "tokenizer_config.json"));
+  process.exit(0);
+}
+
 let encode, decode;
 if (impl === "hf") {
   const { Tokenizer } = require("tokenizers");
