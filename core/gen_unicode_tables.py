@@ -4,7 +4,8 @@ unicode-data: /usr/share/unicode). Run: python3 core/gen_unicode_tables.py [UCD_
 
 Tables (all sorted by code point):
   k_uni_class_ranges   {first, last, bits}: bits 1 = \\p{L} (Lu Ll Lt Lm Lo), 2 = \\p{N} (Nd Nl No),
-                       4 = White_Space (PropList.txt), 8 = \\p{M} (Mn Mc Me)
+                       4 = White_Space (PropList.txt), 8 = \\p{M} (Mn Mc Me),
+                       16 = \\w of Rust's regex crate (Alphabetic, M, Nd, Pc, Join_Control)
   k_uni_ccc            {cp, ccc}: canonical combining class, non-zero entries only
   k_uni_decomp         {cp, first, second}: canonical decomposition mapping (second = 0 for singletons)
   k_uni_comp           {first, second, composite}: canonical pairs that recompose under NFC
@@ -43,6 +44,7 @@ for f in read_lines("UnicodeData.txt"):
     if gc[0] == "L": b |= 1
     if gc[0] == "N": b |= 2
     if gc[0] == "M": b |= 8
+    if gc[0] == "M" or gc in ("Nd", "Pc"): b |= 16
     for c in cps:
         if b: bits[c] = bits.get(c, 0) | b
     if int(f[3]) != 0:
@@ -51,11 +53,16 @@ for f in read_lines("UnicodeData.txt"):
         parts = [int(x, 16) for x in f[5].split()]
         decomp[cp] = (parts[0], parts[1] if len(parts) > 1 else 0)
 
-for f in read_lines("PropList.txt"):
-    if f[1] == "White_Space":
-        a, b = parse_range(f[0])
-        for c in range(a, b + 1):
-            bits[c] = bits.get(c, 0) | 4
+def add_prop(fname, prop, bit):
+    for f in read_lines(fname):
+        if f[1] == prop:
+            a, b = parse_range(f[0])
+            for c in range(a, b + 1):
+                bits[c] = bits.get(c, 0) | bit
+
+add_prop("PropList.txt", "White_Space", 4)
+add_prop("PropList.txt", "Join_Control", 16)
+add_prop("DerivedCoreProperties.txt", "Alphabetic", 16)
 
 excluded = set()
 for f in read_lines("DerivedNormalizationProps.txt"):

@@ -24,8 +24,8 @@ bool is_space_at(const std::string& s, size_t i, int* len) {
     return *len > 0 && (uni_class(cp) & UNI_SPACE);
 }
 
-// \w as the Rust regex crate has it, near enough: letters, marks, numbers, '_'.
-bool is_word_cp(uint32_t cp) { return cp == '_' || (uni_class(cp) & (UNI_LETTER | UNI_MARK | UNI_NUMBER)); }
+// HF checks single_word boundaries with the regex crate's \w.
+bool is_word_cp(uint32_t cp) { return uni_class(cp) & UNI_WORD; }
 
 bool ends_with_word(const std::string& s, size_t end) {
     if (end == 0) return false;
@@ -41,20 +41,20 @@ bool starts_with_word(const std::string& s, size_t start) {
 
 struct Piece { size_t start, end; int32_t id; };  // id -1: text to tokenize
 
-// HF AddedVocabulary::find_matches: leftmost-longest matches of m in s, with single_word, lstrip
-// and rstrip applied.
-void find_added(const std::string& s, const AddedTokenMatcher& m, std::vector<Piece>* out) {
-    size_t start_offset = 0;
+// HF AddedVocabulary::find_matches: leftmost-longest matches of m in s[begin, end), with
+// single_word, lstrip and rstrip applied. Pieces carry offsets into s.
+void find_added(const std::string& s, size_t begin, size_t end, const AddedTokenMatcher& m, std::vector<Piece>* out) {
+    size_t start_offset = begin;
     if (!m.empty) {
-        for (size_t i = 0; i < s.size();) {
+        for (size_t i = begin; i < end;) {
             const AddedToken* hit = nullptr;
             for (const AddedToken* a : m.by_first_byte[(uint8_t)s[i]])
-                if (s.compare(i, a->content.size(), a->content) == 0) { hit = a; break; }
+                if (a->pattern.size() <= end - i && s.compare(i, a->pattern.size(), a->pattern) == 0) { hit = a; break; }
             if (!hit) { i++; continue; }
-            size_t start = i, stop = i + hit->content.size();
+            size_t start = i, stop = i + hit->pattern.size();
             i = stop;
             if (start < start_offset) continue;
-            if (hit->single_word && (ends_with_word(s, start) || starts_with_word(s, stop))) continue;
+            if (hit->single_word && ((start > begin && ends_with_word(s, start)) || (stop < end && starts_with_word(s, stop)))) continue;
             if (hit->lstrip) {
                 size_t k = start;
                 while (k > start_offset) {
@@ -68,7 +68,7 @@ void find_added(const std::string& s, const AddedTokenMatcher& m, std::vector<Pi
             }
             if (hit->rstrip) {
                 int len;
-                while (stop < s.size() && is_space_at(s, stop, &len)) stop += len;
+                while (stop < end && is_space_at(s, stop, &len)) stop += len;
             }
             if (start_offset < start) out->push_back({start_offset, start, -1});
             out->push_back({start, stop, hit->id});
@@ -76,7 +76,7 @@ void find_added(const std::string& s, const AddedTokenMatcher& m, std::vector<Pi
             i = std::max(i, stop);
         }
     }
-    if (start_offset < s.size() || s.empty()) out->push_back({start_offset, s.size(), -1});
+    if (start_offset < end || begin == end) out->push_back({start_offset, end, -1});
 }
 }  // namespace
 
@@ -109,17 +109,33 @@ bool Tokenizer::encode(const std::string& text, bool add_special_tokens, std::ve
     if (add_special_tokens) ids->insert(ids->end(), t.post_before.begin(), t.post_before.end());
     std::vector<Piece> raw, norm;
     std::vector<std::string> pieces;
-    find_added(text, t.match_raw, &raw);
+    std::vector<std::pair<size_t, size_t>> cuts;
+    std::string normalized;
+    find_added(text, 0, text.size(), t.match_raw, &raw);
     for (const Piece& p : raw) {
         if (p.id >= 0) { ids->push_back(p.id); continue; }
-        std::string seg = t.normalize(text.substr(p.start, p.end - p.start));
+        // The segment's text is seg[sb, se): in place when there is nothing to normalize.
+        const std::string* seg = &text;
+        size_t sb = p.start, se = p.end;
+        if (!t.normalizers.empty()) {
+            normalized = t.normalize(text.substr(p.start, p.end - p.start));
+            seg = &normalized;
+            sb = 0;
+            se = normalized.size();
+        }
         norm.clear();
-        find_added(seg, t.match_normalized, &norm);
+        find_added(*seg, sb, se, t.match_normalized, &norm);
         for (size_t k = 0; k < norm.size(); k++) {
             const Piece& q = norm[k];
             if (q.id >= 0) { ids->push_back(q.id); continue; }
+            if (t.simple_split >= 0) {
+                cuts.clear();
+                split_pattern(*seg, (SplitPattern)t.simple_split, &cuts, q.start, q.end);
+                for (auto& c : cuts) t.bpe_word(seg->data() + c.first, c.second - c.first, ids);
+                continue;
+            }
             pieces.clear();
-            t.pre_tokenize(seg.substr(q.start, q.end - q.start), p.start == 0 && k == 0, &pieces);
+            t.pre_tokenize(seg->substr(q.start, q.end - q.start), p.start == 0 && k == 0, &pieces);
             for (const std::string& w : pieces) t.bpe_word(w.data(), w.size(), ids);
         }
     }

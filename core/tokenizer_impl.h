@@ -10,6 +10,7 @@
 
 struct AddedToken {
     std::string content;
+    std::string pattern;  // what is searched for: content, or for normalized tokens content normalized
     int32_t id = -1;
     bool single_word = false, lstrip = false, rstrip = false, normalized = false, special = false;
 };
@@ -82,6 +83,9 @@ struct TokenizerImpl {
 
     std::vector<NormalizerStep> normalizers;
     std::vector<PreTokStep> pretok;
+    // When the whole pre-tokenizer is one Split pattern (optionally followed by a plain ByteLevel),
+    // that pattern; encode then cuts segments in place. -1 otherwise.
+    int simple_split = -1;
     std::vector<DecoderStep> decoders;
     bool has_decoder = false;
 
@@ -108,8 +112,10 @@ uint32_t byte_level_char(uint8_t b);
 // Inverse: the byte a code point stands for, or -1 when it is not in the table.
 int byte_level_byte(uint32_t cp);
 
-// Byte offsets where a Split pattern cuts s (valid UTF-8): appends [start, end) of each piece.
-void split_pattern(const std::string& s, SplitPattern pat, std::vector<std::pair<size_t, size_t>>* out);
+// Byte offsets where a Split pattern cuts s[begin, end) (valid UTF-8): appends [start, end) of
+// each piece, as offsets into s. end = npos: to the end of s.
+void split_pattern(const std::string& s, SplitPattern pat, std::vector<std::pair<size_t, size_t>>* out,
+                   size_t begin = 0, size_t end = std::string::npos);
 
 // Parses tokenizer.json (+ config) into impl. Returns false with *err on anything unsupported.
 bool tokenizer_parse(const std::string& tokenizer_json, const std::string& config_json,

@@ -225,12 +225,12 @@ void AddedTokenMatcher::build(const std::vector<AddedToken>& tokens, bool normal
     for (auto& l : by_first_byte) l.clear();
     empty = true;
     for (const AddedToken& a : tokens) {
-        if (a.normalized != normalized || a.content.empty()) continue;
-        by_first_byte[(uint8_t)a.content[0]].push_back(&a);
+        if (a.normalized != normalized || a.pattern.empty()) continue;
+        by_first_byte[(uint8_t)a.pattern[0]].push_back(&a);
         empty = false;
     }
     for (auto& l : by_first_byte)
-        std::stable_sort(l.begin(), l.end(), [](const AddedToken* x, const AddedToken* y) { return x->content.size() > y->content.size(); });
+        std::stable_sort(l.begin(), l.end(), [](const AddedToken* x, const AddedToken* y) { return x->pattern.size() > y->pattern.size(); });
 }
 
 bool tokenizer_parse(const std::string& tokenizer_json, const std::string& config_json, TokenizerImpl* t, std::string* err) {
@@ -284,8 +284,6 @@ bool tokenizer_parse(const std::string& tokenizer_json, const std::string& confi
         t->id_to_token[a.id] = a.content;
         t->special[a.id] = a.special;
     }
-    t->match_raw.build(t->added, false);
-    t->match_normalized.build(t->added, true);
 
     simdjson::dom::array merges;
     if (model["merges"].get(merges) != simdjson::SUCCESS) return c.fail("tokenizer.json model", "no merges array");
@@ -340,6 +338,16 @@ bool tokenizer_parse(const std::string& tokenizer_json, const std::string& confi
     if (doc["pre_tokenizer"].get(n) == simdjson::SUCCESS && !parse_pretok(n, "tokenizer.json pre_tokenizer", t, &c)) return false;
     if (doc["post_processor"].get(n) == simdjson::SUCCESS && !parse_post(n, "tokenizer.json post_processor", t, &c)) return false;
     if (doc["decoder"].get(n) == simdjson::SUCCESS && !parse_decoder(n, "tokenizer.json decoder", t, &c)) return false;
+    // Like HF, tokens with normalized=true are searched for in normalized text in their
+    // normalized form (so a Prepend normalizer makes "word" look for "▁word").
+    for (AddedToken& a : t->added) a.pattern = a.normalized ? t->normalize(a.content) : a.content;
+    t->match_raw.build(t->added, false);
+    t->match_normalized.build(t->added, true);
+    const std::vector<PreTokStep>& pt = t->pretok;
+    auto plain_bl = [](const PreTokStep& st) { return st.kind == PreTokStep::BYTE_LEVEL && !st.add_prefix_space; };
+    if (pt.size() == 1 && pt[0].kind == PreTokStep::SPLIT) t->simple_split = pt[0].pattern;
+    if (pt.size() == 2 && pt[0].kind == PreTokStep::SPLIT && plain_bl(pt[1]) && !pt[1].use_regex) t->simple_split = pt[0].pattern;
+    if (pt.size() == 1 && plain_bl(pt[0]) && pt[0].use_regex) t->simple_split = PAT_GPT2;
     bool after_fuse = false;
     for (size_t i = 0; i < t->decoders.size(); i++) {
         DecoderStep::Kind k = t->decoders[i].kind;

@@ -95,12 +95,14 @@ size_t match_at(const std::vector<Cp>& v, size_t i, SplitPattern pat) {
 uint32_t byte_level_char(uint8_t b) { return bl_table().to_cp[b]; }
 int byte_level_byte(uint32_t cp) { return cp < 324 ? bl_table().from_cp[cp] : -1; }
 
-void split_pattern(const std::string& s, SplitPattern pat, std::vector<std::pair<size_t, size_t>>* out) {
-    std::vector<Cp> v;
-    v.reserve(s.size());
-    for (size_t i = 0; i < s.size();) {
+void split_pattern(const std::string& s, SplitPattern pat, std::vector<std::pair<size_t, size_t>>* out,
+                   size_t begin, size_t end) {
+    if (end > s.size()) end = s.size();
+    thread_local std::vector<Cp> v;
+    v.clear();
+    for (size_t i = begin; i < end;) {
         uint32_t cp;
-        int len = utf8_decode(s.data(), s.size(), i, &cp);
+        int len = utf8_decode(s.data(), end, i, &cp);
         if (!len) { cp = 0xFFFD; len = 1; }  // callers pass valid UTF-8; never read past the end
         v.push_back({cp, (uint32_t)i, uni_class(cp)});
         i += len;
@@ -110,10 +112,10 @@ void split_pattern(const std::string& s, SplitPattern pat, std::vector<std::pair
         size_t e = match_at(v, i, pat);
         if (e == i) { i++; continue; }
         if (gap < i) out->push_back({v[gap].off, v[i].off});
-        out->push_back({v[i].off, e < v.size() ? v[e].off : s.size()});
+        out->push_back({v[i].off, e < v.size() ? v[e].off : end});
         i = gap = e;
     }
-    if (gap < v.size()) out->push_back({v[gap].off, s.size()});
+    if (gap < v.size()) out->push_back({v[gap].off, end});
 }
 
 static void replace_all(std::string* s, const std::string& from, const std::string& to) {

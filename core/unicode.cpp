@@ -19,13 +19,27 @@ const uint32_t L_COUNT = 19, V_COUNT = 21, T_COUNT = 28, N_COUNT = V_COUNT * T_C
 struct BmpTable {
     uint8_t bits[0x10000];
     uint8_t ccc[0x10000];
+    // NFC quick check: 1 where a code point may change under NFC or change its neighbour: it has
+    // a canonical decomposition, a non-zero combining class, or composes with what precedes it.
+    uint8_t nfc_maybe[0x10000];
+    std::vector<uint32_t> nfc_maybe_astral;  // the same above the BMP, sorted
     BmpTable() {
         std::fill(bits, bits + 0x10000, 0);
         std::fill(ccc, ccc + 0x10000, 0);
+        std::fill(nfc_maybe, nfc_maybe + 0x10000, 0);
         for (const UniRange& r : k_uni_class_ranges)
             for (uint32_t c = r.first; c <= r.last && c < 0x10000; c++) bits[c] = r.bits;
-        for (const UniCcc& e : k_uni_ccc)
+        auto flag = [&](uint32_t c) { if (c < 0x10000) nfc_maybe[c] = 1; else nfc_maybe_astral.push_back(c); };
+        for (const UniCcc& e : k_uni_ccc) {
             if (e.cp < 0x10000) ccc[e.cp] = e.ccc;
+            flag(e.cp);
+        }
+        for (const UniDecomp& d : k_uni_decomp) flag(d.cp);
+        for (const UniComp& c : k_uni_comp) flag(c.second);
+        for (uint32_t c = V_BASE; c < V_BASE + V_COUNT; c++) flag(c);
+        for (uint32_t c = T_BASE + 1; c < T_BASE + T_COUNT; c++) flag(c);
+        std::sort(nfc_maybe_astral.begin(), nfc_maybe_astral.end());
+        nfc_maybe_astral.erase(std::unique(nfc_maybe_astral.begin(), nfc_maybe_astral.end()), nfc_maybe_astral.end());
     }
 };
 const BmpTable& bmp() {
@@ -136,7 +150,8 @@ bool utf8_valid(const std::string& s, size_t* bad_offset) {
 // (0 when s[i] cannot start one), and the full length that sequence would need.
 static int utf8_valid_prefix(const unsigned char* p, size_t left, int* need) {
     unsigned char b0 = p[0], lo = 0x80, hi = 0xBF;
-    if (b0 < 0x80) { *need = 1; return 1; }
+    *need = 1;
+    if (b0 < 0x80) return 1;
     if (b0 >= 0xC2 && b0 <= 0xDF) *need = 2;
     else if (b0 >= 0xE0 && b0 <= 0xEF) { *need = 3; if (b0 == 0xE0) lo = 0xA0; if (b0 == 0xED) hi = 0x9F; }
     else if (b0 >= 0xF0 && b0 <= 0xF4) { *need = 4; if (b0 == 0xF0) lo = 0x90; if (b0 == 0xF4) hi = 0x8F; }
@@ -158,7 +173,7 @@ std::string utf8_lossy(const std::string& s) {
     while (i < n) {
         int need;
         int k = utf8_valid_prefix(p + i, n - i, &need);
-        if (k == need) { out.append(s, i, k); i += k; continue; }
+        if (k > 0 && k == need) { out.append(s, i, k); i += k; continue; }
         out += "\xEF\xBF\xBD";
         i += k > 0 ? k : 1;
     }
@@ -173,7 +188,7 @@ size_t utf8_complete_prefix(const std::string& s) {
         if ((p[i] & 0xC0) == 0x80) continue;  // continuation byte: keep looking for the lead
         int need;
         int k = utf8_valid_prefix(p + i, back, &need);
-        return (k == (int)back && k < need) ? i : n;
+        return (k > 0 && k == (int)back && k < need) ? i : n;
     }
     return n;
 }
@@ -183,6 +198,18 @@ std::string uni_nfc(const std::string& s) {
     size_t n = s.size(), i = 0;
     while (i < n && (unsigned char)s[i] < 0xCC) i++;
     if (i == n) return s;
+    // Quick check: text without any code point that NFC could touch is already NFC.
+    const BmpTable& tb = bmp();
+    bool maybe = false;
+    for (size_t k = i; k < n && !maybe;) {
+        uint32_t cp;
+        int len = utf8_decode(s.data(), n, k, &cp);
+        if (!len) { maybe = true; break; }
+        maybe = cp < 0x10000 ? tb.nfc_maybe[cp] != 0
+                             : std::binary_search(tb.nfc_maybe_astral.begin(), tb.nfc_maybe_astral.end(), cp);
+        k += len;
+    }
+    if (!maybe) return s;
     std::vector<uint32_t> cps;
     cps.reserve(n);
     i = 0;

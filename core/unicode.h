@@ -10,6 +10,7 @@ enum : uint8_t {
     UNI_NUMBER = 2,      // general category N*
     UNI_SPACE = 4,       // White_Space property (what Oniguruma's \s matches)
     UNI_MARK = 8,        // general category M*
+    UNI_WORD = 16,       // \w of Rust's regex crate: Alphabetic, M, Nd, Pc, Join_Control
 };
 
 // Class bits (UNI_*) of a code point; 0 for anything else, including values past U+10FFFF.
