@@ -4,6 +4,8 @@
 
 #include <time.h>
 
+#include <algorithm>
+
 #include "core/chat_template_eval.h"
 
 static const char kRaisedMarker = '\x02';   // prefix of raise_exception errors: carried verbatim
@@ -24,7 +26,8 @@ bool Evaluator::step(int line, int col) {
 Value Evaluator::lookup(const std::string& name) const {
     for (size_t k = frames.size(); k-- > barrier;)
         for (const auto& kv : frames[k]) if (kv.first == name) return kv.second;
-    for (const auto& kv : frames[0]) if (kv.first == name) return kv.second;
+    for (size_t k = std::min<size_t>(barrier, 2); k-- > 0;)   // template level, then the context
+        for (const auto& kv : frames[k]) if (kv.first == name) return kv.second;
     Value g = builtin_global(name);
     if (g.is_undefined()) g.s = "'" + name + "' is undefined";
     return g;
@@ -258,6 +261,11 @@ bool Evaluator::call_macro(const Stmt& def, const CallArgs& args, const Value* c
     if (args.pos.size() > def.params.size())
         return fail(def.line, def.col, "macro '" + def.name + "' takes " + std::to_string(def.params.size()) +
                                            " arguments, got " + std::to_string(args.pos.size()));
+    for (const auto& kw : args.kw) {
+        bool known = kw.first == "caller";
+        for (const auto& p : def.params) known = known || p.first == kw.first;
+        if (!known) return fail(def.line, def.col, "macro '" + def.name + "' takes no keyword argument '" + kw.first + "'");
+    }
     size_t saved_barrier = barrier;
     int saved_loop_depth = loop_depth;
     frames.emplace_back();

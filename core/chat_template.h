@@ -24,6 +24,7 @@ struct ChatTemplateLimits {
     size_t max_output_bytes = 16u << 20;   // also caps any single string built while rendering
     int max_call_depth = 64;               // nested macro calls
     int64_t max_steps = 50'000'000;        // evaluation steps (loop iterations, expressions)
+    int64_t max_built_bytes = 1ll << 30;   // total bytes of strings/lists built while rendering
 };
 
 class ChatTemplate {
@@ -52,3 +53,17 @@ private:
 Value chat_template_context(const Value& messages, const Value& tools, bool add_generation_prompt,
                             const std::string& bos_token, const std::string& eos_token,
                             const Value& extra_kwargs);
+
+// A model's chat template source and the special tokens its render context needs.
+struct ChatTemplateSource {
+    std::string source;      // the Jinja text
+    std::string origin;      // the file it came from (for messages)
+    std::string bos_token;   // "" when the tokenizer config sets none
+    std::string eos_token;
+};
+
+// Reads DIR/chat_template.jinja if present, else the "chat_template" of DIR/tokenizer_config.json
+// (a string, or the "default" entry of a list of named templates); bos/eos tokens come from
+// tokenizer_config.json (plain strings or {"content": ...} objects). False with *err naming the
+// file when there is no template or the config is not valid JSON.
+bool chat_template_load_dir(const std::string& dir, ChatTemplateSource* out, std::string* err);

@@ -34,8 +34,15 @@ std::string py_strip(const std::string& s, const std::string* chars, bool left, 
 bool py_split(const std::string& s, const std::string* sep, int64_t maxsplit, std::vector<std::string>* out,
               std::string* err);
 std::string py_replace(const std::string& s, const std::string& from, const std::string& to, int64_t count);
-std::string ascii_lower(std::string s);
-std::string ascii_upper(std::string s);
+// Python case mapping (ASCII, Latin-1, Latin Extended-A, basic Greek and Cyrillic; other scripts
+// unchanged): str.upper/lower/title/capitalize/islower/isupper, and jinja2's title filter.
+std::string py_upper(const std::string& s);
+std::string py_lower(const std::string& s);
+std::string py_title(const std::string& s);
+std::string py_capitalize(const std::string& s);
+std::string jinja_title(const std::string& s);
+bool py_islower(const std::string& s);
+bool py_isupper(const std::string& s);
 // Python-style list of an iterable: list items, dict keys, string characters. Undefined -> empty.
 bool value_iterate(const Value& v, std::vector<Value>* out, std::string* err);
 // Python len(); false for values without a length.

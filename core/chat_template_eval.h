@@ -22,19 +22,23 @@ struct DepthGuard {
 
 struct Evaluator {
     using Frame = std::vector<std::pair<std::string, Value>>;
-    std::vector<Frame> frames;     // frames[0]: the render context; then one per loop iteration / macro call
-    size_t barrier = 1;            // lookups search frames.size()-1 .. barrier, then frames[0]
+    // frames[0]: the render context; frames[1]: template-level assignments; then one frame per loop
+    // iteration, macro call or call block.
+    std::vector<Frame> frames;
+    size_t barrier = 1;            // lookups search frames.size()-1 .. barrier, then frames[1], frames[0]
     ChatTemplateLimits limits;
     BuiltinLimits blim;
     int call_depth = 0;
     int loop_depth = 0;
     int depth = 0;                 // current native recursion depth (see kMaxEvalDepth)
     int64_t steps = 0;
+    int64_t bytes_built = 0;       // total size of strings/lists built by operators, filters and calls
     std::string err;
 
     // Sets err to "line L, column C: msg" (first error wins); returns false.
     bool fail(int line, int col, const std::string& msg);
     bool step(int line, int col);   // counts one step; false when the step budget is spent
+    bool charge(const Expr& e, const Value& v);   // counts built bytes; false past max_built_bytes
 
     Value lookup(const std::string& name) const;
     void assign(const std::string& name, Value v);

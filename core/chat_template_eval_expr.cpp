@@ -29,6 +29,7 @@ bool Evaluator::eval(const Expr& e, Value* out) {
         case EK::Name: *out = lookup(e.name); return true;
         case EK::List: case EK::Tuple: {
             Value l = Value::new_list();
+            l.tuple = e.kind == EK::Tuple;
             for (const ExprPtr& k : e.kids) {
                 Value v;
                 if (!eval(*k, &v)) return false;
@@ -63,14 +64,14 @@ bool Evaluator::eval(const Expr& e, Value* out) {
             if (!eval(*e.kids[0], &obj)) return false;
             return get_slice(e, obj, out);
         }
-        case EK::Call: return eval_call(e, out);
+        case EK::Call: return eval_call(e, out) && charge(e, *out);
         case EK::Filter: {
             Value in;
             CallArgs args;
             if (!eval(*e.kids[0], &in) || !eval_args(e, 1, &args)) return false;
             std::string ferr;
             if (!apply_filter(e.name, in, args, blim, out, &ferr)) return fail(e.line, e.col, ferr);
-            return true;
+            return charge(e, *out);
         }
         case EK::Test: {
             Value in;
@@ -109,7 +110,7 @@ bool Evaluator::eval(const Expr& e, Value* out) {
             if ((e.kind == EK::And && !t) || (e.kind == EK::Or && t)) { *out = std::move(a); return true; }
             return eval(*e.kids[1], out);
         }
-        case EK::Binary: return eval_binary(e, out);
+        case EK::Binary: return eval_binary(e, out) && charge(e, *out);
         case EK::Compare: return eval_compare(e, out);
         case EK::Cond: {
             Value c;
@@ -121,6 +122,14 @@ bool Evaluator::eval(const Expr& e, Value* out) {
         }
     }
     return fail(e.line, e.col, "unknown expression");
+}
+
+bool Evaluator::charge(const Expr& e, const Value& v) {
+    if (v.is_string()) bytes_built += (int64_t)v.s.size();
+    else if (v.is_list()) bytes_built += (int64_t)v.list->size() * 16;
+    if (bytes_built > limits.max_built_bytes)
+        return fail(e.line, e.col, "template built more than " + std::to_string(limits.max_built_bytes) + " bytes of strings");
+    return true;
 }
 
 bool Evaluator::eval_args(const Expr& e, size_t first_pos, CallArgs* args) {
@@ -268,6 +277,7 @@ bool Evaluator::eval_binary(const Expr& e, Value* out) {
         size_t unit = seq.is_string() ? seq.s.size() : seq.list->size();
         if (n > 0 && unit > 0 && (uint64_t)n > blim.max_string_bytes / unit) return fail(e.line, e.col, "repetition too long");
         Value r = seq.is_string() ? Value::str("") : Value::new_list();
+        r.tuple = seq.tuple;
         for (int64_t k = 0; k < n; k++) {
             if (seq.is_string()) r.s += seq.s;
             else r.list->insert(r.list->end(), seq.list->begin(), seq.list->end());
@@ -295,7 +305,11 @@ bool Evaluator::eval_binary(const Expr& e, Value* out) {
             if (m != 0 && ((m < 0) != (y < 0))) { q--; m += y; }
             r = op == "//" ? q : m;
         } else if (op == "**") {
-            if (y < 0) { *out = Value::number(pow((double)x, (double)y)); return true; }
+            if (y < 0) {
+                if (x == 0) return fail(e.line, e.col, "0.0 cannot be raised to a negative power");
+                *out = Value::number(pow((double)x, (double)y));
+                return true;
+            }
             r = 1;
             int64_t base = x;
             for (int64_t ex = y; ex > 0; ex >>= 1) {
@@ -310,11 +324,15 @@ bool Evaluator::eval_binary(const Expr& e, Value* out) {
     if (op == "+") *out = Value::number(p + q);
     else if (op == "-") *out = Value::number(p - q);
     else if (op == "*") *out = Value::number(p * q);
-    else if (op == "**") *out = Value::number(pow(p, q));
+    else if (op == "**") {
+        if (p == 0 && q < 0) return fail(e.line, e.col, "0.0 cannot be raised to a negative power");
+        *out = Value::number(pow(p, q));
+    }
     else {   // // and % with Python's sign rules
         if (q == 0) return fail(e.line, e.col, "float division or modulo by zero");
         double m = fmod(p, q);
         if (m != 0 && ((m < 0) != (q < 0))) m += q;
+        if (m == 0) m = copysign(0.0, q);   // Python: the result takes the divisor's sign
         *out = Value::number(op == "%" ? m : floor(p / q));
     }
     return true;
@@ -331,7 +349,14 @@ static bool contains(const Value& hay, const Value& needle, bool* out, std::stri
         for (const Value& v : *hay.list) if (value_equal(v, needle)) { *out = true; break; }
         return true;
     }
-    if (hay.is_dict()) { *out = needle.is_string() && hay.get(needle.s) != nullptr; return true; }
+    if (hay.is_dict()) {
+        if (needle.is_list() || needle.is_dict()) {
+            *err = std::string("unhashable type: '") + vkind_name(needle.kind) + "'";
+            return false;
+        }
+        *out = needle.is_string() && hay.get(needle.s) != nullptr;
+        return true;
+    }
     if (hay.is_undefined()) { *out = false; return true; }
     *err = std::string("argument of type '") + vkind_name(hay.kind) + "' is not iterable";
     return false;

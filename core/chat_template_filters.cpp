@@ -1,6 +1,7 @@
 // chat_template_filters.cpp — the jinja2 filters and tests chat templates use, with jinja2's
 // argument names and edge cases (default on undefined, first/last of empty, int() fallbacks,
 // transformers' tojson). Unknown names are rejected at compile time via filter_exists/test_exists.
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -42,7 +43,7 @@ Value get_path(const Value& obj, const std::string& path) {
 }
 
 bool sort_key_less(const Value& x, const Value& y, bool case_sensitive, bool* out, std::string* err) {
-    if (!case_sensitive && x.is_string() && y.is_string()) { *out = ascii_lower(x.s) < ascii_lower(y.s); return true; }
+    if (!case_sensitive && x.is_string() && y.is_string()) { *out = py_lower(x.s) < py_lower(y.s); return true; }
     return value_less(x, y, out, err);
 }
 
@@ -91,7 +92,7 @@ const char* kFilters[] = {"trim", "tojson", "length", "count", "upper", "lower",
                           "default", "d", "first", "last", "replace", "string", "int", "float", "list", "items",
                           "selectattr", "rejectattr", "map", "select", "reject", "abs", "round", "reverse", "sort",
                           "unique", "dictsort", "safe", "escape", "e", "indent", "sum", "min", "max", "wordcount",
-                          "attr", "bool", nullptr};
+                          "attr", nullptr};
 const char* kTests[] = {"defined", "undefined", "none", "boolean", "false", "true", "integer", "float", "number",
                         "string", "mapping", "iterable", "sequence", "callable", "sameas", "in", "eq", "equalto",
                         "==", "ne", "!=", "lt", "lessthan", "<", "le", "<=", "gt", "greaterthan", ">", "ge", ">=",
@@ -133,25 +134,10 @@ bool apply_filter(const std::string& name, const Value& in, const CallArgs& a, c
         *out = Value::integer(n);
         return true;
     }
-    if (name == "upper") { *out = Value::str(ascii_upper(text)); return true; }
-    if (name == "lower") { *out = Value::str(ascii_lower(text)); return true; }
-    if (name == "capitalize") {
-        std::string r = ascii_lower(text);
-        if (!r.empty()) r[0] = (char)toupper((unsigned char)r[0]);
-        *out = Value::str(r);
-        return true;
-    }
-    if (name == "title") {   // jinja2: words start after runs of - whitespace ( { [ <
-        std::string r = text;
-        bool start = true;
-        for (char& c : r) {
-            if (c == '-' || isspace((unsigned char)c) || c == '(' || c == '{' || c == '[' || c == '<') { start = true; continue; }
-            if ((unsigned char)c < 0x80) c = start ? (char)toupper((unsigned char)c) : (char)tolower((unsigned char)c);
-            start = false;
-        }
-        *out = Value::str(r);
-        return true;
-    }
+    if (name == "upper") { *out = Value::str(py_upper(text)); return true; }
+    if (name == "lower") { *out = Value::str(py_lower(text)); return true; }
+    if (name == "capitalize") { *out = Value::str(py_capitalize(text)); return true; }
+    if (name == "title") { *out = Value::str(jinja_title(text)); return true; }
     if (name == "default" || name == "d") {
         const Value* dv = arg(a, 0, "default_value");
         bool use = in.is_undefined() || (arg_bool(a, 1, "boolean", false) && !value_truthy(in));
@@ -161,7 +147,6 @@ bool apply_filter(const std::string& name, const Value& in, const CallArgs& a, c
     if (name == "safe") { *out = in; return true; }
     if (name == "escape" || name == "e") { *out = Value::str(html_escape(text)); return true; }
     if (name == "string") { *out = Value::str(text); return true; }
-    if (name == "bool") { *out = Value::boolean(value_truthy(in)); return true; }
     if (name == "replace") {
         const Value *from = arg(a, 0, "old"), *to = arg(a, 1, "new"), *cnt = arg(a, 2, "count");
         if (!from || !to) { *err = "replace filter needs old and new strings"; return false; }
@@ -172,6 +157,7 @@ bool apply_filter(const std::string& name, const Value& in, const CallArgs& a, c
         return true;
     }
     if (name == "int" || name == "float") {
+        if (in.is_undefined()) { *err = in.s.empty() ? "undefined value" : in.s; return false; }
         const Value* dflt = arg(a, 0, "default");
         Value fallback = dflt ? *dflt : (name == "int" ? Value::integer(0) : Value::number(0.0));
         double d = 0;
@@ -207,18 +193,28 @@ bool apply_filter(const std::string& name, const Value& in, const CallArgs& a, c
         const Value* m = arg(a, 1, "method");
         int64_t prec = p && p->kind == VKind::Int ? std::max<int64_t>(-20, std::min<int64_t>(20, p->i)) : 0;
         std::string method = m && m->is_string() ? m->s : "common";
+        if (method == "common" && in.kind != VKind::Float) { *out = Value::integer(in.kind == VKind::Bool ? in.b : in.i); return true; }
         double scale = pow(10.0, (double)prec), x = in.as_double() * scale;
-        x = method == "floor" ? floor(x) : method == "ceil" ? ceil(x) : round(x);
+        x = method == "floor" ? floor(x) : method == "ceil" ? ceil(x) : nearbyint(x);   // Python rounds half to even
         *out = Value::number(x / scale);
         return true;
     }
-    if (name == "wordcount") {
-        std::vector<std::string> words;
-        py_split(text, nullptr, -1, &words, err);
-        *out = Value::integer((int64_t)words.size());
+    if (name == "wordcount") {   // jinja2 counts regex \w+ runs (non-ASCII counts as a word character)
+        int64_t n = 0;
+        bool in_word = false;
+        for (unsigned char c : text) {
+            bool w = isalnum(c) || c == '_' || c >= 0x80;
+            if (w && !in_word) n++;
+            in_word = w;
+        }
+        *out = Value::integer(n);
         return true;
     }
     if (name == "indent") {
+        if (!in.is_string()) {
+            *err = std::string("unsupported operand type(s) for +=: '") + vkind_name(in.kind) + "' and 'str'";
+            return false;
+        }
         const Value* w = arg(a, 0, "width");
         std::string ind = w && w->is_string() ? w->s : std::string(w && w->kind == VKind::Int ? (size_t)std::max<int64_t>(0, std::min<int64_t>(w->i, 256)) : 4, ' ');
         bool first = arg_bool(a, 1, "first", false), blank = arg_bool(a, 2, "blank", false);
@@ -252,6 +248,7 @@ bool apply_filter(const std::string& name, const Value& in, const CallArgs& a, c
         if (!in.is_dict()) { *err = "Can only get item pairs from a mapping."; return false; }
         for (const auto& kv : in.dict->items) {
             Value pair = Value::new_list();
+            pair.tuple = true;
             pair.push(Value::str(kv.first));
             pair.push(kv.second);
             out->push(pair);
@@ -276,10 +273,17 @@ bool apply_filter(const std::string& name, const Value& in, const CallArgs& a, c
         *out = Value::new_list();
         for (auto& kv : items) {
             Value pair = Value::new_list();
+            pair.tuple = true;
             pair.push(Value::str(kv.first));
             pair.push(kv.second);
             out->push(pair);
         }
+        return true;
+    }
+    // jinja2's select/reject/map family yields nothing for a falsy input, iterable or not.
+    if (!value_truthy(in) && (name == "select" || name == "reject" || name == "selectattr" ||
+                              name == "rejectattr" || name == "map")) {
+        *out = Value::new_list();
         return true;
     }
     // The rest work on the items of an iterable.
@@ -358,7 +362,8 @@ bool apply_filter(const std::string& name, const Value& in, const CallArgs& a, c
             std::vector<Value> seen;
             for (const Value& v : items) {
                 Value k = key_of(v);
-                if (!cs && k.is_string()) k.s = ascii_lower(k.s);
+                if (k.is_list() || k.is_dict()) { *err = std::string("unhashable type: '") + vkind_name(k.kind) + "'"; return false; }
+                if (!cs && k.is_string()) k.s = py_lower(k.s);
                 bool dup = false;
                 for (const Value& s2 : seen) if (value_equal(s2, k)) dup = true;
                 if (!dup) { seen.push_back(k); out->push(v); }

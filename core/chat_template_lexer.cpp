@@ -29,17 +29,23 @@ void advance_pos(const std::string& s, size_t from, size_t to, int* line, int* c
     }
 }
 
-// Finds the closing delimiter `close` of a tag starting at `from`, skipping string literals.
-size_t find_close(const std::string& s, size_t from, const char* close, bool skip_strings) {
+// Finds the closing delimiter `close` of a tag starting at `from`. In {{ }} and {% %} tags it skips
+// string literals and, like jinja2's lexer, brackets: `{{ {'a': {'b': 1}} }}` ends at the last `}}`.
+size_t find_close(const std::string& s, size_t from, const char* close, bool is_code) {
     char quote = 0;
-    for (size_t k = from; k + 1 < s.size() + 1; k++) {
+    int depth = 0;
+    for (size_t k = from; k < s.size(); k++) {
         char c = s[k];
         if (quote) {
             if (c == '\\') k++;
             else if (c == quote) quote = 0;
             continue;
         }
-        if (skip_strings && (c == '\'' || c == '"')) { quote = c; continue; }
+        if (is_code) {
+            if (c == '\'' || c == '"') { quote = c; continue; }
+            if (c == '(' || c == '[' || c == '{') { depth++; continue; }
+            if ((c == ')' || c == ']' || c == '}') && depth > 0) { depth--; continue; }
+        }
         if (c == close[0] && k + 1 < s.size() && s[k + 1] == close[1]) return k;
     }
     return std::string::npos;

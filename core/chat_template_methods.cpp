@@ -1,6 +1,5 @@
-// chat_template_methods.cpp — Python string helpers (UTF-8 code points, Unicode whitespace,
-// strip/split/replace), iteration and len(), and the methods templates call on str, dict and list
-// values (startswith, split, items, get, ...).
+// chat_template_methods.cpp — iteration and len() of values, and the methods templates call on
+// str, dict and list values (startswith, split, strip, items, get, ...), with Python's semantics.
 #include <ctype.h>
 #include <string.h>
 
@@ -9,27 +8,6 @@
 #include "core/chat_template_builtins.h"
 
 namespace {
-
-// Decodes one UTF-8 sequence at s[k]; returns its length (1 for invalid bytes) and the code point.
-size_t utf8_next(const std::string& s, size_t k, uint32_t* cp) {
-    unsigned char c = s[k];
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (n == 0 || k + n > s.size()) { *cp = c; return 1; }
-    uint32_t v = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
-    for (size_t q = 1; q < n; q++) {
-        unsigned char d = s[k + q];
-        if ((d & 0xC0) != 0x80) { *cp = c; return 1; }
-        v = (v << 6) | (d & 0x3F);
-    }
-    *cp = v;
-    return n;
-}
-
-bool py_space(uint32_t c) {
-    return (c >= 0x09 && c <= 0x0D) || c == 0x20 || (c >= 0x1C && c <= 0x1F) || c == 0x85 || c == 0xA0 ||
-           c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
-           c == 0x205F || c == 0x3000;
-}
 
 bool str_arg(const CallArgs& a, size_t k, const char* kw, const std::string** out) {
     *out = nullptr;
@@ -61,115 +39,7 @@ bool affix_match(const std::string& s, const Value& arg, bool prefix, bool* out,
     return true;
 }
 
-std::string py_title(const std::string& s) {
-    std::string out = s;
-    bool prev_cased = false;
-    for (char& c : out) {
-        bool alpha = isalpha((unsigned char)c) && (unsigned char)c < 0x80;
-        if (alpha) c = prev_cased ? (char)tolower((unsigned char)c) : (char)toupper((unsigned char)c);
-        prev_cased = alpha;
-    }
-    return out;
-}
-
 }  // namespace
-
-std::vector<std::string> utf8_chars(const std::string& s) {
-    std::vector<std::string> out;
-    uint32_t cp;
-    for (size_t k = 0; k < s.size();) {
-        size_t n = utf8_next(s, k, &cp);
-        out.push_back(s.substr(k, n));
-        k += n;
-    }
-    return out;
-}
-
-size_t utf8_length(const std::string& s) {
-    size_t n = 0;
-    uint32_t cp;
-    for (size_t k = 0; k < s.size(); n++) k += utf8_next(s, k, &cp);
-    return n;
-}
-
-std::string py_strip(const std::string& s, const std::string* chars, bool left, bool right) {
-    std::vector<uint32_t> set;
-    uint32_t cp;
-    if (chars)
-        for (size_t k = 0; k < chars->size();) { k += utf8_next(*chars, k, &cp); set.push_back(cp); }
-    auto strip_it = [&](uint32_t c) {
-        return chars ? std::find(set.begin(), set.end(), c) != set.end() : py_space(c);
-    };
-    size_t b = 0, e = s.size();
-    if (left)
-        while (b < e) { size_t n = utf8_next(s, b, &cp); if (!strip_it(cp)) break; b += n; }
-    if (right) {
-        // Walk code points from the start of the kept part, remembering the end of the last kept one.
-        size_t k = b, keep_end = b;
-        while (k < e) { size_t n = utf8_next(s, k, &cp); k += n; if (!strip_it(cp)) keep_end = k; }
-        e = keep_end;
-    }
-    return s.substr(b, e - b);
-}
-
-bool py_split(const std::string& s, const std::string* sep, int64_t maxsplit, std::vector<std::string>* out,
-              std::string* err) {
-    out->clear();
-    if (sep) {
-        if (sep->empty()) { *err = "empty separator"; return false; }
-        size_t start = 0;
-        while (maxsplit < 0 || (int64_t)out->size() < maxsplit) {
-            size_t p = s.find(*sep, start);
-            if (p == std::string::npos) break;
-            out->push_back(s.substr(start, p - start));
-            start = p + sep->size();
-        }
-        out->push_back(s.substr(start));
-        return true;
-    }
-    size_t k = 0;
-    uint32_t cp;
-    while (k < s.size()) {
-        size_t n;
-        while (k < s.size() && (n = utf8_next(s, k, &cp), py_space(cp))) k += n;
-        if (k >= s.size()) break;
-        if (maxsplit >= 0 && (int64_t)out->size() >= maxsplit) {
-            std::string rest = py_strip(s.substr(k), nullptr, false, true);
-            out->push_back(rest);
-            return true;
-        }
-        size_t start = k;
-        while (k < s.size() && (n = utf8_next(s, k, &cp), !py_space(cp))) k += n;
-        out->push_back(s.substr(start, k - start));
-    }
-    return true;
-}
-
-std::string py_replace(const std::string& s, const std::string& from, const std::string& to, int64_t count) {
-    std::string out;
-    if (from.empty()) {   // Python inserts `to` around every code point
-        std::vector<std::string> cs = utf8_chars(s);
-        int64_t done = 0;
-        for (size_t k = 0; k <= cs.size(); k++) {
-            if (count < 0 || done < count) { out += to; done++; }
-            if (k < cs.size()) out += cs[k];
-        }
-        return out;
-    }
-    size_t start = 0;
-    int64_t done = 0;
-    while (count < 0 || done < count) {
-        size_t p = s.find(from, start);
-        if (p == std::string::npos) break;
-        out += s.substr(start, p - start) + to;
-        start = p + from.size();
-        done++;
-    }
-    return out + s.substr(start);
-}
-
-std::string ascii_lower(std::string s) { for (char& c : s) if ((unsigned char)c < 0x80) c = (char)tolower((unsigned char)c); return s; }
-std::string ascii_upper(std::string s) { for (char& c : s) if ((unsigned char)c < 0x80) c = (char)toupper((unsigned char)c); return s; }
 
 bool value_iterate(const Value& v, std::vector<Value>* out, std::string* err) {
     out->clear();
@@ -251,15 +121,10 @@ static bool str_method(const std::string& s, const std::string& name, const Call
         *out = Value::str(std::move(r));
         return true;
     }
-    if (name == "upper") { *out = Value::str(ascii_upper(s)); return true; }
-    if (name == "lower") { *out = Value::str(ascii_lower(s)); return true; }
+    if (name == "upper") { *out = Value::str(py_upper(s)); return true; }
+    if (name == "lower") { *out = Value::str(py_lower(s)); return true; }
     if (name == "title") { *out = Value::str(py_title(s)); return true; }
-    if (name == "capitalize") {
-        std::string r = ascii_lower(s);
-        if (!r.empty()) r[0] = (char)toupper((unsigned char)r[0]);
-        *out = Value::str(r);
-        return true;
-    }
+    if (name == "capitalize") { *out = Value::str(py_capitalize(s)); return true; }
     if (name == "find" || name == "count") {
         if (a.pos.empty() || !a.pos[0].is_string()) { *err = bad; return false; }
         const std::string& sub = a.pos[0].s;
@@ -320,6 +185,7 @@ bool call_method(const Value& obj, const std::string& name, const CallArgs& a, c
             else if (name == "values") out->push(kv.second);
             else {
                 Value pair = Value::new_list();
+            pair.tuple = true;
                 pair.push(Value::str(kv.first));
                 pair.push(kv.second);
                 out->push(pair);

@@ -1,6 +1,8 @@
 // chat_template_predicates.cpp — jinja2's tests (`x is defined`, `x is string`, `x is
 // divisibleby 3`, ...) with Python's type rules: bool counts as a number but not as an integer,
 // undefined counts as iterable, a namespace is not a mapping.
+#include <math.h>
+
 #include "core/chat_template_builtins.h"
 
 bool apply_test(const std::string& name, const Value& v, const CallArgs& a, bool* out, std::string* err) {
@@ -18,29 +20,40 @@ bool apply_test(const std::string& name, const Value& v, const CallArgs& a, bool
     else if (name == "string") *out = v.is_string();
     else if (name == "mapping") *out = v.is_dict() && !v.dict->is_namespace;
     else if (name == "iterable" || name == "sequence") *out = v.is_string() || v.is_list() || (v.is_dict() && !v.dict->is_namespace) || v.is_undefined();
-    else if (name == "callable") *out = v.kind == VKind::Func;
+    else if (name == "callable") *out = v.kind == VKind::Func || v.is_undefined();   // jinja2's Undefined has __call__
     else if (name == "escaped") *out = false;
-    else if (name == "lower") *out = v.is_string() && ascii_lower(v.s) == v.s && ascii_upper(v.s) != v.s;
-    else if (name == "upper") *out = v.is_string() && ascii_upper(v.s) == v.s && ascii_lower(v.s) != v.s;
-    else if (name == "odd" || name == "even" || name == "divisibleby") {
-        if (v.kind != VKind::Int && v.kind != VKind::Bool) { *err = "test '" + name + "' needs an integer"; return false; }
-        int64_t n = v.kind == VKind::Bool ? v.b : v.i;
+    else if (name == "lower") *out = py_islower(value_str(v));
+    else if (name == "upper") *out = py_isupper(value_str(v));
+    else if (name == "odd" || name == "even" || name == "divisibleby") {   // Python's value % n == 0
+        double n = 2;
         if (name == "divisibleby") {
             if (!need()) return false;
-            if ((x->kind != VKind::Int && x->kind != VKind::Bool) || (x->kind == VKind::Int ? x->i : x->b) == 0) {
-                *err = "divisibleby needs a non-zero integer"; return false;
-            }
-            int64_t d = x->kind == VKind::Int ? x->i : x->b;
-            *out = d == -1 || n % d == 0;
-        } else {
-            *out = (n % 2 != 0) == (name == "odd");
+            if (!x->is_number()) { *err = "divisibleby needs a number"; return false; }
+            n = x->as_double();
         }
+        if (!v.is_number()) { *err = "test '" + name + "' needs a number"; return false; }
+        if (n == 0) { *err = "integer division or modulo by zero"; return false; }
+        // jinja2: odd is value % 2 == 1, even is value % 2 == 0 (so 1.5 is neither).
+        double rem;
+        if (v.kind == VKind::Float || (x && x->kind == VKind::Float)) {
+            rem = fmod(v.as_double(), n);
+            if (rem != 0 && ((rem < 0) != (n < 0))) rem += n;
+        } else {
+            int64_t d = (int64_t)n, iv = v.kind == VKind::Bool ? v.b : v.i;
+            int64_t r = d == -1 ? 0 : iv % d;
+            if (r != 0 && ((r < 0) != (d < 0))) r += d;
+            rem = (double)r;
+        }
+        *out = name == "odd" ? rem == 1 : rem == 0;
     } else if (name == "sameas") {
         if (!need()) return false;
         *out = v.kind == x->kind && (v.is_list() ? v.list == x->list : v.is_dict() ? v.dict == x->dict : value_equal(v, *x));
     } else if (name == "in") {
         if (!need()) return false;
-        if (x->is_string()) *out = v.is_string() && x->s.find(v.s) != std::string::npos;
+        if (x->is_string()) {
+            if (!v.is_string()) { *err = std::string("'in <string>' requires string as left operand, not ") + vkind_name(v.kind); return false; }
+            *out = x->s.find(v.s) != std::string::npos;
+        }
         else if (x->is_list()) { *out = false; for (const Value& e : *x->list) if (value_equal(e, v)) *out = true; }
         else if (x->is_dict()) *out = v.is_string() && x->get(v.s);
         else { *err = "test 'in' needs a container"; return false; }

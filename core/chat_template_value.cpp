@@ -2,6 +2,7 @@
 // ordering, JSON output (json.dumps as transformers calls it) and JSON input (simdjson).
 #include "core/chat_template_value.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,12 +123,13 @@ std::string value_repr(const Value& v) {
     switch (v.kind) {
         case VKind::String: return str_repr(v.s);
         case VKind::List: {
-            std::string out = "[";
+            std::string out = v.tuple ? "(" : "[";
             for (size_t k = 0; k < v.list->size(); k++) {
                 if (k) out += ", ";
                 out += value_repr((*v.list)[k]);
             }
-            return out + "]";
+            if (v.tuple && v.list->size() == 1) out += ",";
+            return out + (v.tuple ? ")" : "]");
         }
         case VKind::Dict: {
             if (v.dict->is_namespace) return "<Namespace>";
@@ -166,7 +168,7 @@ bool value_equal(const Value& a, const Value& b) {
         case VKind::Undefined: case VKind::None: return true;
         case VKind::String: return a.s == b.s;
         case VKind::List:
-            if (a.list->size() != b.list->size()) return false;
+            if (a.tuple != b.tuple || a.list->size() != b.list->size()) return false;
             for (size_t k = 0; k < a.list->size(); k++)
                 if (!value_equal((*a.list)[k], (*b.list)[k])) return false;
             return true;
@@ -187,7 +189,7 @@ bool value_equal(const Value& a, const Value& b) {
 bool value_less(const Value& a, const Value& b, bool* out, std::string* err) {
     if (a.is_number() && b.is_number()) { *out = a.as_double() < b.as_double(); return true; }
     if (a.is_string() && b.is_string()) { *out = a.s < b.s; return true; }
-    if (a.is_list() && b.is_list()) {
+    if (a.is_list() && b.is_list() && a.tuple == b.tuple) {
         size_t n = std::min(a.list->size(), b.list->size());
         for (size_t k = 0; k < n; k++) {
             const Value &x = (*a.list)[k], &y = (*b.list)[k];
@@ -197,8 +199,8 @@ bool value_less(const Value& a, const Value& b, bool* out, std::string* err) {
         *out = a.list->size() < b.list->size();
         return true;
     }
-    *err = std::string("'<' not supported between instances of '") + vkind_name(a.kind) + "' and '" +
-           vkind_name(b.kind) + "'";
+    auto type_name = [](const Value& v) { return v.is_list() && v.tuple ? "tuple" : vkind_name(v.kind); };
+    *err = std::string("'<' not supported between instances of '") + type_name(a) + "' and '" + type_name(b) + "'";
     return false;
 }
 
@@ -318,10 +320,44 @@ static bool from_dom(simdjson::dom::element e, int depth, Value* out, std::strin
     return false;
 }
 
+// Rewrites integer literals too long for 64 bits (Hugging Face configs carry Python ints such as
+// model_max_length = 1000000000000000019884624838656) as floats so that the parser accepts them.
+static std::string widen_big_ints(const std::string& json) {
+    std::string out;
+    out.reserve(json.size() + 16);
+    bool in_str = false;
+    for (size_t k = 0; k < json.size(); k++) {
+        char c = json[k];
+        if (in_str) {
+            out += c;
+            if (c == '\\' && k + 1 < json.size()) out += json[++k];
+            else if (c == '"') in_str = false;
+            continue;
+        }
+        if (c == '"') { in_str = true; out += c; continue; }
+        if ((c == '-' || (c >= '0' && c <= '9')) && (k == 0 || !isalnum((unsigned char)json[k - 1]))) {
+            size_t e = k + (c == '-' ? 1 : 0);
+            while (e < json.size() && json[e] >= '0' && json[e] <= '9') e++;
+            out.append(json, k, e - k);
+            bool is_int = e >= json.size() || (json[e] != '.' && json[e] != 'e' && json[e] != 'E');
+            if (is_int && e - k > 18) out += ".0";
+            k = e - 1;
+            continue;
+        }
+        out += c;
+    }
+    return out;
+}
+
 bool value_from_json(const std::string& json, Value* out, std::string* err) {
     simdjson::dom::parser parser;
     simdjson::dom::element root;
     auto error = parser.parse(json).get(root);
+    std::string widened;
+    if (error == simdjson::NUMBER_ERROR) {
+        widened = widen_big_ints(json);
+        error = parser.parse(widened).get(root);
+    }
     if (error) { *err = std::string("bad JSON: ") + simdjson::error_message(error); return false; }
     return from_dom(root, 0, out, err);
 }

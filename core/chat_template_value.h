@@ -28,6 +28,7 @@ struct Value {
     std::shared_ptr<VList> list;     // List
     std::shared_ptr<VDict> dict;     // Dict (namespace() too, see VDict::is_namespace)
     std::shared_ptr<VFunc> func;     // Func
+    bool tuple = false;              // List: a Python tuple (only printing differs)
 
     static Value undefined(const std::string& what = "") { Value v; v.s = what; return v; }
     static Value none() { Value v; v.kind = VKind::None; return v; }

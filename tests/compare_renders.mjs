@@ -1,11 +1,14 @@
 // compare_renders.mjs — compares two renderings of the same contexts line by line:
-// `node tests/compare_renders.mjs NAME EXPECTED ACTUAL CONTEXTS`. Each line is a JSON string (the
-// rendered text) or {"error": message}; lines match when they parse to equal values. Prints
+// `node tests/compare_renders.mjs NAME EXPECTED ACTUAL CONTEXTS [--any-error]`. Each line is a JSON
+// string (the rendered text) or {"error": message}; lines match when they parse to equal values
+// (with --any-error, any two errors match whatever their messages). Prints
 // "PASS NAME: N conversations" or "FAIL NAME: K of N mismatched" followed by the first mismatches
 // (the context, and both outputs from the first differing character).
 import fs from "node:fs";
 
-const [name, expFile, actFile, ctxFile] = process.argv.slice(2);
+const [name, expFile, actFile, ctxFile, flag] = process.argv.slice(2);
+const anyError = flag === "--any-error";
+const isError = (v) => v !== null && typeof v === "object" && "error" in v;
 const lines = (f) => fs.readFileSync(f, "utf8").split("\n").filter((l) => l.length > 0);
 const exp = lines(expFile), act = lines(actFile), ctx = lines(ctxFile);
 const parse = (l) => { try { return JSON.parse(l); } catch { return { unparsable: l }; } };
@@ -14,6 +17,7 @@ const n = Math.max(exp.length, act.length, ctx.length);
 for (let i = 0; i < n; i++) {
   const e = exp[i] === undefined ? { missing: true } : parse(exp[i]);
   const a = act[i] === undefined ? { missing: true } : parse(act[i]);
+  if (anyError && isError(e) && isError(a)) continue;
   if (JSON.stringify(e) !== JSON.stringify(a)) bad.push({ i, e, a });
 }
 if (bad.length === 0) {

@@ -29,12 +29,17 @@ env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extens
 env.filters["tojson"] = tojson
 env.globals["raise_exception"] = raise_exception
 env.globals["strftime_now"] = strftime_now
-with open(sys.argv[1], encoding="utf-8") as f:
-    template = env.from_string(f.read())
-for line in sys.stdin:
-    if not line.strip():
-        continue
-    try:
-        print(json.dumps(template.render(**json.loads(line)), ensure_ascii=False))
-    except Exception as e:  # the comparison wants the message, whatever the error type
-        print(json.dumps({"error": str(e)}, ensure_ascii=False))
+def main():
+    with open(sys.argv[1], encoding="utf-8") as f:
+        template = env.from_string(f.read())
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            print(json.dumps(template.render(**json.loads(line)), ensure_ascii=False))
+        except Exception as e:  # the comparison wants the message, whatever the error type
+            print(json.dumps({"error": str(e)}, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
