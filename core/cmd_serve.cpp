@@ -10,7 +10,6 @@
 #include <sstream>
 #include <thread>
 #include <cxxopts.hpp>
-#include "simdjson.h"
 #include "core/chat_template.h"
 #include "core/commands.h"
 #include "core/engine.h"
@@ -27,30 +26,6 @@ static bool read_file(const std::string& path, std::string* out) {
     std::stringstream ss;
     ss << f.rdbuf();
     *out = ss.str();
-    return true;
-}
-
-// The chat template: --chat-template FILE, else DIR/chat_template.jinja, else tokenizer_config.json's
-// "chat_template" (a string, or a list of {name, template} where "default" is taken). "" if none.
-static bool find_chat_template(const std::string& dir, const std::string& flag, std::string* out, std::string* err) {
-    if (!flag.empty()) {
-        if (!read_file(flag, out)) { *err = "cannot read --chat-template " + flag; return false; }
-        return true;
-    }
-    if (read_file(dir + "/chat_template.jinja", out)) return true;
-    std::string cfg;
-    if (!read_file(dir + "/tokenizer_config.json", &cfg)) return true;
-    simdjson::dom::parser parser;
-    simdjson::dom::element root, t;
-    if (parser.parse(cfg).get(root) || root["chat_template"].get(t)) return true;
-    std::string_view sv;
-    if (!t.get(sv)) { out->assign(sv); return true; }
-    simdjson::dom::array arr;
-    if (!t.get(arr))
-        for (simdjson::dom::element e : arr) {
-            std::string_view name, text;
-            if (!e["name"].get(name) && !e["template"].get(text) && name == "default") out->assign(text);
-        }
     return true;
 }
 
@@ -129,17 +104,24 @@ int cmd_serve(int argc, char** argv) {
     Tokenizer tok;
     if (!model.load(dir, &err) || !tok.load(dir, &err)) { fprintf(stderr, "edgellm serve: %s\n", err.c_str()); return 1; }
     const ModelConfig& mc = model.config();
-    std::string tmpl_src;
+    // Chat template: --chat-template FILE, else the model directory's (chat_template.jinja or
+    // tokenizer_config.json). Without one, /v1/chat/completions answers 400.
+    ChatTemplateSource ts;
     ChatTemplate tmpl;
-    if (!find_chat_template(dir, a.count("chat-template") ? a["chat-template"].as<std::string>() : "", &tmpl_src, &err)) {
-        fprintf(stderr, "edgellm serve: %s\n", err.c_str());
-        return 1;
+    std::string terr;
+    bool have_tmpl = chat_template_load_dir(dir, &ts, &terr);
+    if (a.count("chat-template")) {
+        if (!read_file(a["chat-template"].as<std::string>(), &ts.source)) {
+            fprintf(stderr, "edgellm serve: cannot read --chat-template %s\n", a["chat-template"].as<std::string>().c_str());
+            return 1;
+        }
+        have_tmpl = true;
     }
-    if (!tmpl_src.empty() && !tmpl.compile(tmpl_src, &err)) {
+    if (have_tmpl && !tmpl.compile(ts.source, &err)) {
         fprintf(stderr, "edgellm serve: chat template: %s\n", err.c_str());
         return 1;
     }
-    if (tmpl_src.empty()) log_warn("no chat template found: /v1/chat/completions will answer 400");
+    if (!have_tmpl) log_warn("no chat template (%s): /v1/chat/completions will answer 400", terr.c_str());
 
     SchedulerConfig sched;
     sched.max_num_seqs = sc.max_num_seqs;
@@ -197,8 +179,8 @@ int cmd_serve(int argc, char** argv) {
     sm.tokenizer = &tok;
     sm.chat_template = tmpl.compiled() ? &tmpl : nullptr;
     sm.vocab_size = mc.vocab_size;
-    sm.bos_token = tok.bos_id() >= 0 ? tok.id_to_token(tok.bos_id()) : "";
-    sm.eos_token = tok.eos_id() >= 0 ? tok.id_to_token(tok.eos_id()) : "";
+    sm.bos_token = ts.bos_token;
+    sm.eos_token = ts.eos_token;
     sm.root = dir;
     ApiServer server(sc, &engine, sm);
     if (!server.bind(&err)) { fprintf(stderr, "edgellm serve: %s\n", err.c_str()); return 1; }

@@ -2,6 +2,7 @@
 #include "core/server_generate.h"
 
 #include <algorithm>
+#include "core/server_json.h"
 
 SamplingParams sampling_params_from(const GenerationFields& g, int max_tokens_default) {
     SamplingParams p;
@@ -73,12 +74,14 @@ TokenLogprobOut GenerationRun::token_lp(const SampleResult& r) const {
     return o;
 }
 
-void GenerationRun::finish_choice(int ci, const std::string& reason, std::vector<GenPiece>* pieces) {
+void GenerationRun::finish_choice(int ci, const std::string& reason, std::vector<GenPiece>* pieces,
+                                  const std::string& stop_reason_json) {
     Choice& c = choices_[ci];
     c.done = true;
     GenPiece piece;
     piece.choice = ci;
     piece.finish_reason = reason;
+    piece.stop_reason_json = stop_reason_json;
     piece.logprobs.swap(c.pending_lp);
     pieces->push_back(std::move(piece));
     RequestRecord rec;
@@ -134,8 +137,9 @@ void GenerationRun::on_event(int si, const EngineEvent& ev, std::vector<GenPiece
         piece.logprobs.swap(c.pending_lp);
         pieces->push_back(std::move(piece));
     }
-    if (stopped) finish_choice(ci, "stop", pieces);
-    else if (!ev.finish_reason.empty()) finish_choice(ci, ev.finish_reason, pieces);
+    if (stopped) finish_choice(ci, "stop", pieces, json_str(c.stop->matched()));
+    else if (!ev.finish_reason.empty())
+        finish_choice(ci, ev.finish_reason, pieces, ev.stop_reason >= 0 ? std::to_string(ev.stop_reason) : "null");
     // A request whose choices all ended on stop strings still runs in the engine: end it.
     if (!sub.done) {
         bool all = true;

@@ -26,6 +26,7 @@ struct GenPiece {
     std::string text;
     std::vector<TokenLogprobOut> logprobs;
     std::string finish_reason;   // "" unless the choice ended with this piece
+    std::string stop_reason_json = "null";  // vLLM's stop_reason: the stop string or stop token id
 };
 
 class GenerationRun {
@@ -69,7 +70,8 @@ private:
         bool done = false;      // request_done seen (or abandoned)
     };
     void on_event(int sub, const EngineEvent& ev, std::vector<GenPiece>* pieces);
-    void finish_choice(int c, const std::string& reason, std::vector<GenPiece>* pieces);
+    void finish_choice(int c, const std::string& reason, std::vector<GenPiece>* pieces,
+                       const std::string& stop_reason_json = "null");
     TokenLogprobOut token_lp(const SampleResult& r) const;
 
     ServerImpl* s_;

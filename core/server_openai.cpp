@@ -102,14 +102,15 @@ std::string response_json(const ResponseHead& h, const std::vector<ChoiceResult>
             json_append_str(&o, c.text);
             o += ",\"logprobs\":" + (want_logprobs ? completion_logprobs_json(c.logprobs, 0) : std::string("null"));
         }
-        o += ",\"finish_reason\":" + finish_json(c.finish_reason) + ",\"stop_reason\":null}";
+        o += ",\"finish_reason\":" + finish_json(c.finish_reason) + ",\"stop_reason\":" + c.stop_reason_json + "}";
     }
     o += "],\"usage\":" + usage_json(prompt_tokens, completion_tokens) + "}";
     return o;
 }
 
 std::string chunk_json(const ResponseHead& h, int index, const std::string& text, const std::vector<TokenLogprobOut>* lps,
-                       size_t text_offset, const std::string& finish_reason, bool role_delta) {
+                       size_t text_offset, const std::string& finish_reason, bool role_delta,
+                       const std::string& stop_reason_json) {
     std::string o = head_json(h, h.chat ? "chat.completion.chunk" : "text_completion") + ",\"choices\":[{\"index\":" +
                     std::to_string(index);
     if (h.chat) {
@@ -128,7 +129,9 @@ std::string chunk_json(const ResponseHead& h, int index, const std::string& text
         json_append_str(&o, text);
         o += ",\"logprobs\":" + (lps ? completion_logprobs_json(*lps, text_offset) : std::string("null"));
     }
-    o += ",\"finish_reason\":" + finish_json(finish_reason) + "}]}";
+    o += ",\"finish_reason\":" + finish_json(finish_reason);
+    if (!finish_reason.empty()) o += ",\"stop_reason\":" + stop_reason_json;
+    o += "}]}";
     return o;
 }
 

@@ -18,6 +18,7 @@ struct ChoiceResult {
     std::string text;
     std::vector<TokenLogprobOut> logprobs;
     std::string finish_reason;
+    std::string stop_reason_json = "null";
 };
 
 std::string usage_json(int prompt_tokens, int completion_tokens);
@@ -32,6 +33,7 @@ std::string response_json(const ResponseHead& h, const std::vector<ChoiceResult>
 // One stream chunk for one choice: text (a delta for chat), its logprobs, finish_reason ("" = null).
 // role_delta: chat's first chunk ({"role":"assistant","content":""}).
 std::string chunk_json(const ResponseHead& h, int index, const std::string& text, const std::vector<TokenLogprobOut>* lps,
-                       size_t text_offset, const std::string& finish_reason, bool role_delta = false);
+                       size_t text_offset, const std::string& finish_reason, bool role_delta = false,
+                       const std::string& stop_reason_json = "null");
 // The usage chunk sent last when stream_options.include_usage is set (choices empty).
 std::string usage_chunk_json(const ResponseHead& h, int prompt_tokens, int completion_tokens);

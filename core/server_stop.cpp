@@ -16,6 +16,7 @@ std::string StopChecker::push(const std::string& text, bool* stopped) {
         if (p != std::string::npos && (p < best || (p == best && s.size() > best_len))) {
             best = p;
             best_len = s.size();
+            matched_ = s;
         }
     }
     if (best != std::string::npos) {

@@ -17,10 +17,12 @@ public:
     // Generation ended without a stop string: releases what was held back.
     std::string finish();
     bool stopped() const { return stopped_; }
+    const std::string& matched() const { return matched_; }   // the stop string that ended it
 
 private:
     std::vector<std::string> stops_;
     bool include_;
     bool stopped_ = false;
     std::string pending_;
+    std::string matched_;
 };

@@ -41,7 +41,10 @@ static void answer_whole(ServerImpl* s, const httplib::Request& req, httplib::Re
             ChoiceResult& c = choices[p.choice];
             c.text += p.text;
             for (TokenLogprobOut& t : p.logprobs) c.logprobs.push_back(std::move(t));
-            if (!p.finish_reason.empty()) c.finish_reason = p.finish_reason;
+            if (!p.finish_reason.empty()) {
+                c.finish_reason = p.finish_reason;
+                c.stop_reason_json = p.stop_reason_json;
+            }
         }
     }
     fill_access(run, job.head.id);
@@ -97,7 +100,8 @@ static bool stream_all(StreamState& st, httplib::DataSink& sink) {
         for (const GenPiece& p : pieces) {
             if (p.text.empty() && p.logprobs.empty() && p.finish_reason.empty()) continue;
             const std::vector<TokenLogprobOut>* lps = job.gen.logprobs >= 0 ? &p.logprobs : nullptr;
-            if (!sse(sink, chunk_json(job.head, p.choice, p.text, lps, st.text_offset[p.choice], p.finish_reason))) {
+            if (!sse(sink, chunk_json(job.head, p.choice, p.text, lps, st.text_offset[p.choice], p.finish_reason, false,
+                                      p.stop_reason_json))) {
                 run.abort();
                 return false;
             }

@@ -18,6 +18,7 @@ TEST(StopChecker, stop_string_split_across_pieces_is_found_and_cut) {
     out += s.push("P and more", &stopped);
     EXPECT_TRUE(stopped);
     EXPECT_EQ(out, "abc ");
+    EXPECT_EQ(s.matched(), "STOP");
     EXPECT_EQ(s.push("later", &stopped), "");
     EXPECT_EQ(s.finish(), "");
 }

@@ -147,6 +147,7 @@ await test('sdk_stop_string_cuts_the_text_before_it', async () => {
   });
   assertEq(r.choices[0].text, base.slice(0, p), 'text before the stop string');
   assertEq(r.choices[0].finish_reason, 'stop', 'finish_reason');
+  assertEq(r.choices[0].stop_reason, stop, "vLLM's stop_reason names the stop string");
   const inc = await client.completions.create({
     model: 'tiny', prompt: 'The quick brown fox jumps over the lazy dog', max_tokens: 12, temperature: 0, stop,
     include_stop_str_in_output: true,

@@ -7,8 +7,9 @@ import { startServer, stopServer, test, assert, assertEq, raw, json, isOpenAIErr
 const req = (port, prompt, max_tokens, stream) => raw(port, 'POST', '/v1/completions',
   JSON.stringify({ prompt, max_tokens, temperature: 0, ignore_eos: true, stream }));
 {
-  const srv = await startServer(['--max-num-seqs', '1', '--request-timeout', '1', '--enforce-eager']);
-  const l1 = req(srv.port, 'long one', 1000, true);
+  // 3,000 tokens take seconds on the CPU platform: the slot stays busy well past the timeout.
+  const srv = await startServer(['--max-num-seqs', '1', '--request-timeout', '1', '--max-model-len', '4096', '--enforce-eager']);
+  const l1 = req(srv.port, 'long one', 3000, true);
   await sleep(200);
   const t0 = Date.now();
   const [q, qs] = await Promise.all([req(srv.port, 'queued', 2, false), req(srv.port, 'queued stream', 2, true)]);
@@ -33,9 +34,9 @@ const req = (port, prompt, max_tokens, stream) => raw(port, 'POST', '/v1/complet
   await stopServer(srv);
 }
 {
-  const srv = await startServer(['--max-num-seqs', '1', '--request-timeout', '0.3', '--enforce-eager']);
+  const srv = await startServer(['--max-num-seqs', '1', '--request-timeout', '0.3', '--max-model-len', '4096', '--enforce-eager']);
   const t0 = Date.now();
-  const r = await req(srv.port, 'too long to finish', 1000, false);
+  const r = await req(srv.port, 'too long to finish', 3000, false);
   const t = (Date.now() - t0) / 1000;
   await test('timeout_unfinished_request_gets_504_with_the_reason', async () => {
     assertEq(r.status, 504, 'status ' + r.body.slice(0, 200));
