@@ -24,7 +24,7 @@ async function waitRunning(port, admitted = 1) {
 
 {
   const srv = await startServer(['--max-num-seqs', '16', '--shutdown-timeout', '60', '--enforce-eager']);
-  const N = 24, MAXTOK = 24;
+  const N = 24, MAXTOK = 160;
   const inflight = [];
   for (let i = 0; i < N; i++)
     inflight.push(raw(srv.port, 'POST', '/v1/completions',
