@@ -4,7 +4,8 @@
 import { startServer, stopServer, test, assert, assertEq, raw, json, isOpenAIError, n_failures } from './lib.mjs';
 
 const KEY = 'sk-bad-input';
-const srv = await startServer(['--api-key', KEY, '--max-num-seqs', '4', '--max-model-len', '256', '--enforce-eager']);
+// The key comes from the environment here (the SDK check passes --api-key).
+const srv = await startServer(['--max-num-seqs', '4', '--max-model-len', '256', '--enforce-eager'], { EDGELLM_API_KEY: KEY });
 const auth = { Authorization: 'Bearer ' + KEY };
 const C = '/v1/completions', CHAT = '/v1/chat/completions';
 const msg = (m) => JSON.stringify({ messages: m, max_tokens: 1 });
