@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <chrono>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -13,12 +14,17 @@
 #include "core/chat_template.h"
 #include "core/commands.h"
 #include "core/engine.h"
+#include "core/env_flags.h"
 #include "core/log.h"
 #include "core/memory_plan.h"
 #include "core/model.h"
+#include "core/numa.h"
+#include "core/sd_notify.h"
 #include "core/server.h"
 #include "core/tokenizer.h"
 #include "platform/platform.h"
+
+extern char** environ;
 
 static bool read_file(const std::string& path, std::string* out) {
     std::ifstream f(path, std::ios::binary);
@@ -29,44 +35,64 @@ static bool read_file(const std::string& path, std::string* out) {
     return true;
 }
 
+// Flags, grouped for --help. Every flag also reads EDGELLM_<FLAG> (core/env_flags.h).
 static void add_flags(cxxopts::Options& opts) {
-    opts.add_options()
+    opts.add_options("model")
         ("model", "Hugging Face model directory", cxxopts::value<std::string>())
-        ("host", "address to listen on", cxxopts::value<std::string>()->default_value("0.0.0.0"))
-        ("port", "port to listen on (0: any free port)", cxxopts::value<int>()->default_value("8000"))
         ("served-model-name", "model name in the API (default: --model)", cxxopts::value<std::string>())
-        ("api-key", "require 'Authorization: Bearer KEY' on /v1 routes (env EDGELLM_API_KEY)", cxxopts::value<std::string>())
+        ("chat-template", "Jinja chat template file (default: the tokenizer's)", cxxopts::value<std::string>())
         ("max-model-len", "longest context in tokens (default: the model's)", cxxopts::value<int>()->default_value("0"))
-        ("max-num-seqs", "sequences per step", cxxopts::value<int>()->default_value("256"))
-        ("max-num-batched-tokens", "tokens per step", cxxopts::value<int>()->default_value("2048"))
+        ("device", "device ordinal", cxxopts::value<int>()->default_value("0"))
+        ("numa", "bind threads and memory to a NUMA node: auto (the GPU's), off, or N", cxxopts::value<std::string>()->default_value("auto"));
+    opts.add_options("memory")
         ("gpu-memory-utilization", "share of device memory this process may use", cxxopts::value<double>()->default_value("0.9"))
         ("block-size", "KV cache block size in tokens", cxxopts::value<int>()->default_value("16"))
+        ("num-kv-blocks", "KV pool size in blocks, overriding the memory plan (tests)", cxxopts::value<int>()->default_value("0"))
+        ("enforce-eager", "do not capture device graphs");
+    opts.add_options("scheduler")
+        ("max-num-seqs", "sequences per step", cxxopts::value<int>()->default_value("256"))
+        ("max-num-batched-tokens", "tokens per step", cxxopts::value<int>()->default_value("2048"))
         ("enable-prefix-caching", "reuse KV blocks of shared prompt prefixes", cxxopts::value<bool>()->default_value("true"))
         ("no-enable-prefix-caching", "turn prefix caching off")
         ("max-waiting-requests", "requests admitted beyond --max-num-seqs before 429", cxxopts::value<int>()->default_value("256"))
         ("request-timeout", "seconds a request may wait for its first token / its whole answer", cxxopts::value<double>()->default_value("600"))
-        ("shutdown-timeout", "seconds in-flight requests get to finish after SIGTERM", cxxopts::value<double>()->default_value("30"))
-        ("num-kv-blocks", "KV pool size in blocks, overriding the memory plan (tests)", cxxopts::value<int>()->default_value("0"))
-        ("enforce-eager", "do not capture device graphs")
-        ("device", "device ordinal", cxxopts::value<int>()->default_value("0"))
+        ("shutdown-timeout", "seconds in-flight requests get to finish after SIGTERM", cxxopts::value<double>()->default_value("30"));
+    opts.add_options("server")
+        ("host", "address to listen on", cxxopts::value<std::string>()->default_value("0.0.0.0"))
+        ("port", "port to listen on (0: any free port)", cxxopts::value<int>()->default_value("8000"))
         ("max-request-bytes", "largest request body (413 beyond)", cxxopts::value<size_t>()->default_value("8388608"))
         ("http-threads", "HTTP worker threads (0: max-num-seqs + max-waiting-requests + 16)", cxxopts::value<int>()->default_value("0"))
-        ("chat-template", "Jinja chat template file (default: the tokenizer's)", cxxopts::value<std::string>())
         ("disable-access-log", "no access-log line per request")
         ("h,help", "show this help");
+    opts.add_options("security")
+        ("api-key", "require 'Authorization: Bearer KEY' on /v1 routes (env EDGELLM_API_KEY)", cxxopts::value<std::string>());
 }
 
 int cmd_serve(int argc, char** argv) {
     cxxopts::Options opts("edgellm serve", "OpenAI-compatible HTTP server");
     add_flags(opts);
+    auto t_start = std::chrono::steady_clock::now();
     cxxopts::ParseResult a;
-    try {
-        a = opts.parse(argc, argv);
-    } catch (const std::exception& e) {
-        fprintf(stderr, "edgellm serve: %s\n", e.what());
+    AugmentedArgv aug;
+    std::string perr;
+    if (!env_flags_parse(opts, argc, argv, {}, &a, &aug, &perr)) {
+        fprintf(stderr, "edgellm serve: %s\n", perr.c_str());
         return 2;
     }
-    if (a.count("help")) { printf("%s\n", opts.help().c_str()); return 0; }
+    if (a.count("help")) {
+        printf("%s\n", opts.help({"model", "memory", "scheduler", "server", "security"}).c_str());
+        printf("Every flag can also be set by the environment variable EDGELLM_<FLAG> (dashes to\n"
+               "underscores, e.g. EDGELLM_MAX_MODEL_LEN=8192); the command line wins.\n");
+        return 0;
+    }
+    for (const std::string& v : aug.from_env) log_info("from the environment: %s", v.c_str());
+    for (const std::string& v : env_flags_unknown(env_flags_of(opts), environ))
+        log_warn("%s matches no flag of edgellm serve; ignored", v.c_str());
+    NumaSetting numa;
+    if (!numa_parse_setting(a["numa"].as<std::string>(), &numa, &perr)) {
+        fprintf(stderr, "edgellm serve: --numa: %s\n", perr.c_str());
+        return 2;
+    }
     if (!a.count("model")) { fprintf(stderr, "edgellm serve: --model is required\n"); return 2; }
     std::string dir = a["model"].as<std::string>(), err;
 
@@ -100,6 +126,17 @@ int cmd_serve(int argc, char** argv) {
     }
 
     plat_init(a["device"].as<int>());
+    PlatDeviceProps props;
+    plat_get_props(&props);
+    log_info("platform %s, device %d: %s, %.1f GiB", plat_name(), props.device, props.name,
+             props.total_bytes / 1073741824.0);
+    NumaResult placed;
+    if (!numa_apply(numa, props.pci_bus_id, "/sys", &placed, &err)) {
+        fprintf(stderr, "edgellm serve: --numa: %s\n", err.c_str());
+        return 2;
+    }
+    log_info("%s", placed.summary().c_str());
+    sd_notify_status("loading " + dir);
     Model model;
     Tokenizer tok;
     if (!model.load(dir, &err) || !tok.load(dir, &err)) { fprintf(stderr, "edgellm serve: %s\n", err.c_str()); return 1; }
@@ -153,8 +190,11 @@ int cmd_serve(int argc, char** argv) {
         size_t free_b = 0, total_b = 0;
         plat_mem_info(&free_b, &total_b);
         MemoryPlan plan;
+        // captured decode graphs hold a little device memory of their own (a few MiB measured
+        // per bucket on an H100); reserve it up front so the pool never takes it
+        size_t graphs_reserve = a.count("enforce-eager") || !plat_graphs_supported() ? 0 : (size_t)256 << 20;
         if (!memory_plan_compute(total_b, free_b, a["gpu-memory-utilization"].as<double>(), model.weight_bytes(),
-                                 model.workspace_bytes(lim), 0, model.kv_bytes_per_block(block_size), block_size,
+                                 model.workspace_bytes(lim), graphs_reserve, model.kv_bytes_per_block(block_size), block_size,
                                  sched.max_model_len, &plan, &err)) {
             fprintf(stderr, "edgellm serve: %s\n", err.c_str());
             return 1;
@@ -184,13 +224,17 @@ int cmd_serve(int argc, char** argv) {
     sm.root = dir;
     ApiServer server(sc, &engine, sm);
     if (!server.bind(&err)) { fprintf(stderr, "edgellm serve: %s\n", err.c_str()); return 1; }
-    log_info("serving %s on http://%s:%d", sc.served_model_name.c_str(), sc.host.c_str(), server.bound_port());
+    double ready_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+    log_info("serving %s on http://%s:%d (ready %.1f s after start)", sc.served_model_name.c_str(),
+             sc.host.c_str(), server.bound_port(), ready_s);
+    if (!sd_notify_ready(&err)) log_warn("systemd notification failed: %s", err.c_str());
 
     std::thread waiter([&] {
         int sig = 0;
         sigwait(&sigs, &sig);
         log_info("%s: refusing new requests, %d in flight get up to %g s to finish", sig == SIGTERM ? "SIGTERM" : "SIGINT",
                  server.n_inflight(), shutdown_timeout);
+        sd_notify_stopping();
         server.begin_shutdown();
         auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(shutdown_timeout);
         while (server.n_inflight() > 0 && std::chrono::steady_clock::now() < deadline)
