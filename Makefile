@@ -8,7 +8,7 @@ ifeq ($(filter $(PLATFORM),cuda maca cpu),)
 $(error PLATFORM must be one of cuda, maca, cpu (got '$(PLATFORM)'))
 endif
 
-BUILD   := build/$(PLATFORM)
+BUILD   ?= build/$(PLATFORM)
 DEPS    := build/deps
 CUDA    ?= /usr/local/cuda
 NVCC    ?= $(CUDA)/bin/nvcc
@@ -17,7 +17,7 @@ CUDA_ARCHS ?= -gencode=arch=compute_80,code=sm_80 -gencode=arch=compute_89,code=
               -gencode=arch=compute_90a,code=sm_90a
 
 PLATFORM_DEF := -DEDGELLM_PLATFORM_$(shell echo $(PLATFORM) | tr a-z A-Z)
-INCLUDES := -I. -I$(DEPS)/include
+INCLUDES := -I. -I$(DEPS)/include -DEDGELLM_FIXTURES=\"$(CURDIR)/tests/fixtures\"
 CXXFLAGS ?= -O2 -g
 CXXFLAGS += -std=c++17 -Wall -Wextra -Wno-unused-parameter -MMD -MP -pthread $(PLATFORM_DEF) $(INCLUDES)
 NVCCFLAGS ?= -O3
@@ -91,6 +91,14 @@ GPU_TEST_SRC := $(wildcard tests/gpu/test_*.cu)
 $(BUILD)/gpu_tests: $(call obj,$(GPU_TEST_SRC)) $(LIB_OBJ) $(MIMALLOC_OBJ)
 	$(CXX) $(LDFLAGS) -o $@ $(MIMALLOC_OBJ) $(call obj,$(GPU_TEST_SRC)) $(LIB_OBJ) $(LDLIBS)
 
+# Whole-model driver for tests/gpu/check_model.py (any platform).
+$(BUILD)/model_check: $(call obj,tests/gpu/model_check.cpp) $(LIB_OBJ) $(MIMALLOC_OBJ)
+	$(CXX) $(LDFLAGS) -o $@ $(MIMALLOC_OBJ) $(call obj,tests/gpu/model_check.cpp) $(LIB_OBJ) $(LDLIBS)
+
+# Kernel benchmark (tests/gpu/bench_kernels.cu): make PLATFORM=cuda build/cuda/gpu_bench
+$(BUILD)/gpu_bench: $(call obj,tests/gpu/bench_kernels.cu) $(LIB_OBJ) $(MIMALLOC_OBJ)
+	$(CXX) $(LDFLAGS) -o $@ $(MIMALLOC_OBJ) $(call obj,tests/gpu/bench_kernels.cu) $(LIB_OBJ) $(LDLIBS)
+
 demo: $(DEPS)/.done
 	$(MAKE) PLATFORM=cpu build/cpu/edgellm
 	bash tests/demo.sh
@@ -98,4 +106,4 @@ demo: $(DEPS)/.done
 clean:
 	rm -rf build ./edgellm
 
--include $(shell find build/$(PLATFORM) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

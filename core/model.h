@@ -29,6 +29,8 @@ struct ModelLimits {
     int max_tokens = 8192;          // tokens per step (--max-num-batched-tokens)
     int max_seqs = 256;             // sequences per step (--max-num-seqs)
     int max_blocks_per_seq = 512;   // ceil(max_model_len / block_size)
+    int max_model_len = 8192;       // longest context of one sequence, in tokens
+    int max_logits_rows = 256;      // rows of logits per step (one per sequence when decoding)
 };
 
 class Model {
@@ -52,8 +54,17 @@ public:
     size_t workspace_bytes(const ModelLimits& limits) const;
     void allocate_workspace(const ModelLimits& limits);
 
+    // Captures one graph per decode batch-size bucket (1, 2, 4, 8, 16, 24, ... up to
+    // limits.max_seqs) after a warm-up run of each; decode steps then replay them. Needs
+    // allocate_kv and allocate_workspace first. Returns the capture time in ms, or -1 where the
+    // platform has no graphs (forward stays eager).
+    double capture_graphs();
+    bool graphs_captured() const { return !graphs_.empty(); }
+
     // Runs one step: writes K/V of the batch's tokens into the cache and puts fp32 logits of
     // batch.logits_rows into logits_host, (logits_rows.size(), vocab_size) row-major.
+    // A pure decode batch (one new token per sequence, logits for each in order) replays the
+    // captured graph of the smallest bucket that holds it; anything else runs eagerly.
     void forward(const ForwardBatch& batch, float* logits_host);
 
 private:
@@ -83,5 +94,16 @@ private:
     // workspace
     ModelLimits limits_;
     void* ws_ = nullptr;
+    int32_t* ints_host_ = nullptr;  // pinned staging for the batch's int arrays
+    size_t ints_cap_ = 0;           // elements
     plat_stream_t stream_ = nullptr;
+    // decode graphs: graph_sizes_[i] sequences -> graphs_[i]
+    std::vector<int> graph_sizes_;
+    std::vector<plat_graph_t> graphs_;
+
+    // Packs the batch (padded to n_rows decode rows when n_rows > batch size) into ints_host_
+    // and starts its upload; returns the block-table width used.
+    int upload_batch(const ForwardBatch& b, int n_rows, int table_width);
+    // The layer loop over what upload_batch placed; capturable (no host sync, no allocation).
+    void compute(int n_tokens, int n_seqs, int n_logits, int table_width, int max_seq_len);
 };

@@ -4,11 +4,13 @@
 // Contract: open_*() validate everything before returning true: the 8-byte header length is
 // within the file and below a sane bound (100 MB), the header is a JSON object of
 // name -> {dtype, shape, data_offsets} (plus an optional "__metadata__" of strings), names are
-// valid UTF-8, each dtype is known (F32 F16 BF16 F8_E4M3 I8 I32 U8 and the other safetensors
-// dtypes recognised by name), shape product × dtype size == data_offsets range, every range lies
-// inside the file's data section and no two ranges overlap. On any failure they return false and
-// set *err to a message naming the file and, where there is one, the tensor; nothing is left
-// mapped. Data pointers stay valid until the object is destroyed.
+// valid UTF-8 and unique, each dtype is one of StDtype (the format's other dtypes, U16 U32 U64
+// C64 F8_E8M0 F4 F6_*, are refused as unsupported, anything else as unknown), shape entries are
+// non-negative integers, shape product × dtype size == data_offsets range, every range lies
+// inside the file's data section and no two non-empty ranges overlap (gaps are allowed). On
+// any failure they return false and set *err to a message naming the file and, where there is
+// one, the tensor; nothing is left mapped. Data pointers stay valid until the object is
+// destroyed or opened again.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
@@ -40,7 +42,8 @@ public:
 
     // DIR/model.safetensors.index.json if present (every shard it names must exist and every
     // tensor must be in the shard the index says), else DIR/model.safetensors, else the only
-    // *.safetensors file in DIR.
+    // *.safetensors file in DIR. A tensor that a shard holds but the index does not list is an
+    // error too. Opening again first releases whatever was open (its data pointers die).
     bool open_dir(const std::string& dir, std::string* err);
     bool open_file(const std::string& path, std::string* err);
 
@@ -51,6 +54,10 @@ public:
 
 private:
     bool map_file(const std::string& path, std::string* err);
+    // Maps `path` and appends its validated tensors (file_index = its index in paths_). On
+    // failure the caller must close(): earlier entries of this file may have been appended.
+    bool load_file(const std::string& path, std::string* err);
+    bool open_index(const std::string& dir, const std::string& index_path, std::string* err);
     void close();
     struct Mapping { void* addr; size_t n_bytes; };
     std::vector<Mapping> maps_;

@@ -33,7 +33,7 @@ void embedding_forward(act_t* out, const act_t* table, const int32_t* ids, int n
 void rmsnorm_forward(act_t* out, const act_t* x, const act_t* weight, int n_rows, int dim,
                      float eps, plat_stream_t stream);
 
-// residual (n_rows, dim) += x; out = rmsnorm(residual) * weight. Residual sum in fp32 then
+// residual (n_rows, dim) += x; out = rmsnorm(residual) * weight; out aliases neither input. Residual sum in fp32 then
 // rounded to act_t (as transformers does in its compute dtype).
 void add_rmsnorm_forward(act_t* out, act_t* residual, const act_t* x, const act_t* weight,
                          int n_rows, int dim, float eps, plat_stream_t stream);
@@ -79,7 +79,7 @@ void attention_forward(act_t* out, const act_t* q, const act_t* k_cache, const a
 void silu_mul_forward(act_t* out, const act_t* gate_up, int n_rows, int inter,
                       plat_stream_t stream);
 
-// out (n_rows, dim) = x[rows[i]]: picks the rows that need logits.
+// out (n_rows, dim) = x[rows[i]]: picks the rows that need logits. out must not alias x.
 void gather_rows_forward(act_t* out, const act_t* x, const int32_t* rows, int n_rows, int dim,
                          plat_stream_t stream);
 

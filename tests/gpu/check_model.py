@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Whole-model check of edgellm's GPU path against transformers, on random weights of real shapes.
+
+    python3 tests/gpu/check_model.py BUILD_DIR [llama3.1-8b qwen3-8b ...]
+
+For each shape: transformers builds the model with random weights (bf16, its own init; norm
+weights randomised around 1), saves it as a Hugging Face directory, loads that directory back with
+from_pretrained and computes (1) greedy 64 tokens after a 512-token random prompt in fp32,
+(2) one-pass fp32 logits and (3) one-pass bf16 logits (dtype=bfloat16, as users run it) over
+prompt + those 64 tokens. edgellm's tests/gpu/model_check runs the
+prompt as one prefill and then the 64 tokens teacher-forced one decode step at a time through the
+paged cache. For every position: rel L2(ours, fp32) must be <= 1.5 * rel L2(hf bf16, fp32) + 1e-3.
+Prints one summary line per shape and "N passed, N failed"; exit status 1 on any failure.
+"""
+import os, subprocess, sys, time
+import numpy as np
+import torch
+from transformers import AutoConfig, AutoModelForCausalLM
+
+SHAPES = {
+    "llama3.1-8b": dict(model_type="llama", architectures=["LlamaForCausalLM"], vocab_size=128256,
+                        hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
+                        num_attention_heads=32, num_key_value_heads=8, max_position_embeddings=131072,
+                        rms_norm_eps=1e-5, rope_theta=500000.0, tie_word_embeddings=False,
+                        rope_scaling=dict(rope_type="llama3", factor=8.0, low_freq_factor=1.0,
+                                          high_freq_factor=4.0, original_max_position_embeddings=8192),
+                        bos_token_id=128000, eos_token_id=[128001, 128008, 128009]),
+    "qwen3-8b": dict(model_type="qwen3", architectures=["Qwen3ForCausalLM"], vocab_size=151936,
+                     hidden_size=4096, intermediate_size=12288, num_hidden_layers=36,
+                     num_attention_heads=32, num_key_value_heads=8, head_dim=128,
+                     max_position_embeddings=40960, rms_norm_eps=1e-6, rope_theta=1000000.0,
+                     tie_word_embeddings=False, bos_token_id=151643, eos_token_id=151645),
+    "tiny-llama": dict(model_type="llama", architectures=["LlamaForCausalLM"], vocab_size=1000,
+                       hidden_size=256, intermediate_size=512, num_hidden_layers=2,
+                       num_attention_heads=4, num_key_value_heads=1, rms_norm_eps=1e-5),
+}
+N_PROMPT, N_NEW = 512, 64
+
+
+def rel_l2(a, b):
+    return (torch.linalg.vector_norm(a - b, dim=-1) / torch.linalg.vector_norm(b, dim=-1))
+
+
+def check(name, build_dir, work):
+    spec = dict(SHAPES[name])
+    model_type = spec.pop("model_type")
+    cfg = AutoConfig.for_model(model_type, **spec)
+    torch.manual_seed(0)
+    t = time.time()
+    with torch.device("cuda"):
+        model = AutoModelForCausalLM.from_config(cfg, dtype=torch.bfloat16).eval()
+    with torch.no_grad():
+        for pname, p in model.named_parameters():
+            if "norm" in pname:
+                p.copy_(1.0 + 0.1 * torch.randn_like(p))
+    d = os.path.join(work, name)
+    model.save_pretrained(d, safe_serialization=True)
+    print(f"{name}: built and saved in {time.time() - t:.1f} s", flush=True)
+    del model
+    torch.cuda.empty_cache()
+    g = torch.Generator().manual_seed(1)
+    prompt = torch.randint(0, cfg.vocab_size, (1, N_PROMPT), generator=g).cuda()
+    # Both references load the saved directory the way users run transformers: fp32, and bf16
+    # (from_pretrained keeps non-persistent buffers such as RoPE's inv_freq in fp32).
+    with torch.no_grad():
+        model = AutoModelForCausalLM.from_pretrained(d, dtype=torch.float32, device_map="cuda").eval()
+        out = model.generate(prompt, max_new_tokens=N_NEW, min_new_tokens=N_NEW, do_sample=False,
+                             eos_token_id=None, pad_token_id=0)
+        full = out[:, :N_PROMPT + N_NEW]
+        ref32 = model(full).logits[0].float().cpu()
+        del model
+        torch.cuda.empty_cache()
+        model = AutoModelForCausalLM.from_pretrained(d, dtype=torch.bfloat16, device_map="cuda").eval()
+        ref16 = model(full).logits[0].float().cpu()
+    del model
+    torch.cuda.empty_cache()
+    ids_path = os.path.join(work, name + ".ids")
+    full[0].cpu().numpy().astype("<i4").tofile(ids_path)
+    out_path = os.path.join(work, name + ".logits")
+    r = subprocess.run([os.path.join(build_dir, "model_check"), d, ids_path, str(N_PROMPT), out_path],
+                       capture_output=True, text=True)
+    print(r.stdout.strip(), r.stderr.strip()[-2000:], flush=True)
+    if r.returncode != 0:
+        print(f"FAIL {name}: model_check exited {r.returncode}")
+        return False
+    ours = torch.from_numpy(np.fromfile(out_path, dtype="<f4").reshape(-1, cfg.vocab_size))
+    n = N_PROMPT + N_NEW
+    assert ours.shape[0] == n, ours.shape
+    e_ours = rel_l2(ours, ref32)
+    e_hf = rel_l2(ref16, ref32)
+    bound = 1.5 * e_hf + 1e-3
+    ok = e_ours <= bound
+    pre, dec = slice(0, N_PROMPT), slice(N_PROMPT, n)
+    agree = (ours[dec].argmax(-1) == ref32[dec].argmax(-1)).float().mean().item()
+    for part, sl in (("prefill", pre), ("decode", dec)):
+        ratio = (e_ours[sl] / e_hf[sl]).max().item()
+        worst = int(torch.argmax(e_ours[sl] - bound[sl])) + sl.start
+        print(f"{name} {part}: rows {sl.stop - sl.start}, ok {int(ok[sl].sum())}, "
+              f"max relL2 ours {e_ours[sl].max():.4e}, hf-bf16 {e_hf[sl].max():.4e}, "
+              f"max ratio {ratio:.3f}, worst row {worst} ({e_ours[worst]:.4e} vs bound {bound[worst]:.4e})")
+    print(f"{name}: decode argmax agreement with fp32 {agree * 100:.1f}%")
+    res = bool(ok.all())
+    print(("PASS " if res else "FAIL ") + name)
+    if not os.environ.get("KEEP"):
+        subprocess.run(["rm", "-rf", d])
+    return res
+
+
+if __name__ == "__main__":
+    build_dir = sys.argv[1]
+    names = sys.argv[2:] or ["llama3.1-8b", "qwen3-8b"]
+    work = os.environ.get("WORK", "/tmp/edgellm-check")
+    os.makedirs(work, exist_ok=True)
+    results = [check(n, build_dir, work) for n in names]
+    print(f"{sum(results)} passed, {len(results) - sum(results)} failed")
+    sys.exit(0 if all(results) else 1)
