@@ -277,6 +277,7 @@ bool tokenizer_parse(const std::string& tokenizer_json, const std::string& confi
             max_id = std::max(max_id, tok.id);
         }
     }
+    if (max_id >= (1 << 24)) return c.fail("tokenizer.json", "token id " + std::to_string(max_id) + " is implausibly large");
     t->id_to_token.assign((size_t)max_id + 1, std::string());
     t->special.assign((size_t)max_id + 1, 0);
     for (auto& kv : t->vocab) t->id_to_token[kv.second] = kv.first;
