@@ -50,6 +50,7 @@ struct BenchClient::Impl {
         cli.set_read_timeout(sec, usec);
         cli.set_write_timeout(sec, usec);
         cli.set_keep_alive(true);
+        cli.set_tcp_nodelay(true);  // request headers and body go out at once (no Nagle delay)
     }
 };
 
