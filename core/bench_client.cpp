@@ -172,6 +172,7 @@ void BenchClient::post(const std::string& path, const std::string& body, bool st
 
     if (!sent) {
         if (aborted == (int)AbortReason::DEADLINE) out->error = "deadline";
+        else if (aborted == (int)AbortReason::INTERRUPTED) out->error = "interrupted";
         else if (aborted == (int)AbortReason::TIMEOUT || timed_out) out->error = "timeout";
         else if (herr == httplib::Error::ConnectionTimeout) out->error = "timeout";
         else if (herr == httplib::Error::Connection) out->error = "connection_error";

@@ -22,7 +22,7 @@ bool bench_target_parse(const std::string& base_url, BenchTarget* t, std::string
 // Full request path for an endpoint below /v1, e.g. "completions", "chat/completions", "models".
 std::string bench_path(const BenchTarget& t, const std::string& endpoint);
 
-enum class AbortReason { NONE = 0, TIMEOUT = 1, DEADLINE = 2 };
+enum class AbortReason { NONE = 0, TIMEOUT = 1, DEADLINE = 2, INTERRUPTED = 3 };
 
 class BenchClient {
 public:
@@ -31,7 +31,8 @@ public:
     // POSTs body to path and fills *out (out is reset first). Never throws. Failure reasons:
     // "http_<status>", "timeout" (no answer within timeout_s), "connection_error" (cannot
     // connect), "connection_lost" (closed or reset mid-response), "malformed_response",
-    // "incomplete_stream" (no [DONE]), "stream_error" (an error event), "deadline" (abort()).
+    // "incomplete_stream" (no [DONE]), "stream_error" (an error event), "deadline" or
+    // "interrupted" (abort()).
     void post(const std::string& path, const std::string& body, bool stream, bool chat, RequestResult* out);
     // Thread-safe: fails the request in flight now with the given reason. With started_s >= 0
     // it acts only if the request in flight is the one that started then (no-op when idle).

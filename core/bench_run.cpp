@@ -66,16 +66,20 @@ void bench_run_level(const RunContext& ctx, int concurrency, const std::vector<d
     // Watchdog and progress: the per-request timeout holds even if a socket read never returns,
     // and the deadline cuts everything in flight.
     double last_draw = 0;
+    AbortReason stop_why = AbortReason::DEADLINE;
     while (n_workers_left.load() > 0) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
         double now = bench_now_s();
         bool past_deadline = ctx.deadline_s > 0 && now >= ctx.deadline_s;
         bool interrupted = ctx.interrupted && ctx.interrupted->load();
-        if ((past_deadline || interrupted) && !stop.load()) stop.store(true);
+        if ((past_deadline || interrupted) && !stop.load()) {
+            stop_why = interrupted ? AbortReason::INTERRUPTED : AbortReason::DEADLINE;
+            stop.store(true);
+        }
         for (auto& c : clients) {
             double since = c->inflight_since();
             if (since < 0) continue;
-            if (stop.load()) c->abort(AbortReason::DEADLINE);
+            if (stop.load()) c->abort(stop_why);
             else if (now - since > ctx.target.timeout_s + 0.5) c->abort(AbortReason::TIMEOUT, since);
         }
         if (ctx.progress && now - last_draw >= 0.1) {

@@ -83,6 +83,23 @@ if v=$(node tests/bench/validate_json.mjs "$tmp/rate.json" 40,80) && [ "$(js "$t
   pass bench_request_rate_sweep_completes
 else fail bench_request_rate_sweep_completes "$v"; fi
 
+# 3b. A server that sends no usage: output tokens counted as content chunks, and said so.
+start_mock nousage --ttft-ms 2 --itl-ms 1 --no-usage
+$bin bench --base-url "http://127.0.0.1:$port_nousage" --concurrency 2 --requests 6 --input-len 4 --output-len 7 \
+  --out "$tmp/nousage.json" > "$tmp/nousage.txt" 2>&1
+if [ "$(js "$tmp/nousage.json" "L[0].ok===6 && L[0].token_usage.requests_without_usage===6 && L[0].token_usage.completion_tokens_mean===7")" = true ] \
+   && grep -q "without usage" "$tmp/nousage.txt"; then pass bench_counts_chunks_and_says_so_when_server_sends_no_usage
+else fail bench_counts_chunks_and_says_so_when_server_sends_no_usage "$(tail -3 "$tmp/nousage.txt")"; fi
+# 3c. Ctrl-C: stops, still reports what it measured.
+start_mock slow --ttft-ms 50 --itl-ms 50
+$bin bench --base-url "http://127.0.0.1:$port_slow" --concurrency 1,2,4 --requests 50 --input-len 4 --output-len 10 \
+  --out "$tmp/int.json" > "$tmp/int.txt" 2>&1 &
+bpid=$!
+sleep 1.5; kill -INT $bpid; wait $bpid; rc=$?
+if [ $rc -eq 0 ] && [ "$(js "$tmp/int.json" "L.length===1 && L[0].ok>0 && L[0].not_sent>0 && !L[0].error_reasons.deadline && require('$tmp/int.json').notes.some(n=>n.includes('interrupted'))")" = true ]; then
+  pass bench_interrupt_stops_and_still_reports
+else fail bench_interrupt_stops_and_still_reports "rc=$rc $(tail -3 "$tmp/int.txt")"; fi
+
 # 4. Failures are counted by reason.
 printf '%s\n' '{"prompt":"fine one"}' '{"prompt":"x [[fail500]]"}' '{"prompt":"x [[malformed]]"}' \
   '{"prompt":"x [[drop]] y"}' '{"prompt":"x [[hang]]"}' '{"question":"fine two"}' > "$tmp/bad.jsonl"
