@@ -136,6 +136,11 @@ std::string bench_request_body(const BodyOptions& o, const BenchPrompt& p) {
         b += ",\"prompt\":" + json_quote(p.text);
     }
     b += ",\"max_tokens\":" + std::to_string(p.max_tokens);
+    if (o.temperature >= 0) {
+        char t[32];
+        snprintf(t, sizeof(t), "%.17g", o.temperature);
+        b += std::string(",\"temperature\":") + t;
+    }
     if (o.exact_output) b += ",\"ignore_eos\":true,\"min_tokens\":" + std::to_string(p.max_tokens);
     if (o.stream) b += ",\"stream\":true,\"stream_options\":{\"include_usage\":true}";
     else b += ",\"stream\":false";

@@ -35,6 +35,7 @@ struct BodyOptions {
     bool chat = false;          // /v1/chat/completions (messages) instead of /v1/completions
     bool stream = true;         // adds stream_options.include_usage so usage arrives last
     bool exact_output = false;  // ignore_eos and min_tokens = max_tokens (vLLM extensions)
+    double temperature = -1;    // sent when >= 0
 };
 // The request body for one prompt. Token-id prompts go as "prompt": [ids] (completions only).
 std::string bench_request_body(const BodyOptions& o, const BenchPrompt& p);

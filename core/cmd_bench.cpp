@@ -108,6 +108,8 @@ int cmd_bench(int argc, char** argv) {
          cxxopts::value<int>()->default_value("0"))
         ("no-stream", "non-streaming requests (no TTFT/ITL)")
         ("no-ignore-eos", "random prompts: do not send ignore_eos/min_tokens (output length is the model's)")
+        ("ignore-eos", "dataset prompts: also send ignore_eos and min_tokens = --output-len")
+        ("temperature", "sampling temperature to send (default: the server's)", cxxopts::value<double>())
         ("timeout", "seconds: connect, each read, and the whole of one request", cxxopts::value<double>()->default_value("60"))
         ("max-time", "seconds: global deadline for the whole run (0 = none)", cxxopts::value<double>()->default_value("3600"))
         ("api-key", "bearer token (default: $OPENAI_API_KEY)", cxxopts::value<std::string>())
@@ -157,7 +159,11 @@ int cmd_bench(int argc, char** argv) {
     if (w.input_len < 1 || w.output_len < 1 || w.vocab_size < 1) return bad("--input-len, --output-len and --vocab-size must be >= 1");
     w.random = !a.count("dataset");
     w.as_text = w.body.chat;
-    w.body.exact_output = w.random && !a.count("no-ignore-eos");
+    w.body.exact_output = (w.random && !a.count("no-ignore-eos")) || a.count("ignore-eos");
+    if (a.count("temperature")) {
+        w.body.temperature = a["temperature"].as<double>();
+        if (!(w.body.temperature >= 0)) return bad("--temperature must be >= 0");
+    }
 
     BenchMeta meta;
     meta.base_url = a["base-url"].as<std::string>();

@@ -155,15 +155,73 @@ else
   for i in $(seq 1 30); do
     if [ $((i % 7)) -eq 0 ]; then echo "{\"prompt\":\"request $i [[fail500]]\"}"; else echo "{\"prompt\":\"request number $i says hello\"}"; fi
   done >> "$tmp/mix.jsonl"
-  for mode in "completions stream" "chat stream" "completions no-stream"; do
+  for mode in "completions stream" "chat stream" "completions no-stream" "chat stream exact"; do
     set -- $mode
-    flags=""; [ "$2" = no-stream ] && flags="--no-stream"
+    flags=""; [ "$2" = no-stream ] && flags="--no-stream"; [ "${3:-}" = exact ] && flags="--ignore-eos --temperature 0"
     $bin bench --base-url "$url" --model mock-model --dataset "$tmp/mix.jsonl" --endpoint "$1" $flags --concurrency 4 --requests 30 \
       --output-len 12 --out "$tmp/mix.json" > /dev/null 2>&1
     ours=$(js "$tmp/mix.json" "[L[0].ok, L[0].errors, L[0].token_usage.completion_tokens_total].join(',')")
-    theirs=$(node tests/bench/openai_client.mjs "$sdk" "$url/v1" mock-model "$tmp/mix.jsonl" "$1" 12 4 "$2" \
+    theirs=$(node tests/bench/openai_client.mjs "$sdk" "$url/v1" mock-model "$tmp/mix.jsonl" "$1" 12 4 "$2" ${3:-} \
       | node -e "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{const t=JSON.parse(s);console.log([t.ok,t.failed,t.completion_tokens].join(','))})")
-    if [ "$ours" = "$theirs" ] && [ "${ours%%,*}" = 26 ]; then pass "bench_matches_openai_sdk_client_${1}_$2"
-    else fail "bench_matches_openai_sdk_client_${1}_$2" "edgellm ok,failed,tokens=$ours openai sdk=$theirs"; fi
+    name=bench_matches_openai_sdk_client_${1}_$2${3:+_$3}
+    if [ "$ours" = "$theirs" ] && [ "${ours%%,*}" = 26 ]; then pass "$name"
+    else fail "$name" "edgellm ok,failed,tokens=$ours openai sdk=$theirs"; fi
   done
+fi
+
+# 8. Our own server on the CPU platform with a tiny model, when this build has `serve` and a model
+#    directory with a tokenizer is at hand (EDGELLM_BENCH_SERVE_MODEL, else the first fixture with
+#    tokenizer.json). Token counts are checked against the server's own Prometheus counters, and
+#    against the openai SDK client.
+serve_model=${EDGELLM_BENCH_SERVE_MODEL:-}
+if [ -z "$serve_model" ]; then
+  for d in tests/fixtures/*/; do
+    [ -f "$d/tokenizer.json" ] && [ -f "$d/config.json" ] && { serve_model=${d%/}; break; }
+  done
+fi
+if $bin serve --help 2>&1 | grep -q "not available"; then
+  echo "SKIP bench_against_edgellm_serve: this build has no server yet"
+elif [ -z "$serve_model" ]; then
+  echo "SKIP bench_against_edgellm_serve: no model directory with a tokenizer (set EDGELLM_BENCH_SERVE_MODEL)"
+else
+  $bin serve --model "$serve_model" --host 127.0.0.1 --port 0 --served-model-name tiny --disable-access-log \
+    > "$tmp/serve.log" 2>&1 &
+  spid=$!; pids+=("$spid"); disown "$spid" 2>/dev/null
+  sport=""
+  for _ in $(seq 600); do
+    sport=$(grep -o 'serving .* on http://[^ ]*:[0-9]*' "$tmp/serve.log" | grep -o '[0-9]*$' | head -1)
+    [ -n "$sport" ] && break
+    kill -0 "$spid" 2>/dev/null || break
+    sleep 0.2
+  done
+  if [ -z "$sport" ]; then
+    fail bench_against_edgellm_serve "server did not start: $(tail -5 "$tmp/serve.log")"
+  else
+    surl=http://127.0.0.1:$sport
+    vocab=$(node -e "console.log(require('./$serve_model/config.json').vocab_size)")
+    counter() { curl -s "$surl/metrics" | awk -v n="$1" 'index($0, n) == 1 { s += $NF } END { print s + 0 }'; }
+    p0=$(counter vllm:prompt_tokens_total); g0=$(counter vllm:generation_tokens_total)
+    $bin bench --base-url "$surl" --concurrency 1,4,16 --requests 16 --input-len 8 --output-len 8 --vocab-size "$vocab" \
+      --timeout 120 --out "$tmp/serve.json" --svg "$tmp/serve.svg" > "$tmp/serve_bench.txt" 2>&1; rc=$?
+    p1=$(counter vllm:prompt_tokens_total); g1=$(counter vllm:generation_tokens_total)
+    if [ $rc -eq 0 ] && v=$(node tests/bench/validate_json.mjs "$tmp/serve.json" 1,4,16) \
+       && [ "$(js "$tmp/serve.json" "L.every(l=>l.ok===16 && l.lengths_exact)")" = true ] && xmllint --noout "$tmp/serve.svg"; then
+      pass bench_sweep_against_edgellm_serve_completes_with_exact_lengths
+    else fail bench_sweep_against_edgellm_serve_completes_with_exact_lengths "rc=$rc ${v:-} $(tail -4 "$tmp/serve_bench.txt")"; fi
+    got=$(js "$tmp/serve.json" "[L.reduce((a,l)=>a+l.token_usage.prompt_tokens_total,0), L.reduce((a,l)=>a+l.token_usage.completion_tokens_total,0)].join(',')")
+    if [ "$got" = "$((p1 - p0)),$((g1 - g0))" ]; then pass bench_token_counts_equal_edgellm_serve_metrics
+    else fail bench_token_counts_equal_edgellm_serve_metrics "bench prompt,completion=$got server counters=$((p1 - p0)),$((g1 - g0))"; fi
+    if [ -d "$sdk/node_modules/openai" ]; then
+      grep -v fail500 "$tmp/mix.jsonl" > "$tmp/plain.jsonl"
+      n=$(wc -l < "$tmp/plain.jsonl")
+      $bin bench --base-url "$surl" --dataset "$tmp/plain.jsonl" --ignore-eos --concurrency 4 --requests "$n" --output-len 6 \
+        --timeout 120 --out "$tmp/serve_mix.json" > /dev/null 2>&1
+      ours=$(js "$tmp/serve_mix.json" "[L[0].ok, L[0].errors, L[0].token_usage.completion_tokens_total].join(',')")
+      theirs=$(node tests/bench/openai_client.mjs "$sdk" "$surl/v1" tiny "$tmp/plain.jsonl" completions 6 4 stream exact \
+        | node -e "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{const t=JSON.parse(s);console.log([t.ok,t.failed,t.completion_tokens].join(','))})")
+      if [ "$ours" = "$theirs" ] && [ "${ours%%,*}" = "$n" ]; then pass bench_matches_openai_sdk_client_on_edgellm_serve
+      else fail bench_matches_openai_sdk_client_on_edgellm_serve "edgellm ok,failed,tokens=$ours openai sdk=$theirs"; fi
+    fi
+    kill "$spid" 2>/dev/null
+  fi
 fi
