@@ -191,6 +191,11 @@ void BenchClient::post(const std::string& path, const std::string& body, bool st
         sse.finish();
         if (stream_error) { out->error = "stream_error"; out->error_detail = stream_error_text; return; }
         if (malformed) { out->error = "malformed_response"; out->error_detail = raw; return; }
+        if (sse.n_events() == 0) {  // e.g. a server that ignored "stream" and sent one JSON body
+            out->error = "malformed_response";
+            out->error_detail = "no server-sent events in a streamed response";
+            return;
+        }
         if (!done) { out->error = "incomplete_stream"; return; }
         if (!out->usage_reported) out->completion_tokens = out->n_content_chunks;
     } else {

@@ -100,6 +100,17 @@ if [ $rc -eq 0 ] && [ "$(js "$tmp/int.json" "L.length===1 && L[0].ok>0 && L[0].n
   pass bench_interrupt_stops_and_still_reports
 else fail bench_interrupt_stops_and_still_reports "rc=$rc $(tail -3 "$tmp/int.txt")"; fi
 
+# 3d. TTFT is the first content token, not the response headers nor chat's role-only chunk
+#     (the mock sends both at once and the first token 300 ms later).
+start_mock late --ttft-ms 300 --itl-ms 5
+for ep in completions chat; do
+  $bin bench --base-url "http://127.0.0.1:$port_late" --endpoint $ep --concurrency 2 --requests 4 --input-len 4 --output-len 5 \
+    --out "$tmp/late.json" > /dev/null 2>&1
+  if [ "$(js "$tmp/late.json" "L[0].ok===4 && L[0].ttft_s.min>=0.3 && L[0].ttft_s.max<0.6 && L[0].latency_s.min-L[0].ttft_s.max<0.3")" = true ]; then
+    pass bench_ttft_is_first_content_token_not_headers_$ep
+  else fail bench_ttft_is_first_content_token_not_headers_$ep "$(js "$tmp/late.json" "JSON.stringify(L[0].ttft_s)")"; fi
+done
+
 # 4. Failures are counted by reason.
 printf '%s\n' '{"prompt":"fine one"}' '{"prompt":"x [[fail500]]"}' '{"prompt":"x [[malformed]]"}' \
   '{"prompt":"x [[drop]] y"}' '{"prompt":"x [[hang]]"}' '{"question":"fine two"}' > "$tmp/bad.jsonl"

@@ -79,12 +79,16 @@ async function complete(req, res, body, chat) {
     if (!noUsage) out.usage = usage;
     return send(res, 200, out);
   }
+  // Headers, and for chat the role chunk, go out at once (as real servers do); the first
+  // content token only after --ttft-ms.
   res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+  res.flushHeaders();
   const chunkObject = chat ? 'chat.completion.chunk' : 'text_completion';
   const chunk = (choices, extra = {}) =>
     res.write('data: ' + JSON.stringify({ id, object: chunkObject, created, model: r.model, choices, ...extra }) + '\n\n');
-  await sleep(ttftMs);
   if (chat) chunk([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]);
+  else res.write(': processing\n\n');
+  await sleep(ttftMs);
   for (let i = 0; i < n; i++) {
     if (i > 0) await sleep(itlMs);
     if (res.destroyed) return;
