@@ -42,6 +42,8 @@ void bench_print_table(FILE* f, const BenchMeta& m, const std::vector<LevelRepor
         if (!reasons.empty())
             fprintf(f, "%s %g failures:%s\n", m.rate_mode ? "rate" : "concurrency",
                     m.rate_mode ? r.s.request_rate : (double)r.s.concurrency, reasons.c_str());
+        for (auto& kv : r.s.error_examples)
+            if (!kv.second.empty()) fprintf(f, "  first %s: %s\n", kv.first.c_str(), kv.second.c_str());
         for (const std::string& n : r.notes) fprintf(f, "note: %s\n", n.c_str());
     }
     for (const std::string& n : m.notes) fprintf(f, "note: %s\n", n.c_str());
@@ -76,12 +78,19 @@ bool bench_write_json(const std::string& path, const BenchMeta& m, const std::ve
             first = false;
         }
         reasons += "}";
+        std::string examples = "{";
+        first = true;
+        for (auto& kv : s.error_examples) {
+            examples += (first ? "" : ",") + json_quote(kv.first) + ":" + json_quote(kv.second);
+            first = false;
+        }
+        examples += "}";
         std::string lnotes = "[";
         for (size_t k = 0; k < levels[i].notes.size(); k++) lnotes += (k ? "," : "") + json_quote(levels[i].notes[k]);
         lnotes += "]";
         fprintf(f,
                 "{\"endpoint\":%s,\"model\":%s,\"concurrency\":%d,\"request_rate\":%s,\"stream\":%s,"
-                "\"requests\":%d,\"ok\":%d,\"errors\":%d,\"not_sent\":%d,\"error_reasons\":%s,"
+                "\"requests\":%d,\"ok\":%d,\"errors\":%d,\"not_sent\":%d,\"error_reasons\":%s,\"error_examples\":%s,"
                 "\"total_time_s\":%s,\"qps\":%s,\"output_tps\":%s,\"total_tps\":%s,\n"
                 " \"latency_s\":%s,\n \"ttft_s\":%s,\n \"tpot_s\":%s,\n \"itl_s\":%s,\n"
                 " \"token_usage\":{\"prompt_tokens_mean\":%s,\"completion_tokens_mean\":%s,"
@@ -90,7 +99,7 @@ bool bench_write_json(const std::string& path, const BenchMeta& m, const std::ve
                 " \"lengths_exact\":%s,\"notes\":%s}%s\n",
                 json_quote(m.endpoint_url).c_str(), json_quote(m.model).c_str(), s.concurrency,
                 m.rate_mode ? json_num(s.request_rate).c_str() : "null", m.stream ? "true" : "false", s.requests,
-                s.ok, s.errors, levels[i].n_not_sent, reasons.c_str(), json_num(s.total_time_s).c_str(),
+                s.ok, s.errors, levels[i].n_not_sent, reasons.c_str(), examples.c_str(), json_num(s.total_time_s).c_str(),
                 json_num(s.qps).c_str(), json_num(s.output_tps).c_str(), json_num(s.total_tps).c_str(),
                 summary_json(s.latency, true).c_str(), summary_json(s.ttft, true).c_str(),
                 summary_json(s.tpot, true).c_str(), summary_json(s.itl, true).c_str(),

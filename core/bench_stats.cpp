@@ -39,6 +39,7 @@ void level_stats_compute(const std::vector<RequestResult>& results, double total
     L.requests = (int)results.size();
     L.ok = L.errors = 0;
     L.error_reasons.clear();
+    L.error_examples.clear();
     L.total_time_s = total_time_s;
     std::vector<double> lat, ttft, tpot, itl, per_token;
     int64_t n_prompt = 0, n_completion = 0, sum_prompt = 0, sum_completion = 0;
@@ -46,7 +47,8 @@ void level_stats_compute(const std::vector<RequestResult>& results, double total
     for (const RequestResult& r : results) {
         if (!r.ok) {
             L.errors++;
-            L.error_reasons[r.error.empty() ? "unknown" : r.error]++;
+            const std::string why = r.error.empty() ? "unknown" : r.error;
+            if (L.error_reasons[why]++ == 0) L.error_examples[why] = r.error_detail;
             continue;
         }
         L.ok++;

@@ -40,6 +40,7 @@ struct LevelStats {
     int requests = 0;                 // sent (ok + errors)
     int ok = 0, errors = 0;
     std::map<std::string, int> error_reasons;
+    std::map<std::string, std::string> error_examples;  // reason -> detail of its first failure
     double total_time_s = 0;          // first send -> last response of the level
     double qps = 0, output_tps = 0, total_tps = 0, prompt_tps = 0;
     Summary latency, ttft, tpot, itl; // over ok requests (itl: over all their gaps)

@@ -44,9 +44,10 @@ static RequestResult ok_streamed(double latency, double ttft, int64_t prompt, in
     r.itl_s = itl;
     return r;
 }
-static RequestResult failed(const char* why) {
+static RequestResult failed(const char* why, const char* detail = "") {
     RequestResult r;
     r.error = why;
+    r.error_detail = detail;
     r.latency_s = 99;  // must not enter the latency statistics
     return r;
 }
@@ -55,7 +56,7 @@ TEST(BenchStats, level_counts_failures_by_reason_and_measures_only_ok_requests) 
     std::vector<RequestResult> rs = {
         ok_streamed(1.0, 0.2, 10, 5, {0.2, 0.2, 0.2, 0.2}),
         ok_streamed(2.0, 0.5, 20, 4, {0.5, 0.5, 0.5}),
-        failed("http_500"), failed("timeout"), failed("http_500"),
+        failed("http_500", "first 500"), failed("timeout"), failed("http_500", "second 500"),
     };
     LevelStats L;
     level_stats_compute(rs, 4.0, &L);
@@ -64,6 +65,7 @@ TEST(BenchStats, level_counts_failures_by_reason_and_measures_only_ok_requests) 
     EXPECT_EQ(L.errors, 3);
     EXPECT_EQ(L.error_reasons["http_500"], 2);
     EXPECT_EQ(L.error_reasons["timeout"], 1);
+    EXPECT_EQ(L.error_examples["http_500"], "first 500");
     EXPECT_DOUBLE_EQ(L.qps, 0.5);                 // 2 ok / 4 s
     EXPECT_DOUBLE_EQ(L.output_tps, 2.25);         // 9 tokens / 4 s
     EXPECT_DOUBLE_EQ(L.prompt_tps, 7.5);          // 30 / 4
