@@ -10,7 +10,15 @@ set -u
 cd "$(dirname "$0")/.."
 bin=${EDGELLM_CPU_BIN:-build/cpu/edgellm}
 tmp=$(mktemp -d); pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$tmp"; }
+cleanup() {  # SIGTERM, then SIGKILL whatever is still up after 5 s
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  for _ in $(seq 50); do
+    alive=0; for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ $alive = 0 ] && break; sleep 0.1
+  done
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+  [ -n "${BENCH_KEEP:-}" ] || rm -rf "$tmp"
+}
 trap cleanup EXIT
 pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: $2"; }
@@ -180,22 +188,30 @@ else
   done
 fi
 
-# 8. Our own server on the CPU platform with a tiny model, when this build has `serve` and a model
-#    directory with a tokenizer is at hand (EDGELLM_BENCH_SERVE_MODEL, else the first fixture with
-#    tokenizer.json). Token counts are checked against the server's own Prometheus counters, and
-#    against the openai SDK client.
+# 8. Our own server on the CPU platform with a tiny model, when the build has `serve`: the model
+#    is EDGELLM_BENCH_SERVE_MODEL, else the server checks' tiny Qwen3 with a real tokenizer
+#    (tests/server/setup.sh), else the first fixture with tokenizer.json. EDGELLM_SERVE_BIN may
+#    name another binary to serve with. Token counts are checked against the server's own
+#    Prometheus counters, and against the openai SDK client.
+serve_bin=${EDGELLM_SERVE_BIN:-$bin}
 serve_model=${EDGELLM_BENCH_SERVE_MODEL:-}
+has_serve=1
+$serve_bin serve --help 2>&1 | grep -q "not available" && has_serve=0
+if [ -z "$serve_model" ] && [ $has_serve = 1 ] && [ -f tests/server/setup.sh ]; then
+  . tests/server/setup.sh
+  if EDGELLM_CPU_BIN=$serve_bin server_setup; then serve_model=$EDGELLM_TEST_MODEL_DIR; fi
+fi
 if [ -z "$serve_model" ]; then
   for d in tests/fixtures/*/; do
     [ -f "$d/tokenizer.json" ] && [ -f "$d/config.json" ] && { serve_model=${d%/}; break; }
   done
 fi
-if $bin serve --help 2>&1 | grep -q "not available"; then
+if [ $has_serve = 0 ]; then
   echo "SKIP bench_against_edgellm_serve: this build has no server yet"
 elif [ -z "$serve_model" ]; then
   echo "SKIP bench_against_edgellm_serve: no model directory with a tokenizer (set EDGELLM_BENCH_SERVE_MODEL)"
 else
-  $bin serve --model "$serve_model" --host 127.0.0.1 --port 0 --served-model-name tiny --disable-access-log \
+  $serve_bin serve --model "$serve_model" --host 127.0.0.1 --port 0 --served-model-name tiny --disable-access-log \
     > "$tmp/serve.log" 2>&1 &
   spid=$!; pids+=("$spid"); disown "$spid" 2>/dev/null
   sport=""
@@ -209,11 +225,11 @@ else
     fail bench_against_edgellm_serve "server did not start: $(tail -5 "$tmp/serve.log")"
   else
     surl=http://127.0.0.1:$sport
-    vocab=$(node -e "console.log(require('./$serve_model/config.json').vocab_size)")
+    vocab=$(node -e "console.log(require(require('path').resolve('$serve_model/config.json')).vocab_size)")
     counter() { curl -s "$surl/metrics" | awk -v n="$1" 'index($0, n) == 1 { s += $NF } END { print s + 0 }'; }
     p0=$(counter vllm:prompt_tokens_total); g0=$(counter vllm:generation_tokens_total)
     $bin bench --base-url "$surl" --concurrency 1,4,16 --requests 16 --input-len 8 --output-len 8 --vocab-size "$vocab" \
-      --timeout 120 --out "$tmp/serve.json" --svg "$tmp/serve.svg" > "$tmp/serve_bench.txt" 2>&1; rc=$?
+      --timeout 20 --out "$tmp/serve.json" --svg "$tmp/serve.svg" > "$tmp/serve_bench.txt" 2>&1; rc=$?
     p1=$(counter vllm:prompt_tokens_total); g1=$(counter vllm:generation_tokens_total)
     if [ $rc -eq 0 ] && v=$(node tests/bench/validate_json.mjs "$tmp/serve.json" 1,4,16) \
        && [ "$(js "$tmp/serve.json" "L.every(l=>l.ok===16 && l.lengths_exact)")" = true ] && xmllint --noout "$tmp/serve.svg"; then
@@ -226,7 +242,7 @@ else
       grep -v fail500 "$tmp/mix.jsonl" > "$tmp/plain.jsonl"
       n=$(wc -l < "$tmp/plain.jsonl")
       $bin bench --base-url "$surl" --dataset "$tmp/plain.jsonl" --ignore-eos --concurrency 4 --requests "$n" --output-len 6 \
-        --timeout 120 --out "$tmp/serve_mix.json" > /dev/null 2>&1
+        --timeout 20 --out "$tmp/serve_mix.json" > /dev/null 2>&1
       ours=$(js "$tmp/serve_mix.json" "[L[0].ok, L[0].errors, L[0].token_usage.completion_tokens_total].join(',')")
       theirs=$(node tests/bench/openai_client.mjs "$sdk" "$surl/v1" tiny "$tmp/plain.jsonl" completions 6 4 stream exact \
         | node -e "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{const t=JSON.parse(s);console.log([t.ok,t.failed,t.completion_tokens].join(','))})")
