@@ -177,7 +177,7 @@ size_t ints_capacity(const ModelLimits& lim) {
     return 4 * T + 2 * S + 1 + S * (size_t)lim.max_blocks_per_seq;
 }
 struct WsLayout {
-    size_t x, h, qkv, q, attn, y, gate_up, act, gathered, logits, ints, attn_ws, total;
+    size_t x, h, qkv, q, attn, y, gate_up, act, gathered, logits, argmax, ints, attn_ws, total;
 };
 WsLayout ws_layout(const ModelConfig& c, const ModelLimits& lim) {
     auto align = [](size_t n) { return (n + 255) / 256 * 256; };
@@ -194,6 +194,7 @@ WsLayout ws_layout(const ModelConfig& c, const ModelLimits& lim) {
     w.act = o; o += align(T * c.intermediate_size * A);
     w.gathered = o; o += align((size_t)lim.max_logits_rows * c.hidden_size * A);
     w.logits = o; o += align((size_t)lim.max_logits_rows * c.vocab_size * sizeof(float));
+    w.argmax = o; o += align((size_t)lim.max_logits_rows * 4);
     w.ints = o; o += align(ints_capacity(lim) * 4);
     w.attn_ws = o;
     o += align(attention_workspace_bytes(lim.max_tokens, lim.max_seqs, c.n_heads, c.head_dim,
@@ -347,7 +348,7 @@ double Model::capture_graphs() {
     return ms;
 }
 
-void Model::forward(const ForwardBatch& b, float* logits_host) {
+void Model::forward(const ForwardBatch& b, float* logits_host, int32_t* argmax_host) {
     const int T = b.n_tokens(), S = b.n_seqs(), R = (int)b.logits_rows.size();
     PLAT_ASSERT(ws_ && kv_, "Model::forward before allocate_kv/allocate_workspace");
     PLAT_ASSERT(T > 0 && T <= limits_.max_tokens && S <= limits_.max_seqs &&
@@ -375,8 +376,15 @@ void Model::forward(const ForwardBatch& b, float* logits_host) {
     }
     if (R > 0) {
         WsLayout w = ws_layout(cfg_, limits_);
-        plat_copy_d2h_async(logits_host, (char*)ws_ + w.logits,
-                            (size_t)R * cfg_.vocab_size * sizeof(float), stream_);
+        float* logits = (float*)((char*)ws_ + w.logits);
+        if (argmax_host) {
+            int32_t* ids = (int32_t*)((char*)ws_ + w.argmax);
+            argmax_forward(ids, logits, R, cfg_.vocab_size, stream_);
+            plat_copy_d2h_async(argmax_host, ids, (size_t)R * sizeof(int32_t), stream_);
+        } else {
+            plat_copy_d2h_async(logits_host, logits, (size_t)R * cfg_.vocab_size * sizeof(float),
+                                stream_);
+        }
     }
     plat_stream_sync(stream_);
 }

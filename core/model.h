@@ -65,7 +65,9 @@ public:
     // batch.logits_rows into logits_host, (logits_rows.size(), vocab_size) row-major.
     // A pure decode batch (one new token per sequence, logits for each in order) replays the
     // captured graph of the smallest bucket that holds it; anything else runs eagerly.
-    void forward(const ForwardBatch& batch, float* logits_host);
+    // With argmax_host, the logits stay on the device: argmax_host (logits_rows.size()) gets the
+    // highest-logit token of each row (lowest id on ties), as greedy sampling picks it.
+    void forward(const ForwardBatch& batch, float* logits_host, int32_t* argmax_host = nullptr);
 
 private:
     struct Layer {

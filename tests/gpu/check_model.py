@@ -4,9 +4,10 @@
     python3 tests/gpu/check_model.py BUILD_DIR [llama3.1-8b qwen3-8b ...]
 
 For each shape: transformers builds the model with random weights (bf16, its own init; norm
-weights randomised around 1), saves it as a Hugging Face directory, and computes with the same
-weights (1) greedy 64 tokens after a 512-token random prompt in fp32, (2) one-pass fp32 logits and
-(3) one-pass bf16 logits over prompt + those 64 tokens. edgellm's tests/gpu/model_check runs the
+weights randomised around 1), saves it as a Hugging Face directory, loads that directory back with
+from_pretrained and computes (1) greedy 64 tokens after a 512-token random prompt in fp32,
+(2) one-pass fp32 logits and (3) one-pass bf16 logits (dtype=bfloat16, as users run it) over
+prompt + those 64 tokens. edgellm's tests/gpu/model_check runs the
 prompt as one prefill and then the 64 tokens teacher-forced one decode step at a time through the
 paged cache. For every position: rel L2(ours, fp32) must be <= 1.5 * rel L2(hf bf16, fp32) + 1e-3.
 Prints one summary line per shape and "N passed, N failed"; exit status 1 on any failure.
@@ -55,15 +56,21 @@ def check(name, build_dir, work):
     d = os.path.join(work, name)
     model.save_pretrained(d, safe_serialization=True)
     print(f"{name}: built and saved in {time.time() - t:.1f} s", flush=True)
+    del model
+    torch.cuda.empty_cache()
     g = torch.Generator().manual_seed(1)
     prompt = torch.randint(0, cfg.vocab_size, (1, N_PROMPT), generator=g).cuda()
+    # Both references load the saved directory the way users run transformers: fp32, and bf16
+    # (from_pretrained keeps non-persistent buffers such as RoPE's inv_freq in fp32).
     with torch.no_grad():
-        model.float()
+        model = AutoModelForCausalLM.from_pretrained(d, dtype=torch.float32, device_map="cuda").eval()
         out = model.generate(prompt, max_new_tokens=N_NEW, min_new_tokens=N_NEW, do_sample=False,
                              eos_token_id=None, pad_token_id=0)
         full = out[:, :N_PROMPT + N_NEW]
         ref32 = model(full).logits[0].float().cpu()
-        model.to(torch.bfloat16)
+        del model
+        torch.cuda.empty_cache()
+        model = AutoModelForCausalLM.from_pretrained(d, dtype=torch.bfloat16, device_map="cuda").eval()
         ref16 = model(full).logits[0].float().cpu()
     del model
     torch.cuda.empty_cache()
@@ -94,6 +101,8 @@ def check(name, build_dir, work):
     print(f"{name}: decode argmax agreement with fp32 {agree * 100:.1f}%")
     res = bool(ok.all())
     print(("PASS " if res else "FAIL ") + name)
+    if not os.environ.get("KEEP"):
+        subprocess.run(["rm", "-rf", d])
     return res
 
 

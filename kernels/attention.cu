@@ -1,0 +1,294 @@
+// attention.cu — attention_forward (dispatch: batches with prefill rows go to the tensor-core
+// kernel in attention_mma.cu where it runs) and the CUDA-core kernel, used for decode and as the
+// portable path: causal GQA attention over the paged KV cache, flash-attention style: K/V tiles
+// are read once per block through the block table into shared memory, each query row keeps an
+// online softmax (running max and sum, fp32, base-2 exponent) and an fp32 output accumulator.
+//
+// A block owns ATT_ROWS query rows of one sequence and one kv head; a row is (token, query head
+// of that kv head's group), so the K/V tile serves the whole GQA group. Prefill and chunked
+// prefill run one block per row tile over all the keys the tile sees. Decode (n_tokens ==
+// n_seqs, one row per sequence and head) also splits the keys across blocks (split-K); each
+// split writes (o / l, m, l) to the workspace and attention_combine_kernel merges them.
+// Lane j of a warp scores key j of the tile; for P·V each lane owns HD / WARP_SIZE output dims.
+#include "kernels/attention_internal.cuh"
+#include <math.h>
+
+static const int ATT_WARPS = 4;
+static const int ATT_ROWS_PER_WARP = 4;
+static const int ATT_ROWS = ATT_WARPS * ATT_ROWS_PER_WARP;
+static const int ATT_KEYS = WARP_SIZE;         // keys per tile: one per lane
+static const int ATT_MIN_KEYS_PER_SPLIT = 256;
+static const int ATT_MAX_SPLITS = 32;
+static const float LOG2E = 1.4426950408889634f;
+
+// Key splits per decode row; 1 for anything with more query rows than sequences.
+static int attention_splits(int n_tokens, int n_seqs, int max_seq_len) {
+    if (n_tokens != n_seqs || max_seq_len <= ATT_MIN_KEYS_PER_SPLIT) return 1;
+    int s = ceil_div(max_seq_len, ATT_MIN_KEYS_PER_SPLIT);
+    return s > ATT_MAX_SPLITS ? ATT_MAX_SPLITS : s;
+}
+
+size_t attention_workspace_bytes(int n_tokens, int n_seqs, int n_heads, int head_dim,
+                                 int max_seq_len) {
+    int s = attention_splits(n_tokens, n_seqs, max_seq_len);
+    if (s == 1) return 0;
+    return (size_t)s * n_tokens * n_heads * (head_dim + 2) * sizeof(float);
+}
+
+template <int HD>
+__global__ void __launch_bounds__(ATT_WARPS * WARP_SIZE)
+    attention_kernel(bf16* out, float* ws_o, float* ws_ml, const bf16* q, const bf16* k_cache,
+                     const bf16* v_cache, const int32_t* block_tables, const int32_t* seq_lens,
+                     const int32_t* query_start, int n_seqs, int n_tokens, int n_heads,
+                     int n_kv_heads, int block_size, int max_blocks_per_seq, int sliding_window,
+                     float scale_log2, int n_splits) {
+    constexpr int DPL = HD / WARP_SIZE;  // output dims per lane
+    constexpr int KS = HD + 8;           // padded K row: 16-byte lane reads spread over banks
+    __shared__ __align__(16) float qs[ATT_ROWS][HD];
+    __shared__ __align__(16) bf16 ks[ATT_KEYS][KS];
+    __shared__ __align__(16) bf16 vs[ATT_KEYS][HD];
+    __shared__ int sh_seq, sh_tile;
+
+    const int tid = threadIdx.x, lane = tid % WARP_SIZE, warp = tid / WARP_SIZE;
+    const int kvh = blockIdx.y, split = blockIdx.z;
+    const int group = n_heads / n_kv_heads;
+
+    if (warp == 0) attention_find_tile(query_start, n_seqs, group, ATT_ROWS, &sh_seq, &sh_tile);
+    __syncthreads();
+    const int seq = sh_seq;
+    if (seq < 0) return;  // past the last tile (the grid is an upper bound)
+    const int tile = sh_tile;
+    const int q0 = query_start[seq], n_q = query_start[seq + 1] - q0, len = seq_lens[seq];
+    const int n_rows = n_q * group;
+    const int r_first = tile * ATT_ROWS;
+    const int r_last = min(r_first + ATT_ROWS, n_rows) - 1;
+    const int pos_lo = len - n_q + r_first / group, pos_hi = len - n_q + r_last / group;
+    const int k_end_all = min(len, pos_hi + 1);
+    const int k_start_all = sliding_window > 0 ? max(0, pos_lo - sliding_window + 1) : 0;
+    int span = max(0, k_end_all - k_start_all);
+    int chunk = (span + n_splits - 1) / n_splits;  // keys per split, whole tiles
+    chunk = (chunk + ATT_KEYS - 1) / ATT_KEYS * ATT_KEYS;
+    const int k_start = k_start_all + split * chunk;
+    const int k_end = min(k_end_all, k_start + chunk);
+    const int32_t* table = block_tables + (int64_t)seq * max_blocks_per_seq;
+
+    // q rows, scaled by scale * log2(e), into shared memory (zeros for rows past the tile).
+    for (int i = tid; i < ATT_ROWS * HD; i += blockDim.x) {
+        int r = i / HD, d = i % HD, row = r_first + r;
+        float v = 0.0f;
+        if (row < n_rows) {
+            int tok = q0 + row / group, head = kvh * group + row % group;
+            v = __bfloat162float(q[((int64_t)tok * n_heads + head) * HD + d]) * scale_log2;
+        }
+        qs[r][d] = v;
+    }
+
+    // This warp's rows: r = rr * ATT_WARPS + warp (interleaved, so small tiles spread over warps).
+    int pos[ATT_ROWS_PER_WARP];
+    bool row_ok[ATT_ROWS_PER_WARP];
+    float m[ATT_ROWS_PER_WARP], l[ATT_ROWS_PER_WARP], o[ATT_ROWS_PER_WARP][DPL];
+    int n_rv = 0;  // rows of this warp in the tile: rr < n_rv (a prefix, rows are interleaved)
+#pragma unroll
+    for (int rr = 0; rr < ATT_ROWS_PER_WARP; rr++) {
+        int row = r_first + rr * ATT_WARPS + warp;
+        row_ok[rr] = row < n_rows;
+        pos[rr] = len - n_q + row / group;
+        if (row_ok[rr]) n_rv = rr + 1;
+        m[rr] = -INFINITY;
+        l[rr] = 0.0f;
+#pragma unroll
+        for (int d = 0; d < DPL; d++) o[rr][d] = 0.0f;
+    }
+
+    // K/V tiles go global -> registers (one tile ahead, overlapping the math) -> shared.
+    constexpr int LOADS = ATT_KEYS * (HD / 8) / (ATT_WARPS * WARP_SIZE);
+    uint4 kreg[LOADS], vreg[LOADS];
+    auto fetch = [&](int kb) {
+#pragma unroll
+        for (int i = 0; i < LOADS; i++) {
+            int idx = tid + i * ATT_WARPS * WARP_SIZE;
+            int jj = idx / (HD / 8), c = (idx % (HD / 8)) * 8, j = kb + jj;
+            kreg[i] = vreg[i] = make_uint4(0, 0, 0, 0);  // keys past the range: zeros, never NaN
+            if (j < k_end) {
+                int64_t slot = (int64_t)table[j / block_size] * block_size + j % block_size;
+                int64_t off = (slot * n_kv_heads + kvh) * HD + c;
+                kreg[i] = *reinterpret_cast<const uint4*>(k_cache + off);
+                vreg[i] = *reinterpret_cast<const uint4*>(v_cache + off);
+            }
+        }
+    };
+    if (k_start < k_end) fetch(k_start);
+
+    for (int kb = k_start; kb < k_end; kb += ATT_KEYS) {
+        __syncthreads();  // previous tile fully used (and q stored, on the first pass)
+#pragma unroll
+        for (int i = 0; i < LOADS; i++) {
+            int idx = tid + i * ATT_WARPS * WARP_SIZE;
+            int jj = idx / (HD / 8), c = (idx % (HD / 8)) * 8;
+            *reinterpret_cast<uint4*>(&ks[jj][c]) = kreg[i];
+            *reinterpret_cast<uint4*>(&vs[jj][c]) = vreg[i];
+        }
+        __syncthreads();
+        if (kb + ATT_KEYS < k_end) fetch(kb + ATT_KEYS);
+        if (n_rv == 0) continue;
+
+        // scores: lane = key
+        float s[ATT_ROWS_PER_WARP];
+#pragma unroll
+        for (int rr = 0; rr < ATT_ROWS_PER_WARP; rr++) s[rr] = 0.0f;
+#pragma unroll 4
+        for (int d = 0; d < HD; d += 8) {
+            Vec8 kv;
+            kv.u = *reinterpret_cast<const uint4*>(&ks[lane][d]);
+            float kf[8];
+            vec8_to_f32(kv, kf);
+#pragma unroll
+            for (int rr = 0; rr < ATT_ROWS_PER_WARP; rr++) {
+                if (rr >= n_rv) break;
+                const float4* qr = reinterpret_cast<const float4*>(&qs[rr * ATT_WARPS + warp][d]);
+                float4 a = qr[0], b = qr[1];
+                s[rr] += a.x * kf[0] + a.y * kf[1] + a.z * kf[2] + a.w * kf[3] + b.x * kf[4] +
+                         b.y * kf[5] + b.z * kf[6] + b.w * kf[7];
+            }
+        }
+        const int j = kb + lane;
+        float p[ATT_ROWS_PER_WARP];
+#pragma unroll
+        for (int rr = 0; rr < ATT_ROWS_PER_WARP; rr++) {
+            if (rr >= n_rv) {
+                p[rr] = 0.0f;
+                continue;
+            }
+            bool ok = row_ok[rr] && j < k_end && j <= pos[rr] &&
+                      (sliding_window <= 0 || j > pos[rr] - sliding_window);
+            float sc = ok ? s[rr] : -INFINITY;
+            float m_new = fmaxf(m[rr], warp_max(sc));
+            if (m_new == -INFINITY) {
+                p[rr] = 0.0f;
+                continue;
+            }
+            float alpha = exp2f(m[rr] - m_new);  // 0 when m was -inf
+            p[rr] = ok ? exp2f(sc - m_new) : 0.0f;
+            l[rr] = l[rr] * alpha + warp_sum(p[rr]);
+            m[rr] = m_new;
+#pragma unroll
+            for (int d = 0; d < DPL; d++) o[rr][d] *= alpha;
+        }
+        // P·V: lane owns dims lane*DPL .. lane*DPL+DPL-1
+#pragma unroll 4
+        for (int jj = 0; jj < ATT_KEYS; jj++) {
+            float vf[DPL];
+#pragma unroll
+            for (int d = 0; d < DPL; d++) vf[d] = __bfloat162float(vs[jj][lane * DPL + d]);
+#pragma unroll
+            for (int rr = 0; rr < ATT_ROWS_PER_WARP; rr++) {
+                if (rr >= n_rv) break;
+                float pj = __shfl_sync(WARP_FULL_MASK, p[rr], jj);
+#pragma unroll
+                for (int d = 0; d < DPL; d++) o[rr][d] += pj * vf[d];
+            }
+        }
+    }
+
+#pragma unroll
+    for (int rr = 0; rr < ATT_ROWS_PER_WARP; rr++) {
+        if (!row_ok[rr]) continue;
+        int row = r_first + rr * ATT_WARPS + warp;
+        int tok = q0 + row / group, head = kvh * group + row % group;
+        float inv = l[rr] > 0.0f ? 1.0f / l[rr] : 0.0f;
+        if (n_splits == 1) {
+            bf16* dst = out + ((int64_t)tok * n_heads + head) * HD + lane * DPL;
+#pragma unroll
+            for (int d = 0; d < DPL; d++) dst[d] = __float2bfloat16(o[rr][d] * inv);
+        } else {
+            int64_t idx = ((int64_t)split * n_tokens + tok) * n_heads + head;
+            float* dst = ws_o + idx * HD + lane * DPL;
+#pragma unroll
+            for (int d = 0; d < DPL; d++) dst[d] = o[rr][d] * inv;
+            if (lane == 0) {
+                ws_ml[idx * 2] = m[rr];
+                ws_ml[idx * 2 + 1] = l[rr];
+            }
+        }
+    }
+}
+
+// Merges the key splits of one (token, head): weights l_s * 2^(m_s - max m).
+__global__ void attention_combine_kernel(bf16* out, const float* ws_o, const float* ws_ml,
+                                         int n_tokens, int n_heads, int head_dim, int n_splits) {
+    const int64_t th = blockIdx.x;  // token * n_heads + head
+    const int64_t stride = (int64_t)n_tokens * n_heads;
+    float mx = -INFINITY;
+    for (int s = 0; s < n_splits; s++) {
+        const float* ml = ws_ml + (s * stride + th) * 2;
+        if (ml[1] > 0.0f) mx = fmaxf(mx, ml[0]);
+    }
+    for (int d = threadIdx.x; d < head_dim; d += blockDim.x) {
+        float num = 0.0f, den = 0.0f;
+        for (int s = 0; s < n_splits; s++) {
+            const float* ml = ws_ml + (s * stride + th) * 2;
+            if (ml[1] <= 0.0f) continue;
+            float wgt = ml[1] * exp2f(ml[0] - mx);
+            num += wgt * ws_o[(s * stride + th) * head_dim + d];
+            den += wgt;
+        }
+        out[th * head_dim + d] = __float2bfloat16(den > 0.0f ? num / den : 0.0f);
+    }
+}
+
+void attention_forward_simt(bf16* out, const bf16* q, const bf16* k_cache, const bf16* v_cache,
+                            const int32_t* block_tables, const int32_t* seq_lens,
+                            const int32_t* query_start, int n_seqs, int n_tokens, int n_heads,
+                            int n_kv_heads, int head_dim, int block_size, int max_blocks_per_seq,
+                            int n_splits, int sliding_window, float scale_log2, void* workspace,
+                            cudaStream_t st) {
+    const int group = n_heads / n_kv_heads;
+    const int64_t n_tiles = ((int64_t)n_tokens * group + ATT_ROWS - 1) / ATT_ROWS + n_seqs;
+    PLAT_ASSERT(n_tiles < (1ll << 31) && n_kv_heads <= 65535, "attention_forward: grid too large");
+    float* ws_o = (float*)workspace;
+    float* ws_ml = ws_o ? ws_o + (int64_t)n_splits * n_tokens * n_heads * head_dim : nullptr;
+    dim3 grid((unsigned)n_tiles, n_kv_heads, n_splits);
+    if (head_dim == 64)
+        attention_kernel<64><<<grid, ATT_WARPS * WARP_SIZE, 0, st>>>(
+            out, ws_o, ws_ml, q, k_cache, v_cache, block_tables, seq_lens, query_start, n_seqs,
+            n_tokens, n_heads, n_kv_heads, block_size, max_blocks_per_seq, sliding_window,
+            scale_log2, n_splits);
+    else
+        attention_kernel<128><<<grid, ATT_WARPS * WARP_SIZE, 0, st>>>(
+            out, ws_o, ws_ml, q, k_cache, v_cache, block_tables, seq_lens, query_start, n_seqs,
+            n_tokens, n_heads, n_kv_heads, block_size, max_blocks_per_seq, sliding_window,
+            scale_log2, n_splits);
+    CUDA_CHECK_LAUNCH();
+    if (n_splits > 1) {
+        attention_combine_kernel<<<n_tokens * n_heads, head_dim, 0, st>>>(
+            out, ws_o, ws_ml, n_tokens, n_heads, head_dim, n_splits);
+        CUDA_CHECK_LAUNCH();
+    }
+}
+
+void attention_forward(act_t* out, const act_t* q, const act_t* k_cache, const act_t* v_cache,
+                       const int32_t* block_tables, const int32_t* seq_lens,
+                       const int32_t* query_start, int n_seqs, int n_tokens, int n_heads,
+                       int n_kv_heads, int head_dim, int block_size, int max_blocks_per_seq,
+                       int max_seq_len, int sliding_window, float scale, void* workspace,
+                       plat_stream_t stream) {
+    if (n_tokens <= 0 || n_seqs <= 0) return;
+    PLAT_ASSERT(head_dim == 64 || head_dim == 128, "attention_forward: head_dim must be 64 or 128");
+    PLAT_ASSERT(n_heads % n_kv_heads == 0, "attention_forward: n_heads % n_kv_heads != 0");
+    const int n_splits = attention_splits(n_tokens, n_seqs, max_seq_len);
+    PLAT_ASSERT(n_splits == 1 || workspace, "attention_forward: workspace required");
+    const float scale_log2 = scale * LOG2E;
+    cudaStream_t st = to_stream(stream);
+    // Batches with prefill rows: tensor cores where available. Decode: the CUDA-core kernel
+    // (one query row per sequence and head leaves an m16 tile mostly empty), split over keys.
+    if (n_tokens > n_seqs &&
+        attention_prefill_mma(as_bf16(out), as_bf16(q), as_bf16(k_cache), as_bf16(v_cache),
+                              block_tables, seq_lens, query_start, n_seqs, n_tokens, n_heads,
+                              n_kv_heads, head_dim, block_size, max_blocks_per_seq, sliding_window,
+                              scale_log2, st))
+        return;
+    attention_forward_simt(as_bf16(out), as_bf16(q), as_bf16(k_cache), as_bf16(v_cache),
+                           block_tables, seq_lens, query_start, n_seqs, n_tokens, n_heads,
+                           n_kv_heads, head_dim, block_size, max_blocks_per_seq, n_splits,
+                           sliding_window, scale_log2, workspace, st);
+}

@@ -1,0 +1,51 @@
+// attention_internal.cuh — pieces shared by the attention kernels (attention.cu: CUDA-core
+// decode/split-K path and dispatch; attention_mma.cu: tensor-core prefill path).
+#pragma once
+#include "kernels/common.cuh"
+
+// Row tiles are numbered sequence by sequence: sequence s has ceil(n_q(s) * group / rows_per_tile)
+// tiles. Called by one whole warp; lane 0's answer is in *seq_out / *tile_out (seq -1: the block is
+// past the last tile, since grids are sized by an upper bound). Both pointers are shared memory.
+__device__ __forceinline__ void attention_find_tile(const int32_t* query_start, int n_seqs,
+                                                    int group, int rows_per_tile, int* seq_out,
+                                                    int* tile_out) {
+    const int lane = threadIdx.x % WARP_SIZE;
+    if (lane == 0) *seq_out = -1;
+    __syncwarp();
+    int base = 0;
+    for (int s0 = 0; s0 < n_seqs; s0 += WARP_SIZE) {
+        int s = s0 + lane;
+        int nt = s < n_seqs
+                     ? ((query_start[s + 1] - query_start[s]) * group + rows_per_tile - 1) / rows_per_tile
+                     : 0;
+        int inc = nt;
+#pragma unroll
+        for (int o = 1; o < WARP_SIZE; o <<= 1) {
+            int v = __shfl_up_sync(WARP_FULL_MASK, inc, o);
+            if (lane >= o) inc += v;
+        }
+        int first = base + inc - nt;
+        if (nt > 0 && (int)blockIdx.x >= first && (int)blockIdx.x < first + nt) {
+            *seq_out = s;
+            *tile_out = blockIdx.x - first;
+        }
+        base += __shfl_sync(WARP_FULL_MASK, inc, WARP_SIZE - 1);
+    }
+}
+
+// Tensor-core prefill (mma.sync, sm_80+). Returns false, doing nothing, where it cannot run
+// (no PTX build, head_dim not 64/128); the caller then takes the CUDA-core path.
+bool attention_prefill_mma(bf16* out, const bf16* q, const bf16* k_cache, const bf16* v_cache,
+                           const int32_t* block_tables, const int32_t* seq_lens,
+                           const int32_t* query_start, int n_seqs, int n_tokens, int n_heads,
+                           int n_kv_heads, int head_dim, int block_size, int max_blocks_per_seq,
+                           int sliding_window, float scale_log2, cudaStream_t stream);
+
+// The CUDA-core kernel (any platform; decode with n_splits > 1 needs the workspace sized by
+// attention_workspace_bytes). scale_log2 = scale * log2(e).
+void attention_forward_simt(bf16* out, const bf16* q, const bf16* k_cache, const bf16* v_cache,
+                            const int32_t* block_tables, const int32_t* seq_lens,
+                            const int32_t* query_start, int n_seqs, int n_tokens, int n_heads,
+                            int n_kv_heads, int head_dim, int block_size, int max_blocks_per_seq,
+                            int n_splits, int sliding_window, float scale_log2, void* workspace,
+                            cudaStream_t stream);

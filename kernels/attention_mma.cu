@@ -1,0 +1,244 @@
+// attention_mma.cu — tensor-core prefill attention (flash-attention 2 style, mma.sync m16n8k16
+// bf16, sm_80+). A block owns 64 query rows of one sequence and one kv head (a row is (token,
+// query head of the group), so each K/V tile serves the whole GQA group); each of its 4 warps owns
+// 16 rows. K/V tiles of 64 keys come from the paged cache through the block table with cp.async,
+// double-buffered. S = Q·Kᵀ and O += P·V run on the tensor cores; the online softmax (fp32, base 2)
+// works on the S fragments in registers, and P is re-packed from them as the A operand of P·V.
+#include "kernels/attention_internal.cuh"
+#include "kernels/mma.cuh"
+#include <math.h>
+
+enum { AM_ROWS = 64,   // query rows per block (16 per warp)
+       AM_KEYS = 64 };  // keys per tile
+
+template <int HD>
+__global__ void __launch_bounds__(128)
+    attention_mma_kernel(bf16* out, const bf16* q, const bf16* k_cache, const bf16* v_cache,
+                         const int32_t* block_tables, const int32_t* seq_lens,
+                         const int32_t* query_start, int n_seqs, int n_heads, int n_kv_heads,
+                         int block_size, int max_blocks_per_seq, int sliding_window,
+                         float scale_log2) {
+#if EDGELLM_MMA_DEVICE
+    constexpr int LDS = HD + 8;  // padded rows: ldmatrix's 8 row addresses hit distinct banks
+    constexpr int CH = HD / 8;   // 16-byte chunks per row
+    extern __shared__ uint4 am_smem[];
+    bf16* qs = reinterpret_cast<bf16*>(am_smem);  // (64, LDS)
+    bf16* ks = qs + AM_ROWS * LDS;                  // (2, 64, LDS)
+    bf16* vs = ks + 2 * AM_KEYS * LDS;              // (2, 64, LDS)
+    __shared__ int sh_seq, sh_tile;
+
+    const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32, g = lane >> 2, t = lane & 3;
+    const int kvh = blockIdx.y, group = n_heads / n_kv_heads;
+    if (warp == 0) attention_find_tile(query_start, n_seqs, group, AM_ROWS, &sh_seq, &sh_tile);
+    __syncthreads();
+    const int seq = sh_seq;
+    if (seq < 0) return;
+    const int q0 = query_start[seq], n_q = query_start[seq + 1] - q0, len = seq_lens[seq];
+    const int n_rows = n_q * group, r_first = sh_tile * AM_ROWS;
+    const int r_last = min(r_first + AM_ROWS, n_rows) - 1;
+    const int pos0 = len - n_q;  // position of the sequence's first query token
+    const int k_start = sliding_window > 0 ? max(0, pos0 + r_first / group - sliding_window + 1) : 0;
+    const int k_end = min(len, pos0 + r_last / group + 1);
+    const int32_t* table = block_tables + (int64_t)seq * max_blocks_per_seq;
+
+    for (int i = tid; i < AM_ROWS * CH; i += 128) {
+        int r = i / CH, c = (i % CH) * 8, row = r_first + r;
+        uint4 v = make_uint4(0, 0, 0, 0);
+        if (row < n_rows) {
+            int tok = q0 + row / group, head = kvh * group + row % group;
+            v = *reinterpret_cast<const uint4*>(q + ((int64_t)tok * n_heads + head) * HD + c);
+        }
+        *reinterpret_cast<uint4*>(qs + r * LDS + c) = v;
+    }
+    auto load_kv = [&](int buf, int kb) {
+        for (int i = tid; i < AM_KEYS * CH; i += 128) {
+            int jj = i / CH, c = (i % CH) * 8, j = kb + jj;
+            bool ok = j < k_end;
+            int64_t off = 0;
+            if (ok) {
+                int64_t slot = (int64_t)table[j / block_size] * block_size + j % block_size;
+                off = (slot * n_kv_heads + kvh) * HD + c;
+            }
+            cp_async16(ks + (buf * AM_KEYS + jj) * LDS + c, k_cache + off, ok);  // zeros past k_end
+            cp_async16(vs + (buf * AM_KEYS + jj) * LDS + c, v_cache + off, ok);
+        }
+    };
+    const int n_kt = k_end > k_start ? (k_end - k_start + AM_KEYS - 1) / AM_KEYS : 0;
+    if (n_kt > 0) load_kv(0, k_start);
+    cp_async_commit();
+    __syncthreads();  // q tile stored
+
+    uint32_t qf[HD / 16][4];
+#pragma unroll
+    for (int kk = 0; kk < HD / 16; kk++)
+        ldmatrix_x4(qf[kk], qs + (warp * 16 + (lane & 15)) * LDS + kk * 16 + (lane >> 4) * 8);
+
+    // This thread's two rows: a = warp*16 + g, b = a + 8.
+    const int row_a = r_first + warp * 16 + g, row_b = row_a + 8;
+    const bool ok_a = row_a < n_rows, ok_b = row_b < n_rows;
+    const int pos_a = pos0 + row_a / group, pos_b = pos0 + row_b / group;
+    const bool warp_rows = r_first + warp * 16 < n_rows;
+    const int warp_pos_lo = pos0 + (r_first + warp * 16) / group;
+    const int warp_pos_hi = pos0 + min(r_first + warp * 16 + 15, n_rows - 1) / group;
+
+    float o[HD / 8][4];
+#pragma unroll
+    for (int i = 0; i < HD / 8; i++) o[i][0] = o[i][1] = o[i][2] = o[i][3] = 0.0f;
+    float m_a = -INFINITY, m_b = -INFINITY, l_a = 0.0f, l_b = 0.0f;
+
+    for (int it = 0; it < n_kt; it++) {
+        const int kb = k_start + it * AM_KEYS;
+        if (it + 1 < n_kt) load_kv((it + 1) & 1, kb + AM_KEYS);
+        cp_async_commit();
+        cp_async_wait<1>();  // tile it landed (this thread's part)
+        __syncthreads();     // ... everyone's
+        const bf16* kt_s = ks + (it & 1) * AM_KEYS * LDS;
+        const bf16* vt_s = vs + (it & 1) * AM_KEYS * LDS;
+        const bool skip = !warp_rows || kb > warp_pos_hi ||
+                          (sliding_window > 0 && kb + AM_KEYS - 1 <= warp_pos_lo - sliding_window);
+        if (!skip) {
+            float sacc[AM_KEYS / 8][4];
+#pragma unroll
+            for (int i = 0; i < AM_KEYS / 8; i++) sacc[i][0] = sacc[i][1] = sacc[i][2] = sacc[i][3] = 0.f;
+#pragma unroll
+            for (int kk = 0; kk < HD / 16; kk++) {
+#pragma unroll
+                for (int nb2 = 0; nb2 < AM_KEYS / 16; nb2++) {
+                    uint32_t r[4];
+                    ldmatrix_x4(r, kt_s + (nb2 * 16 + (lane & 7) + ((lane >> 4) << 3)) * LDS + kk * 16 +
+                                       ((lane >> 3) & 1) * 8);
+                    uint32_t b0[2] = {r[0], r[1]}, b1[2] = {r[2], r[3]};
+                    mma_bf16_16816(sacc[2 * nb2], qf[kk], b0);
+                    mma_bf16_16816(sacc[2 * nb2 + 1], qf[kk], b1);
+                }
+            }
+            // mask, scale, row max (the 4 lanes of a quad share rows)
+            float mx_a = -INFINITY, mx_b = -INFINITY;
+#pragma unroll
+            for (int nb = 0; nb < AM_KEYS / 8; nb++) {
+#pragma unroll
+                for (int e = 0; e < 4; e++) {
+                    const int j = kb + nb * 8 + 2 * t + (e & 1);
+                    const bool upper = e < 2;
+                    const int pos = upper ? pos_a : pos_b;
+                    const bool ok = (upper ? ok_a : ok_b) && j < k_end && j <= pos &&
+                                    (sliding_window <= 0 || j > pos - sliding_window);
+                    const float v = ok ? sacc[nb][e] * scale_log2 : -INFINITY;
+                    sacc[nb][e] = v;
+                    if (upper) mx_a = fmaxf(mx_a, v);
+                    else mx_b = fmaxf(mx_b, v);
+                }
+            }
+            mx_a = fmaxf(mx_a, __shfl_xor_sync(0xffffffffu, mx_a, 1));
+            mx_a = fmaxf(mx_a, __shfl_xor_sync(0xffffffffu, mx_a, 2));
+            mx_b = fmaxf(mx_b, __shfl_xor_sync(0xffffffffu, mx_b, 1));
+            mx_b = fmaxf(mx_b, __shfl_xor_sync(0xffffffffu, mx_b, 2));
+            const float mn_a = fmaxf(m_a, mx_a), mn_b = fmaxf(m_b, mx_b);
+            const float al_a = mn_a == -INFINITY ? 1.0f : exp2f(m_a - mn_a);
+            const float al_b = mn_b == -INFINITY ? 1.0f : exp2f(m_b - mn_b);
+            float sum_a = 0.0f, sum_b = 0.0f;
+#pragma unroll
+            for (int nb = 0; nb < AM_KEYS / 8; nb++) {
+                sacc[nb][0] = sacc[nb][0] == -INFINITY ? 0.0f : exp2f(sacc[nb][0] - mn_a);
+                sacc[nb][1] = sacc[nb][1] == -INFINITY ? 0.0f : exp2f(sacc[nb][1] - mn_a);
+                sacc[nb][2] = sacc[nb][2] == -INFINITY ? 0.0f : exp2f(sacc[nb][2] - mn_b);
+                sacc[nb][3] = sacc[nb][3] == -INFINITY ? 0.0f : exp2f(sacc[nb][3] - mn_b);
+                sum_a += sacc[nb][0] + sacc[nb][1];
+                sum_b += sacc[nb][2] + sacc[nb][3];
+            }
+            sum_a += __shfl_xor_sync(0xffffffffu, sum_a, 1);
+            sum_a += __shfl_xor_sync(0xffffffffu, sum_a, 2);
+            sum_b += __shfl_xor_sync(0xffffffffu, sum_b, 1);
+            sum_b += __shfl_xor_sync(0xffffffffu, sum_b, 2);
+            l_a = l_a * al_a + sum_a;
+            l_b = l_b * al_b + sum_b;
+            m_a = mn_a;
+            m_b = mn_b;
+#pragma unroll
+            for (int nd = 0; nd < HD / 8; nd++) {
+                o[nd][0] *= al_a; o[nd][1] *= al_a;
+                o[nd][2] *= al_b; o[nd][3] *= al_b;
+            }
+            // O += P · V, P (16 x 64) re-packed from the S fragments as four k16 A operands
+#pragma unroll
+            for (int kk2 = 0; kk2 < AM_KEYS / 16; kk2++) {
+                uint32_t pa[4] = {pack_bf16x2(sacc[2 * kk2][0], sacc[2 * kk2][1]),
+                                  pack_bf16x2(sacc[2 * kk2][2], sacc[2 * kk2][3]),
+                                  pack_bf16x2(sacc[2 * kk2 + 1][0], sacc[2 * kk2 + 1][1]),
+                                  pack_bf16x2(sacc[2 * kk2 + 1][2], sacc[2 * kk2 + 1][3])};
+#pragma unroll
+                for (int nd2 = 0; nd2 < HD / 16; nd2++) {
+                    uint32_t r[4];
+                    ldmatrix_x4_trans(r, vt_s + (kk2 * 16 + (lane & 15)) * LDS + nd2 * 16 + (lane >> 4) * 8);
+                    uint32_t b0[2] = {r[0], r[1]}, b1[2] = {r[2], r[3]};
+                    mma_bf16_16816(o[2 * nd2], pa, b0);
+                    mma_bf16_16816(o[2 * nd2 + 1], pa, b1);
+                }
+            }
+        }
+        __syncthreads();  // buffer it&1 is refilled by the next iteration's prefetch
+    }
+    cp_async_wait<0>();
+
+    const float inv_a = l_a > 0.0f ? 1.0f / l_a : 0.0f, inv_b = l_b > 0.0f ? 1.0f / l_b : 0.0f;
+    if (ok_a) {
+        bf16* dst = out + ((int64_t)(q0 + row_a / group) * n_heads + kvh * group + row_a % group) * HD;
+#pragma unroll
+        for (int nd = 0; nd < HD / 8; nd++)
+            *reinterpret_cast<bf162*>(dst + nd * 8 + 2 * t) =
+                __floats2bfloat162_rn(o[nd][0] * inv_a, o[nd][1] * inv_a);
+    }
+    if (ok_b) {
+        bf16* dst = out + ((int64_t)(q0 + row_b / group) * n_heads + kvh * group + row_b % group) * HD;
+#pragma unroll
+        for (int nd = 0; nd < HD / 8; nd++)
+            *reinterpret_cast<bf162*>(dst + nd * 8 + 2 * t) =
+                __floats2bfloat162_rn(o[nd][2] * inv_b, o[nd][3] * inv_b);
+    }
+#endif
+}
+
+template <int HD>
+static void launch_mma(bf16* out, const bf16* q, const bf16* k_cache, const bf16* v_cache,
+                       const int32_t* block_tables, const int32_t* seq_lens,
+                       const int32_t* query_start, int n_seqs, int n_tokens, int n_heads,
+                       int n_kv_heads, int block_size, int max_blocks_per_seq, int sliding_window,
+                       float scale_log2, cudaStream_t stream) {
+    const int smem_bytes = (AM_ROWS + 4 * AM_KEYS) * (HD + 8) * (int)sizeof(bf16);
+    static bool attr_set = false;  // once per instantiation
+    if (!attr_set) {
+        CUDA_CHECK(cudaFuncSetAttribute(attention_mma_kernel<HD>,
+                                        cudaFuncAttributeMaxDynamicSharedMemorySize, smem_bytes));
+        attr_set = true;
+    }
+    const int group = n_heads / n_kv_heads;
+    const int64_t n_tiles = ((int64_t)n_tokens * group + AM_ROWS - 1) / AM_ROWS + n_seqs;
+    PLAT_ASSERT(n_tiles < (1ll << 31), "attention_prefill_mma: grid too large");
+    dim3 grid((unsigned)n_tiles, n_kv_heads);
+    attention_mma_kernel<HD><<<grid, 128, smem_bytes, stream>>>(
+        out, q, k_cache, v_cache, block_tables, seq_lens, query_start, n_seqs, n_heads, n_kv_heads,
+        block_size, max_blocks_per_seq, sliding_window, scale_log2);
+    CUDA_CHECK_LAUNCH();
+}
+
+bool attention_prefill_mma(bf16* out, const bf16* q, const bf16* k_cache, const bf16* v_cache,
+                           const int32_t* block_tables, const int32_t* seq_lens,
+                           const int32_t* query_start, int n_seqs, int n_tokens, int n_heads,
+                           int n_kv_heads, int head_dim, int block_size, int max_blocks_per_seq,
+                           int sliding_window, float scale_log2, cudaStream_t stream) {
+#if EDGELLM_HAS_CUDA_PTX
+    if (head_dim == 64)
+        launch_mma<64>(out, q, k_cache, v_cache, block_tables, seq_lens, query_start, n_seqs,
+                       n_tokens, n_heads, n_kv_heads, block_size, max_blocks_per_seq,
+                       sliding_window, scale_log2, stream);
+    else if (head_dim == 128)
+        launch_mma<128>(out, q, k_cache, v_cache, block_tables, seq_lens, query_start, n_seqs,
+                        n_tokens, n_heads, n_kv_heads, block_size, max_blocks_per_seq,
+                        sliding_window, scale_log2, stream);
+    else
+        return false;
+    return true;
+#else
+    return false;
+#endif
+}

@@ -1,0 +1,135 @@
+// common.cuh — device helpers shared by the CUDA (and MACA) kernels in kernels/*.cu: bf16
+// conversion, 16-byte vector access, warp and block reductions sized by WARP_SIZE, and the
+// stream cast. Nothing here launches a kernel.
+#pragma once
+#include <stdint.h>
+#include "kernels/kernels.h"
+#include "platform/vendor.h"
+
+typedef __nv_bfloat16 bf16;
+typedef __nv_bfloat162 bf162;
+
+#if WARP_SIZE == 32
+#define WARP_FULL_MASK 0xffffffffu
+#else
+#define WARP_FULL_MASK 0xffffffffffffffffull
+#endif
+
+static inline cudaStream_t to_stream(plat_stream_t s) { return (cudaStream_t)s; }
+static inline const bf16* as_bf16(const act_t* p) { return reinterpret_cast<const bf16*>(p); }
+static inline bf16* as_bf16(act_t* p) { return reinterpret_cast<bf16*>(p); }
+
+// True when every pointer is 16-byte aligned and n (elements per row) keeps rows aligned for
+// 8-element bf16 vectors.
+static inline bool aligned16(const void* p) { return ((uintptr_t)p & 15) == 0; }
+static inline bool vec8_ok(int64_t n, const void* a, const void* b = nullptr,
+                           const void* c = nullptr) {
+    return n % 8 == 0 && aligned16(a) && (!b || aligned16(b)) && (!c || aligned16(c));
+}
+static inline int ceil_div(int64_t a, int64_t b) { return (int)((a + b - 1) / b); }
+
+// 8 bf16 in one 16-byte word.
+struct Vec8 {
+    uint4 u;
+};
+
+__device__ __forceinline__ void vec8_to_f32(const Vec8& v, float* f) {
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        float2 p = __bfloat1622float2(reinterpret_cast<const bf162*>(&v.u)[i]);
+        f[2 * i] = p.x;
+        f[2 * i + 1] = p.y;
+    }
+}
+__device__ __forceinline__ Vec8 f32_to_vec8(const float* f) {
+    Vec8 v;
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+        reinterpret_cast<bf162*>(&v.u)[i] = __floats2bfloat162_rn(f[2 * i], f[2 * i + 1]);
+    return v;
+}
+
+__device__ __forceinline__ float warp_sum(float v) {
+#pragma unroll
+    for (int o = WARP_SIZE / 2; o > 0; o >>= 1) v += __shfl_xor_sync(WARP_FULL_MASK, v, o);
+    return v;
+}
+__device__ __forceinline__ float warp_max(float v) {
+#pragma unroll
+    for (int o = WARP_SIZE / 2; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(WARP_FULL_MASK, v, o));
+    return v;
+}
+
+// Sum over the whole block (blockDim.x a multiple of WARP_SIZE, at most 1024); every thread gets
+// the result. Contains __syncthreads: call from all threads.
+__device__ __forceinline__ float block_sum(float v) {
+    __shared__ float partial[1024 / WARP_SIZE];
+    __shared__ float total;
+    const int lane = threadIdx.x % WARP_SIZE, warp = threadIdx.x / WARP_SIZE;
+    const int n_warps = blockDim.x / WARP_SIZE;
+    v = warp_sum(v);
+    if (lane == 0) partial[warp] = v;
+    __syncthreads();
+    if (warp == 0) {
+        float s = lane < n_warps ? partial[lane] : 0.0f;
+        s = warp_sum(s);
+        if (lane == 0) total = s;
+    }
+    __syncthreads();
+    return total;
+}
+
+// Sum of squares of one bf16 row of n elements, fp32, by the whole block.
+__device__ __forceinline__ float row_sumsq(const bf16* x, int n, bool vec) {
+    float ss = 0.0f;
+    if (vec) {
+        const uint4* xv = reinterpret_cast<const uint4*>(x);
+        for (int i = threadIdx.x; i < n / 8; i += blockDim.x) {
+            Vec8 v;
+            v.u = xv[i];
+            float f[8];
+            vec8_to_f32(v, f);
+#pragma unroll
+            for (int j = 0; j < 8; j++) ss += f[j] * f[j];
+        }
+    } else {
+        for (int i = threadIdx.x; i < n; i += blockDim.x) {
+            float f = __bfloat162float(x[i]);
+            ss += f * f;
+        }
+    }
+    return block_sum(ss);
+}
+
+// out[i] = x[i] * inv * weight[i] for one row, rounded once to bf16. out may equal x (each
+// thread reads an element before it writes that element and no other thread touches it).
+__device__ __forceinline__ void row_scale(bf16* out, const bf16* x, const bf16* weight, int n,
+                                          float inv, bool vec) {
+    if (vec) {
+        const uint4* xv = reinterpret_cast<const uint4*>(x);
+        const uint4* wv = reinterpret_cast<const uint4*>(weight);
+        uint4* ov = reinterpret_cast<uint4*>(out);
+        for (int i = threadIdx.x; i < n / 8; i += blockDim.x) {
+            Vec8 a, b;
+            a.u = xv[i];
+            b.u = wv[i];
+            float fa[8], fb[8];
+            vec8_to_f32(a, fa);
+            vec8_to_f32(b, fb);
+#pragma unroll
+            for (int j = 0; j < 8; j++) fa[j] = fa[j] * inv * fb[j];
+            ov[i] = f32_to_vec8(fa).u;
+        }
+    } else {
+        for (int i = threadIdx.x; i < n; i += blockDim.x)
+            out[i] = __float2bfloat16(__bfloat162float(x[i]) * inv * __bfloat162float(weight[i]));
+    }
+}
+
+// Threads per block for a row kernel over n elements (8 per thread when vectorised).
+static inline int row_threads(int n, bool vec) {
+    int per = vec ? n / 8 : n;
+    int t = WARP_SIZE;
+    while (t < per && t < 1024) t *= 2;
+    return t > 1024 ? 1024 : t;
+}

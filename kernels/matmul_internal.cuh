@@ -1,0 +1,26 @@
+// matmul_internal.cuh — the GEMM paths behind matmul_forward / matmul_f32out_forward, exposed
+// so that tests/gpu can check each path on its own and the benchmark can time each. All compute
+// out (M, N) = x (M, K) · wᵀ (+ bias) with fp32 accumulation; out is bf16, or fp32 when
+// out_f32. bias may be nullptr.
+#pragma once
+#include "kernels/common.cuh"
+
+// Can the tensor-core paths run these operands? (PTX build, K % 8 == 0, 16-byte aligned x, w.)
+bool matmul_mma_ok(const void* x, const void* w, int K);
+// Small M (<= 64): weights streamed once, 16 rows of w per block, K split across its ksplit
+// warps (1..8; 0 = chosen from the shape).
+void matmul_skinny_launch(void* out, bool out_f32, const bf16* x, const bf16* w,
+                          const bf16* bias, int M, int N, int K, cudaStream_t stream,
+                          int ksplit = 0);
+// Large M: mma.sync tiles with ldmatrix and a cp.async pipeline. config 0: 128x128 tiles,
+// 4 stages; config 1: 128x256 tiles, 3 stages.
+void matmul_tiled_launch(int config, void* out, bool out_f32, const bf16* x, const bf16* w,
+                         const bf16* bias, int M, int N, int K, cudaStream_t stream);
+// Portable fp32-FMA tiles: any shape and alignment, every platform.
+void matmul_fma_launch(void* out, bool out_f32, const bf16* x, const bf16* w, const bf16* bias,
+                       int M, int N, int K, cudaStream_t stream);
+// Hopper: wgmma tiles (64 * warpgroups) x 256 x 64, warpgroups 2 or 3, 0 = chosen from the
+// shape (sm_90a build on a compute-capability 9.x device only).
+bool matmul_wgmma_available();
+void matmul_wgmma_launch(void* out, bool out_f32, const bf16* x, const bf16* w, const bf16* bias,
+                         int M, int N, int K, cudaStream_t stream, int warpgroups = 0);

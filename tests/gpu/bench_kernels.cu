@@ -1,0 +1,156 @@
+// bench_kernels.cu — kernel timings on Llama-3.1-8B shapes (bf16), each beside the limit it is
+// judged against, measured in the same run:
+//   decode GEMV (M=1) GB/s of weight reads vs device-to-device copy GB/s (read + write bytes);
+//   large-M GEMM TFLOP/s (compare with tests/gpu/torch_matmul.py run on the same device);
+//   prefill and decode attention times.
+// Medians of CUDA-event-timed repetitions after warm-up; inputs are random, never zeros.
+// Built as build/cuda/gpu_bench (make PLATFORM=cuda build/cuda/gpu_bench).
+#include <stdio.h>
+#include <algorithm>
+#include <functional>
+#include <vector>
+#include "kernels/attention_internal.cuh"
+#include "kernels/matmul_internal.cuh"
+
+__global__ void fill_random_bf16(bf16* p, int64_t n, uint32_t seed) {
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n;
+         i += (int64_t)gridDim.x * blockDim.x) {
+        uint32_t h = (uint32_t)i * 2654435761u ^ seed;
+        h ^= h >> 15; h *= 2246822519u; h ^= h >> 13; h *= 3266489917u; h ^= h >> 16;
+        float f = ((h & 0xffffff) / 16777216.0f) * 2.0f - 1.0f;
+        p[i] = __float2bfloat16(f == 0.0f ? 0.5f : f);
+    }
+}
+static bf16* rand_buf(int64_t n, uint32_t seed) {
+    bf16* p = (bf16*)plat_alloc(n * 2);
+    fill_random_bf16<<<1024, 256>>>(p, n, seed);
+    CUDA_CHECK_LAUNCH();
+    return p;
+}
+
+// Median milliseconds of fn over reps runs (after 3 warm-ups).
+static float time_ms(const std::function<void()>& fn, int reps = 20) {
+    for (int i = 0; i < 3; i++) fn();
+    plat_device_sync();
+    std::vector<plat_event_t> ev(reps + 1);
+    for (auto& e : ev) e = plat_event_create();
+    std::vector<float> t(reps);
+    for (int i = 0; i < reps; i++) {
+        plat_event_record(ev[i], nullptr);
+        fn();
+        plat_event_record(ev[i + 1], nullptr);
+        plat_event_sync(ev[i + 1]);
+        t[i] = plat_event_elapsed_ms(ev[i], ev[i + 1]);
+    }
+    for (auto& e : ev) plat_event_destroy(e);
+    std::sort(t.begin(), t.end());
+    return t[reps / 2];
+}
+
+int main() {
+    plat_init(0);
+    PlatDeviceProps p;
+    plat_get_props(&p);
+    printf("device: %s (sm_%d%d, %d SMs)\n", p.name, p.cc_major, p.cc_minor, p.n_sms);
+
+    // device-to-device copy: 1 GiB
+    const size_t copy_bytes = 1ull << 30;
+    void* a = plat_alloc(copy_bytes);
+    void* b = plat_alloc(copy_bytes);
+    plat_memset(a, 0x3c, copy_bytes);
+    float copy_ms = time_ms([&] { CUDA_CHECK(cudaMemcpyAsync(b, a, copy_bytes, cudaMemcpyDeviceToDevice, 0)); });
+    double copy_gbs = 2.0 * copy_bytes / (copy_ms * 1e6);
+    printf("copy d2d 1 GiB: %.3f ms, %.0f GB/s (read + write)\n", copy_ms, copy_gbs);
+    plat_free(a); plat_free(b);
+
+    // decode GEMV, M = 1
+    struct Shape { const char* name; int N, K; };
+    Shape gemv[] = {{"gate_up", 28672, 4096}, {"down", 4096, 14336}, {"lm_head", 128256, 4096},
+                    {"qkv", 6144, 4096}, {"o_proj", 4096, 4096}};
+    for (auto& s : gemv) {
+        bf16* w = rand_buf((int64_t)s.N * s.K, 1);
+        bf16* x = rand_buf((int64_t)64 * s.K, 2);
+        bf16* out = (bf16*)plat_alloc((size_t)64 * s.N * 2);
+        for (int M : {1, 8, 64}) {
+            float ms = time_ms([&] { matmul_forward((act_t*)out, (act_t*)x, (act_t*)w, nullptr, M, s.N, s.K, nullptr); });
+            double gbs = 2.0 * s.N * s.K / (ms * 1e6);
+            printf("gemv %-8s M=%-2d N=%-6d K=%-5d: %.4f ms, %.0f GB/s weights, %.1f%% of copy\n", s.name, M,
+                   s.N, s.K, ms, gbs, 100.0 * gbs / copy_gbs);
+        }
+        for (int ks : {1, 2, 4, 8}) {  // the K split chosen by shape vs each fixed one, M = 1
+            float ms = time_ms([&] { matmul_skinny_launch(out, false, x, w, nullptr, 1, s.N, s.K, 0, ks); });
+            printf("gemv %-8s M=1  ksplit=%d: %.4f ms, %.0f GB/s\n", s.name, ks, ms, 2.0 * s.N * s.K / (ms * 1e6));
+        }
+        plat_free(w); plat_free(x); plat_free(out);
+    }
+
+    // large-M GEMM
+    Shape gemm[] = {{"4096x4096", 4096, 4096}, {"14336x4096", 14336, 4096}};
+    const int M = 4096;
+    for (auto& s : gemm) {
+        bf16* w = rand_buf((int64_t)s.N * s.K, 3);
+        bf16* x = rand_buf((int64_t)M * s.K, 4);
+        bf16* out = (bf16*)plat_alloc((size_t)M * s.N * 2);
+        double flop = 2.0 * M * s.N * s.K;
+        for (int cfg = 0; cfg < 2; cfg++) {
+            float ms = time_ms([&] { matmul_tiled_launch(cfg, out, false, x, w, nullptr, M, s.N, s.K, 0); });
+            printf("gemm M=%d N=%d K=%d tiled config %d: %.3f ms, %.1f TFLOP/s\n", M, s.N, s.K, cfg,
+                   ms, flop / (ms * 1e9));
+        }
+        for (int wgs = 2; wgs <= 3 && matmul_wgmma_available(); wgs++) {
+            float ms = time_ms([&] { matmul_wgmma_launch(out, false, x, w, nullptr, M, s.N, s.K, 0, wgs); });
+            printf("gemm M=%d N=%d K=%d wgmma %dx256: %.3f ms, %.1f TFLOP/s\n", M, s.N, s.K, 64 * wgs, ms,
+                   flop / (ms * 1e9));
+        }
+        float ms = time_ms([&] { matmul_forward((act_t*)out, (act_t*)x, (act_t*)w, nullptr, M, s.N, s.K, nullptr); });
+        printf("gemm M=%d N=%d K=%d matmul_forward: %.3f ms, %.1f TFLOP/s\n", M, s.N, s.K, ms, flop / (ms * 1e9));
+        plat_free(w); plat_free(x); plat_free(out);
+    }
+
+    // attention: Llama-3.1-8B layer (32 q heads, 8 kv heads, head_dim 128), block size 16
+    const int H = 32, KVH = 8, HD = 128, BS = 16;
+    struct AttCase { const char* name; int n_seqs, n_q, ctx; };
+    AttCase att[] = {{"prefill 1x4096", 1, 4096, 4096}, {"prefill 4x1024", 4, 1024, 1024},
+                     {"decode 32x4096", 32, 1, 4096}, {"decode 1x8192", 1, 1, 8192},
+                     {"decode 128x1024", 128, 1, 1024}};
+    for (auto& c : att) {
+        int max_blocks = (c.ctx + BS - 1) / BS, n_tok = c.n_seqs * c.n_q;
+        int64_t n_slots = (int64_t)c.n_seqs * max_blocks * BS;
+        bf16* kc = rand_buf(n_slots * KVH * HD, 5);
+        bf16* vc = rand_buf(n_slots * KVH * HD, 6);
+        bf16* q = rand_buf((int64_t)n_tok * H * HD, 7);
+        bf16* out = (bf16*)plat_alloc((size_t)n_tok * H * HD * 2);
+        std::vector<int32_t> tables((size_t)c.n_seqs * max_blocks), lens(c.n_seqs, c.ctx), qs(c.n_seqs + 1);
+        for (size_t i = 0; i < tables.size(); i++) tables[i] = (int32_t)((i * 7919) % tables.size());
+        for (int s = 0; s <= c.n_seqs; s++) qs[s] = s * c.n_q;
+        int32_t* dt = (int32_t*)plat_alloc(tables.size() * 4);
+        int32_t* dl = (int32_t*)plat_alloc(lens.size() * 4);
+        int32_t* dq = (int32_t*)plat_alloc(qs.size() * 4);
+        plat_copy_h2d(dt, tables.data(), tables.size() * 4);
+        plat_copy_h2d(dl, lens.data(), lens.size() * 4);
+        plat_copy_h2d(dq, qs.data(), qs.size() * 4);
+        size_t ws_bytes = attention_workspace_bytes(n_tok, c.n_seqs, H, HD, c.ctx);
+        void* ws = ws_bytes ? plat_alloc(ws_bytes) : nullptr;
+        float ms = time_ms([&] {
+            attention_forward((act_t*)out, (act_t*)q, (act_t*)kc, (act_t*)vc, dt, dl, dq, c.n_seqs, n_tok, H,
+                              KVH, HD, BS, max_blocks, c.ctx, 0, 0.088f, ws, nullptr);
+        });
+        float simt_ms = 0.0f;  // the CUDA-core kernel on the same batch (prefill: for comparison)
+        if (c.n_q > 1)
+            simt_ms = time_ms([&] {
+                attention_forward_simt(out, q, kc, vc, dt, dl, dq, c.n_seqs, n_tok, H, KVH, HD, BS,
+                                       max_blocks, 1, 0, 0.088f * 1.4427f, nullptr, 0);
+            }, 5);
+        double kv_bytes = 2.0 * c.n_seqs * c.ctx * KVH * HD * 2;
+        double flop = 4.0 * c.n_seqs * H * HD * ((double)c.n_q * (c.ctx - c.n_q) + 0.5 * c.n_q * (c.n_q + 1));
+        printf("attention %-16s: %.3f ms, %.1f TFLOP/s, KV read %.0f GB/s", c.name, ms,
+               flop / (ms * 1e9), kv_bytes / (ms * 1e6));
+        if (simt_ms > 0) printf("  (cuda-core kernel: %.3f ms, %.1f TFLOP/s)", simt_ms, flop / (simt_ms * 1e9));
+        printf("\n");
+        plat_free(kc); plat_free(vc); plat_free(q); plat_free(out); plat_free(dt); plat_free(dl);
+        plat_free(dq);
+        if (ws) plat_free(ws);
+    }
+    plat_device_sync();
+    return 0;
+}

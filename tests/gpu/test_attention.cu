@@ -1,0 +1,100 @@
+// test_attention.cu — paged causal attention against attention_ref: prefill, chunked prefill
+// after a cached prefix, mixed prefill+decode batches, sliding windows, GQA ratios 1/4/8,
+// head_dim 64/128, contexts across block boundaries, and long decode contexts that take the
+// split-K path (workspace + combine). Blocks are scattered through the pool in random order and
+// every cache slot outside a sequence's context holds NaN, so reading one fails the case.
+// Tolerance, CUDA-core kernel: fp32 softmax in another order plus one bf16 rounding of the output:
+// atol 5e-5, rtol 1/256. Tensor-core kernel (batches with prefill rows on sm_80+): P is rounded to
+// bf16 before P·V (as flash-attention and transformers' bf16 attention do), which moves an output
+// by up to 2^-9 · max|v| = 2e-3 here (v in [-1, 1]): atol 2e-3, rtol 1/256.
+#include "tests/gpu/gpu_check.h"
+#include "kernels/attention_internal.cuh"
+#include <algorithm>
+
+struct SeqSpec { int n_q, len; };
+
+// simt: call the CUDA-core kernel directly instead of the public entry point (which sends
+// batches with prefill rows to the tensor-core kernel).
+static void attention_case(const char* label, std::vector<SeqSpec> seqs, int n_heads, int n_kv,
+                           int hd, int window, int max_seq_len, bool simt = false) {
+    const int bs = 16, n_seqs = (int)seqs.size();
+    int max_blocks = 1, total_blocks = 0, n_tokens = 0;
+    for (auto& s : seqs) {
+        max_blocks = std::max(max_blocks, (s.len + bs - 1) / bs + 1);
+        total_blocks += (s.len + bs - 1) / bs;
+        n_tokens += s.n_q;
+    }
+    const int n_pool = total_blocks + 5;
+    std::vector<int> perm(n_pool);
+    for (int i = 0; i < n_pool; i++) perm[i] = i;
+    std::shuffle(perm.begin(), perm.end(), g_rng);
+    std::vector<int32_t> tables((size_t)n_seqs * max_blocks, -1), lens(n_seqs), qstart(n_seqs + 1);
+    const size_t slot_elems = (size_t)n_kv * hd, cache_n = (size_t)n_pool * bs * slot_elems;
+    std::vector<float> kc(cache_n, NAN), vc(cache_n, NAN);
+    int next = 0;
+    qstart[0] = 0;
+    for (int s = 0; s < n_seqs; s++) {
+        lens[s] = seqs[s].len;
+        qstart[s + 1] = qstart[s] + seqs[s].n_q;
+        for (int b = 0; b < (seqs[s].len + bs - 1) / bs; b++) tables[(size_t)s * max_blocks + b] = perm[next++];
+        for (int j = 0; j < seqs[s].len; j++) {
+            size_t slot = (size_t)tables[(size_t)s * max_blocks + j / bs] * bs + j % bs;
+            auto k = rand_bf16(slot_elems, -1, 1), v = rand_bf16(slot_elems, -1, 1);
+            std::copy(k.begin(), k.end(), kc.begin() + slot * slot_elems);
+            std::copy(v.begin(), v.end(), vc.begin() + slot * slot_elems);
+        }
+    }
+    auto q = rand_bf16((size_t)n_tokens * n_heads * hd, -3, 3);
+    const float scale = 1.0f / sqrtf((float)hd);
+    act_t *dq = upload_bf16(q), *dk = upload_bf16(kc), *dv = upload_bf16(vc);
+    int32_t *dt = upload(tables), *dl = upload(lens), *dqs = upload(qstart);
+    size_t out_n = (size_t)n_tokens * n_heads * hd;
+    act_t* dout = (act_t*)plat_alloc(out_n * 2);
+    poison(dout, out_n * 2);
+    size_t ws_bytes = attention_workspace_bytes(n_tokens, n_seqs, n_heads, hd, max_seq_len);
+    void* ws = ws_bytes ? plat_alloc(ws_bytes) : nullptr;
+    if (ws) poison(ws, ws_bytes);
+    if (simt) {
+        int n_splits = ws_bytes ? (int)(ws_bytes / ((size_t)n_tokens * n_heads * (hd + 2) * 4)) : 1;
+        attention_forward_simt((bf16*)dout, (const bf16*)dq, (const bf16*)dk, (const bf16*)dv, dt,
+                               dl, dqs, n_seqs, n_tokens, n_heads, n_kv, hd, bs, max_blocks,
+                               n_splits, window, scale * 1.4426950408889634f, ws, 0);
+    } else {
+        attention_forward(dout, dq, dk, dv, dt, dl, dqs, n_seqs, n_tokens, n_heads, n_kv, hd, bs,
+                          max_blocks, max_seq_len, window, scale, ws, nullptr);
+    }
+    std::vector<float> ref(out_n);
+    attention_ref(ref.data(), q.data(), kc.data(), vc.data(), tables.data(), lens.data(),
+                  qstart.data(), n_seqs, n_heads, n_kv, hd, bs, max_blocks, window, scale);
+    char name[160];
+    const bool tensor_cores = !simt && n_tokens > n_seqs && EDGELLM_HAS_CUDA_PTX;
+    snprintf(name, sizeof(name), "attention %s %s h=%d kv=%d hd=%d win=%d%s",
+             tensor_cores ? "tensor-core" : "cuda-core", label, n_heads, n_kv, hd, window,
+             ws_bytes ? " split-K" : "");
+    check_close(name, download_bf16(dout, out_n), ref, tensor_cores ? 2e-3 : 5e-5, 1.0 / 256);
+    plat_free(dq); plat_free(dk); plat_free(dv); plat_free(dt); plat_free(dl); plat_free(dqs);
+    plat_free(dout);
+    if (ws) plat_free(ws);
+}
+
+void run_attention_tests() {
+    attention_case("prefill 1/37/130", {{1, 1}, {37, 37}, {130, 130}}, 8, 8, 64, 0, 130);
+    attention_case("prefill 1/37/130", {{1, 1}, {37, 37}, {130, 130}}, 32, 8, 128, 0, 130);
+    attention_case("chunked prefill after prefix", {{17, 100}, {64, 64}, {5, 300}}, 32, 8, 128, 0, 300);
+    attention_case("mixed prefill+decode", {{33, 33}, {1, 50}, {16, 32}}, 16, 2, 128, 0, 50);
+    attention_case("mixed prefill+decode", {{33, 33}, {1, 50}, {16, 32}}, 16, 2, 64, 0, 50);
+    attention_case("sliding prefill", {{100, 150}, {40, 40}}, 8, 2, 64, 32, 150);
+    attention_case("sliding prefill", {{100, 150}}, 32, 4, 128, 17, 150);
+    attention_case("prefill 1/37/130", {{1, 1}, {37, 37}, {130, 130}}, 32, 8, 128, 0, 130, true);
+    attention_case("chunked prefill after prefix", {{17, 100}, {64, 64}, {5, 300}}, 16, 2, 64, 0, 300, true);
+    attention_case("sliding prefill", {{100, 150}, {40, 40}}, 8, 2, 64, 32, 150, true);
+    attention_case("long prefill", {{300, 700}, {200, 200}}, 8, 8, 128, 0, 700);
+    attention_case("long sliding prefill", {{250, 600}}, 16, 2, 128, 100, 600);
+    attention_case("decode short (block edges)", {{1, 16}, {1, 17}, {1, 1}, {1, 32}}, 8, 8, 128, 0, 32);
+    attention_case("decode long", {{1, 1}, {1, 255}, {1, 1000}, {1, 3000}}, 32, 8, 128, 0, 4096);
+    attention_case("decode long", {{1, 513}, {1, 2049}}, 16, 2, 64, 0, 2049);
+    attention_case("decode long", {{1, 4000}}, 8, 8, 64, 0, 4000);
+    attention_case("decode sliding", {{1, 1000}, {1, 90}}, 32, 4, 128, 100, 1000);
+    attention_case("decode sliding", {{1, 3000}}, 16, 2, 64, 600, 3000);
+    attention_case("decode long", {{1, 1000}, {1, 3000}}, 32, 8, 128, 0, 3000, true);
+}
