@@ -68,6 +68,12 @@ if xmllint --noout "$tmp/sweep.svg" 2>"$tmp/xml.err" && grep -q 'output tokens/s
    && [ "$(grep -c '<circle' "$tmp/sweep.svg")" -eq 6 ]; then pass bench_svg_is_wellformed_with_labelled_axes_and_points
 else fail bench_svg_is_wellformed_with_labelled_axes_and_points "$(cat "$tmp/xml.err")"; fi
 
+# 1b. Warm-up requests are sent but not measured.
+curl -s -XPOST "$url/stats/reset" >/dev/null
+$bin bench --base-url "$url" --warmup 3 --concurrency 2 --requests 5 --input-len 4 --output-len 3 --out "$tmp/warm.json" > /dev/null 2>&1
+if [ "$(stats $port_a requests)" = 8 ] && [ "$(js "$tmp/warm.json" "L[0].requests")" = 5 ]; then pass bench_warmup_requests_are_sent_but_not_measured
+else fail bench_warmup_requests_are_sent_but_not_measured "server saw $(stats $port_a requests), report $(js "$tmp/warm.json" "L[0].requests")"; fi
+
 # 2. The server does not honour ignore_eos/min_tokens: said, not hidden.
 start_mock noeos --ttft-ms 5 --itl-ms 1 --no-ignore-eos
 $bin bench --base-url "http://127.0.0.1:$port_noeos" --concurrency 2 --requests 10 --input-len 8 --output-len 16 \
