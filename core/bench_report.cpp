@@ -3,7 +3,7 @@
 #include <math.h>
 #include "core/bench_workload.h"
 
-std::string json_num(double v) {
+std::string bench_json_num(double v) {
     if (!std::isfinite(v)) return "null";
     char b[64];
     snprintf(b, sizeof(b), "%.6g", v);
@@ -50,9 +50,9 @@ void bench_print_table(FILE* f, const BenchMeta& m, const std::vector<LevelRepor
 }
 
 static std::string summary_json(const Summary& s, bool all) {
-    std::string o = "{\"p50\":" + json_num(s.p50) + ",\"p95\":" + json_num(s.p95) + ",\"mean\":" +
-                    json_num(s.mean) + ",\"min\":" + json_num(s.min) + ",\"max\":" + json_num(s.max);
-    if (all) o += ",\"p90\":" + json_num(s.p90) + ",\"p99\":" + json_num(s.p99) + ",\"n\":" + std::to_string(s.n);
+    std::string o = "{\"p50\":" + bench_json_num(s.p50) + ",\"p95\":" + bench_json_num(s.p95) + ",\"mean\":" +
+                    bench_json_num(s.mean) + ",\"min\":" + bench_json_num(s.min) + ",\"max\":" + bench_json_num(s.max);
+    if (all) o += ",\"p90\":" + bench_json_num(s.p90) + ",\"p99\":" + bench_json_num(s.p99) + ",\"n\":" + std::to_string(s.n);
     return o + "}";
 }
 
@@ -98,15 +98,15 @@ bool bench_write_json(const std::string& path, const BenchMeta& m, const std::ve
                 " \"derived\":{\"prompt_tps\":%s,\"decode_tps\":%s,\"ms_per_output_token\":%s},\n"
                 " \"lengths_exact\":%s,\"notes\":%s}%s\n",
                 json_quote(m.endpoint_url).c_str(), json_quote(m.model).c_str(), s.concurrency,
-                m.rate_mode ? json_num(s.request_rate).c_str() : "null", m.stream ? "true" : "false", s.requests,
-                s.ok, s.errors, levels[i].n_not_sent, reasons.c_str(), examples.c_str(), json_num(s.total_time_s).c_str(),
-                json_num(s.qps).c_str(), json_num(s.output_tps).c_str(), json_num(s.total_tps).c_str(),
+                m.rate_mode ? bench_json_num(s.request_rate).c_str() : "null", m.stream ? "true" : "false", s.requests,
+                s.ok, s.errors, levels[i].n_not_sent, reasons.c_str(), examples.c_str(), bench_json_num(s.total_time_s).c_str(),
+                bench_json_num(s.qps).c_str(), bench_json_num(s.output_tps).c_str(), bench_json_num(s.total_tps).c_str(),
                 summary_json(s.latency, true).c_str(), summary_json(s.ttft, true).c_str(),
                 summary_json(s.tpot, true).c_str(), summary_json(s.itl, true).c_str(),
-                json_num(s.prompt_tokens_mean).c_str(), json_num(s.completion_tokens_mean).c_str(),
+                bench_json_num(s.prompt_tokens_mean).c_str(), bench_json_num(s.completion_tokens_mean).c_str(),
                 (long long)s.prompt_tokens_total, (long long)s.completion_tokens_total, s.n_without_usage,
-                json_num(s.prompt_tps).c_str(), json_num(s.output_tps).c_str(),
-                json_num(s.ms_per_output_token).c_str(), levels[i].lengths_exact ? "true" : "false",
+                bench_json_num(s.prompt_tps).c_str(), bench_json_num(s.output_tps).c_str(),
+                bench_json_num(s.ms_per_output_token).c_str(), levels[i].lengths_exact ? "true" : "false",
                 lnotes.c_str(), i + 1 < levels.size() ? "," : "");
     }
     fprintf(f, "]\n}\n");

@@ -34,4 +34,4 @@ bool bench_write_json(const std::string& path, const BenchMeta& m, const std::ve
 bool bench_write_svg(const std::string& path, const BenchMeta& m, const std::vector<LevelReport>& levels,
                      std::string* err);
 // "12.3" or "null" for NaN/inf; JSON number text with up to 6 significant digits.
-std::string json_num(double v);
+std::string bench_json_num(double v);

@@ -196,9 +196,15 @@ WsLayout ws_layout(const ModelConfig& c, const ModelLimits& lim) {
     w.logits = o; o += align((size_t)lim.max_logits_rows * c.vocab_size * sizeof(float));
     w.argmax = o; o += align((size_t)lim.max_logits_rows * 4);
     w.ints = o; o += align(ints_capacity(lim) * 4);
+    // attention's workspace depends on the step's shape: size it for both the largest mixed
+    // step and the largest pure decode step (one row per sequence, where split-K needs most).
+    int n_decode = std::min(lim.max_tokens, lim.max_seqs);
+    size_t att = std::max(attention_workspace_bytes(lim.max_tokens, lim.max_seqs, c.n_heads,
+                                                    c.head_dim, lim.max_model_len),
+                          attention_workspace_bytes(n_decode, n_decode, c.n_heads, c.head_dim,
+                                                    lim.max_model_len));
     w.attn_ws = o;
-    o += align(attention_workspace_bytes(lim.max_tokens, lim.max_seqs, c.n_heads, c.head_dim,
-                                         lim.max_model_len));
+    o += align(att);
     w.total = o;
     return w;
 }
@@ -281,6 +287,9 @@ void Model::compute(int T, int S, int R, int W, int max_seq_len) {
     act_t* gathered = (act_t*)(ws + w.gathered);  // (R, hidden)
     float* logits = (float*)(ws + w.logits);      // (R, vocab)
     IntsView v = ints_view((int32_t*)(ws + w.ints), T, S, W);
+    PLAT_ASSERT(attention_workspace_bytes(T, S, c.n_heads, c.head_dim, max_seq_len) <=
+                    w.total - w.attn_ws,
+                "attention workspace smaller than this step needs");
     plat_stream_t s = stream_;
     const int H = c.hidden_size, NQKV = c.q_dim() + 2 * c.kv_dim(), I = c.intermediate_size;
     const float eps = c.rms_norm_eps, scale = 1.0f / sqrtf((float)c.head_dim);

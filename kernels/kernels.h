@@ -64,8 +64,10 @@ void qkv_rope_cache_forward(act_t* q_out, act_t* k_cache, act_t* v_cache, const 
 // is at position p = seq_lens[s] - (query_start[s+1] - query_start[s]) + (r - query_start[s]) and
 // attends to keys j with j <= p and, if sliding_window > 0, j > p - sliding_window.
 // GQA: query head h reads kv head h / (n_heads / n_kv_heads). softmax(q·k * scale) · v in fp32.
-// max_seq_len bounds seq_lens (for workspace/split decisions); workspace may be nullptr when
-// attention_workspace_bytes() returns 0.
+// max_seq_len bounds seq_lens (for workspace/split decisions). workspace must hold
+// attention_workspace_bytes() for this call's own (n_tokens, n_seqs, max_seq_len): the size
+// depends on the shape (pure decode steps, n_tokens == n_seqs, may need the most), so callers
+// size it for the largest of each shape they run; nullptr is allowed where it returns 0.
 size_t attention_workspace_bytes(int n_tokens, int n_seqs, int n_heads, int head_dim,
                                  int max_seq_len);
 void attention_forward(act_t* out, const act_t* q, const act_t* k_cache, const act_t* v_cache,
