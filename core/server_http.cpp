@@ -194,6 +194,7 @@ void ServerImpl::setup() {
     int threads = cfg.http_threads > 0 ? cfg.http_threads : cfg.max_num_seqs + cfg.max_waiting_requests + 16;
     http.new_task_queue = [threads] { return new httplib::ThreadPool((size_t)threads); };
     http.set_payload_max_length(cfg.max_request_bytes);
+    http.set_tcp_nodelay(true);  // SSE chunks leave at once, not when Nagle releases them
     http.set_keep_alive_max_count(1000);
     http.set_keep_alive_timeout(5);
     http.set_read_timeout(30);
