@@ -247,6 +247,8 @@ bool is_decode_batch(const ForwardBatch& b) {
 }
 }  // namespace
 
+// ints_host_ is reused every step: callers make sure the previous upload has completed (forward
+// ends with a stream sync; capture_graphs syncs per bucket).
 int Model::upload_batch(const ForwardBatch& b, int n_rows, int W) {
     const int T = b.n_tokens(), S = b.n_seqs(), R = (int)b.logits_rows.size();
     // a padded decode batch has n_rows > T sequences of one token each
@@ -348,6 +350,7 @@ double Model::capture_graphs() {
         compute(n, n, n, W, max_len);
         graphs_.push_back(plat_graph_end_capture(stream_));
         graph_sizes_.push_back(n);
+        plat_stream_sync(stream_);  // the staging buffer is refilled next: its copy must be done
     }
     plat_event_record(t1, stream_);
     plat_event_sync(t1);
