@@ -4,6 +4,10 @@
 #   make test                       CPU platform tests + CUDA compile/link + ldd check; ends "N passed, N failed"
 #   make gpu-test                   kernel tests against kernels/ref on a CUDA GPU
 PLATFORM ?= cuda
+# Build with every core unless the caller chose a -j.
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
+endif
 ifeq ($(filter $(PLATFORM),cuda maca cpu),)
 $(error PLATFORM must be one of cuda, maca, cpu (got '$(PLATFORM)'))
 endif
