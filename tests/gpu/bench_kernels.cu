@@ -6,6 +6,7 @@
 // Medians of CUDA-event-timed repetitions after warm-up; inputs are random, never zeros.
 // Built as build/cuda/gpu_bench (make PLATFORM=cuda build/cuda/gpu_bench).
 #include <stdio.h>
+#include <string.h>
 #include <algorithm>
 #include <functional>
 #include <vector>
@@ -47,7 +48,7 @@ static float time_ms(const std::function<void()>& fn, int reps = 20) {
     return t[reps / 2];
 }
 
-int main() {
+int main(int argc, char** argv) {
     plat_init(0);
     PlatDeviceProps p;
     plat_get_props(&p);
@@ -83,6 +84,25 @@ int main() {
         }
         plat_free(w); plat_free(x); plat_free(out);
     }
+
+    // decode batches: the small-M path against the tiled tensor-core paths, to place the
+    // crossover (argv[1] == "msweep" runs only this)
+    for (auto& s : gemv) {
+        bf16* w = rand_buf((int64_t)s.N * s.K, 1);
+        bf16* x = rand_buf((int64_t)256 * s.K, 2);
+        bf16* out = (bf16*)plat_alloc((size_t)256 * s.N * 2);
+        for (int M : {8, 16, 32, 64, 128, 256}) {
+            float sk = M <= 64 ? time_ms([&] { matmul_skinny_launch(out, false, x, w, nullptr, M, s.N, s.K, 0); }) : 0.0f;
+            float t0 = time_ms([&] { matmul_tiled_launch(0, out, false, x, w, nullptr, M, s.N, s.K, 0); });
+            float wg = matmul_wgmma_available()
+                           ? time_ms([&] { matmul_wgmma_launch(out, false, x, w, nullptr, M, s.N, s.K, 0); })
+                           : 0.0f;
+            printf("msweep %-8s M=%-3d: skinny %.4f ms | mma.sync tiles %.4f ms | wgmma %.4f ms\n", s.name, M,
+                   sk, t0, wg);
+        }
+        plat_free(w); plat_free(x); plat_free(out);
+    }
+    if (argc > 1 && !strcmp(argv[1], "msweep")) return 0;
 
     // large-M GEMM
     Shape gemm[] = {{"4096x4096", 4096, 4096}, {"14336x4096", 14336, 4096}};
