@@ -6,15 +6,8 @@
 #include <sstream>
 
 #include "core/chat_template.h"
+#include "core/text_util.h"
 
-static bool read_file(const std::string& path, std::string* out) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) return false;
-    std::stringstream ss;
-    ss << f.rdbuf();
-    *out = ss.str();
-    return true;
-}
 
 static std::string token_text(const Value* v) {
     if (!v) return "";

@@ -21,19 +21,12 @@
 #include "core/numa.h"
 #include "core/sd_notify.h"
 #include "core/server.h"
+#include "core/text_util.h"
 #include "core/tokenizer.h"
 #include "platform/platform.h"
 
 extern char** environ;
 
-static bool read_file(const std::string& path, std::string* out) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) return false;
-    std::stringstream ss;
-    ss << f.rdbuf();
-    *out = ss.str();
-    return true;
-}
 
 // Flags, grouped for --help. Every flag also reads EDGELLM_<FLAG> (core/env_flags.h).
 static void add_flags(cxxopts::Options& opts) {

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <fstream>
 #include <sstream>
+#include "core/text_util.h"
 #include "simdjson.h"
 
 const char* const k_supported_architectures =
@@ -180,14 +181,12 @@ bool model_config_parse(const std::string& json, ModelConfig* out, std::string* 
 
 bool model_config_load(const std::string& dir, ModelConfig* cfg, std::string* err) {
     std::string path = dir + "/config.json";
-    std::ifstream f(path, std::ios::binary);
-    if (!f) {
+    std::string text;
+    if (!read_file(path, &text)) {
         *err = path + ": cannot open (is --model a Hugging Face model directory?)";
         return false;
     }
-    std::stringstream ss;
-    ss << f.rdbuf();
-    if (!model_config_parse(ss.str(), cfg, err)) {
+    if (!model_config_parse(text, cfg, err)) {
         *err = dir + "/" + *err;
         return false;
     }

@@ -3,21 +3,13 @@
 // added tokens that match normalized text, pre-tokenize, BPE each pre-token, then the template
 // (BOS/EOS) when special tokens are asked for.
 #include "core/tokenizer.h"
+#include "core/text_util.h"
 #include <fstream>
 #include <sstream>
 #include "core/tokenizer_impl.h"
 #include "core/unicode.h"
 
 namespace {
-bool read_file(const std::string& path, std::string* out) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) return false;
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    *out = ss.str();
-    return !f.bad();
-}
-
 bool is_space_at(const std::string& s, size_t i, int* len) {
     uint32_t cp;
     *len = utf8_decode(s.data(), s.size(), i, &cp);

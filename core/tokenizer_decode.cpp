@@ -12,21 +12,11 @@
 //                 (unless prepend_scheme is "never").
 // Without a decoder HF joins tokens with spaces; so do we.
 #include "core/tokenizer.h"
+#include "core/text_util.h"
 #include "core/tokenizer_impl.h"
 #include "core/unicode.h"
 
 namespace {
-void replace_all(std::string* s, const std::string& from, const std::string& to) {
-    if (from.empty() || s->find(from) == std::string::npos) return;
-    std::string r;
-    size_t i = 0;
-    for (size_t p; (p = s->find(from, i)) != std::string::npos; i = p + from.size()) {
-        r.append(*s, i, p - i);
-        r += to;
-    }
-    r.append(*s, i, std::string::npos);
-    s->swap(r);
-}
 
 int hex_digit(char c) {
     if (c >= '0' && c <= '9') return c - '0';

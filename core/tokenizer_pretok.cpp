@@ -9,6 +9,7 @@
 // \s is Unicode White_Space (U+0085 included, U+FEFF not); (?i) folds case the Unicode way, so
 // U+017F LATIN SMALL LETTER LONG S matches 's'.
 #include "core/tokenizer_impl.h"
+#include "core/text_util.h"
 #include "core/unicode.h"
 
 namespace {
@@ -118,18 +119,6 @@ void split_pattern(const std::string& s, SplitPattern pat, std::vector<std::pair
     if (gap < v.size()) out->push_back({v[gap].off, end});
 }
 
-static void replace_all(std::string* s, const std::string& from, const std::string& to) {
-    if (from.empty() || s->find(from) == std::string::npos) return;
-    std::string r;
-    r.reserve(s->size() + 16);
-    size_t i = 0;
-    for (size_t p; (p = s->find(from, i)) != std::string::npos; i = p + from.size()) {
-        r.append(*s, i, p - i);
-        r += to;
-    }
-    r.append(*s, i, std::string::npos);
-    s->swap(r);
-}
 
 std::string TokenizerImpl::normalize(const std::string& in) const {
     std::string s = in;
