@@ -105,7 +105,7 @@ $(BUILD)/gpu_bench: $(call obj,tests/gpu/bench_kernels.cu) $(LIB_OBJ) $(MIMALLOC
 
 demo: $(DEPS)/.done
 	$(MAKE) PLATFORM=cpu build/cpu/edgellm
-	bash tests/demo.sh
+	bash dist/demo.sh
 
 clean:
 	rm -rf build ./edgellm
