@@ -33,7 +33,7 @@ if [ ! -f build/deps/lib/libsimdjson.a ]; then
   echo "FAIL chat_template_setup: build/deps missing (run make deps)"; exit 1
 fi
 if ! g++ -std=c++17 -O2 -Wall -Wextra -Wno-unused-parameter -I. -Ibuild/deps/include \
-     tests/tools/render_template.cpp core/chat_template*.cpp build/deps/lib/libsimdjson.a \
+     tests/tools/render_template.cpp core/chat_template*.cpp core/text_util.cpp build/deps/lib/libsimdjson.a \
      -o "$work/render_template" 2> "$work/build.log"; then
   echo "FAIL chat_template_setup: render_template did not build"; cat "$work/build.log"; exit 1
 fi

@@ -13,7 +13,7 @@ if [ -z "$cxx" ]; then echo "FAIL fuzz_chat_template: clang++ not found"; exit 1
 if [ ! -f build/deps/lib/libsimdjson.a ]; then echo "FAIL fuzz_chat_template: build/deps missing (run make deps)"; exit 1; fi
 
 if ! "$cxx" -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-     -I. -Ibuild/deps/include tests/fuzz/fuzz_chat_template.cpp core/chat_template*.cpp \
+     -I. -Ibuild/deps/include tests/fuzz/fuzz_chat_template.cpp core/chat_template*.cpp core/text_util.cpp \
      build/deps/lib/libsimdjson.a -o "$out/fuzz_chat_template" > "$out/fuzz_chat_template.build.log" 2>&1; then
   echo "FAIL fuzz_chat_template: build failed"; tail -30 "$out/fuzz_chat_template.build.log"; exit 1
 fi

