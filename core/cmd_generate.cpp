@@ -235,5 +235,8 @@ int cmd_generate(int argc, char** argv) {
              "prefix cache hits %lld of %lld tokens",
              (long long)st.n_steps, (long long)st.n_prompt_tokens, (long long)st.n_generation_tokens,
              (long long)st.n_preemptions, (long long)st.n_prefix_hits, (long long)st.n_prefix_queries);
+    log_info("generate: model steps took %.3f s of device time (%lld of %lld steps replayed a decode "
+             "graph); the rest of the %.3f s is host work between steps",
+             model.device_seconds(), (long long)model.graph_steps(), (long long)st.n_steps, secs);
     return rc;
 }

@@ -9,6 +9,8 @@
 
 Model::~Model() {
     for (plat_graph_t g : graphs_) plat_graph_destroy(g);
+    if (ev_begin_) plat_event_destroy(ev_begin_);
+    if (ev_end_) plat_event_destroy(ev_end_);
     plat_free_host(ints_host_);
     plat_free(weights_);
     plat_free(kv_);
@@ -372,6 +374,11 @@ void Model::forward(const ForwardBatch& b, float* logits_host, int32_t* argmax_h
                     (int)b.slot_mapping.size() == T &&
                     (int)b.block_tables.size() == S * b.max_blocks_per_seq,
                 "inconsistent ForwardBatch");
+    if (!ev_begin_) {
+        ev_begin_ = plat_event_create();
+        ev_end_ = plat_event_create();
+    }
+    plat_event_record(ev_begin_, stream_);
     int g = -1;
     if (!graphs_.empty() && is_decode_batch(b))
         for (size_t i = 0; i < graph_sizes_.size() && g < 0; i++)
@@ -379,6 +386,7 @@ void Model::forward(const ForwardBatch& b, float* logits_host, int32_t* argmax_h
     if (g >= 0) {
         upload_batch(b, graph_sizes_[g], limits_.max_blocks_per_seq);
         plat_graph_launch(graphs_[g], stream_);
+        graph_steps_++;
     } else {
         int max_seq_len = 0;
         for (int32_t l : b.seq_lens) max_seq_len = std::max(max_seq_len, (int)l);
@@ -398,5 +406,7 @@ void Model::forward(const ForwardBatch& b, float* logits_host, int32_t* argmax_h
                                 stream_);
         }
     }
+    plat_event_record(ev_end_, stream_);
     plat_stream_sync(stream_);
+    device_s_ += plat_event_elapsed_ms(ev_begin_, ev_end_) * 1e-3;
 }

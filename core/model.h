@@ -69,6 +69,11 @@ public:
     // highest-logit token of each row (lowest id on ties), as greedy sampling picks it.
     void forward(const ForwardBatch& batch, float* logits_host, int32_t* argmax_host = nullptr);
 
+    // Device time of all forward() calls so far (events around each step's work on the stream,
+    // uploads and result copies included), and how many of them were decode-graph replays.
+    double device_seconds() const { return device_s_; }
+    int64_t graph_steps() const { return graph_steps_; }
+
 private:
     struct Layer {
         act_t* attn_norm;   // (hidden)
@@ -102,6 +107,9 @@ private:
     // decode graphs: graph_sizes_[i] sequences -> graphs_[i]
     std::vector<int> graph_sizes_;
     std::vector<plat_graph_t> graphs_;
+    plat_event_t ev_begin_ = nullptr, ev_end_ = nullptr;
+    double device_s_ = 0.0;
+    int64_t graph_steps_ = 0;
 
     // Packs the batch (padded to n_rows decode rows when n_rows > batch size) into ints_host_
     // and starts its upload; returns the block-table width used.

@@ -28,6 +28,17 @@ static int attention_splits(int n_tokens, int n_seqs, int max_seq_len) {
     return s > ATT_MAX_SPLITS ? ATT_MAX_SPLITS : s;
 }
 
+// Splits a decode row actually uses: the split count fixed at launch (for the longest context
+// the call allows, so one captured graph serves every length) shrunk to this row's keys, at
+// least ATT_MIN_KEYS_PER_SPLIT per split. Splits at or past it exit at once; a row with one
+// split writes its output directly and the combine kernel leaves it alone.
+__device__ __forceinline__ int attention_row_splits(int len, int sliding_window, int n_splits) {
+    if (n_splits == 1) return 1;
+    int span = sliding_window > 0 ? min(len, sliding_window) : len;
+    int s = (span + ATT_MIN_KEYS_PER_SPLIT - 1) / ATT_MIN_KEYS_PER_SPLIT;
+    return max(1, min(n_splits, s));
+}
+
 size_t attention_workspace_bytes(int n_tokens, int n_seqs, int n_heads, int head_dim,
                                  int max_seq_len) {
     int s = attention_splits(n_tokens, n_seqs, max_seq_len);
@@ -66,7 +77,9 @@ __global__ void __launch_bounds__(ATT_WARPS * WARP_SIZE)
     const int k_end_all = min(len, pos_hi + 1);
     const int k_start_all = sliding_window > 0 ? max(0, pos_lo - sliding_window + 1) : 0;
     int span = max(0, k_end_all - k_start_all);
-    int chunk = (span + n_splits - 1) / n_splits;  // keys per split, whole tiles
+    const int row_splits = attention_row_splits(len, sliding_window, n_splits);
+    if (split >= row_splits) return;  // the whole block: no barrier is left unmatched
+    int chunk = (span + row_splits - 1) / row_splits;  // keys per split, whole tiles
     chunk = (chunk + ATT_KEYS - 1) / ATT_KEYS * ATT_KEYS;
     const int k_start = k_start_all + split * chunk;
     const int k_end = min(k_end_all, k_start + chunk);
@@ -196,7 +209,7 @@ __global__ void __launch_bounds__(ATT_WARPS * WARP_SIZE)
         int row = r_first + rr * ATT_WARPS + warp;
         int tok = q0 + row / group, head = kvh * group + row % group;
         float inv = l[rr] > 0.0f ? 1.0f / l[rr] : 0.0f;
-        if (n_splits == 1) {
+        if (row_splits == 1) {
             bf16* dst = out + ((int64_t)tok * n_heads + head) * HD + lane * DPL;
 #pragma unroll
             for (int d = 0; d < DPL; d++) dst[d] = __float2bfloat16(o[rr][d] * inv);
@@ -214,10 +227,14 @@ __global__ void __launch_bounds__(ATT_WARPS * WARP_SIZE)
 }
 
 // Merges the key splits of one (token, head): weights l_s * 2^(m_s - max m).
+// Decode only (a token per sequence, token t of sequence t).
 __global__ void attention_combine_kernel(bf16* out, const float* ws_o, const float* ws_ml,
-                                         int n_tokens, int n_heads, int head_dim, int n_splits) {
+                                         const int32_t* seq_lens, int n_tokens, int n_heads,
+                                         int head_dim, int sliding_window, int max_splits) {
     const int64_t th = blockIdx.x;  // token * n_heads + head
     const int64_t stride = (int64_t)n_tokens * n_heads;
+    const int n_splits = attention_row_splits(seq_lens[th / n_heads], sliding_window, max_splits);
+    if (n_splits == 1) return;  // written by the attention kernel
     float mx = -INFINITY;
     for (int s = 0; s < n_splits; s++) {
         const float* ml = ws_ml + (s * stride + th) * 2;
@@ -261,7 +278,7 @@ void attention_forward_simt(bf16* out, const bf16* q, const bf16* k_cache, const
     CUDA_CHECK_LAUNCH();
     if (n_splits > 1) {
         attention_combine_kernel<<<n_tokens * n_heads, head_dim, 0, st>>>(
-            out, ws_o, ws_ml, n_tokens, n_heads, head_dim, n_splits);
+            out, ws_o, ws_ml, seq_lens, n_tokens, n_heads, head_dim, sliding_window, n_splits);
         CUDA_CHECK_LAUNCH();
     }
 }

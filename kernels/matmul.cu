@@ -1,7 +1,8 @@
 // matmul.cu — matmul_forward / matmul_f32out_forward: picks a GEMM path by shape and the
 // portable fp32-FMA fallback. Tensor-core paths live in matmul_mma.cu and matmul_wgmma.cu.
-//   M <= 64 (decode):  matmul_skinny_launch — bandwidth-bound, weights read once (but wide N
-//                      with M > 8 goes to wgmma on Hopper, which is faster there);
+//   M <= 8 (decode):   matmul_skinny_launch — bandwidth-bound, weights read once;
+//   8 < M <= 64:       matmul_splitk_launch — the same, x shared by 128 weight rows per block
+//                      (but wide N goes to wgmma on Hopper, which is faster there);
 //   M  > 64 (prefill): matmul_wgmma_launch  — Hopper wgmma tiles (sm_90a build, cc 9.x device),
 //                      else matmul_tiled_launch — mma.sync tiles, cp.async pipeline;
 //   operands the tensor-core paths cannot take (odd K, misaligned) or no PTX: FMA tiles.
@@ -61,8 +62,13 @@ static void matmul_dispatch(void* out, bool out_f32, const bf16* x, const bf16* 
         // wgmma's N tiles already fill the GPU and its tensor cores win (H100, gpu_bench msweep:
         // gate_up 28672x4096 at M=64 0.104 ms vs 0.244; lm_head 0.41 vs 1.00; down 4096x14336
         // stays faster skinny, 0.127 vs 0.241).
+        // Between 8 and 64 rows the narrow shapes take the split-K kernel, which reads x once
+        // per 128 weight rows instead of once per 16.
         bool wide = M > 8 && N >= 16384 && matmul_wgmma_available();
-        if (M <= 64 && !wide) matmul_skinny_launch(out, out_f32, x, w, bias, M, N, K, stream);
+        if (M <= 8) matmul_skinny_launch(out, out_f32, x, w, bias, M, N, K, stream);
+        else if (M <= 64 && !wide && matmul_splitk_ok(M, N))
+            matmul_splitk_launch(out, out_f32, x, w, bias, M, N, K, stream);
+        else if (M <= 64 && !wide) matmul_skinny_launch(out, out_f32, x, w, bias, M, N, K, stream);
         else if (matmul_wgmma_available()) matmul_wgmma_launch(out, out_f32, x, w, bias, M, N, K, stream);
         else matmul_tiled_launch(0, out, out_f32, x, w, bias, M, N, K, stream);
         return;

@@ -12,6 +12,13 @@ bool matmul_mma_ok(const void* x, const void* w, int K);
 void matmul_skinny_launch(void* out, bool out_f32, const bf16* x, const bf16* w,
                           const bf16* bias, int M, int N, int K, cudaStream_t stream,
                           int ksplit = 0);
+// A few dozen rows (M <= 64, meant for 8 < M): blocks of 128 weight rows sharing each x chunk,
+// K split across blocks (ksplit 1..16; 0 = chosen from the shape), partial sums added in a fixed
+// order by a second kernel through static device memory, so launches must not overlap (one
+// stream).
+bool matmul_splitk_ok(int M, int N);
+void matmul_splitk_launch(void* out, bool out_f32, const bf16* x, const bf16* w, const bf16* bias,
+                          int M, int N, int K, cudaStream_t stream, int ksplit = 0);
 // Large M: mma.sync tiles with ldmatrix and a cp.async pipeline. config 0: 128x128 tiles,
 // 4 stages; config 1: 128x256 tiles, 3 stages.
 void matmul_tiled_launch(int config, void* out, bool out_f32, const bf16* x, const bf16* w,

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Engine benchmarks on a GPU, each beside its limit or peer measured in the same run.
 
-    python3 tests/gpu/bench_engine.py EDGELLM_BINARY
+    python3 tests/gpu/bench_engine.py EDGELLM_BINARY [--batch-only]
+
+(--batch-only: just our 64-request run, without peers or limits; for quick iterations, not for
+the record.)
 
 Builds a Llama-3.1-8B-shape model with random bf16 weights (transformers), then measures:
   - single-stream decode: edgellm generate, 1 prompt of 128 tokens, 512 generated (greedy, EOS
@@ -57,6 +60,7 @@ def run_generate(binary, model_dir, prompts, max_tokens, extra=()):
 
 def main():
     binary = sys.argv[1]
+    batch_only = "--batch-only" in sys.argv[2:]
     print("device:", torch.cuda.get_device_name(0), "| date:", time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
     spec = dict(SHAPES["llama3.1-8b"])
     cfg = AutoConfig.for_model(spec.pop("model_type"), **spec)
@@ -68,6 +72,16 @@ def main():
     weight_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
     # per decoded token every weight except the embedding table is read once
     read_bytes = weight_bytes - model.model.embed_tokens.weight.numel() * 2
+
+    if batch_only:
+        g = torch.Generator().manual_seed(3)
+        V = cfg.vocab_size
+        del model
+        torch.cuda.empty_cache()
+        s = run_generate(binary, d, [torch.randint(0, V, (128,), generator=g).tolist() for _ in range(64)], 128,
+                         ["--max-num-seqs", "64", "--max-num-batched-tokens", "8192"])
+        print(f"  64 x 128/128: {64 * 128 / s:.0f} output tok/s")
+        return
 
     # limits and peers
     x = torch.empty(2 << 30, dtype=torch.uint8, device="cuda")

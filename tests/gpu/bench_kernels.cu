@@ -6,6 +6,7 @@
 // Medians of CUDA-event-timed repetitions after warm-up; inputs are random, never zeros.
 // Built as build/cuda/gpu_bench (make PLATFORM=cuda build/cuda/gpu_bench).
 #include <stdio.h>
+#include <math.h>
 #include <string.h>
 #include <algorithm>
 #include <functional>
@@ -29,6 +30,18 @@ static bf16* rand_buf(int64_t n, uint32_t seed) {
     return p;
 }
 
+// Read-only streaming: every byte of p read once with 16-byte loads; one word per block written
+// so the loads are not dead. The read-bandwidth limit the GEMV rates are judged against.
+__global__ void read_stream(const uint4* p, int64_t n, unsigned int* sink) {
+    unsigned int v = 0;
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n;
+         i += (int64_t)gridDim.x * blockDim.x) {
+        uint4 q = __ldcs(p + i);
+        v ^= q.x ^ q.y ^ q.z ^ q.w;
+    }
+    if (v == 0x9e3779b9u) sink[blockIdx.x] = v;
+}
+
 // Median milliseconds of fn over reps runs (after 3 warm-ups).
 static float time_ms(const std::function<void()>& fn, int reps = 20) {
     for (int i = 0; i < 3; i++) fn();
@@ -48,11 +61,85 @@ static float time_ms(const std::function<void()>& fn, int reps = 20) {
     return t[reps / 2];
 }
 
+// One Llama-3.1-8B decoder layer of a decode step of n_seqs sequences at context ctx, each op
+// timed on its own with the arguments the model's captured graphs use (max_seq_len = max_len,
+// block tables max_len / 16 wide), then the step estimate: 32 layers + lm_head.
+static void layer_breakdown(int n_seqs, int ctx, int max_len) {
+    const int H = 4096, NQKV = 6144, I = 14336, NH = 32, KVH = 8, HD = 128, BS = 16, V = 128256;
+    const int T = n_seqs, W = max_len / BS;
+    bf16* x = rand_buf((int64_t)T * H, 11);
+    bf16* y = rand_buf((int64_t)T * H, 12);
+    bf16* h = rand_buf((int64_t)T * H, 13);
+    bf16* norm_w = rand_buf(H, 14);
+    bf16* w_qkv = rand_buf((int64_t)NQKV * H, 15);
+    bf16* w_o = rand_buf((int64_t)H * H, 16);
+    bf16* w_gu = rand_buf((int64_t)2 * I * H, 17);
+    bf16* w_down = rand_buf((int64_t)H * I, 18);
+    bf16* w_lm = rand_buf((int64_t)V * H, 19);
+    bf16* qkv = rand_buf((int64_t)T * NQKV, 20);
+    bf16* q = rand_buf((int64_t)T * NH * HD, 21);
+    bf16* attn = rand_buf((int64_t)T * NH * HD, 22);
+    bf16* gu = rand_buf((int64_t)T * 2 * I, 23);
+    bf16* act = rand_buf((int64_t)T * I, 24);
+    float* logits = (float*)plat_alloc((size_t)T * V * 4);
+    const int64_t n_blocks = (int64_t)n_seqs * W;
+    bf16* kc = rand_buf(n_blocks * BS * KVH * HD, 25);
+    bf16* vc = rand_buf(n_blocks * BS * KVH * HD, 26);
+    std::vector<int32_t> tables((size_t)n_seqs * W), lens(n_seqs, ctx), qs(n_seqs + 1), pos(T), slots(T);
+    for (size_t i = 0; i < tables.size(); i++) tables[i] = (int32_t)((i * 7919) % tables.size());
+    for (int i = 0; i <= n_seqs; i++) qs[i] = i;
+    for (int i = 0; i < T; i++) { pos[i] = ctx - 1; slots[i] = tables[(size_t)i * W + (ctx - 1) / BS] * BS + (ctx - 1) % BS; }
+    auto up = [](const std::vector<int32_t>& v) {
+        int32_t* d = (int32_t*)plat_alloc(v.size() * 4);
+        plat_copy_h2d(d, v.data(), v.size() * 4);
+        return d;
+    };
+    int32_t *dt = up(tables), *dl = up(lens), *dq = up(qs), *dp = up(pos), *ds = up(slots);
+    std::vector<float> inv(HD / 2);
+    for (int i = 0; i < HD / 2; i++) inv[i] = powf(500000.0f, -2.0f * i / HD);
+    float* dinv = (float*)plat_alloc(inv.size() * 4);
+    plat_copy_h2d(dinv, inv.data(), inv.size() * 4);
+    size_t ws_bytes = attention_workspace_bytes(T, n_seqs, NH, HD, max_len);
+    void* ws = ws_bytes ? plat_alloc(ws_bytes) : nullptr;
+    auto A = [](bf16* p) { return (act_t*)p; };
+    struct Op { const char* name; std::function<void()> fn; };
+    std::vector<Op> ops = {
+        {"add_rmsnorm", [&] { add_rmsnorm_forward(A(h), A(x), A(y), A(norm_w), T, H, 1e-5f, nullptr); }},
+        {"qkv matmul", [&] { matmul_forward(A(qkv), A(h), A(w_qkv), nullptr, T, NQKV, H, nullptr); }},
+        {"qkv_rope_cache", [&] { qkv_rope_cache_forward(A(q), A(kc), A(vc), A(qkv), nullptr, nullptr, 1e-5f, dp, ds, dinv, T, NH, KVH, HD, BS, nullptr); }},
+        {"attention", [&] { attention_forward(A(attn), A(q), A(kc), A(vc), dt, dl, dq, n_seqs, T, NH, KVH, HD, BS, W, max_len, 0, 0.088f, ws, nullptr); }},
+        {"o_proj matmul", [&] { matmul_forward(A(y), A(attn), A(w_o), nullptr, T, H, H, nullptr); }},
+        {"add_rmsnorm", [&] { add_rmsnorm_forward(A(h), A(x), A(y), A(norm_w), T, H, 1e-5f, nullptr); }},
+        {"gate_up matmul", [&] { matmul_forward(A(gu), A(h), A(w_gu), nullptr, T, 2 * I, H, nullptr); }},
+        {"silu_mul", [&] { silu_mul_forward(A(act), A(gu), T, I, nullptr); }},
+        {"down matmul", [&] { matmul_forward(A(y), A(act), A(w_down), nullptr, T, H, I, nullptr); }},
+    };
+    double layer = 0.0;
+    for (auto& op : ops) {
+        float ms = time_ms(op.fn, 50);
+        layer += ms;
+        printf("layer M=%-3d ctx=%-5d max_len=%-5d %-15s %.4f ms\n", T, ctx, max_len, op.name, ms);
+    }
+    float lm = time_ms([&] { matmul_f32out_forward(logits, A(h), A(w_lm), T, V, H, nullptr); });
+    printf("layer M=%-3d ctx=%-5d max_len=%-5d one layer %.4f ms; 32 layers + lm_head %.4f ms = %.2f ms per step, "
+           "%.0f tok/s\n", T, ctx, max_len, layer, lm, 32 * layer + lm, T * 1000.0 / (32 * layer + lm));
+    for (bf16* b : {x, y, h, norm_w, w_qkv, w_o, w_gu, w_down, w_lm, qkv, q, attn, gu, act, kc, vc}) plat_free(b);
+    for (int32_t* b : {dt, dl, dq, dp, ds}) plat_free(b);
+    plat_free(logits); plat_free(dinv);
+    if (ws) plat_free(ws);
+}
+
 int main(int argc, char** argv) {
     plat_init(0);
     PlatDeviceProps p;
     plat_get_props(&p);
     printf("device: %s (sm_%d%d, %d SMs)\n", p.name, p.cc_major, p.cc_minor, p.n_sms);
+    if (argc > 1 && !strcmp(argv[1], "layer")) {  // decode-step breakdown only
+        layer_breakdown(1, 256, 4096);
+        layer_breakdown(64, 256, 4096);
+        layer_breakdown(64, 256, 256);
+        return 0;
+    }
 
     // device-to-device copy: 1 GiB
     const size_t copy_bytes = 1ull << 30;
@@ -62,7 +149,15 @@ int main(int argc, char** argv) {
     float copy_ms = time_ms([&] { CUDA_CHECK(cudaMemcpyAsync(b, a, copy_bytes, cudaMemcpyDeviceToDevice, 0)); });
     double copy_gbs = 2.0 * copy_bytes / (copy_ms * 1e6);
     printf("copy d2d 1 GiB: %.3f ms, %.0f GB/s (read + write)\n", copy_ms, copy_gbs);
-    plat_free(a); plat_free(b);
+    int read_blocks = p.n_sms * 8;
+    unsigned int* sink = (unsigned int*)plat_alloc(read_blocks * sizeof(unsigned int));
+    float read_ms = time_ms([&] {
+        read_stream<<<read_blocks, 256>>>((const uint4*)a, (int64_t)(copy_bytes / 16), sink);
+        CUDA_CHECK_LAUNCH();
+    });
+    double read_gbs = copy_bytes / (read_ms * 1e6);
+    printf("read 1 GiB: %.3f ms, %.0f GB/s (read only)\n", read_ms, read_gbs);
+    plat_free(a); plat_free(b); plat_free(sink);
 
     // decode GEMV, M = 1
     struct Shape { const char* name; int N, K; };
@@ -75,12 +170,16 @@ int main(int argc, char** argv) {
         for (int M : {1, 8, 64}) {
             float ms = time_ms([&] { matmul_forward((act_t*)out, (act_t*)x, (act_t*)w, nullptr, M, s.N, s.K, nullptr); });
             double gbs = 2.0 * s.N * s.K / (ms * 1e6);
-            printf("gemv %-8s M=%-2d N=%-6d K=%-5d: %.4f ms, %.0f GB/s weights, %.1f%% of copy\n", s.name, M,
-                   s.N, s.K, ms, gbs, 100.0 * gbs / copy_gbs);
+            printf("gemv %-8s M=%-2d N=%-6d K=%-5d: %.4f ms, %.0f GB/s weights, %.1f%% of copy, %.1f%% of read\n",
+                   s.name, M, s.N, s.K, ms, gbs, 100.0 * gbs / copy_gbs, 100.0 * gbs / read_gbs);
         }
         for (int ks : {1, 2, 4, 8}) {  // the K split chosen by shape vs each fixed one, M = 1
             float ms = time_ms([&] { matmul_skinny_launch(out, false, x, w, nullptr, 1, s.N, s.K, 0, ks); });
             printf("gemv %-8s M=1  ksplit=%d: %.4f ms, %.0f GB/s\n", s.name, ks, ms, 2.0 * s.N * s.K / (ms * 1e6));
+        }
+        for (int ks : {0, 4, 8, 16}) {  // the split-K path at M = 1 (0 = its own choice)
+            float ms = time_ms([&] { matmul_splitk_launch(out, false, x, w, nullptr, 1, s.N, s.K, 0, ks); });
+            printf("gemv %-8s M=1  splitk ks=%d: %.4f ms, %.0f GB/s\n", s.name, ks, ms, 2.0 * s.N * s.K / (ms * 1e6));
         }
         plat_free(w); plat_free(x); plat_free(out);
     }
@@ -94,11 +193,14 @@ int main(int argc, char** argv) {
         for (int M : {8, 16, 32, 64, 128, 256}) {
             float sk = M <= 64 ? time_ms([&] { matmul_skinny_launch(out, false, x, w, nullptr, M, s.N, s.K, 0); }) : 0.0f;
             float t0 = time_ms([&] { matmul_tiled_launch(0, out, false, x, w, nullptr, M, s.N, s.K, 0); });
+            float sp = M <= 64 ? time_ms([&] { matmul_splitk_launch(out, false, x, w, nullptr, M, s.N, s.K, 0); }) : 0.0f;
+            float pub = time_ms([&] { matmul_forward((act_t*)out, (act_t*)x, (act_t*)w, nullptr, M, s.N, s.K, nullptr); });
             float wg = matmul_wgmma_available()
                            ? time_ms([&] { matmul_wgmma_launch(out, false, x, w, nullptr, M, s.N, s.K, 0); })
                            : 0.0f;
-            printf("msweep %-8s M=%-3d: skinny %.4f ms | mma.sync tiles %.4f ms | wgmma %.4f ms\n", s.name, M,
-                   sk, t0, wg);
+            printf("msweep %-8s M=%-3d: skinny %.4f ms | splitk %.4f ms | mma.sync tiles %.4f ms | wgmma %.4f ms"
+                   " | matmul_forward %.4f ms, %.0f GB/s weights\n",
+                   s.name, M, sk, sp, t0, wg, pub, 2.0 * s.N * s.K / (pub * 1e6));
         }
         plat_free(w); plat_free(x); plat_free(out);
     }

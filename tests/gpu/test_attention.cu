@@ -97,4 +97,8 @@ void run_attention_tests() {
     attention_case("decode sliding", {{1, 1000}, {1, 90}}, 32, 4, 128, 100, 1000);
     attention_case("decode sliding", {{1, 3000}}, 16, 2, 64, 600, 3000);
     attention_case("decode long", {{1, 1000}, {1, 3000}}, 32, 8, 128, 0, 3000, true);
+    // as a captured graph runs it: splits sized for max_seq_len, rows far shorter (one split,
+    // written directly) beside rows that use some of the splits
+    attention_case("decode graph-sized", {{1, 256}, {1, 257}, {1, 5}, {1, 7000}, {1, 513}}, 32, 8, 128, 0, 8192);
+    attention_case("decode graph-sized sliding", {{1, 2000}, {1, 300}}, 16, 2, 64, 700, 8192);
 }

@@ -6,11 +6,12 @@
 #include "tests/gpu/gpu_check.h"
 #include "kernels/matmul_internal.cuh"
 
-enum Path { PUBLIC, SKINNY, TILED0, TILED1, WGMMA2, WGMMA3, FMA };
+enum Path { PUBLIC, SKINNY, SPLITK, TILED0, TILED1, WGMMA2, WGMMA3, FMA };
 static const char* path_name(Path p) {
     switch (p) {
         case PUBLIC: return "public";
         case SKINNY: return "skinny-mma";
+        case SPLITK: return "splitk-mma";
         case TILED0: return "tiled-mma-128x128";
         case TILED1: return "tiled-mma-128x256";
         case WGMMA2: return "wgmma-128x256";
@@ -34,6 +35,9 @@ static void one_case(Path path, int M, int N, int K, bool use_bias, bool out_f32
             break;
         case SKINNY:
             matmul_skinny_launch(dout, out_f32, (const bf16*)dx, (const bf16*)dw, bias, M, N, K, 0, ksplit);
+            break;
+        case SPLITK:
+            matmul_splitk_launch(dout, out_f32, (const bf16*)dx, (const bf16*)dw, bias, M, N, K, 0, ksplit);
             break;
         case TILED0:
         case TILED1:
@@ -84,6 +88,30 @@ void run_matmul_tests() {
     for (int ks : {1, 2, 4, 8}) one_case(SKINNY, 3, 100, 1000, ks % 2 == 0, ks == 4, ks);
     one_case(SKINNY, 40, 70, 2056, true, false, 8);
     one_case(SKINNY, 1, 6144, 4096, true, true);
+    // split-K: partial tiles in N and M, K shares of unequal length, every split count, the
+    // decode shapes; then the same launch twice must give the same bits (fixed-order reduction)
+    one_case(SPLITK, 9, 130, 1000, true, false);
+    one_case(SPLITK, 64, 4096, 14336, false, false);
+    one_case(SPLITK, 64, 6144, 4096, true, false);
+    one_case(SPLITK, 37, 4096, 4096, false, true);
+    one_case(SPLITK, 1, 255, 264, true, false);
+    one_case(SPLITK, 17, 129, 72, false, false, 1);
+    for (int ks : {2, 3, 7, 16}) one_case(SPLITK, 33, 300, 2056, ks % 2 == 1, ks == 7, ks);
+    one_case(SPLITK, 64, 28672, 4096, false, false);
+    {
+        const int M = 40, N = 4096, K = 14336;
+        auto x = rand_bf16((size_t)M * K, -1, 1), w = rand_bf16((size_t)N * K, -1, 1);
+        act_t *dx = upload_bf16(x), *dw = upload_bf16(w);
+        act_t* o1 = (act_t*)plat_alloc((size_t)M * N * 2);
+        act_t* o2 = (act_t*)plat_alloc((size_t)M * N * 2);
+        matmul_splitk_launch(o1, false, (const bf16*)dx, (const bf16*)dw, nullptr, M, N, K, 0);
+        matmul_splitk_launch(o2, false, (const bf16*)dx, (const bf16*)dw, nullptr, M, N, K, 0);
+        auto a = download_bf16(o1, (size_t)M * N), b = download_bf16(o2, (size_t)M * N);
+        bool same = memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+        report("matmul splitk-mma M=40 N=4096 K=14336 launched twice", same,
+               same ? "bitwise identical" : "results differ between launches");
+        plat_free(dx); plat_free(dw); plat_free(o1); plat_free(o2);
+    }
     std::vector<Path> tiled = {TILED0, TILED1};
     if (matmul_wgmma_available()) {
         tiled.push_back(WGMMA2);
