@@ -31,3 +31,12 @@ void matmul_fma_launch(void* out, bool out_f32, const bf16* x, const bf16* w, co
 bool matmul_wgmma_available();
 void matmul_wgmma_launch(void* out, bool out_f32, const bf16* x, const bf16* w, const bf16* bias,
                          int M, int N, int K, cudaStream_t stream, int warpgroups = 0);
+// Hopper: TMA loads into a 4-stage mbarrier ring, a producer warpgroup and two wgmma consumer
+// warpgroups, 128x256x64 tiles, persistent CTAs in a grouped raster (sm_90a build on a
+// compute-capability 9.x device only; K % 8 == 0, x and w 16-byte aligned). cluster: 1, or 2
+// (CTA pairs share the w tile through TMA multicast), 0 = 2 where such clusters fit. Builds
+// its tensor maps on the host per call (no allocation; graph capture is fine).
+bool matmul_wgmma_tma_available();
+void matmul_wgmma_tma_launch(void* out, bool out_f32, const bf16* x, const bf16* w,
+                             const bf16* bias, int M, int N, int K, cudaStream_t stream,
+                             int cluster = 0);

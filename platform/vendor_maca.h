@@ -66,3 +66,14 @@
 #define cudaFreeAsync mcFreeAsync
 #define cudaErrorNotReady mcErrorNotReady
 #define cudaStreamQuery mcStreamQuery
+// Used only inside EDGELLM_HAS_CUDA_PTX blocks (the Hopper TMA GEMM), so never expanded here;
+// named for the rename check.
+#define cudaDriverEntryPointQueryResult mcDriverEntryPointQueryResult
+#define cudaDriverEntryPointSuccess mcDriverEntryPointSuccess
+#define cudaEnableDefault mcEnableDefault
+#define cudaGetDriverEntryPointByVersion mcGetDriverEntryPointByVersion
+#define cudaLaunchAttribute mcLaunchAttribute
+#define cudaLaunchAttributeClusterDimension mcLaunchAttributeClusterDimension
+#define cudaLaunchConfig_t mcLaunchConfig_t
+#define cudaLaunchKernelEx mcLaunchKernelEx
+#define cudaOccupancyMaxActiveClusters mcOccupancyMaxActiveClusters

@@ -224,6 +224,11 @@ int main(int argc, char** argv) {
             printf("gemm M=%d N=%d K=%d wgmma %dx256: %.3f ms, %.1f TFLOP/s\n", M, s.N, s.K, 64 * wgs, ms,
                    flop / (ms * 1e9));
         }
+        for (int cl = 1; cl <= 2 && matmul_wgmma_tma_available(); cl++) {
+            float ms = time_ms([&] { matmul_wgmma_tma_launch(out, false, x, w, nullptr, M, s.N, s.K, 0, cl); });
+            printf("gemm M=%d N=%d K=%d wgmma-tma%s: %.3f ms, %.1f TFLOP/s\n", M, s.N, s.K,
+                   cl == 2 ? "-cluster2" : "", ms, flop / (ms * 1e9));
+        }
         float ms = time_ms([&] { matmul_forward((act_t*)out, (act_t*)x, (act_t*)w, nullptr, M, s.N, s.K, nullptr); });
         printf("gemm M=%d N=%d K=%d matmul_forward: %.3f ms, %.1f TFLOP/s\n", M, s.N, s.K, ms, flop / (ms * 1e9));
         plat_free(w); plat_free(x); plat_free(out);

@@ -1,12 +1,13 @@
 // test_matmul.cu — GEMM against matmul_ref: the public entry points (which pick a path by shape)
-// and each path on its own (skinny mma, both tiled mma configurations, portable FMA), with odd
+// and each path on its own (skinny and split-K mma, both tiled mma configurations, the Hopper wgmma paths
+// with cp.async and with TMA (plain and 2-CTA clusters), portable FMA), with odd
 // sizes, K not a multiple of the k-step, M and N off the tile grid, bias and fp32 output.
 // Tolerance: fp32 accumulation in a different order (atol 1e-3 at these K) plus one bf16
 // rounding of the output (rtol 1/256; fp32 output: 1e-5).
 #include "tests/gpu/gpu_check.h"
 #include "kernels/matmul_internal.cuh"
 
-enum Path { PUBLIC, SKINNY, SPLITK, TILED0, TILED1, WGMMA2, WGMMA3, FMA };
+enum Path { PUBLIC, SKINNY, SPLITK, TILED0, TILED1, WGMMA2, WGMMA3, WGMMA_TMA1, WGMMA_TMA2, FMA };
 static const char* path_name(Path p) {
     switch (p) {
         case PUBLIC: return "public";
@@ -16,6 +17,8 @@ static const char* path_name(Path p) {
         case TILED1: return "tiled-mma-128x256";
         case WGMMA2: return "wgmma-128x256";
         case WGMMA3: return "wgmma-192x256";
+        case WGMMA_TMA1: return "wgmma-tma-128x256";
+        case WGMMA_TMA2: return "wgmma-tma-128x256-cluster2";
         default: return "fma-fallback";
     }
 }
@@ -48,6 +51,11 @@ static void one_case(Path path, int M, int N, int K, bool use_bias, bool out_f32
         case WGMMA3:
             matmul_wgmma_launch(dout, out_f32, (const bf16*)dx, (const bf16*)dw, bias, M, N, K, 0,
                                 path == WGMMA3 ? 3 : 2);
+            break;
+        case WGMMA_TMA1:
+        case WGMMA_TMA2:
+            matmul_wgmma_tma_launch(dout, out_f32, (const bf16*)dx, (const bf16*)dw, bias, M, N, K,
+                                    0, path == WGMMA_TMA2 ? 2 : 1);
             break;
         case FMA:
             matmul_fma_launch(dout, out_f32, (const bf16*)dx, (const bf16*)dw, bias, M, N, K, 0);
@@ -118,6 +126,11 @@ void run_matmul_tests() {
         tiled.push_back(WGMMA3);
     }
     else printf("note: no sm_90a device/build here; the wgmma path is not exercised\n");
+    if (matmul_wgmma_tma_available()) {
+        tiled.push_back(WGMMA_TMA1);
+        tiled.push_back(WGMMA_TMA2);
+    }
+    else printf("note: no sm_90a device/build here; the wgmma-tma path is not exercised\n");
     for (Path p : tiled) {
         one_case(p, 300, 520, 264, true, false);
         one_case(p, 128, 256, 4096, false, true);
@@ -125,6 +138,12 @@ void run_matmul_tests() {
         one_case(p, 513, 1000, 1000, false, false);
         one_case(p, 384, 768, 4096, false, false);
         one_case(p, 129, 257, 72, true, true);
+        if (p == WGMMA_TMA1 || p == WGMMA_TMA2) {
+            // persistent CTAs: more tiles (153; 85 cluster pairs) than SMs, an odd m-tile
+            // count, k-blocks (3) that do not divide the stage ring
+            one_case(p, 1030, 4100, 136, true, false);
+            one_case(p, 1030, 4100, 136, false, true);
+        }
     }
 #endif
     one_case(FMA, 33, 65, 31, true, false);
