@@ -29,13 +29,17 @@ static int attention_splits(int n_tokens, int n_seqs, int max_seq_len) {
 }
 
 // Splits a decode row actually uses: the split count fixed at launch (for the longest context
-// the call allows, so one captured graph serves every length) shrunk to this row's keys, at
-// least ATT_MIN_KEYS_PER_SPLIT per split. Splits at or past it exit at once; a row with one
-// split writes its output directly and the combine kernel leaves it alone.
-__device__ __forceinline__ int attention_row_splits(int len, int sliding_window, int n_splits) {
+// the call allows, so one captured graph serves every length) shrunk to this row's keys: at
+// least ATT_MIN_KEYS_PER_SPLIT keys per split, except that a small batch (want_splits > 1:
+// too few sequences x kv heads to fill the GPU) goes down to one key tile per split. Splits at
+// or past it exit at once; a row with one split writes its output directly and the combine
+// kernel leaves it alone.
+__device__ __forceinline__ int attention_row_splits(int len, int sliding_window, int n_splits,
+                                                    int want_splits) {
     if (n_splits == 1) return 1;
     int span = sliding_window > 0 ? min(len, sliding_window) : len;
     int s = (span + ATT_MIN_KEYS_PER_SPLIT - 1) / ATT_MIN_KEYS_PER_SPLIT;
+    s = max(s, min(want_splits, (span + ATT_KEYS - 1) / ATT_KEYS));
     return max(1, min(n_splits, s));
 }
 
@@ -52,7 +56,7 @@ __global__ void __launch_bounds__(ATT_WARPS * WARP_SIZE)
                      const bf16* v_cache, const int32_t* block_tables, const int32_t* seq_lens,
                      const int32_t* query_start, int n_seqs, int n_tokens, int n_heads,
                      int n_kv_heads, int block_size, int max_blocks_per_seq, int sliding_window,
-                     float scale_log2, int n_splits) {
+                     float scale_log2, int n_splits, int want_splits) {
     constexpr int DPL = HD / WARP_SIZE;  // output dims per lane
     constexpr int KS = HD + 8;           // padded K row: 16-byte lane reads spread over banks
     __shared__ __align__(16) float qs[ATT_ROWS][HD];
@@ -77,7 +81,7 @@ __global__ void __launch_bounds__(ATT_WARPS * WARP_SIZE)
     const int k_end_all = min(len, pos_hi + 1);
     const int k_start_all = sliding_window > 0 ? max(0, pos_lo - sliding_window + 1) : 0;
     int span = max(0, k_end_all - k_start_all);
-    const int row_splits = attention_row_splits(len, sliding_window, n_splits);
+    const int row_splits = attention_row_splits(len, sliding_window, n_splits, want_splits);
     if (split >= row_splits) return;  // the whole block: no barrier is left unmatched
     int chunk = (span + row_splits - 1) / row_splits;  // keys per split, whole tiles
     chunk = (chunk + ATT_KEYS - 1) / ATT_KEYS * ATT_KEYS;
@@ -230,10 +234,12 @@ __global__ void __launch_bounds__(ATT_WARPS * WARP_SIZE)
 // Decode only (a token per sequence, token t of sequence t).
 __global__ void attention_combine_kernel(bf16* out, const float* ws_o, const float* ws_ml,
                                          const int32_t* seq_lens, int n_tokens, int n_heads,
-                                         int head_dim, int sliding_window, int max_splits) {
+                                         int head_dim, int sliding_window, int max_splits,
+                                         int want_splits) {
     const int64_t th = blockIdx.x;  // token * n_heads + head
     const int64_t stride = (int64_t)n_tokens * n_heads;
-    const int n_splits = attention_row_splits(seq_lens[th / n_heads], sliding_window, max_splits);
+    const int n_splits =
+        attention_row_splits(seq_lens[th / n_heads], sliding_window, max_splits, want_splits);
     if (n_splits == 1) return;  // written by the attention kernel
     float mx = -INFINITY;
     for (int s = 0; s < n_splits; s++) {
@@ -265,20 +271,23 @@ void attention_forward_simt(bf16* out, const bf16* q, const bf16* k_cache, const
     float* ws_o = (float*)workspace;
     float* ws_ml = ws_o ? ws_o + (int64_t)n_splits * n_tokens * n_heads * head_dim : nullptr;
     dim3 grid((unsigned)n_tiles, n_kv_heads, n_splits);
+    // about two blocks per SM: a small batch spreads each row's keys over more splits
+    const int want_splits = n_splits > 1 ? ceil_div(2 * device_sm_count(), (int64_t)n_seqs * n_kv_heads) : 1;
     if (head_dim == 64)
         attention_kernel<64><<<grid, ATT_WARPS * WARP_SIZE, 0, st>>>(
             out, ws_o, ws_ml, q, k_cache, v_cache, block_tables, seq_lens, query_start, n_seqs,
             n_tokens, n_heads, n_kv_heads, block_size, max_blocks_per_seq, sliding_window,
-            scale_log2, n_splits);
+            scale_log2, n_splits, want_splits);
     else
         attention_kernel<128><<<grid, ATT_WARPS * WARP_SIZE, 0, st>>>(
             out, ws_o, ws_ml, q, k_cache, v_cache, block_tables, seq_lens, query_start, n_seqs,
             n_tokens, n_heads, n_kv_heads, block_size, max_blocks_per_seq, sliding_window,
-            scale_log2, n_splits);
+            scale_log2, n_splits, want_splits);
     CUDA_CHECK_LAUNCH();
     if (n_splits > 1) {
         attention_combine_kernel<<<n_tokens * n_heads, head_dim, 0, st>>>(
-            out, ws_o, ws_ml, seq_lens, n_tokens, n_heads, head_dim, sliding_window, n_splits);
+            out, ws_o, ws_ml, seq_lens, n_tokens, n_heads, head_dim, sliding_window, n_splits,
+            want_splits);
         CUDA_CHECK_LAUNCH();
     }
 }

@@ -28,6 +28,17 @@ static inline bool vec8_ok(int64_t n, const void* a, const void* b = nullptr,
 }
 static inline int ceil_div(int64_t a, int64_t b) { return (int)((a + b - 1) / b); }
 
+// Multiprocessors of the current device (asked once per process; one device per process).
+static inline int device_sm_count() {
+    static int n = 0;
+    if (n == 0) {
+        int dev = 0;
+        CUDA_CHECK(cudaGetDevice(&dev));
+        CUDA_CHECK(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, dev));
+    }
+    return n;
+}
+
 // 8 bf16 in one 16-byte word.
 struct Vec8 {
     uint4 u;

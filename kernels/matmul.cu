@@ -3,8 +3,9 @@
 //   M <= 8 (decode):   matmul_skinny_launch — bandwidth-bound, weights read once;
 //   8 < M <= 64:       matmul_splitk_launch — the same, x shared by 128 weight rows per block
 //                      (but wide N goes to wgmma on Hopper, which is faster there);
-//   M  > 64 (prefill): matmul_wgmma_launch  — Hopper wgmma tiles (sm_90a build, cc 9.x device),
-//                      else matmul_tiled_launch — mma.sync tiles, cp.async pipeline;
+//   M  > 64 (prefill): matmul_wgmma_tma_launch — Hopper, TMA loads, warp-specialised wgmma
+//                      (sm_90a build, cc 9.x device), else matmul_tiled_launch — mma.sync
+//                      tiles, cp.async pipeline;
 //   operands the tensor-core paths cannot take (odd K, misaligned) or no PTX: FMA tiles.
 #include "kernels/matmul_internal.cuh"
 
@@ -64,11 +65,17 @@ static void matmul_dispatch(void* out, bool out_f32, const bf16* x, const bf16* 
         // stays faster skinny, 0.127 vs 0.241).
         // Between 8 and 64 rows the narrow shapes take the split-K kernel, which reads x once
         // per 128 weight rows instead of once per 16.
+        // H100 (gpu_bench msweep, M=16/32/64): down 4096x14336 0.062/0.073/0.106 ms split-K vs
+        // 0.063/0.085/0.127 skinny; qkv 6144x4096 0.034/0.040/0.057 vs 0.041/0.054/0.081;
+        // o_proj 4096x4096 0.025/0.031/0.041 vs 0.022/0.029/0.044, so small shapes stay skinny
+        // up to M = 32.
         bool wide = M > 8 && N >= 16384 && matmul_wgmma_available();
-        if (M <= 8) matmul_skinny_launch(out, out_f32, x, w, bias, M, N, K, stream);
-        else if (M <= 64 && !wide && matmul_splitk_ok(M, N))
-            matmul_splitk_launch(out, out_f32, x, w, bias, M, N, K, stream);
+        bool splitk = M > 8 && M <= 64 && !wide && matmul_splitk_ok(M, N) &&
+                      (M > 32 || (int64_t)N * K >= (int64_t)24 << 20);
+        if (splitk) matmul_splitk_launch(out, out_f32, x, w, bias, M, N, K, stream);
         else if (M <= 64 && !wide) matmul_skinny_launch(out, out_f32, x, w, bias, M, N, K, stream);
+        else if (M > 64 && matmul_wgmma_tma_available())
+            matmul_wgmma_tma_launch(out, out_f32, x, w, bias, M, N, K, stream);
         else if (matmul_wgmma_available()) matmul_wgmma_launch(out, out_f32, x, w, bias, M, N, K, stream);
         else matmul_tiled_launch(0, out, out_f32, x, w, bias, M, N, K, stream);
         return;

@@ -179,13 +179,7 @@ void matmul_splitk_launch(void* out, bool out_f32, const bf16* x, const bf16* w,
     if (ksplit == 0) {
         // About two blocks per SM (all resident at once: 128 threads each), each K share at least
         // 8 chunks of 32 so the loads stay deep enough.
-        static int n_sms = 0;
-        if (n_sms == 0) {
-            int dev = 0;
-            CUDA_CHECK(cudaGetDevice(&dev));
-            CUDA_CHECK(cudaDeviceGetAttribute(&n_sms, cudaDevAttrMultiProcessorCount, dev));
-        }
-        ksplit = ceil_div(2 * n_sms, tiles);
+        ksplit = ceil_div(2 * device_sm_count(), tiles);
         ksplit = std::min(ksplit, std::max(1, n_chunks / 8));
     }
     ksplit = std::max(1, std::min(ksplit, SK_MAX_SPLIT));

@@ -61,6 +61,7 @@
 #define cudaFuncGetAttributes mcFuncGetAttributes
 #define cudaDevAttrMaxSharedMemoryPerBlockOptin mcDevAttrMaxSharedMemoryPerBlockOptin
 #define cudaDeviceGetAttribute mcDeviceGetAttribute
+#define cudaDevAttrMultiProcessorCount mcDevAttrMultiProcessorCount
 #define cudaOccupancyMaxActiveBlocksPerMultiprocessor mcOccupancyMaxActiveBlocksPerMultiprocessor
 #define cudaMallocAsync mcMallocAsync
 #define cudaFreeAsync mcFreeAsync

@@ -198,9 +198,12 @@ int main(int argc, char** argv) {
             float wg = matmul_wgmma_available()
                            ? time_ms([&] { matmul_wgmma_launch(out, false, x, w, nullptr, M, s.N, s.K, 0); })
                            : 0.0f;
+            float tma = matmul_wgmma_tma_available()
+                            ? time_ms([&] { matmul_wgmma_tma_launch(out, false, x, w, nullptr, M, s.N, s.K, 0); })
+                            : 0.0f;
             printf("msweep %-8s M=%-3d: skinny %.4f ms | splitk %.4f ms | mma.sync tiles %.4f ms | wgmma %.4f ms"
-                   " | matmul_forward %.4f ms, %.0f GB/s weights\n",
-                   s.name, M, sk, sp, t0, wg, pub, 2.0 * s.N * s.K / (pub * 1e6));
+                   " | wgmma-tma %.4f ms | matmul_forward %.4f ms, %.0f GB/s weights\n",
+                   s.name, M, sk, sp, t0, wg, tma, pub, 2.0 * s.N * s.K / (pub * 1e6));
         }
         plat_free(w); plat_free(x); plat_free(out);
     }
