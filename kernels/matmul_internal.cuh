@@ -11,7 +11,7 @@ bool matmul_mma_ok(const void* x, const void* w, int K);
 // warps (1..8; 0 = chosen from the shape).
 void matmul_skinny_launch(void* out, bool out_f32, const bf16* x, const bf16* w,
                           const bf16* bias, int M, int N, int K, cudaStream_t stream,
-                          int ksplit = 0);
+                          int ksplit = 0, int unroll = 0);  // unroll: 16, -8/-4 (double-buffered), 0 (8/4)
 // A few dozen rows (M <= 64, meant for 8 < M): blocks of 128 weight rows sharing each x chunk,
 // K split across blocks (ksplit 1..16; 0 = chosen from the shape), partial sums added in a fixed
 // order by a second kernel through static device memory, so launches must not overlap (one

@@ -134,6 +134,47 @@ int main(int argc, char** argv) {
     PlatDeviceProps p;
     plat_get_props(&p);
     printf("device: %s (sm_%d%d, %d SMs)\n", p.name, p.cc_major, p.cc_minor, p.n_sms);
+    if (argc > 1 && !strcmp(argv[1], "gemv")) {  // M = 1 variants beside a read of the same bytes
+        unsigned int* sink = (unsigned int*)plat_alloc(p.n_sms * 8 * sizeof(unsigned int));
+        void* big = plat_alloc(1ull << 30);
+        plat_memset(big, 0x3c, 1ull << 30);
+        float big_ms = time_ms([&] { read_stream<<<p.n_sms * 8, 256>>>((const uint4*)big, (1ll << 30) / 16, sink); });
+        const double read_gbs = (1ull << 30) / (big_ms * 1e6);
+        printf("read 1 GiB: %.0f GB/s\n", read_gbs);
+        plat_free(big);
+        struct Shape { const char* name; int N, K; };
+        for (Shape s : {Shape{"gate_up", 28672, 4096}, Shape{"down", 4096, 14336}, Shape{"lm_head", 128256, 4096}}) {
+            const int64_t bytes = 2ll * s.N * s.K;
+            bf16* w = rand_buf((int64_t)s.N * s.K, 1);
+            bf16* x = rand_buf(s.K, 2);
+            bf16* out = (bf16*)plat_alloc((size_t)s.N * 2);
+            auto line = [&](const char* what, float ms) {
+                printf("gemv %-8s %-22s %.4f ms, %.0f GB/s, %.1f%% of read 1 GiB\n", s.name, what, ms,
+                       bytes / (ms * 1e6), 100.0 * bytes / (ms * 1e6) / read_gbs);
+            };
+            line("read same bytes", time_ms([&] { read_stream<<<p.n_sms * 8, 256>>>((const uint4*)w, bytes / 16, sink); }, 50));
+            line("matmul_forward", time_ms([&] { matmul_forward((act_t*)out, (act_t*)x, (act_t*)w, nullptr, 1, s.N, s.K, nullptr); }, 50));
+            for (int ks : {4, 8}) {
+                char name[64];
+                snprintf(name, sizeof name, "skinny ks=%d u=8", ks);
+                line(name, time_ms([&] { matmul_skinny_launch(out, false, x, w, nullptr, 1, s.N, s.K, 0, ks); }, 50));
+                snprintf(name, sizeof name, "skinny ks=%d u=16", ks);
+                line(name, time_ms([&] { matmul_skinny_launch(out, false, x, w, nullptr, 1, s.N, s.K, 0, ks, 16); }, 50));
+                for (int u : {-8, -4}) {
+                    snprintf(name, sizeof name, "prefetch ks=%d u=%d", ks, -u);
+                    line(name, time_ms([&] { matmul_skinny_launch(out, false, x, w, nullptr, 1, s.N, s.K, 0, ks, u); }, 50));
+                }
+            }
+            for (int ks : {8, 16}) {
+                char name[64];
+                snprintf(name, sizeof name, "splitk ks=%d", ks);
+                line(name, time_ms([&] { matmul_splitk_launch(out, false, x, w, nullptr, 1, s.N, s.K, 0, ks); }, 50));
+            }
+            plat_free(w); plat_free(x); plat_free(out);
+        }
+        plat_free(sink);
+        return 0;
+    }
     if (argc > 1 && !strcmp(argv[1], "layer")) {  // decode-step breakdown only
         layer_breakdown(1, 256, 4096);
         layer_breakdown(64, 256, 4096);

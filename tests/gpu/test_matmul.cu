@@ -7,11 +7,13 @@
 #include "tests/gpu/gpu_check.h"
 #include "kernels/matmul_internal.cuh"
 
-enum Path { PUBLIC, SKINNY, SPLITK, TILED0, TILED1, WGMMA2, WGMMA3, WGMMA_TMA1, WGMMA_TMA2, FMA };
+enum Path { PUBLIC, SKINNY, GEMV_PF8, GEMV_PF4, SPLITK, TILED0, TILED1, WGMMA2, WGMMA3, WGMMA_TMA1, WGMMA_TMA2, FMA };
 static const char* path_name(Path p) {
     switch (p) {
         case PUBLIC: return "public";
         case SKINNY: return "skinny-mma";
+        case GEMV_PF8: return "gemv-prefetch-u8";
+        case GEMV_PF4: return "gemv-prefetch-u4";
         case SPLITK: return "splitk-mma";
         case TILED0: return "tiled-mma-128x128";
         case TILED1: return "tiled-mma-128x256";
@@ -38,6 +40,11 @@ static void one_case(Path path, int M, int N, int K, bool use_bias, bool out_f32
             break;
         case SKINNY:
             matmul_skinny_launch(dout, out_f32, (const bf16*)dx, (const bf16*)dw, bias, M, N, K, 0, ksplit);
+            break;
+        case GEMV_PF8:
+        case GEMV_PF4:
+            matmul_skinny_launch(dout, out_f32, (const bf16*)dx, (const bf16*)dw, bias, M, N, K, 0, ksplit,
+                                 path == GEMV_PF8 ? -8 : -4);
             break;
         case SPLITK:
             matmul_splitk_launch(dout, out_f32, (const bf16*)dx, (const bf16*)dw, bias, M, N, K, 0, ksplit);
@@ -96,6 +103,13 @@ void run_matmul_tests() {
     for (int ks : {1, 2, 4, 8}) one_case(SKINNY, 3, 100, 1000, ks % 2 == 0, ks == 4, ks);
     one_case(SKINNY, 40, 70, 2056, true, false, 8);
     one_case(SKINNY, 1, 6144, 4096, true, true);
+    // the double-buffered M <= 8 kernel: K shares of uneven length, rows off the tile grid
+    for (Path p : {GEMV_PF8, GEMV_PF4}) {
+        one_case(p, 1, 4096, 14336, true, false);
+        one_case(p, 8, 100, 1032, false, true, 8);
+        one_case(p, 3, 28672, 4096, false, false, 4);
+        one_case(p, 1, 255, 264, true, false, 2);
+    }
     // split-K: partial tiles in N and M, K shares of unequal length, every split count, the
     // decode shapes; then the same launch twice must give the same bits (fixed-order reduction)
     one_case(SPLITK, 9, 130, 1000, true, false);
