@@ -1,7 +1,8 @@
 // test_kernels.cu — `make gpu-test`: every CUDA kernel against its CPU reference in kernels/ref/
 // on random bf16 inputs (never zeros), poisoned outputs, odd sizes and block boundaries. One
 // line per case; the last line is "N passed, N failed"; exit status 1 on any failure.
-// This file: main() and the memory-bound kernels; test_matmul.cu and test_attention.cu the rest.
+// This file: main() and the memory-bound kernels; test_matmul.cu, test_attention.cu and
+// test_sampling.cu the rest.
 #include "tests/gpu/gpu_check.h"
 #include <algorithm>
 
@@ -230,6 +231,7 @@ int main() {
     run_elementwise_tests();
     run_matmul_tests();
     run_attention_tests();
+    run_sampling_tests();
     plat_device_sync();
     printf("%d passed, %d failed\n", g_passed, g_failed);
     return g_failed ? 1 : 0;
