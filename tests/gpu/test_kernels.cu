@@ -222,16 +222,23 @@ void run_elementwise_tests() {
     test_qkv_rope();
 }
 
-int main() {
+// Arguments name the groups to run (elementwise, matmul, attention, sampling); none runs all.
+int main(int argc, char** argv) {
     plat_init(0);
     PlatDeviceProps p;
     plat_get_props(&p);
     printf("device: %s (sm_%d%d, %d SMs, warp %d)\n", p.name, p.cc_major, p.cc_minor, p.n_sms,
            p.warp_size);
-    run_elementwise_tests();
-    run_matmul_tests();
-    run_attention_tests();
-    run_sampling_tests();
+    auto wanted = [&](const char* group) {
+        if (argc < 2) return true;
+        for (int i = 1; i < argc; i++)
+            if (strcmp(argv[i], group) == 0) return true;
+        return false;
+    };
+    if (wanted("elementwise")) run_elementwise_tests();
+    if (wanted("matmul")) run_matmul_tests();
+    if (wanted("attention")) run_attention_tests();
+    if (wanted("sampling")) run_sampling_tests();
     plat_device_sync();
     printf("%d passed, %d failed\n", g_passed, g_failed);
     return g_failed ? 1 : 0;
