@@ -206,7 +206,14 @@ bool Engine::step() {
             results_[i].token = greedy_ids_[out.samples[i].logits_index];
         }
     }
-    if (!out.empty() && !sampled) {
+    if (!out.empty() && !sampled &&
+        sample_batch_.build(out, sched_.config().eos_token_ids, vocab)) {
+        const SampleBatch& sb = sample_batch_;
+        sampled = runner_->forward_sample(batch, sb.rows.data(), (int)sb.rows.size(),
+                                          sb.penalties.data(), (int)sb.penalties.size(),
+                                          results_.data());
+    }
+    if (!out.empty() && !sampled) {  // the runner samples nothing itself: logits to the host
         logits_.resize(batch.logits_rows.size() * (size_t)vocab);
         runner_->forward(batch, logits_.data());
         row_.resize(vocab);

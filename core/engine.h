@@ -20,6 +20,7 @@
 #include <unordered_map>
 #include <vector>
 #include "core/model_runner.h"
+#include "core/sample_batch.h"
 #include "core/sampling.h"
 #include "core/scheduler.h"
 
@@ -113,6 +114,7 @@ private:
     std::vector<float> logits_;
     std::vector<float> row_;
     std::vector<int32_t> greedy_ids_;  // device-side greedy picks, one per logits row
+    SampleBatch sample_batch_;         // the device sampler's inputs for this step
     std::vector<SampleResult> results_;
     std::vector<SeqUpdate> updates_;
     std::unordered_map<int64_t, std::shared_ptr<RequestChannel>> channels_;  // engine thread

@@ -12,6 +12,7 @@ Model::~Model() {
     if (ev_begin_) plat_event_destroy(ev_begin_);
     if (ev_end_) plat_event_destroy(ev_end_);
     plat_free_host(ints_host_);
+    plat_free_host(sample_host_);
     plat_free(weights_);
     plat_free(kv_);
     plat_free(ws_);
@@ -179,7 +180,8 @@ size_t ints_capacity(const ModelLimits& lim) {
     return 4 * T + 2 * S + 1 + S * (size_t)lim.max_blocks_per_seq;
 }
 struct WsLayout {
-    size_t x, h, qkv, q, attn, y, gate_up, act, gathered, logits, argmax, ints, attn_ws, total;
+    size_t x, h, qkv, q, attn, y, gate_up, act, gathered, logits, argmax, ints, sample, attn_ws,
+        total;
 };
 WsLayout ws_layout(const ModelConfig& c, const ModelLimits& lim) {
     auto align = [](size_t n) { return (n + 255) / 256 * 256; };
@@ -198,6 +200,7 @@ WsLayout ws_layout(const ModelConfig& c, const ModelLimits& lim) {
     w.logits = o; o += align((size_t)lim.max_logits_rows * c.vocab_size * sizeof(float));
     w.argmax = o; o += align((size_t)lim.max_logits_rows * 4);
     w.ints = o; o += align(ints_capacity(lim) * 4);
+    w.sample = o; o += align(model_sample_device_bytes(c.vocab_size, lim));
     // attention's workspace depends on the step's shape: size it for both the largest mixed
     // step and the largest pure decode step (one row per sequence, where split-K needs most).
     int n_decode = std::min(lim.max_tokens, lim.max_seqs);
@@ -217,10 +220,12 @@ size_t Model::workspace_bytes(const ModelLimits& limits) const { return ws_layou
 void Model::allocate_workspace(const ModelLimits& limits) {
     plat_free(ws_);
     plat_free_host(ints_host_);
+    plat_free_host(sample_host_);
     limits_ = limits;
     ws_ = plat_alloc(workspace_bytes(limits));
     ints_cap_ = ints_capacity(limits);
     ints_host_ = (int32_t*)plat_alloc_host(ints_cap_ * sizeof(int32_t));
+    sample_host_ = plat_alloc_host(model_sample_host_bytes(cfg_.vocab_size, limits));
 }
 
 // Int arrays in the workspace, for a step of T token rows and S sequences with block tables of
@@ -362,7 +367,10 @@ double Model::capture_graphs() {
     return ms;
 }
 
-void Model::forward(const ForwardBatch& b, float* logits_host, int32_t* argmax_host) {
+float* Model::logits_device() const { return (float*)((char*)ws_ + ws_layout(cfg_, limits_).logits); }
+char* Model::sample_area() const { return (char*)ws_ + ws_layout(cfg_, limits_).sample; }
+
+void Model::run(const ForwardBatch& b) {
     const int T = b.n_tokens(), S = b.n_seqs(), R = (int)b.logits_rows.size();
     PLAT_ASSERT(ws_ && kv_, "Model::forward before allocate_kv/allocate_workspace");
     PLAT_ASSERT(T > 0 && T <= limits_.max_tokens && S <= limits_.max_seqs &&
@@ -394,9 +402,14 @@ void Model::forward(const ForwardBatch& b, float* logits_host, int32_t* argmax_h
         upload_batch(b, 0, b.max_blocks_per_seq);
         compute(T, S, R, b.max_blocks_per_seq, max_seq_len);
     }
+}
+
+void Model::forward(const ForwardBatch& b, float* logits_host, int32_t* argmax_host) {
+    const int R = (int)b.logits_rows.size();
+    run(b);
     if (R > 0) {
         WsLayout w = ws_layout(cfg_, limits_);
-        float* logits = (float*)((char*)ws_ + w.logits);
+        float* logits = logits_device();
         if (argmax_host) {
             int32_t* ids = (int32_t*)((char*)ws_ + w.argmax);
             argmax_forward(ids, logits, R, cfg_.vocab_size, stream_);

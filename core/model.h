@@ -33,6 +33,11 @@ struct ModelLimits {
     int max_logits_rows = 256;      // rows of logits per step (one per sequence when decoding)
 };
 
+// Bytes of the sampling staging for limits (core/model_sample.cpp): inputs and outputs of one
+// launch of slots in pinned host memory; on the device the same plus sample_forward's workspace.
+size_t model_sample_host_bytes(int vocab, const ModelLimits& limits);
+size_t model_sample_device_bytes(int vocab, const ModelLimits& limits);
+
 class Model {
 public:
     Model() = default;
@@ -68,6 +73,14 @@ public:
     // With argmax_host, the logits stay on the device: argmax_host (logits_rows.size()) gets the
     // highest-logit token of each row (lowest id on ties), as greedy sampling picks it.
     void forward(const ForwardBatch& batch, float* logits_host, int32_t* argmax_host = nullptr);
+    // Runs one step like forward(), keeping the logits on the device, and picks n_slots tokens
+    // from them with sample_forward (kernels.h); rows (n_slots) and penalties (n_penalties) are
+    // host memory, rows[i].logits_row indexes batch.logits_rows. Writes tokens and logprobs
+    // (n_slots) and top_ids, top_logprobs (n_slots, SAMPLE_MAX_TOP). Slots beyond the staging
+    // capacity are sampled in several launches (core/model_sample.cpp).
+    void forward_sample(const ForwardBatch& batch, const SampleRow* rows, int n_slots,
+                        const SamplePenalty* penalties, int n_penalties, int32_t* tokens,
+                        float* logprobs, int32_t* top_ids, float* top_logprobs);
 
     // Device time of all forward() calls so far (events around each step's work on the stream,
     // uploads and result copies included), and how many of them were decode-graph replays.
@@ -102,6 +115,7 @@ private:
     ModelLimits limits_;
     void* ws_ = nullptr;
     int32_t* ints_host_ = nullptr;  // pinned staging for the batch's int arrays
+    void* sample_host_ = nullptr;   // pinned staging for sampling inputs and outputs
     size_t ints_cap_ = 0;           // elements
     plat_stream_t stream_ = nullptr;
     // decode graphs: graph_sizes_[i] sequences -> graphs_[i]
@@ -110,6 +124,12 @@ private:
     plat_event_t ev_begin_ = nullptr, ev_end_ = nullptr;
     double device_s_ = 0.0;
     int64_t graph_steps_ = 0;
+
+    // Checks the batch, uploads it and starts the step (the captured graph of its bucket or the
+    // eager layer loop) on stream_; the logits land in logits_device() (logits_rows.size(), vocab).
+    void run(const ForwardBatch& b);
+    float* logits_device() const;
+    char* sample_area() const;      // the device twin of sample_host_ plus the sampler workspace
 
     // Packs the batch (padded to n_rows decode rows when n_rows > batch size) into ints_host_
     // and starts its upload; returns the block-table width used.

@@ -1,7 +1,10 @@
-// model_runner.h — what the engine needs from a model: one forward step over a ForwardBatch and
-// the vocabulary size. Model is adapted to it by ModelAdapter; tests substitute fakes.
+// model_runner.h — what the engine needs from a model: one forward step over a ForwardBatch
+// (logits to the host, or tokens picked on the device) and the vocabulary size. Model is
+// adapted to it by ModelAdapter; tests substitute fakes.
 #pragma once
+#include <vector>
 #include "core/model.h"
+#include "core/sampling.h"
 
 class ModelRunner {
 public:
@@ -15,6 +18,16 @@ public:
     // into ids, keeping the logits on the device. Returns false where unsupported (then the
     // caller uses forward()); must pick exactly the token argmax over forward()'s row picks.
     virtual bool forward_greedy(const ForwardBatch& batch, int32_t* ids) { return false; }
+    // Device sampling: runs the step and picks every slot's token on the device (sample_forward,
+    // kernels.h), keeping the logits there; rows[i].logits_row indexes batch.logits_rows and
+    // rows[i].n_top <= SAMPLE_MAX_TOP. Fills out (n_rows) as core's Sampler would: token,
+    // logprob where n_top >= 0, top where n_top > 0. Returns false, having run nothing, where
+    // unsupported (then the caller uses forward() and the CPU sampler).
+    virtual bool forward_sample(const ForwardBatch& batch, const SampleRow* rows, int n_rows,
+                                const SamplePenalty* penalties, int n_penalties,
+                                SampleResult* out) {
+        return false;
+    }
 };
 
 // A loaded Model with its KV cache and workspace allocated.
@@ -27,7 +40,29 @@ public:
         model_->forward(batch, nullptr, ids);
         return true;
     }
+    bool forward_sample(const ForwardBatch& batch, const SampleRow* rows, int n_rows,
+                        const SamplePenalty* penalties, int n_penalties,
+                        SampleResult* out) override {
+        tokens_.resize(n_rows);
+        logprobs_.resize(n_rows);
+        top_ids_.resize((size_t)n_rows * SAMPLE_MAX_TOP);
+        top_logprobs_.resize((size_t)n_rows * SAMPLE_MAX_TOP);
+        model_->forward_sample(batch, rows, n_rows, penalties, n_penalties, tokens_.data(),
+                               logprobs_.data(), top_ids_.data(), top_logprobs_.data());
+        for (int i = 0; i < n_rows; i++) {
+            SampleResult& r = out[i];
+            r.token = tokens_[i];
+            r.logprob = rows[i].n_top >= 0 ? logprobs_[i] : 0.0f;
+            r.top.clear();
+            for (int j = 0; j < rows[i].n_top; j++)
+                r.top.push_back({top_ids_[(size_t)i * SAMPLE_MAX_TOP + j],
+                                 top_logprobs_[(size_t)i * SAMPLE_MAX_TOP + j]});
+        }
+        return true;
+    }
 
 private:
     Model* model_;
+    std::vector<int32_t> tokens_, top_ids_;
+    std::vector<float> logprobs_, top_logprobs_;
 };

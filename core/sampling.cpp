@@ -185,11 +185,13 @@ void Sampler::sample(float* logits, int vocab, const SamplingParams& p, const Sa
         for (int i = 1; i < vocab; i++)
             if (logits[i] > best) { best = logits[i]; token = i; }
     } else {
-        // unnormalised probabilities at temperature, in place; the top one is 1
+        // unnormalised probabilities at temperature, in place; the top one is 1. The exponent is
+        // taken in double and rounded once, as the device sampler does (kernels.h), so both give
+        // the same probabilities bit for bit.
         float mx = -INFINITY;
         for (int i = 0; i < vocab; i++) mx = std::max(mx, logits[i]);
         float inv_t = 1.0f / p.temperature;
-        for (int i = 0; i < vocab; i++) logits[i] = expf((logits[i] - mx) * inv_t);
+        for (int i = 0; i < vocab; i++) logits[i] = (float)exp((double)((logits[i] - mx) * inv_t));
         float* prob = logits;
         int64_t position = (int64_t)ctx.n_prompt + ctx.n_output;
         double u = sampling_uniform(ctx.seed, ctx.sample_index, position);

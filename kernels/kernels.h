@@ -94,3 +94,54 @@ void softmax_forward(float* out, const float* x, int n_rows, int n, plat_stream_
 // Conversions between the platform's act_t and fp32 on the device (loading, logits, tests).
 void convert_f32_to_act(act_t* out, const float* x, int64_t n, plat_stream_t stream);
 void convert_act_to_f32(float* out, const act_t* x, int64_t n, plat_stream_t stream);
+
+// ---- Sampling -------------------------------------------------------------------------------
+// The batched sampler: one slot per token to pick, with core/sampling.h's semantics (vLLM v1
+// order): penalties and the min_tokens mask on the raw logits; greedy argmax (lowest id on ties)
+// when temperature < 1e-5; otherwise probabilities p = exp((l - max) / temperature) with the top
+// one 1 (computed as (float)exp((double)x), correctly rounded on every platform), then min_p and
+// top_k as thresholds on p (top_k keeps ties with the k-th), top_p (the smallest most-probable
+// set, ties ranked by lower id, whose mass reaches top_p of the kept mass), then one draw: the
+// first kept token in id order whose cumulative mass exceeds u * kept mass. Logprobs are the raw
+// log_softmax of the unpenalised row. Several slots may read one logits row (n > 1 samples); the
+// row is never written.
+
+#define SAMPLE_MAX_TOP 20        // most top logprobs one slot may ask for
+#define SAMPLE_IN_PROMPT 1       // SamplePenalty.flags: the token occurs in the prompt
+#define SAMPLE_MASKED 2          // SamplePenalty.flags: the token is -inf (min_tokens not reached)
+
+// One token a slot's sequence has seen, or may not emit yet. A slot's entries name distinct
+// tokens. Repetition penalty applies where n_output > 0 or SAMPLE_IN_PROMPT; presence and
+// frequency penalties where n_output > 0; then SAMPLE_MASKED sets the logit to -inf.
+struct SamplePenalty {
+    int32_t token;
+    int32_t n_output;    // occurrences among the outputs so far
+    int32_t flags;       // SAMPLE_IN_PROMPT | SAMPLE_MASKED
+};
+
+// One slot: which logits row it reads and how to pick from it.
+struct SampleRow {
+    double u;                 // uniform in [0, 1) for the draw (core's sampling_uniform)
+    int32_t logits_row;       // row of the logits array
+    int32_t top_k;            // <= 0 or >= vocab: off
+    float temperature;        // < 1e-5: greedy
+    float top_p;              // (0, 1]; 1: off
+    float min_p;              // [0, 1]; 0: off
+    float presence_penalty;
+    float frequency_penalty;
+    float repetition_penalty; // 1: off
+    int32_t n_top;            // logprobs: -1 none, 0 the sampled token's only, N <= SAMPLE_MAX_TOP
+    int32_t penalty_start;    // this slot's entries are penalties[penalty_start ..
+    int32_t n_penalties;      //   .. penalty_start + n_penalties - 1]
+};
+
+// tokens (n_slots) = the picked token of each slot; logprobs (n_slots) = its raw logprob when
+// n_top >= 0; top_ids, top_logprobs (n_slots, SAMPLE_MAX_TOP): the first n_top entries of a row
+// hold the n_top highest raw logprobs, descending, lower id first on ties (the rest is left
+// as is). logits (n_logits_rows, vocab) fp32 is only read. rows and penalties are device
+// memory. workspace holds sample_workspace_bytes(n_slots, vocab). A row with no finite logit
+// gives token 0.
+size_t sample_workspace_bytes(int n_slots, int vocab);
+void sample_forward(int32_t* tokens, float* logprobs, int32_t* top_ids, float* top_logprobs,
+                    const float* logits, const SampleRow* rows, const SamplePenalty* penalties,
+                    int n_slots, int vocab, void* workspace, plat_stream_t stream);

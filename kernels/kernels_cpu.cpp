@@ -62,3 +62,9 @@ void convert_f32_to_act(act_t* out, const float* x, int64_t n, plat_stream_t) {
 void convert_act_to_f32(float* out, const act_t* x, int64_t n, plat_stream_t) {
     memmove(out, x, n * sizeof(float));
 }
+size_t sample_workspace_bytes(int, int) { return 0; }
+void sample_forward(int32_t* tokens, float* logprobs, int32_t* top_ids, float* top_logprobs,
+                    const float* logits, const SampleRow* rows, const SamplePenalty* penalties,
+                    int n_slots, int vocab, void*, plat_stream_t) {
+    sample_ref(tokens, logprobs, top_ids, top_logprobs, logits, rows, penalties, n_slots, vocab);
+}

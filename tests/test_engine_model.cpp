@@ -146,7 +146,13 @@ public:
         n_greedy_steps++;
         return inner_->forward_greedy(b, ids);
     }
-    int n_greedy_steps = 0;
+    bool forward_sample(const ForwardBatch& b, const SampleRow* rows, int n_rows,
+                        const SamplePenalty* penalties, int n_penalties,
+                        SampleResult* out) override {
+        n_sample_steps++;
+        return inner_->forward_sample(b, rows, n_rows, penalties, n_penalties, out);
+    }
+    int n_greedy_steps = 0, n_sample_steps = 0;
 
 private:
     ModelRunner* inner_;
@@ -162,6 +168,36 @@ TEST(EngineModel, device_greedy_shortcut_picks_exactly_the_samplers_tokens) {
     WorkResult slow = run_workload(m2->cfg, &sampler, work);
     EXPECT_GT(shortcut.n_greedy_steps, 0);
     expect_matches_solo(fast, slow, "device greedy vs CPU sampler");
+}
+
+// Seeded requests with every sampling feature (penalties over prompt and output, top_k, min_p,
+// top_p, logprobs, min_tokens masking eos, greedy with penalties, n = 2) through the device sampler
+// (the reference kernels on this platform) and through the CPU sampler alone.
+TEST(EngineModel, device_sampler_picks_exactly_the_cpu_samplers_tokens) {
+    std::vector<WorkItem> work = make_workload(23, 80, 512, 120, 32, true);
+    std::mt19937 rng(23);
+    for (WorkItem& it : work) {
+        SamplingParams& p = it.params;
+        switch (rng() % 6) {
+            case 0: p.repetition_penalty = 1.3f; break;
+            case 1: p.presence_penalty = 0.6f; p.frequency_penalty = 0.4f; break;
+            case 2: p.top_k = 20; p.min_p = 0.02f; break;
+            case 3: p.temperature = 0.0f; p.repetition_penalty = 1.2f; break;
+            case 4: p.top_p = 1.0f; p.temperature = 1.3f; break;
+            default: break;
+        }
+        if (rng() % 3 == 0) p.logprobs = rng() % 6;
+        if (rng() % 4 == 0) p.min_tokens = std::min(p.max_tokens, 4);
+        if (rng() % 5 == 0) p.n = 2;  // forks: two slots read one logits row
+    }
+    auto m = load(2000, 512, 64, true);
+    CountingRunner device(m->runner.get());
+    WorkResult fast = run_workload(m->cfg, &device, work);
+    auto m2 = load(2000, 512, 64, true);
+    SamplerOnlyRunner sampler(m2->runner.get());
+    WorkResult slow = run_workload(m2->cfg, &sampler, work);
+    EXPECT_GT(device.n_sample_steps, 0);
+    expect_matches_solo(fast, slow, "device sampler vs CPU sampler");
 }
 
 }  // namespace

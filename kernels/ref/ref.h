@@ -4,6 +4,7 @@
 // what they mean in kernels.h.
 #pragma once
 #include <stdint.h>
+#include "kernels/kernels.h"  // SampleRow, SamplePenalty
 
 void embedding_ref(float* out, const float* table, const int32_t* ids, int n_tokens, int hidden);
 void rmsnorm_ref(float* out, const float* x, const float* weight, int n_rows, int dim, float eps);
@@ -25,3 +26,9 @@ void silu_mul_ref(float* out, const float* gate_up, int n_rows, int inter);
 void gather_rows_ref(float* out, const float* x, const int32_t* rows, int n_rows, int dim);
 void argmax_ref(int32_t* out, const float* logits, int n_rows, int n);
 void softmax_ref(float* out, const float* x, int n_rows, int n);
+
+// sample_forward's reference (kernels/ref/sampling_ref.cpp): each slot by the definition, top_p
+// by a full sort of the kept tokens, sums in double.
+void sample_ref(int32_t* tokens, float* logprobs, int32_t* top_ids, float* top_logprobs,
+                const float* logits, const SampleRow* rows, const SamplePenalty* penalties,
+                int n_slots, int vocab);

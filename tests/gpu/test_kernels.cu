@@ -1,7 +1,8 @@
 // test_kernels.cu — `make gpu-test`: every CUDA kernel against its CPU reference in kernels/ref/
 // on random bf16 inputs (never zeros), poisoned outputs, odd sizes and block boundaries. One
 // line per case; the last line is "N passed, N failed"; exit status 1 on any failure.
-// This file: main() and the memory-bound kernels; test_matmul.cu and test_attention.cu the rest.
+// This file: main() and the memory-bound kernels; test_matmul.cu, test_attention.cu and
+// test_sampling.cu the rest.
 #include "tests/gpu/gpu_check.h"
 #include <algorithm>
 
@@ -221,15 +222,23 @@ void run_elementwise_tests() {
     test_qkv_rope();
 }
 
-int main() {
+// Arguments name the groups to run (elementwise, matmul, attention, sampling); none runs all.
+int main(int argc, char** argv) {
     plat_init(0);
     PlatDeviceProps p;
     plat_get_props(&p);
     printf("device: %s (sm_%d%d, %d SMs, warp %d)\n", p.name, p.cc_major, p.cc_minor, p.n_sms,
            p.warp_size);
-    run_elementwise_tests();
-    run_matmul_tests();
-    run_attention_tests();
+    auto wanted = [&](const char* group) {
+        if (argc < 2) return true;
+        for (int i = 1; i < argc; i++)
+            if (strcmp(argv[i], group) == 0) return true;
+        return false;
+    };
+    if (wanted("elementwise")) run_elementwise_tests();
+    if (wanted("matmul")) run_matmul_tests();
+    if (wanted("attention")) run_attention_tests();
+    if (wanted("sampling")) run_sampling_tests();
     plat_device_sync();
     printf("%d passed, %d failed\n", g_passed, g_failed);
     return g_failed ? 1 : 0;

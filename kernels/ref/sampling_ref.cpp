@@ -1,0 +1,130 @@
+// sampling_ref.cpp — reference of sample_forward (kernels.h): every slot by the definition, one
+// after the other: penalties on a copy of its row, then greedy or the truncated draw, with the
+// top_p set found by sorting the kept tokens and sums in double.
+#include "kernels/ref/ref.h"
+#include <math.h>
+#include <string.h>
+#include <algorithm>
+#include <functional>
+#include <vector>
+
+static const float k_greedy_below = 1e-5f;  // vLLM's _SAMPLING_EPS
+
+// Raw log_softmax normaliser: fp32 max and exponent, double sum.
+static double log_sum_exp(const float* x, int n) {
+    float mx = -INFINITY;
+    for (int i = 0; i < n; i++) mx = std::max(mx, x[i]);
+    double s = 0.0;
+    for (int i = 0; i < n; i++) s += expf(x[i] - mx);
+    return mx + log(s);
+}
+
+// The n largest of x, descending, lower id first on ties, by one scan keeping a sorted list.
+static void top_n(const float* x, int vocab, int n, int32_t* ids) {
+    int len = 0;
+    for (int i = 0; i < vocab && n > 0; i++) {
+        if (len == n && !(x[i] > x[ids[len - 1]])) continue;
+        int pos = len < n ? len : n - 1;  // drop the last when full
+        while (pos > 0 && x[i] > x[ids[pos - 1]]) {
+            ids[pos] = ids[pos - 1];
+            pos--;
+        }
+        ids[pos] = i;
+        if (len < n) len++;
+    }
+}
+
+// Applies one slot's penalty entries (distinct tokens) to its logits row w.
+static void apply_penalties(float* w, const SampleRow& r, const SamplePenalty* pen) {
+    for (int j = 0; j < r.n_penalties; j++) {
+        const SamplePenalty& e = pen[r.penalty_start + j];
+        float l = w[e.token];
+        if (r.repetition_penalty != 1.0f && (e.n_output > 0 || (e.flags & SAMPLE_IN_PROMPT)))
+            l = l > 0 ? l / r.repetition_penalty : l * r.repetition_penalty;
+        if (e.n_output > 0) l -= r.frequency_penalty * (float)e.n_output + r.presence_penalty;
+        if (e.flags & SAMPLE_MASKED) l = -INFINITY;
+        w[e.token] = l;
+    }
+}
+
+// The token drawn from penalised logits w (clobbered into probabilities).
+static int32_t draw(float* w, int vocab, const SampleRow& r, std::vector<int32_t>* kept_buf,
+                    std::vector<uint64_t>* order_buf) {
+    float mx = -INFINITY;
+    for (int i = 0; i < vocab; i++) mx = std::max(mx, w[i]);
+    if (!std::isfinite(mx)) return 0;
+    float inv_t = 1.0f / r.temperature;
+    for (int i = 0; i < vocab; i++) w[i] = (float)exp((double)((w[i] - mx) * inv_t));
+    const float* p = w;
+    float thr = r.min_p;
+    if (r.top_k > 0 && r.top_k < vocab) {
+        std::vector<float> sorted(p, p + vocab);
+        std::nth_element(sorted.begin(), sorted.begin() + (r.top_k - 1), sorted.end(), std::greater<float>());
+        thr = std::max(thr, sorted[r.top_k - 1]);
+    }
+    std::vector<int32_t>& kept = *kept_buf;
+    kept.clear();
+    for (int i = 0; i < vocab; i++)
+        if (p[i] > 0.0f && p[i] >= thr) kept.push_back(i);
+    if (r.top_p < 1.0f && !kept.empty()) {
+        double total = 0.0;
+        for (int32_t i : kept) total += p[i];
+        double limit = (double)r.top_p * total, cum = 0.0;
+        // rank by probability descending, then id ascending: one sort of packed keys (the bits
+        // of a probability >= 0 order as its value)
+        std::vector<uint64_t>& order = *order_buf;
+        order.clear();
+        for (int32_t i : kept) {
+            uint32_t bits;
+            memcpy(&bits, &p[i], 4);
+            order.push_back((uint64_t)(0xFFFFFFFFu - bits) << 32 | (uint32_t)i);
+        }
+        std::sort(order.begin(), order.end());
+        size_t n_take = 0;
+        while (n_take < order.size() && (n_take == 0 || cum < limit))
+            cum += p[(int32_t)(uint32_t)order[n_take++]];
+        kept.resize(n_take);
+        for (size_t j = 0; j < n_take; j++) kept[j] = (int32_t)(uint32_t)order[j];
+        std::sort(kept.begin(), kept.end());
+    }
+    if (kept.empty()) return 0;
+    double total = 0.0;
+    for (int32_t i : kept) total += p[i];
+    double target = r.u * total, cum = 0.0;
+    for (int32_t i : kept) {
+        cum += p[i];
+        if (cum > target) return i;
+    }
+    return kept.back();
+}
+
+void sample_ref(int32_t* tokens, float* logprobs, int32_t* top_ids, float* top_logprobs,
+                const float* logits, const SampleRow* rows, const SamplePenalty* penalties,
+                int n_slots, int vocab) {
+    std::vector<float> w(vocab);
+    std::vector<int32_t> kept;
+    std::vector<uint64_t> order;
+    for (int s = 0; s < n_slots; s++) {
+        const SampleRow& r = rows[s];
+        const float* raw = logits + (int64_t)r.logits_row * vocab;
+        w.assign(raw, raw + vocab);
+        apply_penalties(w.data(), r, penalties);
+        int32_t token = 0;
+        if (r.temperature < k_greedy_below) {
+            for (int i = 1; i < vocab; i++)
+                if (w[i] > w[token]) token = i;
+        } else {
+            token = draw(w.data(), vocab, r, &kept, &order);
+        }
+        tokens[s] = token;
+        if (r.n_top >= 0) {
+            double lse = log_sum_exp(raw, vocab);
+            logprobs[s] = (float)((double)raw[token] - lse);
+            int32_t* ids = top_ids + (int64_t)s * SAMPLE_MAX_TOP;
+            float* lps = top_logprobs + (int64_t)s * SAMPLE_MAX_TOP;
+            int n = std::min(r.n_top, SAMPLE_MAX_TOP);
+            top_n(raw, vocab, n, ids);
+            for (int j = 0; j < n; j++) lps[j] = (float)((double)raw[ids[j]] - lse);
+        }
+    }
+}
