@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # On a GPU machine: compute-sanitizer (memcheck) over `edgellm generate` with several sequences
-# on a tiny random Llama (transformers), graphs captured, then eager.
+# on a tiny random Llama (transformers): greedy with graphs captured, then eager, then sampled
+# (temperature 1.0: the device sampler).
 #   tests/gpu/sanitize_generate.sh EDGELLM_BINARY [SHAPE [MAX_SEQS MAX_MODEL_LEN]]
 # (SHAPE from check_model.py's SHAPES; a max-model-len above 256 makes decode use split-K)
 set -u
@@ -17,7 +18,7 @@ PY
 python3 -c "
 import random; random.seed(1)
 print('\n'.join(str([random.randrange(1000) for _ in range(random.randrange(1, 40))]) for _ in range(70)))" > /tmp/p.jsonl
-for mode in "" "--enforce-eager"; do
+for mode in "" "--enforce-eager" "--temperature 1.0"; do
   echo "== $shape: generate 70 prompts, max-num-seqs $seqs, max-model-len $len $mode"
   compute-sanitizer --tool memcheck --print-limit 5 "$bin" generate --model $d --prompts-file /tmp/p.jsonl \
     --max-tokens 6 --ignore-eos --max-num-seqs $seqs --max-model-len $len $mode 2>&1 | grep -vE "^\s*$|^\[" | head -30
