@@ -1,8 +1,9 @@
 // matmul.cu — matmul_forward / matmul_f32out_forward: picks a GEMM path by shape and the
 // portable fp32-FMA fallback. Tensor-core paths live in matmul_mma.cu and matmul_wgmma.cu.
 //   M <= 8 (decode):   matmul_skinny_launch — bandwidth-bound, weights read once;
-//   8 < M <= 64:       matmul_splitk_launch — the same, x shared by 128 weight rows per block
-//                      (but wide N goes to wgmma on Hopper, which is faster there);
+//   8 < M <= 64:       matmul_splitk_launch (M > 32 or large shapes) or skinny, x shared by
+//                      128 weight rows per block (but wide N goes to the Hopper TMA kernel,
+//                      which is faster there);
 //   M  > 64 (prefill): matmul_wgmma_tma_launch — Hopper, TMA loads, warp-specialised wgmma
 //                      (sm_90a build, cc 9.x device), else matmul_tiled_launch — mma.sync
 //                      tiles, cp.async pipeline;
@@ -59,22 +60,20 @@ static void matmul_dispatch(void* out, bool out_f32, const bf16* x, const bf16* 
     if (M <= 0 || N <= 0) return;
     PLAT_ASSERT(N <= 65535 * 256 && M <= 65535 * 128, "matmul: M or N too large");
     if (matmul_mma_ok(x, w, K)) {
-        // Small M streams the weights once (skinny), except for wide N beyond a few rows, where
-        // wgmma's N tiles already fill the GPU and its tensor cores win (H100, gpu_bench msweep:
-        // gate_up 28672x4096 at M=64 0.104 ms vs 0.244; lm_head 0.41 vs 1.00; down 4096x14336
-        // stays faster skinny, 0.127 vs 0.241).
-        // Between 8 and 64 rows the narrow shapes take the split-K kernel, which reads x once
-        // per 128 weight rows instead of once per 16.
-        // H100 (gpu_bench msweep, M=16/32/64): down 4096x14336 0.062/0.073/0.106 ms split-K vs
-        // 0.063/0.085/0.127 skinny; qkv 6144x4096 0.034/0.040/0.057 vs 0.041/0.054/0.081;
-        // o_proj 4096x4096 0.025/0.031/0.041 vs 0.022/0.029/0.044, so small shapes stay skinny
-        // up to M = 32.
-        bool wide = M > 8 && N >= 16384 && matmul_wgmma_available();
+        // Measured on H100 (gpu_bench msweep, 2026-11-23, ms at M = 16 / 32 / 64):
+        //   wide N (gate_up, lm_head) above 8 rows: the TMA kernel's N tiles already fill the
+        //   GPU (gate_up 0.098 / 0.095 / 0.096 vs skinny 0.116 / 0.161 / 0.248);
+        //   narrow N: split-K beats skinny once M > 32 or the matrix is large (down 0.088 /
+        //   0.079 / 0.107 vs 0.089 / 0.093 / 0.131; qkv 0.035 / 0.040 / 0.057 vs 0.039 / 0.055 /
+        //   0.083), while o_proj 4096x4096 stays skinny up to 32 rows (0.021 / 0.029 vs 0.027 /
+        //   0.033).
+        bool wide = M > 8 && N >= 16384 && (matmul_wgmma_tma_available() || matmul_wgmma_available());
         bool splitk = M > 8 && M <= 64 && !wide && matmul_splitk_ok(M, N) &&
                       (M > 32 || (int64_t)N * K >= (int64_t)24 << 20);
         if (splitk) matmul_splitk_launch(out, out_f32, x, w, bias, M, N, K, stream);
         else if (M <= 64 && !wide) matmul_skinny_launch(out, out_f32, x, w, bias, M, N, K, stream);
-        else if (M > 64 && matmul_wgmma_tma_available())
+        else if (matmul_wgmma_tma_available())  // M > 64, or wide N above 8 rows: gpu_bench
+            // msweep at M=64: gate_up 0.096 ms vs 0.105 cp.async wgmma, lm_head 0.376 vs 0.417
             matmul_wgmma_tma_launch(out, out_f32, x, w, bias, M, N, K, stream);
         else if (matmul_wgmma_available()) matmul_wgmma_launch(out, out_f32, x, w, bias, M, N, K, stream);
         else matmul_tiled_launch(0, out, out_f32, x, w, bias, M, N, K, stream);

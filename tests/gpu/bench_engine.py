@@ -81,6 +81,9 @@ def main():
         s = run_generate(binary, d, [torch.randint(0, V, (128,), generator=g).tolist() for _ in range(64)], 128,
                          ["--max-num-seqs", "64", "--max-num-batched-tokens", "8192"])
         print(f"  64 x 128/128: {64 * 128 / s:.0f} output tok/s")
+        s = run_generate(binary, d, [torch.randint(0, V, (128,), generator=g).tolist() for _ in range(64)], 128,
+                         ["--max-num-seqs", "64", "--max-num-batched-tokens", "8192", "--temperature", "1.0"])
+        print(f"  64 x 128/128 sampled: {64 * 128 / s:.0f} output tok/s")
         return
 
     # limits and peers
