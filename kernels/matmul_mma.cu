@@ -36,6 +36,23 @@ __device__ __forceinline__ void store2(void* out, bool out_f32, int64_t idx, flo
 // rows of x (1 for M <= 8, 8 for M <= 64); UNROLL chunks in flight per warp.
 static const int SKINNY_MAX_WARPS = 8;
 
+// The end of the small-M kernels: each of the ksplit warps left its partial sums for the block's
+// 16 rows in red[warp][token][row]; add them in warp order (+ bias) and store.
+template <int MT>
+__device__ __forceinline__ void skinny_reduce_store(const float (*red)[MT * 8][17], void* out,
+                                                    bool out_f32, const bf16* bias, int M, int N,
+                                                    int n0, int ksplit) {
+    for (int i = threadIdx.x; i < M * 16; i += blockDim.x) {
+        const int tok = i / 16, r = i % 16, n = n0 + r;
+        if (n >= N) continue;
+        float s = 0.0f;
+        for (int kp = 0; kp < ksplit; kp++) s += red[kp][tok][r];
+        if (bias) s += __bfloat162float(bias[n]);
+        if (out_f32) ((float*)out)[(int64_t)tok * N + n] = s;
+        else ((bf16*)out)[(int64_t)tok * N + n] = __float2bfloat16(s);
+    }
+}
+
 template <int MT, int UNROLL>
 __global__ void __launch_bounds__(SKINNY_MAX_WARPS * 32)
     matmul_skinny_kernel(void* out, bool out_f32, const bf16* x, const bf16* w, const bf16* bias,
@@ -100,15 +117,7 @@ __global__ void __launch_bounds__(SKINNY_MAX_WARPS * 32)
         red[warp][tok + 1][g + 8] = acc[mt][3];
     }
     __syncthreads();
-    for (int i = threadIdx.x; i < M * 16; i += blockDim.x) {
-        const int tok = i / 16, r = i % 16, n = n0 + r;
-        if (n >= N) continue;
-        float s = 0.0f;
-        for (int kp = 0; kp < ksplit; kp++) s += red[kp][tok][r];
-        if (bias) s += __bfloat162float(bias[n]);
-        if (out_f32) ((float*)out)[(int64_t)tok * N + n] = s;
-        else ((bf16*)out)[(int64_t)tok * N + n] = __float2bfloat16(s);
-    }
+    skinny_reduce_store<MT>(red, out, out_f32, bias, M, N, n0, ksplit);
 #endif
 }
 
@@ -169,15 +178,7 @@ __global__ void __launch_bounds__(SKINNY_MAX_WARPS * 32)
     red[warp][2 * t][g + 8] = acc[2];
     red[warp][2 * t + 1][g + 8] = acc[3];
     __syncthreads();
-    for (int i = threadIdx.x; i < M * 16; i += blockDim.x) {
-        const int tok = i / 16, r = i % 16, n = n0 + r;
-        if (n >= N) continue;
-        float sum = 0.0f;
-        for (int kp = 0; kp < ksplit; kp++) sum += red[kp][tok][r];
-        if (bias) sum += __bfloat162float(bias[n]);
-        if (out_f32) ((float*)out)[(int64_t)tok * N + n] = sum;
-        else ((bf16*)out)[(int64_t)tok * N + n] = __float2bfloat16(sum);
-    }
+    skinny_reduce_store<1>(red, out, out_f32, bias, M, N, n0, ksplit);
 #endif
 }
 

@@ -6,13 +6,9 @@
 // row r lands at chunk c ^ (r % 8)). Only the sm_90a pass compiles the body; elsewhere the kernel
 // is empty and matmul_wgmma_available() says false.
 #include "kernels/matmul_internal.cuh"
-#include "kernels/mma.cuh"
+#include "kernels/sm90.cuh"
 
-#if EDGELLM_MMA_DEVICE && defined(__CUDA_ARCH_FEAT_SM90_ALL)
-#define EDGELLM_WGMMA_DEVICE 1
-#else
-#define EDGELLM_WGMMA_DEVICE 0
-#endif
+#define EDGELLM_WGMMA_DEVICE EDGELLM_SM90A_DEVICE
 
 static const int WG_BN = 256, WG_BK = 64, WG_STAGES = 4;
 static const int WG_ROW_BYTES = WG_BK * 2;  // 128: one swizzle row
@@ -21,47 +17,9 @@ static constexpr int wg_smem_bytes(int wgs) {  // + 1024: alignment slack
 }
 
 #if EDGELLM_WGMMA_DEVICE
-// Shared-memory matrix descriptor: K-major, 128-byte swizzle, 8-row groups 1024 bytes apart.
+// Descriptor of a 128-byte swizzled K-major tile in shared memory (sm90.cuh).
 __device__ __forceinline__ uint64_t wg_desc(const void* smem_ptr) {
-    uint32_t addr = (uint32_t)__cvta_generic_to_shared(smem_ptr);
-    uint64_t d = (uint64_t)((addr & 0x3FFFF) >> 4);
-    d |= (uint64_t)1 << 16;                 // leading byte offset (unused with this swizzle)
-    d |= (uint64_t)(1024 >> 4) << 32;       // stride byte offset: next 8-row group
-    d |= (uint64_t)1 << 62;                 // 128-byte swizzle
-    return d;
-}
-
-__device__ __forceinline__ void wgmma_m64n256k16(float* d, uint64_t desc_a, uint64_t desc_b) {
-    asm volatile(
-        "{\n"
-        ".reg .pred p;\n"
-        "setp.ne.b32 p, %130, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 "
-        "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63, %64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79, %80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95, %96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, %108, %109, %110, %111, %112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, %125, %126, %127}, %128, %129, p, 1, 1, 0, 0;\n"
-        "}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
-          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
-          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
-          "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
-          "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
-          "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
-          "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
-          "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63]),
-          "+f"(d[64]), "+f"(d[65]), "+f"(d[66]), "+f"(d[67]), "+f"(d[68]), "+f"(d[69]), "+f"(d[70]), "+f"(d[71]),
-          "+f"(d[72]), "+f"(d[73]), "+f"(d[74]), "+f"(d[75]), "+f"(d[76]), "+f"(d[77]), "+f"(d[78]), "+f"(d[79]),
-          "+f"(d[80]), "+f"(d[81]), "+f"(d[82]), "+f"(d[83]), "+f"(d[84]), "+f"(d[85]), "+f"(d[86]), "+f"(d[87]),
-          "+f"(d[88]), "+f"(d[89]), "+f"(d[90]), "+f"(d[91]), "+f"(d[92]), "+f"(d[93]), "+f"(d[94]), "+f"(d[95]),
-          "+f"(d[96]), "+f"(d[97]), "+f"(d[98]), "+f"(d[99]), "+f"(d[100]), "+f"(d[101]), "+f"(d[102]), "+f"(d[103]),
-          "+f"(d[104]), "+f"(d[105]), "+f"(d[106]), "+f"(d[107]), "+f"(d[108]), "+f"(d[109]), "+f"(d[110]), "+f"(d[111]),
-          "+f"(d[112]), "+f"(d[113]), "+f"(d[114]), "+f"(d[115]), "+f"(d[116]), "+f"(d[117]), "+f"(d[118]), "+f"(d[119]),
-          "+f"(d[120]), "+f"(d[121]), "+f"(d[122]), "+f"(d[123]), "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])
-        : "l"(desc_a), "l"(desc_b), "r"(1));
-}
-__device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
-__device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
-template <int N>
-__device__ __forceinline__ void wgmma_wait() {
-    asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
+    return sm90_desc_sw128(sm90_smem_addr(smem_ptr));
 }
 __device__ __forceinline__ void fence_proxy_async() {
     asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
@@ -120,14 +78,14 @@ __global__ void __launch_bounds__(WGS * 128, 1)
 
         const uint8_t* as = smem + (kt % WG_STAGES) * WG_STAGE_BYTES + wg * 64 * WG_ROW_BYTES;
         const uint8_t* bs = smem + (kt % WG_STAGES) * WG_STAGE_BYTES + WG_BM * WG_ROW_BYTES;
-        wgmma_fence();
+        sm90_wgmma_fence();
 #pragma unroll
         for (int kk = 0; kk < WG_BK / 16; kk++)
-            wgmma_m64n256k16(d, wg_desc(as + kk * 32), wg_desc(bs + kk * 32));
-        wgmma_commit();
-        wgmma_wait<1>();
+            sm90_wgmma(d, wg_desc(as + kk * 32), wg_desc(bs + kk * 32));
+        sm90_wgmma_commit();
+        sm90_wgmma_wait<1>();
     }
-    wgmma_wait<0>();
+    sm90_wgmma_wait<0>();
 
     // d[4j + 0/1]: row g, cols 8j + 2t, +1; d[4j + 2/3]: row g + 8 (rows of this warp's 16).
     const int lane = tid % 32, warp_in_wg = (tid % 128) / 32, g = lane >> 2, t = lane & 3;

@@ -12,6 +12,7 @@
 #include <random>
 #include <vector>
 #include "kernels/kernels.h"
+#include "kernels/ref/ref.h"
 
 // Kinds of logits rows: 0 uniform in [-8, 8]; 1 multiples of 0.25 (many exact ties); 2 uniform
 // with a tenth -inf; 3 -inf except a few; 4 uniform in [-3, 3] with one token far above. Never
@@ -46,15 +47,7 @@ inline bool sample_near_boundary(const float* raw, int vocab, const SampleRow& r
                                  const SamplePenalty* penalties, double rel_eps) {
     if (r.temperature < 1e-5f) return false;
     std::vector<float> w(raw, raw + vocab);
-    for (int j = 0; j < r.n_penalties; j++) {
-        const SamplePenalty& e = penalties[r.penalty_start + j];
-        float l = w[e.token];
-        if (r.repetition_penalty != 1.0f && (e.n_output > 0 || (e.flags & SAMPLE_IN_PROMPT)))
-            l = l > 0 ? l / r.repetition_penalty : l * r.repetition_penalty;
-        if (e.n_output > 0) l -= r.frequency_penalty * (float)e.n_output + r.presence_penalty;
-        if (e.flags & SAMPLE_MASKED) l = -INFINITY;
-        w[e.token] = l;
-    }
+    sample_penalties_ref(w.data(), r, penalties);
     float mx = *std::max_element(w.begin(), w.end());
     if (!std::isfinite(mx)) return false;
     float inv_t = 1.0f / r.temperature;

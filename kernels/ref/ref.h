@@ -27,6 +27,8 @@ void gather_rows_ref(float* out, const float* x, const int32_t* rows, int n_rows
 void argmax_ref(int32_t* out, const float* logits, int n_rows, int n);
 void softmax_ref(float* out, const float* x, int n_rows, int n);
 
+// One slot's penalty entries (distinct tokens) applied to its logits row w, as sample_ref does.
+void sample_penalties_ref(float* w, const SampleRow& r, const SamplePenalty* penalties);
 // sample_forward's reference (kernels/ref/sampling_ref.cpp): each slot by the definition, top_p
 // by a full sort of the kept tokens, sums in double.
 void sample_ref(int32_t* tokens, float* logprobs, int32_t* top_ids, float* top_logprobs,

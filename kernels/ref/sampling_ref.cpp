@@ -34,8 +34,7 @@ static void top_n(const float* x, int vocab, int n, int32_t* ids) {
     }
 }
 
-// Applies one slot's penalty entries (distinct tokens) to its logits row w.
-static void apply_penalties(float* w, const SampleRow& r, const SamplePenalty* pen) {
+void sample_penalties_ref(float* w, const SampleRow& r, const SamplePenalty* pen) {
     for (int j = 0; j < r.n_penalties; j++) {
         const SamplePenalty& e = pen[r.penalty_start + j];
         float l = w[e.token];
@@ -108,7 +107,7 @@ void sample_ref(int32_t* tokens, float* logprobs, int32_t* top_ids, float* top_l
         const SampleRow& r = rows[s];
         const float* raw = logits + (int64_t)r.logits_row * vocab;
         w.assign(raw, raw + vocab);
-        apply_penalties(w.data(), r, penalties);
+        sample_penalties_ref(w.data(), r, penalties);
         int32_t token = 0;
         if (r.temperature < k_greedy_below) {
             for (int i = 1; i < vocab; i++)
