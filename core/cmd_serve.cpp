@@ -192,7 +192,8 @@ int cmd_serve(int argc, char** argv) {
             fprintf(stderr, "edgellm serve: %s\n", err.c_str());
             return 1;
         }
-        sched.n_blocks = (int)std::min<int64_t>(plan.n_blocks, useful);
+        memory_plan_cap(&plan, useful);
+        sched.n_blocks = plan.n_blocks;
         log_info("memory plan:\n%s", memory_plan_report(plan).c_str());
     }
     if (!sched.validate(&err)) { fprintf(stderr, "edgellm serve: %s\n", err.c_str()); return 2; }

@@ -50,6 +50,15 @@ bool memory_plan_compute(size_t total, size_t free_bytes, double util, size_t we
     return true;
 }
 
+void memory_plan_cap(MemoryPlan* p, int64_t max_blocks) {
+    if (max_blocks <= 0 || max_blocks >= p->n_blocks) return;
+    p->capped_from = p->n_blocks;
+    p->n_blocks = (int)max_blocks;
+    p->kv_bytes = (size_t)p->n_blocks * p->kv_bytes_per_block;
+    p->kv_tokens = (int64_t)p->n_blocks * p->block_size;
+    p->max_concurrency = p->max_model_len > 0 ? (double)p->kv_tokens / p->max_model_len : 0;
+}
+
 std::string memory_plan_report(const MemoryPlan& p) {
     char buf[1024];
     snprintf(buf, sizeof(buf),
@@ -62,5 +71,12 @@ std::string memory_plan_report(const MemoryPlan& p) {
              gib(p.total_bytes), gib(p.budget_bytes), gib(p.weights_bytes), gib(p.workspace_bytes),
              gib(p.graph_bytes), gib(p.kv_bytes), p.n_blocks, p.block_size,
              (long long)p.kv_tokens, p.max_model_len, p.max_concurrency);
-    return buf;
+    std::string r = buf;
+    if (p.capped_from > 0) {
+        snprintf(buf, sizeof(buf),
+                 "\n  (the budget had room for %d blocks; max-num-seqs x max-model-len never need "
+                 "more than %d)", p.capped_from, p.n_blocks);
+        r += buf;
+    }
+    return r;
 }

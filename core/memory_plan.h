@@ -21,6 +21,7 @@ struct MemoryPlan {
     int64_t kv_tokens = 0;         // n_blocks × block_size
     int max_model_len = 0;
     double max_concurrency = 0;    // kv_tokens / max_model_len (the "36.51x" of vLLM's log)
+    int capped_from = 0;           // n_blocks before memory_plan_cap lowered it; 0 = not capped
 };
 
 // Fills *plan. free_bytes: free device memory now, after this process's own allocations.
@@ -29,6 +30,10 @@ bool memory_plan_compute(size_t total_bytes, size_t free_bytes, double utilizati
                          size_t weights_bytes, size_t workspace_bytes, size_t graph_bytes,
                          size_t kv_bytes_per_block, int block_size, int max_model_len,
                          MemoryPlan* plan, std::string* err);
+
+// Lowers the pool to max_blocks when the budget gave more (the blocks, bytes, tokens and
+// concurrency then describe the pool actually allocated; the report says it was capped).
+void memory_plan_cap(MemoryPlan* plan, int64_t max_blocks);
 
 // Multi-line human-readable report (GiB with two decimals), for start-up and `edgellm info`.
 std::string memory_plan_report(const MemoryPlan& plan);

@@ -52,4 +52,22 @@ TEST(MemoryPlan, report_shows_blocks_tokens_and_concurrency) {
     EXPECT_NE(r.find(std::to_string(p.n_blocks) + " blocks"), std::string::npos) << r;
     EXPECT_NE(r.find("max concurrency at 8192 tokens per request"), std::string::npos) << r;
 }
+TEST(MemoryPlan, cap_describes_the_pool_actually_allocated) {
+    MemoryPlan p;
+    std::string err;
+    ASSERT_TRUE(memory_plan_compute(80 * GiB, 80 * GiB, 0.9, 16 * GiB, 2 * GiB, 0, 2 * MiB, 16, 4096, &p, &err));
+    const int before = p.n_blocks;
+    ASSERT_GT(before, 16384);
+    memory_plan_cap(&p, 16384);  // 64 sequences x 256 blocks
+    EXPECT_EQ(p.n_blocks, 16384);
+    EXPECT_EQ(p.kv_bytes, (size_t)16384 * 2 * MiB);
+    EXPECT_EQ(p.kv_tokens, 16384 * 16);
+    EXPECT_DOUBLE_EQ(p.max_concurrency, 64.0);
+    std::string r = memory_plan_report(p);
+    EXPECT_NE(r.find("16384 blocks"), std::string::npos) << r;
+    EXPECT_NE(r.find("64.00x"), std::string::npos) << r;
+    EXPECT_NE(r.find("room for " + std::to_string(before) + " blocks"), std::string::npos) << r;
+    memory_plan_cap(&p, 1 << 30);  // a cap above the pool changes nothing
+    EXPECT_EQ(p.n_blocks, 16384);
+}
 }  // namespace
