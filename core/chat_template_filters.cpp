@@ -252,13 +252,7 @@ bool apply_filter(const std::string& name, const Value& in, const CallArgs& a, c
         *out = Value::new_list();
         if (in.is_undefined()) return true;
         if (!in.is_dict()) { *err = "Can only get item pairs from a mapping."; return false; }
-        for (const auto& kv : in.dict->items) {
-            Value pair = Value::new_list();
-            pair.tuple = true;
-            pair.push(Value::str(kv.first));
-            pair.push(kv.second);
-            out->push(pair);
-        }
+        for (const auto& kv : in.dict->items) out->push(Value::item_pair(kv.first, kv.second));
         return true;
     }
     if (name == "dictsort") {
@@ -277,13 +271,7 @@ bool apply_filter(const std::string& name, const Value& in, const CallArgs& a, c
         });
         if (!serr.empty()) { *err = serr; return false; }
         *out = Value::new_list();
-        for (auto& kv : items) {
-            Value pair = Value::new_list();
-            pair.tuple = true;
-            pair.push(Value::str(kv.first));
-            pair.push(kv.second);
-            out->push(pair);
-        }
+        for (auto& kv : items) out->push(Value::item_pair(kv.first, kv.second));
         return true;
     }
     // jinja2's select/reject/map family yields nothing for a falsy input, iterable or not.

@@ -183,13 +183,7 @@ bool call_method(const Value& obj, const std::string& name, const CallArgs& a, c
         for (const auto& kv : obj.dict->items) {
             if (name == "keys") out->push(Value::str(kv.first));
             else if (name == "values") out->push(kv.second);
-            else {
-                Value pair = Value::new_list();
-            pair.tuple = true;
-                pair.push(Value::str(kv.first));
-                pair.push(kv.second);
-                out->push(pair);
-            }
+            else out->push(Value::item_pair(kv.first, kv.second));
         }
         return true;
     }

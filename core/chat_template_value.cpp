@@ -14,6 +14,13 @@
 
 Value Value::new_list() { Value v; v.kind = VKind::List; v.list = std::make_shared<VList>(); return v; }
 Value Value::new_dict() { Value v; v.kind = VKind::Dict; v.dict = std::make_shared<VDict>(); return v; }
+Value Value::item_pair(const std::string& key, const Value& value) {
+    Value pair = new_list();
+    pair.tuple = true;
+    pair.push(str(key));
+    pair.push(value);
+    return pair;
+}
 
 const Value* VDict::find(const std::string& key) const {
     for (const auto& kv : items) if (kv.first == key) return &kv.second;

@@ -38,6 +38,8 @@ struct Value {
     static Value str(std::string x) { Value v; v.kind = VKind::String; v.s = std::move(x); return v; }
     static Value new_list();
     static Value new_dict();
+    // The (key, value) tuple that dict.items() and the items/dictsort filters yield.
+    static Value item_pair(const std::string& key, const Value& value);
 
     bool is_undefined() const { return kind == VKind::Undefined; }
     bool is_none() const { return kind == VKind::None; }

@@ -419,6 +419,10 @@ void Model::forward(const ForwardBatch& b, float* logits_host, int32_t* argmax_h
                                 stream_);
         }
     }
+    finish_step();
+}
+
+void Model::finish_step() {
     plat_event_record(ev_end_, stream_);
     plat_stream_sync(stream_);
     device_s_ += plat_event_elapsed_ms(ev_begin_, ev_end_) * 1e-3;

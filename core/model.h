@@ -128,6 +128,8 @@ private:
     // Checks the batch, uploads it and starts the step (the captured graph of its bucket or the
     // eager layer loop) on stream_; the logits land in logits_device() (logits_rows.size(), vocab).
     void run(const ForwardBatch& b);
+    // Waits for the step run() started (and what was queued after it) and adds its device time.
+    void finish_step();
     float* logits_device() const;
     char* sample_area() const;      // the device twin of sample_host_ plus the sampler workspace
 

@@ -99,7 +99,5 @@ void Model::forward_sample(const ForwardBatch& b, const SampleRow* rows, int n_s
         }
         s0 = s1;
     }
-    plat_event_record(ev_end_, stream_);
-    plat_stream_sync(stream_);  // the step itself where there was nothing to sample
-    device_s_ += plat_event_elapsed_ms(ev_begin_, ev_end_) * 1e-3;
+    finish_step();  // also the step itself where there was nothing to sample
 }

@@ -58,6 +58,13 @@ def run_generate(binary, model_dir, prompts, max_tokens, extra=()):
     return secs
 
 
+def run_batch(binary, model_dir, rand, extra=()):
+    """64 concurrent requests of 128 random tokens in, 128 out; returns output tok/s."""
+    s = run_generate(binary, model_dir, [rand(128) for _ in range(64)], 128,
+                     ["--max-num-seqs", "64", "--max-num-batched-tokens", "8192", *extra])
+    return 64 * 128 / s
+
+
 def main():
     binary = sys.argv[1]
     batch_only = "--batch-only" in sys.argv[2:]
@@ -75,15 +82,11 @@ def main():
 
     if batch_only:
         g = torch.Generator().manual_seed(3)
-        V = cfg.vocab_size
+        rand = lambda n: torch.randint(0, cfg.vocab_size, (n,), generator=g).tolist()
         del model
         torch.cuda.empty_cache()
-        s = run_generate(binary, d, [torch.randint(0, V, (128,), generator=g).tolist() for _ in range(64)], 128,
-                         ["--max-num-seqs", "64", "--max-num-batched-tokens", "8192"])
-        print(f"  64 x 128/128: {64 * 128 / s:.0f} output tok/s")
-        s = run_generate(binary, d, [torch.randint(0, V, (128,), generator=g).tolist() for _ in range(64)], 128,
-                         ["--max-num-seqs", "64", "--max-num-batched-tokens", "8192", "--temperature", "1.0"])
-        print(f"  64 x 128/128 sampled: {64 * 128 / s:.0f} output tok/s")
+        print(f"  64 x 128/128: {run_batch(binary, d, rand):.0f} output tok/s")
+        print(f"  64 x 128/128 sampled: {run_batch(binary, d, rand, ['--temperature', '1.0']):.0f} output tok/s")
         return
 
     # limits and peers
@@ -127,14 +130,10 @@ def main():
     s = run_generate(binary, d, [rand(2048)], 1, ["--max-num-batched-tokens", "2048", "--max-num-seqs", "1"])
     print(f"  prefill 2048: {2048 / s:.0f} tok/s | transformers bf16 forward {2048 / hf_prefill_ms * 1000:.0f} tok/s")
     print("ours: 64 concurrent, 128 in / 128 out")
-    s = run_generate(binary, d, [rand(128) for _ in range(64)], 128,
-                     ["--max-num-seqs", "64", "--max-num-batched-tokens", "8192"])
-    print(f"  64 x 128/128: {64 * 128 / s:.0f} output tok/s | transformers generate, same batch {hf_batch_tps:.0f}")
+    tps = run_batch(binary, d, rand)
+    print(f"  64 x 128/128: {tps:.0f} output tok/s | transformers generate, same batch {hf_batch_tps:.0f}")
     print("ours: 64 concurrent, 128 in / 128 out, sampled at temperature 1.0 (sampler on the device)")
-    s = run_generate(binary, d, [rand(128) for _ in range(64)], 128,
-                     ["--max-num-seqs", "64", "--max-num-batched-tokens", "8192", "--temperature", "1.0"])
-    print(f"  64 x 128/128 sampled: {64 * 128 / s:.0f} output tok/s")
-
+    print(f"  64 x 128/128 sampled: {run_batch(binary, d, rand, ['--temperature', '1.0']):.0f} output tok/s")
 
 if __name__ == "__main__":
     main()
