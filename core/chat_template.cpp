@@ -157,6 +157,24 @@ Flow Evaluator::exec(const Body& body, std::string* out) {
     return Flow::Normal;
 }
 
+void Evaluator::note_written(const std::shared_ptr<VDict>& ns) {
+    if (!written.empty() && written.back() == ns) return;
+    written.push_back(ns);
+    if (written.size() < written_compact_at) return;
+    // Drop the namespaces only this list still holds: nothing else reaches them, so they are in no
+    // cycle. Amortised: compaction runs again only after the list doubles.
+    written.erase(std::remove_if(written.begin(), written.end(), [](const std::shared_ptr<VDict>& d) { return d.use_count() == 1; }),
+                  written.end());
+    written_compact_at = std::max<size_t>(64, written.size() * 2);
+}
+
+Evaluator::~Evaluator() {
+    for (const auto& ns : written) {
+        std::vector<std::pair<std::string, Value>> items;
+        items.swap(ns->items);   // destroyed here, after the namespace no longer refers to them
+    }
+}
+
 Flow Evaluator::exec_set(const Stmt& s, std::string* out) {
     Value v;
     if (s.kind == SK::SetBlock) {
@@ -173,6 +191,7 @@ Flow Evaluator::exec_set(const Stmt& s, std::string* out) {
             return Flow::Error;
         }
         ns.set(s.attr, v);
+        note_written(ns.dict);
         return Flow::Normal;
     }
     if (s.targets.size() == 1) { assign(s.targets[0], v); return Flow::Normal; }

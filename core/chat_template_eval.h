@@ -34,6 +34,17 @@ struct Evaluator {
     int64_t steps = 0;
     int64_t bytes_built = 0;       // total size of strings/lists built by operators, filters and calls
     std::string err;
+    // Namespaces written by `set ns.attr = ...` (the only mutation a template can make, so the only
+    // way to build a reference cycle: ns.self = ns). Emptied when the evaluator ends, which breaks
+    // every cycle; no namespace outlives a render, since the context cannot hold one.
+    std::vector<std::shared_ptr<VDict>> written;
+    size_t written_compact_at = 64;
+
+    Evaluator() = default;
+    Evaluator(const Evaluator&) = delete;
+    Evaluator& operator=(const Evaluator&) = delete;
+    ~Evaluator();
+    void note_written(const std::shared_ptr<VDict>& ns);
 
     // Sets err to "line L, column C: msg" (first error wins); returns false.
     bool fail(int line, int col, const std::string& msg);

@@ -52,6 +52,32 @@ TEST(ChatTemplate, loop_body_assignments_do_not_leak_but_namespaces_do) {
     EXPECT_EQ(render("{% if true %}{% set y = 5 %}{% endif %}{{ y }}"), "5");
 }
 
+TEST(ChatTemplate, namespaces_that_refer_to_themselves_are_freed_after_the_render) {
+    // A context function hands the test a weak reference to the namespace; once render() returns,
+    // nothing may keep it alive, cycle or not.
+    ChatTemplate t;
+    std::string err, out;
+    ASSERT_TRUE(t.compile("{% set ns = namespace(a=1) %}{% set ns.self = ns %}{% set ns.l = [ns, {'k': ns}] %}"
+                          "{{ keep(ns) }}{{ ns.self.self.a }}", &err)) << err;
+    std::weak_ptr<VDict> seen;
+    bool called = false;
+    Value keep;
+    keep.kind = VKind::Func;
+    keep.func = std::make_shared<VFunc>();
+    keep.func->call = [&seen, &called](const CallArgs& a, Value* o, std::string*) {
+        seen = a.pos.at(0).dict;
+        called = true;
+        *o = Value::str("");
+        return true;
+    };
+    Value ctx = Value::new_dict();
+    ctx.set("keep", keep);
+    ASSERT_TRUE(t.render(ctx, &out, &err)) << err;
+    EXPECT_EQ(out, "1");
+    ASSERT_TRUE(called);
+    EXPECT_TRUE(seen.expired()) << "the namespace outlived the render";
+}
+
 TEST(ChatTemplate, break_and_continue_control_loops) {
     EXPECT_EQ(render("{% for i in range(10) %}{% if i == 4 %}{% break %}{% endif %}{% if i is odd %}{% continue %}{% endif %}"
                      "{{ i }}{% endfor %}"),
