@@ -15,6 +15,7 @@
 #include <cxxopts.hpp>
 #include "core/commands.h"
 #include "core/engine.h"
+#include "core/generation_config.h"
 #include "core/log.h"
 #include "core/model.h"
 #include "core/model_runner.h"
@@ -148,7 +149,13 @@ int cmd_generate(int argc, char** argv) {
     sc.max_model_len = args.count("max-model-len") ? args["max-model-len"].as<int>() : mc.max_position_embeddings;
     sc.enable_prefix_caching = !args.count("no-enable-prefix-caching");
     sc.vocab_size = mc.vocab_size;
-    sc.eos_token_ids = mc.eos_token_ids;
+    GenerationDefaults gen;   // only its eos ids: generate's sampling comes from its own flags
+    if (!generation_config_load("vllm", args["model"].as<std::string>(), mc, &gen, &err)) {
+        fprintf(stderr, "edgellm generate: %s\n", err.c_str());
+        return 1;
+    }
+    for (int32_t e : gen.eos_token_ids)
+        if (e < mc.vocab_size) sc.eos_token_ids.push_back(e);
     if (mc.max_position_embeddings > 0 && sc.max_model_len > mc.max_position_embeddings) {
         fprintf(stderr, "edgellm generate: --max-model-len %d exceeds the model's max_position_embeddings %d\n",
                 sc.max_model_len, mc.max_position_embeddings);

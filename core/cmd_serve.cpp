@@ -34,6 +34,8 @@ static void add_flags(cxxopts::Options& opts) {
         ("model", "Hugging Face model directory", cxxopts::value<std::string>())
         ("served-model-name", "model name in the API (default: --model)", cxxopts::value<std::string>())
         ("chat-template", "Jinja chat template file (default: the tokenizer's)", cxxopts::value<std::string>())
+        ("generation-config", "sampling defaults: auto (the model's generation_config.json), vllm (none) or a directory",
+         cxxopts::value<std::string>()->default_value("auto"))
         ("max-model-len", "longest context in tokens (default: the model's)", cxxopts::value<int>()->default_value("0"))
         ("device", "device ordinal", cxxopts::value<int>()->default_value("0"))
         ("numa", "bind threads and memory to a NUMA node: auto (the GPU's), off, or N", cxxopts::value<std::string>()->default_value("auto"));
@@ -161,8 +163,20 @@ int cmd_serve(int argc, char** argv) {
     sched.block_size = block_size;
     sched.enable_prefix_caching = a["enable-prefix-caching"].as<bool>() && !a.count("no-enable-prefix-caching");
     sched.vocab_size = mc.vocab_size;
-    sched.eos_token_ids.assign(mc.eos_token_ids.begin(), mc.eos_token_ids.end());
+    // generation_config.json: sampling defaults, and the eos ids beside config.json's
+    GenerationDefaults gen;
+    if (!generation_config_load(a["generation-config"].as<std::string>(), dir, mc, &gen, &err)) {
+        fprintf(stderr, "edgellm serve: --generation-config: %s\n", err.c_str());
+        return 1;
+    }
+    if (gen.any_sampling())
+        log_warn("default sampling parameters from %s: %s (a request's own values win; "
+                 "--generation-config vllm turns these off)", gen.source.c_str(), gen.summary().c_str());
+    sc.generation_defaults = gen;
+    for (int32_t e : gen.eos_token_ids)
+        if (e < mc.vocab_size) sched.eos_token_ids.push_back(e);
     if (tok.eos_id() >= 0 && tok.eos_id() < mc.vocab_size) {
+        sched.primary_eos = tok.eos_id();
         bool have = false;
         for (int32_t e : sched.eos_token_ids) have |= e == tok.eos_id();
         if (!have) sched.eos_token_ids.push_back(tok.eos_id());

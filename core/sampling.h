@@ -30,6 +30,8 @@ struct SamplingParams {
     bool ignore_eos = false;
     int min_tokens = 0;               // eos and stop_token_ids are masked until this many outputs
     int max_tokens = 16;              // -1 = until max_model_len
+    int default_max_tokens = -1;      // with max_tokens -1: at most this many, and never past
+                                      // max_model_len (the model's max_new_tokens); -1: no cap
 
     // Checks ranges the way vLLM does; on failure returns false with *err naming the field.
     bool validate(int vocab_size, std::string* err) const;

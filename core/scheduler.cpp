@@ -31,7 +31,9 @@ Scheduler::Scheduler(const SchedulerConfig& cfg)
     : cfg_(cfg), pool_(cfg.n_blocks, cfg.block_size, cfg.enable_prefix_caching) {}
 
 int Scheduler::resolved_max_tokens(int n_prompt, const SamplingParams& p) const {
-    return p.max_tokens < 0 ? cfg_.max_model_len - n_prompt : p.max_tokens;
+    if (p.max_tokens > 0) return p.max_tokens;
+    int left = cfg_.max_model_len - n_prompt;
+    return p.default_max_tokens > 0 ? std::min(left, p.default_max_tokens) : left;
 }
 
 bool Scheduler::check_request(const std::vector<int32_t>& prompt, const SamplingParams& p,

@@ -31,7 +31,9 @@ struct SchedulerConfig {
     int n_blocks = 0;                       // KV pool size
     bool enable_prefix_caching = true;
     int vocab_size = 0;                     // prompt token ids must be below it
-    std::vector<int32_t> eos_token_ids;
+    std::vector<int32_t> eos_token_ids;     // every token that ends a sequence (unless ignore_eos)
+    int32_t primary_eos = -1;               // the tokenizer's eos: ends with stop_reason null; the
+                                            // others report their id, as vLLM's do (-1: all null)
 
     // On failure returns false with *err naming the flag.
     bool validate(std::string* err) const;

@@ -48,8 +48,10 @@ void Scheduler::append_token(Sequence* seq, const SampleResult& r, std::vector<S
         why = FinishReason::LENGTH;
     } else if (n_out >= p.min_tokens) {
         if (!p.ignore_eos &&
-            std::find(cfg_.eos_token_ids.begin(), cfg_.eos_token_ids.end(), r.token) != cfg_.eos_token_ids.end())
+            std::find(cfg_.eos_token_ids.begin(), cfg_.eos_token_ids.end(), r.token) != cfg_.eos_token_ids.end()) {
             why = FinishReason::STOP;
+            if (cfg_.primary_eos >= 0 && r.token != cfg_.primary_eos) stop_reason = r.token;
+        }
         else if (std::find(p.stop_token_ids.begin(), p.stop_token_ids.end(), r.token) != p.stop_token_ids.end()) {
             why = FinishReason::STOP;
             stop_reason = r.token;

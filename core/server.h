@@ -8,6 +8,7 @@
 #pragma once
 #include <stddef.h>
 #include <memory>
+#include "core/generation_config.h"
 #include <string>
 
 class Engine;
@@ -26,6 +27,7 @@ struct ServerConfig {
     int max_model_len = 2048;
     int max_num_seqs = 256;
     bool access_log = true;
+    GenerationDefaults generation_defaults;   // the model's sampling defaults (--generation-config)
 };
 
 // What the routes need to know about the model besides the engine.

@@ -43,7 +43,7 @@ void ServerImpl::route_completions(const httplib::Request& req, httplib::Respons
         job.prompts.push_back(std::move(ids));
     }
     job.gen = cr.gen;
-    job.params = sampling_params_from(cr.gen, 16);
+    job.params = sampling_params_from(cr.gen, 16, cfg.generation_defaults);
     std::shared_ptr<AdmissionSlot> slot = admit(res);
     if (!slot) return;
     answer_generation(this, req, res, std::move(slot), std::move(job));
@@ -69,7 +69,7 @@ void ServerImpl::route_chat(const httplib::Request& req, httplib::Response& res)
     job.prompts.push_back(std::move(ids));
     job.echo.push_back("");
     job.gen = cr.gen;
-    job.params = sampling_params_from(cr.gen, -1);
+    job.params = sampling_params_from(cr.gen, -1, cfg.generation_defaults);
     std::shared_ptr<AdmissionSlot> slot = admit(res);
     if (!slot) return;
     answer_generation(this, req, res, std::move(slot), std::move(job));

@@ -4,16 +4,18 @@
 #include <algorithm>
 #include "core/server_json.h"
 
-SamplingParams sampling_params_from(const GenerationFields& g, int max_tokens_default) {
+SamplingParams sampling_params_from(const GenerationFields& g, int max_tokens_default,
+                                    const GenerationDefaults& d) {
     SamplingParams p;
     p.n = g.n;
-    p.temperature = (float)g.temperature;
-    p.top_p = (float)g.top_p;
-    p.top_k = g.top_k;
-    p.min_p = (float)g.min_p;
+    p.temperature = (float)(g.has_temperature || !d.has_temperature ? g.temperature : d.temperature);
+    p.top_p = (float)(g.has_top_p || !d.has_top_p ? g.top_p : d.top_p);
+    p.top_k = g.has_top_k || !d.has_top_k ? g.top_k : d.top_k;
+    p.min_p = (float)(g.has_min_p || !d.has_min_p ? g.min_p : d.min_p);
     p.presence_penalty = (float)g.presence_penalty;
     p.frequency_penalty = (float)g.frequency_penalty;
-    p.repetition_penalty = (float)g.repetition_penalty;
+    p.repetition_penalty =
+        (float)(g.has_repetition_penalty || !d.has_repetition_penalty ? g.repetition_penalty : d.repetition_penalty);
     p.has_seed = g.has_seed;
     p.seed = g.seed;
     p.logprobs = g.logprobs;
@@ -21,6 +23,10 @@ SamplingParams sampling_params_from(const GenerationFields& g, int max_tokens_de
     p.ignore_eos = g.ignore_eos;
     p.min_tokens = g.min_tokens;
     p.max_tokens = g.max_tokens > 0 ? g.max_tokens : max_tokens_default;
+    if (d.max_tokens > 0) {
+        if (p.max_tokens > 0) p.max_tokens = std::min(p.max_tokens, d.max_tokens);
+        else p.default_max_tokens = d.max_tokens;
+    }
     return p;
 }
 

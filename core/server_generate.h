@@ -84,5 +84,8 @@ private:
 };
 
 // SamplingParams of the engine from the request's fields; max_tokens_default is used when the
-// request gave none (16 for completions like OpenAI, -1 = rest of the context for chat).
-SamplingParams sampling_params_from(const GenerationFields& g, int max_tokens_default);
+// request gave none (16 for completions like OpenAI, -1 = rest of the context for chat). The
+// model's generation_config.json defaults fill the sampling fields the request left out, and its
+// max_new_tokens caps max_tokens (vLLM's rule: the smallest of the limits that apply).
+SamplingParams sampling_params_from(const GenerationFields& g, int max_tokens_default,
+                                    const GenerationDefaults& defaults = GenerationDefaults());

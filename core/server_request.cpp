@@ -132,10 +132,10 @@ int gen_field(std::string_view key, element v, bool chat, GenerationFields* g, R
     if (key == "model") ok = get_str(v, "model", &g->model, err);
     else if (key == "max_tokens" || key == "max_completion_tokens")
         ok = get_int32(v, key == "max_tokens" ? "max_tokens" : "max_completion_tokens", 1, INT32_MAX, &g->max_tokens, err);
-    else if (key == "temperature") ok = get_num(v, "temperature", 0, 1e6, false, &g->temperature, err);
-    else if (key == "top_p") ok = get_num(v, "top_p", 0, 1, true, &g->top_p, err);
-    else if (key == "top_k") ok = get_int32(v, "top_k", -1, INT32_MAX, &g->top_k, err);
-    else if (key == "min_p") ok = get_num(v, "min_p", 0, 1, false, &g->min_p, err);
+    else if (key == "temperature") ok = g->has_temperature = get_num(v, "temperature", 0, 1e6, false, &g->temperature, err);
+    else if (key == "top_p") ok = g->has_top_p = get_num(v, "top_p", 0, 1, true, &g->top_p, err);
+    else if (key == "top_k") ok = g->has_top_k = get_int32(v, "top_k", -1, INT32_MAX, &g->top_k, err);
+    else if (key == "min_p") ok = g->has_min_p = get_num(v, "min_p", 0, 1, false, &g->min_p, err);
     else if (key == "n") ok = get_int32(v, "n", 1, kMaxN, &g->n, err);
     else if (key == "stop") {
         g->stop.clear();
@@ -159,7 +159,8 @@ int gen_field(std::string_view key, element v, bool chat, GenerationFields* g, R
     else if (key == "seed") { ok = get_int(v, "seed", INT64_MIN, INT64_MAX, &g->seed, err); g->has_seed = ok; }
     else if (key == "presence_penalty") ok = get_num(v, "presence_penalty", -2, 2, false, &g->presence_penalty, err);
     else if (key == "frequency_penalty") ok = get_num(v, "frequency_penalty", -2, 2, false, &g->frequency_penalty, err);
-    else if (key == "repetition_penalty") ok = get_num(v, "repetition_penalty", 0, 1e6, true, &g->repetition_penalty, err);
+    else if (key == "repetition_penalty")
+        ok = g->has_repetition_penalty = get_num(v, "repetition_penalty", 0, 1e6, true, &g->repetition_penalty, err);
     else if (key == "ignore_eos") ok = get_bool(v, "ignore_eos", &g->ignore_eos, err);
     else if (key == "min_tokens") ok = get_int32(v, "min_tokens", 0, INT32_MAX, &g->min_tokens, err);
     else if (key == "skip_special_tokens") ok = get_bool(v, "skip_special_tokens", &g->skip_special_tokens, err);

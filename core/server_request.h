@@ -37,6 +37,9 @@ struct GenerationFields {
     double top_p = 1.0;
     int top_k = -1;                 // -1 or 0: all tokens
     double min_p = 0.0;
+    // Which of the fields the model's generation_config.json may supply were given.
+    bool has_temperature = false, has_top_p = false, has_top_k = false, has_min_p = false,
+         has_repetition_penalty = false;
     int n = 1;
     std::vector<std::string> stop;
     std::vector<int32_t> stop_token_ids;

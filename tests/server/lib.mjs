@@ -31,10 +31,11 @@ export function assertEq(a, b, msg) {
   if (sa !== sb) throw new Error(`${msg}: got ${sa}, want ${sb}`);
 }
 
-// Starts the server with extra flags; resolves {proc, port, base, log} once it listens.
-export function startServer(flags = [], env = {}) {
+// Starts the server with extra flags (on another model directory when given); resolves
+// {proc, port, base, log} once it listens.
+export function startServer(flags = [], env = {}, model = MODEL) {
   return new Promise((resolve, reject) => {
-    const args = ['serve', '--model', MODEL, '--host', '127.0.0.1', '--port', '0', '--served-model-name', 'tiny', ...flags];
+    const args = ['serve', '--model', model, '--host', '127.0.0.1', '--port', '0', '--served-model-name', 'tiny', ...flags];
     const proc = spawn(BIN, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     const logFile = process.env.SERVER_LOG;
