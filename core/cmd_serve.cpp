@@ -61,11 +61,62 @@ static void add_flags(cxxopts::Options& opts) {
         ("h,help", "show this help");
     opts.add_options("security")
         ("api-key", "require 'Authorization: Bearer KEY' on /v1 routes (env EDGELLM_API_KEY)", cxxopts::value<std::string>());
+    // vLLM's flags that a unit file or script carried over may pass: the values edgellm runs with
+    // are accepted, others are refused with the reason, and switches for things edgellm never
+    // does are accepted as such.
+    opts.add_options("vllm")
+        ("tensor-parallel-size", "GPUs per model (-tp): 1, one instance per GPU", cxxopts::value<int>()->default_value("1"))
+        ("pipeline-parallel-size", "pipeline stages (-pp): 1", cxxopts::value<int>()->default_value("1"))
+        ("dtype", "compute type: auto or bfloat16 (other weight types are converted at load)",
+         cxxopts::value<std::string>()->default_value("auto"))
+        ("kv-cache-dtype", "KV cache type: auto or bfloat16", cxxopts::value<std::string>()->default_value("auto"))
+        ("seed", "seed of the random seeds given to requests without one (default: random)", cxxopts::value<uint64_t>())
+        ("trust-remote-code", "accepted; edgellm runs no code from the model directory")
+        ("disable-log-requests", "accepted; request contents are never logged")
+        ("disable-log-stats", "accepted; no periodic stats lines are logged (see /metrics)")
+        ("disable-uvicorn-access-log", "same as --disable-access-log");
+    opts.parse_positional({"model"});
+    opts.positional_help("[MODEL]").show_positional_help();
+}
+
+// The vLLM flags' values edgellm cannot honour, as one message ("" when all are fine).
+static std::string vllm_flag_refusal(const cxxopts::ParseResult& a) {
+    char buf[256];
+    for (const char* f : {"tensor-parallel-size", "pipeline-parallel-size"}) {
+        int v = a[f].as<int>();
+        if (v != 1) {
+            snprintf(buf, sizeof buf, "--%s %d: one edgellm process serves one GPU; run one instance per GPU "
+                     "(dist/edgellm@.service) behind a load balancer (dist/nginx.conf)", f, v);
+            return buf;
+        }
+    }
+    std::string dt = a["dtype"].as<std::string>();
+    if (dt != "auto" && dt != "bfloat16")
+        return "--dtype " + dt + ": edgellm computes in bfloat16 (auto or bfloat16; weights stored in "
+               "float16 or float32 are converted when loaded)";
+    std::string kv = a["kv-cache-dtype"].as<std::string>();
+    if (kv != "auto" && kv != "bfloat16")
+        return "--kv-cache-dtype " + kv + ": the KV cache is bfloat16 (auto or bfloat16)";
+    return "";
 }
 
 int cmd_serve(int argc, char** argv) {
     cxxopts::Options opts("edgellm serve", "OpenAI-compatible HTTP server");
     add_flags(opts);
+    // vLLM's single-dash abbreviations -tp / -pp, which cxxopts would read as -t -p
+    std::vector<std::string> args(argv, argv + argc);
+    for (std::string& s : args) {
+        if (s == "--") break;
+        for (const char* ab : {"-tp", "-pp"}) {
+            const std::string full = ab[1] == 't' ? "--tensor-parallel-size" : "--pipeline-parallel-size";
+            if (s == ab) s = full;
+            else if (s.rfind(std::string(ab) + "=", 0) == 0) s = full + s.substr(3);
+        }
+    }
+    std::vector<char*> arg_ptrs;
+    for (std::string& s : args) arg_ptrs.push_back(&s[0]);
+    arg_ptrs.push_back(nullptr);
+    argv = arg_ptrs.data();
     auto t_start = std::chrono::steady_clock::now();
     cxxopts::ParseResult a;
     AugmentedArgv aug;
@@ -75,7 +126,7 @@ int cmd_serve(int argc, char** argv) {
         return 2;
     }
     if (a.count("help")) {
-        printf("%s\n", opts.help({"model", "memory", "scheduler", "server", "security"}).c_str());
+        printf("%s\n", opts.help({"model", "memory", "scheduler", "server", "security", "vllm"}).c_str());
         printf("Every flag can also be set by the environment variable EDGELLM_<FLAG> (dashes to\n"
                "underscores, e.g. EDGELLM_MAX_MODEL_LEN=8192); the command line wins.\n");
         return 0;
@@ -88,7 +139,14 @@ int cmd_serve(int argc, char** argv) {
         fprintf(stderr, "edgellm serve: --numa: %s\n", perr.c_str());
         return 2;
     }
-    if (!a.count("model")) { fprintf(stderr, "edgellm serve: --model is required\n"); return 2; }
+    if (!a.count("model")) { fprintf(stderr, "edgellm serve: a model directory is required (--model DIR or serve DIR)\n"); return 2; }
+    if (!a.unmatched().empty()) {
+        fprintf(stderr, "edgellm serve: unexpected argument '%s' (one model directory, given once)\n", a.unmatched()[0].c_str());
+        return 2;
+    }
+    std::string refusal = vllm_flag_refusal(a);
+    if (!refusal.empty()) { fprintf(stderr, "edgellm serve: %s\n", refusal.c_str()); return 2; }
+    if (a.count("trust-remote-code")) log_info("--trust-remote-code: no effect, edgellm runs no code from the model directory");
     std::string dir = a["model"].as<std::string>(), err;
 
     // Signals go to the shutdown thread only (blocked here, before any thread starts).
@@ -110,7 +168,7 @@ int cmd_serve(int argc, char** argv) {
     sc.request_timeout_s = a["request-timeout"].as<double>();
     sc.max_request_bytes = a["max-request-bytes"].as<size_t>();
     sc.http_threads = a["http-threads"].as<int>();
-    sc.access_log = !a.count("disable-access-log");
+    sc.access_log = !a.count("disable-access-log") && !a.count("disable-uvicorn-access-log");
     double shutdown_timeout = a["shutdown-timeout"].as<double>();
     int block_size = a["block-size"].as<int>();
     if (sc.max_waiting_requests < 0 || sc.request_timeout_s <= 0 || shutdown_timeout < 0 || block_size < 1 ||
@@ -221,6 +279,7 @@ int cmd_serve(int argc, char** argv) {
 
     ModelAdapter runner(&model);
     Engine engine(sched, &runner);
+    if (a.count("seed")) engine.set_seed(a["seed"].as<uint64_t>());
     engine.start();
 
     ServedModel sm;

@@ -92,6 +92,9 @@ public:
     // Without start(): runs one step on the calling thread (inbox, then
     // schedule -> forward -> sample -> postprocess). Returns whether any work remains.
     bool step();
+    // Seeds the generator of the seeds given to requests without one (before start(); by default
+    // it is seeded from std::random_device).
+    void set_seed(uint64_t seed) { seed_rng_.seed(seed); }
     // Called on the engine thread after every step (tests check invariants with it).
     void set_step_hook(std::function<void(const Scheduler&)> hook) { hook_ = std::move(hook); }
 

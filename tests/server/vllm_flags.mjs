@@ -1,0 +1,83 @@
+// vllm_flags.mjs — a vLLM command line carried over to `edgellm serve`: the model as a positional
+// argument, -tp/-pp 1, --dtype/--kv-cache-dtype auto|bfloat16, --seed and the no-op switches start
+// a server that answers; values edgellm cannot honour stop start-up with exit 2 and the reason;
+// --seed makes the seeds of unseeded requests repeat across restarts.
+import OpenAI from 'openai';
+import { spawn } from 'node:child_process';
+import { BIN, MODEL, startServer, stopServer, test, assert, assertEq, n_failures } from './lib.mjs';
+
+// Runs `edgellm serve args...` expecting it to exit at start-up; resolves {code, err}.
+function startFails(args, env = {}) {
+  return new Promise((resolve) => {
+    const p = spawn(BIN, ['serve', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d) => { err += d; });
+    const t = setTimeout(() => p.kill('SIGKILL'), 30000);
+    p.on('exit', (code) => { clearTimeout(t); resolve({ code, err }); });
+  });
+}
+
+const refusals = [
+  ['tensor_parallel_2', [MODEL, '--tensor-parallel-size', '2'], {}, '--tensor-parallel-size 2: one edgellm process serves one GPU'],
+  ['tp_abbreviation_2', [MODEL, '-tp', '2'], {}, '--tensor-parallel-size 2'],
+  ['pp_abbreviation_with_equals', [MODEL, '-pp=4'], {}, '--pipeline-parallel-size 4'],
+  ['tensor_parallel_from_the_environment', [MODEL], { EDGELLM_TENSOR_PARALLEL_SIZE: '2' }, '--tensor-parallel-size 2'],
+  ['dtype_float16', [MODEL, '--dtype', 'float16'], {}, '--dtype float16: edgellm computes in bfloat16'],
+  ['kv_cache_dtype_fp8', [MODEL, '--kv-cache-dtype', 'fp8_e4m3'], {}, '--kv-cache-dtype fp8_e4m3: the KV cache is bfloat16'],
+  ['a_second_model_argument', [MODEL, MODEL], {}, "unexpected argument '"],
+  ['no_model', [], {}, 'a model directory is required'],
+];
+for (const [name, args, env, want] of refusals) {
+  await test('vllm_flags_refused_' + name, async () => {
+    const { code, err } = await startFails(args, env);
+    assertEq(code, 2, 'exit code (stderr: ' + err.slice(-300) + ')');
+    assert(err.includes(want), `stderr lacks ${JSON.stringify(want)}: ${err.slice(-300)}`);
+  });
+}
+
+// A vLLM-style command line, the model positional: serves, and the access log is off.
+const vllmArgs = ['-tp', '1', '--pipeline-parallel-size', '1', '--dtype', 'bfloat16', '--kv-cache-dtype', 'auto',
+  '--trust-remote-code', '--disable-log-requests', '--disable-log-stats', '--disable-uvicorn-access-log',
+  '--max-num-seqs', '4', '--enforce-eager'];
+async function sampleWithSeed(seed) {
+  const srv = await startServer([...vllmArgs, '--seed', String(seed)]);
+  const c = new OpenAI({ baseURL: srv.base + '/v1', apiKey: 'x', maxRetries: 0, timeout: 60000 });
+  const texts = [];
+  for (let i = 0; i < 2; i++) {
+    const r = await c.completions.create({ model: 'tiny', prompt: 'The weather today', max_tokens: 8, temperature: 1.0 });
+    texts.push(r.choices[0].text);
+  }
+  const log = srv.getLog();
+  await stopServer(srv);
+  return { texts, log };
+}
+
+await test('vllm_flags_seed_repeats_unseeded_samples_across_restarts', async () => {
+  const a = await sampleWithSeed(42), b = await sampleWithSeed(42), c = await sampleWithSeed(43);
+  assertEq(b.texts, a.texts, 'the same --seed');
+  assert(a.texts[0] !== a.texts[1], 'two requests of one server drew the same seed');
+  assert(JSON.stringify(c.texts) !== JSON.stringify(a.texts), 'another --seed gave the same samples');
+  assert(a.log.includes('--trust-remote-code: no effect'), 'no note on --trust-remote-code');
+  assert(!/access \S+ POST \/v1\/completions status=200/.test(a.log), '--disable-uvicorn-access-log left the access log on');
+});
+
+await test('vllm_flags_model_as_positional_argument', async () => {
+  const srv = await new Promise((resolve, reject) => {
+    const p = spawn(BIN, ['serve', MODEL, '--host', '127.0.0.1', '--port', '0', '--served-model-name', 'tiny', ...vllmArgs],
+      { stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    const t = setTimeout(() => reject(new Error('no start in 60 s: ' + log.slice(-500))), 60000);
+    p.stderr.on('data', (d) => {
+      log += d;
+      const m = log.match(/serving \S+ on http:\/\/127\.0\.0\.1:(\d+)/);
+      if (m && !p._up) { p._up = true; clearTimeout(t); resolve({ proc: p, base: `http://127.0.0.1:${m[1]}` }); }
+    });
+    p.on('exit', (code) => { if (!p._up) { clearTimeout(t); reject(new Error(`exited ${code}: ${log.slice(-500)}`)); } });
+  });
+  const c = new OpenAI({ baseURL: srv.base + '/v1', apiKey: 'x', maxRetries: 0, timeout: 60000 });
+  const r = await c.chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 });
+  assertEq(r.usage.completion_tokens <= 3, true, 'completion_tokens');
+  await stopServer(srv);
+});
+
+process.exit(n_failures() ? 1 : 0);
