@@ -180,7 +180,8 @@ static bool all_plain_greedy(const SchedulerOutput& out) {
         bool own = slot.sample_index == seq->sample_index;
         int n_output = own ? seq->n_output() : 0;
         if (p.temperature >= 1e-5f || p.logprobs >= 0 || p.presence_penalty != 0.0f ||
-            p.frequency_penalty != 0.0f || p.repetition_penalty != 1.0f || n_output < p.min_tokens)
+            p.frequency_penalty != 0.0f || p.repetition_penalty != 1.0f || n_output < p.min_tokens ||
+            !p.logit_bias.empty())
             return false;
     }
     return true;

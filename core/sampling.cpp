@@ -38,6 +38,8 @@ bool SamplingParams::validate(int vocab_size, std::string* err) const {
         return fail(err, "min_tokens must be less than or equal to max_tokens=%g.", max_tokens);
     for (int32_t t : stop_token_ids)
         if (t < 0 || t >= vocab_size) return fail(err, "stop_token_ids contains %g, outside the vocabulary.", t);
+    for (const auto& b : logit_bias)
+        if (b.first < 0 || b.first >= vocab_size) return fail(err, "logit_bias contains token id %g, outside the vocabulary.", b.first);
     return true;
 }
 
@@ -141,7 +143,8 @@ void Sampler::sample(float* logits, int vocab, const SamplingParams& p, const Sa
         logprobs_.assign(logits, logits + vocab);  // raw copy for the sampled token's logprob
     }
 
-    // Penalties over the raw logits.
+    // logit_bias, then the penalties over the biased logits (vLLM's logits processors come first)
+    for (const auto& b : p.logit_bias) logits[b.first] += b.second;
     bool rep = p.repetition_penalty != 1.0f;
     bool pres_freq = p.presence_penalty != 0.0f || p.frequency_penalty != 0.0f;
     if (rep || pres_freq) {

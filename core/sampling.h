@@ -1,7 +1,8 @@
 // sampling.h — per-request sampling parameters (vLLM's SamplingParams fields and defaults) and
 // the CPU sampler that turns one row of fp32 logits into one token.
 //
-// Order of processing (vLLM v1): penalties and the min_tokens mask on the raw logits; greedy
+// Order of processing (vLLM v1): logit_bias, then penalties and the min_tokens mask on the raw
+// logits; greedy
 // argmax when temperature == 0; otherwise temperature, min_p, top_k, top_p, then one draw.
 // Logprobs are vLLM's default "raw_logprobs": log_softmax of the model's raw logits, before any
 // penalty, temperature or truncation, so they do not depend on the sampling settings.
@@ -12,6 +13,7 @@
 #pragma once
 #include <stdint.h>
 #include <string>
+#include <utility>
 #include <vector>
 
 struct SamplingParams {
@@ -27,6 +29,8 @@ struct SamplingParams {
     int64_t seed = 0;
     int logprobs = -1;                // -1 = none; N >= 0 = sampled token plus top-N alternatives
     std::vector<int32_t> stop_token_ids;
+    std::vector<std::pair<int32_t, float>> logit_bias;  // added to the raw logits first; one entry
+                                                         // per token, each in [-100, 100]
     bool ignore_eos = false;
     int min_tokens = 0;               // eos and stop_token_ids are masked until this many outputs
     int max_tokens = 16;              // -1 = until max_model_len

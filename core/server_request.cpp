@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <algorithm>
 #include <string_view>
 #include "simdjson.h"
 
@@ -124,6 +125,46 @@ bool get_ids(element v, const char* name, std::vector<int32_t>* out, RequestErro
     return true;
 }
 
+// logit_bias: {"token id": bias, ...} as OpenAI and vLLM take it; biases are clamped to
+// [-100, 100] as vLLM clamps them, a repeated key keeps its last value (Python's dict), and the ids
+// are checked against the vocabulary later (SamplingParams::validate).
+bool get_logit_bias(element v, std::vector<std::pair<int32_t, float>>* out, RequestError* err) {
+    if (v.type() != element_type::OBJECT)
+        return fail(err, "logit_bias", "'logit_bias' must be an object mapping token ids to numbers");
+    out->clear();
+    for (auto field : obj_of(v)) {
+        std::string_view key = field.key;
+        const char* s = key.data();
+        size_t n = key.size(), i = 0;
+        if (n > 0 && (s[0] == '-' || s[0] == '+')) i = 1;
+        int64_t id = 0;
+        bool digits = i < n;
+        for (; i < n && digits; i++) {
+            if (s[i] < '0' || s[i] > '9' || id > INT32_MAX) digits = false;
+            else id = id * 10 + (s[i] - '0');
+        }
+        if (!digits || id > INT32_MAX)
+            return fail(err, "logit_bias", "'logit_bias' keys must be token ids, got '" + std::string(key) + "'");
+        if (s[0] == '-') id = -id;
+        double bias;
+        if (!get_num(field.value, "logit_bias", -1e300, 1e300, false, &bias, err)) return false;
+        bias = std::min(100.0, std::max(-100.0, bias));
+        // out-of-vocabulary and negative ids are refused by SamplingParams::validate
+        out->emplace_back((int32_t)id, (float)bias);
+    }
+    // one entry per id, the last one given: a stable sort keeps the order of equal ids
+    std::stable_sort(out->begin(), out->end(), [](const std::pair<int32_t, float>& a, const std::pair<int32_t, float>& b) {
+        return a.first < b.first;
+    });
+    size_t w = 0;
+    for (size_t k = 0; k < out->size(); k++) {
+        if (k + 1 < out->size() && (*out)[k + 1].first == (*out)[k].first) continue;
+        (*out)[w++] = (*out)[k];
+    }
+    out->resize(w);
+    return true;
+}
+
 // The shared sampling fields. Returns 1 when key was one of them (and valid), 0 when not one of
 // them, -1 on a refusal.
 int gen_field(std::string_view key, element v, bool chat, GenerationFields* g, RequestError* err) {
@@ -154,6 +195,19 @@ int gen_field(std::string_view key, element v, bool chat, GenerationFields* g, R
         } else {
             ok = fail(err, "stop", "'stop' must be a string or an array of strings");
         }
+    } else if (key == "logit_bias") {
+        ok = get_logit_bias(v, &g->logit_bias, err);
+    } else if (key == "response_format") {
+        // only plain text: JSON modes need guided decoding, which edgellm does not do
+        std::string_view type;
+        if (v.type() != element_type::OBJECT || v["type"].get(type))
+            ok = fail(err, "response_format", "'response_format' must be an object with a 'type'");
+        else if (type != "text")
+            ok = fail(err, "response_format", "response_format type '" + std::string(type) +
+                                                  "' is not supported: edgellm has no guided decoding (only 'text')");
+    } else if (key == "guided_json" || key == "guided_regex" || key == "guided_choice" || key == "guided_grammar" ||
+               key == "structured_outputs") {
+        ok = fail(err, std::string(key), "'" + std::string(key) + "' is not supported: edgellm has no guided decoding");
     } else if (key == "stop_token_ids") { g->stop_token_ids.clear(); ok = get_ids(v, "stop_token_ids", &g->stop_token_ids, err); }
     else if (key == "include_stop_str_in_output") ok = get_bool(v, "include_stop_str_in_output", &g->include_stop_str_in_output, err);
     else if (key == "seed") { ok = get_int(v, "seed", INT64_MIN, INT64_MAX, &g->seed, err); g->has_seed = ok; }

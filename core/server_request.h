@@ -9,6 +9,7 @@
 #pragma once
 #include <stdint.h>
 #include <string>
+#include <utility>
 #include <vector>
 
 struct RequestError {
@@ -43,6 +44,7 @@ struct GenerationFields {
     int n = 1;
     std::vector<std::string> stop;
     std::vector<int32_t> stop_token_ids;
+    std::vector<std::pair<int32_t, float>> logit_bias;   // token id -> bias clamped to [-100, 100]
     bool include_stop_str_in_output = false;
     bool has_seed = false;
     int64_t seed = 0;

@@ -200,4 +200,38 @@ TEST(EngineModel, device_sampler_picks_exactly_the_cpu_samplers_tokens) {
     expect_matches_solo(fast, slow, "device sampler vs CPU sampler");
 }
 
+
+// logit_bias is applied by the CPU sampler only: batches holding such a request leave the device
+// paths, and give the CPU sampler's tokens; a +100 bias on one token makes greedy repeat it.
+TEST(EngineModel, logit_bias_requests_are_sampled_on_the_host_and_match_the_cpu_sampler) {
+    std::vector<WorkItem> work = make_workload(24, 60, 512, 120, 24, true);
+    std::mt19937 rng(24);
+    std::vector<int> forced(work.size(), -1);
+    for (size_t i = 0; i < work.size(); i++) {
+        SamplingParams& p = work[i].params;
+        if (i % 3 == 0) {
+            p.temperature = 0.0f;
+            forced[i] = 3 + (int)(rng() % 500);
+            p.logit_bias = {{forced[i], 100.0f}};
+        } else if (i % 3 == 1) {
+            for (int k = 0; k < 20; k++) p.logit_bias.push_back({(int32_t)(k * 25 + rng() % 25), (float)(rng() % 9) - 4.0f});
+        }
+    }
+    auto m = load(2000, 512, 64, true);
+    CountingRunner device(m->runner.get());
+    WorkResult fast = run_workload(m->cfg, &device, work);
+    auto m2 = load(2000, 512, 64, true);
+    SamplerOnlyRunner sampler(m2->runner.get());
+    WorkResult slow = run_workload(m2->cfg, &sampler, work);
+    expect_matches_solo(fast, slow, "logit_bias through the engine vs CPU sampler");
+    int n_checked = 0;
+    for (size_t i = 0; i < work.size(); i++) {
+        if (forced[i] < 0 || fast.finish[i] == "abort") continue;
+        ASSERT_FALSE(fast.tokens[i].empty());
+        for (int32_t t : fast.tokens[i]) EXPECT_EQ(t, forced[i]) << "request " << i;
+        n_checked++;
+    }
+    EXPECT_GT(n_checked, 5);
+}
+
 }  // namespace

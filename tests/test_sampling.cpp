@@ -283,3 +283,42 @@ TEST(SamplingBench, DISABLED_sampler_cpu_time_per_token_at_qwen_vocabulary) {
 }
 
 }  // namespace
+
+TEST(Sampling, logit_bias_is_added_to_the_raw_logits_before_the_penalties) {
+    SamplingParams p = greedy();
+    // +100 makes a low token win, -100 removes the top one
+    p.logit_bias = {{0, 100.0f}};
+    EXPECT_EQ(sample_once({-3.0f, 2.0f, 5.0f}, p, {}, {}), 0);
+    p.logit_bias = {{2, -100.0f}};
+    EXPECT_EQ(sample_once({-3.0f, 2.0f, 5.0f}, p, {}, {}), 1);
+    // order against the repetition penalty (token 0 in the prompt, penalty 2): bias first gives
+    // (1 + 2) / 2 = 1.5 < 2, so token 1; the penalty first would give 1 / 2 + 2 = 2.5 > 2
+    p.logit_bias = {{0, 2.0f}};
+    p.repetition_penalty = 2.0f;
+    EXPECT_EQ(sample_once({1.0f, 2.0f}, p, {0}, {}), 1);
+    // raw logprobs ignore the bias, as they ignore the penalties
+    SamplingParams q = greedy();
+    q.logit_bias = {{0, 100.0f}};
+    q.logprobs = 1;
+    SampleResult r;
+    EXPECT_EQ(sample_once({1.0f, 3.0f}, q, {}, {}, 1, 0, &r), 0);
+    EXPECT_NEAR(r.logprob, 1.0 - log(exp(1.0) + exp(3.0)), 1e-6);
+    ASSERT_EQ(r.top.size(), 1u);
+    EXPECT_EQ(r.top[0].token, 1);
+    // at temperature 1 the bias shifts the distribution: logits (0, 0) with +log(3) on token 1
+    SamplingParams t;
+    t.logit_bias = {{1, (float)log(3.0)}};
+    std::vector<double> f = frequencies({0.0f, 0.0f}, t);
+    EXPECT_NEAR(f[1], 0.75, 0.015);
+}
+
+TEST(Sampling, logit_bias_outside_the_vocabulary_is_refused) {
+    SamplingParams p;
+    std::string err;
+    p.logit_bias = {{5, 1.0f}};
+    EXPECT_TRUE(p.validate(6, &err)) << err;
+    EXPECT_FALSE(p.validate(5, &err));
+    EXPECT_NE(err.find("logit_bias"), std::string::npos) << err;
+    p.logit_bias = {{-1, 1.0f}};
+    EXPECT_FALSE(p.validate(5, &err));
+}

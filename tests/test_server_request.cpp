@@ -208,3 +208,45 @@ TEST(ServerRequest, tokenize_and_detokenize_bodies) {
     b = R"({"tokens":"12"})";
     EXPECT_FALSE(parse_detokenize_request(b.data(), b.size(), &d2, &e));
 }
+
+TEST(ServerRequest, logit_bias_is_read_clamped_and_keeps_the_last_of_a_repeated_id) {
+    CompletionRequest r;
+    RequestError e;
+    ASSERT_TRUE(comp(R"({"prompt":"x","logit_bias":{"50256":-100,"7":250.5,"+3":0.5,"7":-1.5,"0":1e3}})", &r, &e))
+        << e.message;
+    using B = std::pair<int32_t, float>;
+    EXPECT_EQ(r.gen.logit_bias, (std::vector<B>{{0, 100.0f}, {3, 0.5f}, {7, -1.5f}, {50256, -100.0f}}));
+    CompletionRequest r_null, r_empty;
+    ASSERT_TRUE(comp(R"({"prompt":"x","logit_bias":null})", &r_null, &e)) << e.message;
+    EXPECT_TRUE(r_null.gen.logit_bias.empty());
+    ASSERT_TRUE(comp(R"({"prompt":"x","logit_bias":{}})", &r_empty, &e)) << e.message;
+    EXPECT_TRUE(r_empty.gen.logit_bias.empty());
+    for (const char* bad : {R"({"prompt":"x","logit_bias":[1,2]})", R"({"prompt":"x","logit_bias":{"a":1}})",
+                            R"({"prompt":"x","logit_bias":{"1.5":1}})", R"({"prompt":"x","logit_bias":{"":1}})",
+                            R"({"prompt":"x","logit_bias":{"99999999999":1}})", R"({"prompt":"x","logit_bias":{"5":"1"}})"}) {
+        EXPECT_FALSE(comp(bad, &r, &e)) << bad;
+        EXPECT_EQ(e.param, "logit_bias") << bad;
+    }
+}
+
+TEST(ServerRequest, json_modes_and_guided_decoding_are_refused_rather_than_ignored) {
+    ChatRequest r;
+    RequestError e;
+    const std::string msgs = R"("messages":[{"role":"user","content":"hi"}])";
+    ASSERT_TRUE(chat("{" + msgs + R"(,"response_format":{"type":"text"}})", &r, &e)) << e.message;
+    ASSERT_TRUE(chat("{" + msgs + R"(,"response_format":null,"guided_json":null})", &r, &e)) << e.message;
+    EXPECT_FALSE(chat("{" + msgs + R"(,"response_format":{"type":"json_object"}})", &r, &e));
+    EXPECT_EQ(e.param, "response_format");
+    EXPECT_NE(e.message.find("json_object"), std::string::npos) << e.message;
+    EXPECT_FALSE(chat("{" + msgs + R"(,"response_format":{"type":"json_schema","json_schema":{"name":"a","schema":{}}}})", &r, &e));
+    EXPECT_EQ(e.param, "response_format");
+    EXPECT_FALSE(chat("{" + msgs + R"(,"response_format":"json"})", &r, &e));
+    EXPECT_EQ(e.param, "response_format");
+    for (const char* k : {"guided_json", "guided_regex", "guided_choice", "guided_grammar", "structured_outputs"}) {
+        EXPECT_FALSE(chat("{" + msgs + ",\"" + k + "\":{\"x\":1}}", &r, &e)) << k;
+        EXPECT_EQ(e.param, k);
+    }
+    CompletionRequest c;
+    EXPECT_FALSE(comp(R"({"prompt":"x","response_format":{"type":"json_object"}})", &c, &e));
+    EXPECT_EQ(e.param, "response_format");
+}

@@ -273,6 +273,35 @@ await test('tokenize_and_detokenize_match_the_reference_tokenizer', async () => 
   assertEq(c.count, chatCount(messages), 'chat tokenize count');
 });
 
+// logit_bias through the SDK: +100 on the reference tokenizer's id of " house" makes greedy
+// decoding repeat it; an id past the vocabulary is a 400 naming logit_bias.
+await test('sdk_logit_bias_forces_a_token_and_refuses_out_of_vocabulary_ids', async () => {
+  const ids = ref.encode(' house', { add_special_tokens: false });
+  assertEq(ids.length, 1, 'one token for " house"');
+  const r = await client.completions.create({ model: 'tiny', prompt: 'Once upon a time', max_tokens: 4, temperature: 0,
+    logit_bias: { [String(ids[0])]: 100 } });
+  assertEq(r.choices[0].text, ' house'.repeat(4), 'biased greedy text');
+  try {
+    await client.completions.create({ model: 'tiny', prompt: 'x', max_tokens: 2, logit_bias: { '99999999': 5 } });
+  } catch (e) {
+    assertEq(e.status, 400, 'status');
+    assert(/logit_bias/.test(e.message), e.message);
+    return;
+  }
+  throw new Error('no error for an out-of-vocabulary id');
+});
+
+await test('sdk_json_response_format_is_refused_not_ignored', async () => {
+  try {
+    await client.chat.completions.create({ model: 'tiny', messages, max_tokens: 2, response_format: { type: 'json_object' } });
+  } catch (e) {
+    assertEq(e.status, 400, 'status');
+    assert(/response_format/.test(e.message) && /json_object/.test(e.message), e.message);
+    return;
+  }
+  throw new Error('json_object was accepted');
+});
+
 const code = await stopServer(srv);
 await test('server_exits_0_on_sigterm_when_idle', async () => { assertEq(code, 0, 'exit code'); });
 process.exit(n_failures() ? 1 : 0);
