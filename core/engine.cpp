@@ -181,7 +181,7 @@ static bool all_plain_greedy(const SchedulerOutput& out) {
         int n_output = own ? seq->n_output() : 0;
         if (p.temperature >= 1e-5f || p.logprobs >= 0 || p.presence_penalty != 0.0f ||
             p.frequency_penalty != 0.0f || p.repetition_penalty != 1.0f || n_output < p.min_tokens ||
-            !p.logit_bias.empty())
+            !p.logit_bias.empty() || !p.allowed_token_ids.empty())
             return false;
     }
     return true;

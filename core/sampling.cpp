@@ -38,6 +38,8 @@ bool SamplingParams::validate(int vocab_size, std::string* err) const {
         return fail(err, "min_tokens must be less than or equal to max_tokens=%g.", max_tokens);
     for (int32_t t : stop_token_ids)
         if (t < 0 || t >= vocab_size) return fail(err, "stop_token_ids contains %g, outside the vocabulary.", t);
+    for (int32_t t : allowed_token_ids)
+        if (t < 0 || t >= vocab_size) return fail(err, "allowed_token_ids contains %g, outside the vocabulary.", t);
     for (const auto& b : logit_bias)
         if (b.first < 0 || b.first >= vocab_size) return fail(err, "logit_bias contains token id %g, outside the vocabulary.", b.first);
     return true;
@@ -143,7 +145,13 @@ void Sampler::sample(float* logits, int vocab, const SamplingParams& p, const Sa
         logprobs_.assign(logits, logits + vocab);  // raw copy for the sampled token's logprob
     }
 
-    // logit_bias, then the penalties over the biased logits (vLLM's logits processors come first)
+    // allowed_token_ids, logit_bias, then the penalties over the biased logits (vLLM's order)
+    if (!p.allowed_token_ids.empty()) {
+        kth_.resize(p.allowed_token_ids.size());
+        for (size_t i = 0; i < kth_.size(); i++) kth_[i] = logits[p.allowed_token_ids[i]];
+        for (int i = 0; i < vocab; i++) logits[i] = -INFINITY;
+        for (size_t i = 0; i < kth_.size(); i++) logits[p.allowed_token_ids[i]] = kth_[i];
+    }
     for (const auto& b : p.logit_bias) logits[b.first] += b.second;
     bool rep = p.repetition_penalty != 1.0f;
     bool pres_freq = p.presence_penalty != 0.0f || p.frequency_penalty != 0.0f;

@@ -1,8 +1,8 @@
 // sampling.h — per-request sampling parameters (vLLM's SamplingParams fields and defaults) and
 // the CPU sampler that turns one row of fp32 logits into one token.
 //
-// Order of processing (vLLM v1): logit_bias, then penalties and the min_tokens mask on the raw
-// logits; greedy
+// Order of processing (vLLM v1): the allowed_token_ids mask, logit_bias, then penalties and the
+// min_tokens mask on the raw logits; greedy
 // argmax when temperature == 0; otherwise temperature, min_p, top_k, top_p, then one draw.
 // Logprobs are vLLM's default "raw_logprobs": log_softmax of the model's raw logits, before any
 // penalty, temperature or truncation, so they do not depend on the sampling settings.
@@ -31,6 +31,7 @@ struct SamplingParams {
     std::vector<int32_t> stop_token_ids;
     std::vector<std::pair<int32_t, float>> logit_bias;  // added to the raw logits first; one entry
                                                          // per token, each in [-100, 100]
+    std::vector<int32_t> allowed_token_ids;             // non-empty: every other token is masked first
     bool ignore_eos = false;
     int min_tokens = 0;               // eos and stop_token_ids are masked until this many outputs
     int max_tokens = 16;              // -1 = until max_model_len

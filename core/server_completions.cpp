@@ -17,6 +17,26 @@ static bool check_ids(ServerImpl* s, const std::vector<int32_t>& ids, httplib::R
     return true;
 }
 
+// vLLM's truncate_prompt_tokens: keep the last k tokens (k = -1: max_model_len); a k beyond
+// max_model_len is refused as vLLM refuses it. Sets *cut when tokens were dropped; false after
+// replying 400.
+static bool truncate_prompt(ServerImpl* s, int k, std::vector<int32_t>* ids, bool* cut, httplib::Response& res) {
+    *cut = false;
+    if (k == 0) return true;
+    if (k == -1) k = s->cfg.max_model_len;
+    if (k > s->cfg.max_model_len) {
+        s->reply_error(res, 400, "truncate_prompt_tokens value (" + std::to_string(k) + ") is greater than max_model_len (" +
+                                     std::to_string(s->cfg.max_model_len) + "). Please select a smaller truncation size.",
+                       "truncate_prompt_tokens");
+        return false;
+    }
+    if ((int)ids->size() > k) {
+        ids->erase(ids->begin(), ids->end() - k);
+        *cut = true;
+    }
+    return true;
+}
+
 void ServerImpl::route_completions(const httplib::Request& req, httplib::Response& res) {
     if (!guard(req, res)) return;
     CompletionRequest cr;
@@ -34,11 +54,15 @@ void ServerImpl::route_completions(const httplib::Request& req, httplib::Respons
         std::vector<int32_t> ids;
         if (!model.tokenizer->encode(text, true, &ids, &err)) return reply_error(res, 400, err, "prompt");
         if (ids.empty()) return reply_error(res, 400, "The prompt is empty.", "prompt");
+        bool cut;
+        if (!truncate_prompt(this, cr.gen.truncate_prompt_tokens, &ids, &cut, res)) return;
+        job.echo.push_back(!cr.echo ? "" : cut ? model.tokenizer->decode(ids, false) : text);
         job.prompts.push_back(std::move(ids));
-        job.echo.push_back(cr.echo ? text : "");
     }
     for (std::vector<int32_t>& ids : cr.prompt_ids) {
         if (!check_ids(this, ids, res)) return;
+        bool cut;
+        if (!truncate_prompt(this, cr.gen.truncate_prompt_tokens, &ids, &cut, res)) return;
         job.echo.push_back(cr.echo ? model.tokenizer->decode(ids, false) : "");
         job.prompts.push_back(std::move(ids));
     }
@@ -61,6 +85,8 @@ void ServerImpl::route_chat(const httplib::Request& req, httplib::Response& res)
     std::vector<int32_t> ids;
     if (!model.tokenizer->encode(prompt, false, &ids, &err)) return reply_error(res, 400, err, "messages");
     if (ids.empty()) return reply_error(res, 400, "The rendered chat prompt is empty.", "messages");
+    bool cut;
+    if (!truncate_prompt(this, cr.gen.truncate_prompt_tokens, &ids, &cut, res)) return;
     GenerationJob job;
     job.head.chat = true;
     job.head.id = new_id("chatcmpl");

@@ -21,6 +21,7 @@ SamplingParams sampling_params_from(const GenerationFields& g, int max_tokens_de
     p.logprobs = g.logprobs;
     p.stop_token_ids = g.stop_token_ids;
     p.logit_bias = g.logit_bias;
+    p.allowed_token_ids = g.allowed_token_ids;
     p.ignore_eos = g.ignore_eos;
     p.min_tokens = g.min_tokens;
     p.max_tokens = g.max_tokens > 0 ? g.max_tokens : max_tokens_default;

@@ -197,6 +197,23 @@ int gen_field(std::string_view key, element v, bool chat, GenerationFields* g, R
         }
     } else if (key == "logit_bias") {
         ok = get_logit_bias(v, &g->logit_bias, err);
+    } else if (key == "allowed_token_ids") {
+        g->allowed_token_ids.clear();
+        ok = get_ids(v, "allowed_token_ids", &g->allowed_token_ids, err);
+        if (ok && g->allowed_token_ids.empty())
+            ok = fail(err, "allowed_token_ids", "'allowed_token_ids' must not be empty");
+    } else if (key == "truncate_prompt_tokens") {
+        ok = get_int32(v, "truncate_prompt_tokens", -1, INT32_MAX, &g->truncate_prompt_tokens, err);
+        if (ok && g->truncate_prompt_tokens == 0)
+            ok = fail(err, "truncate_prompt_tokens", "'truncate_prompt_tokens' must be -1 (the context length) or at least 1");
+    } else if (key == "bad_words" || key == "prompt_logprobs" || key == "return_tokens_as_token_ids" ||
+               key == "use_beam_search" || key == "best_of") {
+        // vLLM options edgellm does not implement: their neutral values pass, others are refused
+        bool neutral = (v.type() == element_type::ARRAY && key == "bad_words" && arr_of(v).size() == 0) ||
+                       (v.type() == element_type::BOOL && !v.get_bool().value_unsafe() &&
+                        (key == "return_tokens_as_token_ids" || key == "use_beam_search")) ||
+                       (key == "best_of" && v.is_int64() && v.get_int64().value_unsafe() == 1);
+        if (!neutral) ok = fail(err, std::string(key), "'" + std::string(key) + "' is not supported by edgellm");
     } else if (key == "response_format") {
         // only plain text: JSON modes need guided decoding, which edgellm does not do
         std::string_view type;
@@ -300,6 +317,9 @@ bool parse_message(element m, size_t i, ChatMessage* msg, RequestError* err) {
 
 // messages, tools, add_generation_prompt, continue_final_message, chat_template_kwargs.
 int chat_field(std::string_view key, element v, ChatRequest* c, RequestError* err) {
+    if (key == "chat_template" && v.type() != element_type::NULL_VALUE)   // vLLM refuses it by default too
+        return fail(err, "chat_template", "a chat template in the request is not accepted; start the server with "
+                                          "--chat-template FILE"), -1;
     if (key == "messages") {
         if (v.type() != element_type::ARRAY) return fail(err, "messages", "'messages' must be an array"), -1;
         c->messages.clear();

@@ -45,6 +45,8 @@ struct GenerationFields {
     std::vector<std::string> stop;
     std::vector<int32_t> stop_token_ids;
     std::vector<std::pair<int32_t, float>> logit_bias;   // token id -> bias clamped to [-100, 100]
+    std::vector<int32_t> allowed_token_ids;              // empty: all tokens
+    int truncate_prompt_tokens = 0;  // 0: none; -1: keep the last max_model_len; k: the last k
     bool include_stop_str_in_output = false;
     bool has_seed = false;
     int64_t seed = 0;

@@ -201,9 +201,10 @@ TEST(EngineModel, device_sampler_picks_exactly_the_cpu_samplers_tokens) {
 }
 
 
-// logit_bias is applied by the CPU sampler only: batches holding such a request leave the device
-// paths, and give the CPU sampler's tokens; a +100 bias on one token makes greedy repeat it.
-TEST(EngineModel, logit_bias_requests_are_sampled_on_the_host_and_match_the_cpu_sampler) {
+// logit_bias and allowed_token_ids are applied by the CPU sampler only: batches holding such a
+// request leave the device paths and give the CPU sampler's tokens; a +100 bias on one token makes
+// greedy repeat it, and an allowed set is never left.
+TEST(EngineModel, logit_bias_and_allowed_token_ids_are_sampled_on_the_host_and_match_the_cpu_sampler) {
     std::vector<WorkItem> work = make_workload(24, 60, 512, 120, 24, true);
     std::mt19937 rng(24);
     std::vector<int> forced(work.size(), -1);
@@ -215,6 +216,8 @@ TEST(EngineModel, logit_bias_requests_are_sampled_on_the_host_and_match_the_cpu_
             p.logit_bias = {{forced[i], 100.0f}};
         } else if (i % 3 == 1) {
             for (int k = 0; k < 20; k++) p.logit_bias.push_back({(int32_t)(k * 25 + rng() % 25), (float)(rng() % 9) - 4.0f});
+        } else if (i % 6 == 2) {
+            for (int k = 0; k < 8; k++) p.allowed_token_ids.push_back(3 + (int32_t)(rng() % 500));
         }
     }
     auto m = load(2000, 512, 64, true);
@@ -232,6 +235,15 @@ TEST(EngineModel, logit_bias_requests_are_sampled_on_the_host_and_match_the_cpu_
         n_checked++;
     }
     EXPECT_GT(n_checked, 5);
+    int n_allowed = 0;
+    for (size_t i = 0; i < work.size(); i++) {
+        const std::vector<int32_t>& allowed = work[i].params.allowed_token_ids;
+        if (allowed.empty()) continue;
+        for (int32_t t : fast.tokens[i])
+            EXPECT_NE(std::find(allowed.begin(), allowed.end(), t), allowed.end()) << "request " << i << " token " << t;
+        n_allowed += !fast.tokens[i].empty();
+    }
+    EXPECT_GT(n_allowed, 3);
 }
 
 }  // namespace

@@ -322,3 +322,26 @@ TEST(Sampling, logit_bias_outside_the_vocabulary_is_refused) {
     p.logit_bias = {{-1, 1.0f}};
     EXPECT_FALSE(p.validate(5, &err));
 }
+
+TEST(Sampling, allowed_token_ids_mask_every_other_token_before_the_bias) {
+    SamplingParams p = greedy();
+    p.allowed_token_ids = {0, 3};
+    EXPECT_EQ(sample_once({1.0f, 9.0f, 8.0f, 2.0f}, p, {}, {}), 3);
+    p.logit_bias = {{0, 1.5f}, {1, 100.0f}};   // the bias cannot bring back a masked token
+    EXPECT_EQ(sample_once({1.0f, 9.0f, 8.0f, 2.0f}, p, {}, {}), 0);
+    // sampling at temperature 1 never leaves the allowed set; raw logprobs stay unmasked
+    SamplingParams t;
+    t.allowed_token_ids = {2, 5};
+    t.logprobs = 1;
+    for (int i = 0; i < 200; i++) {
+        SampleResult r;
+        int32_t tok = sample_once({3.0f, 3.0f, 0.0f, 3.0f, 3.0f, 0.5f}, t, {}, {}, 77 + i, 0, &r);
+        ASSERT_TRUE(tok == 2 || tok == 5) << tok;
+        ASSERT_EQ(r.top.size(), 1u);
+        EXPECT_EQ(r.top[0].token, 0);
+    }
+    std::string err;
+    t.allowed_token_ids = {2, 6};
+    EXPECT_FALSE(t.validate(6, &err));
+    EXPECT_NE(err.find("allowed_token_ids"), std::string::npos) << err;
+}

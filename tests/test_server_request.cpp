@@ -250,3 +250,44 @@ TEST(ServerRequest, json_modes_and_guided_decoding_are_refused_rather_than_ignor
     EXPECT_FALSE(comp(R"({"prompt":"x","response_format":{"type":"json_object"}})", &c, &e));
     EXPECT_EQ(e.param, "response_format");
 }
+
+TEST(ServerRequest, allowed_token_ids_truncation_and_unsupported_vllm_options) {
+    RequestError e;
+    {
+        CompletionRequest r;
+        ASSERT_TRUE(comp(R"({"prompt":"x","allowed_token_ids":[5,9,5],"truncate_prompt_tokens":7})", &r, &e)) << e.message;
+        EXPECT_EQ(r.gen.allowed_token_ids, (std::vector<int32_t>{5, 9, 5}));
+        EXPECT_EQ(r.gen.truncate_prompt_tokens, 7);
+    }
+    {
+        CompletionRequest r;
+        ASSERT_TRUE(comp(R"({"prompt":"x","allowed_token_ids":null,"truncate_prompt_tokens":-1,"bad_words":[],
+                             "prompt_logprobs":null,"use_beam_search":false,"best_of":1,
+                             "return_tokens_as_token_ids":false})", &r, &e)) << e.message;
+        EXPECT_TRUE(r.gen.allowed_token_ids.empty());
+        EXPECT_EQ(r.gen.truncate_prompt_tokens, -1);
+    }
+    struct Bad { const char* body; const char* param; };
+    const Bad cases[] = {
+        {R"({"prompt":"x","allowed_token_ids":[]})", "allowed_token_ids"},
+        {R"({"prompt":"x","allowed_token_ids":[-1]})", "allowed_token_ids"},
+        {R"({"prompt":"x","allowed_token_ids":5})", "allowed_token_ids"},
+        {R"({"prompt":"x","truncate_prompt_tokens":0})", "truncate_prompt_tokens"},
+        {R"({"prompt":"x","truncate_prompt_tokens":-2})", "truncate_prompt_tokens"},
+        {R"({"prompt":"x","bad_words":["no"]})", "bad_words"},
+        {R"({"prompt":"x","prompt_logprobs":1})", "prompt_logprobs"},
+        {R"({"prompt":"x","use_beam_search":true})", "use_beam_search"},
+        {R"({"prompt":"x","best_of":2})", "best_of"},
+        {R"({"prompt":"x","return_tokens_as_token_ids":true})", "return_tokens_as_token_ids"},
+    };
+    for (const Bad& b : cases) {
+        CompletionRequest r;
+        EXPECT_FALSE(comp(b.body, &r, &e)) << b.body;
+        EXPECT_EQ(e.param, b.param) << b.body;
+    }
+    ChatRequest c;
+    EXPECT_FALSE(chat(R"({"messages":[{"role":"user","content":"hi"}],"chat_template":"{{ messages }}"})", &c, &e));
+    EXPECT_EQ(e.param, "chat_template");
+    ChatRequest c2;
+    EXPECT_TRUE(chat(R"({"messages":[{"role":"user","content":"hi"}],"chat_template":null})", &c2, &e)) << e.message;
+}

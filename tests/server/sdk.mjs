@@ -291,6 +291,26 @@ await test('sdk_logit_bias_forces_a_token_and_refuses_out_of_vocabulary_ids', as
   throw new Error('no error for an out-of-vocabulary id');
 });
 
+await test('sdk_truncate_prompt_tokens_keeps_the_last_tokens_and_allowed_token_ids_restrict_the_output', async () => {
+  const prompt = 'The quick brown fox jumps over the lazy dog';
+  const ids = ref.encode(prompt, { add_special_tokens: true });
+  const r = await client.completions.create({ model: 'tiny', prompt, max_tokens: 1, echo: true, truncate_prompt_tokens: 3 });
+  assertEq(r.usage.prompt_tokens, 3, 'prompt_tokens after truncation');
+  assert(r.choices[0].text.startsWith(ref.decode(ids.slice(-3))), 'echo of the kept tokens: ' + JSON.stringify(r.choices[0].text));
+  const house = ref.encode(' house', { add_special_tokens: false })[0], dog = ref.encode(' dog', { add_special_tokens: false })[0];
+  const a = await client.completions.create({ model: 'tiny', prompt, max_tokens: 6, temperature: 1.0, seed: 5,
+    allowed_token_ids: [house, dog] });
+  assert(/^( house| dog){6}$/.test(a.choices[0].text), 'outside the allowed tokens: ' + JSON.stringify(a.choices[0].text));
+  try {
+    await client.completions.create({ model: 'tiny', prompt, max_tokens: 1, truncate_prompt_tokens: 1 << 30 });
+  } catch (e) {
+    assertEq(e.status, 400, 'status');
+    assert(/truncate_prompt_tokens/.test(e.message), e.message);
+    return;
+  }
+  throw new Error('truncation beyond max_model_len was accepted');
+});
+
 await test('sdk_json_response_format_is_refused_not_ignored', async () => {
   try {
     await client.chat.completions.create({ model: 'tiny', messages, max_tokens: 2, response_format: { type: 'json_object' } });
