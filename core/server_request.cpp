@@ -332,9 +332,22 @@ int chat_field(std::string_view key, element v, ChatRequest* c, RequestError* er
         if (c->messages.empty()) return fail(err, "messages", "'messages' must not be empty"), -1;
         return 1;
     }
-    if (v.type() == element_type::NULL_VALUE) return key == "tools" || key == "add_generation_prompt" ||
+    if (v.type() == element_type::NULL_VALUE) return key == "tools" || key == "tool_choice" || key == "add_generation_prompt" ||
                                                      key == "continue_final_message" || key == "chat_template_kwargs";
     if (key == "tools") return get_raw(v, "tools", element_type::ARRAY, &c->tools_json, err) ? 1 : -1;
+    if (key == "tool_choice") {
+        // "none" and "auto" leave the model's text as it is (the tools reach the chat template);
+        // "required" and a named function need guided decoding, which edgellm does not do
+        std::string_view s;
+        if (v.type() == element_type::STRING && !v.get(s) && (s == "none" || s == "auto")) {
+            c->tool_choice = std::string(s);
+            return 1;
+        }
+        if ((v.type() == element_type::STRING && !v.get(s) && s == "required") || v.type() == element_type::OBJECT)
+            return fail(err, "tool_choice", "tool_choice 'required' or a named function is not supported: edgellm has "
+                                            "no guided decoding ('none' or 'auto')"), -1;
+        return fail(err, "tool_choice", "'tool_choice' must be 'none', 'auto', 'required' or a named function"), -1;
+    }
     if (key == "add_generation_prompt") return get_bool(v, "add_generation_prompt", &c->add_generation_prompt, err) ? 1 : -1;
     if (key == "continue_final_message") return get_bool(v, "continue_final_message", &c->continue_final_message, err) ? 1 : -1;
     if (key == "chat_template_kwargs")
@@ -433,6 +446,8 @@ bool parse_chat_request(const char* body, size_t len, ChatRequest* out, RequestE
         return fail(err, "continue_final_message",
                     "'continue_final_message' and 'add_generation_prompt' cannot both be true");
     if (out->continue_final_message) out->add_generation_prompt = false;
+    if (out->tool_choice == "auto" && out->tools_json.empty())
+        return fail(err, "tool_choice", "When using `tool_choice`, `tools` must be set.");
     return check_gen(out->gen, has_key(root, "stream_options"), err);
 }
 

@@ -74,6 +74,7 @@ struct ChatRequest {
     GenerationFields gen;
     std::vector<ChatMessage> messages;
     std::string tools_json;                 // "" when absent
+    std::string tool_choice;                // "", "none" or "auto" (the others are refused)
     bool add_generation_prompt = true;
     bool continue_final_message = false;
     std::string chat_template_kwargs_json;  // "" when absent, else a JSON object

@@ -291,3 +291,29 @@ TEST(ServerRequest, allowed_token_ids_truncation_and_unsupported_vllm_options) {
     ChatRequest c2;
     EXPECT_TRUE(chat(R"({"messages":[{"role":"user","content":"hi"}],"chat_template":null})", &c2, &e)) << e.message;
 }
+
+TEST(ServerRequest, tool_choice_none_and_auto_pass_and_forced_tool_calls_are_refused) {
+    const std::string head = R"({"messages":[{"role":"user","content":"hi"}],)";
+    const std::string tools = R"("tools":[{"type":"function","function":{"name":"f","parameters":{}}}])";
+    RequestError e;
+    for (const char* ok : {R"("tool_choice":"auto")", R"("tool_choice":"none")", R"("tool_choice":null)"}) {
+        ChatRequest c;
+        EXPECT_TRUE(chat(head + tools + "," + ok + "}", &c, &e)) << ok << ": " << e.message;
+    }
+    ChatRequest n;
+    EXPECT_TRUE(chat(head + R"("tool_choice":"none"})", &n, &e)) << e.message;
+    EXPECT_EQ(n.tool_choice, "none");
+    const std::pair<std::string, std::string> bad[] = {
+        {tools + R"(,"tool_choice":"required")", "no guided decoding"},
+        {tools + R"(,"tool_choice":{"type":"function","function":{"name":"f"}})", "no guided decoding"},
+        {tools + R"(,"tool_choice":"sometimes")", "must be 'none', 'auto'"},
+        {tools + R"(,"tool_choice":3)", "must be 'none', 'auto'"},
+        {R"("tool_choice":"auto")", "`tools` must be set"},
+    };
+    for (const auto& b : bad) {
+        ChatRequest c;
+        EXPECT_FALSE(chat(head + b.first + "}", &c, &e)) << b.first;
+        EXPECT_EQ(e.param, "tool_choice") << b.first;
+        EXPECT_NE(e.message.find(b.second), std::string::npos) << e.message;
+    }
+}
