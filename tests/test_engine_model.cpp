@@ -158,16 +158,29 @@ private:
     ModelRunner* inner_;
 };
 
-TEST(EngineModel, device_greedy_shortcut_picks_exactly_the_samplers_tokens) {
-    std::vector<WorkItem> work = make_workload(22, 60, 512, 120, 32, false);
+// The workload through the model with its device paths (counted) and through the CPU sampler
+// alone, each on a freshly loaded model.
+struct DeviceVsCpu {
+    WorkResult fast, slow;
+    int n_greedy_steps = 0, n_sample_steps = 0;
+};
+DeviceVsCpu run_device_and_cpu(const std::vector<WorkItem>& work) {
+    DeviceVsCpu r;
     auto m = load(2000, 512, 64, true);
-    CountingRunner shortcut(m->runner.get());
-    WorkResult fast = run_workload(m->cfg, &shortcut, work);
+    CountingRunner device(m->runner.get());
+    r.fast = run_workload(m->cfg, &device, work);
+    r.n_greedy_steps = device.n_greedy_steps;
+    r.n_sample_steps = device.n_sample_steps;
     auto m2 = load(2000, 512, 64, true);
     SamplerOnlyRunner sampler(m2->runner.get());
-    WorkResult slow = run_workload(m2->cfg, &sampler, work);
-    EXPECT_GT(shortcut.n_greedy_steps, 0);
-    expect_matches_solo(fast, slow, "device greedy vs CPU sampler");
+    r.slow = run_workload(m2->cfg, &sampler, work);
+    return r;
+}
+
+TEST(EngineModel, device_greedy_shortcut_picks_exactly_the_samplers_tokens) {
+    DeviceVsCpu r = run_device_and_cpu(make_workload(22, 60, 512, 120, 32, false));
+    EXPECT_GT(r.n_greedy_steps, 0);
+    expect_matches_solo(r.fast, r.slow, "device greedy vs CPU sampler");
 }
 
 // Seeded requests with every sampling feature (penalties over prompt and output, top_k, min_p,
@@ -190,14 +203,9 @@ TEST(EngineModel, device_sampler_picks_exactly_the_cpu_samplers_tokens) {
         if (rng() % 4 == 0) p.min_tokens = std::min(p.max_tokens, 4);
         if (rng() % 5 == 0) p.n = 2;  // forks: two slots read one logits row
     }
-    auto m = load(2000, 512, 64, true);
-    CountingRunner device(m->runner.get());
-    WorkResult fast = run_workload(m->cfg, &device, work);
-    auto m2 = load(2000, 512, 64, true);
-    SamplerOnlyRunner sampler(m2->runner.get());
-    WorkResult slow = run_workload(m2->cfg, &sampler, work);
-    EXPECT_GT(device.n_sample_steps, 0);
-    expect_matches_solo(fast, slow, "device sampler vs CPU sampler");
+    DeviceVsCpu r = run_device_and_cpu(work);
+    EXPECT_GT(r.n_sample_steps, 0);
+    expect_matches_solo(r.fast, r.slow, "device sampler vs CPU sampler");
 }
 
 
@@ -220,13 +228,9 @@ TEST(EngineModel, logit_bias_and_allowed_token_ids_are_sampled_on_the_host_and_m
             for (int k = 0; k < 8; k++) p.allowed_token_ids.push_back(3 + (int32_t)(rng() % 500));
         }
     }
-    auto m = load(2000, 512, 64, true);
-    CountingRunner device(m->runner.get());
-    WorkResult fast = run_workload(m->cfg, &device, work);
-    auto m2 = load(2000, 512, 64, true);
-    SamplerOnlyRunner sampler(m2->runner.get());
-    WorkResult slow = run_workload(m2->cfg, &sampler, work);
-    expect_matches_solo(fast, slow, "logit_bias through the engine vs CPU sampler");
+    DeviceVsCpu r = run_device_and_cpu(work);
+    const WorkResult& fast = r.fast;
+    expect_matches_solo(fast, r.slow, "logit_bias and allowed_token_ids through the engine vs CPU sampler");
     int n_checked = 0;
     for (size_t i = 0; i < work.size(); i++) {
         if (forced[i] < 0 || fast.finish[i] == "abort") continue;

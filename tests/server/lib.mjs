@@ -26,6 +26,17 @@ export async function test(name, fn) {
 }
 
 export function assert(cond, msg) { if (!cond) throw new Error(msg); }
+// Awaits an SDK call that must fail with `status` and a message matching `re`.
+export async function expectRejected(call, status, re) {
+  try {
+    await call;
+  } catch (e) {
+    if (e.status !== status) throw new Error(`status ${e.status}, want ${status}: ${e.message}`);
+    if (!re.test(e.message)) throw new Error(`message ${JSON.stringify(e.message)} does not match ${re}`);
+    return;
+  }
+  throw new Error(`accepted; want ${status} matching ${re}`);
+}
 export function assertEq(a, b, msg) {
   const sa = JSON.stringify(a), sb = JSON.stringify(b);
   if (sa !== sb) throw new Error(`${msg}: got ${sa}, want ${sb}`);
