@@ -87,6 +87,7 @@ bool Engine::submit(const std::vector<int32_t>& prompt, const SamplingParams& pa
     p.prompt = prompt;
     p.params = std::make_shared<const SamplingParams>(params);
     p.channel = std::make_shared<RequestChannel>();
+    p.submitted = std::chrono::steady_clock::now();
     {
         std::lock_guard<std::mutex> lk(mu_);
         if (stop_) {
@@ -134,6 +135,7 @@ void Engine::drain_inbox() {
             continue;
         }
         channels_[p.id] = p.channel;
+        unscheduled_[p.id] = p.submitted;
     }
     updates_.clear();
     for (int64_t id : aborts) sched_.abort_request(id, &updates_);
@@ -151,8 +153,19 @@ void Engine::dispatch(std::vector<SeqUpdate>& updates) {
         ev.finish_reason = finish_reason_name(u.finish);
         ev.stop_reason = u.stop_reason;
         ev.request_done = u.request_done;
+        if (u.token >= 0) {
+            auto q = queue_s_.find(u.request_id);
+            if (q != queue_s_.end()) {
+                ev.queue_s = q->second;
+                queue_s_.erase(q);
+            }
+        }
         it->second->push(std::move(ev));
-        if (u.request_done) channels_.erase(it);
+        if (u.request_done) {
+            channels_.erase(it);
+            unscheduled_.erase(u.request_id);
+            queue_s_.erase(u.request_id);
+        }
     }
 }
 
@@ -196,6 +209,15 @@ bool Engine::step() {
     }
     const SchedulerOutput& out = sched_.schedule();
     const ForwardBatch& batch = out.batch;
+    if (!unscheduled_.empty()) {   // first scheduling of a request ends its queue time
+        auto now = std::chrono::steady_clock::now();
+        for (const ScheduledSeq& s : out.scheduled) {
+            auto it = unscheduled_.find(s.seq->request_id);
+            if (it == unscheduled_.end()) continue;
+            queue_s_[it->first] = std::chrono::duration<double>(now - it->second).count();
+            unscheduled_.erase(it);
+        }
+    }
     int vocab = runner_->vocab_size();
     results_.resize(out.samples.size());
     bool sampled = false;

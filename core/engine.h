@@ -9,6 +9,7 @@
 // Each step reads: schedule -> forward -> sample -> postprocess -> push events.
 #pragma once
 #include <stdint.h>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -33,6 +34,8 @@ struct EngineEvent {
     int32_t stop_reason = -1;        // vLLM's stop_reason: the stop_token_ids entry that ended
                                      // the sample; -1 for EOS, length and abort
     std::string error;               // non-empty: the request failed (request_done is set)
+    double queue_s = -1;             // on the request's first token: seconds from submit() to its
+                                     // first scheduling (vLLM's queue time); -1 on other events
     bool request_done = false;       // last event of the request: every sample has finished
 };
 
@@ -105,6 +108,7 @@ private:
         std::shared_ptr<const SamplingParams> params;
         uint64_t seed;
         std::shared_ptr<RequestChannel> channel;
+        std::chrono::steady_clock::time_point submitted;
     };
     void drain_inbox();
     void dispatch(std::vector<SeqUpdate>& updates);
@@ -121,6 +125,10 @@ private:
     std::vector<SampleResult> results_;
     std::vector<SeqUpdate> updates_;
     std::unordered_map<int64_t, std::shared_ptr<RequestChannel>> channels_;  // engine thread
+    // engine thread: submit time of requests not scheduled yet; queue time of those scheduled
+    // whose first token has not been sent
+    std::unordered_map<int64_t, std::chrono::steady_clock::time_point> unscheduled_;
+    std::unordered_map<int64_t, double> queue_s_;
     std::function<void(const Scheduler&)> hook_;
 
     mutable std::mutex mu_;  // guards everything below

@@ -44,6 +44,7 @@ bool GenerationRun::start(const std::vector<std::vector<int32_t>>& prompts, cons
     for (const auto& p : prompts) {
         Sub sub;
         SubmitResult r;
+        sub.submitted = Clock::now();
         if (!s_->engine->submit(p, params, &r, message)) {
             *status = s_->shutting_down ? 503 : 400;
             abort();
@@ -54,6 +55,10 @@ bool GenerationRun::start(const std::vector<std::vector<int32_t>>& prompts, cons
         sub.id = r.id;
         sub.channel = r.channel;
         sub.n_prompt = (int)p.size();
+        // as the scheduler resolves it (vLLM records the resolved value too)
+        sub.max_tokens = params.max_tokens > 0 ? params.max_tokens : s_->cfg.max_model_len - sub.n_prompt;
+        if (params.max_tokens <= 0 && params.default_max_tokens > 0)
+            sub.max_tokens = std::min(sub.max_tokens, params.default_max_tokens);
         n_prompt_tokens_ += sub.n_prompt;
         s_->track(sub.id);
         subs_.push_back(std::move(sub));
@@ -97,12 +102,34 @@ void GenerationRun::finish_choice(int ci, const std::string& reason, std::vector
     rec.n_prompt_tokens = subs_[ci / g_.n].n_prompt;
     rec.n_generation_tokens = c.n_tokens;
     rec.e2e_s = seconds_since(start_);
+    const Sub& sub = subs_[ci / g_.n];
     if (c.n_tokens > 0) {
         rec.ttft_s = std::chrono::duration<double>(c.first - start_).count();
-        rec.queue_s = rec.ttft_s;  // upper bound: the engine does not report when it scheduled
+        rec.queue_s = sub.queue_s;
+        if (sub.queue_s >= 0) {   // vLLM's phases: scheduled -> first token -> last token
+            auto secs = [](Clock::duration d) { return std::max(0.0, std::chrono::duration<double>(d).count()); };
+            double to_first = secs(c.first - sub.submitted);
+            rec.prefill_s = std::max(0.0, to_first - sub.queue_s);
+            rec.decode_s = secs(c.last - c.first);
+            rec.inference_s = rec.prefill_s + rec.decode_s;
+        }
     }
     rec.itl_s.swap(c.itl);
     s_->metrics.record_request(rec);
+    bool all_done = true;
+    for (int k = 0; k < g_.n; k++) all_done &= choices_[(ci / g_.n) * g_.n + k].done;
+    if (all_done) record_sub(ci / g_.n);
+}
+
+// One prompt's request-level histograms (vllm:request_params_n, _params_max_tokens,
+// _max_num_generation_tokens), once all of its samples have ended.
+void GenerationRun::record_sub(int si) {
+    Sub& sub = subs_[si];
+    if (sub.recorded) return;
+    sub.recorded = true;
+    int max_gen = 0;
+    for (int k = 0; k < g_.n; k++) max_gen = std::max(max_gen, choices_[si * g_.n + k].n_tokens);
+    s_->metrics.record_request_params(g_.n, sub.max_tokens, max_gen);
 }
 
 void GenerationRun::on_event(int si, const EngineEvent& ev, std::vector<GenPiece>* pieces) {
@@ -121,6 +148,7 @@ void GenerationRun::on_event(int si, const EngineEvent& ev, std::vector<GenPiece
     Choice& c = choices_[ci];
     std::string text;
     bool stopped = false;
+    if (ev.queue_s >= 0 && sub.queue_s < 0) sub.queue_s = ev.queue_s;
     if (ev.token >= 0) {
         Clock::time_point now = Clock::now();
         if (c.n_tokens == 0) {

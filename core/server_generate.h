@@ -68,7 +68,12 @@ private:
         std::shared_ptr<RequestChannel> channel;
         int n_prompt = 0;
         bool done = false;      // request_done seen (or abandoned)
+        Clock::time_point submitted;
+        double queue_s = -1;    // the engine's queue time, once its first token came
+        int max_tokens = 0;     // the max_tokens it runs with (for vllm:request_params_max_tokens)
+        bool recorded = false;  // its per-request histograms are recorded
     };
+    void record_sub(int si);
     void on_event(int sub, const EngineEvent& ev, std::vector<GenPiece>* pieces);
     void finish_choice(int c, const std::string& reason, std::vector<GenPiece>* pieces,
                        const std::string& stop_reason_json = "null");

@@ -30,7 +30,17 @@ static const std::vector<double> kLatencyBuckets = {0.3, 0.5, 0.8, 1.0, 1.5, 2.0
 
 ServerMetrics::ServerMetrics(int max_model_len)
     : ttft_(kTtftBuckets), itl_(kItlBuckets), e2e_(kLatencyBuckets), queue_(kLatencyBuckets),
-      prompt_tokens_(buckets_1_2_5(max_model_len)), gen_tokens_(buckets_1_2_5(max_model_len)) {}
+      prefill_(kLatencyBuckets), decode_(kLatencyBuckets), inference_(kLatencyBuckets),
+      prompt_tokens_(buckets_1_2_5(max_model_len)), gen_tokens_(buckets_1_2_5(max_model_len)),
+      params_n_({1, 2, 5, 10, 20}), params_max_tokens_(buckets_1_2_5(max_model_len)),
+      max_gen_tokens_(buckets_1_2_5(max_model_len)) {}
+
+void ServerMetrics::record_request_params(int n, int max_tokens, int max_generation_tokens) {
+    std::lock_guard<std::mutex> lk(mu_);
+    params_n_.observe(n);
+    if (max_tokens > 0) params_max_tokens_.observe(max_tokens);
+    max_gen_tokens_.observe(max_generation_tokens);
+}
 
 void ServerMetrics::record_request(const RequestRecord& r) {
     std::lock_guard<std::mutex> lk(mu_);
@@ -40,6 +50,9 @@ void ServerMetrics::record_request(const RequestRecord& r) {
     e2e_.observe(r.e2e_s);
     if (r.ttft_s >= 0) ttft_.observe(r.ttft_s);
     if (r.queue_s >= 0) queue_.observe(r.queue_s);
+    if (r.prefill_s >= 0) prefill_.observe(r.prefill_s);
+    if (r.decode_s >= 0) decode_.observe(r.decode_s);
+    if (r.inference_s >= 0) inference_.observe(r.inference_s);
     for (double x : r.itl_s) itl_.observe(x);
 }
 
@@ -138,6 +151,17 @@ std::string ServerMetrics::render(const std::string& model_name, const EngineGau
     histogram(&o, "vllm:inter_token_latency_seconds", "Histogram of inter-token latency in seconds.", L, itl_);
     histogram(&o, "vllm:e2e_request_latency_seconds", "Histogram of e2e request latency in seconds.", L, e2e_);
     histogram(&o, "vllm:request_queue_time_seconds", "Histogram of time spent in WAITING phase for request.", L, queue_);
+    histogram(&o, "vllm:request_inference_time_seconds", "Histogram of time spent in RUNNING phase for request.", L,
+              inference_);
+    histogram(&o, "vllm:request_prefill_time_seconds", "Histogram of time spent in PREFILL phase for request.", L,
+              prefill_);
+    histogram(&o, "vllm:request_decode_time_seconds", "Histogram of time spent in DECODE phase for request.", L,
+              decode_);
+    histogram(&o, "vllm:request_params_n", "Histogram of the n request parameter.", L, params_n_);
+    histogram(&o, "vllm:request_params_max_tokens", "Histogram of the max_tokens request parameter.", L,
+              params_max_tokens_);
+    histogram(&o, "vllm:request_max_num_generation_tokens", "Histogram of maximum number of requested generation tokens.",
+              L, max_gen_tokens_);
     histogram(&o, "vllm:request_prompt_tokens", "Number of prefill tokens processed.", L, prompt_tokens_);
     histogram(&o, "vllm:request_generation_tokens", "Number of generation tokens processed.", L, gen_tokens_);
 

@@ -39,7 +39,10 @@ struct RequestRecord {
     std::string finished_reason;    // "stop" | "length" | "abort"
     int n_prompt_tokens = 0;
     int n_generation_tokens = 0;
-    double queue_s = -1;            // arrival to first scheduled (approximated by first token); <0 unknown
+    double queue_s = -1;            // engine arrival to first scheduled; <0 unknown
+    double prefill_s = -1;          // first scheduled to first token; <0 unknown
+    double decode_s = -1;           // first token to last token
+    double inference_s = -1;        // first scheduled to last token
     double ttft_s = -1;             // <0: no token was produced
     double e2e_s = 0;
     std::vector<double> itl_s;      // gaps between consecutive tokens
@@ -53,6 +56,9 @@ public:
     explicit ServerMetrics(int max_model_len);
 
     void record_request(const RequestRecord& r);
+    // Once per prompt (a request in vLLM's sense): n, the max_tokens it ran with, and the most
+    // tokens any of its samples generated.
+    void record_request_params(int n, int max_tokens, int max_generation_tokens);
     void record_http(int status);                   // edgellm_http_responses_total{status}
     void record_rejected(const std::string& reason); // edgellm_requests_rejected_total{reason}
     void set_inflight(int n);                        // edgellm_http_requests_inflight
@@ -62,7 +68,8 @@ public:
 
 private:
     mutable std::mutex mu_;
-    Histogram ttft_, itl_, e2e_, queue_, prompt_tokens_, gen_tokens_;
+    Histogram ttft_, itl_, e2e_, queue_, prefill_, decode_, inference_, prompt_tokens_, gen_tokens_;
+    Histogram params_n_, params_max_tokens_, max_gen_tokens_;
     std::map<std::string, int64_t> success_;        // by finished_reason
     std::map<int, int64_t> http_;
     std::map<std::string, int64_t> rejected_;

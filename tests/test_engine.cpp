@@ -3,6 +3,8 @@
 // caching and batch-size limits; invariants and leaks; rejection of impossible requests.
 #include <gtest/gtest.h>
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include "tests/engine_harness.h"
 #include "tests/fake_model.h"
 
@@ -327,6 +329,42 @@ TEST(EngineFake, stop_token_ends_the_sample_and_is_reported_as_stop_reason) {
     }
     EXPECT_EQ(toks, (std::vector<int32_t>{63, 63, 63}));
     EXPECT_EQ(fin, "length");
+}
+
+// vLLM's queue time: from submit() to the request's first scheduling, reported on its first
+// token. With one sequence at a time and each step taking >= 20 ms, the second request waits at
+// least the first one's 4 steps; the first is scheduled in the step right after its submit.
+TEST(EngineFake, first_token_reports_the_time_from_submit_to_first_scheduling) {
+    SchedulerConfig c = fake_config(100);
+    c.max_num_seqs = 1;
+    FakeModel model(k_vocab, 100, 16);
+    Engine engine(c, &model);
+    engine.set_step_hook([](const Scheduler&) { std::this_thread::sleep_for(std::chrono::milliseconds(20)); });
+    SamplingParams p;
+    p.temperature = 0.0f;
+    p.ignore_eos = true;
+    p.max_tokens = 3;
+    SubmitResult a, b;
+    std::string err;
+    ASSERT_TRUE(engine.submit(std::vector<int32_t>(5, 3), p, &a, &err)) << err;
+    ASSERT_TRUE(engine.submit(std::vector<int32_t>(5, 4), p, &b, &err)) << err;
+    while (engine.step()) {}
+    auto queue_times = [](RequestChannel& ch) {
+        std::vector<double> q;
+        EngineEvent ev;
+        while (ch.read(&ev, 0)) q.push_back(ev.queue_s);
+        return q;
+    };
+    std::vector<double> qa = queue_times(*a.channel), qb = queue_times(*b.channel);
+    ASSERT_EQ(qa.size(), 3u);
+    ASSERT_EQ(qb.size(), 3u);
+    EXPECT_GE(qa[0], 0.0);
+    EXPECT_LT(qa[0], 0.035);          // scheduled in the first step, before any 20 ms sleep
+    EXPECT_GE(qb[0], 0.055);          // after the first request's 3 steps of >= 20 ms
+    for (int i = 1; i < 3; i++) {     // only the first token carries it
+        EXPECT_EQ(qa[i], -1.0);
+        EXPECT_EQ(qb[i], -1.0);
+    }
 }
 
 TEST(EngineFake, engine_thread_serves_concurrent_submits_and_aborts) {

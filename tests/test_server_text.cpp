@@ -75,6 +75,40 @@ TEST(ServerMetrics, buckets_1_2_5_match_vllm) {
     EXPECT_EQ(buckets_1_2_5(1024), (std::vector<double>{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000}));
 }
 
+TEST(ServerMetrics, request_phases_and_parameters_use_vllm_names) {
+    ServerMetrics m(1000);
+    RequestRecord r;
+    r.finished_reason = "stop";
+    r.e2e_s = 2.0;
+    r.queue_s = 0.4;
+    r.prefill_s = 0.6;
+    r.decode_s = 1.2;
+    r.inference_s = 1.8;
+    m.record_request(r);
+    RequestRecord unknown;   // no token: the phases are not observed
+    unknown.finished_reason = "abort";
+    m.record_request(unknown);
+    m.record_request_params(2, 300, 150);
+    m.record_request_params(1, 0, 0);      // max_tokens unknown: not observed
+    std::string t = m.render("m", EngineGauges());
+    const char* want[] = {
+        "vllm:request_queue_time_seconds_bucket{model_name=\"m\",le=\"0.5\"} 1\n",
+        "vllm:request_prefill_time_seconds_bucket{model_name=\"m\",le=\"0.5\"} 0\n",
+        "vllm:request_prefill_time_seconds_bucket{model_name=\"m\",le=\"0.80000000000000004\"} 1\n",
+        "vllm:request_decode_time_seconds_sum{model_name=\"m\"} 1.2\n",
+        "vllm:request_inference_time_seconds_count{model_name=\"m\"} 1\n",
+        "vllm:request_inference_time_seconds_bucket{model_name=\"m\",le=\"2\"} 1\n",
+        "vllm:request_params_n_bucket{model_name=\"m\",le=\"1\"} 1\n",
+        "vllm:request_params_n_bucket{model_name=\"m\",le=\"2\"} 2\n",
+        "vllm:request_params_max_tokens_count{model_name=\"m\"} 1\n",
+        "vllm:request_params_max_tokens_bucket{model_name=\"m\",le=\"500\"} 1\n",
+        "vllm:request_max_num_generation_tokens_bucket{model_name=\"m\",le=\"1\"} 1\n",
+        "vllm:request_max_num_generation_tokens_sum{model_name=\"m\"} 150\n",
+        "# TYPE vllm:request_decode_time_seconds histogram\n",
+    };
+    for (const char* w : want) EXPECT_NE(t.find(w), std::string::npos) << w;
+}
+
 TEST(ServerMetrics, histogram_buckets_are_cumulative_in_the_text) {
     ServerMetrics m(100);
     RequestRecord r;

@@ -1,10 +1,11 @@
 // vllm_flags.mjs — a vLLM command line carried over to `edgellm serve`: the model as a positional
 // argument, -tp/-pp 1, --dtype/--kv-cache-dtype auto|bfloat16, --seed and the no-op switches start
 // a server that answers; values edgellm cannot honour stop start-up with exit 2 and the reason;
-// --seed makes the seeds of unseeded requests repeat across restarts.
+// --seed makes the seeds of unseeded requests repeat across restarts; /metrics carries vLLM's
+// request-phase and request-parameter histograms.
 import OpenAI from 'openai';
 import { spawn } from 'node:child_process';
-import { BIN, MODEL, startServer, stopServer, test, assert, assertEq, n_failures } from './lib.mjs';
+import { BIN, MODEL, startServer, stopServer, test, assert, assertEq, metrics, n_failures } from './lib.mjs';
 
 // Runs `edgellm serve args...` expecting it to exit at start-up; resolves {code, err}.
 function startFails(args, env = {}) {
@@ -61,7 +62,7 @@ await test('vllm_flags_seed_repeats_unseeded_samples_across_restarts', async () 
   assert(!/access \S+ POST \/v1\/completions status=200/.test(a.log), '--disable-uvicorn-access-log left the access log on');
 });
 
-await test('vllm_flags_model_as_positional_argument', async () => {
+await test('vllm_flags_model_as_positional_argument_and_request_phase_metrics', async () => {
   const srv = await new Promise((resolve, reject) => {
     const p = spawn(BIN, ['serve', MODEL, '--host', '127.0.0.1', '--port', '0', '--served-model-name', 'tiny', ...vllmArgs],
       { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -75,8 +76,19 @@ await test('vllm_flags_model_as_positional_argument', async () => {
     p.on('exit', (code) => { if (!p._up) { clearTimeout(t); reject(new Error(`exited ${code}: ${log.slice(-500)}`)); } });
   });
   const c = new OpenAI({ baseURL: srv.base + '/v1', apiKey: 'x', maxRetries: 0, timeout: 60000 });
-  const r = await c.chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 });
-  assertEq(r.usage.completion_tokens <= 3, true, 'completion_tokens');
+  const r = await c.chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'hi' }], max_tokens: 3, n: 2 });
+  assertEq(r.usage.completion_tokens <= 6, true, 'completion_tokens');
+  // the request phases and parameters reach /metrics under vLLM's names
+  const m = await metrics(+srv.base.split(':').pop());
+  const L = '{model_name="tiny"}';
+  for (const phase of ['queue', 'prefill', 'decode', 'inference'])
+    assertEq(m[`vllm:request_${phase}_time_seconds_count${L}`], 2, phase + ' count (two samples)');
+  const sum = (k) => m[`vllm:request_${k}_time_seconds_sum${L}`];
+  assert(Math.abs(sum('inference') - sum('prefill') - sum('decode')) < 1e-6, 'inference = prefill + decode');
+  assertEq(m[`vllm:request_params_n_count${L}`], 1, 'params_n count (one request)');
+  assertEq(m[`vllm:request_params_n_sum${L}`], 2, 'params_n sum');
+  assertEq(m[`vllm:request_params_max_tokens_sum${L}`], 3, 'params_max_tokens sum');
+  assert(m[`vllm:request_max_num_generation_tokens_sum${L}`] >= 1, 'max_num_generation_tokens');
   await stopServer(srv);
 });
 
