@@ -409,7 +409,7 @@ void Model::forward(const ForwardBatch& b, float* logits_host, int32_t* argmax_h
     run(b);
     if (R > 0) {
         WsLayout w = ws_layout(cfg_, limits_);
-        float* logits = logits_device();
+        float* logits = (float*)((char*)ws_ + w.logits);
         if (argmax_host) {
             int32_t* ids = (int32_t*)((char*)ws_ + w.argmax);
             argmax_forward(ids, logits, R, cfg_.vocab_size, stream_);

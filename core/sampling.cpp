@@ -45,6 +45,12 @@ bool SamplingParams::validate(int vocab_size, std::string* err) const {
     return true;
 }
 
+int SamplingParams::resolved_max_tokens(int n_prompt, int max_model_len) const {
+    if (max_tokens > 0) return max_tokens;
+    int left = max_model_len - n_prompt;
+    return default_max_tokens > 0 ? std::min(left, default_max_tokens) : left;
+}
+
 static inline uint64_t splitmix64(uint64_t x) {
     x += 0x9e3779b97f4a7c15ull;
     x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;

@@ -38,6 +38,9 @@ struct SamplingParams {
     int default_max_tokens = -1;      // with max_tokens -1: at most this many, and never past
                                       // max_model_len (the model's max_new_tokens); -1: no cap
 
+    // The max_tokens a prompt of n_prompt tokens runs with: max_tokens when set, else the rest
+    // of the context, capped by default_max_tokens.
+    int resolved_max_tokens(int n_prompt, int max_model_len) const;
     // Checks ranges the way vLLM does; on failure returns false with *err naming the field.
     bool validate(int vocab_size, std::string* err) const;
 };

@@ -30,12 +30,6 @@ bool SchedulerConfig::validate(std::string* err) const {
 Scheduler::Scheduler(const SchedulerConfig& cfg)
     : cfg_(cfg), pool_(cfg.n_blocks, cfg.block_size, cfg.enable_prefix_caching) {}
 
-int Scheduler::resolved_max_tokens(int n_prompt, const SamplingParams& p) const {
-    if (p.max_tokens > 0) return p.max_tokens;
-    int left = cfg_.max_model_len - n_prompt;
-    return p.default_max_tokens > 0 ? std::min(left, p.default_max_tokens) : left;
-}
-
 bool Scheduler::check_request(const std::vector<int32_t>& prompt, const SamplingParams& p,
                               std::string* err) const {
     char buf[400];
@@ -56,7 +50,7 @@ bool Scheduler::check_request(const std::vector<int32_t>& prompt, const Sampling
                  cfg_.max_model_len, n_prompt);
         return bad();
     }
-    int max_tokens = resolved_max_tokens(n_prompt, p);
+    int max_tokens = p.resolved_max_tokens(n_prompt, cfg_.max_model_len);
     if ((int64_t)n_prompt + max_tokens > cfg_.max_model_len) {
         snprintf(buf, sizeof buf,
                  "This model's maximum context length is %d tokens. However, you requested %lld "
@@ -97,9 +91,9 @@ bool Scheduler::add_request(int64_t request_id, const std::vector<int32_t>& prom
     s->arrival = (next_arrival_++) << 16;
     s->tokens = prompt;
     // room for the usual output without a reallocation; long generations grow as needed
-    s->tokens.reserve(prompt.size() + std::min(resolved_max_tokens((int)prompt.size(), *params), 1024));
+    s->tokens.reserve(prompt.size() + std::min(params->resolved_max_tokens((int)prompt.size(), cfg_.max_model_len), 1024));
     s->n_prompt = (int)prompt.size();
-    s->max_tokens = resolved_max_tokens(s->n_prompt, *params);
+    s->max_tokens = params->resolved_max_tokens(s->n_prompt, cfg_.max_model_len);
     s->seed = seed;
     s->params = std::move(params);
     s->fork_pending = req.n > 1;

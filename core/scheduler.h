@@ -109,7 +109,6 @@ private:
         int n_finished = 0;
         std::vector<std::unique_ptr<Sequence>> seqs;
     };
-    int resolved_max_tokens(int n_prompt, const SamplingParams& p) const;
     bool try_schedule_running(Sequence* seq, int n_new);
     void preempt(Sequence* victim);
     void unschedule(Sequence* seq);

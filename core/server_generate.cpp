@@ -55,10 +55,7 @@ bool GenerationRun::start(const std::vector<std::vector<int32_t>>& prompts, cons
         sub.id = r.id;
         sub.channel = r.channel;
         sub.n_prompt = (int)p.size();
-        // as the scheduler resolves it (vLLM records the resolved value too)
-        sub.max_tokens = params.max_tokens > 0 ? params.max_tokens : s_->cfg.max_model_len - sub.n_prompt;
-        if (params.max_tokens <= 0 && params.default_max_tokens > 0)
-            sub.max_tokens = std::min(sub.max_tokens, params.default_max_tokens);
+        sub.max_tokens = params.resolved_max_tokens(sub.n_prompt, s_->cfg.max_model_len);  // as vLLM records it
         n_prompt_tokens_ += sub.n_prompt;
         s_->track(sub.id);
         subs_.push_back(std::move(sub));
@@ -99,10 +96,10 @@ void GenerationRun::finish_choice(int ci, const std::string& reason, std::vector
     pieces->push_back(std::move(piece));
     RequestRecord rec;
     rec.finished_reason = reason;
-    rec.n_prompt_tokens = subs_[ci / g_.n].n_prompt;
+    const Sub& sub = subs_[ci / g_.n];
+    rec.n_prompt_tokens = sub.n_prompt;
     rec.n_generation_tokens = c.n_tokens;
     rec.e2e_s = seconds_since(start_);
-    const Sub& sub = subs_[ci / g_.n];
     if (c.n_tokens > 0) {
         rec.ttft_s = std::chrono::duration<double>(c.first - start_).count();
         rec.queue_s = sub.queue_s;
