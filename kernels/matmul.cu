@@ -59,6 +59,10 @@ static void matmul_dispatch(void* out, bool out_f32, const bf16* x, const bf16* 
                             const bf16* bias, int M, int N, int K, cudaStream_t stream) {
     if (M <= 0 || N <= 0) return;
     PLAT_ASSERT(N <= 65535 * 256 && M <= 65535 * 128, "matmul: M or N too large");
+    if (M == 1 && matmul_gemv_ok(x, w, K)) {
+        matmul_gemv_launch(out, out_f32, x, w, bias, N, K, stream);
+        return;
+    }
     if (matmul_mma_ok(x, w, K)) {
         // Measured on H100 (gpu_bench msweep, 2026-11-23, ms at M = 16 / 32 / 64):
         //   wide N (gate_up, lm_head) above 8 rows: the TMA kernel's N tiles already fill the

@@ -7,11 +7,20 @@
 
 // Can the tensor-core paths run these operands? (PTX build, K % 8 == 0, 16-byte aligned x, w.)
 bool matmul_mma_ok(const void* x, const void* w, int K);
-// Small M (<= 64): weights streamed once, 16 rows of w per block, K split across its ksplit
-// warps (1..8; 0 = chosen from the shape).
+// M = 1 (decode of one sequence): FMA units, warps reading whole 512-byte runs of their rows
+// (kernels/matmul_gemv.cu). variant 1..matmul_gemv_variants() picks the rows per warp and loads
+// in flight (0 = default); ksplit: warps sharing a row's K (1, 2, 4, 8; 0 = chosen from K).
+// Any platform; needs K % 8 == 0 and 16-byte aligned x, w.
+bool matmul_gemv_ok(const void* x, const void* w, int K);
+int matmul_gemv_variants();
+const char* matmul_gemv_variant_name(int variant);
+void matmul_gemv_launch(void* out, bool out_f32, const bf16* x, const bf16* w, const bf16* bias,
+                        int N, int K, cudaStream_t stream, int variant = 0, int ksplit = 0);
+// Small M (<= 64): tensor cores, weights streamed once, 16 rows of w per block, K split across
+// its ksplit warps (1..8; 0 = chosen from the shape).
 void matmul_skinny_launch(void* out, bool out_f32, const bf16* x, const bf16* w,
                           const bf16* bias, int M, int N, int K, cudaStream_t stream,
-                          int ksplit = 0, int unroll = 0);  // unroll: 16, -8/-4 (double-buffered), 0 (8/4)
+                          int ksplit = 0);
 // A few dozen rows (M <= 64, meant for 8 < M): blocks of 128 weight rows sharing each x chunk,
 // K split across blocks (ksplit 1..16; 0 = chosen from the shape), partial sums added in a fixed
 // order by a second kernel through static device memory, so launches must not overlap (one

@@ -121,70 +121,8 @@ __global__ void __launch_bounds__(SKINNY_MAX_WARPS * 32)
 #endif
 }
 
-// M <= 8 with the next UNROLL chunks' weights loaded before the current ones are multiplied
-// (register double buffer), so a warp's loads stay in flight through its own tensor-core work.
-// Same lane mapping, K split and reduction as matmul_skinny_kernel<1, UNROLL>.
-template <int UNROLL>
-__global__ void __launch_bounds__(SKINNY_MAX_WARPS * 32)
-    matmul_gemv_prefetch_kernel(void* out, bool out_f32, const bf16* x, const bf16* w,
-                                const bf16* bias, int M, int N, int K) {
-#if EDGELLM_MMA_DEVICE
-    __shared__ float red[SKINNY_MAX_WARPS][8][17];
-    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-    const int g = lane >> 2, t = lane & 3;
-    const int ksplit = blockDim.x / 32, kpart = warp;
-    const int n0 = blockIdx.x * 16;
-    const int kq = K / 8;
-    const int n_chunks = (K + 31) / 32;
-    const int c_begin = kpart * n_chunks / ksplit;
-    const int c_end = (kpart + 1) * n_chunks / ksplit;
-    const bool r0_ok = n0 + g < N, r1_ok = n0 + g + 8 < N;
-    const uint4* w0 = reinterpret_cast<const uint4*>(w + (int64_t)(r0_ok ? n0 + g : 0) * K);
-    const uint4* w1 = reinterpret_cast<const uint4*>(w + (int64_t)(r1_ok ? n0 + g + 8 : 0) * K);
-    const uint4* xv = reinterpret_cast<const uint4*>(x);
-    const uint4 zero = make_uint4(0, 0, 0, 0);
-    float acc[4] = {0.f, 0.f, 0.f, 0.f};
-    uint4 a0[UNROLL], a1[UNROLL], b0[UNROLL], b1[UNROLL];
-    auto load = [&](uint4 (&d0)[UNROLL], uint4 (&d1)[UNROLL], int c) {
-#pragma unroll
-        for (int u = 0; u < UNROLL; u++) {
-            const int kg = (c + u) * 4 + t;
-            const bool ok = c + u < c_end && kg < kq;
-            d0[u] = (ok && r0_ok) ? ld_stream16(w0 + kg) : zero;
-            d1[u] = (ok && r1_ok) ? ld_stream16(w1 + kg) : zero;
-        }
-    };
-    load(a0, a1, c_begin);
-    for (int c = c_begin; c < c_end; c += UNROLL) {
-        load(b0, b1, c + UNROLL);
-#pragma unroll
-        for (int u = 0; u < UNROLL; u++) {
-            const int kg = (c + u) * 4 + t;
-            const bool ok = c + u < c_end && kg < kq;
-            uint4 xb = (ok && g < M) ? __ldg(xv + (int64_t)g * kq + kg) : zero;
-            uint32_t af[4] = {a0[u].x, a1[u].x, a0[u].y, a1[u].y}, bf[2] = {xb.x, xb.y};
-            mma_bf16_16816(acc, af, bf);
-            uint32_t ag[4] = {a0[u].z, a1[u].z, a0[u].w, a1[u].w}, bg[2] = {xb.z, xb.w};
-            mma_bf16_16816(acc, ag, bg);
-        }
-#pragma unroll
-        for (int u = 0; u < UNROLL; u++) {
-            a0[u] = b0[u];
-            a1[u] = b1[u];
-        }
-    }
-    red[warp][2 * t][g] = acc[0];
-    red[warp][2 * t + 1][g] = acc[1];
-    red[warp][2 * t][g + 8] = acc[2];
-    red[warp][2 * t + 1][g + 8] = acc[3];
-    __syncthreads();
-    skinny_reduce_store<1>(red, out, out_f32, bias, M, N, n0, ksplit);
-#endif
-}
-
 void matmul_skinny_launch(void* out, bool out_f32, const bf16* x, const bf16* w,
-                          const bf16* bias, int M, int N, int K, cudaStream_t stream, int ksplit,
-                          int unroll) {
+                          const bf16* bias, int M, int N, int K, cudaStream_t stream, int ksplit) {
     PLAT_ASSERT(M <= 64, "matmul_skinny_launch: M > 64");
     PLAT_ASSERT(ksplit >= 0 && ksplit <= SKINNY_MAX_WARPS, "matmul_skinny_launch: bad ksplit");
     const int tiles = ceil_div(N, 16);
@@ -196,16 +134,7 @@ void matmul_skinny_launch(void* out, bool out_f32, const bf16* x, const bf16* w,
         ksplit = SKINNY_MAX_WARPS;
         while (ksplit > 1 && n_chunks < ksplit * 8) ksplit /= 2;
     }
-    if (M <= 8 && unroll == -8)
-        matmul_gemv_prefetch_kernel<8><<<tiles, ksplit * 32, 0, stream>>>(out, out_f32, x, w, bias,
-                                                                         M, N, K);
-    else if (M <= 8 && unroll == -4)
-        matmul_gemv_prefetch_kernel<4><<<tiles, ksplit * 32, 0, stream>>>(out, out_f32, x, w, bias,
-                                                                         M, N, K);
-    else if (M <= 8 && unroll == 16)
-        matmul_skinny_kernel<1, 16><<<tiles, ksplit * 32, 0, stream>>>(out, out_f32, x, w, bias, M,
-                                                                      N, K);
-    else if (M <= 8)
+    if (M <= 8)
         matmul_skinny_kernel<1, 8><<<tiles, ksplit * 32, 0, stream>>>(out, out_f32, x, w, bias, M,
                                                                      N, K);
     else

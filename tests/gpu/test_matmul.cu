@@ -1,5 +1,5 @@
 // test_matmul.cu — GEMM against matmul_ref: the public entry points (which pick a path by shape)
-// and each path on its own (skinny and split-K mma, both tiled mma configurations, the Hopper wgmma paths
+// and each path on its own (the M = 1 GEMV in every variant and K split, skinny and split-K mma, both tiled mma configurations, the Hopper wgmma paths
 // with cp.async and with TMA (plain and 2-CTA clusters), portable FMA), with odd
 // sizes, K not a multiple of the k-step, M and N off the tile grid, bias and fp32 output.
 // Tolerance: fp32 accumulation in a different order (atol 1e-3 at these K) plus one bf16
@@ -7,13 +7,12 @@
 #include "tests/gpu/gpu_check.h"
 #include "kernels/matmul_internal.cuh"
 
-enum Path { PUBLIC, SKINNY, GEMV_PF8, GEMV_PF4, SPLITK, TILED0, TILED1, WGMMA2, WGMMA3, WGMMA_TMA1, WGMMA_TMA2, FMA };
+enum Path { PUBLIC, GEMV, SKINNY, SPLITK, TILED0, TILED1, WGMMA2, WGMMA3, WGMMA_TMA1, WGMMA_TMA2, FMA };
 static const char* path_name(Path p) {
     switch (p) {
         case PUBLIC: return "public";
         case SKINNY: return "skinny-mma";
-        case GEMV_PF8: return "gemv-prefetch-u8";
-        case GEMV_PF4: return "gemv-prefetch-u4";
+        case GEMV: return "gemv-fma";
         case SPLITK: return "splitk-mma";
         case TILED0: return "tiled-mma-128x128";
         case TILED1: return "tiled-mma-128x256";
@@ -25,7 +24,8 @@ static const char* path_name(Path p) {
     }
 }
 
-static void one_case(Path path, int M, int N, int K, bool use_bias, bool out_f32, int ksplit = 0) {
+static void one_case(Path path, int M, int N, int K, bool use_bias, bool out_f32, int ksplit = 0,
+                     int variant = 0) {
     auto x = rand_bf16((size_t)M * K, -1, 1), w = rand_bf16((size_t)N * K, -1, 1);
     auto b = rand_bf16(N, -1, 1);
     act_t *dx = upload_bf16(x), *dw = upload_bf16(w), *db = upload_bf16(b);
@@ -41,10 +41,9 @@ static void one_case(Path path, int M, int N, int K, bool use_bias, bool out_f32
         case SKINNY:
             matmul_skinny_launch(dout, out_f32, (const bf16*)dx, (const bf16*)dw, bias, M, N, K, 0, ksplit);
             break;
-        case GEMV_PF8:
-        case GEMV_PF4:
-            matmul_skinny_launch(dout, out_f32, (const bf16*)dx, (const bf16*)dw, bias, M, N, K, 0, ksplit,
-                                 path == GEMV_PF8 ? -8 : -4);
+        case GEMV:
+            matmul_gemv_launch(dout, out_f32, (const bf16*)dx, (const bf16*)dw, bias, N, K, 0, variant,
+                               ksplit);
             break;
         case SPLITK:
             matmul_splitk_launch(dout, out_f32, (const bf16*)dx, (const bf16*)dw, bias, M, N, K, 0, ksplit);
@@ -73,9 +72,10 @@ static void one_case(Path path, int M, int N, int K, bool use_bias, bool out_f32
     std::vector<float> got = out_f32 ? download((float*)dout, ref.size())
                                      : download_bf16((act_t*)dout, ref.size());
     char name[128];
-    snprintf(name, sizeof(name), "matmul %s M=%d N=%d K=%d%s%s%s", path_name(path), M, N, K,
+    snprintf(name, sizeof(name), "matmul %s M=%d N=%d K=%d%s%s%s%s", path_name(path), M, N, K,
              use_bias ? " bias" : "", out_f32 ? " f32out" : "",
-             ksplit ? (" ksplit=" + std::to_string(ksplit)).c_str() : "");
+             ksplit ? (" ksplit=" + std::to_string(ksplit)).c_str() : "",
+             variant ? (std::string(" ") + matmul_gemv_variant_name(variant)).c_str() : "");
     check_close(name, got, ref, 1e-3, out_f32 ? 1e-5 : 1.0 / 256);
     plat_free(dx); plat_free(dw); plat_free(db); plat_free(dout);
 }
@@ -94,6 +94,23 @@ void run_matmul_tests() {
         if (i % 3 == 0) one_case(PUBLIC, s[0], s[1], s[2], false, true);
         i++;
     }
+    // the M = 1 GEMV (portable, so outside the PTX guard): every variant and K split; K shorter
+    // than one 512-byte chunk, K ending inside a chunk, chunk counts that the split and unroll
+    // do not divide, N off the block's row count; then the Llama-3.1-8B decode shapes
+    for (int v = 1; v <= matmul_gemv_variants(); v++) {
+        for (int ks : {1, 2, 4, 8}) {
+            if (ks > 256 / WARP_SIZE) continue;
+            one_case(GEMV, 1, 255, 264, ks % 2 == 1, ks == 2, ks, v);
+            one_case(GEMV, 1, 37, 40, ks == 4, false, ks, v);
+            one_case(GEMV, 1, 130, 4104, false, ks == 8, ks, v);
+            one_case(GEMV, 1, 67, 2056, true, ks == 1, ks, v);
+        }
+        one_case(GEMV, 1, 4096, 14336, v % 2 == 0, false, 0, v);
+        one_case(GEMV, 1, 28672, 4096, false, false, 0, v);
+    }
+    one_case(GEMV, 1, 128256, 4096, false, true);
+    one_case(GEMV, 1, 6144, 4096, true, false);
+    one_case(GEMV, 1, 1001, 1000, true, true);
 #if EDGELLM_HAS_CUDA_PTX
     one_case(SKINNY, 1, 4096, 14336, true, false);
     one_case(SKINNY, 8, 100, 1032, false, true);
@@ -103,13 +120,6 @@ void run_matmul_tests() {
     for (int ks : {1, 2, 4, 8}) one_case(SKINNY, 3, 100, 1000, ks % 2 == 0, ks == 4, ks);
     one_case(SKINNY, 40, 70, 2056, true, false, 8);
     one_case(SKINNY, 1, 6144, 4096, true, true);
-    // the double-buffered M <= 8 kernel: K shares of uneven length, rows off the tile grid
-    for (Path p : {GEMV_PF8, GEMV_PF4}) {
-        one_case(p, 1, 4096, 14336, true, false);
-        one_case(p, 8, 100, 1032, false, true, 8);
-        one_case(p, 3, 28672, 4096, false, false, 4);
-        one_case(p, 1, 255, 264, true, false, 2);
-    }
     // split-K: partial tiles in N and M, K shares of unequal length, every split count, the
     // decode shapes; then the same launch twice must give the same bits (fixed-order reduction)
     one_case(SPLITK, 9, 130, 1000, true, false);

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# On a GPU machine: the GPU acceptance checks and benchmarks in one go, each step's full output
+# in OUTDIR/<step>.txt and a summary of the lines that matter at the end.
+#   tests/gpu/check_all.sh BIN_DIR OUTDIR [STEP...]
+# BIN_DIR holds edgellm, gpu_tests, gpu_bench and model_check built for the GPU, e.g.
+#   make PLATFORM=cuda BUILD=build/h100 CUDA_ARCHS="-gencode=arch=compute_90a,code=sm_90a" \
+#        build/h100/{edgellm,gpu_tests,gpu_bench,model_check}
+# STEP (default: all, in this order):
+#   matmul  gpu_tests matmul      (the GEMM paths against kernels/ref)
+#   gemv    gpu_bench gemv        (M = 1, every variant, beside the read limit)
+#   tests   gpu_tests elementwise attention sampling (the other kernels against kernels/ref)
+#   models  check_model.py        (Llama-3.1-8B and Qwen3-8B shapes against transformers)
+#   engine  bench_engine.py       (single stream, prefill, 64 requests, with peers)
+#   bench   gpu_bench             (copy/read limits, GEMV, GEMM, attention)
+#   torch   torch_matmul.py       (the GEMM peer)
+# Each step runs under a time limit (STEP_LIMIT seconds, default 300).
+set -u
+bin=$1 out=$2
+shift 2
+steps=${*:-matmul gemv tests models engine bench torch}
+limit=${STEP_LIMIT:-300}
+mkdir -p "$out"
+export PYTHONUNBUFFERED=1
+here=$(cd "$(dirname "$0")" && pwd)
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.max.mem --format=csv,noheader | tee "$out/device.txt"
+date -u +"%Y-%m-%d %H:%M UTC" | tee -a "$out/device.txt"
+for step in $steps; do
+    t0=$(date +%s)
+    case $step in
+        matmul) cmd=("$bin/gpu_tests" matmul) ;;
+        gemv) cmd=("$bin/gpu_bench" gemv) ;;
+        tests) cmd=("$bin/gpu_tests" elementwise attention sampling) ;;
+        models) cmd=(python3 "$here/check_model.py" "$bin" llama3.1-8b qwen3-8b) ;;
+        engine) cmd=(python3 "$here/bench_engine.py" "$bin/edgellm") ;;
+        bench) cmd=("$bin/gpu_bench") ;;
+        torch) cmd=(python3 "$here/torch_matmul.py") ;;
+        *) echo "unknown step $step"; continue ;;
+    esac
+    timeout "$limit" "${cmd[@]}" > "$out/$step.txt" 2>&1
+    echo "== $step: exit $? after $(( $(date +%s) - t0 )) s"
+done
+echo "== summary"
+for f in "$out"/*.txt; do
+    grep -hE "passed, .* failed|^FAIL|^PASS [a-z]|^gemv limit|^gemv .*(matmul_forward|read same)|^read 1 GiB|^copy|single-stream|prefill 2048|64 x 128|^gemm .*(forward|torch)|^torch|^attention" "$f" \
+        | sed "s|^|$(basename "$f" .txt): |" | cut -c1-200
+done
