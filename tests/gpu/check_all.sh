@@ -6,7 +6,9 @@
 #   make PLATFORM=cuda BUILD=build/h100 CUDA_ARCHS="-gencode=arch=compute_90a,code=sm_90a" \
 #        build/h100/{edgellm,gpu_tests,gpu_bench,model_check}
 # STEP (default: all, in this order):
-#   matmul  gpu_tests matmul      (the GEMM paths against kernels/ref)
+#   matmul  gpu_tests matmul gemv (the GEMM paths against kernels/ref)
+#   sanitize compute-sanitizer memcheck and racecheck over gpu_tests gemv, and memcheck over
+#           generate on a tiny random Llama with one sequence at a time (M = 1 decode steps)
 #   gemv    gpu_bench gemv        (M = 1, every variant, beside the read limit)
 #   tests   gpu_tests elementwise attention sampling (the other kernels against kernels/ref)
 #   models  check_model.py        (Llama-3.1-8B and Qwen3-8B shapes against transformers)
@@ -17,7 +19,7 @@
 set -u
 bin=$1 out=$2
 shift 2
-steps=${*:-matmul gemv tests models engine bench torch}
+steps=${*:-matmul sanitize gemv tests models engine bench torch}
 limit=${STEP_LIMIT:-300}
 mkdir -p "$out"
 export PYTHONUNBUFFERED=1
@@ -27,7 +29,10 @@ date -u +"%Y-%m-%d %H:%M UTC" | tee -a "$out/device.txt"
 for step in $steps; do
     t0=$(date +%s)
     case $step in
-        matmul) cmd=("$bin/gpu_tests" matmul) ;;
+        matmul) cmd=("$bin/gpu_tests" matmul gemv) ;;
+        sanitize) cmd=(bash -c "compute-sanitizer --tool memcheck --print-limit 5 '$bin/gpu_tests' gemv | tail -3;
+                               compute-sanitizer --tool racecheck --print-limit 5 '$bin/gpu_tests' gemv | tail -3;
+                               bash '$here/sanitize_generate.sh' '$bin/edgellm' tiny-llama 1 256") ;;
         gemv) cmd=("$bin/gpu_bench" gemv) ;;
         tests) cmd=("$bin/gpu_tests" elementwise attention sampling) ;;
         models) cmd=(python3 "$here/check_model.py" "$bin" llama3.1-8b qwen3-8b) ;;
@@ -41,6 +46,6 @@ for step in $steps; do
 done
 echo "== summary"
 for f in "$out"/*.txt; do
-    grep -hE "passed, .* failed|^FAIL|^PASS [a-z]|^gemv limit|^gemv .*(matmul_forward|read same)|^read 1 GiB|^copy|single-stream|prefill 2048|64 x 128|^gemm .*(forward|torch)|^torch|^attention" "$f" \
+    grep -hE "passed, .* failed|ERROR SUMMARY|RACECHECK SUMMARY|^FAIL|^PASS [a-z]|^gemv limit|^gemv .*(matmul_forward|read same)|^read 1 GiB|^copy|single-stream|prefill 2048|64 x 128|^gemm .*(forward|torch)|^torch|^attention" "$f" \
         | sed "s|^|$(basename "$f" .txt): |" | cut -c1-200
 done

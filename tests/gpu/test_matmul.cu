@@ -80,23 +80,12 @@ static void one_case(Path path, int M, int N, int K, bool use_bias, bool out_f32
     plat_free(dx); plat_free(dw); plat_free(db); plat_free(dout);
 }
 
-void run_matmul_tests() {
-    // public entry points: decode, small batch, prefill, odd shapes
-    int shapes[][3] = {{1, 4096, 4096}, {1, 1000, 4096}, {3, 257, 264}, {17, 130, 72},
-                       {64, 512, 1024}, {65, 300, 520}, {128, 256, 256}, {200, 384, 4104},
-                       {257, 259, 136}, {5, 33, 31}, {70, 129, 200}, {2, 128256, 64},
-                       // Llama-3.1-8B decode steps of several sequences (graph buckets)
-                       {2, 6144, 4096}, {8, 28672, 4096}, {24, 4096, 14336}, {64, 6144, 4096},
-                       {40, 4096, 4096}, {16, 128256, 4096}, {24, 28672, 4096}, {9, 16384, 72}};
-    int i = 0;
-    for (auto& s : shapes) {
-        one_case(PUBLIC, s[0], s[1], s[2], i % 2 == 0, false);
-        if (i % 3 == 0) one_case(PUBLIC, s[0], s[1], s[2], false, true);
-        i++;
-    }
-    // the M = 1 GEMV (portable, so outside the PTX guard): every variant and K split; K shorter
-    // than one 512-byte chunk, K ending inside a chunk, chunk counts that the split and unroll
-    // do not divide, N off the block's row count; then the Llama-3.1-8B decode shapes
+// The M = 1 GEMV (portable: no PTX needed) on its own, a group small enough to run under
+// compute-sanitizer.
+void run_gemv_tests() {
+    // every variant and K split; K shorter than one 512-byte chunk, K ending inside a chunk,
+    // chunk counts that the split and unroll do not divide, N off the block's row count; then
+    // the Llama-3.1-8B decode shapes
     for (int v = 1; v <= matmul_gemv_variants(); v++) {
         for (int ks : {1, 2, 4, 8}) {
             if (ks > 256 / WARP_SIZE) continue;
@@ -111,6 +100,22 @@ void run_matmul_tests() {
     one_case(GEMV, 1, 128256, 4096, false, true);
     one_case(GEMV, 1, 6144, 4096, true, false);
     one_case(GEMV, 1, 1001, 1000, true, true);
+}
+
+void run_matmul_tests() {
+    // public entry points: decode, small batch, prefill, odd shapes
+    int shapes[][3] = {{1, 4096, 4096}, {1, 1000, 4096}, {3, 257, 264}, {17, 130, 72},
+                       {64, 512, 1024}, {65, 300, 520}, {128, 256, 256}, {200, 384, 4104},
+                       {257, 259, 136}, {5, 33, 31}, {70, 129, 200}, {2, 128256, 64},
+                       // Llama-3.1-8B decode steps of several sequences (graph buckets)
+                       {2, 6144, 4096}, {8, 28672, 4096}, {24, 4096, 14336}, {64, 6144, 4096},
+                       {40, 4096, 4096}, {16, 128256, 4096}, {24, 28672, 4096}, {9, 16384, 72}};
+    int i = 0;
+    for (auto& s : shapes) {
+        one_case(PUBLIC, s[0], s[1], s[2], i % 2 == 0, false);
+        if (i % 3 == 0) one_case(PUBLIC, s[0], s[1], s[2], false, true);
+        i++;
+    }
 #if EDGELLM_HAS_CUDA_PTX
     one_case(SKINNY, 1, 4096, 14336, true, false);
     one_case(SKINNY, 8, 100, 1032, false, true);
