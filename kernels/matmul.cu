@@ -1,6 +1,8 @@
 // matmul.cu — matmul_forward / matmul_f32out_forward: picks a GEMM path by shape and the
 // portable fp32-FMA fallback. Tensor-core paths live in matmul_mma.cu and matmul_wgmma.cu.
-//   M <= 8 (decode):   matmul_skinny_launch — bandwidth-bound, weights read once;
+//   M <= 2 (decode):   matmul_gemv_launch — FMA units, one pass over w at the read bandwidth
+//                      (any platform; K % 8 == 0 and aligned operands);
+//   M <= 8 (decode):   matmul_skinny_launch — tensor cores, bandwidth-bound, weights read once;
 //   8 < M <= 64:       matmul_splitk_launch (M > 32 or large shapes) or skinny, x shared by
 //                      128 weight rows per block (but wide N goes to the Hopper TMA kernel,
 //                      which is faster there);
@@ -59,8 +61,8 @@ static void matmul_dispatch(void* out, bool out_f32, const bf16* x, const bf16* 
                             const bf16* bias, int M, int N, int K, cudaStream_t stream) {
     if (M <= 0 || N <= 0) return;
     PLAT_ASSERT(N <= 65535 * 256 && M <= 65535 * 128, "matmul: M or N too large");
-    if (M == 1 && matmul_gemv_ok(x, w, K)) {
-        matmul_gemv_launch(out, out_f32, x, w, bias, N, K, stream);
+    if (M <= 2 && matmul_gemv_ok(x, w, K)) {
+        matmul_gemv_launch(out, out_f32, x, w, bias, M, N, K, stream);
         return;
     }
     if (matmul_mma_ok(x, w, K)) {

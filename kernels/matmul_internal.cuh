@@ -7,15 +7,17 @@
 
 // Can the tensor-core paths run these operands? (PTX build, K % 8 == 0, 16-byte aligned x, w.)
 bool matmul_mma_ok(const void* x, const void* w, int K);
-// M = 1 (decode of one sequence): FMA units, warps reading whole 512-byte runs of their rows
-// (kernels/matmul_gemv.cu). variant 1..matmul_gemv_variants() picks the rows per warp and loads
-// in flight (0 = default); ksplit: warps sharing a row's K (1, 2, 4, 8; 0 = chosen from K).
-// Any platform; needs K % 8 == 0 and 16-byte aligned x, w.
+// M = 1 or 2 (decode): FMA units, warps reading whole 512-byte runs of their rows
+// (kernels/matmul_gemv.cu). variant 1..matmul_gemv_variants() picks the rows of x it takes (at
+// most matmul_gemv_variant_rows), the rows of w per warp and the loads in flight (0 = chosen by
+// M); ksplit: warps sharing a row's K (1, 2, 4, 8; 0 = chosen from the shape). Any platform;
+// needs K % 8 == 0 and 16-byte aligned x, w.
 bool matmul_gemv_ok(const void* x, const void* w, int K);
 int matmul_gemv_variants();
+int matmul_gemv_variant_rows(int variant);
 const char* matmul_gemv_variant_name(int variant);
 void matmul_gemv_launch(void* out, bool out_f32, const bf16* x, const bf16* w, const bf16* bias,
-                        int N, int K, cudaStream_t stream, int variant = 0, int ksplit = 0);
+                        int M, int N, int K, cudaStream_t stream, int variant = 0, int ksplit = 0);
 // Small M (<= 64): tensor cores, weights streamed once, 16 rows of w per block, K split across
 // its ksplit warps (1..8; 0 = chosen from the shape).
 void matmul_skinny_launch(void* out, bool out_f32, const bf16* x, const bf16* w,

@@ -125,7 +125,8 @@ static void gemv_report(const PlatDeviceProps& p, bool sweep) {
         std::vector<bf16*> w(copies);
         for (int c = 0; c < copies; c++) w[c] = rand_buf((int64_t)s.N * s.K, 1 + c);
         bf16* x = rand_buf(s.K, 2);
-        bf16* out = (bf16*)plat_alloc((size_t)s.N * 4);
+        bf16* xm = rand_buf(8ll * s.K, 3);
+        bf16* out = (bf16*)plat_alloc((size_t)s.N * 4 * 8);
         const float same_ms = time_queued_ms([&](int i, cudaStream_t st) {
             read_stream<<<read_blocks, 256, 0, st>>>((const uint4*)w[i % copies], bytes / 16, sink);
             CUDA_CHECK_LAUNCH();
@@ -144,18 +145,31 @@ static void gemv_report(const PlatDeviceProps& p, bool sweep) {
         if (sweep) {
             for (int v = 1; v <= matmul_gemv_variants(); v++)
                 for (int ks : {1, 2, 4, 8}) {
+                    if (matmul_gemv_variant_rows(v) != 1) continue;
                     char name[64];
                     snprintf(name, sizeof name, "gemv %s ks=%d", matmul_gemv_variant_name(v), ks);
                     line(name, time_queued_ms([&](int i, cudaStream_t st) {
-                        matmul_gemv_launch(out, false, x, w[i % copies], nullptr, s.N, s.K, st, v, ks);
+                        matmul_gemv_launch(out, false, x, w[i % copies], nullptr, 1, s.N, s.K, st, v, ks);
                     }, n));
                 }
             line("skinny-mma (M<=8 path)", time_queued_ms([&](int i, cudaStream_t st) {
                 matmul_skinny_launch(out, false, x, w[i % copies], nullptr, 1, s.N, s.K, st);
             }, n));
+            // two rows of x: the FMA GEMV against the tensor-core kernel
+            for (int M : {2}) {
+                char name[64];
+                snprintf(name, sizeof name, "M=%d gemv-fma", M);
+                line(name, time_queued_ms([&](int i, cudaStream_t st) {
+                    matmul_gemv_launch(out, false, xm, w[i % copies], nullptr, M, s.N, s.K, st);
+                }, n));
+                snprintf(name, sizeof name, "M=%d skinny-mma", M);
+                line(name, time_queued_ms([&](int i, cudaStream_t st) {
+                    matmul_skinny_launch(out, false, xm, w[i % copies], nullptr, M, s.N, s.K, st);
+                }, n));
+            }
         }
         for (bf16* c : w) plat_free(c);
-        plat_free(x); plat_free(out);
+        plat_free(x); plat_free(xm); plat_free(out);
     }
     plat_free(sink);
 }

@@ -8,7 +8,8 @@
 # STEP (default: all, in this order):
 #   matmul  gpu_tests matmul gemv (the GEMM paths against kernels/ref)
 #   sanitize compute-sanitizer memcheck and racecheck over gpu_tests gemv, and memcheck over
-#           generate on a tiny random Llama with one sequence at a time (M = 1 decode steps)
+#           generate on a tiny random Llama with 1 and with 4 sequences at a time (the GEMV's
+#           decode steps)
 #   gemv    gpu_bench gemv        (M = 1, every variant, beside the read limit)
 #   tests   gpu_tests elementwise attention sampling (the other kernels against kernels/ref)
 #   models  check_model.py        (Llama-3.1-8B and Qwen3-8B shapes against transformers)
@@ -32,7 +33,8 @@ for step in $steps; do
         matmul) cmd=("$bin/gpu_tests" matmul gemv) ;;
         sanitize) cmd=(bash -c "compute-sanitizer --tool memcheck --print-limit 5 '$bin/gpu_tests' gemv | tail -3;
                                compute-sanitizer --tool racecheck --print-limit 5 '$bin/gpu_tests' gemv | tail -3;
-                               bash '$here/sanitize_generate.sh' '$bin/edgellm' tiny-llama 1 256") ;;
+                               bash '$here/sanitize_generate.sh' '$bin/edgellm' tiny-llama 1 256;
+                               bash '$here/sanitize_generate.sh' '$bin/edgellm' tiny-llama 4 256") ;;
         gemv) cmd=("$bin/gpu_bench" gemv) ;;
         tests) cmd=("$bin/gpu_tests" elementwise attention sampling) ;;
         models) cmd=(python3 "$here/check_model.py" "$bin" llama3.1-8b qwen3-8b) ;;

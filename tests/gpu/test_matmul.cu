@@ -42,8 +42,8 @@ static void one_case(Path path, int M, int N, int K, bool use_bias, bool out_f32
             matmul_skinny_launch(dout, out_f32, (const bf16*)dx, (const bf16*)dw, bias, M, N, K, 0, ksplit);
             break;
         case GEMV:
-            matmul_gemv_launch(dout, out_f32, (const bf16*)dx, (const bf16*)dw, bias, N, K, 0, variant,
-                               ksplit);
+            matmul_gemv_launch(dout, out_f32, (const bf16*)dx, (const bf16*)dw, bias, M, N, K, 0,
+                               variant, ksplit);
             break;
         case SPLITK:
             matmul_splitk_launch(dout, out_f32, (const bf16*)dx, (const bf16*)dw, bias, M, N, K, 0, ksplit);
@@ -83,23 +83,25 @@ static void one_case(Path path, int M, int N, int K, bool use_bias, bool out_f32
 // The M = 1 GEMV (portable: no PTX needed) on its own, a group small enough to run under
 // compute-sanitizer.
 void run_gemv_tests() {
-    // every variant and K split; K shorter than one 512-byte chunk, K ending inside a chunk,
-    // chunk counts that the split and unroll do not divide, N off the block's row count; then
-    // the Llama-3.1-8B decode shapes
+    // every variant and K split, at the variant's most rows of x and one fewer; K shorter than
+    // one 512-byte chunk, K ending inside a chunk, chunk counts that the split and unroll do not
+    // divide, N off the block's row count; then the Llama-3.1-8B decode shapes
     for (int v = 1; v <= matmul_gemv_variants(); v++) {
+        const int mt = matmul_gemv_variant_rows(v), m_less = mt > 1 ? mt - 1 : 1;
+        int i = 0;
         for (int ks : {1, 2, 4, 8}) {
             if (ks > 256 / WARP_SIZE) continue;
-            one_case(GEMV, 1, 255, 264, ks % 2 == 1, ks == 2, ks, v);
-            one_case(GEMV, 1, 37, 40, ks == 4, false, ks, v);
-            one_case(GEMV, 1, 130, 4104, false, ks == 8, ks, v);
-            one_case(GEMV, 1, 67, 2056, true, ks == 1, ks, v);
+            one_case(GEMV, i++ % 2 ? m_less : mt, 255, 264, ks % 2 == 1, ks == 2, ks, v);
+            one_case(GEMV, i++ % 2 ? m_less : mt, 37, 40, ks == 4, false, ks, v);
+            one_case(GEMV, i++ % 2 ? m_less : mt, 130, 4104, false, ks == 8, ks, v);
+            one_case(GEMV, i % 2 ? m_less : mt, 67, 2056, true, ks == 1, ks, v);
         }
-        one_case(GEMV, 1, 4096, 14336, v % 2 == 0, false, 0, v);
-        one_case(GEMV, 1, 28672, 4096, false, false, 0, v);
+        one_case(GEMV, mt, 4096, 14336, v % 2 == 0, false, 0, v);
+        one_case(GEMV, m_less, 28672, 4096, false, false, 0, v);
     }
     one_case(GEMV, 1, 128256, 4096, false, true);
     one_case(GEMV, 1, 6144, 4096, true, false);
-    one_case(GEMV, 1, 1001, 1000, true, true);
+    for (int m = 1; m <= 2; m++) one_case(GEMV, m, 1001, 1000, m == 1, m == 2);
 }
 
 void run_matmul_tests() {
