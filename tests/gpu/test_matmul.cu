@@ -1,6 +1,7 @@
 // test_matmul.cu — GEMM against matmul_ref: the public entry points (which pick a path by shape)
-// and each path on its own (the M = 1 GEMV in every variant and K split, skinny and split-K mma, both tiled mma configurations, the Hopper wgmma paths
-// with cp.async and with TMA (plain and 2-CTA clusters), portable FMA), with odd
+// and each path on its own (the FMA GEMV for 1 or 2 rows in every variant and K split, skinny
+// and split-K mma, both tiled mma configurations, the Hopper wgmma paths with cp.async and with
+// TMA (plain and 2-CTA clusters), portable FMA), with odd
 // sizes, K not a multiple of the k-step, M and N off the tile grid, bias and fp32 output.
 // Tolerance: fp32 accumulation in a different order (atol 1e-3 at these K) plus one bf16
 // rounding of the output (rtol 1/256; fp32 output: 1e-5).
@@ -80,7 +81,7 @@ static void one_case(Path path, int M, int N, int K, bool use_bias, bool out_f32
     plat_free(dx); plat_free(dw); plat_free(db); plat_free(dout);
 }
 
-// The M = 1 GEMV (portable: no PTX needed) on its own, a group small enough to run under
+// The FMA GEMV for 1 or 2 rows of x (portable: no PTX needed) on its own, a group small enough to run under
 // compute-sanitizer.
 void run_gemv_tests() {
     // every variant and K split, at the variant's most rows of x and one fewer; K shorter than
