@@ -31,8 +31,8 @@ LDFLAGS += -static-libstdc++ -static-libgcc -pthread
 LDLIBS  += $(DEPS)/lib/libsimdjson.a -ldl -lrt -lm
 
 # Sources. core/ and kernels/ref/ are shared by every platform; each platform adds its own
-# platform file and kernel implementations. Test sources are tests/test_*.cpp.
-CORE_SRC := $(wildcard core/*.cpp)
+# platform file and kernel implementations. Test sources are tests/unit/<subsystem>/test_*.cpp.
+CORE_SRC := $(wildcard core/*/*.cpp)
 REF_SRC  := $(wildcard kernels/ref/*.cpp)
 ifeq ($(PLATFORM),cpu)
 PLAT_SRC := platform/platform_cpu.cpp kernels/kernels_cpu.cpp
@@ -50,7 +50,7 @@ obj = $(patsubst %,$(BUILD)/%.o,$(1))
 LIB_OBJ := $(call obj,$(CORE_SRC) $(REF_SRC) $(PLAT_SRC))
 MAIN_OBJ := $(call obj,main.cpp)
 MIMALLOC_OBJ := $(DEPS)/lib/mimalloc.o
-TEST_SRC := $(wildcard tests/test_*.cpp)
+TEST_SRC := $(wildcard tests/unit/*/test_*.cpp)
 TEST_OBJ := $(call obj,$(TEST_SRC))
 
 .PHONY: all deps test gpu-test demo dist clean

@@ -9,7 +9,7 @@ out=${1:-build/deps}
 mkdir -p "$out"/{include,lib,src}
 out=$(cd "$out" && pwd)
 
-pkgs="g++ make libgtest-dev libcxxopts-dev dpkg-dev xz-utils clang libclang-rt-14-dev libxml2-utils"
+pkgs="g++ make libgtest-dev libcxxopts-dev dpkg-dev xz-utils clang libclang-rt-14-dev libxml2-utils universal-ctags"
 missing=""
 for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

@@ -1,42 +1,4 @@
-// main.cpp — edgellm's command line: `edgellm <command> [flags]`. Each command lives in
-// core/cmd_<command>.cpp; this file only dispatches.
-#include <stdio.h>
-#include <string.h>
-#include "core/commands.h"
-#include "platform/platform.h"
+// main.cpp — edgellm's entry point; everything else is core/cli (core/cli/main.cpp dispatches).
+#include "core/cli/commands.h"
 
-#ifndef EDGELLM_VERSION
-#define EDGELLM_VERSION "0.1.0"
-#endif
-
-static void usage(FILE* f) {
-    fprintf(f,
-            "edgellm %s (%s platform) — LLM inference server in one binary\n\n"
-            "usage: edgellm <command> [flags]     (edgellm <command> --help for its flags)\n\n"
-            "commands:\n"
-            "  serve      OpenAI-compatible HTTP server\n"
-            "  generate   run prompts (token ids) through the model, print generated ids\n"
-            "  bench      load generator for any OpenAI-compatible server\n"
-            "  info       model summary and memory plan\n"
-            "  tokenize   encode/decode with a model's tokenizer\n"
-            "  version    print the version\n",
-            EDGELLM_VERSION, plat_name());
-}
-
-int main(int argc, char** argv) {
-    if (argc < 2) { usage(stderr); return 2; }
-    const char* cmd = argv[1];
-    if (!strcmp(cmd, "generate")) return cmd_generate(argc - 1, argv + 1);
-    if (!strcmp(cmd, "info")) return cmd_info(argc - 1, argv + 1);
-    if (!strcmp(cmd, "tokenize")) return cmd_tokenize(argc - 1, argv + 1);
-    if (!strcmp(cmd, "serve")) return cmd_serve(argc - 1, argv + 1);
-    if (!strcmp(cmd, "bench")) return cmd_bench(argc - 1, argv + 1);
-    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
-        printf("edgellm %s (%s)\n", EDGELLM_VERSION, plat_name());
-        return 0;
-    }
-    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) { usage(stdout); return 0; }
-    fprintf(stderr, "edgellm: unknown command '%s'\n\n", cmd);
-    usage(stderr);
-    return 2;
-}
+int main(int argc, char** argv) { return cli_main(argc, argv); }

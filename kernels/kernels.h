@@ -96,7 +96,7 @@ void convert_f32_to_act(act_t* out, const float* x, int64_t n, plat_stream_t str
 void convert_act_to_f32(float* out, const act_t* x, int64_t n, plat_stream_t stream);
 
 // ---- Sampling -------------------------------------------------------------------------------
-// The batched sampler: one slot per token to pick, with core/sampling.h's semantics (vLLM v1
+// The batched sampler: one slot per token to pick, with core/engine/sampling.h's semantics (vLLM v1
 // order): penalties and the min_tokens mask on the raw logits; greedy argmax (lowest id on ties)
 // when temperature < 1e-5; otherwise probabilities p = exp((l - max) / temperature) with the top
 // one 1 (computed as (float)exp((double)x), correctly rounded on every platform), then min_p and

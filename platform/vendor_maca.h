@@ -1,6 +1,6 @@
 // vendor_maca.h — MetaX MACA: the CUDA runtime names edgellm uses, renamed to MACA's.
 // Every cuda* identifier used under platform/ and kernels/ must have a line here
-// (tests/check_vendor_maca.sh enforces it). MACA has 64-lane waves, 64 KB shared memory per
+// (tests/scripts/check_vendor_maca.sh enforces it). MACA has 64-lane waves, 64 KB shared memory per
 // block, sm_80-level features, no inline PTX and no wgmma/TMA.
 #pragma once
 #include <mcr/mc_runtime.h>

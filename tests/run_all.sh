@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every CPU test and prints one summary line "N passed, N failed" (the last line).
-#  - build/cpu/edgellm_tests: GoogleTest binary of tests/test_*.cpp; each TEST counts once.
-#  - tests/check_*.sh: script checks; each script prints lines "PASS name" / "FAIL name: why"
+#  - build/cpu/edgellm_tests: GoogleTest binary of tests/unit/*/test_*.cpp; each TEST counts once.
+#  - tests/scripts/check_*.sh: script checks; each script prints lines "PASS name" / "FAIL name: why"
 #    and each such line counts once.
 # Exits non-zero when anything failed or a runner crashed.
 set -u
@@ -28,7 +28,7 @@ else
   echo "FAIL edgellm_tests: not built"; failed=$((failed + 1))
 fi
 
-for s in tests/check_*.sh; do
+for s in tests/scripts/check_*.sh; do
   [ -f "$s" ] || continue
   log="$out/$(basename "$s" .sh).log"
   timeout 1800 bash "$s" > "$log" 2>&1; rc=$?

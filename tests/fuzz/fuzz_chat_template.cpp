@@ -1,13 +1,13 @@
 // fuzz_chat_template.cpp — libFuzzer target: compiles the input as a chat template and, when it
 // compiles, renders it with a small fixed conversation. Any crash, sanitizer report, leak or
 // timeout is a finding; errors returned by compile()/render() are the expected outcome for most
-// inputs. Built and run by tests/check_fuzz_chat_template.sh.
+// inputs. Built and run by tests/scripts/check_fuzz_chat_template.sh.
 #include <stddef.h>
 #include <stdint.h>
 
 #include <string>
 
-#include "core/chat_template.h"
+#include "core/text/chat_template.h"
 
 namespace {
 

@@ -1,10 +1,10 @@
-// fuzz_request.cpp — libFuzzer target for the request parsers (core/server_request.cpp): any bytes
+// fuzz_request.cpp — libFuzzer target for the request parsers (core/server/server_request.cpp): any bytes
 // as the body of /v1/completions, /v1/chat/completions, /tokenize and /detokenize must be either
 // accepted into a struct that satisfies the documented ranges or refused with a message; never a
-// crash, a leak or undefined behaviour (built with ASan/UBSan by tests/check_fuzz_request.sh).
+// crash, a leak or undefined behaviour (built with ASan/UBSan by tests/scripts/check_fuzz_request.sh).
 #include <stdint.h>
 #include <stdlib.h>
-#include "core/server_request.h"
+#include "core/server/server_request.h"
 
 static void check_gen(const GenerationFields& g) {
     if (g.n < 1 || g.n > kMaxN) abort();

@@ -1,5 +1,5 @@
 // fuzz_tokenizer.cpp — libFuzzer target: random bytes through encode and decode. Built and run by
-// tests/check_fuzz_tokenizer.sh (clang -fsanitize=fuzzer,address,undefined). Tokenizers come from
+// tests/scripts/check_fuzz_tokenizer.sh (clang -fsanitize=fuzzer,address,undefined). Tokenizers come from
 // $EDGELLM_FUZZ_MODELS (colon-separated model directories; the check script passes the fetched
 // Qwen3 and Llama 2 tokenizers). Besides "no crash, no sanitizer report" it asserts:
 //   - encode accepts exactly the inputs that are valid UTF-8;
@@ -12,9 +12,9 @@
 #include <memory>
 #include <string>
 #include <vector>
-#include "core/tokenizer.h"
-#include "core/tokenizer_impl.h"
-#include "core/unicode.h"
+#include "core/text/tokenizer.h"
+#include "core/text/tokenizer_impl.h"
+#include "core/text/unicode.h"
 
 static std::vector<std::unique_ptr<Tokenizer>> g_toks;
 

@@ -13,7 +13,7 @@
 #include <chrono>
 #include <string>
 #include <vector>
-#include "core/model.h"
+#include "core/model/model.h"
 
 static double now_s() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();

@@ -6,7 +6,7 @@
 // 1e-9 of its target (counted in the line); logprobs within 1e-5; top-N ids identical; the
 // logits rows must come back unchanged.
 #include "tests/gpu/gpu_check.h"
-#include "tests/sampling_check.h"
+#include "tests/unit/sampling_check.h"
 #include <algorithm>
 
 namespace {

@@ -1,4 +1,4 @@
-// render_template.cpp — test driver for tests/check_chat_template.sh.
+// render_template.cpp — test driver for tests/scripts/check_chat_template.sh.
 //   render_template TEMPLATE_FILE < contexts.jsonl: compiles the template once, then reads one JSON
 //     render context per line and prints one line per context: the rendered text as a JSON string,
 //     or {"error": "..."} when rendering failed. A template that does not compile prints
@@ -15,7 +15,7 @@
 #include <sstream>
 #include <string>
 
-#include "core/chat_template.h"
+#include "core/text/chat_template.h"
 
 static void print_json_string(const std::string& s) {
     std::string js, err;

@@ -1,0 +1,55 @@
+// cmd_info.cpp — `edgellm info --model DIR`: architecture, shape, parameter count, bytes per
+// dtype on disk and KV-cache bytes per token. Reads config.json and safetensors headers only.
+#include <stdio.h>
+#include <map>
+#include <string>
+#include <cxxopts.hpp>
+#include "core/cli/commands.h"
+#include "core/model/model_config.h"
+#include "core/model/safetensors.h"
+
+int cmd_info(int argc, char** argv) {
+    cxxopts::Options opts("edgellm info", "Model summary");
+    opts.add_options()
+        ("model", "Hugging Face model directory", cxxopts::value<std::string>())
+        ("h,help", "show this help");
+    cxxopts::ParseResult args;
+    try {
+        args = opts.parse(argc, argv);
+    } catch (const std::exception& e) {
+        fprintf(stderr, "edgellm info: %s\n", e.what());
+        return 2;
+    }
+    if (args.count("help")) { printf("%s\n", opts.help().c_str()); return 0; }
+    if (!args.count("model")) { fprintf(stderr, "edgellm info: --model is required\n"); return 2; }
+    std::string dir = args["model"].as<std::string>(), err;
+    ModelConfig c;
+    SafeTensors st;
+    if (!model_config_load(dir, &c, &err) || !st.open_dir(dir, &err)) {
+        fprintf(stderr, "edgellm info: %s\n", err.c_str());
+        return 1;
+    }
+    int64_t n_params = 0;
+    std::map<std::string, size_t> bytes_by_dtype;
+    for (const StTensor& t : st.tensors()) {
+        n_params += t.n_elements();
+        bytes_by_dtype[st_dtype_name(t.dtype)] += t.n_bytes;
+    }
+    const char* rope = c.rope_scaling == RopeScaling::LLAMA3   ? "llama3"
+                       : c.rope_scaling == RopeScaling::LINEAR ? "linear" : "default";
+    printf("architecture:      %s\n", c.architecture.c_str());
+    printf("layers:            %d\n", c.n_layers);
+    printf("hidden / inter:    %d / %d\n", c.hidden_size, c.intermediate_size);
+    printf("heads / kv heads:  %d / %d (head_dim %d)\n", c.n_heads, c.n_kv_heads, c.head_dim);
+    printf("vocab:             %d\n", c.vocab_size);
+    printf("rope:              %s (theta %g, factor %g)\n", rope, c.rope_theta, c.rope_factor);
+    printf("sliding window:    %d\n", c.sliding_window);
+    printf("tied embeddings:   %s\n", c.tie_word_embeddings ? "yes" : "no");
+    printf("parameters:        %lld (%.3f B)\n", (long long)n_params, n_params / 1e9);
+    for (auto& kv : bytes_by_dtype)
+        printf("bytes %-5s        %zu (%.2f GiB)\n", kv.first.c_str(), kv.second, kv.second / 1073741824.0);
+    printf("files:             %zu\n", st.files().size());
+    printf("kv bytes/token:    %lld (bf16), %lld (fp32)\n", (long long)c.kv_bytes_per_token(2),
+           (long long)c.kv_bytes_per_token(4));
+    return 0;
+}

@@ -1,0 +1,126 @@
+// model.h — the decoder on the device: weights in one allocation carved into tensors, the paged
+// KV cache in one allocation, one workspace; forward() is the layer loop of kernels.h calls, the
+// same code on every platform. Owned and called by the engine thread only.
+#pragma once
+#include <stdint.h>
+#include <string>
+#include <vector>
+#include "core/model/forward_batch.h"
+#include "core/model/model_config.h"
+#include "kernels/kernels.h"
+
+// Sizes the workspace is built for; forward() refuses batches beyond them.
+struct ModelLimits {
+    int max_tokens = 8192;          // tokens per step (--max-num-batched-tokens)
+    int max_seqs = 256;             // sequences per step (--max-num-seqs)
+    int max_blocks_per_seq = 512;   // ceil(max_model_len / block_size)
+    int max_model_len = 8192;       // longest context of one sequence, in tokens
+    int max_logits_rows = 256;      // rows of logits per step (one per sequence when decoding)
+};
+
+// Bytes of the sampling staging for limits (core/model/model_sample.cpp): inputs and outputs of one
+// launch of slots in pinned host memory; on the device the same plus sample_forward's workspace.
+size_t model_sample_host_bytes(int vocab, const ModelLimits& limits);
+size_t model_sample_device_bytes(int vocab, const ModelLimits& limits);
+
+class Model {
+public:
+    Model() = default;
+    ~Model();
+    Model(const Model&) = delete;
+    Model& operator=(const Model&) = delete;
+
+    // Reads DIR/config.json and the safetensors weights, converts them to act_t and uploads them
+    // into one device allocation. On failure returns false with *err naming file/tensor.
+    bool load(const std::string& dir, std::string* err);
+    const ModelConfig& config() const { return cfg_; }
+    size_t weight_bytes() const { return weights_bytes_; }
+    int64_t n_params() const { return n_params_; }
+
+    // One allocation for all layers' K and V: (n_layers, 2, n_blocks, block_size, n_kv, head_dim).
+    size_t kv_bytes_per_block(int block_size) const;
+    void allocate_kv(int n_blocks, int block_size);
+    // Workspace for batches within limits; call once before forward().
+    size_t workspace_bytes(const ModelLimits& limits) const;
+    void allocate_workspace(const ModelLimits& limits);
+
+    // Captures one graph per decode batch-size bucket (1, 2, 4, 8, 16, 24, ... up to
+    // limits.max_seqs) after a warm-up run of each; decode steps then replay them. Needs
+    // allocate_kv and allocate_workspace first. Returns the capture time in ms, or -1 where the
+    // platform has no graphs (forward stays eager).
+    double capture_graphs();
+    bool graphs_captured() const { return !graphs_.empty(); }
+
+    // Runs one step: writes K/V of the batch's tokens into the cache and puts fp32 logits of
+    // batch.logits_rows into logits_host, (logits_rows.size(), vocab_size) row-major.
+    // A pure decode batch (one new token per sequence, logits for each in order) replays the
+    // captured graph of the smallest bucket that holds it; anything else runs eagerly.
+    // With argmax_host, the logits stay on the device: argmax_host (logits_rows.size()) gets the
+    // highest-logit token of each row (lowest id on ties), as greedy sampling picks it.
+    void forward(const ForwardBatch& batch, float* logits_host, int32_t* argmax_host = nullptr);
+    // Runs one step like forward(), keeping the logits on the device, and picks n_slots tokens
+    // from them with sample_forward (kernels.h); rows (n_slots) and penalties (n_penalties) are
+    // host memory, rows[i].logits_row indexes batch.logits_rows. Writes tokens and logprobs
+    // (n_slots) and top_ids, top_logprobs (n_slots, SAMPLE_MAX_TOP). Slots beyond the staging
+    // capacity are sampled in several launches (core/model/model_sample.cpp).
+    void forward_sample(const ForwardBatch& batch, const SampleRow* rows, int n_slots,
+                        const SamplePenalty* penalties, int n_penalties, int32_t* tokens,
+                        float* logprobs, int32_t* top_ids, float* top_logprobs);
+
+    // Device time of all forward() calls so far (events around each step's work on the stream,
+    // uploads and result copies included), and how many of them were decode-graph replays.
+    double device_seconds() const { return device_s_; }
+    int64_t graph_steps() const { return graph_steps_; }
+
+private:
+    struct Layer {
+        act_t* attn_norm;   // (hidden)
+        act_t* qkv;         // (q_dim + 2*kv_dim, hidden): q_proj, k_proj, v_proj rows
+        act_t* qkv_bias;    // (q_dim + 2*kv_dim) or nullptr
+        act_t* q_norm;      // (head_dim) or nullptr
+        act_t* k_norm;      // (head_dim) or nullptr
+        act_t* o_proj;      // (hidden, q_dim)
+        act_t* mlp_norm;    // (hidden)
+        act_t* gate_up;     // (2*inter, hidden): gate_proj rows, then up_proj rows
+        act_t* down;        // (hidden, inter)
+    };
+    ModelConfig cfg_;
+    void* weights_ = nullptr;
+    size_t weights_bytes_ = 0;
+    int64_t n_params_ = 0;
+    act_t* embed_ = nullptr;      // (vocab, hidden)
+    act_t* final_norm_ = nullptr; // (hidden)
+    act_t* lm_head_ = nullptr;    // (vocab, hidden); == embed_ when tied
+    std::vector<Layer> layers_;
+    float* inv_freq_ = nullptr;   // (head_dim/2) device
+    // KV cache
+    void* kv_ = nullptr;
+    int n_blocks_ = 0, block_size_ = 0;
+    // workspace
+    ModelLimits limits_;
+    void* ws_ = nullptr;
+    int32_t* ints_host_ = nullptr;  // pinned staging for the batch's int arrays
+    void* sample_host_ = nullptr;   // pinned staging for sampling inputs and outputs
+    size_t ints_cap_ = 0;           // elements
+    plat_stream_t stream_ = nullptr;
+    // decode graphs: graph_sizes_[i] sequences -> graphs_[i]
+    std::vector<int> graph_sizes_;
+    std::vector<plat_graph_t> graphs_;
+    plat_event_t ev_begin_ = nullptr, ev_end_ = nullptr;
+    double device_s_ = 0.0;
+    int64_t graph_steps_ = 0;
+
+    // Checks the batch, uploads it and starts the step (the captured graph of its bucket or the
+    // eager layer loop) on stream_; the logits land in logits_device() (logits_rows.size(), vocab).
+    void run(const ForwardBatch& b);
+    // Waits for the step run() started (and what was queued after it) and adds its device time.
+    void finish_step();
+    float* logits_device() const;
+    char* sample_area() const;      // the device twin of sample_host_ plus the sampler workspace
+
+    // Packs the batch (padded to n_rows decode rows when n_rows > batch size) into ints_host_
+    // and starts its upload; returns the block-table width used.
+    int upload_batch(const ForwardBatch& b, int n_rows, int table_width);
+    // The layer loop over what upload_batch placed; capturable (no host sync, no allocation).
+    void compute(int n_tokens, int n_seqs, int n_logits, int table_width, int max_seq_len);
+};

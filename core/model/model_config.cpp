@@ -1,0 +1,224 @@
+// model_config.cpp — config.json -> ModelConfig, and RoPE inverse frequencies with scaling.
+// Accepts both spellings transformers has used: "rope_scaling" + top-level "rope_theta"
+// (config files on the Hub) and "rope_parameters" (transformers 5).
+#include "core/model/model_config.h"
+#include <math.h>
+#include <fstream>
+#include <sstream>
+#include "core/util/text_util.h"
+#include "simdjson.h"
+
+const char* const k_supported_architectures =
+    "LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM";
+
+using simdjson::dom::element;
+
+// Reads an optional number field (int or float); false only when present with another type.
+static bool get_num(element obj, const char* key, double* out, bool* present, std::string* err) {
+    element v;
+    *present = false;
+    if (obj[key].get(v)) return true;  // absent
+    if (v.is_null()) return true;
+    double d;
+    if (v.get_double().get(d)) {
+        *err = std::string("config.json: field '") + key + "' must be a number";
+        return false;
+    }
+    *out = d;
+    *present = true;
+    return true;
+}
+
+static bool require_int(element obj, const char* key, int* out, std::string* err) {
+    double d;
+    bool present;
+    if (!get_num(obj, key, &d, &present, err)) return false;
+    if (!present) {
+        *err = std::string("config.json: missing required field '") + key + "'";
+        return false;
+    }
+    if (d != floor(d) || d <= 0 || d > 2e9) {
+        *err = std::string("config.json: field '") + key + "' must be a positive integer";
+        return false;
+    }
+    *out = (int)d;
+    return true;
+}
+
+static bool parse_rope(element rope, ModelConfig* c, std::string* err) {
+    std::string_view type;
+    if (rope["rope_type"].get(type) && rope["type"].get(type)) type = "default";
+    double d;
+    bool present;
+    if (!get_num(rope, "rope_theta", &d, &present, err)) return false;
+    if (present) c->rope_theta = (float)d;
+    if (type == "default") {
+        c->rope_scaling = RopeScaling::NONE;
+        return true;
+    }
+    if (type != "linear" && type != "llama3") {
+        *err = "config.json: rope scaling type '" + std::string(type) +
+               "' is not supported (supported: default, linear, llama3)";
+        return false;
+    }
+    c->rope_scaling = type == "linear" ? RopeScaling::LINEAR : RopeScaling::LLAMA3;
+    if (!get_num(rope, "factor", &d, &present, err)) return false;
+    if (!present || d <= 0) {
+        *err = "config.json: rope scaling '" + std::string(type) + "' needs a positive 'factor'";
+        return false;
+    }
+    c->rope_factor = (float)d;
+    if (c->rope_scaling == RopeScaling::LLAMA3) {
+        if (!get_num(rope, "low_freq_factor", &d, &present, err)) return false;
+        if (present) c->rope_low_freq_factor = (float)d;
+        if (!get_num(rope, "high_freq_factor", &d, &present, err)) return false;
+        if (present) c->rope_high_freq_factor = (float)d;
+        if (!get_num(rope, "original_max_position_embeddings", &d, &present, err)) return false;
+        if (present) c->rope_original_max_pos = (int)d;
+        if (c->rope_high_freq_factor <= c->rope_low_freq_factor) {
+            *err = "config.json: llama3 rope scaling needs high_freq_factor > low_freq_factor";
+            return false;
+        }
+    }
+    return true;
+}
+
+bool model_config_parse(const std::string& json, ModelConfig* out, std::string* err) {
+    simdjson::dom::parser parser;
+    element root;
+    if (parser.parse(json).get(root) || !root.is_object()) {
+        *err = "config.json: not a JSON object";
+        return false;
+    }
+    ModelConfig c;
+    simdjson::dom::array archs;
+    std::string_view arch;
+    if (root["architectures"].get(archs) || archs.size() == 0 || archs.at(0).get(arch)) {
+        *err = std::string("config.json: missing 'architectures' (supported: ") +
+               k_supported_architectures + ")";
+        return false;
+    }
+    c.architecture = std::string(arch);
+    bool is_llama = arch == "LlamaForCausalLM", is_mistral = arch == "MistralForCausalLM";
+    bool is_qwen2 = arch == "Qwen2ForCausalLM", is_qwen3 = arch == "Qwen3ForCausalLM";
+    if (!is_llama && !is_mistral && !is_qwen2 && !is_qwen3) {
+        *err = "config.json: architecture '" + c.architecture + "' is not supported (supported: " +
+               k_supported_architectures + ")";
+        return false;
+    }
+    if (!require_int(root, "vocab_size", &c.vocab_size, err) ||
+        !require_int(root, "hidden_size", &c.hidden_size, err) ||
+        !require_int(root, "intermediate_size", &c.intermediate_size, err) ||
+        !require_int(root, "num_hidden_layers", &c.n_layers, err) ||
+        !require_int(root, "num_attention_heads", &c.n_heads, err))
+        return false;
+    double d;
+    bool present;
+    c.n_kv_heads = c.n_heads;
+    if (!get_num(root, "num_key_value_heads", &d, &present, err)) return false;
+    if (present) c.n_kv_heads = (int)d;
+    if (c.n_kv_heads <= 0 || c.n_heads % c.n_kv_heads != 0) {
+        *err = "config.json: num_attention_heads must be a multiple of num_key_value_heads";
+        return false;
+    }
+    c.head_dim = c.hidden_size / c.n_heads;
+    if (!get_num(root, "head_dim", &d, &present, err)) return false;
+    if (present) c.head_dim = (int)d;
+    if (c.head_dim <= 0 || c.head_dim % 2 != 0 || c.head_dim > 256) {
+        *err = "config.json: head_dim must be even and at most 256";
+        return false;
+    }
+    if (!get_num(root, "max_position_embeddings", &d, &present, err)) return false;
+    c.max_position_embeddings = present ? (int)d : 4096;
+    if (!get_num(root, "rms_norm_eps", &d, &present, err)) return false;
+    if (present) c.rms_norm_eps = (float)d;
+    if (!get_num(root, "rope_theta", &d, &present, err)) return false;
+    if (present) c.rope_theta = (float)d;
+    element rope;
+    if (!root["rope_scaling"].get(rope) && rope.is_object()) {
+        if (!parse_rope(rope, &c, err)) return false;
+    } else if (!root["rope_parameters"].get(rope) && rope.is_object()) {
+        if (!parse_rope(rope, &c, err)) return false;
+    }
+    bool b;
+    if (!root["tie_word_embeddings"].get(b)) c.tie_word_embeddings = b;
+    if (!root["attention_bias"].get(b)) c.attention_bias = b;
+    if (is_qwen2) c.attention_bias = true;  // Qwen2 always has q/k/v bias
+    c.qk_norm = is_qwen3;
+    // Sliding window: Mistral when set; Qwen2/3 only with use_sliding_window (their layer rule
+    // max_window_layers is not supported, so refuse rather than compute something else).
+    if (!get_num(root, "sliding_window", &d, &present, err)) return false;
+    if (is_mistral && present) c.sliding_window = (int)d;
+    if ((is_qwen2 || is_qwen3) && !root["use_sliding_window"].get(b) && b) {
+        *err = "config.json: use_sliding_window=true is not supported for " + c.architecture;
+        return false;
+    }
+    if (!root["mlp_bias"].get(b) && b) {
+        *err = "config.json: mlp_bias=true is not supported";
+        return false;
+    }
+    std::string_view hidden_act;
+    if (!root["hidden_act"].get(hidden_act) && hidden_act != "silu") {
+        *err = "config.json: hidden_act '" + std::string(hidden_act) + "' is not supported (silu)";
+        return false;
+    }
+    std::string_view dtype;
+    if (!root["torch_dtype"].get(dtype) || !root["dtype"].get(dtype)) c.torch_dtype = dtype;
+    element eos;
+    if (!root["eos_token_id"].get(eos)) {
+        int64_t id;
+        simdjson::dom::array ids;
+        if (!eos.get_int64().get(id)) c.eos_token_ids.push_back((int)id);
+        else if (!eos.get(ids))
+            for (element e : ids)
+                if (!e.get_int64().get(id)) c.eos_token_ids.push_back((int)id);
+    }
+    int64_t bos;
+    if (!root["bos_token_id"].get_int64().get(bos)) c.bos_token_id = (int)bos;
+    *out = c;
+    return true;
+}
+
+bool model_config_load(const std::string& dir, ModelConfig* cfg, std::string* err) {
+    std::string path = dir + "/config.json";
+    std::string text;
+    if (!read_file(path, &text)) {
+        *err = path + ": cannot open (is --model a Hugging Face model directory?)";
+        return false;
+    }
+    if (!model_config_parse(text, cfg, err)) {
+        *err = dir + "/" + *err;
+        return false;
+    }
+    return true;
+}
+
+// As transformers' _compute_default_rope_parameters / _compute_linear_scaling_rope_parameters /
+// _compute_llama3_parameters: inv_freq[i] = theta^(-2i/d), then the scaling rule.
+std::vector<float> ModelConfig::rope_inv_freq() const {
+    int half = head_dim / 2;
+    std::vector<float> inv(half);
+    for (int i = 0; i < half; i++) {
+        float exponent = (float)(2 * i) / (float)head_dim;
+        inv[i] = 1.0f / powf(rope_theta, exponent);
+    }
+    if (rope_scaling == RopeScaling::LINEAR) {
+        for (float& f : inv) f /= rope_factor;
+    } else if (rope_scaling == RopeScaling::LLAMA3) {
+        float old_len = (float)rope_original_max_pos;
+        float low_wavelen = old_len / rope_low_freq_factor;
+        float high_wavelen = old_len / rope_high_freq_factor;
+        for (float& f : inv) {
+            float wavelen = 2.0f * (float)M_PI / f;
+            float scaled = wavelen > low_wavelen ? f / rope_factor : f;
+            bool medium = !(wavelen < high_wavelen) && !(wavelen > low_wavelen);
+            if (medium) {
+                float smooth = (old_len / wavelen - rope_low_freq_factor) /
+                               (rope_high_freq_factor - rope_low_freq_factor);
+                scaled = (1.0f - smooth) * scaled / rope_factor + smooth * scaled;
+            }
+            f = scaled;
+        }
+    }
+    return inv;
+}
