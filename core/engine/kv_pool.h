@@ -30,7 +30,6 @@ public:
     int n_blocks() const { return (int)blocks_.size(); }
     // Blocks an allocation can take now (free, including cached ones with no user).
     int n_free_blocks() const { return n_free_; }
-    bool prefix_caching() const { return prefix_caching_; }
     // Fraction of blocks held by sequences, 0..1 (vLLM's kv_cache_usage_perc).
     double usage() const { return 1.0 - (double)n_free_ / (double)blocks_.size(); }
     // Blocks for n_tokens tokens.

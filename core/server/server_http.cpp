@@ -180,11 +180,27 @@ void ServerImpl::untrack(int64_t id) {
     live.erase(id);
 }
 
+// The route table: every path the server answers, registered from here and named from here in
+// the access log (anything else is "other").
+struct Route {
+    const char* method;  // "GET" | "POST"
+    const char* path;
+    void (ServerImpl::*handler)(const httplib::Request&, httplib::Response&);
+};
+static const Route kRoutes[] = {
+    {"POST", "/v1/completions", &ServerImpl::route_completions},
+    {"POST", "/v1/chat/completions", &ServerImpl::route_chat},
+    {"GET", "/v1/models", &ServerImpl::route_models},
+    {"GET", "/metrics", &ServerImpl::route_metrics},
+    {"POST", "/tokenize", &ServerImpl::route_tokenize},
+    {"POST", "/detokenize", &ServerImpl::route_detokenize},
+    {"GET", "/health", &ServerImpl::route_health},
+    {"GET", "/version", &ServerImpl::route_version},
+};
+
 static std::string route_name(const std::string& path) {
-    static const char* known[] = {"/v1/completions", "/v1/chat/completions", "/v1/models", "/health",
-                                  "/version", "/metrics", "/tokenize", "/detokenize"};
-    for (const char* k : known)
-        if (path == k) return path;
+    for (const Route& r : kRoutes)
+        if (path == r.path) return path;
     return "other";
 }
 
@@ -230,19 +246,20 @@ void ServerImpl::setup() {
                  r.id.empty() ? "-" : r.id.c_str(), r.prompt_tokens, r.gen_tokens, r.ttft_ms, total_ms);
     });
 
-    http.Post("/v1/completions", [this](const httplib::Request& q, httplib::Response& r) { route_completions(q, r); });
-    http.Post("/v1/chat/completions", [this](const httplib::Request& q, httplib::Response& r) { route_chat(q, r); });
-    http.Get("/v1/models", [this](const httplib::Request& q, httplib::Response& r) { route_models(q, r); });
-    http.Get("/metrics", [this](const httplib::Request& q, httplib::Response& r) { route_metrics(q, r); });
-    http.Post("/tokenize", [this](const httplib::Request& q, httplib::Response& r) { route_tokenize(q, r); });
-    http.Post("/detokenize", [this](const httplib::Request& q, httplib::Response& r) { route_detokenize(q, r); });
-    http.Get("/health", [this](const httplib::Request&, httplib::Response& r) {
-        if (shutting_down) reply_error(r, 503, "shutting down");
-        else r.status = 200;
-    });
-    http.Get("/version", [](const httplib::Request&, httplib::Response& r) {
-        r.set_content(std::string("{\"version\":\"") + EDGELLM_VERSION + "\"}", "application/json");
-    });
+    for (const Route& route : kRoutes) {
+        auto handler = [this, h = route.handler](const httplib::Request& q, httplib::Response& r) { (this->*h)(q, r); };
+        if (route.method[0] == 'G') http.Get(route.path, handler);
+        else http.Post(route.path, handler);
+    }
+}
+
+void ServerImpl::route_health(const httplib::Request&, httplib::Response& res) {
+    if (shutting_down) reply_error(res, 503, "shutting down");
+    else res.status = 200;
+}
+
+void ServerImpl::route_version(const httplib::Request&, httplib::Response& res) {
+    res.set_content(std::string("{\"version\":\"") + EDGELLM_VERSION + "\"}", "application/json");
 }
 
 // --- ApiServer --------------------------------------------------------------------------------

@@ -85,6 +85,8 @@ struct ServerImpl {
     void route_metrics(const httplib::Request& req, httplib::Response& res);
     void route_tokenize(const httplib::Request& req, httplib::Response& res);
     void route_detokenize(const httplib::Request& req, httplib::Response& res);
+    void route_health(const httplib::Request& req, httplib::Response& res);
+    void route_version(const httplib::Request& req, httplib::Response& res);
 
     // Renders the chat template for messages into a prompt string; false with *err.
     bool render_chat(const ChatRequest& chat, std::string* prompt, std::string* err) const;

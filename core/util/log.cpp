@@ -28,7 +28,3 @@ void log_warn(const char* fmt, ...) {
 void log_error(const char* fmt, ...) {
     va_list ap; va_start(ap, fmt); log_line("ERROR", fmt, ap); va_end(ap);
 }
-void fatal(const char* fmt, ...) {
-    va_list ap; va_start(ap, fmt); log_line("FATAL", fmt, ap); va_end(ap);
-    exit(1);
-}

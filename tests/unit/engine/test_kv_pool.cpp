@@ -85,12 +85,27 @@ TEST(KvPool, prefix_hit_never_covers_the_last_prompt_token) {
 }
 
 TEST(KvPool, same_block_tokens_after_a_different_prefix_do_not_hit) {
-    KvPool pool(16, 16, true);
-    std::vector<int32_t> a(48, 1), b(48, 1);
-    for (int i = 0; i < 16; i++) b[i] = 2;  // first block differs, second and third equal
-    pool.allocate(1, a.data(), 48, 48);
-    pool.cache_computed(1, a.data(), 48);
-    EXPECT_EQ(pool.cached_prefix_tokens(b.data(), 48), 0);
+    // Cache the chains [A, B] and [C, D]; a lookup of [A, D, x] may reuse A only: D is cached,
+    // but after C, so its KV (computed with C before it) is not the KV of D after A.
+    const int bs = 4;
+    KvPool pool(16, bs, true);
+    auto block = [&](int32_t v) { return std::vector<int32_t>(bs, v); };
+    auto cat = [](std::vector<std::vector<int32_t>> parts) {
+        std::vector<int32_t> out;
+        for (auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+        return out;
+    };
+    std::vector<int32_t> ab = cat({block(1), block(2)}), cd = cat({block(3), block(4)});
+    pool.allocate(1, ab.data(), 2 * bs, 2 * bs);
+    pool.cache_computed(1, ab.data(), 2 * bs);
+    pool.allocate(2, cd.data(), 2 * bs, 2 * bs);
+    pool.cache_computed(2, cd.data(), 2 * bs);
+    std::vector<int32_t> abx = cat({ab, {7}}), cdx = cat({cd, {7}});
+    ASSERT_EQ(pool.cached_prefix_tokens(abx.data(), 2 * bs + 1), 2 * bs);  // both chains are cached
+    ASSERT_EQ(pool.cached_prefix_tokens(cdx.data(), 2 * bs + 1), 2 * bs);
+    std::vector<int32_t> adx = cat({block(1), block(4), {7}});
+    EXPECT_EQ(pool.cached_prefix_tokens(adx.data(), 2 * bs + 1), bs);
+    expect_ok(pool);
 }
 
 TEST(KvPool, freed_cached_blocks_are_revived_until_evicted_least_recent_first) {
