@@ -6,22 +6,27 @@
 
 void embedding_forward(act_t* out, const act_t* table, const int32_t* ids, int n_tokens,
                        int hidden, plat_stream_t) {
+    plat_note_launch();
     embedding_ref(out, table, ids, n_tokens, hidden);
 }
 void rmsnorm_forward(act_t* out, const act_t* x, const act_t* weight, int n_rows, int dim,
                      float eps, plat_stream_t) {
+    plat_note_launch();
     rmsnorm_ref(out, x, weight, n_rows, dim, eps);
 }
 void add_rmsnorm_forward(act_t* out, act_t* residual, const act_t* x, const act_t* weight,
                          int n_rows, int dim, float eps, plat_stream_t) {
+    plat_note_launch();
     add_rmsnorm_ref(out, residual, x, weight, n_rows, dim, eps);
 }
 void matmul_forward(act_t* out, const act_t* x, const act_t* w, const act_t* bias, int M, int N,
                     int K, plat_stream_t) {
+    plat_note_launch();
     matmul_ref(out, x, w, bias, M, N, K);
 }
 void matmul_f32out_forward(float* out, const act_t* x, const act_t* w, int M, int N, int K,
                            plat_stream_t) {
+    plat_note_launch();
     matmul_ref(out, x, w, nullptr, M, N, K);
 }
 void qkv_rope_cache_forward(act_t* q_out, act_t* k_cache, act_t* v_cache, const act_t* qkv,
@@ -29,6 +34,7 @@ void qkv_rope_cache_forward(act_t* q_out, act_t* k_cache, act_t* v_cache, const 
                             const int32_t* positions, const int32_t* slot_mapping,
                             const float* inv_freq, int n_tokens, int n_heads, int n_kv_heads,
                             int head_dim, int block_size, plat_stream_t) {
+    plat_note_launch();
     qkv_rope_cache_ref(q_out, k_cache, v_cache, qkv, q_norm, k_norm, eps, positions,
                        slot_mapping, inv_freq, n_tokens, n_heads, n_kv_heads, head_dim,
                        block_size);
@@ -40,31 +46,39 @@ void attention_forward(act_t* out, const act_t* q, const act_t* k_cache, const a
                        int n_kv_heads, int head_dim, int block_size, int max_blocks_per_seq,
                        int max_seq_len, int sliding_window, float scale, void* workspace,
                        plat_stream_t) {
+    plat_note_launch();
     attention_ref(out, q, k_cache, v_cache, block_tables, seq_lens, query_start, n_seqs, n_heads,
                   n_kv_heads, head_dim, block_size, max_blocks_per_seq, sliding_window, scale);
 }
 void silu_mul_forward(act_t* out, const act_t* gate_up, int n_rows, int inter, plat_stream_t) {
+    plat_note_launch();
     silu_mul_ref(out, gate_up, n_rows, inter);
 }
 void gather_rows_forward(act_t* out, const act_t* x, const int32_t* rows, int n_rows, int dim,
                          plat_stream_t) {
+    plat_note_launch();
     gather_rows_ref(out, x, rows, n_rows, dim);
 }
 void argmax_forward(int32_t* out, const float* logits, int n_rows, int n, plat_stream_t) {
+    plat_note_launch();
     argmax_ref(out, logits, n_rows, n);
 }
 void softmax_forward(float* out, const float* x, int n_rows, int n, plat_stream_t) {
+    plat_note_launch();
     softmax_ref(out, x, n_rows, n);
 }
 void convert_f32_to_act(act_t* out, const float* x, int64_t n, plat_stream_t) {
+    plat_note_launch();
     memmove(out, x, n * sizeof(float));
 }
 void convert_act_to_f32(float* out, const act_t* x, int64_t n, plat_stream_t) {
+    plat_note_launch();
     memmove(out, x, n * sizeof(float));
 }
 size_t sample_workspace_bytes(int, int) { return 0; }
 void sample_forward(int32_t* tokens, float* logprobs, int32_t* top_ids, float* top_logprobs,
                     const float* logits, const SampleRow* rows, const SamplePenalty* penalties,
                     int n_slots, int vocab, void*, plat_stream_t) {
+    plat_note_launch();
     sample_ref(tokens, logprobs, top_ids, top_logprobs, logits, rows, penalties, n_slots, vocab);
 }

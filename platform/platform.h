@@ -34,6 +34,10 @@ struct PlatDeviceProps {
 const char* plat_name();                       // "cpu" | "cuda" | "maca"
 int plat_device_count();
 void plat_init(int device);                    // select and initialise; fatal if absent
+// A device is selected per thread: every thread other than the one that called plat_init must
+// bind itself with plat_set_device before it touches a stream or launches work (the engine
+// thread does so first thing). Fatal if the device is absent.
+void plat_set_device(int device);
 void plat_get_props(PlatDeviceProps* props);
 void plat_mem_info(size_t* free_bytes, size_t* total_bytes);
 
@@ -67,3 +71,16 @@ void plat_graph_begin_capture(plat_stream_t stream);
 plat_graph_t plat_graph_end_capture(plat_stream_t stream);
 void plat_graph_launch(plat_graph_t graph, plat_stream_t stream);
 void plat_graph_destroy(plat_graph_t graph);
+
+#if defined(EDGELLM_PLATFORM_CPU)
+// CPU platform only: the device binding is recorded per thread so tests can prove that work is
+// launched only from threads bound to the configured device (the one plat_init selected).
+// kernels/kernels_cpu.cpp calls plat_note_launch() at every kernel entry.
+void plat_note_launch();
+struct PlatLaunchCounts {
+    int64_t n_launches;   // kernel calls since the last reset
+    int64_t n_unbound;    // of which from a thread not bound to the configured device
+};
+PlatLaunchCounts plat_launch_counts();
+void plat_launch_counts_reset();
+#endif

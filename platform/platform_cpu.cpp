@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <atomic>
 #include <thread>
 #include <chrono>
 #include <unistd.h>
@@ -17,9 +18,33 @@ void plat_fatal(const char* stmt, const char* err, const char* func, const char*
 
 const char* plat_name() { return "cpu"; }
 int plat_device_count() { return 1; }
+// The device plat_init configured (-1 before), the calling thread's binding (-1 until it calls
+// plat_init or plat_set_device) and the launch counts behind plat_launch_counts().
+static std::atomic<int> g_configured_device{-1};
+static thread_local int t_device = -1;
+static std::atomic<int64_t> g_launches{0}, g_unbound_launches{0};
+
 void plat_init(int device) {
+    plat_set_device(device);
+    g_configured_device = device;
+}
+
+void plat_set_device(int device) {
     if (device != 0) plat_fatal("device == 0", "the CPU platform has only device 0", __func__,
                                 __FILE__, __LINE__);
+    t_device = device;
+}
+
+void plat_note_launch() {
+    g_launches++;
+    if (t_device != g_configured_device.load()) g_unbound_launches++;
+}
+
+PlatLaunchCounts plat_launch_counts() { return {g_launches.load(), g_unbound_launches.load()}; }
+
+void plat_launch_counts_reset() {
+    g_launches = 0;
+    g_unbound_launches = 0;
 }
 
 static size_t host_total_bytes() {

@@ -45,6 +45,15 @@ void plat_init(int device) {
     CUDA_CHECK(cudaFree(nullptr));  // create the context now, not at the first kernel
 }
 
+void plat_set_device(int device) {
+    if (device < 0 || device >= plat_device_count()) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "device %d requested, %d visible", device, plat_device_count());
+        plat_fatal("cudaSetDevice", msg, __func__, __FILE__, __LINE__);
+    }
+    CUDA_CHECK(cudaSetDevice(device));
+}
+
 void plat_get_props(PlatDeviceProps* p) {
     memset(p, 0, sizeof(*p));
     cudaDeviceProp prop;

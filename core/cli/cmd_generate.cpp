@@ -198,7 +198,7 @@ int cmd_generate(int argc, char** argv) {
     }
 
     ModelAdapter runner(&model);
-    Engine engine(sc, &runner);
+    Engine engine(sc, &runner, args["device"].as<int>());
     SamplingParams sp;
     sp.max_tokens = max_tokens;
     sp.temperature = single ? 0.0f : args["temperature"].as<float>();

@@ -278,7 +278,7 @@ int cmd_serve(int argc, char** argv) {
     log_info("KV cache: %d blocks of %d tokens; max_model_len %d", sched.n_blocks, block_size, sched.max_model_len);
 
     ModelAdapter runner(&model);
-    Engine engine(sched, &runner);
+    Engine engine(sched, &runner, a["device"].as<int>());
     if (a.count("seed")) engine.set_seed(a["seed"].as<uint64_t>());
     engine.start();
 

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <chrono>
 #include "core/util/check.h"
+#include "platform/platform.h"  // plat_set_device
 
 bool RequestChannel::read(EngineEvent* ev, int timeout_ms) {
     std::unique_lock<std::mutex> lk(mu_);
@@ -26,8 +27,8 @@ void RequestChannel::push(EngineEvent ev) {
     cv_.notify_one();
 }
 
-Engine::Engine(const SchedulerConfig& cfg, ModelRunner* runner)
-    : sched_(cfg), runner_(runner), seed_rng_(std::random_device{}()) {
+Engine::Engine(const SchedulerConfig& cfg, ModelRunner* runner, int device)
+    : sched_(cfg), runner_(runner), device_(device), seed_rng_(std::random_device{}()) {
     CHECK(runner->vocab_size() == cfg.vocab_size, "engine: scheduler vocab differs from the model's");
     stats_.n_kv_blocks = cfg.n_blocks;
 }
@@ -40,6 +41,7 @@ void Engine::start() {
 }
 
 void Engine::loop() {
+    plat_set_device(device_);  // before any stream or launch of this thread
     bool busy = false;
     for (;;) {
         {

@@ -74,8 +74,10 @@ struct EngineStats {
 
 class Engine {
 public:
-    // runner must outlive the engine; it is used by the engine thread only (or by step()).
-    Engine(const SchedulerConfig& cfg, ModelRunner* runner);
+    // runner must outlive the engine; it is used by the engine thread only (or by step()). The
+    // engine thread binds itself to device (plat_set_device) before it runs anything: a device
+    // is selected per thread, and set-up ran on another thread.
+    Engine(const SchedulerConfig& cfg, ModelRunner* runner, int device = 0);
     ~Engine();  // shutdown()
 
     // Runs the step loop on its own thread.
@@ -117,6 +119,7 @@ private:
 
     Scheduler sched_;
     ModelRunner* runner_;
+    int device_;                 // the device the engine thread binds itself to
     Sampler sampler_;
     std::vector<float> logits_;
     std::vector<float> row_;
