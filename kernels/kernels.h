@@ -38,11 +38,38 @@ void rmsnorm_forward(act_t* out, const act_t* x, const act_t* weight, int n_rows
 void add_rmsnorm_forward(act_t* out, act_t* residual, const act_t* x, const act_t* weight,
                          int n_rows, int dim, float eps, plat_stream_t stream);
 
-// out (M, N) = x (M, K) · wᵀ, w (N, K); bias (N) or nullptr. fp32 accumulation.
-void matmul_forward(act_t* out, const act_t* x, const act_t* w, const act_t* bias, int M, int N,
-                    int K, plat_stream_t stream);
+// A weight matrix as stored on the device: the storage type travels with the pointer, with the
+// scales, zeros and group size a quantized type needs, so kernel signatures do not change when
+// new types arrive. A kernel given a type it does not implement stops with a fatal error naming
+// the type (PLAT_ASSERT); it never reinterprets the bytes.
+enum WeightType {
+    WEIGHT_ACT = 0,         // act_t, like the activations (bf16 on GPUs, fp32 on the CPU platform)
+};
+struct Weight {
+    int32_t type;           // WeightType of data
+    int32_t n_rows;         // output features (N)
+    int32_t n_cols;         // input features (K)
+    const void* data;       // (n_rows, n_cols) row-major, in type
+    const float* scales;    // per the type's scheme; nullptr for WEIGHT_ACT
+    const void* zeros;      // per the type's scheme; nullptr for WEIGHT_ACT
+    int32_t group_size;     // input features per scale group; 0 for WEIGHT_ACT
+};
+// The record of a plain act_t matrix (n_rows, n_cols).
+static inline Weight weight_act(const act_t* data, int n_rows, int n_cols) {
+    Weight w = {WEIGHT_ACT, n_rows, n_cols, data, nullptr, nullptr, 0};
+    return w;
+}
+// Name of a WeightType for messages ("act", or "unknown" for a value no type has).
+static inline const char* weight_type_name(int32_t type) {
+    return type == WEIGHT_ACT ? "act" : "unknown";
+}
+
+// out (M, N) = x (M, K) · wᵀ with N = w.n_rows, K = w.n_cols; bias (N) or nullptr. fp32
+// accumulation.
+void matmul_forward(act_t* out, const act_t* x, const Weight& w, const act_t* bias, int M,
+                    plat_stream_t stream);
 // The same with fp32 output (logits).
-void matmul_f32out_forward(float* out, const act_t* x, const act_t* w, int M, int N, int K,
+void matmul_f32out_forward(float* out, const act_t* x, const Weight& w, int M,
                            plat_stream_t stream);
 
 // The attention prologue for one layer, fused:

@@ -2,6 +2,7 @@
 // Streams are ignored (the CPU platform is synchronous).
 #include "kernels/kernels.h"
 #include "kernels/ref/ref.h"
+#include <stdio.h>
 #include <string.h>
 
 void embedding_forward(act_t* out, const act_t* table, const int32_t* ids, int n_tokens,
@@ -19,15 +20,24 @@ void add_rmsnorm_forward(act_t* out, act_t* residual, const act_t* x, const act_
     plat_note_launch();
     add_rmsnorm_ref(out, residual, x, weight, n_rows, dim, eps);
 }
-void matmul_forward(act_t* out, const act_t* x, const act_t* w, const act_t* bias, int M, int N,
-                    int K, plat_stream_t) {
-    plat_note_launch();
-    matmul_ref(out, x, w, bias, M, N, K);
+// The weight types the reference GEMM implements; anything else stops here, naming the type.
+static const act_t* weight_act_data(const Weight& w) {
+    if (w.type != WEIGHT_ACT) {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "matmul: weight type %d (%s) is not implemented on this platform", (int)w.type,
+                 weight_type_name(w.type));
+        plat_fatal("w.type == WEIGHT_ACT", msg, __func__, __FILE__, __LINE__);
+    }
+    return (const act_t*)w.data;
 }
-void matmul_f32out_forward(float* out, const act_t* x, const act_t* w, int M, int N, int K,
-                           plat_stream_t) {
+void matmul_forward(act_t* out, const act_t* x, const Weight& w, const act_t* bias, int M,
+                    plat_stream_t) {
     plat_note_launch();
-    matmul_ref(out, x, w, nullptr, M, N, K);
+    matmul_ref(out, x, weight_act_data(w), bias, M, w.n_rows, w.n_cols);
+}
+void matmul_f32out_forward(float* out, const act_t* x, const Weight& w, int M, plat_stream_t) {
+    plat_note_launch();
+    matmul_ref(out, x, weight_act_data(w), nullptr, M, w.n_rows, w.n_cols);
 }
 void qkv_rope_cache_forward(act_t* q_out, act_t* k_cache, act_t* v_cache, const act_t* qkv,
                             const act_t* q_norm, const act_t* k_norm, float eps,

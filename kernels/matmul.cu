@@ -10,6 +10,7 @@
 //                      (sm_90a build, cc 9.x device), else matmul_tiled_launch — mma.sync
 //                      tiles, cp.async pipeline;
 //   operands the tensor-core paths cannot take (odd K, misaligned) or no PTX: FMA tiles.
+#include <stdio.h>
 #include "kernels/matmul_internal.cuh"
 
 static const int FMA_TILE = 32;
@@ -88,12 +89,25 @@ static void matmul_dispatch(void* out, bool out_f32, const bf16* x, const bf16* 
     matmul_fma_launch(out, out_f32, x, w, bias, M, N, K, stream);
 }
 
-void matmul_forward(act_t* out, const act_t* x, const act_t* w, const act_t* bias, int M, int N,
-                    int K, plat_stream_t stream) {
-    matmul_dispatch(out, false, as_bf16(x), as_bf16(w), as_bf16(bias), M, N, K, to_stream(stream));
+// The weight types the GEMM paths implement; anything else stops here, naming the type.
+static const bf16* weight_bf16(const Weight& w) {
+    if (w.type != WEIGHT_ACT) {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "matmul: weight type %d (%s) is not implemented on this platform", (int)w.type,
+                 weight_type_name(w.type));
+        plat_fatal("w.type == WEIGHT_ACT", msg, __func__, __FILE__, __LINE__);
+    }
+    return as_bf16((const act_t*)w.data);
 }
 
-void matmul_f32out_forward(float* out, const act_t* x, const act_t* w, int M, int N, int K,
+void matmul_forward(act_t* out, const act_t* x, const Weight& w, const act_t* bias, int M,
+                    plat_stream_t stream) {
+    matmul_dispatch(out, false, as_bf16(x), weight_bf16(w), as_bf16(bias), M, w.n_rows, w.n_cols,
+                    to_stream(stream));
+}
+
+void matmul_f32out_forward(float* out, const act_t* x, const Weight& w, int M,
                            plat_stream_t stream) {
-    matmul_dispatch(out, true, as_bf16(x), as_bf16(w), nullptr, M, N, K, to_stream(stream));
+    matmul_dispatch(out, true, as_bf16(x), weight_bf16(w), nullptr, M, w.n_rows, w.n_cols,
+                    to_stream(stream));
 }

@@ -7,6 +7,7 @@
 #include <vector>
 #include "core/model/forward_batch.h"
 #include "core/model/model_config.h"
+#include "core/model/weights.h"
 #include "kernels/kernels.h"
 
 // Sizes the workspace is built for; forward() refuses batches beyond them.
@@ -31,11 +32,14 @@ public:
     Model& operator=(const Model&) = delete;
 
     // Reads DIR/config.json and the safetensors weights, converts them to act_t and uploads them
-    // into one device allocation. On failure returns false with *err naming file/tensor.
-    bool load(const std::string& dir, std::string* err);
+    // into one device allocation (weights.h: the tensor table, the staging of opts). On failure
+    // returns false with *err naming file/tensor.
+    bool load(const std::string& dir, std::string* err, const LoadOptions& opts = LoadOptions());
     const ModelConfig& config() const { return cfg_; }
-    size_t weight_bytes() const { return weights_bytes_; }
-    int64_t n_params() const { return n_params_; }
+    size_t weight_bytes() const { return w_.n_bytes; }
+    int64_t n_params() const { return w_.n_params; }
+    const void* weights_device() const { return w_.base; }  // the allocation, weight_bytes() long
+    const LoadStats& load_stats() const { return load_stats_; }
 
     // One allocation for all layers' K and V: (n_layers, 2, n_blocks, block_size, n_kv, head_dim).
     size_t kv_bytes_per_block(int block_size) const;
@@ -73,25 +77,9 @@ public:
     int64_t graph_steps() const { return graph_steps_; }
 
 private:
-    struct Layer {
-        act_t* attn_norm;   // (hidden)
-        act_t* qkv;         // (q_dim + 2*kv_dim, hidden): q_proj, k_proj, v_proj rows
-        act_t* qkv_bias;    // (q_dim + 2*kv_dim) or nullptr
-        act_t* q_norm;      // (head_dim) or nullptr
-        act_t* k_norm;      // (head_dim) or nullptr
-        act_t* o_proj;      // (hidden, q_dim)
-        act_t* mlp_norm;    // (hidden)
-        act_t* gate_up;     // (2*inter, hidden): gate_proj rows, then up_proj rows
-        act_t* down;        // (hidden, inter)
-    };
     ModelConfig cfg_;
-    void* weights_ = nullptr;
-    size_t weights_bytes_ = 0;
-    int64_t n_params_ = 0;
-    act_t* embed_ = nullptr;      // (vocab, hidden)
-    act_t* final_norm_ = nullptr; // (hidden)
-    act_t* lm_head_ = nullptr;    // (vocab, hidden); == embed_ when tied
-    std::vector<Layer> layers_;
+    DecoderWeights w_;
+    LoadStats load_stats_;
     float* inv_freq_ = nullptr;   // (head_dim/2) device
     // KV cache
     void* kv_ = nullptr;

@@ -162,6 +162,7 @@ bool SafeTensors::map_file(const std::string& path, std::string* err) {
     int mmap_errno = errno;
     ::close(fd);
     if (addr == MAP_FAILED) return st_fail(err, path + ": mmap failed: " + strerror(mmap_errno));
+    madvise(addr, n_bytes, MADV_WILLNEED);  // start reading ahead; the weights are read once, in order
     maps_.push_back({addr, n_bytes});
     paths_.push_back(path);
     return true;

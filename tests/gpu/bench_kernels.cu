@@ -137,10 +137,10 @@ static void gemv_report(const PlatDeviceProps& p, bool sweep) {
         };
         line("read same bytes", same_ms);
         line("matmul_forward", time_queued_ms([&](int i, cudaStream_t st) {
-            matmul_forward((act_t*)out, (act_t*)x, (act_t*)w[i % copies], nullptr, 1, s.N, s.K, (plat_stream_t)st);
+            matmul_forward((act_t*)out, (act_t*)x, weight_act((act_t*)w[i % copies], s.N, s.K), nullptr, 1, (plat_stream_t)st);
         }, n));
         line("matmul_forward one launch", time_ms([&] {
-            matmul_forward((act_t*)out, (act_t*)x, (act_t*)w[0], nullptr, 1, s.N, s.K, nullptr);
+            matmul_forward((act_t*)out, (act_t*)x, weight_act((act_t*)w[0], s.N, s.K), nullptr, 1, nullptr);
         }, 50));
         if (sweep) {
             for (int v = 1; v <= matmul_gemv_variants(); v++) {
@@ -214,14 +214,14 @@ static void layer_breakdown(int n_seqs, int ctx, int max_len) {
     struct Op { const char* name; std::function<void()> fn; };
     std::vector<Op> ops = {
         {"add_rmsnorm", [&] { add_rmsnorm_forward(A(h), A(x), A(y), A(norm_w), T, H, 1e-5f, nullptr); }},
-        {"qkv matmul", [&] { matmul_forward(A(qkv), A(h), A(w_qkv), nullptr, T, NQKV, H, nullptr); }},
+        {"qkv matmul", [&] { matmul_forward(A(qkv), A(h), weight_act(A(w_qkv), NQKV, H), nullptr, T, nullptr); }},
         {"qkv_rope_cache", [&] { qkv_rope_cache_forward(A(q), A(kc), A(vc), A(qkv), nullptr, nullptr, 1e-5f, dp, ds, dinv, T, NH, KVH, HD, BS, nullptr); }},
         {"attention", [&] { attention_forward(A(attn), A(q), A(kc), A(vc), dt, dl, dq, n_seqs, T, NH, KVH, HD, BS, W, max_len, 0, 0.088f, ws, nullptr); }},
-        {"o_proj matmul", [&] { matmul_forward(A(y), A(attn), A(w_o), nullptr, T, H, H, nullptr); }},
+        {"o_proj matmul", [&] { matmul_forward(A(y), A(attn), weight_act(A(w_o), H, H), nullptr, T, nullptr); }},
         {"add_rmsnorm", [&] { add_rmsnorm_forward(A(h), A(x), A(y), A(norm_w), T, H, 1e-5f, nullptr); }},
-        {"gate_up matmul", [&] { matmul_forward(A(gu), A(h), A(w_gu), nullptr, T, 2 * I, H, nullptr); }},
+        {"gate_up matmul", [&] { matmul_forward(A(gu), A(h), weight_act(A(w_gu), 2 * I, H), nullptr, T, nullptr); }},
         {"silu_mul", [&] { silu_mul_forward(A(act), A(gu), T, I, nullptr); }},
-        {"down matmul", [&] { matmul_forward(A(y), A(act), A(w_down), nullptr, T, H, I, nullptr); }},
+        {"down matmul", [&] { matmul_forward(A(y), A(act), weight_act(A(w_down), H, I), nullptr, T, nullptr); }},
     };
     double layer = 0.0;
     for (auto& op : ops) {
@@ -229,7 +229,7 @@ static void layer_breakdown(int n_seqs, int ctx, int max_len) {
         layer += ms;
         printf("layer M=%-3d ctx=%-5d max_len=%-5d %-15s %.4f ms\n", T, ctx, max_len, op.name, ms);
     }
-    float lm = time_ms([&] { matmul_f32out_forward(logits, A(h), A(w_lm), T, V, H, nullptr); });
+    float lm = time_ms([&] { matmul_f32out_forward(logits, A(h), weight_act(A(w_lm), V, H), T, nullptr); });
     printf("layer M=%-3d ctx=%-5d max_len=%-5d one layer %.4f ms; 32 layers + lm_head %.4f ms = %.2f ms per step, "
            "%.0f tok/s\n", T, ctx, max_len, layer, lm, 32 * layer + lm, T * 1000.0 / (32 * layer + lm));
     for (bf16* b : {x, y, h, norm_w, w_qkv, w_o, w_gu, w_down, w_lm, qkv, q, attn, gu, act, kc, vc}) plat_free(b);
@@ -282,7 +282,7 @@ int main(int argc, char** argv) {
         bf16* x = rand_buf((int64_t)64 * s.K, 2);
         bf16* out = (bf16*)plat_alloc((size_t)64 * s.N * 2);
         for (int M : {8, 64}) {
-            float ms = time_ms([&] { matmul_forward((act_t*)out, (act_t*)x, (act_t*)w, nullptr, M, s.N, s.K, nullptr); });
+            float ms = time_ms([&] { matmul_forward((act_t*)out, (act_t*)x, weight_act((act_t*)w, s.N, s.K), nullptr, M, nullptr); });
             double gbs = 2.0 * s.N * s.K / (ms * 1e6);
             printf("gemv %-8s M=%-2d N=%-6d K=%-5d: %.4f ms, %.0f GB/s weights, %.1f%% of copy, %.1f%% of read\n",
                    s.name, M, s.N, s.K, ms, gbs, 100.0 * gbs / copy_gbs, 100.0 * gbs / read_gbs);
@@ -300,7 +300,7 @@ int main(int argc, char** argv) {
             float sk = M <= 64 ? time_ms([&] { matmul_skinny_launch(out, false, x, w, nullptr, M, s.N, s.K, 0); }) : 0.0f;
             float t0 = time_ms([&] { matmul_tiled_launch(0, out, false, x, w, nullptr, M, s.N, s.K, 0); });
             float sp = M <= 64 ? time_ms([&] { matmul_splitk_launch(out, false, x, w, nullptr, M, s.N, s.K, 0); }) : 0.0f;
-            float pub = time_ms([&] { matmul_forward((act_t*)out, (act_t*)x, (act_t*)w, nullptr, M, s.N, s.K, nullptr); });
+            float pub = time_ms([&] { matmul_forward((act_t*)out, (act_t*)x, weight_act((act_t*)w, s.N, s.K), nullptr, M, nullptr); });
             float wg = matmul_wgmma_available()
                            ? time_ms([&] { matmul_wgmma_launch(out, false, x, w, nullptr, M, s.N, s.K, 0); })
                            : 0.0f;
@@ -338,7 +338,7 @@ int main(int argc, char** argv) {
             printf("gemm M=%d N=%d K=%d wgmma-tma%s: %.3f ms, %.1f TFLOP/s\n", M, s.N, s.K,
                    cl == 2 ? "-cluster2" : "", ms, flop / (ms * 1e9));
         }
-        float ms = time_ms([&] { matmul_forward((act_t*)out, (act_t*)x, (act_t*)w, nullptr, M, s.N, s.K, nullptr); });
+        float ms = time_ms([&] { matmul_forward((act_t*)out, (act_t*)x, weight_act((act_t*)w, s.N, s.K), nullptr, M, nullptr); });
         printf("gemm M=%d N=%d K=%d matmul_forward: %.3f ms, %.1f TFLOP/s\n", M, s.N, s.K, ms, flop / (ms * 1e9));
         plat_free(w); plat_free(x); plat_free(out);
     }

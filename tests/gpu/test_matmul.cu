@@ -36,8 +36,8 @@ static void one_case(Path path, int M, int N, int K, bool use_bias, bool out_f32
     const bf16* bias = use_bias ? (const bf16*)db : nullptr;
     switch (path) {
         case PUBLIC:
-            if (out_f32) matmul_f32out_forward((float*)dout, dx, dw, M, N, K, nullptr);
-            else matmul_forward((act_t*)dout, dx, dw, use_bias ? db : nullptr, M, N, K, nullptr);
+            if (out_f32) matmul_f32out_forward((float*)dout, dx, weight_act(dw, N, K), M, nullptr);
+            else matmul_forward((act_t*)dout, dx, weight_act(dw, N, K), use_bias ? db : nullptr, M, nullptr);
             break;
         case SKINNY:
             matmul_skinny_launch(dout, out_f32, (const bf16*)dx, (const bf16*)dw, bias, M, N, K, 0, ksplit);

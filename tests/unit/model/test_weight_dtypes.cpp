@@ -10,6 +10,9 @@
 #include "core/model/dtype.h"
 #include "core/model/model.h"
 #include "core/model/safetensors.h"
+#include "core/model/weights.h"
+#include "kernels/kernels.h"
+#include "platform/platform.h"
 
 namespace {
 
@@ -117,6 +120,74 @@ TEST(WeightDtypes, f16_and_bf16_decoders_match_hand_computed_values) {
     EXPECT_EQ(f32_to_bf16_bits(1.00390625f), 0x3f80);  // tie rounds to even
     EXPECT_EQ(f32_to_bf16_bits(1.01171875f), 0x3f82);  // tie rounds to even (up)
     EXPECT_EQ(f32_to_bf16_bits(-3.0f), 0xc040);
+}
+
+// The whole weight allocation of dir loaded with opts, copied to the host.
+std::vector<uint8_t> loaded_weights(const std::string& dir, const LoadOptions& opts) {
+    Model m;
+    std::string err;
+    EXPECT_TRUE(m.load(dir, &err, opts)) << err;
+    std::vector<uint8_t> bytes(m.weight_bytes());
+    plat_copy_d2h(bytes.data(), m.weights_device(), bytes.size());
+    EXPECT_EQ(m.load_stats().bytes, (size_t)m.n_params() * sizeof(act_t));
+    return bytes;
+}
+
+// Tiny staging buffers of an odd size split every tensor across buffers at odd offsets, cycle
+// through both buffers many times and convert on several threads: the bytes on the device must
+// equal those of a load through one buffer larger than the model.
+void check_staging(const std::string& dir) {
+    LoadOptions big;
+    big.staging_bytes = (size_t)64 << 20;
+    big.n_buffers = 1;
+    big.n_threads = 1;
+    LoadOptions tiny;
+    tiny.staging_bytes = 1000 + 4;  // 1004 bytes: 251 fp32 or 502 bf16 elements
+    tiny.n_buffers = 2;
+    tiny.n_threads = 3;
+    tiny.parallel_min_bytes = 0;
+    std::vector<uint8_t> a = loaded_weights(dir, big), b = loaded_weights(dir, tiny);
+    ASSERT_EQ(a.size(), b.size());
+    EXPECT_TRUE(a == b) << dir << ": weights differ between staging sizes";
+}
+
+TEST(WeightLoad, tiny_odd_staging_buffers_give_the_bytes_of_one_large_buffer) {
+    check_staging(std::string(EDGELLM_FIXTURES) + "/qwen2");  // q/k/v bias, fp32 on disk
+    check_staging(std::string(EDGELLM_FIXTURES) + "/qwen3");  // q/k norm
+    std::string dir = ::testing::TempDir() + "qwen2_staging_BF16";
+    write_16bit_copy(std::string(EDGELLM_FIXTURES) + "/qwen2", dir, "BF16");  // converted at load
+    check_staging(dir);
+}
+
+TEST(WeightLoad, the_tensor_table_carves_fused_qkv_and_gate_up_in_checkpoint_row_order) {
+    ModelConfig c;
+    c.vocab_size = 10; c.hidden_size = 8; c.intermediate_size = 12; c.n_layers = 2;
+    c.n_heads = 2; c.n_kv_heads = 1; c.head_dim = 4; c.qk_norm = true;
+    std::vector<TensorSpec> t = decoder_tensor_table(c, true, false);
+    auto find = [&](const std::string& name) -> const TensorSpec* {
+        for (const TensorSpec& s : t) if (s.name == name) return &s;
+        return nullptr;
+    };
+    const TensorSpec* k = find("model.layers.1.self_attn.k_proj.weight");
+    const TensorSpec* v = find("model.layers.1.self_attn.v_proj.bias");
+    const TensorSpec* up = find("model.layers.0.mlp.up_proj.weight");
+    ASSERT_TRUE(k && v && up && find("lm_head.weight") && find("model.layers.1.self_attn.k_norm.weight"));
+    EXPECT_EQ(k->slot, SLOT_QKV);
+    EXPECT_EQ(k->row_offset, 8);   // after q_proj's 2 heads x 4
+    EXPECT_EQ(v->row_offset, 12);  // after q and k
+    EXPECT_EQ(up->row_offset, 12); // after gate_proj's intermediate rows
+    EXPECT_EQ(find("lm_head.weight")->n_cols, 8);
+    EXPECT_EQ(decoder_tensor_table(c, false, true).size(), t.size() - 1 - 2 * 3);  // no lm_head, no biases
+}
+
+TEST(WeightLoad, a_matmul_given_a_weight_type_it_does_not_implement_stops_naming_it) {
+    std::vector<act_t> w(6), x(3), out(2);
+    Weight bad = weight_act(w.data(), 2, 3);
+    bad.type = 77;
+    EXPECT_DEATH(matmul_forward(out.data(), x.data(), bad, nullptr, 1, nullptr),
+                 "weight type 77 .*not implemented");
+    EXPECT_DEATH(matmul_f32out_forward((float*)out.data(), x.data(), bad, 1, nullptr),
+                 "weight type 77 .*not implemented");
 }
 
 }  // namespace

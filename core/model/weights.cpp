@@ -1,0 +1,151 @@
+// weights.cpp — the dense decoder's tensor table, its validation against a checkpoint, and the
+// carving of one device allocation from it (see weights.h).
+#include "core/model/weights.h"
+#include <chrono>
+#include "core/model/safetensors.h"
+#include "platform/platform.h"
+
+std::vector<TensorSpec> decoder_tensor_table(const ModelConfig& c, bool has_bias, bool tied) {
+    const int64_t H = c.hidden_size, Q = c.q_dim(), KV = c.kv_dim(), I = c.intermediate_size,
+                  V = c.vocab_size, D = c.head_dim;
+    std::vector<TensorSpec> t;
+    auto add = [&](std::string name, int64_t rows, int64_t cols, WeightSlot slot, int layer,
+                   int64_t row_offset) { t.push_back({name, rows, cols, slot, layer, row_offset}); };
+    add("model.embed_tokens.weight", V, H, SLOT_EMBED, -1, 0);
+    add("model.norm.weight", H, 0, SLOT_FINAL_NORM, -1, 0);
+    if (!tied) add("lm_head.weight", V, H, SLOT_LM_HEAD, -1, 0);
+    for (int l = 0; l < c.n_layers; l++) {
+        std::string p = "model.layers." + std::to_string(l) + ".";
+        add(p + "input_layernorm.weight", H, 0, SLOT_ATTN_NORM, l, 0);
+        add(p + "self_attn.q_proj.weight", Q, H, SLOT_QKV, l, 0);
+        add(p + "self_attn.k_proj.weight", KV, H, SLOT_QKV, l, Q);
+        add(p + "self_attn.v_proj.weight", KV, H, SLOT_QKV, l, Q + KV);
+        if (has_bias) {
+            add(p + "self_attn.q_proj.bias", Q, 0, SLOT_QKV_BIAS, l, 0);
+            add(p + "self_attn.k_proj.bias", KV, 0, SLOT_QKV_BIAS, l, Q);
+            add(p + "self_attn.v_proj.bias", KV, 0, SLOT_QKV_BIAS, l, Q + KV);
+        }
+        if (c.qk_norm) {
+            add(p + "self_attn.q_norm.weight", D, 0, SLOT_Q_NORM, l, 0);
+            add(p + "self_attn.k_norm.weight", D, 0, SLOT_K_NORM, l, 0);
+        }
+        add(p + "self_attn.o_proj.weight", H, Q, SLOT_O_PROJ, l, 0);
+        add(p + "post_attention_layernorm.weight", H, 0, SLOT_MLP_NORM, l, 0);
+        add(p + "mlp.gate_proj.weight", I, H, SLOT_GATE_UP, l, 0);
+        add(p + "mlp.up_proj.weight", I, H, SLOT_GATE_UP, l, I);
+        add(p + "mlp.down_proj.weight", H, I, SLOT_DOWN, l, 0);
+    }
+    return t;
+}
+
+static std::string shape_str(const std::vector<int64_t>& s) {
+    std::string out;
+    for (int64_t d : s) out += (out.empty() ? "" : ",") + std::to_string(d);
+    return "[" + out + "]";
+}
+
+// The checkpoint tensor of spec, checked; nullptr with *err when absent or not as specified.
+static const StTensor* checked_tensor(const std::string& dir, const SafeTensors& st,
+                                      const TensorSpec& spec, std::string* err) {
+    const StTensor* t = st.find(spec.name);
+    if (!t) {
+        *err = dir + ": tensor '" + spec.name + "' is missing from the safetensors files";
+        return nullptr;
+    }
+    if (t->dtype != StDtype::F32 && t->dtype != StDtype::F16 && t->dtype != StDtype::BF16) {
+        *err = dir + ": tensor '" + spec.name + "' has dtype " + st_dtype_name(t->dtype) +
+               "; weights must be F32, F16 or BF16";
+        return nullptr;
+    }
+    std::vector<int64_t> want = {spec.n_rows};
+    if (spec.n_cols) want.push_back(spec.n_cols);
+    if (t->shape != want) {
+        *err = dir + ": tensor '" + spec.name + "' has shape " + shape_str(t->shape) +
+               ", config.json implies " + shape_str(want);
+        return nullptr;
+    }
+    return t;
+}
+
+namespace {
+// One tensor of the allocation: a slot of a layer, sized as the end of its last piece.
+struct Region {
+    WeightSlot slot;
+    int layer;
+    int64_t n_rows, n_cols;
+    size_t offset;   // bytes from the allocation's start
+};
+}  // namespace
+
+// Points w's fields at the carved regions.
+static void assign_region(const Region& r, char* base, DecoderWeights* w) {
+    const act_t* p = (const act_t*)(base + r.offset);
+    int rows = (int)r.n_rows, cols = (int)r.n_cols;
+    LayerWeights* L = r.layer >= 0 ? &w->layers[r.layer] : nullptr;
+    switch (r.slot) {
+        case SLOT_EMBED: w->embed = p; break;
+        case SLOT_FINAL_NORM: w->final_norm = p; break;
+        case SLOT_LM_HEAD: w->lm_head = weight_act(p, rows, cols); break;
+        case SLOT_ATTN_NORM: L->attn_norm = p; break;
+        case SLOT_QKV: L->qkv = weight_act(p, rows, cols); break;
+        case SLOT_QKV_BIAS: L->qkv_bias = p; break;
+        case SLOT_Q_NORM: L->q_norm = p; break;
+        case SLOT_K_NORM: L->k_norm = p; break;
+        case SLOT_O_PROJ: L->o_proj = weight_act(p, rows, cols); break;
+        case SLOT_MLP_NORM: L->mlp_norm = p; break;
+        case SLOT_GATE_UP: L->gate_up = weight_act(p, rows, cols); break;
+        case SLOT_DOWN: L->down = weight_act(p, rows, cols); break;
+    }
+}
+
+bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const SafeTensors& st,
+                          const LoadOptions& opts, DecoderWeights* w, LoadStats* stats,
+                          std::string* err) {
+    if (st.find("model.layers.0.self_attn.o_proj.bias")) {
+        *err = dir + ": attention output bias (o_proj.bias) is not supported";
+        return false;
+    }
+    bool tied = c.tie_word_embeddings || !st.find("lm_head.weight");
+    bool has_bias = st.find("model.layers.0.self_attn.q_proj.bias") != nullptr;
+    std::vector<TensorSpec> table = decoder_tensor_table(c, has_bias, tied);
+    std::vector<const StTensor*> found(table.size());
+    // Regions in table order: a fused slot grows to the end of its last piece.
+    std::vector<Region> regions;
+    std::vector<int> region_of(table.size());
+    for (size_t i = 0; i < table.size(); i++) {
+        const TensorSpec& s = table[i];
+        if (!(found[i] = checked_tensor(dir, st, s, err))) return false;
+        int r = (int)regions.size() - 1;
+        while (r >= 0 && !(regions[r].slot == s.slot && regions[r].layer == s.layer)) r--;
+        if (r < 0) {
+            regions.push_back({s.slot, s.layer, 0, s.n_cols, 0});
+            r = (int)regions.size() - 1;
+        }
+        regions[r].n_rows = std::max(regions[r].n_rows, s.row_offset + s.n_rows);
+        region_of[i] = r;
+    }
+    size_t total = 0;
+    int64_t n_params = 0;
+    for (Region& r : regions) {
+        r.offset = total;
+        int64_t n = r.n_rows * (r.n_cols ? r.n_cols : 1);
+        total += ((size_t)n * sizeof(act_t) + 255) / 256 * 256;  // each tensor 256-byte aligned
+        n_params += n;
+    }
+    w->layers.assign(c.n_layers, LayerWeights{});
+    w->base = plat_alloc(total);
+    w->n_bytes = total;
+    w->n_params = n_params;
+    for (const Region& r : regions) assign_region(r, (char*)w->base, w);
+    if (tied) w->lm_head = weight_act(w->embed, c.vocab_size, c.hidden_size);
+
+    std::vector<UploadPiece> pieces;
+    for (size_t i = 0; i < table.size(); i++) {
+        const Region& r = regions[region_of[i]];
+        int64_t row_elems = r.n_cols ? r.n_cols : 1;
+        act_t* dst = (act_t*)((char*)w->base + r.offset) + table[i].row_offset * row_elems;
+        pieces.push_back({found[i]->data, (int)found[i]->dtype, found[i]->n_elements(), dst});
+    }
+    upload_pieces(pieces, opts, stats);
+    return true;
+}

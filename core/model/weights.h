@@ -1,0 +1,89 @@
+// weights.h — the dense decoder's tensors: one spec table says, for every tensor of a checkpoint,
+// its Hugging Face name, the shape config.json implies and where it lands (fused q/k/v and
+// gate/up matrices are consecutive row ranges of one tensor); one device allocation is carved
+// from the table in its order, and the safetensors data is staged into it (weights_upload.cpp).
+#pragma once
+#include <stdint.h>
+#include <string>
+#include <vector>
+#include "core/model/model_config.h"
+#include "kernels/kernels.h"
+
+// Where a checkpoint tensor lands.
+enum WeightSlot {
+    SLOT_EMBED, SLOT_FINAL_NORM, SLOT_LM_HEAD,
+    SLOT_ATTN_NORM, SLOT_QKV, SLOT_QKV_BIAS, SLOT_Q_NORM, SLOT_K_NORM, SLOT_O_PROJ,
+    SLOT_MLP_NORM, SLOT_GATE_UP, SLOT_DOWN,
+};
+
+// One checkpoint tensor: (n_rows, n_cols), or (n_rows) for vectors (n_cols == 0).
+struct TensorSpec {
+    std::string name;       // e.g. "model.layers.3.self_attn.k_proj.weight"
+    int64_t n_rows, n_cols;
+    WeightSlot slot;
+    int layer;              // -1 for model-level tensors
+    int64_t row_offset;     // first row inside the fused slot tensor
+};
+
+// The table for cfg. has_bias: the checkpoint has q/k/v biases; tied: the lm_head is the
+// embedding (no lm_head.weight is read).
+std::vector<TensorSpec> decoder_tensor_table(const ModelConfig& cfg, bool has_bias, bool tied);
+
+struct LayerWeights {
+    const act_t* attn_norm;   // (hidden)
+    Weight qkv;               // (q_dim + 2*kv_dim, hidden): q_proj, k_proj, v_proj rows
+    const act_t* qkv_bias;    // (q_dim + 2*kv_dim) or nullptr
+    const act_t* q_norm;      // (head_dim) or nullptr
+    const act_t* k_norm;      // (head_dim) or nullptr
+    Weight o_proj;            // (hidden, q_dim)
+    const act_t* mlp_norm;    // (hidden)
+    Weight gate_up;           // (2*inter, hidden): gate_proj rows, then up_proj rows
+    Weight down;              // (hidden, inter)
+};
+
+struct DecoderWeights {
+    const act_t* embed = nullptr;       // (vocab, hidden)
+    const act_t* final_norm = nullptr;  // (hidden)
+    Weight lm_head = {};                // (vocab, hidden); the embedding's memory when tied
+    std::vector<LayerWeights> layers;
+    void* base = nullptr;               // the one device allocation
+    size_t n_bytes = 0;
+    int64_t n_params = 0;               // elements stored (a tied lm_head counts once)
+};
+
+// How the host stages weights to the device: n_buffers pinned buffers of staging_bytes each,
+// filled by n_threads threads (0: up to 8, by the machine) while earlier buffers upload.
+struct LoadOptions {
+    size_t staging_bytes = (size_t)64 << 20;
+    int n_buffers = 3;
+    int n_threads = 0;
+    size_t parallel_min_bytes = (size_t)1 << 20;  // smaller fills run on the calling thread
+};
+
+// Phase times of one load: host time filling staging buffers (reading the mapped files and
+// converting to act_t), time waiting for uploads to free a buffer or finish, and the whole.
+struct LoadStats {
+    double read_s = 0, upload_wait_s = 0, total_s = 0;
+    size_t bytes = 0;          // bytes uploaded
+    int n_threads = 0;
+};
+
+class SafeTensors;
+// Checks every tensor of the table against the checkpoint (present, float dtype, shape), then
+// allocates and fills w. On failure returns false with *err naming the directory and tensor,
+// having allocated nothing.
+bool decoder_weights_load(const std::string& dir, const ModelConfig& cfg, const SafeTensors& st,
+                          const LoadOptions& opts, DecoderWeights* w, LoadStats* stats,
+                          std::string* err);
+
+// One upload: n_elements of a float tensor (dtype as in the file) to dst (device act_t).
+struct UploadPiece {
+    const uint8_t* src;
+    int src_dtype;            // StDtype
+    int64_t n_elements;
+    act_t* dst;
+};
+// Converts every piece to act_t through the staging buffers of opts and uploads it; returns
+// when all copies are done. Results do not depend on opts (a test holds it to that).
+void upload_pieces(const std::vector<UploadPiece>& pieces, const LoadOptions& opts,
+                   LoadStats* stats);
