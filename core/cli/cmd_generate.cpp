@@ -12,13 +12,10 @@
 #include <fstream>
 #include <string>
 #include <vector>
-#include <cxxopts.hpp>
 #include "core/cli/commands.h"
-#include "core/engine/engine.h"
-#include "core/model/generation_config.h"
+#include "core/cli/config.h"
+#include "core/cli/startup.h"
 #include "core/util/log.h"
-#include "core/model/model.h"
-#include "core/engine/model_runner.h"
 #include "simdjson.h"
 
 // "1,2,3" -> ids; false on anything that is not a comma-separated list of non-negative ints.
@@ -75,150 +72,51 @@ static void print_ids(const std::vector<int32_t>& ids) {
     fputs(s.c_str(), stdout);
 }
 
-int cmd_generate(int argc, char** argv) {
-    cxxopts::Options opts("edgellm generate", "Generate from prompt token ids through the engine");
-    opts.add_options()
-        ("model", "Hugging Face model directory", cxxopts::value<std::string>())
-        ("prompt-ids", "comma-separated prompt token ids (greedy, ignores EOS)", cxxopts::value<std::string>())
-        ("prompts-file", "file with one JSON array of prompt ids per line", cxxopts::value<std::string>())
-        ("max-tokens", "tokens to generate per prompt", cxxopts::value<int>()->default_value("16"))
-        ("temperature", "sampling temperature (0 = greedy)", cxxopts::value<float>()->default_value("0"))
-        ("seed", "sampling seed; prompt i uses seed + i", cxxopts::value<int64_t>())
-        ("ignore-eos", "keep generating after EOS")
-        ("max-num-seqs", "sequences per step", cxxopts::value<int>()->default_value("256"))
-        ("max-num-batched-tokens", "tokens per step", cxxopts::value<int>()->default_value("2048"))
-        ("enforce-eager", "do not capture CUDA graphs for decode steps")
-        ("num-kv-blocks", "KV cache blocks (default: sized from the prompts and free memory)", cxxopts::value<int>())
-        ("block-size", "KV cache block size in tokens", cxxopts::value<int>()->default_value("16"))
-        ("max-model-len", "context length (default: the model's max_position_embeddings)", cxxopts::value<int>())
-        ("enable-prefix-caching", "reuse KV of identical prompt prefixes (default)")
-        ("no-enable-prefix-caching", "disable prefix caching")
-        ("device", "device ordinal", cxxopts::value<int>()->default_value("0"))
-        ("h,help", "show this help");
-    cxxopts::ParseResult args;
-    try {
-        args = opts.parse(argc, argv);
-    } catch (const std::exception& e) {
-        fprintf(stderr, "edgellm generate: %s\n", e.what());
-        return 2;
-    }
-    if (args.count("help")) { printf("%s\n", opts.help().c_str()); return 0; }
-    bool single = args.count("prompt-ids") > 0;
-    if (!args.count("model") || single == (args.count("prompts-file") > 0)) {
-        fprintf(stderr, "edgellm generate: --model and one of --prompt-ids / --prompts-file are required\n%s\n",
-                opts.help().c_str());
-        return 2;
-    }
-    std::vector<std::vector<int32_t>> prompts;
+// The prompts of cfg (--prompt-ids or --prompts-file); false after printing why.
+static bool read_prompts(const Config& cfg, std::vector<std::vector<int32_t>>* prompts) {
     std::string err;
-    if (single) {
-        prompts.emplace_back();
-        if (!parse_ids(args["prompt-ids"].as<std::string>(), &prompts[0])) {
+    if (!cfg.prompt_ids.empty()) {
+        prompts->emplace_back();
+        if (!parse_ids(cfg.prompt_ids, &(*prompts)[0])) {
             fprintf(stderr, "edgellm generate: --prompt-ids must be comma-separated token ids\n");
-            return 2;
+            return false;
         }
-    } else if (!read_prompts_file(args["prompts-file"].as<std::string>(), &prompts, &err)) {
+    } else if (!read_prompts_file(cfg.prompts_file, prompts, &err)) {
         fprintf(stderr, "edgellm generate: %s\n", err.c_str());
-        return 2;
+        return false;
     }
-    int max_tokens = args["max-tokens"].as<int>(), block_size = args["block-size"].as<int>();
-    if (max_tokens < 0 || block_size <= 0) {
-        fprintf(stderr, "edgellm generate: --max-tokens must be >= 0 and --block-size > 0\n");
-        return 2;
-    }
-    if (args.count("enable-prefix-caching") && args.count("no-enable-prefix-caching")) {
-        fprintf(stderr, "edgellm generate: --enable-prefix-caching and --no-enable-prefix-caching conflict\n");
-        return 2;
-    }
-    if (max_tokens == 0) {  // nothing to run
-        for (size_t i = 0; i < prompts.size(); i++) print_ids({});
-        return 0;
-    }
+    return true;
+}
 
-    plat_init(args["device"].as<int>());
-    Model model;
-    if (!model.load(args["model"].as<std::string>(), &err)) {
-        fprintf(stderr, "edgellm generate: %s\n", err.c_str());
-        return 1;
-    }
-    const ModelConfig& mc = model.config();
-    SchedulerConfig sc;
-    sc.block_size = block_size;
-    sc.max_num_seqs = args["max-num-seqs"].as<int>();
-    sc.max_num_batched_tokens = args["max-num-batched-tokens"].as<int>();
-    sc.max_model_len = args.count("max-model-len") ? args["max-model-len"].as<int>() : mc.max_position_embeddings;
-    sc.enable_prefix_caching = !args.count("no-enable-prefix-caching");
-    sc.vocab_size = mc.vocab_size;
-    GenerationDefaults gen;   // only its eos ids: generate's sampling comes from its own flags
-    if (!generation_config_load("vllm", args["model"].as<std::string>(), mc, &gen, &err)) {
-        fprintf(stderr, "edgellm generate: %s\n", err.c_str());
-        return 1;
-    }
-    for (int32_t e : gen.eos_token_ids)
-        if (e < mc.vocab_size) sc.eos_token_ids.push_back(e);
-    if (mc.max_position_embeddings > 0 && sc.max_model_len > mc.max_position_embeddings) {
-        fprintf(stderr, "edgellm generate: --max-model-len %d exceeds the model's max_position_embeddings %d\n",
-                sc.max_model_len, mc.max_position_embeddings);
-        return 2;
-    }
-    ModelLimits lim;
-    lim.max_tokens = sc.max_num_batched_tokens;
-    lim.max_seqs = sc.max_num_seqs;
-    lim.max_blocks_per_seq = (sc.max_model_len + block_size - 1) / block_size;
-    lim.max_model_len = sc.max_model_len;
-    lim.max_logits_rows = sc.max_num_seqs;  // at most one row per sequence
-    if (args.count("num-kv-blocks")) {
-        sc.n_blocks = args["num-kv-blocks"].as<int>();
-    } else {
-        // room for every prompt at full length at once, within 90% of free memory
-        int64_t want = 0;
-        for (const auto& p : prompts)
-            want += ((int64_t)p.size() + max_tokens + block_size - 1) / block_size;
-        size_t free_bytes = 0, total_bytes = 0;
-        plat_mem_info(&free_bytes, &total_bytes);
-        size_t ws = model.workspace_bytes(lim);
-        size_t budget = free_bytes * 9 / 10 > ws ? free_bytes * 9 / 10 - ws : 0;
-        int64_t fit = KvPool::blocks_for_budget(budget, model.kv_bytes_per_block(block_size));
-        sc.n_blocks = (int)std::max<int64_t>(1, std::min(want, fit));
-    }
-    if (!sc.validate(&err)) {
-        fprintf(stderr, "edgellm generate: %s\n", err.c_str());
-        return 2;
-    }
-    model.allocate_kv(sc.n_blocks, block_size);
-    model.allocate_workspace(lim);
-    log_info("generate: %zu prompts, %d KV blocks of %d tokens, max-num-seqs %d, "
-             "max-num-batched-tokens %d, max-model-len %d, prefix caching %s",
-             prompts.size(), sc.n_blocks, block_size, sc.max_num_seqs, sc.max_num_batched_tokens,
-             sc.max_model_len, sc.enable_prefix_caching ? "on" : "off");
-
-    if (!args.count("enforce-eager") && plat_graphs_supported()) {
-        double ms = model.capture_graphs();
-        log_info("generate: captured decode graphs in %.0f ms", ms);
-    }
-
-    ModelAdapter runner(&model);
-    Engine engine(sc, &runner, args["device"].as<int>());
+// Submits every prompt (prompt i seeded with seed + i when --seed is given). False after
+// printing the first refusal.
+static bool submit_all(const Config& cfg, Engine* engine, const std::vector<std::vector<int32_t>>& prompts,
+                       std::vector<SubmitResult>* subs) {
+    bool single = !cfg.prompt_ids.empty();
     SamplingParams sp;
-    sp.max_tokens = max_tokens;
-    sp.temperature = single ? 0.0f : args["temperature"].as<float>();
-    sp.ignore_eos = single || args.count("ignore-eos");
-    std::vector<SubmitResult> subs(prompts.size());
+    sp.max_tokens = cfg.max_tokens;
+    sp.temperature = single ? 0.0f : cfg.temperature;
+    sp.ignore_eos = single || cfg.ignore_eos;
+    subs->resize(prompts.size());
+    std::string err;
     for (size_t i = 0; i < prompts.size(); i++) {
         SamplingParams p = sp;
-        if (args.count("seed")) {
+        if (cfg.has_seed) {
             p.has_seed = true;
-            p.seed = args["seed"].as<int64_t>() + (int64_t)i;
+            p.seed = (int64_t)(cfg.seed + i);
         }
-        if (!engine.submit(prompts[i], p, &subs[i], &err)) {
+        if (!engine->submit(prompts[i], p, &(*subs)[i], &err)) {
             fprintf(stderr, "edgellm generate: prompt %zu: %s\n", i + 1, err.c_str());
-            return 2;
+            return false;
         }
     }
-    auto t_start = std::chrono::steady_clock::now();
-    engine.start();
+    return true;
+}
+
+// Prints each request's tokens in input order as they finish; returns the exit code.
+static int print_results(std::vector<SubmitResult>& subs) {
     int rc = 0;
-    for (size_t i = 0; i < prompts.size(); i++) {
+    for (size_t i = 0; i < subs.size(); i++) {
         std::vector<int32_t> out;
         EngineEvent ev;
         while (subs[i].channel->read(&ev, -1)) {
@@ -232,9 +130,41 @@ int cmd_generate(int argc, char** argv) {
         print_ids(out);
     }
     fflush(stdout);
+    return rc;
+}
+
+int cmd_generate(int argc, char** argv) {
+    Config cfg;
+    int rc = config_parse(CMD_GENERATE, argc, argv, &cfg);
+    if (rc >= 0) return rc;
+    for (const std::string& v : cfg.from_env) log_info("from the environment: %s", v.c_str());
+    std::string err;
+    if (!config_validate(cfg, &err)) { fprintf(stderr, "edgellm generate: %s\n", err.c_str()); return 2; }
+    std::vector<std::vector<int32_t>> prompts;
+    if (!read_prompts(cfg, &prompts)) return 2;
+    if (cfg.max_tokens == 0) {  // nothing to run
+        for (size_t i = 0; i < prompts.size(); i++) print_ids({});
+        return 0;
+    }
+    // The pool need not hold more than every prompt at full length at once.
+    int64_t want = 0;
+    for (const auto& p : prompts)
+        want += ((int64_t)p.size() + cfg.max_tokens + cfg.block_size - 1) / cfg.block_size;
+    Runtime rt;
+    if ((rc = startup_run(cfg, want, &rt)) >= 0) return rc;
+    log_info("generate: %zu prompts, %d KV blocks of %d tokens, max-num-seqs %d, "
+             "max-num-batched-tokens %d, max-model-len %d, prefix caching %s",
+             prompts.size(), rt.sched.n_blocks, rt.sched.block_size, rt.sched.max_num_seqs,
+             rt.sched.max_num_batched_tokens, rt.sched.max_model_len,
+             rt.sched.enable_prefix_caching ? "on" : "off");
+    std::vector<SubmitResult> subs;
+    if (!submit_all(cfg, rt.engine.get(), prompts, &subs)) return 2;
+    auto t_start = std::chrono::steady_clock::now();
+    rt.engine->start();
+    rc = print_results(subs);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-    engine.shutdown();
-    EngineStats st = engine.stats();
+    rt.engine->shutdown();
+    EngineStats st = rt.engine->stats();
     log_info("generate: %.3f s from start to the last token: %.1f generated tok/s, %.1f total tok/s",
              secs, st.n_generation_tokens / secs,
              (st.n_generation_tokens + st.n_prompt_tokens) / secs);
@@ -244,6 +174,6 @@ int cmd_generate(int argc, char** argv) {
              (long long)st.n_preemptions, (long long)st.n_prefix_hits, (long long)st.n_prefix_queries);
     log_info("generate: model steps took %.3f s of device time (%lld of %lld steps replayed a decode "
              "graph); the rest of the %.3f s is host work between steps",
-             model.device_seconds(), (long long)model.graph_steps(), (long long)st.n_steps, secs);
+             rt.model.device_seconds(), (long long)rt.model.graph_steps(), (long long)st.n_steps, secs);
     return rc;
 }

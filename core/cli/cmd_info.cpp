@@ -3,26 +3,17 @@
 #include <stdio.h>
 #include <map>
 #include <string>
-#include <cxxopts.hpp>
 #include "core/cli/commands.h"
+#include "core/cli/config.h"
 #include "core/model/model_config.h"
 #include "core/model/safetensors.h"
 
 int cmd_info(int argc, char** argv) {
-    cxxopts::Options opts("edgellm info", "Model summary");
-    opts.add_options()
-        ("model", "Hugging Face model directory", cxxopts::value<std::string>())
-        ("h,help", "show this help");
-    cxxopts::ParseResult args;
-    try {
-        args = opts.parse(argc, argv);
-    } catch (const std::exception& e) {
-        fprintf(stderr, "edgellm info: %s\n", e.what());
-        return 2;
-    }
-    if (args.count("help")) { printf("%s\n", opts.help().c_str()); return 0; }
-    if (!args.count("model")) { fprintf(stderr, "edgellm info: --model is required\n"); return 2; }
-    std::string dir = args["model"].as<std::string>(), err;
+    Config cfg;
+    int rc = config_parse(CMD_INFO, argc, argv, &cfg);
+    if (rc >= 0) return rc;
+    std::string dir = cfg.model_dir, err;
+    if (!config_validate(cfg, &err)) { fprintf(stderr, "edgellm info: %s\n", err.c_str()); return 2; }
     ModelConfig c;
     SafeTensors st;
     if (!model_config_load(dir, &c, &err) || !st.open_dir(dir, &err)) {

@@ -1,0 +1,258 @@
+// config.cpp — the flags of serve, generate and info into one Config, and its one set of rules
+// (see config.h).
+#include "core/cli/config.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cxxopts.hpp>
+#include "core/cli/env_flags.h"
+#include "core/model/model_config.h"
+
+extern char** environ;
+
+// Flags every command that loads a model shares (serve and generate; info takes --model only).
+static void add_engine_flags(cxxopts::Options& opts) {
+    opts.add_options("model")
+        ("model", "Hugging Face model directory", cxxopts::value<std::string>())
+        ("generation-config", "sampling defaults: auto (the model's generation_config.json), vllm (none) or a directory",
+         cxxopts::value<std::string>()->default_value("auto"))
+        ("max-model-len", "longest context in tokens (default: the model's)", cxxopts::value<int>()->default_value("0"))
+        ("device", "device ordinal", cxxopts::value<int>()->default_value("0"));
+    opts.add_options("memory")
+        ("gpu-memory-utilization", "share of device memory this process may use", cxxopts::value<double>()->default_value("0.9"))
+        ("block-size", "KV cache block size in tokens", cxxopts::value<int>()->default_value("16"))
+        ("num-kv-blocks", "KV pool size in blocks, overriding the memory plan", cxxopts::value<int>()->default_value("0"))
+        ("enforce-eager", "do not capture device graphs");
+    opts.add_options("scheduler")
+        ("max-num-seqs", "sequences per step", cxxopts::value<int>()->default_value("256"))
+        ("max-num-batched-tokens", "tokens per step", cxxopts::value<int>()->default_value("2048"))
+        ("enable-prefix-caching", "reuse KV blocks of shared prompt prefixes", cxxopts::value<bool>()->default_value("true"))
+        ("no-enable-prefix-caching", "turn prefix caching off");
+    opts.add_options("vllm")
+        ("tensor-parallel-size", "GPUs per model (-tp): 1, one instance per GPU", cxxopts::value<int>()->default_value("1"))
+        ("pipeline-parallel-size", "pipeline stages (-pp): 1", cxxopts::value<int>()->default_value("1"))
+        ("dtype", "compute type: auto or bfloat16 (other weight types are converted at load)",
+         cxxopts::value<std::string>()->default_value("auto"))
+        ("kv-cache-dtype", "KV cache type: auto or bfloat16", cxxopts::value<std::string>()->default_value("auto"))
+        ("seed", "serve: seed of the random seeds given to requests without one (default: random); "
+                 "generate: prompt i samples with seed + i", cxxopts::value<uint64_t>());
+    opts.add_options("")("h,help", "show this help");
+}
+
+static void add_serve_flags(cxxopts::Options& opts) {
+    opts.add_options("model")
+        ("served-model-name", "model name in the API (default: --model)", cxxopts::value<std::string>())
+        ("chat-template", "Jinja chat template file (default: the tokenizer's)", cxxopts::value<std::string>())
+        ("numa", "bind threads and memory to a NUMA node: auto (the GPU's), off, or N", cxxopts::value<std::string>()->default_value("auto"));
+    opts.add_options("scheduler")
+        ("max-waiting-requests", "requests admitted beyond --max-num-seqs before 429", cxxopts::value<int>()->default_value("256"))
+        ("request-timeout", "seconds a request may wait for its first token / its whole answer", cxxopts::value<double>()->default_value("600"))
+        ("shutdown-timeout", "seconds in-flight requests get to finish after SIGTERM", cxxopts::value<double>()->default_value("30"));
+    opts.add_options("server")
+        ("host", "address to listen on", cxxopts::value<std::string>()->default_value("0.0.0.0"))
+        ("port", "port to listen on (0: any free port)", cxxopts::value<int>()->default_value("8000"))
+        ("max-request-bytes", "largest request body (413 beyond)", cxxopts::value<size_t>()->default_value("8388608"))
+        ("http-threads", "HTTP worker threads (0: max-num-seqs + max-waiting-requests + 16)", cxxopts::value<int>()->default_value("0"))
+        ("disable-access-log", "no access-log line per request");
+    opts.add_options("security")
+        ("api-key", "require 'Authorization: Bearer KEY' on /v1 routes (env EDGELLM_API_KEY)", cxxopts::value<std::string>());
+    // vLLM's switches a unit file or script carried over may pass, for things edgellm never does.
+    opts.add_options("vllm")
+        ("trust-remote-code", "accepted; edgellm runs no code from the model directory")
+        ("disable-log-requests", "accepted; request contents are never logged")
+        ("disable-log-stats", "accepted; no periodic stats lines are logged (see /metrics)")
+        ("disable-uvicorn-access-log", "same as --disable-access-log");
+    opts.parse_positional({"model"});
+    opts.positional_help("[MODEL]").show_positional_help();
+}
+
+static void add_generate_flags(cxxopts::Options& opts) {
+    opts.add_options("generate")
+        ("prompt-ids", "comma-separated prompt token ids (greedy, ignores EOS)", cxxopts::value<std::string>())
+        ("prompts-file", "file with one JSON array of prompt ids per line", cxxopts::value<std::string>())
+        ("max-tokens", "tokens to generate per prompt", cxxopts::value<int>()->default_value("16"))
+        ("temperature", "sampling temperature (0 = greedy)", cxxopts::value<float>()->default_value("0"))
+        ("ignore-eos", "keep generating after EOS");
+}
+
+// vLLM's single-dash abbreviations -tp / -pp, which cxxopts would read as -t -p.
+static std::vector<std::string> expand_abbreviations(int argc, char** argv) {
+    std::vector<std::string> args(argv, argv + argc);
+    for (std::string& s : args) {
+        if (s == "--") break;
+        for (const char* ab : {"-tp", "-pp"}) {
+            const std::string full = ab[1] == 't' ? "--tensor-parallel-size" : "--pipeline-parallel-size";
+            if (s == ab) s = full;
+            else if (s.rfind(std::string(ab) + "=", 0) == 0) s = full + s.substr(3);
+        }
+    }
+    return args;
+}
+
+// *out = the flag's value: given, else its registered default; untouched when it has neither.
+template <class T>
+static void take(const cxxopts::ParseResult& a, const char* name, T* out) {
+    try {
+        *out = a[name].as<T>();
+    } catch (const std::exception&) {
+    }
+}
+
+// The parsed flags into cfg (every flag the command registered).
+static void fill(const cxxopts::ParseResult& a, ConfigCommand cmd, Config* c) {
+    if (a.count("model")) c->model_dir = a["model"].as<std::string>();
+    if (cmd == CMD_INFO) return;
+    take(a, "generation-config", &c->generation_config);
+    take(a, "max-model-len", &c->max_model_len);
+    take(a, "device", &c->device);
+    take(a, "gpu-memory-utilization", &c->gpu_memory_utilization);
+    take(a, "block-size", &c->block_size);
+    take(a, "num-kv-blocks", &c->num_kv_blocks);
+    c->enforce_eager = a.count("enforce-eager") > 0;
+    take(a, "max-num-seqs", &c->max_num_seqs);
+    take(a, "max-num-batched-tokens", &c->max_num_batched_tokens);
+    c->enable_prefix_caching = a["enable-prefix-caching"].as<bool>() && !a.count("no-enable-prefix-caching");
+    take(a, "tensor-parallel-size", &c->tensor_parallel_size);
+    take(a, "pipeline-parallel-size", &c->pipeline_parallel_size);
+    take(a, "dtype", &c->dtype);
+    take(a, "kv-cache-dtype", &c->kv_cache_dtype);
+    if ((c->has_seed = a.count("seed") > 0)) c->seed = a["seed"].as<uint64_t>();
+    if (cmd == CMD_GENERATE) {
+        take(a, "prompt-ids", &c->prompt_ids);
+        take(a, "prompts-file", &c->prompts_file);
+        take(a, "max-tokens", &c->max_tokens);
+        take(a, "temperature", &c->temperature);
+        c->ignore_eos = a.count("ignore-eos") > 0;
+        return;
+    }
+    take(a, "served-model-name", &c->served_model_name);
+    take(a, "chat-template", &c->chat_template);
+    take(a, "numa", &c->numa);
+    take(a, "max-waiting-requests", &c->max_waiting_requests);
+    take(a, "request-timeout", &c->request_timeout_s);
+    take(a, "shutdown-timeout", &c->shutdown_timeout_s);
+    take(a, "host", &c->host);
+    take(a, "port", &c->port);
+    take(a, "max-request-bytes", &c->max_request_bytes);
+    take(a, "http-threads", &c->http_threads);
+    c->access_log = !a.count("disable-access-log") && !a.count("disable-uvicorn-access-log");
+    if (a.count("api-key")) c->api_key = a["api-key"].as<std::string>();
+    else if (const char* k = getenv("EDGELLM_API_KEY")) c->api_key = k;
+    c->trust_remote_code = a.count("trust-remote-code") > 0;
+}
+
+int config_parse(ConfigCommand cmd, int argc, char** argv, Config* cfg) {
+    static const char* names[] = {"edgellm serve", "edgellm generate", "edgellm info"};
+    static const char* about[] = {"OpenAI-compatible HTTP server",
+                                  "Generate from prompt token ids through the engine", "Model summary"};
+    const char* name = names[cmd];
+    cxxopts::Options opts(name, about[cmd]);
+    if (cmd == CMD_INFO) {
+        opts.add_options()("model", "Hugging Face model directory", cxxopts::value<std::string>())
+                          ("h,help", "show this help");
+    } else {
+        add_engine_flags(opts);
+        if (cmd == CMD_SERVE) add_serve_flags(opts);
+        else add_generate_flags(opts);
+    }
+    std::vector<std::string> args = expand_abbreviations(argc, argv);
+    std::vector<char*> ptrs;
+    for (std::string& s : args) ptrs.push_back(&s[0]);
+    ptrs.push_back(nullptr);
+    cxxopts::ParseResult a;
+    AugmentedArgv aug;
+    std::string err;
+    if (!env_flags_parse(opts, argc, ptrs.data(), {}, &a, &aug, &err)) {
+        fprintf(stderr, "%s: %s\n", name, err.c_str());
+        return 2;
+    }
+    if (a.count("help")) {
+        if (cmd == CMD_SERVE)
+            printf("%s\n", opts.help({"model", "memory", "scheduler", "server", "security", "vllm"}).c_str());
+        else if (cmd == CMD_GENERATE)
+            printf("%s\n", opts.help({"", "model", "generate", "memory", "scheduler", "vllm"}).c_str());
+        else
+            printf("%s\n", opts.help().c_str());
+        printf("Every flag can also be set by the environment variable EDGELLM_<FLAG> (dashes to\n"
+               "underscores, e.g. EDGELLM_MAX_MODEL_LEN=8192); the command line wins.\n");
+        return 0;
+    }
+    if (!a.unmatched().empty()) {
+        fprintf(stderr, "%s: unexpected argument '%s' (one model directory, given once)\n", name,
+                a.unmatched()[0].c_str());
+        return 2;
+    }
+    *cfg = Config();
+    cfg->command = cmd;
+    fill(a, cmd, cfg);
+    cfg->from_env = aug.from_env;
+    if (cmd == CMD_SERVE) cfg->unknown_env = env_flags_unknown(env_flags_of(opts), environ);
+    return -1;
+}
+
+// The vLLM flags' values edgellm cannot honour, as one message ("" when all are fine).
+static std::string vllm_flag_refusal(const Config& c) {
+    char buf[256];
+    const char* flags[] = {"tensor-parallel-size", "pipeline-parallel-size"};
+    int values[] = {c.tensor_parallel_size, c.pipeline_parallel_size};
+    for (int i = 0; i < 2; i++) {
+        if (values[i] != 1) {
+            snprintf(buf, sizeof buf, "--%s %d: one edgellm process serves one GPU; run one instance per GPU "
+                     "(dist/edgellm@.service) behind a load balancer (dist/nginx.conf)", flags[i], values[i]);
+            return buf;
+        }
+    }
+    if (c.dtype != "auto" && c.dtype != "bfloat16")
+        return "--dtype " + c.dtype + ": edgellm computes in bfloat16 (auto or bfloat16; weights stored in "
+               "float16 or float32 are converted when loaded)";
+    if (c.kv_cache_dtype != "auto" && c.kv_cache_dtype != "bfloat16")
+        return "--kv-cache-dtype " + c.kv_cache_dtype + ": the KV cache is bfloat16 (auto or bfloat16)";
+    return "";
+}
+
+bool config_validate(const Config& c, std::string* err) {
+    auto fail = [&](const std::string& m) { *err = m; return false; };
+    if (c.model_dir.empty())
+        return fail(c.command == CMD_SERVE ? "a model directory is required (--model DIR or serve DIR)"
+                                           : "--model is required");
+    if (c.command == CMD_INFO) return true;
+    std::string refusal = vllm_flag_refusal(c);
+    if (!refusal.empty()) return fail(refusal);
+    if (c.max_model_len < 0) return fail("--max-model-len must be >= 0 (0: the model's)");
+    if (c.block_size < 1) return fail("--block-size must be >= 1");
+    if (c.num_kv_blocks < 0) return fail("--num-kv-blocks must be >= 0 (0: from the memory plan)");
+    if (c.max_num_seqs < 1) return fail("--max-num-seqs must be >= 1");
+    if (c.max_num_batched_tokens < 1) return fail("--max-num-batched-tokens must be >= 1");
+    if (!(c.gpu_memory_utilization > 0 && c.gpu_memory_utilization <= 1))
+        return fail("--gpu-memory-utilization must be in (0, 1]");
+    if (c.device < 0) return fail("--device must be >= 0");
+    if (c.command == CMD_GENERATE) {
+        if ((c.prompt_ids.empty()) == (c.prompts_file.empty()))
+            return fail("--model and one of --prompt-ids / --prompts-file are required");
+        if (c.max_tokens < 0) return fail("--max-tokens must be >= 0");
+        if (c.temperature < 0) return fail("--temperature must be >= 0");
+        return true;
+    }
+    if (c.max_waiting_requests < 0 || c.request_timeout_s <= 0 || c.shutdown_timeout_s < 0 ||
+        c.max_request_bytes < 1024 || c.http_threads < 0)
+        return fail("--max-waiting-requests >= 0, --request-timeout > 0, --shutdown-timeout >= 0, "
+                    "--block-size >= 1, --max-request-bytes >= 1024 and --http-threads >= 0 are required");
+    if (c.port < 0 || c.port > 65535) return fail("--port must be in 0..65535 (0: any free port)");
+    return true;
+}
+
+bool config_resolve_model(const Config& c, const ModelConfig& mc, int* max_model_len,
+                          std::string* err) {
+    int len = c.max_model_len > 0 ? c.max_model_len : mc.max_position_embeddings;
+    if (len <= 0) len = 2048;  // config.json without max_position_embeddings
+    const char* allow = getenv("VLLM_ALLOW_LONG_MAX_MODEL_LEN");
+    bool allow_long = allow && (!strcmp(allow, "1") || !strcmp(allow, "true"));
+    if (mc.max_position_embeddings > 0 && len > mc.max_position_embeddings && !allow_long) {
+        *err = "--max-model-len " + std::to_string(len) + " exceeds the model's max_position_embeddings " +
+               std::to_string(mc.max_position_embeddings) +
+               " (set VLLM_ALLOW_LONG_MAX_MODEL_LEN=1 to allow it; outputs may be wrong beyond it)";
+        return false;
+    }
+    *max_model_len = len;
+    return true;
+}

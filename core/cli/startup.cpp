@@ -1,0 +1,156 @@
+// startup.cpp — see startup.h.
+#include "core/cli/startup.h"
+#include <stdio.h>
+#include <algorithm>
+#include <chrono>
+#include <thread>
+#include "core/model/memory_plan.h"
+#include "core/util/log.h"
+#include "core/util/numa.h"
+#include "core/util/sd_notify.h"
+#include "platform/platform.h"
+
+using Clock = std::chrono::steady_clock;
+static double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+static const char* command_name(const Config& c) {
+    return c.command == CMD_SERVE ? "edgellm serve" : c.command == CMD_GENERATE ? "edgellm generate" : "edgellm info";
+}
+
+static int fail(const Config& c, int code, const std::string& why) {
+    fprintf(stderr, "%s: %s\n", command_name(c), why.c_str());
+    return code;
+}
+
+// plat_init, the device's description, NUMA placement. -1 or an exit code.
+static int start_device(const Config& cfg) {
+    NumaSetting numa;
+    std::string err;
+    if (!numa_parse_setting(cfg.numa, &numa, &err)) return fail(cfg, 2, "--numa: " + err);
+    plat_init(cfg.device);
+    PlatDeviceProps props;
+    plat_get_props(&props);
+    log_info("platform %s, device %d: %s, %.1f GiB", plat_name(), props.device, props.name,
+             props.total_bytes / 1073741824.0);
+    NumaResult placed;
+    if (!numa_apply(numa, props.pci_bus_id, "/sys", &placed, &err)) return fail(cfg, 2, "--numa: " + err);
+    log_info("%s", placed.summary().c_str());
+    return -1;
+}
+
+// Every eos id that ends a sequence: generation_config.json's and config.json's, and the
+// tokenizer's (the primary one, which reports stop_reason null).
+static void collect_eos(const Runtime& rt, SchedulerConfig* sc) {
+    int vocab = rt.model.config().vocab_size;
+    for (int32_t e : rt.generation.eos_token_ids)
+        if (e < vocab) sc->eos_token_ids.push_back(e);
+    int32_t tok_eos = rt.have_tokenizer ? rt.tokenizer.eos_id() : -1;
+    if (tok_eos >= 0 && tok_eos < vocab) {
+        sc->primary_eos = tok_eos;
+        if (std::find(sc->eos_token_ids.begin(), sc->eos_token_ids.end(), tok_eos) == sc->eos_token_ids.end())
+            sc->eos_token_ids.push_back(tok_eos);
+    }
+}
+
+// The KV pool's size: --num-kv-blocks, else the memory plan, capped. -1 or an exit code.
+static int plan_kv(const Config& cfg, int64_t max_blocks_wanted, Runtime* rt) {
+    SchedulerConfig& sc = rt->sched;
+    if (cfg.num_kv_blocks > 0) {
+        sc.n_blocks = cfg.num_kv_blocks;
+        return -1;
+    }
+    size_t free_b = 0, total_b = 0;
+    plat_mem_info(&free_b, &total_b);
+    // captured decode graphs hold a little device memory of their own (a few MiB measured per
+    // bucket on an H100); reserve it up front so the pool never takes it
+    size_t graphs_reserve = cfg.enforce_eager || !plat_graphs_supported() ? 0 : (size_t)256 << 20;
+    MemoryPlan plan;
+    std::string err;
+    if (!memory_plan_compute(total_b, free_b, cfg.gpu_memory_utilization, rt->model.weight_bytes(),
+                             rt->model.workspace_bytes(rt->limits), graphs_reserve,
+                             rt->model.kv_bytes_per_block(sc.block_size), sc.block_size, sc.max_model_len,
+                             &plan, &err))
+        return fail(cfg, 1, err);
+    // A pool larger than every sequence at full length could use is never needed.
+    int64_t useful = (int64_t)rt->limits.max_blocks_per_seq * sc.max_num_seqs;
+    if (max_blocks_wanted > 0) useful = std::min(useful, max_blocks_wanted);
+    memory_plan_cap(&plan, std::max<int64_t>(1, useful));
+    sc.n_blocks = plan.n_blocks;
+    log_info("memory plan:\n%s", memory_plan_report(plan).c_str());
+    return -1;
+}
+
+// The scheduler's and the workspace's limits from cfg and the model. -1 or an exit code.
+static int set_limits(const Config& cfg, Runtime* rt) {
+    const ModelConfig& mc = rt->model.config();
+    std::string err;
+    SchedulerConfig& sc = rt->sched;
+    if (!config_resolve_model(cfg, mc, &sc.max_model_len, &err)) return fail(cfg, 2, err);
+    sc.max_num_seqs = cfg.max_num_seqs;
+    sc.max_num_batched_tokens = cfg.max_num_batched_tokens;
+    sc.block_size = cfg.block_size;
+    sc.enable_prefix_caching = cfg.enable_prefix_caching;
+    sc.vocab_size = mc.vocab_size;
+    if (!generation_config_load(cfg.generation_config, cfg.model_dir, mc, &rt->generation, &err))
+        return fail(cfg, 1, "--generation-config: " + err);
+    collect_eos(*rt, &sc);
+    ModelLimits& lim = rt->limits;
+    lim.max_tokens = sc.max_num_batched_tokens;
+    lim.max_seqs = sc.max_num_seqs;
+    lim.max_model_len = sc.max_model_len;
+    lim.max_blocks_per_seq = (sc.max_model_len + sc.block_size - 1) / sc.block_size;
+    lim.max_logits_rows = std::max(sc.max_num_seqs, 1);  // at most one row per sequence
+    return -1;
+}
+
+int startup_run(const Config& cfg, int64_t max_blocks_wanted, Runtime* rt) {
+    Clock::time_point t0 = Clock::now();
+    int rc = start_device(cfg);
+    if (rc >= 0) return rc;
+    double init_s = since(t0);
+    sd_notify_status("loading " + cfg.model_dir);
+
+    // The tokenizer loads on another thread while the weights stream to the device.
+    Clock::time_point t_load = Clock::now();
+    double tokenizer_s = 0;
+    std::thread tok_thread([&] {
+        Clock::time_point t = Clock::now();
+        rt->have_tokenizer = rt->tokenizer.load(cfg.model_dir, &rt->tokenizer_error);
+        tokenizer_s = since(t);
+    });
+    std::string err;
+    bool loaded = rt->model.load(cfg.model_dir, &err);
+    tok_thread.join();
+    if (!loaded) return fail(cfg, 1, err);
+    const LoadStats& ls = rt->model.load_stats();
+    log_info("weights: %.2f GB in %.2f s (%.2f s filling staging buffers on %d threads, %.2f s waiting "
+             "for uploads; %.1f GB/s); tokenizer %.2f s alongside%s",
+             ls.bytes / 1e9, ls.total_s, ls.read_s, ls.n_threads, ls.upload_wait_s,
+             ls.bytes / 1e9 / std::max(ls.total_s, 1e-9), tokenizer_s,
+             rt->have_tokenizer ? "" : " (not loaded)");
+    double load_s = since(t_load);
+
+    if ((rc = set_limits(cfg, rt)) >= 0) return rc;
+    Clock::time_point t_kv = Clock::now();
+    if ((rc = plan_kv(cfg, max_blocks_wanted, rt)) >= 0) return rc;
+    if (!rt->sched.validate(&err)) return fail(cfg, 2, err);
+    rt->model.allocate_kv(rt->sched.n_blocks, rt->sched.block_size);
+    rt->model.allocate_workspace(rt->limits);
+    double kv_s = since(t_kv);
+    log_info("KV cache: %d blocks of %d tokens; max_model_len %d", rt->sched.n_blocks,
+             rt->sched.block_size, rt->sched.max_model_len);
+
+    double graphs_ms = 0;
+    if (!cfg.enforce_eager) {
+        graphs_ms = rt->model.capture_graphs();
+        if (graphs_ms >= 0) log_info("captured decode graphs in %.0f ms", graphs_ms);
+    }
+    rt->runner.reset(new ModelAdapter(&rt->model));
+    rt->engine.reset(new Engine(rt->sched, rt->runner.get(), cfg.device));
+    if (cfg.has_seed && cfg.command == CMD_SERVE) rt->engine->set_seed(cfg.seed);
+    rt->startup_s = since(t0);
+    log_info("start-up: device %.2f s | weights and tokenizer %.2f s | KV pool and workspace %.2f s | "
+             "graphs %.2f s | total %.2f s",
+             init_s, load_s, kv_s, std::max(graphs_ms, 0.0) / 1e3, rt->startup_s);
+    return -1;
+}
