@@ -1,0 +1,145 @@
+// test_config.cpp — one Config and one start-up path: serve and generate read the same flags
+// (and EDGELLM_* variables) the same way, refuse the same values with the same words, apply the
+// same model rules, size the same KV pool, and both end sequences at the tokenizer's eos.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <fstream>
+#include <string>
+#include <vector>
+#include "core/cli/config.h"
+#include "core/cli/startup.h"
+#include "core/model/model_config.h"
+#include "core/util/log.h"
+
+#ifndef EDGELLM_FIXTURES
+#define EDGELLM_FIXTURES "tests/fixtures"
+#endif
+
+namespace {
+
+const std::string k_model = std::string(EDGELLM_FIXTURES) + "/llama";
+
+// Parses args (after the subcommand) for cmd; returns config_parse's code.
+int parse(ConfigCommand cmd, std::vector<std::string> args, Config* cfg) {
+    args.insert(args.begin(), cmd == CMD_SERVE ? "serve" : "generate");
+    if (cmd == CMD_GENERATE) {
+        args.push_back("--prompt-ids");
+        args.push_back("1,2,3");
+    }
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(&a[0]);
+    argv.push_back(nullptr);
+    return config_parse(cmd, (int)args.size(), argv.data(), cfg);
+}
+
+// The refusal config_validate gives for args under cmd ("" when valid).
+std::string refusal(ConfigCommand cmd, const std::vector<std::string>& args) {
+    Config cfg;
+    std::vector<std::string> a = {"--model", k_model};
+    a.insert(a.end(), args.begin(), args.end());
+    if (parse(cmd, a, &cfg) >= 0) return "parse failed";
+    std::string err;
+    return config_validate(cfg, &err) ? "" : err;
+}
+
+TEST(Config, serve_and_generate_refuse_the_same_bad_values_with_the_same_message) {
+    const std::vector<std::vector<std::string>> bad = {
+        {"--max-num-seqs", "0"}, {"--max-num-batched-tokens", "0"}, {"--block-size", "0"},
+        {"--gpu-memory-utilization", "1.5"}, {"--gpu-memory-utilization", "0"},
+        {"--max-model-len", "-5"}, {"--num-kv-blocks", "-1"}, {"--dtype", "float16"},
+        {"--kv-cache-dtype", "fp8"}, {"--tensor-parallel-size", "2"}, {"--device", "-1"},
+    };
+    for (const auto& args : bad) {
+        std::string s = refusal(CMD_SERVE, args), g = refusal(CMD_GENERATE, args);
+        EXPECT_FALSE(s.empty()) << args[0] << " " << args[1] << " accepted by serve";
+        EXPECT_EQ(s, g) << args[0] << " " << args[1];
+    }
+    EXPECT_EQ(refusal(CMD_SERVE, {}), "");
+    EXPECT_EQ(refusal(CMD_GENERATE, {}), "");
+}
+
+TEST(Config, serve_refuses_a_port_outside_the_tcp_range) {
+    EXPECT_NE(refusal(CMD_SERVE, {"--port", "70000"}).find("--port"), std::string::npos);
+    EXPECT_EQ(refusal(CMD_SERVE, {"--port", "0"}), "");
+}
+
+TEST(Config, an_environment_variable_fills_a_flag_and_the_command_line_wins) {
+    setenv("EDGELLM_MAX_NUM_SEQS", "7", 1);
+    for (ConfigCommand cmd : {CMD_SERVE, CMD_GENERATE}) {
+        Config from_env, from_flag;
+        ASSERT_LT(parse(cmd, {"--model", k_model}, &from_env), 0);
+        ASSERT_LT(parse(cmd, {"--model", k_model, "--max-num-seqs", "9"}, &from_flag), 0);
+        EXPECT_EQ(from_env.max_num_seqs, 7) << cmd;
+        EXPECT_EQ(from_flag.max_num_seqs, 9) << cmd;
+        ASSERT_EQ(from_env.from_env.size(), 1u);
+        EXPECT_EQ(from_env.from_env[0], "EDGELLM_MAX_NUM_SEQS=7");
+    }
+    unsetenv("EDGELLM_MAX_NUM_SEQS");
+}
+
+TEST(Config, max_model_len_beyond_the_model_is_refused_unless_allowed_as_vllm_allows_it) {
+    ModelConfig mc;
+    std::string err;
+    ASSERT_TRUE(model_config_load(k_model, &mc, &err)) << err;
+    ASSERT_EQ(mc.max_position_embeddings, 1024);
+    for (ConfigCommand cmd : {CMD_SERVE, CMD_GENERATE}) {
+        Config cfg;
+        ASSERT_LT(parse(cmd, {"--model", k_model, "--max-model-len", "4096"}, &cfg), 0);
+        int len = 0;
+        unsetenv("VLLM_ALLOW_LONG_MAX_MODEL_LEN");
+        EXPECT_FALSE(config_resolve_model(cfg, mc, &len, &err)) << cmd;
+        EXPECT_NE(err.find("--max-model-len 4096 exceeds the model's max_position_embeddings 1024"),
+                  std::string::npos) << err;
+        setenv("VLLM_ALLOW_LONG_MAX_MODEL_LEN", "1", 1);
+        EXPECT_TRUE(config_resolve_model(cfg, mc, &len, &err)) << err;
+        EXPECT_EQ(len, 4096);
+        unsetenv("VLLM_ALLOW_LONG_MAX_MODEL_LEN");
+        Config dflt;
+        ASSERT_LT(parse(cmd, {"--model", k_model}, &dflt), 0);
+        EXPECT_TRUE(config_resolve_model(dflt, mc, &len, &err)) << err;
+        EXPECT_EQ(len, 1024) << "the model's own length is the default";
+    }
+}
+
+// The llama fixture with a minimal tokenizer whose eos "</s>" is id 300 (config.json names
+// another eos).
+std::string fixture_with_tokenizer() {
+    std::string dir = ::testing::TempDir() + "llama_with_tokenizer";
+    EXPECT_EQ(system(("rm -rf " + dir + " && mkdir -p " + dir + " && cp " + k_model + "/config.json " +
+                      k_model + "/model.safetensors " + dir).c_str()), 0);
+    std::ofstream(dir + "/tokenizer.json")
+        << "{\"added_tokens\":[{\"id\":300,\"content\":\"</s>\",\"single_word\":false,\"lstrip\":false,"
+           "\"rstrip\":false,\"normalized\":false,\"special\":true}],\"normalizer\":null,"
+           "\"pre_tokenizer\":null,\"post_processor\":null,\"decoder\":null,"
+           "\"model\":{\"type\":\"BPE\",\"unk_token\":null,\"vocab\":{\"a\":0,\"b\":1,\"</s>\":300},"
+           "\"merges\":[]}}";
+    std::ofstream(dir + "/tokenizer_config.json") << "{\"eos_token\":\"</s>\"}";
+    return dir;
+}
+
+TEST(Startup, generate_and_serve_end_sequences_at_the_tokenizers_eos_and_size_the_same_pool) {
+    log_set_quiet(true);
+    std::string dir = fixture_with_tokenizer();
+    int n_blocks[2] = {0, 0};
+    int i = 0;
+    for (ConfigCommand cmd : {CMD_SERVE, CMD_GENERATE}) {
+        Config cfg;
+        ASSERT_LT(parse(cmd, {"--model", dir, "--max-model-len", "256", "--max-num-seqs", "4",
+                              "--enforce-eager"}, &cfg), 0);
+        std::string err;
+        ASSERT_TRUE(config_validate(cfg, &err)) << err;
+        Runtime rt;
+        ASSERT_LT(startup_run(cfg, 0, &rt), 0);
+        ASSERT_TRUE(rt.have_tokenizer) << rt.tokenizer_error;
+        EXPECT_EQ(rt.sched.primary_eos, 300) << cmd;
+        bool has = false;
+        for (int32_t e : rt.sched.eos_token_ids) has |= e == 300;
+        EXPECT_TRUE(has) << cmd;
+        EXPECT_EQ(rt.sched.max_model_len, 256);
+        n_blocks[i++] = rt.sched.n_blocks;
+    }
+    EXPECT_EQ(n_blocks[0], 4 * 256 / 16) << "max-num-seqs x blocks per sequence caps the plan";
+    EXPECT_EQ(n_blocks[0], n_blocks[1]);
+}
+
+}  // namespace
