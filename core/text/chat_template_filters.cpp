@@ -108,16 +108,31 @@ bool in_names(const char** names, const std::string& n) {
 bool filter_exists(const std::string& name) { return in_names(kFilters, name); }
 bool test_exists(const std::string& name) { return in_names(kTests, name); }
 
-bool apply_filter(const std::string& name, const Value& in, const CallArgs& a, const BuiltinLimits& lim,
-                  Value* out, std::string* err) {
-    // The input as a string, computed only by filters that need one (str() of a long list costs).
-    std::string text_buf;
-    bool text_done = false;
-    auto text = [&]() -> const std::string& {
-        if (!text_done) text_buf = in.is_string() ? in.s : in.is_undefined() ? std::string() : value_str(in);
-        text_done = true;
-        return text_buf;
-    };
+namespace {
+// A filter family answers FILTER_UNKNOWN for a name it does not have, else true/false as
+// apply_filter does.
+const int FILTER_UNKNOWN = -1;
+
+// The input of a filter, with its string form computed only by filters that need one (str() of a
+// long list costs).
+struct FilterInput {
+    const Value& in;
+    std::string buf;
+    bool done = false;
+    explicit FilterInput(const Value& v) : in(v) {}
+    const std::string& text() {
+        if (!done) buf = in.is_string() ? in.s : in.is_undefined() ? std::string() : value_str(in);
+        done = true;
+        return buf;
+    }
+};
+}  // namespace
+
+// trim, tojson, length/count, case, default, safe, escape, string, replace, wordcount, indent.
+static int text_filter(const std::string& name, FilterInput& fi, const CallArgs& a,
+                       const BuiltinLimits& lim, Value* out, std::string* err) {
+    const Value& in = fi.in;
+    auto text = [&]() -> const std::string& { return fi.text(); };
     if (name == "trim") {
         const Value* c = arg(a, 0, "chars");
         *out = Value::str(py_strip(text(), c && c->is_string() ? &c->s : nullptr, true, true));
@@ -162,6 +177,50 @@ bool apply_filter(const std::string& name, const Value& in, const CallArgs& a, c
         *out = Value::str(std::move(r));
         return true;
     }
+    if (name == "wordcount") {   // jinja2 counts regex \w+ runs (non-ASCII counts as a word character)
+        int64_t n = 0;
+        bool in_word = false;
+        for (unsigned char c : text()) {
+            bool w = isalnum(c) || c == '_' || c >= 0x80;
+            if (w && !in_word) n++;
+            in_word = w;
+        }
+        *out = Value::integer(n);
+        return true;
+    }
+    if (name == "indent") {
+        if (!in.is_string()) {
+            *err = std::string("unsupported operand type(s) for +=: '") + vkind_name(in.kind) + "' and 'str'";
+            return false;
+        }
+        const Value* w = arg(a, 0, "width");
+        std::string ind = w && w->is_string() ? w->s : std::string(w && w->kind == VKind::Int ? (size_t)std::max<int64_t>(0, std::min<int64_t>(w->i, 256)) : 4, ' ');
+        bool first = arg_bool(a, 1, "first", false), blank = arg_bool(a, 2, "blank", false);
+        std::vector<std::string> lines;
+        size_t start = 0;
+        std::string src = text() + "\n";
+        while (start < src.size()) {
+            size_t p = src.find('\n', start);
+            lines.push_back(src.substr(start, p - start));
+            start = p + 1;
+        }
+        std::string r = lines.empty() ? "" : lines[0];
+        for (size_t k = 1; k < lines.size(); k++) {
+            r += "\n";
+            if (blank || !lines[k].empty()) r += ind;
+            r += lines[k];
+            if (r.size() > lim.max_string_bytes) { *err = "string too long"; return false; }
+        }
+        if (first) r = ind + r;
+        *out = Value::str(r);
+        return true;
+    }
+    return FILTER_UNKNOWN;
+}
+
+// int, float, abs, round.
+static int number_filter(const std::string& name, const Value& in, const CallArgs& a, Value* out,
+                         std::string* err) {
     if (name == "int" || name == "float") {
         if (in.is_undefined()) { *err = in.s.empty() ? "undefined value" : in.s; return false; }
         const Value* dflt = arg(a, 0, "default");
@@ -205,44 +264,12 @@ bool apply_filter(const std::string& name, const Value& in, const CallArgs& a, c
         *out = Value::number(x / scale);
         return true;
     }
-    if (name == "wordcount") {   // jinja2 counts regex \w+ runs (non-ASCII counts as a word character)
-        int64_t n = 0;
-        bool in_word = false;
-        for (unsigned char c : text()) {
-            bool w = isalnum(c) || c == '_' || c >= 0x80;
-            if (w && !in_word) n++;
-            in_word = w;
-        }
-        *out = Value::integer(n);
-        return true;
-    }
-    if (name == "indent") {
-        if (!in.is_string()) {
-            *err = std::string("unsupported operand type(s) for +=: '") + vkind_name(in.kind) + "' and 'str'";
-            return false;
-        }
-        const Value* w = arg(a, 0, "width");
-        std::string ind = w && w->is_string() ? w->s : std::string(w && w->kind == VKind::Int ? (size_t)std::max<int64_t>(0, std::min<int64_t>(w->i, 256)) : 4, ' ');
-        bool first = arg_bool(a, 1, "first", false), blank = arg_bool(a, 2, "blank", false);
-        std::vector<std::string> lines;
-        size_t start = 0;
-        std::string src = text() + "\n";
-        while (start < src.size()) {
-            size_t p = src.find('\n', start);
-            lines.push_back(src.substr(start, p - start));
-            start = p + 1;
-        }
-        std::string r = lines.empty() ? "" : lines[0];
-        for (size_t k = 1; k < lines.size(); k++) {
-            r += "\n";
-            if (blank || !lines[k].empty()) r += ind;
-            r += lines[k];
-            if (r.size() > lim.max_string_bytes) { *err = "string too long"; return false; }
-        }
-        if (first) r = ind + r;
-        *out = Value::str(r);
-        return true;
-    }
+    return FILTER_UNKNOWN;
+}
+
+// attr, items, dictsort.
+static int mapping_filter(const std::string& name, const Value& in, const CallArgs& a, Value* out,
+                          std::string* err) {
     if (name == "attr") {
         const Value* n = arg(a, 0, "name");
         *out = n && n->is_string() && in.is_dict() && in.get(n->s) ? *in.get(n->s) : Value::undefined();
@@ -274,15 +301,12 @@ bool apply_filter(const std::string& name, const Value& in, const CallArgs& a, c
         for (auto& kv : items) out->push(Value::item_pair(kv.first, kv.second));
         return true;
     }
-    // jinja2's select/reject/map family yields nothing for a falsy input, iterable or not.
-    if (!value_truthy(in) && (name == "select" || name == "reject" || name == "selectattr" ||
-                              name == "rejectattr" || name == "map")) {
-        *out = Value::new_list();
-        return true;
-    }
-    // The rest work on the items of an iterable.
-    std::vector<Value> items;
-    if (!value_iterate(in, &items, err)) return false;
+    return FILTER_UNKNOWN;
+}
+
+// list, first, last, reverse, join, select/reject(attr), map over the items of in.
+static int sequence_filter(const std::string& name, const Value& in, std::vector<Value>& items,
+                           const CallArgs& a, const BuiltinLimits& lim, Value* out, std::string* err) {
     if (name == "list") { *out = Value::new_list(); *out->list = items; return true; }
     if (name == "first" || name == "last") {
         if (items.empty()) { *out = Value::undefined("No " + name + " item, sequence was empty."); return true; }
@@ -333,6 +357,12 @@ bool apply_filter(const std::string& name, const Value& in, const CallArgs& a, c
         }
         return true;
     }
+    return FILTER_UNKNOWN;
+}
+
+// sort, unique, min, max, sum over the items (by attribute= where given).
+static int aggregate_filter(const std::string& name, std::vector<Value>& items, const CallArgs& a,
+                            Value* out, std::string* err) {
     const Value* attr = a.kwarg("attribute");
     auto key_of = [&](const Value& v) { return attr && attr->is_string() ? get_path(v, attr->s) : v; };
     if (name == "sort" || name == "unique" || name == "min" || name == "max") {
@@ -388,6 +418,27 @@ bool apply_filter(const std::string& name, const Value& in, const CallArgs& a, c
         *out = acc;
         return true;
     }
+    return FILTER_UNKNOWN;
+}
+
+bool apply_filter(const std::string& name, const Value& in, const CallArgs& a, const BuiltinLimits& lim,
+                  Value* out, std::string* err) {
+    FilterInput fi(in);
+    int r;
+    if ((r = text_filter(name, fi, a, lim, out, err)) != FILTER_UNKNOWN) return r;
+    if ((r = number_filter(name, in, a, out, err)) != FILTER_UNKNOWN) return r;
+    if ((r = mapping_filter(name, in, a, out, err)) != FILTER_UNKNOWN) return r;
+    // jinja2's select/reject/map family yields nothing for a falsy input, iterable or not.
+    if (!value_truthy(in) && (name == "select" || name == "reject" || name == "selectattr" ||
+                              name == "rejectattr" || name == "map")) {
+        *out = Value::new_list();
+        return true;
+    }
+    // The rest work on the items of an iterable.
+    std::vector<Value> items;
+    if (!value_iterate(in, &items, err)) return false;
+    if ((r = sequence_filter(name, in, items, a, lim, out, err)) != FILTER_UNKNOWN) return r;
+    if ((r = aggregate_filter(name, items, a, out, err)) != FILTER_UNKNOWN) return r;
     *err = "no filter named '" + name + "'";
     return false;
 }

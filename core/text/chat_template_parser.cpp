@@ -57,69 +57,79 @@ bool TemplateParser::parse_body(Body* body, const std::vector<std::string>& ends
     return true;
 }
 
+bool TemplateParser::close_tag() {
+    ti = 1;
+    if (!expect_end()) return false;
+    pi++;
+    return true;
+}
+
+bool TemplateParser::unclosed(const Token& at, const std::string& end_kw) {
+    if (err.empty() || err.rfind("unexpected end of template", 0) == 0)
+        err = "line " + std::to_string(at.line) + ", column " + std::to_string(at.col) + ": unclosed '" + at.s +
+              "' block (missing '{% " + end_kw + " %}')";
+    return false;
+}
+
+bool TemplateParser::parse_if(Body* body, const Token& at) {
+    StmtPtr s = new_stmt(SK::If, at);
+    ExprPtr cond = parse_expr();
+    if (!cond || !expect_end()) return false;
+    pi++;
+    while (true) {
+        Body b;
+        std::string h;
+        if (!parse_body(&b, {"elif", "else", "endif"}, &h)) return unclosed(at, "endif");
+        s->branches.emplace_back(std::move(cond), std::move(b));
+        if (h == "elif") {
+            toks = &pieces[pi].toks; ti = 1;
+            cond = parse_expr();
+            if (!cond || !expect_end()) return false;
+            pi++;
+            continue;
+        }
+        if (h == "else") {
+            if (!close_tag()) return false;
+            if (!parse_body(&s->else_body, {"endif"}, &h)) return unclosed(at, "endif");
+        }
+        if (!close_tag()) return false;
+        break;
+    }
+    body->push_back(std::move(s));
+    return true;
+}
+
+bool TemplateParser::parse_for(Body* body, const Token& at) {
+    StmtPtr s = new_stmt(SK::For, at);
+    std::string name;
+    if (!expect_name(&name)) return false;
+    s->targets.push_back(name);
+    while (is_op(",")) { ti++; if (!expect_name(&name)) return false; s->targets.push_back(name); }
+    if (!is_name("in")) return fail(tok(), "expected 'in' in for loop, got " + describe(tok()));
+    ti++;
+    s->expr = parse_or();
+    if (!s->expr) return false;
+    if (is_name("if")) { ti++; s->cond = parse_expr(); if (!s->cond) return false; }
+    if (is_name("recursive")) return fail(tok(), "unsupported construct: recursive for loop");
+    if (!expect_end()) return false;
+    pi++;
+    std::string h;
+    if (!parse_body(&s->body, {"else", "endfor"}, &h)) return unclosed(at, "endfor");
+    if (h == "else") {
+        if (!close_tag()) return false;
+        if (!parse_body(&s->else_body, {"endfor"}, &h)) return unclosed(at, "endfor");
+    }
+    if (!close_tag()) return false;
+    body->push_back(std::move(s));
+    return true;
+}
+
 bool TemplateParser::parse_statement(Body* body, std::string* hit, const std::vector<std::string>& ends) {
     const Token at = tok();
     const std::string kw = at.s;
-    auto unclosed = [&](const std::string& end_kw) {
-        if (err.empty() || err.rfind("unexpected end of template", 0) == 0)
-            err = "line " + std::to_string(at.line) + ", column " + std::to_string(at.col) + ": unclosed '" + kw +
-                  "' block (missing '{% " + end_kw + " %}')";
-        return false;
-    };
-    // After a block's end tag: check nothing follows the keyword and move past it.
-    auto close_tag = [&]() { ti = 1; if (!expect_end()) return false; pi++; return true; };
     ti++;
-    if (kw == "if") {
-        StmtPtr s = new_stmt(SK::If, at);
-        ExprPtr cond = parse_expr();
-        if (!cond || !expect_end()) return false;
-        pi++;
-        while (true) {
-            Body b;
-            std::string h;
-            if (!parse_body(&b, {"elif", "else", "endif"}, &h)) return unclosed("endif");
-            s->branches.emplace_back(std::move(cond), std::move(b));
-            if (h == "elif") {
-                toks = &pieces[pi].toks; ti = 1;
-                cond = parse_expr();
-                if (!cond || !expect_end()) return false;
-                pi++;
-                continue;
-            }
-            if (h == "else") {
-                if (!close_tag()) return false;
-                if (!parse_body(&s->else_body, {"endif"}, &h)) return unclosed("endif");
-            }
-            if (!close_tag()) return false;
-            break;
-        }
-        body->push_back(std::move(s));
-        return true;
-    }
-    if (kw == "for") {
-        StmtPtr s = new_stmt(SK::For, at);
-        std::string name;
-        if (!expect_name(&name)) return false;
-        s->targets.push_back(name);
-        while (is_op(",")) { ti++; if (!expect_name(&name)) return false; s->targets.push_back(name); }
-        if (!is_name("in")) return fail(tok(), "expected 'in' in for loop, got " + describe(tok()));
-        ti++;
-        s->expr = parse_or();
-        if (!s->expr) return false;
-        if (is_name("if")) { ti++; s->cond = parse_expr(); if (!s->cond) return false; }
-        if (is_name("recursive")) return fail(tok(), "unsupported construct: recursive for loop");
-        if (!expect_end()) return false;
-        pi++;
-        std::string h;
-        if (!parse_body(&s->body, {"else", "endfor"}, &h)) return unclosed("endfor");
-        if (h == "else") {
-            if (!close_tag()) return false;
-            if (!parse_body(&s->else_body, {"endfor"}, &h)) return unclosed("endfor");
-        }
-        if (!close_tag()) return false;
-        body->push_back(std::move(s));
-        return true;
-    }
+    if (kw == "if") return parse_if(body, at);
+    if (kw == "for") return parse_for(body, at);
     if (kw == "set") {
         std::string name;
         if (!expect_name(&name)) return false;
@@ -139,7 +149,7 @@ bool TemplateParser::parse_statement(Body* body, std::string* hit, const std::ve
             s->kind = SK::SetBlock;
             pi++;
             std::string h;
-            if (!parse_body(&s->body, {"endset"}, &h)) return unclosed("endset");
+            if (!parse_body(&s->body, {"endset"}, &h)) return unclosed(at, "endset");
             if (!close_tag()) return false;
         }
         body->push_back(std::move(s));
@@ -160,7 +170,7 @@ bool TemplateParser::parse_statement(Body* body, std::string* hit, const std::ve
         if (!expect_op(")") || !expect_end()) return false;
         pi++;
         std::string h;
-        if (!parse_body(&s->body, {"endmacro"}, &h)) return unclosed("endmacro");
+        if (!parse_body(&s->body, {"endmacro"}, &h)) return unclosed(at, "endmacro");
         if (!close_tag()) return false;
         body->push_back(std::move(s));
         return true;
@@ -173,7 +183,7 @@ bool TemplateParser::parse_statement(Body* body, std::string* hit, const std::ve
         if (s->expr->kind != EK::Call) return fail(at, "'call' block needs a macro call");
         pi++;
         std::string h;
-        if (!parse_body(&s->body, {"endcall"}, &h)) return unclosed("endcall");
+        if (!parse_body(&s->body, {"endcall"}, &h)) return unclosed(at, "endcall");
         if (!close_tag()) return false;
         body->push_back(std::move(s));
         return true;
@@ -198,7 +208,7 @@ bool TemplateParser::parse_statement(Body* body, std::string* hit, const std::ve
         s->expr = std::move(chain);
         pi++;
         std::string h;
-        if (!parse_body(&s->body, {"endfilter"}, &h)) return unclosed("endfilter");
+        if (!parse_body(&s->body, {"endfilter"}, &h)) return unclosed(at, "endfilter");
         if (!close_tag()) return false;
         body->push_back(std::move(s));
         return true;

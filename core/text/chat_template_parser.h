@@ -73,5 +73,13 @@ struct TemplateParser {
     // ---- statements ----
     bool parse_body(Body* body, const std::vector<std::string>& ends, std::string* hit);
     bool parse_statement(Body* body, std::string* end_hit, const std::vector<std::string>& ends);
+    // The block statements parse_statement hands on (the keyword at `at` already consumed).
+    bool parse_if(Body* body, const Token& at);
+    bool parse_for(Body* body, const Token& at);
+    // After a block's end tag: checks nothing follows the keyword and moves past it.
+    bool close_tag();
+    // Fails for the block opened at `at` whose end tag end_kw never came (keeps an earlier,
+    // more precise error).
+    bool unclosed(const Token& at, const std::string& end_kw);
 };
 

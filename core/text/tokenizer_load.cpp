@@ -233,6 +233,93 @@ void AddedTokenMatcher::build(const std::vector<AddedToken>& tokens, bool normal
         std::stable_sort(l.begin(), l.end(), [](const AddedToken* x, const AddedToken* y) { return x->pattern.size() > y->pattern.size(); });
 }
 
+// model.merges (strings "a b" or pairs ["a", "b"]) into t->merges, ranked in order; every
+// token and its merge result must be in the vocabulary.
+static bool parse_merges(element model, TokenizerImpl* t, Ctx* cp) {
+    Ctx& c = *cp;
+    simdjson::dom::array merges;
+    if (model["merges"].get(merges) != simdjson::SUCCESS) return c.fail("tokenizer.json model", "no merges array");
+    t->merges.build(merges.size());
+    int32_t rank = 0;
+    std::string left, right;
+    for (element m : merges) {
+        std::string_view sv;
+        simdjson::dom::array pair;
+        if (m.get(sv) == simdjson::SUCCESS) {
+            size_t sp = sv.find(' ');
+            if (sp == std::string_view::npos || sv.find(' ', sp + 1) != std::string_view::npos)
+                return c.fail("tokenizer.json model.merges[" + std::to_string(rank) + "]", "not two tokens separated by one space");
+            left = std::string(sv.substr(0, sp));
+            right = std::string(sv.substr(sp + 1));
+        } else if (m.get(pair) == simdjson::SUCCESS && pair.size() == 2) {
+            std::string_view a, b;
+            if (pair.at(0).get(a) != simdjson::SUCCESS || pair.at(1).get(b) != simdjson::SUCCESS)
+                return c.fail("tokenizer.json model.merges[" + std::to_string(rank) + "]", "not a pair of strings");
+            left = std::string(a);
+            right = std::string(b);
+        } else {
+            return c.fail("tokenizer.json model.merges[" + std::to_string(rank) + "]", "not a merge");
+        }
+        auto ia = t->vocab.find(left), ib = t->vocab.find(right), im = t->vocab.find(left + right);
+        if (ia == t->vocab.end() || ib == t->vocab.end() || im == t->vocab.end())
+            return c.fail("tokenizer.json model.merges[" + std::to_string(rank) + "]", "token '" + left + right + "' not in vocab");
+        t->merges.put(ia->second, ib->second, rank, im->second);
+        rank++;
+    }
+    return true;
+}
+
+// tokenizer_config.json: bos/eos tokens and add_bos_token/add_eos_token (which rebuild the
+// single-sequence template, as transformers does).
+static bool parse_tokenizer_config(const std::string& config_json, TokenizerImpl* t, Ctx* cp) {
+    Ctx& c = *cp;
+    // On-demand parsing: configs carry numbers simdjson's DOM refuses (model_max_length =
+    // 1e30 written as an integer); fields we do not read are skipped unparsed.
+    std::string bos, eos;
+    int add_bos = -1, add_eos = -1;  // -1: not set
+    simdjson::ondemand::parser cparser;
+    simdjson::padded_string padded(config_json);
+    simdjson::ondemand::document cdoc;
+    simdjson::ondemand::object obj;
+    if (cparser.iterate(padded).get(cdoc) || cdoc.get_object().get(obj))
+        return c.fail("tokenizer_config.json", "not a JSON object");
+    for (auto field : obj) {
+        std::string_view key;
+        simdjson::ondemand::value v;
+        if (field.unescaped_key().get(key) || field.value().get(v)) return c.fail("tokenizer_config.json", "invalid JSON");
+        simdjson::ondemand::json_type jt;
+        if (v.type().get(jt)) return c.fail("tokenizer_config.json", "invalid JSON");
+        if (key == "bos_token" || key == "eos_token") {
+            std::string* dst = key == "bos_token" ? &bos : &eos;
+            std::string_view sv;
+            if (jt == simdjson::ondemand::json_type::string) {
+                if (v.get_string().get(sv)) return c.fail("tokenizer_config.json", std::string(key) + ": bad string");
+                *dst = std::string(sv);
+            } else if (jt == simdjson::ondemand::json_type::object) {
+                if (v.find_field_unordered("content").get_string().get(sv))
+                    return c.fail("tokenizer_config.json", std::string(key) + ": object without content");
+                *dst = std::string(sv);
+            }
+        } else if ((key == "add_bos_token" || key == "add_eos_token") && jt == simdjson::ondemand::json_type::boolean) {
+            bool b;
+            if (v.get_bool().get(b)) return c.fail("tokenizer_config.json", std::string(key) + ": bad boolean");
+            (key == "add_bos_token" ? add_bos : add_eos) = b;
+        }
+    }
+    if (!bos.empty()) t->bos_id = lookup_token(t, bos);
+    if (!eos.empty()) t->eos_id = lookup_token(t, eos);
+    if (add_bos >= 0 || add_eos >= 0) {
+        // Like transformers: explicit add_bos_token/add_eos_token rebuild the single template.
+        if (add_bos > 0 && t->bos_id < 0) return c.fail("tokenizer_config.json", "add_bos_token without a known bos_token");
+        if (add_eos > 0 && t->eos_id < 0) return c.fail("tokenizer_config.json", "add_eos_token without a known eos_token");
+        t->post_before.clear();
+        t->post_after.clear();
+        if (add_bos > 0) t->post_before.push_back(t->bos_id);
+        if (add_eos > 0) t->post_after.push_back(t->eos_id);
+    }
+    return true;
+}
+
 bool tokenizer_parse(const std::string& tokenizer_json, const std::string& config_json, TokenizerImpl* t, std::string* err) {
     Ctx c{err};
     simdjson::dom::parser parser;
@@ -286,35 +373,7 @@ bool tokenizer_parse(const std::string& tokenizer_json, const std::string& confi
         t->special[a.id] = a.special;
     }
 
-    simdjson::dom::array merges;
-    if (model["merges"].get(merges) != simdjson::SUCCESS) return c.fail("tokenizer.json model", "no merges array");
-    t->merges.build(merges.size());
-    int32_t rank = 0;
-    std::string left, right;
-    for (element m : merges) {
-        std::string_view sv;
-        simdjson::dom::array pair;
-        if (m.get(sv) == simdjson::SUCCESS) {
-            size_t sp = sv.find(' ');
-            if (sp == std::string_view::npos || sv.find(' ', sp + 1) != std::string_view::npos)
-                return c.fail("tokenizer.json model.merges[" + std::to_string(rank) + "]", "not two tokens separated by one space");
-            left = std::string(sv.substr(0, sp));
-            right = std::string(sv.substr(sp + 1));
-        } else if (m.get(pair) == simdjson::SUCCESS && pair.size() == 2) {
-            std::string_view a, b;
-            if (pair.at(0).get(a) != simdjson::SUCCESS || pair.at(1).get(b) != simdjson::SUCCESS)
-                return c.fail("tokenizer.json model.merges[" + std::to_string(rank) + "]", "not a pair of strings");
-            left = std::string(a);
-            right = std::string(b);
-        } else {
-            return c.fail("tokenizer.json model.merges[" + std::to_string(rank) + "]", "not a merge");
-        }
-        auto ia = t->vocab.find(left), ib = t->vocab.find(right), im = t->vocab.find(left + right);
-        if (ia == t->vocab.end() || ib == t->vocab.end() || im == t->vocab.end())
-            return c.fail("tokenizer.json model.merges[" + std::to_string(rank) + "]", "token '" + left + right + "' not in vocab");
-        t->merges.put(ia->second, ib->second, rank, im->second);
-        rank++;
-    }
+    if (!parse_merges(model, t, &c)) return false;
     t->byte_fallback = get_bool(model, "byte_fallback", false);
     t->fuse_unk = get_bool(model, "fuse_unk", false);
     t->ignore_merges = get_bool(model, "ignore_merges", false);
@@ -359,51 +418,6 @@ bool tokenizer_parse(const std::string& tokenizer_json, const std::string& confi
         if (k == DecoderStep::FUSE) after_fuse = true;
     }
 
-    if (!config_json.empty()) {
-        // On-demand parsing: configs carry numbers simdjson's DOM refuses (model_max_length =
-        // 1e30 written as an integer); fields we do not read are skipped unparsed.
-        std::string bos, eos;
-        int add_bos = -1, add_eos = -1;  // -1: not set
-        simdjson::ondemand::parser cparser;
-        simdjson::padded_string padded(config_json);
-        simdjson::ondemand::document cdoc;
-        simdjson::ondemand::object obj;
-        if (cparser.iterate(padded).get(cdoc) || cdoc.get_object().get(obj))
-            return c.fail("tokenizer_config.json", "not a JSON object");
-        for (auto field : obj) {
-            std::string_view key;
-            simdjson::ondemand::value v;
-            if (field.unescaped_key().get(key) || field.value().get(v)) return c.fail("tokenizer_config.json", "invalid JSON");
-            simdjson::ondemand::json_type jt;
-            if (v.type().get(jt)) return c.fail("tokenizer_config.json", "invalid JSON");
-            if (key == "bos_token" || key == "eos_token") {
-                std::string* dst = key == "bos_token" ? &bos : &eos;
-                std::string_view sv;
-                if (jt == simdjson::ondemand::json_type::string) {
-                    if (v.get_string().get(sv)) return c.fail("tokenizer_config.json", std::string(key) + ": bad string");
-                    *dst = std::string(sv);
-                } else if (jt == simdjson::ondemand::json_type::object) {
-                    if (v.find_field_unordered("content").get_string().get(sv))
-                        return c.fail("tokenizer_config.json", std::string(key) + ": object without content");
-                    *dst = std::string(sv);
-                }
-            } else if ((key == "add_bos_token" || key == "add_eos_token") && jt == simdjson::ondemand::json_type::boolean) {
-                bool b;
-                if (v.get_bool().get(b)) return c.fail("tokenizer_config.json", std::string(key) + ": bad boolean");
-                (key == "add_bos_token" ? add_bos : add_eos) = b;
-            }
-        }
-        if (!bos.empty()) t->bos_id = lookup_token(t, bos);
-        if (!eos.empty()) t->eos_id = lookup_token(t, eos);
-        if (add_bos >= 0 || add_eos >= 0) {
-            // Like transformers: explicit add_bos_token/add_eos_token rebuild the single template.
-            if (add_bos > 0 && t->bos_id < 0) return c.fail("tokenizer_config.json", "add_bos_token without a known bos_token");
-            if (add_eos > 0 && t->eos_id < 0) return c.fail("tokenizer_config.json", "add_eos_token without a known eos_token");
-            t->post_before.clear();
-            t->post_after.clear();
-            if (add_bos > 0) t->post_before.push_back(t->bos_id);
-            if (add_eos > 0) t->post_after.push_back(t->eos_id);
-        }
-    }
+    if (!config_json.empty() && !parse_tokenizer_config(config_json, t, &c)) return false;
     return true;
 }
