@@ -50,6 +50,71 @@ size_t attention_workspace_bytes(int n_tokens, int n_seqs, int n_heads, int head
     return (size_t)s * n_tokens * n_heads * (head_dim + 2) * sizeof(float);
 }
 
+// q rows r_first.. of the tile, scaled by scale * log2(e), into shared memory (zeros for rows
+// past the tile).
+template <int HD>
+__device__ __forceinline__ void attention_load_q(float (*qs)[HD], const bf16* q, int tid, int r_first,
+                                                 int n_rows, int q0, int group, int kvh, int n_heads,
+                                                 float scale_log2) {
+    for (int i = tid; i < ATT_ROWS * HD; i += blockDim.x) {
+        int r = i / HD, d = i % HD, row = r_first + r;
+        float v = 0.0f;
+        if (row < n_rows) {
+            int tok = q0 + row / group, head = kvh * group + row % group;
+            v = __bfloat162float(q[((int64_t)tok * n_heads + head) * HD + d]) * scale_log2;
+        }
+        qs[r][d] = v;
+    }
+}
+
+// One key (this lane's) of one row into the row's online softmax: sc is its base-2 score (-inf
+// when masked). Rescales the row's running max m, sum l and output o; returns the key's weight
+// p (0 when masked), already counted in l.
+template <int DPL>
+__device__ __forceinline__ float attention_online_softmax(float sc, bool ok, float* m, float* l,
+                                                          float (&o)[DPL]) {
+    float m_new = fmaxf(*m, warp_max(sc));
+    if (m_new == -INFINITY) return 0.0f;
+    float alpha = exp2f(*m - m_new);  // 0 when m was -inf
+    float p = ok ? exp2f(sc - m_new) : 0.0f;
+    *l = *l * alpha + warp_sum(p);
+    *m = m_new;
+#pragma unroll
+    for (int d = 0; d < DPL; d++) o[d] *= alpha;
+    return p;
+}
+
+// This warp's rows of the tile: o / l to out (one split) or (o / l, m, l) to the workspace for
+// attention_combine_kernel.
+template <int HD, int DPL = HD / WARP_SIZE>
+__device__ __forceinline__ void attention_store_rows(
+    bf16* out, float* ws_o, float* ws_ml, const float (&o)[ATT_ROWS_PER_WARP][DPL],
+    const float (&m)[ATT_ROWS_PER_WARP], const float (&l)[ATT_ROWS_PER_WARP],
+    const bool (&row_ok)[ATT_ROWS_PER_WARP], int r_first, int warp, int lane, int q0, int group,
+    int kvh, int n_heads, int n_tokens, int split, int row_splits) {
+#pragma unroll
+    for (int rr = 0; rr < ATT_ROWS_PER_WARP; rr++) {
+        if (!row_ok[rr]) continue;
+        int row = r_first + rr * ATT_WARPS + warp;
+        int tok = q0 + row / group, head = kvh * group + row % group;
+        float inv = l[rr] > 0.0f ? 1.0f / l[rr] : 0.0f;
+        if (row_splits == 1) {
+            bf16* dst = out + ((int64_t)tok * n_heads + head) * HD + lane * DPL;
+#pragma unroll
+            for (int d = 0; d < DPL; d++) dst[d] = __float2bfloat16(o[rr][d] * inv);
+        } else {
+            int64_t idx = ((int64_t)split * n_tokens + tok) * n_heads + head;
+            float* dst = ws_o + idx * HD + lane * DPL;
+#pragma unroll
+            for (int d = 0; d < DPL; d++) dst[d] = o[rr][d] * inv;
+            if (lane == 0) {
+                ws_ml[idx * 2] = m[rr];
+                ws_ml[idx * 2 + 1] = l[rr];
+            }
+        }
+    }
+}
+
 template <int HD>
 __global__ void __launch_bounds__(ATT_WARPS * WARP_SIZE)
     attention_kernel(bf16* out, float* ws_o, float* ws_ml, const bf16* q, const bf16* k_cache,
@@ -89,16 +154,7 @@ __global__ void __launch_bounds__(ATT_WARPS * WARP_SIZE)
     const int k_end = min(k_end_all, k_start + chunk);
     const int32_t* table = block_tables + (int64_t)seq * max_blocks_per_seq;
 
-    // q rows, scaled by scale * log2(e), into shared memory (zeros for rows past the tile).
-    for (int i = tid; i < ATT_ROWS * HD; i += blockDim.x) {
-        int r = i / HD, d = i % HD, row = r_first + r;
-        float v = 0.0f;
-        if (row < n_rows) {
-            int tok = q0 + row / group, head = kvh * group + row % group;
-            v = __bfloat162float(q[((int64_t)tok * n_heads + head) * HD + d]) * scale_log2;
-        }
-        qs[r][d] = v;
-    }
+    attention_load_q<HD>(qs, q, tid, r_first, n_rows, q0, group, kvh, n_heads, scale_log2);
 
     // This warp's rows: r = rr * ATT_WARPS + warp (interleaved, so small tiles spread over warps).
     int pos[ATT_ROWS_PER_WARP];
@@ -178,18 +234,7 @@ __global__ void __launch_bounds__(ATT_WARPS * WARP_SIZE)
             }
             bool ok = row_ok[rr] && j < k_end && j <= pos[rr] &&
                       (sliding_window <= 0 || j > pos[rr] - sliding_window);
-            float sc = ok ? s[rr] : -INFINITY;
-            float m_new = fmaxf(m[rr], warp_max(sc));
-            if (m_new == -INFINITY) {
-                p[rr] = 0.0f;
-                continue;
-            }
-            float alpha = exp2f(m[rr] - m_new);  // 0 when m was -inf
-            p[rr] = ok ? exp2f(sc - m_new) : 0.0f;
-            l[rr] = l[rr] * alpha + warp_sum(p[rr]);
-            m[rr] = m_new;
-#pragma unroll
-            for (int d = 0; d < DPL; d++) o[rr][d] *= alpha;
+            p[rr] = attention_online_softmax<DPL>(ok ? s[rr] : -INFINITY, ok, &m[rr], &l[rr], o[rr]);
         }
         // P·V: lane owns dims lane*DPL .. lane*DPL+DPL-1
 #pragma unroll 4
@@ -207,27 +252,8 @@ __global__ void __launch_bounds__(ATT_WARPS * WARP_SIZE)
         }
     }
 
-#pragma unroll
-    for (int rr = 0; rr < ATT_ROWS_PER_WARP; rr++) {
-        if (!row_ok[rr]) continue;
-        int row = r_first + rr * ATT_WARPS + warp;
-        int tok = q0 + row / group, head = kvh * group + row % group;
-        float inv = l[rr] > 0.0f ? 1.0f / l[rr] : 0.0f;
-        if (row_splits == 1) {
-            bf16* dst = out + ((int64_t)tok * n_heads + head) * HD + lane * DPL;
-#pragma unroll
-            for (int d = 0; d < DPL; d++) dst[d] = __float2bfloat16(o[rr][d] * inv);
-        } else {
-            int64_t idx = ((int64_t)split * n_tokens + tok) * n_heads + head;
-            float* dst = ws_o + idx * HD + lane * DPL;
-#pragma unroll
-            for (int d = 0; d < DPL; d++) dst[d] = o[rr][d] * inv;
-            if (lane == 0) {
-                ws_ml[idx * 2] = m[rr];
-                ws_ml[idx * 2 + 1] = l[rr];
-            }
-        }
-    }
+    attention_store_rows<HD>(out, ws_o, ws_ml, o, m, l, row_ok, r_first, warp, lane, q0, group, kvh,
+                             n_heads, n_tokens, split, row_splits);
 }
 
 // Merges the key splits of one (token, head): weights l_s * 2^(m_s - max m).

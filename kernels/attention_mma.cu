@@ -11,6 +11,91 @@
 enum { AM_ROWS = 64,   // query rows per block (16 per warp)
        AM_KEYS = 64 };  // keys per tile
 
+#if EDGELLM_MMA_DEVICE
+// One 64-key tile of S (sacc: the m16n8 fragments of this thread's rows a = g and b = g + 8 of
+// the warp's 16) into the rows' online softmax: masks (causal, sliding window, past k_end,
+// rows past the tile), scales to base 2, takes the row max over the quad, replaces S by the
+// weights P = exp2(s - max) and rescales the running max m, sum l and output o.
+template <int HD>
+__device__ __forceinline__ void am_online_softmax(float (&sacc)[AM_KEYS / 8][4], float (&o)[HD / 8][4],
+                                                  float* m_a_, float* m_b_, float* l_a_, float* l_b_,
+                                                  int kb, int t, int pos_a, int pos_b, bool ok_a,
+                                                  bool ok_b, int k_end, int sliding_window,
+                                                  float scale_log2) {
+    float m_a = *m_a_, m_b = *m_b_, l_a = *l_a_, l_b = *l_b_;
+    // mask, scale, row max (the 4 lanes of a quad share rows)
+    float mx_a = -INFINITY, mx_b = -INFINITY;
+#pragma unroll
+    for (int nb = 0; nb < AM_KEYS / 8; nb++) {
+#pragma unroll
+        for (int e = 0; e < 4; e++) {
+            const int j = kb + nb * 8 + 2 * t + (e & 1);
+            const bool upper = e < 2;
+            const int pos = upper ? pos_a : pos_b;
+            const bool ok = (upper ? ok_a : ok_b) && j < k_end && j <= pos &&
+                            (sliding_window <= 0 || j > pos - sliding_window);
+            const float v = ok ? sacc[nb][e] * scale_log2 : -INFINITY;
+            sacc[nb][e] = v;
+            if (upper) mx_a = fmaxf(mx_a, v);
+            else mx_b = fmaxf(mx_b, v);
+        }
+    }
+    mx_a = fmaxf(mx_a, __shfl_xor_sync(0xffffffffu, mx_a, 1));
+    mx_a = fmaxf(mx_a, __shfl_xor_sync(0xffffffffu, mx_a, 2));
+    mx_b = fmaxf(mx_b, __shfl_xor_sync(0xffffffffu, mx_b, 1));
+    mx_b = fmaxf(mx_b, __shfl_xor_sync(0xffffffffu, mx_b, 2));
+    const float mn_a = fmaxf(m_a, mx_a), mn_b = fmaxf(m_b, mx_b);
+    const float al_a = mn_a == -INFINITY ? 1.0f : exp2f(m_a - mn_a);
+    const float al_b = mn_b == -INFINITY ? 1.0f : exp2f(m_b - mn_b);
+    float sum_a = 0.0f, sum_b = 0.0f;
+#pragma unroll
+    for (int nb = 0; nb < AM_KEYS / 8; nb++) {
+        sacc[nb][0] = sacc[nb][0] == -INFINITY ? 0.0f : exp2f(sacc[nb][0] - mn_a);
+        sacc[nb][1] = sacc[nb][1] == -INFINITY ? 0.0f : exp2f(sacc[nb][1] - mn_a);
+        sacc[nb][2] = sacc[nb][2] == -INFINITY ? 0.0f : exp2f(sacc[nb][2] - mn_b);
+        sacc[nb][3] = sacc[nb][3] == -INFINITY ? 0.0f : exp2f(sacc[nb][3] - mn_b);
+        sum_a += sacc[nb][0] + sacc[nb][1];
+        sum_b += sacc[nb][2] + sacc[nb][3];
+    }
+    sum_a += __shfl_xor_sync(0xffffffffu, sum_a, 1);
+    sum_a += __shfl_xor_sync(0xffffffffu, sum_a, 2);
+    sum_b += __shfl_xor_sync(0xffffffffu, sum_b, 1);
+    sum_b += __shfl_xor_sync(0xffffffffu, sum_b, 2);
+    l_a = l_a * al_a + sum_a;
+    l_b = l_b * al_b + sum_b;
+    m_a = mn_a;
+    m_b = mn_b;
+#pragma unroll
+    for (int nd = 0; nd < HD / 8; nd++) {
+        o[nd][0] *= al_a; o[nd][1] *= al_a;
+        o[nd][2] *= al_b; o[nd][3] *= al_b;
+    }
+    *m_a_ = m_a; *m_b_ = m_b; *l_a_ = l_a; *l_b_ = l_b;
+}
+
+// This thread's two rows of the output tile, o / l, to out.
+template <int HD>
+__device__ __forceinline__ void am_store_rows(bf16* out, const float (&o)[HD / 8][4], float l_a, float l_b,
+                                              bool ok_a, bool ok_b, int row_a, int row_b, int q0,
+                                              int group, int kvh, int n_heads, int t) {
+    const float inv_a = l_a > 0.0f ? 1.0f / l_a : 0.0f, inv_b = l_b > 0.0f ? 1.0f / l_b : 0.0f;
+    if (ok_a) {
+        bf16* dst = out + ((int64_t)(q0 + row_a / group) * n_heads + kvh * group + row_a % group) * HD;
+#pragma unroll
+        for (int nd = 0; nd < HD / 8; nd++)
+            *reinterpret_cast<bf162*>(dst + nd * 8 + 2 * t) =
+                __floats2bfloat162_rn(o[nd][0] * inv_a, o[nd][1] * inv_a);
+    }
+    if (ok_b) {
+        bf16* dst = out + ((int64_t)(q0 + row_b / group) * n_heads + kvh * group + row_b % group) * HD;
+#pragma unroll
+        for (int nd = 0; nd < HD / 8; nd++)
+            *reinterpret_cast<bf162*>(dst + nd * 8 + 2 * t) =
+                __floats2bfloat162_rn(o[nd][2] * inv_b, o[nd][3] * inv_b);
+    }
+}
+#endif
+
 template <int HD>
 __global__ void __launch_bounds__(128)
     attention_mma_kernel(bf16* out, const bf16* q, const bf16* k_cache, const bf16* v_cache,
@@ -112,53 +197,8 @@ __global__ void __launch_bounds__(128)
                     mma_bf16_16816(sacc[2 * nb2 + 1], qf[kk], b1);
                 }
             }
-            // mask, scale, row max (the 4 lanes of a quad share rows)
-            float mx_a = -INFINITY, mx_b = -INFINITY;
-#pragma unroll
-            for (int nb = 0; nb < AM_KEYS / 8; nb++) {
-#pragma unroll
-                for (int e = 0; e < 4; e++) {
-                    const int j = kb + nb * 8 + 2 * t + (e & 1);
-                    const bool upper = e < 2;
-                    const int pos = upper ? pos_a : pos_b;
-                    const bool ok = (upper ? ok_a : ok_b) && j < k_end && j <= pos &&
-                                    (sliding_window <= 0 || j > pos - sliding_window);
-                    const float v = ok ? sacc[nb][e] * scale_log2 : -INFINITY;
-                    sacc[nb][e] = v;
-                    if (upper) mx_a = fmaxf(mx_a, v);
-                    else mx_b = fmaxf(mx_b, v);
-                }
-            }
-            mx_a = fmaxf(mx_a, __shfl_xor_sync(0xffffffffu, mx_a, 1));
-            mx_a = fmaxf(mx_a, __shfl_xor_sync(0xffffffffu, mx_a, 2));
-            mx_b = fmaxf(mx_b, __shfl_xor_sync(0xffffffffu, mx_b, 1));
-            mx_b = fmaxf(mx_b, __shfl_xor_sync(0xffffffffu, mx_b, 2));
-            const float mn_a = fmaxf(m_a, mx_a), mn_b = fmaxf(m_b, mx_b);
-            const float al_a = mn_a == -INFINITY ? 1.0f : exp2f(m_a - mn_a);
-            const float al_b = mn_b == -INFINITY ? 1.0f : exp2f(m_b - mn_b);
-            float sum_a = 0.0f, sum_b = 0.0f;
-#pragma unroll
-            for (int nb = 0; nb < AM_KEYS / 8; nb++) {
-                sacc[nb][0] = sacc[nb][0] == -INFINITY ? 0.0f : exp2f(sacc[nb][0] - mn_a);
-                sacc[nb][1] = sacc[nb][1] == -INFINITY ? 0.0f : exp2f(sacc[nb][1] - mn_a);
-                sacc[nb][2] = sacc[nb][2] == -INFINITY ? 0.0f : exp2f(sacc[nb][2] - mn_b);
-                sacc[nb][3] = sacc[nb][3] == -INFINITY ? 0.0f : exp2f(sacc[nb][3] - mn_b);
-                sum_a += sacc[nb][0] + sacc[nb][1];
-                sum_b += sacc[nb][2] + sacc[nb][3];
-            }
-            sum_a += __shfl_xor_sync(0xffffffffu, sum_a, 1);
-            sum_a += __shfl_xor_sync(0xffffffffu, sum_a, 2);
-            sum_b += __shfl_xor_sync(0xffffffffu, sum_b, 1);
-            sum_b += __shfl_xor_sync(0xffffffffu, sum_b, 2);
-            l_a = l_a * al_a + sum_a;
-            l_b = l_b * al_b + sum_b;
-            m_a = mn_a;
-            m_b = mn_b;
-#pragma unroll
-            for (int nd = 0; nd < HD / 8; nd++) {
-                o[nd][0] *= al_a; o[nd][1] *= al_a;
-                o[nd][2] *= al_b; o[nd][3] *= al_b;
-            }
+            am_online_softmax<HD>(sacc, o, &m_a, &m_b, &l_a, &l_b, kb, t, pos_a, pos_b, ok_a, ok_b, k_end,
+                                  sliding_window, scale_log2);
             // O += P · V, P (16 x 64) re-packed from the S fragments as four k16 A operands
 #pragma unroll
             for (int kk2 = 0; kk2 < AM_KEYS / 16; kk2++) {
@@ -180,21 +220,7 @@ __global__ void __launch_bounds__(128)
     }
     cp_async_wait<0>();
 
-    const float inv_a = l_a > 0.0f ? 1.0f / l_a : 0.0f, inv_b = l_b > 0.0f ? 1.0f / l_b : 0.0f;
-    if (ok_a) {
-        bf16* dst = out + ((int64_t)(q0 + row_a / group) * n_heads + kvh * group + row_a % group) * HD;
-#pragma unroll
-        for (int nd = 0; nd < HD / 8; nd++)
-            *reinterpret_cast<bf162*>(dst + nd * 8 + 2 * t) =
-                __floats2bfloat162_rn(o[nd][0] * inv_a, o[nd][1] * inv_a);
-    }
-    if (ok_b) {
-        bf16* dst = out + ((int64_t)(q0 + row_b / group) * n_heads + kvh * group + row_b % group) * HD;
-#pragma unroll
-        for (int nd = 0; nd < HD / 8; nd++)
-            *reinterpret_cast<bf162*>(dst + nd * 8 + 2 * t) =
-                __floats2bfloat162_rn(o[nd][2] * inv_b, o[nd][3] * inv_b);
-    }
+    am_store_rows<HD>(out, o, l_a, l_b, ok_a, ok_b, row_a, row_b, q0, group, kvh, n_heads, t);
 #endif
 }
 

@@ -12,6 +12,7 @@
 // Sums are in double, so the result equals the reference except where a cumulative mass lies
 // within rounding of its target.
 #include "kernels/common.cuh"
+#include "kernels/sampling_rules.h"
 #include <limits.h>
 #include <math.h>
 
@@ -29,9 +30,9 @@ struct SampleSmem {
     int i0, i1;
 };
 
-// Is (v, i) ranked before (bv, bi)? Larger value first; equal values by lower index.
+// Is (v, i) ranked before (bv, bi)? sampling_rules.h's order.
 __device__ __forceinline__ bool ranks_before(float v, int i, float bv, int bi) {
-    return v > bv || (v == bv && i < bi);
+    return sampling_ranks_before(v, i, bv, bi);
 }
 
 __device__ float block_max_f(float v, SampleSmem& sm) {
@@ -324,7 +325,7 @@ sample_kernel(int32_t* tokens, float* logprobs, int32_t* top_ids, float* top_log
 
     // 3. greedy, or probabilities and thresholds
     int token;
-    if (r.temperature < 1e-5f) {
+    if (sampling_is_greedy(r.temperature)) {
         float bv = -INFINITY;
         int bi = INT_MAX;
         for (int i = tid; i < n; i += nt)

@@ -88,8 +88,8 @@ static void check_lengths(const Workload& w, const LevelRun& run, LevelReport* r
     }
 }
 
-int cmd_bench(int argc, char** argv) {
-    cxxopts::Options opts("edgellm bench", "Load generator for any OpenAI-compatible server");
+// bench's flags.
+static void add_bench_flags(cxxopts::Options& opts) {
     opts.add_options()
         ("base-url", "server root, http://host:port (a trailing /v1 is accepted)", cxxopts::value<std::string>())
         ("model", "model name to send (default: the first of GET /v1/models)", cxxopts::value<std::string>())
@@ -118,6 +118,74 @@ int cmd_bench(int argc, char** argv) {
         ("out", "write the JSON report here", cxxopts::value<std::string>())
         ("svg", "write the sweep chart (SVG) here", cxxopts::value<std::string>())
         ("h,help", "show this help");
+}
+
+// Pre-flight: the server answers, and names its model when --model is not given. Returns -1 to
+// go on, else the exit code after printing why.
+static int probe_server(const BenchTarget& target, const cxxopts::ParseResult& a, const BenchMeta& meta,
+                        Workload* wp) {
+    Workload& w = *wp;
+    std::string err;
+    BenchClient probe(target);
+    std::string body;
+    int st = probe.get(bench_path(target, "models"), &body, &err);
+    if (st < 0) {
+        fprintf(stderr, "edgellm bench: cannot reach %s (%s)\n", meta.base_url.c_str(), err.c_str());
+        return 1;
+    }
+    if (a.count("model")) {
+        w.body.model = a["model"].as<std::string>();
+    } else {
+        simdjson::dom::parser p;
+        simdjson::dom::element doc;
+        std::string_view id;
+        if (st != 200 || p.parse(body).get(doc) || doc["data"].at(0)["id"].get_string().get(id)) {
+            fprintf(stderr, "edgellm bench: --model not given and GET /v1/models (HTTP %d) names none\n", st);
+            return 2;
+        }
+        w.body.model = std::string(id);
+    }
+    return -1;
+}
+
+// Runs every level (concurrency or arrival rate) of the sweep into reports.
+static void run_levels(RunContext& ctx, const Workload& w, bool rate_mode, const std::vector<int>& concurrency,
+                       const std::vector<double>& rates, int n_requests, uint64_t seed, BenchMeta* meta,
+                       std::vector<LevelReport>* reports_out) {
+    std::vector<LevelReport>& reports = *reports_out;
+    size_t n_levels = rate_mode ? rates.size() : concurrency.size();
+    for (size_t li = 0; li < n_levels; li++) {
+        if ((ctx.deadline_s > 0 && bench_now_s() >= ctx.deadline_s) || g_interrupted.load()) {
+            meta->notes.push_back("stopped before level " + std::to_string(li + 1) + " of " +
+                                 std::to_string(n_levels) + " (" + (g_interrupted.load() ? "interrupted" : "--max-time") + ")");
+            break;
+        }
+        int conc = rate_mode ? concurrency[0] : concurrency[li];
+        double rate = rate_mode ? rates[li] : 0;
+        char label[64];
+        if (rate_mode) snprintf(label, sizeof(label), "rate %g", rate);
+        else snprintf(label, sizeof(label), "concurrency %d", conc);
+        ctx.label = label;
+        uint64_t level_seed = seed + 1000003ULL * (li + 1);
+        LevelRun run;
+        bench_run_level(ctx, conc, bench_arrivals(n_requests, rate, level_seed),
+                        make_bodies(w, n_requests, level_seed, li * (size_t)n_requests), &run);
+        LevelReport r;
+        level_stats_compute(run.results, run.total_time_s, &r.s);
+        r.s.concurrency = conc;
+        r.s.request_rate = rate;
+        r.n_not_sent = run.n_not_sent;
+        if (r.s.n_without_usage)
+            r.notes.push_back(std::to_string(r.s.n_without_usage) + " ok requests came without usage" +
+                              (w.body.stream ? "; their output tokens are counted as content chunks" : ""));
+        check_lengths(w, run, &r);
+        reports.push_back(r);
+    }
+}
+
+int cmd_bench(int argc, char** argv) {
+    cxxopts::Options opts("edgellm bench", "Load generator for any OpenAI-compatible server");
+    add_bench_flags(opts);
     cxxopts::ParseResult a;
     try {
         a = opts.parse(argc, argv);
@@ -197,28 +265,8 @@ int cmd_bench(int argc, char** argv) {
 
     signal(SIGPIPE, SIG_IGN);
     signal(SIGINT, on_sigint);
-    // Pre-flight: the server answers, and names its model when --model is not given.
-    {
-        BenchClient probe(target);
-        std::string body;
-        int st = probe.get(bench_path(target, "models"), &body, &err);
-        if (st < 0) {
-            fprintf(stderr, "edgellm bench: cannot reach %s (%s)\n", meta.base_url.c_str(), err.c_str());
-            return 1;
-        }
-        if (a.count("model")) {
-            w.body.model = a["model"].as<std::string>();
-        } else {
-            simdjson::dom::parser p;
-            simdjson::dom::element doc;
-            std::string_view id;
-            if (st != 200 || p.parse(body).get(doc) || doc["data"].at(0)["id"].get_string().get(id)) {
-                fprintf(stderr, "edgellm bench: --model not given and GET /v1/models (HTTP %d) names none\n", st);
-                return 2;
-            }
-            w.body.model = std::string(id);
-        }
-    }
+    int prc = probe_server(target, a, meta, &w);
+    if (prc >= 0) return prc;
     meta.model = w.body.model;
 
     RunContext ctx;
@@ -241,34 +289,7 @@ int cmd_bench(int argc, char** argv) {
     }
 
     std::vector<LevelReport> reports;
-    size_t n_levels = rate_mode ? rates.size() : concurrency.size();
-    for (size_t li = 0; li < n_levels; li++) {
-        if ((ctx.deadline_s > 0 && bench_now_s() >= ctx.deadline_s) || g_interrupted.load()) {
-            meta.notes.push_back("stopped before level " + std::to_string(li + 1) + " of " +
-                                 std::to_string(n_levels) + " (" + (g_interrupted.load() ? "interrupted" : "--max-time") + ")");
-            break;
-        }
-        int conc = rate_mode ? concurrency[0] : concurrency[li];
-        double rate = rate_mode ? rates[li] : 0;
-        char label[64];
-        if (rate_mode) snprintf(label, sizeof(label), "rate %g", rate);
-        else snprintf(label, sizeof(label), "concurrency %d", conc);
-        ctx.label = label;
-        uint64_t level_seed = seed + 1000003ULL * (li + 1);
-        LevelRun run;
-        bench_run_level(ctx, conc, bench_arrivals(n_requests, rate, level_seed),
-                        make_bodies(w, n_requests, level_seed, li * (size_t)n_requests), &run);
-        LevelReport r;
-        level_stats_compute(run.results, run.total_time_s, &r.s);
-        r.s.concurrency = conc;
-        r.s.request_rate = rate;
-        r.n_not_sent = run.n_not_sent;
-        if (r.s.n_without_usage)
-            r.notes.push_back(std::to_string(r.s.n_without_usage) + " ok requests came without usage" +
-                              (w.body.stream ? "; their output tokens are counted as content chunks" : ""));
-        check_lengths(w, run, &r);
-        reports.push_back(r);
-    }
+    run_levels(ctx, w, rate_mode, concurrency, rates, n_requests, seed, &meta, &reports);
     bench_print_table(stdout, meta, reports);
     int rc = 0;
     if (a.count("out") && !bench_write_json(a["out"].as<std::string>(), meta, reports, &err)) {

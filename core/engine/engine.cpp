@@ -3,6 +3,7 @@
 #include <string.h>
 #include <chrono>
 #include "core/util/check.h"
+#include "kernels/sampling_rules.h"
 #include "platform/platform.h"  // plat_set_device
 
 bool RequestChannel::read(EngineEvent* ev, int timeout_ms) {
@@ -194,7 +195,7 @@ static bool all_plain_greedy(const SchedulerOutput& out) {
         const SamplingParams& p = *seq->params;
         bool own = slot.sample_index == seq->sample_index;
         int n_output = own ? seq->n_output() : 0;
-        if (p.temperature >= 1e-5f || p.logprobs >= 0 || p.presence_penalty != 0.0f ||
+        if (!sampling_is_greedy(p.temperature) || p.logprobs >= 0 || p.presence_penalty != 0.0f ||
             p.frequency_penalty != 0.0f || p.repetition_penalty != 1.0f || n_output < p.min_tokens ||
             !p.logit_bias.empty() || !p.allowed_token_ids.empty())
             return false;

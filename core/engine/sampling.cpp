@@ -1,13 +1,13 @@
 // sampling.cpp — SamplingParams validation and the CPU sampler (see sampling.h for the order of
 // processing and the logprobs convention).
 #include "core/engine/sampling.h"
+#include "kernels/sampling_rules.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <algorithm>
 #include <functional>
 
-static const float k_sampling_eps = 1e-5f;  // vLLM's _SAMPLING_EPS: below it, greedy
 
 static bool fail(std::string* err, const char* fmt, double v) {
     char buf[200];
@@ -65,29 +65,12 @@ double sampling_uniform(uint64_t seed, int sample_index, int64_t position) {
     return (double)(x >> 11) * (1.0 / 9007199254740992.0);
 }
 
-// log(sum(exp(x))) with an fp32 exponent and a double accumulator.
-static double log_sum_exp(const float* x, int n) {
-    float mx = -INFINITY;
-    for (int i = 0; i < n; i++) mx = std::max(mx, x[i]);
-    double s = 0.0;
-    for (int i = 0; i < n; i++) s += expf(x[i] - mx);
-    return mx + log(s);
-}
-
-// The n largest of x (descending, lower id first on ties) into *top, by one scan with a small
-// sorted buffer (n is small: OpenAI allows 20).
+// The n highest-ranked tokens of x (sampling_rules.h's order) into *top with their logprobs.
 static void top_n(const float* x, int vocab, int n, double lse, std::vector<TokenLogprob>* top) {
+    std::vector<int32_t> ids(n);
+    int len = sampling_top_n(x, vocab, n, ids.data());
     top->clear();
-    for (int i = 0; i < vocab; i++) {
-        if ((int)top->size() == n && x[i] <= top->back().logprob) continue;
-        TokenLogprob t{i, x[i]};
-        auto pos = std::upper_bound(top->begin(), top->end(), t, [](const TokenLogprob& a, const TokenLogprob& b) {
-            return a.logprob > b.logprob;
-        });
-        top->insert(pos, t);
-        if ((int)top->size() > n) top->pop_back();
-    }
-    for (TokenLogprob& t : *top) t.logprob = (float)((double)t.logprob - lse);
+    for (int j = 0; j < len; j++) top->push_back({ids[j], (float)((double)x[ids[j]] - lse)});
 }
 
 // Bucket of a probability in (0, 1]: its float bits counted down from 1.0, 1/128 octave wide, so
@@ -146,7 +129,7 @@ void Sampler::sample(float* logits, int vocab, const SamplingParams& p, const Sa
     out->logprob = 0.0f;
     double lse = 0.0;
     if (p.logprobs >= 0) {  // raw logprobs: before anything below touches the logits
-        lse = log_sum_exp(logits, vocab);
+        lse = sampling_log_sum_exp(logits, vocab);
         if (p.logprobs > 0) top_n(logits, vocab, p.logprobs, lse, &out->top);
         logprobs_.assign(logits, logits + vocab);  // raw copy for the sampled token's logprob
     }
@@ -197,7 +180,7 @@ void Sampler::sample(float* logits, int vocab, const SamplingParams& p, const Sa
     }
 
     int32_t token = 0;
-    if (p.temperature < k_sampling_eps) {
+    if (sampling_is_greedy(p.temperature)) {
         float best = logits[0];
         for (int i = 1; i < vocab; i++)
             if (logits[i] > best) { best = logits[i]; token = i; }

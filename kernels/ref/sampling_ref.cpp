@@ -2,37 +2,12 @@
 // after the other: penalties on a copy of its row, then greedy or the truncated draw, with the
 // top_p set found by sorting the kept tokens and sums in double.
 #include "kernels/ref/ref.h"
+#include "kernels/sampling_rules.h"
 #include <math.h>
 #include <string.h>
 #include <algorithm>
 #include <functional>
 #include <vector>
-
-static const float k_greedy_below = 1e-5f;  // vLLM's _SAMPLING_EPS
-
-// Raw log_softmax normaliser: fp32 max and exponent, double sum.
-static double log_sum_exp(const float* x, int n) {
-    float mx = -INFINITY;
-    for (int i = 0; i < n; i++) mx = std::max(mx, x[i]);
-    double s = 0.0;
-    for (int i = 0; i < n; i++) s += expf(x[i] - mx);
-    return mx + log(s);
-}
-
-// The n largest of x, descending, lower id first on ties, by one scan keeping a sorted list.
-static void top_n(const float* x, int vocab, int n, int32_t* ids) {
-    int len = 0;
-    for (int i = 0; i < vocab && n > 0; i++) {
-        if (len == n && !(x[i] > x[ids[len - 1]])) continue;
-        int pos = len < n ? len : n - 1;  // drop the last when full
-        while (pos > 0 && x[i] > x[ids[pos - 1]]) {
-            ids[pos] = ids[pos - 1];
-            pos--;
-        }
-        ids[pos] = i;
-        if (len < n) len++;
-    }
-}
 
 void sample_penalties_ref(float* w, const SampleRow& r, const SamplePenalty* pen) {
     for (int j = 0; j < r.n_penalties; j++) {
@@ -109,7 +84,7 @@ void sample_ref(int32_t* tokens, float* logprobs, int32_t* top_ids, float* top_l
         w.assign(raw, raw + vocab);
         sample_penalties_ref(w.data(), r, penalties);
         int32_t token = 0;
-        if (r.temperature < k_greedy_below) {
+        if (sampling_is_greedy(r.temperature)) {
             for (int i = 1; i < vocab; i++)
                 if (w[i] > w[token]) token = i;
         } else {
@@ -117,12 +92,12 @@ void sample_ref(int32_t* tokens, float* logprobs, int32_t* top_ids, float* top_l
         }
         tokens[s] = token;
         if (r.n_top >= 0) {
-            double lse = log_sum_exp(raw, vocab);
+            double lse = sampling_log_sum_exp(raw, vocab);
             logprobs[s] = (float)((double)raw[token] - lse);
             int32_t* ids = top_ids + (int64_t)s * SAMPLE_MAX_TOP;
             float* lps = top_logprobs + (int64_t)s * SAMPLE_MAX_TOP;
             int n = std::min(r.n_top, SAMPLE_MAX_TOP);
-            top_n(raw, vocab, n, ids);
+            sampling_top_n(raw, vocab, n, ids);
             for (int j = 0; j < n; j++) lps[j] = (float)((double)raw[ids[j]] - lse);
         }
     }

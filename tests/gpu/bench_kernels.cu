@@ -238,22 +238,8 @@ static void layer_breakdown(int n_seqs, int ctx, int max_len) {
     if (ws) plat_free(ws);
 }
 
-int main(int argc, char** argv) {
-    plat_init(0);
-    PlatDeviceProps p;
-    plat_get_props(&p);
-    printf("device: %s (sm_%d%d, %d SMs)\n", p.name, p.cc_major, p.cc_minor, p.n_sms);
-    if (argc > 1 && !strcmp(argv[1], "gemv")) {  // M = 1: every variant beside the read limit
-        gemv_report(p, true);
-        return 0;
-    }
-    if (argc > 1 && !strcmp(argv[1], "layer")) {  // decode-step breakdown only
-        layer_breakdown(1, 256, 4096);
-        layer_breakdown(64, 256, 4096);
-        layer_breakdown(64, 256, 256);
-        return 0;
-    }
-
+// The limits: a device-to-device copy of 1 GiB (read + write) and a read-only kernel over it.
+static void measure_copy_and_read(const PlatDeviceProps& p, double* copy_gbs_out, double* read_gbs_out) {
     // device-to-device copy: 1 GiB
     const size_t copy_bytes = 1ull << 30;
     void* a = plat_alloc(copy_bytes);
@@ -271,6 +257,29 @@ int main(int argc, char** argv) {
     double read_gbs = copy_bytes / (read_ms * 1e6);
     printf("read 1 GiB: %.3f ms, %.0f GB/s (read only)\n", read_ms, read_gbs);
     plat_free(a); plat_free(b); plat_free(sink);
+
+    *copy_gbs_out = copy_gbs;
+    *read_gbs_out = read_gbs;
+}
+
+int main(int argc, char** argv) {
+    plat_init(0);
+    PlatDeviceProps p;
+    plat_get_props(&p);
+    printf("device: %s (sm_%d%d, %d SMs)\n", p.name, p.cc_major, p.cc_minor, p.n_sms);
+    if (argc > 1 && !strcmp(argv[1], "gemv")) {  // M = 1: every variant beside the read limit
+        gemv_report(p, true);
+        return 0;
+    }
+    if (argc > 1 && !strcmp(argv[1], "layer")) {  // decode-step breakdown only
+        layer_breakdown(1, 256, 4096);
+        layer_breakdown(64, 256, 4096);
+        layer_breakdown(64, 256, 256);
+        return 0;
+    }
+
+    double copy_gbs = 0, read_gbs = 0;
+    measure_copy_and_read(p, &copy_gbs, &read_gbs);
 
     // decode GEMV, M = 1 (graph-queued, beside the read limit), then M = 8 and 64
     gemv_report(p, false);
