@@ -14,6 +14,7 @@
 // query_start[s] .. query_start[s+1]-1 of the batch, the last ones of its context.
 #pragma once
 #include <stdint.h>
+#include <stdio.h>
 #include "platform/platform.h"
 
 // bfloat16 as stored: the top 16 bits of an IEEE float. Layout-compatible with __nv_bfloat16.
@@ -62,6 +63,15 @@ static inline Weight weight_act(const act_t* data, int n_rows, int n_cols) {
 // Name of a WeightType for messages ("act", or "unknown" for a value no type has).
 static inline const char* weight_type_name(int32_t type) {
     return type == WEIGHT_ACT ? "act" : "unknown";
+}
+// What a kernel entry calls for a weight type it implements: stops with a fatal error naming
+// op and w's type when w is of another type.
+static inline void weight_require(const Weight& w, int32_t type, const char* op) {
+    if (w.type == type) return;
+    char msg[128];
+    snprintf(msg, sizeof(msg), "%s: weight type %d (%s) is not implemented on this platform", op,
+             (int)w.type, weight_type_name(w.type));
+    plat_fatal("w.type is implemented", msg, op, __FILE__, __LINE__);
 }
 
 // out (M, N) = x (M, K) · wᵀ with N = w.n_rows, K = w.n_cols; bias (N) or nullptr. fp32

@@ -2,7 +2,6 @@
 // Streams are ignored (the CPU platform is synchronous).
 #include "kernels/kernels.h"
 #include "kernels/ref/ref.h"
-#include <stdio.h>
 #include <string.h>
 
 void embedding_forward(act_t* out, const act_t* table, const int32_t* ids, int n_tokens,
@@ -20,14 +19,9 @@ void add_rmsnorm_forward(act_t* out, act_t* residual, const act_t* x, const act_
     plat_note_launch();
     add_rmsnorm_ref(out, residual, x, weight, n_rows, dim, eps);
 }
-// The weight types the reference GEMM implements; anything else stops here, naming the type.
+// The weight types the reference GEMM implements: WEIGHT_ACT.
 static const act_t* weight_act_data(const Weight& w) {
-    if (w.type != WEIGHT_ACT) {
-        char msg[96];
-        snprintf(msg, sizeof(msg), "matmul: weight type %d (%s) is not implemented on this platform", (int)w.type,
-                 weight_type_name(w.type));
-        plat_fatal("w.type == WEIGHT_ACT", msg, __func__, __FILE__, __LINE__);
-    }
+    weight_require(w, WEIGHT_ACT, "matmul");
     return (const act_t*)w.data;
 }
 void matmul_forward(act_t* out, const act_t* x, const Weight& w, const act_t* bias, int M,

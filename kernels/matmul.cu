@@ -10,7 +10,6 @@
 //                      (sm_90a build, cc 9.x device), else matmul_tiled_launch — mma.sync
 //                      tiles, cp.async pipeline;
 //   operands the tensor-core paths cannot take (odd K, misaligned) or no PTX: FMA tiles.
-#include <stdio.h>
 #include "kernels/matmul_internal.cuh"
 
 static const int FMA_TILE = 32;
@@ -89,14 +88,9 @@ static void matmul_dispatch(void* out, bool out_f32, const bf16* x, const bf16* 
     matmul_fma_launch(out, out_f32, x, w, bias, M, N, K, stream);
 }
 
-// The weight types the GEMM paths implement; anything else stops here, naming the type.
+// The weight types the GEMM paths implement: WEIGHT_ACT.
 static const bf16* weight_bf16(const Weight& w) {
-    if (w.type != WEIGHT_ACT) {
-        char msg[96];
-        snprintf(msg, sizeof(msg), "matmul: weight type %d (%s) is not implemented on this platform", (int)w.type,
-                 weight_type_name(w.type));
-        plat_fatal("w.type == WEIGHT_ACT", msg, __func__, __FILE__, __LINE__);
-    }
+    weight_require(w, WEIGHT_ACT, "matmul");
     return as_bf16((const act_t*)w.data);
 }
 
