@@ -186,7 +186,8 @@ int config_parse(ConfigCommand cmd, int argc, char** argv, Config* cfg) {
     cfg->command = cmd;
     fill(a, cmd, cfg);
     cfg->from_env = aug.from_env;
-    if (cmd == CMD_SERVE) cfg->unknown_env = env_flags_unknown(env_flags_of(opts), environ);
+    if (cmd == CMD_SERVE)  // the long-context switch is a variable, not a flag
+        cfg->unknown_env = env_flags_unknown(env_flags_of(opts), environ, {"EDGELLM_ALLOW_LONG_MAX_MODEL_LEN"});
     return -1;
 }
 
@@ -245,14 +246,21 @@ bool config_resolve_model(const Config& c, const ModelConfig& mc, int* max_model
                           std::string* err) {
     int len = c.max_model_len > 0 ? c.max_model_len : mc.max_position_embeddings;
     if (len <= 0) len = 2048;  // config.json without max_position_embeddings
-    const char* allow = getenv("VLLM_ALLOW_LONG_MAX_MODEL_LEN");
-    bool allow_long = allow && (!strcmp(allow, "1") || !strcmp(allow, "true"));
+    bool allow_long = false;
+    for (const char* var : {"EDGELLM_ALLOW_LONG_MAX_MODEL_LEN", "VLLM_ALLOW_LONG_MAX_MODEL_LEN"}) {
+        const char* v = getenv(var);
+        allow_long |= v && (!strcmp(v, "1") || !strcmp(v, "true"));
+    }
     if (mc.max_position_embeddings > 0 && len > mc.max_position_embeddings && !allow_long) {
         *err = "--max-model-len " + std::to_string(len) + " exceeds the model's max_position_embeddings " +
                std::to_string(mc.max_position_embeddings) +
-               " (set VLLM_ALLOW_LONG_MAX_MODEL_LEN=1 to allow it; outputs may be wrong beyond it)";
+               " (set EDGELLM_ALLOW_LONG_MAX_MODEL_LEN=1 to allow it; outputs may be wrong beyond it)";
         return false;
     }
+    if (mc.max_position_embeddings > 0 && len > mc.max_position_embeddings)
+        fprintf(stderr, "edgellm: warning: --max-model-len %d exceeds the model's max_position_embeddings %d "
+                        "(allowed by *_ALLOW_LONG_MAX_MODEL_LEN): positions beyond it may give wrong outputs\n",
+                len, mc.max_position_embeddings);
     *max_model_len = len;
     return true;
 }

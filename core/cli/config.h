@@ -71,6 +71,7 @@ bool config_validate(const Config& cfg, std::string* err);
 
 // The rules that need the model's config.json: resolves max_model_len (the model's when 0) and
 // refuses one above max_position_embeddings, as vLLM does, unless the environment sets
-// VLLM_ALLOW_LONG_MAX_MODEL_LEN=1 (vLLM's switch). False with *err naming both numbers.
+// EDGELLM_ALLOW_LONG_MAX_MODEL_LEN=1 (or vLLM's VLLM_ALLOW_LONG_MAX_MODEL_LEN=1; a warning is
+// printed then). False with *err naming both numbers.
 bool config_resolve_model(const Config& cfg, const ModelConfig& mc, int* max_model_len,
                           std::string* err);

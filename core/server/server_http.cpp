@@ -150,6 +150,7 @@ bool ServerImpl::check_model(const std::string& name, httplib::Response& res) {
 std::shared_ptr<AdmissionSlot> ServerImpl::admit(httplib::Response& res) {
     if (shutting_down) {
         metrics.record_rejected("shutting_down");
+        res.set_header("Retry-After", "1");  // another instance behind the balancer can take it
         reply_error(res, 503, "The server is shutting down and accepts no new requests.");
         return nullptr;
     }
@@ -204,6 +205,13 @@ static std::string route_name(const std::string& path) {
     return "other";
 }
 
+// The method the route table has for path, or nullptr when the path is not a route.
+static const char* route_method(const std::string& path) {
+    for (const Route& r : kRoutes)
+        if (path == r.path) return r.method;
+    return nullptr;
+}
+
 void ServerImpl::setup() {
     int threads = cfg.http_threads > 0 ? cfg.http_threads : cfg.max_num_seqs + cfg.max_waiting_requests + 16;
     http.new_task_queue = [threads] { return new httplib::ThreadPool((size_t)threads); };
@@ -225,7 +233,11 @@ void ServerImpl::setup() {
         if (res.status == 413)
             reply_error(res, 413, "Request body too large: limit is " + std::to_string(cfg.max_request_bytes) +
                                       " bytes (--max-request-bytes).");
-        else if (res.status == 404)
+        else if (res.status == 404 && route_method(req.path)) {  // a route, asked with another method
+            res.set_header("Allow", route_method(req.path));
+            reply_error(res, 405, "Method not allowed: " + req.method + " " + req.path + " (allowed: " +
+                                      route_method(req.path) + ")");
+        } else if (res.status == 404)
             reply_error(res, 404, "Not found: " + req.method + " " + req.path);
         else if (res.status == 405)
             reply_error(res, 405, "Method not allowed: " + req.method + " " + req.path);
@@ -254,7 +266,10 @@ void ServerImpl::setup() {
 }
 
 void ServerImpl::route_health(const httplib::Request&, httplib::Response& res) {
-    if (shutting_down) reply_error(res, 503, "shutting down");
+    if (shutting_down) {
+        res.set_header("Retry-After", "1");
+        reply_error(res, 503, "shutting down");
+    }
     else res.status = 200;
 }
 

@@ -59,6 +59,19 @@ for (const [name, path, body, status] of cases) {
   });
 }
 
+// A route asked with a method it does not take: 405 naming the one it takes (Allow), not 404.
+for (const [name, method, path, allow] of [['get_on_completions', 'GET', C, 'POST'],
+                                           ['post_on_health', 'POST', '/health', 'GET'],
+                                           ['delete_on_models', 'DELETE', '/v1/models', 'GET']]) {
+  await test(`bad_input_${name}_gets_405_with_allow`, async () => {
+    const r = await raw(srv.port, method, path, method === 'GET' ? null : '{}', auth);
+    assert(!r.error, 'transport error ' + r.error);
+    assertEq(r.status, 405, 'status (' + r.body.slice(0, 200) + ')');
+    assertEq(r.headers['allow'], allow, 'Allow header');
+    assert(isOpenAIError(json(r), 405), 'OpenAI error body: ' + r.body.slice(0, 300));
+  });
+}
+
 await test('bad_input_missing_api_key_gets_401', async () => {
   const r = await raw(srv.port, 'POST', C, comp({}));
   assertEq(r.status, 401, 'status');

@@ -51,10 +51,11 @@ async function waitRunning(port, admitted = 1) {
       }
     }
   });
-  await test('sigterm_new_requests_get_503', async () => {
+  await test('sigterm_new_requests_get_503_with_retry_after', async () => {
     for (const r of late) {
       assertEq(r.status, 503, 'status ' + (r.error || r.body));
       assert(isOpenAIError(json(r), 503), 'body ' + r.body);
+      assertEq(r.headers['retry-after'], '1', 'Retry-After on a draining 503');
     }
   });
   await test('sigterm_exits_0_within_the_timeout', async () => {

@@ -9,7 +9,7 @@ const req = (port, prompt, max_tokens, stream) => raw(port, 'POST', '/v1/complet
 {
   // 3,000 tokens take seconds on the CPU platform: the slot stays busy well past the timeout.
   const srv = await startServer(['--max-num-seqs', '1', '--request-timeout', '1', '--max-model-len', '4096', '--enforce-eager'],
-    { VLLM_ALLOW_LONG_MAX_MODEL_LEN: '1' });  // beyond the tiny model's 1024 positions
+    { EDGELLM_ALLOW_LONG_MAX_MODEL_LEN: '1' });  // beyond the tiny model's 1024 positions
   const l1 = req(srv.port, 'long one', 3000, true);
   await sleep(200);
   const t0 = Date.now();

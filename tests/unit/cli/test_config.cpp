@@ -78,6 +78,7 @@ TEST(Config, an_environment_variable_fills_a_flag_and_the_command_line_wins) {
 }
 
 TEST(Config, max_model_len_beyond_the_model_is_refused_unless_allowed_as_vllm_allows_it) {
+    unsetenv("EDGELLM_ALLOW_LONG_MAX_MODEL_LEN");
     ModelConfig mc;
     std::string err;
     ASSERT_TRUE(model_config_load(k_model, &mc, &err)) << err;
@@ -90,10 +91,13 @@ TEST(Config, max_model_len_beyond_the_model_is_refused_unless_allowed_as_vllm_al
         EXPECT_FALSE(config_resolve_model(cfg, mc, &len, &err)) << cmd;
         EXPECT_NE(err.find("--max-model-len 4096 exceeds the model's max_position_embeddings 1024"),
                   std::string::npos) << err;
-        setenv("VLLM_ALLOW_LONG_MAX_MODEL_LEN", "1", 1);
-        EXPECT_TRUE(config_resolve_model(cfg, mc, &len, &err)) << err;
-        EXPECT_EQ(len, 4096);
-        unsetenv("VLLM_ALLOW_LONG_MAX_MODEL_LEN");
+        for (const char* var : {"EDGELLM_ALLOW_LONG_MAX_MODEL_LEN", "VLLM_ALLOW_LONG_MAX_MODEL_LEN"}) {
+            setenv(var, "1", 1);
+            len = 0;
+            EXPECT_TRUE(config_resolve_model(cfg, mc, &len, &err)) << var << ": " << err;
+            EXPECT_EQ(len, 4096) << var;
+            unsetenv(var);
+        }
         Config dflt;
         ASSERT_LT(parse(cmd, {"--model", k_model}, &dflt), 0);
         EXPECT_TRUE(config_resolve_model(dflt, mc, &len, &err)) << err;
