@@ -31,5 +31,9 @@ cat <<MSG
   Ctrl-C stops it.
 
 MSG
+if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
+  echo "demo: port $port on $host is in use; pick another with DEMO_PORT, e.g. DEMO_PORT=8001 make demo" >&2
+  exit 1
+fi
 exec build/cpu/edgellm serve --model "$m" --served-model-name demo --host "$host" --port "$port" \
   --max-model-len 1024 --max-num-seqs 8 --num-kv-blocks 256

@@ -24,8 +24,13 @@ static bool load_chat_template(const Config& cfg, ChatTemplateSource* ts, ChatTe
     std::string terr;
     bool have = chat_template_load_dir(cfg.model_dir, ts, &terr);
     if (!cfg.chat_template.empty()) {
-        if (!read_file(cfg.chat_template, &ts->source)) {
-            *err = "cannot read --chat-template " + cfg.chat_template;
+        const std::string& t = cfg.chat_template;
+        bool inline_template = t.find("{{") != std::string::npos || t.find("{%") != std::string::npos;
+        if (read_file(t, &ts->source)) {
+        } else if (inline_template) {  // vLLM takes the template itself as well as a path
+            ts->source = t;
+        } else {
+            *err = "cannot read --chat-template " + t + " (neither a readable file nor a Jinja template)";
             return false;
         }
         have = true;

@@ -24,3 +24,11 @@ if echo "$resp" | grep -q '"object":"chat.completion"' && echo "$resp" | grep -q
 else echo "FAIL make_demo_answers_the_printed_request: $resp"; fi
 kill -INT -- -$pid 2>/dev/null; sleep 1; kill -- -$pid 2>/dev/null; wait $pid 2>/dev/null
 rm -f "$log"
+# A busy port: the demo says so and names DEMO_PORT instead of failing inside serve.
+busy=$(( 20000 + RANDOM % 20000 ))
+node -e "require('net').createServer().listen($busy, '127.0.0.1')" & holder=$!
+for i in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$busy") 2>/dev/null && break; sleep 0.1; done
+out=$(DEMO_PORT=$busy timeout 120 bash dist/demo.sh 2>&1); rc=$?
+kill $holder 2>/dev/null; wait $holder 2>/dev/null
+if [ $rc -ne 0 ] && echo "$out" | grep -q "DEMO_PORT"; then echo "PASS make_demo_on_a_busy_port_names_DEMO_PORT"
+else echo "FAIL make_demo_on_a_busy_port_names_DEMO_PORT: rc $rc $(echo "$out" | tail -3)"; fi

@@ -5,7 +5,7 @@
 // request-phase and request-parameter histograms.
 import OpenAI from 'openai';
 import { spawn } from 'node:child_process';
-import { BIN, MODEL, startServer, stopServer, test, assert, assertEq, metrics, n_failures } from './lib.mjs';
+import { BIN, MODEL, startServer, stopServer, test, assert, assertEq, metrics, raw, json, n_failures } from './lib.mjs';
 
 // Runs `edgellm serve args...` expecting it to exit at start-up; resolves {code, err}.
 function startFails(args, env = {}) {
@@ -90,6 +90,24 @@ await test('vllm_flags_model_as_positional_argument_and_request_phase_metrics', 
   assertEq(m[`vllm:request_params_max_tokens_sum${L}`], 3, 'params_max_tokens sum');
   assert(m[`vllm:request_max_num_generation_tokens_sum${L}`] >= 1, 'max_num_generation_tokens');
   await stopServer(srv);
+});
+
+// --chat-template takes the template itself as well as a path, as vLLM's does.
+await test('vllm_flags_chat_template_given_inline', async () => {
+  const srv = await startServer(['--chat-template', '{{ "MARK:" }}{% for m in messages %}{{ m.content }};{% endfor %}',
+    '--max-num-seqs', '2', '--enforce-eager']);
+  const chat = await raw(srv.port, 'POST', '/tokenize', JSON.stringify({
+    messages: [{ role: 'user', content: 'abc' }, { role: 'user', content: 'de' }], add_special_tokens: false }));
+  const plain = await raw(srv.port, 'POST', '/tokenize', JSON.stringify({ prompt: 'MARK:abc;de;', add_special_tokens: false }));
+  await stopServer(srv);
+  assertEq(chat.status, 200, 'messages: ' + chat.body);
+  assertEq(plain.status, 200, 'prompt: ' + plain.body);
+  assertEq(json(chat).tokens, json(plain).tokens, 'the inline template rendered the messages');
+});
+await test('vllm_flags_refused_chat_template_that_is_neither_file_nor_template', async () => {
+  const { code, err } = await startFails([MODEL, '--chat-template', '/no/such/template.jinja']);
+  assertEq(code, 1, 'exit code');
+  assert(err.includes('neither a readable file nor a Jinja template'), err.slice(-300));
 });
 
 process.exit(n_failures() ? 1 : 0);
