@@ -162,7 +162,10 @@ int config_parse(ConfigCommand cmd, int argc, char** argv, Config* cfg) {
     cxxopts::ParseResult a;
     AugmentedArgv aug;
     std::string err;
-    if (!env_flags_parse(opts, argc, ptrs.data(), {}, &a, &aug, &err)) {
+    // serve takes the model as its first bare argument (vLLM's form): EDGELLM_MODEL then yields
+    std::vector<std::string> positional;
+    if (cmd == CMD_SERVE) positional.push_back("model");
+    if (!env_flags_parse(opts, argc, ptrs.data(), positional, &a, &aug, &err)) {
         fprintf(stderr, "%s: %s\n", name, err.c_str());
         return 2;
     }

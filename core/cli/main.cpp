@@ -14,7 +14,7 @@ static void usage(FILE* f) {
             "  serve      OpenAI-compatible HTTP server\n"
             "  generate   run prompts (token ids) through the model, print generated ids\n"
             "  bench      load generator for any OpenAI-compatible server\n"
-            "  info       model summary and memory plan\n"
+            "  info       model summary: shape, parameters, bytes per dtype, KV bytes per token\n"
             "  tokenize   encode/decode with a model's tokenizer\n"
             "  version    print the version\n",
             EDGELLM_VERSION, plat_name());

@@ -144,8 +144,15 @@ bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const Sa
         const Region& r = regions[region_of[i]];
         int64_t row_elems = r.n_cols ? r.n_cols : 1;
         act_t* dst = (act_t*)((char*)w->base + r.offset) + table[i].row_offset * row_elems;
-        pieces.push_back({found[i]->data, (int)found[i]->dtype, found[i]->n_elements(), dst});
+        pieces.push_back({table[i].name.c_str(), found[i]->data, (int)found[i]->dtype,
+                          found[i]->n_elements(), dst});
     }
-    upload_pieces(pieces, opts, stats);
+    std::string uerr;
+    if (!upload_pieces(pieces, opts, stats, &uerr)) {
+        plat_free(w->base);
+        *w = DecoderWeights();
+        *err = dir + ": " + uerr;
+        return false;
+    }
     return true;
 }

@@ -70,20 +70,23 @@ struct LoadStats {
 
 class SafeTensors;
 // Checks every tensor of the table against the checkpoint (present, float dtype, shape), then
-// allocates and fills w. On failure returns false with *err naming the directory and tensor,
-// having allocated nothing.
+// allocates and fills w. On failure (also a tensor holding NaN or infinite values) returns false
+// with *err naming the directory and tensor, having kept nothing allocated.
 bool decoder_weights_load(const std::string& dir, const ModelConfig& cfg, const SafeTensors& st,
                           const LoadOptions& opts, DecoderWeights* w, LoadStats* stats,
                           std::string* err);
 
 // One upload: n_elements of a float tensor (dtype as in the file) to dst (device act_t).
 struct UploadPiece {
+    const char* name;         // the checkpoint tensor's, for messages
     const uint8_t* src;
     int src_dtype;            // StDtype
     int64_t n_elements;
     act_t* dst;
 };
 // Converts every piece to act_t through the staging buffers of opts and uploads it; returns
-// when all copies are done. Results do not depend on opts (a test holds it to that).
-void upload_pieces(const std::vector<UploadPiece>& pieces, const LoadOptions& opts,
-                   LoadStats* stats);
+// when all copies are done. Results do not depend on opts (a test holds it to that). Returns
+// false with *err naming the tensor when a piece holds NaN or infinite values (after its
+// conversion: a finite value too large for bf16 counts too); the pieces after it are skipped.
+bool upload_pieces(const std::vector<UploadPiece>& pieces, const LoadOptions& opts,
+                   LoadStats* stats, std::string* err);

@@ -16,53 +16,78 @@ static double seconds_since(Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-// dst[0..n) = src elements [first, first + n) of a tensor of dtype, as act_t.
-static void convert_range(act_t* dst, const uint8_t* src, StDtype dtype, int64_t first, int64_t n) {
+// Elements of x[0..n) that are NaN or infinite (all exponent bits set), counted on the bits.
+static int64_t count_non_finite(const act_t* x, int64_t n) {
+    int64_t c = 0;
+#if defined(EDGELLM_PLATFORM_CPU)
+    const uint32_t* u = (const uint32_t*)x;
+    for (int64_t i = 0; i < n; i++) c += (u[i] & 0x7f800000u) == 0x7f800000u;
+#else
+    for (int64_t i = 0; i < n; i++) c += (x[i].bits & 0x7f80u) == 0x7f80u;
+#endif
+    return c;
+}
+
+// dst[0..n) = src elements [first, first + n) of a tensor of dtype, as act_t. Returns how many
+// of them are NaN or infinite, counted on each block while it is still in cache.
+static int64_t convert_range(act_t* dst, const uint8_t* src, StDtype dtype, int64_t first, int64_t n) {
 #if defined(EDGELLM_PLATFORM_CPU)
     const StDtype same = StDtype::F32;
 #else
     const StDtype same = StDtype::BF16;
 #endif
-    if (dtype == same) {  // already the compute type: bit for bit
-        memcpy(dst, src + first * sizeof(act_t), (size_t)n * sizeof(act_t));
-        return;
-    }
-    for (int64_t i = 0; i < n; i++) {
-        float f;
-        if (dtype == StDtype::F32) {
-            memcpy(&f, src + (first + i) * 4, 4);
+    const int64_t block = 16384;
+    int64_t bad = 0;
+    for (int64_t b0 = 0; b0 < n; b0 += block) {
+        int64_t nb = std::min(block, n - b0);
+        act_t* d = dst + b0;
+        if (dtype == same) {  // already the compute type: bit for bit
+            memcpy(d, src + (first + b0) * sizeof(act_t), (size_t)nb * sizeof(act_t));
         } else {
-            uint16_t b;
-            memcpy(&b, src + (first + i) * 2, 2);
-            f = dtype == StDtype::BF16 ? bf16_bits_to_f32(b) : f16_bits_to_f32(b);
-        }
+            for (int64_t i = 0; i < nb; i++) {
+                int64_t e = first + b0 + i;
+                float f;
+                if (dtype == StDtype::F32) {
+                    memcpy(&f, src + e * 4, 4);
+                } else {
+                    uint16_t b;
+                    memcpy(&b, src + e * 2, 2);
+                    f = dtype == StDtype::BF16 ? bf16_bits_to_f32(b) : f16_bits_to_f32(b);
+                }
 #if defined(EDGELLM_PLATFORM_CPU)
-        dst[i] = f;
+                d[i] = f;
 #else
-        dst[i].bits = f32_to_bf16_bits(f);
+                d[i].bits = f32_to_bf16_bits(f);
 #endif
+            }
+        }
+        bad += count_non_finite(d, nb);
     }
+    return bad;
 }
 
-// convert_range over n_threads threads (on the calling thread below min_bytes of output).
-static void convert_parallel(act_t* dst, const uint8_t* src, StDtype dtype, int64_t first,
-                             int64_t n, int n_threads, size_t min_bytes) {
-    if (n_threads <= 1 || (size_t)n * sizeof(act_t) < min_bytes) {
-        convert_range(dst, src, dtype, first, n);
-        return;
-    }
+// convert_range over n_threads threads (on the calling thread below min_bytes of output);
+// returns the non-finite count of the whole range.
+static int64_t convert_parallel(act_t* dst, const uint8_t* src, StDtype dtype, int64_t first,
+                                int64_t n, int n_threads, size_t min_bytes) {
+    if (n_threads <= 1 || (size_t)n * sizeof(act_t) < min_bytes)
+        return convert_range(dst, src, dtype, first, n);
     std::vector<std::thread> threads;
+    std::vector<int64_t> bad(n_threads, 0);
     int64_t per = (n + n_threads - 1) / n_threads;
     for (int t = 0; t < n_threads; t++) {
         int64_t a = t * per, b = std::min(n, a + per);
         if (a >= b) break;
-        threads.emplace_back(convert_range, dst + a, src, dtype, first + a, b - a);
+        threads.emplace_back([=, &bad] { bad[t] = convert_range(dst + a, src, dtype, first + a, b - a); });
     }
     for (std::thread& th : threads) th.join();
+    int64_t total = 0;
+    for (int64_t c : bad) total += c;
+    return total;
 }
 
-void upload_pieces(const std::vector<UploadPiece>& pieces, const LoadOptions& opts,
-                   LoadStats* stats) {
+bool upload_pieces(const std::vector<UploadPiece>& pieces, const LoadOptions& opts,
+                   LoadStats* stats, std::string* err) {
     Clock::time_point t_start = Clock::now();
     int n_threads = opts.n_threads;
     if (n_threads <= 0) n_threads = std::max(1, std::min(8, (int)std::thread::hardware_concurrency()));
@@ -80,8 +105,10 @@ void upload_pieces(const std::vector<UploadPiece>& pieces, const LoadOptions& op
     size_t n_bytes = 0;
     int cur = 0;
     int64_t used = 0;  // elements of bufs[cur] filled
+    err->clear();
     for (const UploadPiece& p : pieces) {
-        for (int64_t first = 0; first < p.n_elements;) {
+        if (!err->empty()) break;  // a damaged tensor: finish what is in flight, then fail
+        for (int64_t first = 0; first < p.n_elements && err->empty();) {
             if (used == buf_elems) {  // move on to the next buffer once its last copy is done
                 plat_event_record(done[cur], stream);
                 in_flight[cur] = true;
@@ -95,8 +122,12 @@ void upload_pieces(const std::vector<UploadPiece>& pieces, const LoadOptions& op
             }
             int64_t n = std::min(p.n_elements - first, buf_elems - used);
             Clock::time_point t = Clock::now();
-            convert_parallel(bufs[cur] + used, p.src, (StDtype)p.src_dtype, first, n, n_threads,
-                             opts.parallel_min_bytes);
+            int64_t bad = convert_parallel(bufs[cur] + used, p.src, (StDtype)p.src_dtype, first, n,
+                                           n_threads, opts.parallel_min_bytes);
+            if (bad > 0 && err->empty())
+                *err = std::string("tensor '") + p.name + "' holds NaN or infinite values (" +
+                       std::to_string(bad) + " in elements " + std::to_string(first) + ".." +
+                       std::to_string(first + n - 1) + "); the checkpoint is damaged";
             read_s += seconds_since(t);
             plat_copy_h2d_async(p.dst + first, bufs[cur] + used, (size_t)n * sizeof(act_t), stream);
             n_bytes += (size_t)n * sizeof(act_t);
@@ -119,4 +150,5 @@ void upload_pieces(const std::vector<UploadPiece>& pieces, const LoadOptions& op
         stats->bytes = n_bytes;
         stats->n_threads = n_threads;
     }
+    return err->empty();
 }

@@ -77,6 +77,17 @@ TEST(Config, an_environment_variable_fills_a_flag_and_the_command_line_wins) {
     unsetenv("EDGELLM_MAX_NUM_SEQS");
 }
 
+TEST(Config, serves_positional_model_wins_over_the_environments) {
+    setenv("EDGELLM_MODEL", "/from/the/environment", 1);
+    Config cfg;
+    ASSERT_LT(parse(CMD_SERVE, {k_model}, &cfg), 0);
+    EXPECT_EQ(cfg.model_dir, k_model);
+    Config from_env;
+    ASSERT_LT(parse(CMD_SERVE, {}, &from_env), 0);
+    EXPECT_EQ(from_env.model_dir, "/from/the/environment");
+    unsetenv("EDGELLM_MODEL");
+}
+
 TEST(Config, max_model_len_beyond_the_model_is_refused_unless_allowed_as_vllm_allows_it) {
     unsetenv("EDGELLM_ALLOW_LONG_MAX_MODEL_LEN");
     ModelConfig mc;

@@ -190,4 +190,35 @@ TEST(WeightLoad, a_matmul_given_a_weight_type_it_does_not_implement_stops_naming
                  "weight type 77 .*not implemented");
 }
 
+TEST(WeightLoad, a_tensor_holding_nan_or_infinity_is_refused_by_name) {
+    for (float poison : {NAN, INFINITY}) {
+        std::string src = std::string(EDGELLM_FIXTURES) + "/qwen2";
+        std::string dir = ::testing::TempDir() + "qwen2_poisoned";
+        ASSERT_EQ(system(("rm -rf " + dir + " && cp -r " + src + " " + dir).c_str()), 0);
+        // The file: 8-byte header length, the JSON header, then the data; element 7 of one tensor.
+        std::string path = dir + "/model.safetensors", name = "model.layers.1.mlp.down_proj.weight";
+        std::ifstream in(path, std::ios::binary);
+        std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        uint64_t header_len;
+        memcpy(&header_len, bytes.data(), 8);
+        size_t at = bytes.find("\"" + name + "\"");
+        ASSERT_NE(at, std::string::npos);
+        size_t offs = bytes.find("\"data_offsets\":[", at);
+        ASSERT_NE(offs, std::string::npos);
+        size_t begin = std::stoull(bytes.substr(offs + 16));
+        ASSERT_NE(bytes.find("\"F32\"", at), std::string::npos);
+        memcpy(&bytes[8 + header_len + begin + 7 * 4], &poison, 4);
+        std::ofstream(path, std::ios::binary | std::ios::trunc).write(bytes.data(), bytes.size());
+        for (size_t staging : {(size_t)1004, (size_t)64 << 20}) {
+            Model m;
+            std::string err;
+            LoadOptions opts;
+            opts.staging_bytes = staging;
+            EXPECT_FALSE(m.load(dir, &err, opts)) << "a poisoned checkpoint loaded";
+            EXPECT_NE(err.find("'" + name + "' holds NaN or infinite values"), std::string::npos) << err;
+            EXPECT_EQ(m.weight_bytes(), 0u) << "the weights stay allocated after the refusal";
+        }
+    }
+}
+
 }  // namespace
