@@ -7,7 +7,6 @@
 //                         --ignore-eos)
 // stdout carries only the results; logs go to stderr.
 #include <stdio.h>
-#include <chrono>
 #include <algorithm>
 #include <fstream>
 #include <string>
@@ -15,6 +14,7 @@
 #include "core/cli/commands.h"
 #include "core/cli/config.h"
 #include "core/cli/startup.h"
+#include "core/util/clock.h"
 #include "core/util/log.h"
 #include "simdjson.h"
 
@@ -159,10 +159,10 @@ int cmd_generate(int argc, char** argv) {
              rt.sched.enable_prefix_caching ? "on" : "off");
     std::vector<SubmitResult> subs;
     if (!submit_all(cfg, rt.engine.get(), prompts, &subs)) return 2;
-    auto t_start = std::chrono::steady_clock::now();
+    Clock::time_point t_start = Clock::now();
     rt.engine->start();
     rc = print_results(subs);
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+    double secs = seconds_since(t_start);
     rt.engine->shutdown();
     EngineStats st = rt.engine->stats();
     log_info("generate: %.3f s from start to the last token: %.1f generated tok/s, %.1f total tok/s",

@@ -12,6 +12,7 @@
 #include "core/cli/startup.h"
 #include "core/server/server.h"
 #include "core/text/chat_template.h"
+#include "core/util/clock.h"
 #include "core/util/log.h"
 #include "core/util/sd_notify.h"
 #include "core/util/text_util.h"
@@ -83,7 +84,7 @@ static void drain_on_signal(sigset_t sigs, ApiServer* server, double shutdown_ti
 }
 
 int cmd_serve(int argc, char** argv) {
-    auto t_start = std::chrono::steady_clock::now();
+    Clock::time_point t_start = Clock::now();
     Config cfg;
     int rc = config_parse(CMD_SERVE, argc, argv, &cfg);
     if (rc >= 0) return rc;
@@ -123,7 +124,7 @@ int cmd_serve(int argc, char** argv) {
     ServerConfig sc = server_config(cfg, rt);
     ApiServer server(sc, rt.engine.get(), sm);
     if (!server.bind(&err)) { fprintf(stderr, "edgellm serve: %s\n", err.c_str()); return 1; }
-    double ready_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+    double ready_s = seconds_since(t_start);
     log_info("serving %s on http://%s:%d (ready %.2f s after start)", sc.served_model_name.c_str(),
              sc.host.c_str(), server.bound_port(), ready_s);
     if (!sd_notify_ready(&err)) log_warn("systemd notification failed: %s", err.c_str());

@@ -2,16 +2,14 @@
 #include "core/cli/startup.h"
 #include <stdio.h>
 #include <algorithm>
-#include <chrono>
 #include <thread>
 #include "core/model/memory_plan.h"
+#include "core/util/clock.h"
 #include "core/util/log.h"
 #include "core/util/numa.h"
 #include "core/util/sd_notify.h"
 #include "platform/platform.h"
 
-using Clock = std::chrono::steady_clock;
-static double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 static const char* command_name(const Config& c) {
     return c.command == CMD_SERVE ? "edgellm serve" : c.command == CMD_GENERATE ? "edgellm generate" : "edgellm info";
@@ -107,7 +105,7 @@ int startup_run(const Config& cfg, int64_t max_blocks_wanted, Runtime* rt) {
     Clock::time_point t0 = Clock::now();
     int rc = start_device(cfg);
     if (rc >= 0) return rc;
-    double init_s = since(t0);
+    double init_s = seconds_since(t0);
     sd_notify_status("loading " + cfg.model_dir);
 
     // The tokenizer loads on another thread while the weights stream to the device.
@@ -116,7 +114,7 @@ int startup_run(const Config& cfg, int64_t max_blocks_wanted, Runtime* rt) {
     std::thread tok_thread([&] {
         Clock::time_point t = Clock::now();
         rt->have_tokenizer = rt->tokenizer.load(cfg.model_dir, &rt->tokenizer_error);
-        tokenizer_s = since(t);
+        tokenizer_s = seconds_since(t);
     });
     std::string err;
     bool loaded = rt->model.load(cfg.model_dir, &err);
@@ -128,7 +126,7 @@ int startup_run(const Config& cfg, int64_t max_blocks_wanted, Runtime* rt) {
              ls.bytes / 1e9, ls.total_s, ls.read_s, ls.n_threads, ls.upload_wait_s,
              ls.bytes / 1e9 / std::max(ls.total_s, 1e-9), tokenizer_s,
              rt->have_tokenizer ? "" : " (not loaded)");
-    double load_s = since(t_load);
+    double load_s = seconds_since(t_load);
 
     if ((rc = set_limits(cfg, rt)) >= 0) return rc;
     Clock::time_point t_kv = Clock::now();
@@ -136,7 +134,7 @@ int startup_run(const Config& cfg, int64_t max_blocks_wanted, Runtime* rt) {
     if (!rt->sched.validate(&err)) return fail(cfg, 2, err);
     rt->model.allocate_kv(rt->sched.n_blocks, rt->sched.block_size);
     rt->model.allocate_workspace(rt->limits);
-    double kv_s = since(t_kv);
+    double kv_s = seconds_since(t_kv);
     log_info("KV cache: %d blocks of %d tokens; max_model_len %d", rt->sched.n_blocks,
              rt->sched.block_size, rt->sched.max_model_len);
 
@@ -148,7 +146,7 @@ int startup_run(const Config& cfg, int64_t max_blocks_wanted, Runtime* rt) {
     rt->runner.reset(new ModelAdapter(&rt->model));
     rt->engine.reset(new Engine(rt->sched, rt->runner.get(), cfg.device));
     if (cfg.has_seed && cfg.command == CMD_SERVE) rt->engine->set_seed(cfg.seed);
-    rt->startup_s = since(t0);
+    rt->startup_s = seconds_since(t0);
     log_info("start-up: device %.2f s | weights and tokenizer %.2f s | KV pool and workspace %.2f s | "
              "graphs %.2f s | total %.2f s",
              init_s, load_s, kv_s, std::max(graphs_ms, 0.0) / 1e3, rt->startup_s);

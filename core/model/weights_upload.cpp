@@ -4,17 +4,13 @@
 // a stream; a buffer is refilled only after the event recorded behind its last copy.
 #include <string.h>
 #include <algorithm>
-#include <chrono>
 #include <thread>
 #include "core/model/dtype.h"
 #include "core/model/safetensors.h"
 #include "core/model/weights.h"
+#include "core/util/clock.h"
 #include "platform/platform.h"
 
-using Clock = std::chrono::steady_clock;
-static double seconds_since(Clock::time_point t) {
-    return std::chrono::duration<double>(Clock::now() - t).count();
-}
 
 // Elements of x[0..n) that are NaN or infinite (all exponent bits set), counted on the bits.
 // A word-at-a-time test first (an element is non-finite when its exponent field, masked and

@@ -13,11 +13,8 @@
 #include "core/server/server.h"
 #include "core/server/server_metrics.h"
 #include "core/server/server_request.h"
+#include "core/util/clock.h"
 
-using Clock = std::chrono::steady_clock;
-inline double seconds_since(Clock::time_point t) {
-    return std::chrono::duration<double>(Clock::now() - t).count();
-}
 
 // Filled by the route that handles a request, printed by the access logger afterwards (both run
 // on the worker thread that owns the connection).
