@@ -6,48 +6,10 @@
 #include <memory>
 #include "core/util/log.h"
 #include "core/model/model.h"
+#include "tests/unit/engine/fixture_model.h"
 #include "tests/unit/engine_harness.h"
 
-#ifndef EDGELLM_FIXTURES
-#define EDGELLM_FIXTURES "tests/fixtures"
-#endif
-
 namespace {
-
-const char* k_model_dir = EDGELLM_FIXTURES "/llama";
-
-// A loaded fixture model with KV and workspace sized for cfg.
-struct LoadedModel {
-    Model model;
-    std::unique_ptr<ModelAdapter> runner;
-    SchedulerConfig cfg;
-};
-
-std::unique_ptr<LoadedModel> load(int n_blocks, int budget, int max_seqs, bool prefix) {
-    std::unique_ptr<LoadedModel> m(new LoadedModel());
-    std::string err;
-    log_set_quiet(true);
-    EXPECT_TRUE(m->model.load(k_model_dir, &err)) << err;
-    SchedulerConfig& c = m->cfg;
-    c.n_blocks = n_blocks;
-    c.block_size = 16;
-    c.max_model_len = 1024;
-    c.max_num_batched_tokens = budget;
-    c.max_num_seqs = max_seqs;
-    c.enable_prefix_caching = prefix;
-    c.vocab_size = m->model.config().vocab_size;
-    c.eos_token_ids = m->model.config().eos_token_ids;
-    m->model.allocate_kv(n_blocks, 16);
-    ModelLimits lim;
-    lim.max_tokens = budget;
-    lim.max_seqs = max_seqs;
-    lim.max_blocks_per_seq = (c.max_model_len + 15) / 16;
-    lim.max_model_len = c.max_model_len;
-    lim.max_logits_rows = max_seqs;
-    m->model.allocate_workspace(lim);
-    m->runner.reset(new ModelAdapter(&m->model));
-    return m;
-}
 
 struct Variant {
     const char* name;
@@ -56,11 +18,11 @@ struct Variant {
 };
 
 void run_variants(const std::vector<WorkItem>& work, const Variant* variants, int n_variants) {
-    auto solo_model = load(64, 512, 8, false);
+    auto solo_model = load_fixture_model(64, 512, 8, false);
     WorkResult solo = run_solo(solo_model->cfg, solo_model->runner.get(), work);
     for (int i = 0; i < n_variants; i++) {
         const Variant& v = variants[i];
-        auto m = load(v.n_blocks, v.budget, v.max_seqs, v.prefix);
+        auto m = load_fixture_model(v.n_blocks, v.budget, v.max_seqs, v.prefix);
         WorkResult got = run_workload(m->cfg, m->runner.get(), work);
         expect_matches_solo(got, solo, v.name);
         if (v.expect_preemption) {
@@ -87,7 +49,7 @@ TEST(EngineModel, seeded_sampling_under_pressure_matches_each_request_run_alone)
 }
 
 TEST(EngineModel, cached_256_token_prefix_is_not_recomputed_and_gives_identical_logits) {
-    auto m = load(200, 512, 8, true);
+    auto m = load_fixture_model(200, 512, 8, true);
     Engine engine(m->cfg, m->runner.get());
     std::vector<int32_t> prefix(256), a, b;
     for (int i = 0; i < 256; i++) prefix[i] = 3 + (i * 37) % 500;
@@ -112,7 +74,7 @@ TEST(EngineModel, cached_256_token_prefix_is_not_recomputed_and_gives_identical_
     EngineStats after = engine.stats();
     EXPECT_EQ(after.n_computed_tokens - before.n_computed_tokens, 20);
     EXPECT_EQ(after.n_prefix_hits - before.n_prefix_hits, 256);
-    auto ref_model = load(200, 512, 8, false);
+    auto ref_model = load_fixture_model(200, 512, 8, false);
     Engine ref_engine(ref_model->cfg, ref_model->runner.get());
     EngineEvent ref = run(ref_engine, b, p);
     ASSERT_EQ(got.sample.top.size(), 512u);
@@ -166,12 +128,12 @@ struct DeviceVsCpu {
 };
 DeviceVsCpu run_device_and_cpu(const std::vector<WorkItem>& work) {
     DeviceVsCpu r;
-    auto m = load(2000, 512, 64, true);
+    auto m = load_fixture_model(2000, 512, 64, true);
     CountingRunner device(m->runner.get());
     r.fast = run_workload(m->cfg, &device, work);
     r.n_greedy_steps = device.n_greedy_steps;
     r.n_sample_steps = device.n_sample_steps;
-    auto m2 = load(2000, 512, 64, true);
+    auto m2 = load_fixture_model(2000, 512, 64, true);
     SamplerOnlyRunner sampler(m2->runner.get());
     r.slow = run_workload(m2->cfg, &sampler, work);
     return r;
