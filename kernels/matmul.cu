@@ -66,6 +66,10 @@ static void matmul_dispatch(void* out, bool out_f32, const bf16* x, const bf16* 
         return;
     }
     if (matmul_mma_ok(x, w, K)) {
+        if (M <= 256 && matmul_decode_available()) {
+            matmul_decode_launch(out, out_f32, x, w, bias, M, N, K, stream);
+            return;
+        }
         // Measured on H100 (gpu_bench msweep, 2026-11-23, ms at M = 16 / 32 / 64):
         //   wide N (gate_up, lm_head) above 8 rows: the TMA kernel's N tiles already fill the
         //   GPU (gate_up 0.098 / 0.095 / 0.096 vs skinny 0.116 / 0.161 / 0.248);

@@ -51,3 +51,14 @@ bool matmul_wgmma_tma_available();
 void matmul_wgmma_tma_launch(void* out, bool out_f32, const bf16* x, const bf16* w,
                              const bf16* bias, int M, int N, int K, cudaStream_t stream,
                              int cluster = 0);
+// Hopper decode batches, M = 1 .. 256: the weights as wgmma's 64-row operand streamed once by
+// TMA, x as the narrow operand (width matmul_decode_width(M): 16, 32, 64, 128 or 256), stream-K
+// over (128-row tile, 64-wide k-block) items so that every shape fills the SMs, parts of a tile
+// added in a fixed order by the CTA that completes it (kernels/matmul_decode.cu). grid: CTAs
+// (0 = one per SM; any count is correct). Static workspace: launches must not overlap (one
+// stream). sm_90a build on a compute-capability 9.x device only; K % 8 == 0, x and w 16-byte
+// aligned.
+bool matmul_decode_available();
+int matmul_decode_width(int M);
+void matmul_decode_launch(void* out, bool out_f32, const bf16* x, const bf16* w, const bf16* bias,
+                          int M, int N, int K, cudaStream_t stream, int grid = 0);

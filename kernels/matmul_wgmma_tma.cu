@@ -206,10 +206,9 @@ static TmaEncodeFn tma_encode_fn() {
     return fn;
 }
 
-// Tensor map of a row-major bf16 matrix (rows, K), K contiguous, read in boxes of
-// TM_BK x box_rows with the 128-byte swizzle; out-of-range elements read as zero. Host-only
-// encoding (no device call, nothing allocated). Fatal if the driver rejects the operand.
-static CUtensorMap tma_map_rows(const bf16* p, int rows, int K, int box_rows) {
+bool tma_encode_available() { return tma_encode_fn() != nullptr; }
+
+CUtensorMap tma_map_rows(const bf16* p, int rows, int K, int box_rows) {
     CUtensorMap map;
     const cuuint64_t dims[2] = {(cuuint64_t)K, (cuuint64_t)rows};
     const cuuint64_t strides[1] = {(cuuint64_t)K * 2};  // bytes between rows
@@ -219,7 +218,7 @@ static CUtensorMap tma_map_rows(const bf16* p, int rows, int K, int box_rows) {
                                  strides, box, elem_strides, CU_TENSOR_MAP_INTERLEAVE_NONE,
                                  CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
                                  CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
-    PLAT_ASSERT(r == CUDA_SUCCESS, "matmul_wgmma_tma: cuTensorMapEncodeTiled rejected an operand");
+    PLAT_ASSERT(r == CUDA_SUCCESS, "tma_map_rows: cuTensorMapEncodeTiled rejected an operand");
     return map;
 }
 

@@ -1,8 +1,8 @@
 // sm90.cuh — inline-PTX wrappers for the Hopper (sm_90a) paths: mbarrier waits and arrivals
 // (also across a thread-block cluster), TMA tensor loads (plain and multicast), setmaxnreg, and
-// wgmma m64n256k16 bf16 with both operands in 128-byte swizzled K-major shared memory. Compiled
-// only in the sm_90a pass (EDGELLM_SM90A_DEVICE); callers keep the kernel body behind the same
-// macro so that the other passes still build.
+// wgmma m64nNk16 bf16 (N = 16 .. 256) with both operands in 128-byte swizzled K-major shared
+// memory. Compiled only in the sm_90a pass (EDGELLM_SM90A_DEVICE); callers keep the kernel body
+// behind the same macro so that the other passes still build.
 #pragma once
 #include "kernels/mma.cuh"
 #include <cuda.h>  // CUtensorMap
@@ -12,6 +12,13 @@
 #else
 #define EDGELLM_SM90A_DEVICE 0
 #endif
+
+// Host side (kernels/matmul_wgmma_tma.cu): does the driver encode tensor maps? And the map of a
+// row-major bf16 matrix (rows, K), K contiguous, read in boxes of 64 K-elements (128 bytes) x
+// box_rows with the 128-byte swizzle; out-of-range elements read as zero. Host-only encoding (no
+// device call, nothing allocated); fatal if the driver rejects the operand.
+bool tma_encode_available();
+CUtensorMap tma_map_rows(const bf16* p, int rows, int K, int box_rows);
 
 #if EDGELLM_SM90A_DEVICE
 __device__ __forceinline__ uint32_t sm90_smem_addr(const void* p) {
@@ -168,6 +175,83 @@ __device__ __forceinline__ void sm90_wgmma(float* d, uint64_t desc_a, uint64_t d
           "+f"(d[120]), "+f"(d[121]), "+f"(d[122]), "+f"(d[123]), "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])
         : "l"(desc_a), "l"(desc_b), "n"(1));
 }
+// d (64 x 16 fp32, this warpgroup) += a (64 x 16, desc_a) · b (16 x 16, desc_b)ᵀ.
+__device__ __forceinline__ void sm90_wgmma_n16(float* d, uint64_t desc_a, uint64_t desc_b) {
+    asm volatile(
+        "{\n"
+        ".reg .pred p;\n"
+        "setp.ne.b32 p, %10, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 "
+        "{%0, %1, %2, %3, %4, %5, %6, %7}, "
+        "%8, %9, p, 1, 1, 0, 0;\n"
+        "}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7])
+        : "l"(desc_a), "l"(desc_b), "n"(1));
+}
+// d (64 x 32 fp32, this warpgroup) += a (64 x 16, desc_a) · b (32 x 16, desc_b)ᵀ.
+__device__ __forceinline__ void sm90_wgmma_n32(float* d, uint64_t desc_a, uint64_t desc_b) {
+    asm volatile(
+        "{\n"
+        ".reg .pred p;\n"
+        "setp.ne.b32 p, %18, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16 "
+        "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15}, "
+        "%16, %17, p, 1, 1, 0, 0;\n"
+        "}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15])
+        : "l"(desc_a), "l"(desc_b), "n"(1));
+}
+// d (64 x 64 fp32, this warpgroup) += a (64 x 16, desc_a) · b (64 x 16, desc_b)ᵀ.
+__device__ __forceinline__ void sm90_wgmma_n64(float* d, uint64_t desc_a, uint64_t desc_b) {
+    asm volatile(
+        "{\n"
+        ".reg .pred p;\n"
+        "setp.ne.b32 p, %34, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 "
+        "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+        "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, "
+        "%32, %33, p, 1, 1, 0, 0;\n"
+        "}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+          "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+        : "l"(desc_a), "l"(desc_b), "n"(1));
+}
+// d (64 x 128 fp32, this warpgroup) += a (64 x 16, desc_a) · b (128 x 16, desc_b)ᵀ.
+__device__ __forceinline__ void sm90_wgmma_n128(float* d, uint64_t desc_a, uint64_t desc_b) {
+    asm volatile(
+        "{\n"
+        ".reg .pred p;\n"
+        "setp.ne.b32 p, %66, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 "
+        "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+        "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, "
+        "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "
+        "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, "
+        "%64, %65, p, 1, 1, 0, 0;\n"
+        "}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+          "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
+          "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
+          "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
+          "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
+          "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+        : "l"(desc_a), "l"(desc_b), "n"(1));
+}
+// The wgmma of width N (16 .. 256) on a 64-row warpgroup tile: N / 2 fp32 accumulators.
+template <int N>
+__device__ __forceinline__ void sm90_wgmma_n(float* d, uint64_t desc_a, uint64_t desc_b) {
+    static_assert(N == 16 || N == 32 || N == 64 || N == 128 || N == 256, "wgmma width");
+    if constexpr (N == 16) sm90_wgmma_n16(d, desc_a, desc_b);
+    else if constexpr (N == 32) sm90_wgmma_n32(d, desc_a, desc_b);
+    else if constexpr (N == 64) sm90_wgmma_n64(d, desc_a, desc_b);
+    else if constexpr (N == 128) sm90_wgmma_n128(d, desc_a, desc_b);
+    else sm90_wgmma(d, desc_a, desc_b);
+}
 __device__ __forceinline__ void sm90_wgmma_fence() {
     asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
 }
@@ -181,8 +265,9 @@ __device__ __forceinline__ void sm90_wgmma_wait() {
 // Pins the accumulators here: the compiler cannot move their ordinary reads and writes (zeroing,
 // the epilogue) across this point, and so not across a neighbouring wgmma wait, which it does
 // not know writes them.
+template <int COUNT = 128>
 __device__ __forceinline__ void sm90_pin_acc(float* d) {
 #pragma unroll
-    for (int i = 0; i < 128; i++) asm volatile("" : "+f"(d[i])::"memory");
+    for (int i = 0; i < COUNT; i++) asm volatile("" : "+f"(d[i])::"memory");
 }
 #endif

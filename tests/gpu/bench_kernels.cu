@@ -274,7 +274,9 @@ int main(int argc, char** argv) {
     if (argc > 1 && !strcmp(argv[1], "layer")) {  // decode-step breakdown only
         layer_breakdown(1, 256, 4096);
         layer_breakdown(64, 256, 4096);
-        layer_breakdown(64, 256, 256);
+        layer_breakdown(64, 256, 131072);  // the model's default --max-model-len
+        layer_breakdown(128, 256, 4096);
+        layer_breakdown(256, 256, 4096);
         return 0;
     }
 
@@ -305,10 +307,13 @@ int main(int argc, char** argv) {
         bf16* w = rand_buf((int64_t)s.N * s.K, 1);
         bf16* x = rand_buf((int64_t)256 * s.K, 2);
         bf16* out = (bf16*)plat_alloc((size_t)256 * s.N * 2);
-        for (int M : {8, 16, 32, 64, 128, 256}) {
+        for (int M : {3, 8, 16, 32, 64, 96, 128, 192, 256}) {
             float sk = M <= 64 ? time_ms([&] { matmul_skinny_launch(out, false, x, w, nullptr, M, s.N, s.K, 0); }) : 0.0f;
             float t0 = time_ms([&] { matmul_tiled_launch(0, out, false, x, w, nullptr, M, s.N, s.K, 0); });
             float sp = M <= 64 ? time_ms([&] { matmul_splitk_launch(out, false, x, w, nullptr, M, s.N, s.K, 0); }) : 0.0f;
+            float dec = matmul_decode_available()
+                            ? time_ms([&] { matmul_decode_launch(out, false, x, w, nullptr, M, s.N, s.K, 0); })
+                            : 0.0f;
             float pub = time_ms([&] { matmul_forward((act_t*)out, (act_t*)x, weight_act((act_t*)w, s.N, s.K), nullptr, M, nullptr); });
             float wg = matmul_wgmma_available()
                            ? time_ms([&] { matmul_wgmma_launch(out, false, x, w, nullptr, M, s.N, s.K, 0); })
@@ -317,8 +322,9 @@ int main(int argc, char** argv) {
                             ? time_ms([&] { matmul_wgmma_tma_launch(out, false, x, w, nullptr, M, s.N, s.K, 0); })
                             : 0.0f;
             printf("msweep %-8s M=%-3d: skinny %.4f ms | splitk %.4f ms | mma.sync tiles %.4f ms | wgmma %.4f ms"
-                   " | wgmma-tma %.4f ms | matmul_forward %.4f ms, %.0f GB/s weights\n",
-                   s.name, M, sk, sp, t0, wg, tma, pub, 2.0 * s.N * s.K / (pub * 1e6));
+                   " | wgmma-tma %.4f ms | decode %.4f ms, %.0f GB/s | matmul_forward %.4f ms, %.0f GB/s weights\n",
+                   s.name, M, sk, sp, t0, wg, tma, dec, dec > 0 ? 2.0 * s.N * s.K / (dec * 1e6) : 0.0,
+                   pub, 2.0 * s.N * s.K / (pub * 1e6));
         }
         plat_free(w); plat_free(x); plat_free(out);
     }

@@ -8,13 +8,14 @@
 #include "tests/gpu/gpu_check.h"
 #include "kernels/matmul_internal.cuh"
 
-enum Path { PUBLIC, GEMV, SKINNY, SPLITK, TILED0, TILED1, WGMMA2, WGMMA3, WGMMA_TMA1, WGMMA_TMA2, FMA };
+enum Path { PUBLIC, GEMV, SKINNY, SPLITK, DECODE, TILED0, TILED1, WGMMA2, WGMMA3, WGMMA_TMA1, WGMMA_TMA2, FMA };
 static const char* path_name(Path p) {
     switch (p) {
         case PUBLIC: return "public";
         case SKINNY: return "skinny-mma";
         case GEMV: return "gemv-fma";
         case SPLITK: return "splitk-mma";
+        case DECODE: return "decode-wgmma-streamk";
         case TILED0: return "tiled-mma-128x128";
         case TILED1: return "tiled-mma-128x256";
         case WGMMA2: return "wgmma-128x256";
@@ -49,6 +50,9 @@ static void one_case(Path path, int M, int N, int K, bool use_bias, bool out_f32
         case SPLITK:
             matmul_splitk_launch(dout, out_f32, (const bf16*)dx, (const bf16*)dw, bias, M, N, K, 0, ksplit);
             break;
+        case DECODE:  // ksplit: the grid (CTA count; 0 = one per SM)
+            matmul_decode_launch(dout, out_f32, (const bf16*)dx, (const bf16*)dw, bias, M, N, K, 0, ksplit);
+            break;
         case TILED0:
         case TILED1:
             matmul_tiled_launch(path == TILED1, dout, out_f32, (const bf16*)dx, (const bf16*)dw,
@@ -75,7 +79,7 @@ static void one_case(Path path, int M, int N, int K, bool use_bias, bool out_f32
     char name[128];
     snprintf(name, sizeof(name), "matmul %s M=%d N=%d K=%d%s%s%s%s", path_name(path), M, N, K,
              use_bias ? " bias" : "", out_f32 ? " f32out" : "",
-             ksplit ? (" ksplit=" + std::to_string(ksplit)).c_str() : "",
+             ksplit ? ((path == DECODE ? " grid=" : " ksplit=") + std::to_string(ksplit)).c_str() : "",
              variant ? (std::string(" ") + matmul_gemv_variant_name(variant)).c_str() : "");
     check_close(name, got, ref, 1e-3, out_f32 ? 1e-5 : 1.0 / 256);
     plat_free(dx); plat_free(dw); plat_free(db); plat_free(dout);
@@ -152,6 +156,37 @@ void run_matmul_tests() {
                same ? "bitwise identical" : "results differ between launches");
         plat_free(dx); plat_free(dw); plat_free(o1); plat_free(o2);
     }
+    if (matmul_decode_available()) {
+        // every x width (16 .. 256) at its edges, N off the 128-row tile, K off the 64-wide
+        // k-block, bias and fp32 output; grids that give one CTA many whole tiles (1, 3), parts
+        // of tiles in every CTA (7, 100), one k-block per CTA (the 33 * 2 items of N=4100,
+        // K=72: every tile in two parts), and the default
+        int ms[] = {3, 16, 17, 32, 33, 64, 65, 128, 129, 200, 256};
+        int i = 0;
+        for (int m : ms) {
+            one_case(DECODE, m, 4100, 4104, i % 2 == 0, i % 3 == 1);
+            one_case(DECODE, m, 257, 264, i % 2 == 1, false, i % 2 ? 7 : 3);
+            i++;
+        }
+        for (int grid : {1, 7, 66, 100}) one_case(DECODE, 40, 4100, 72, grid % 2 == 0, grid == 7, grid);
+        one_case(DECODE, 1, 130, 40, true, true);
+        one_case(DECODE, 9, 28672, 4096, false, false);
+        one_case(DECODE, 64, 4096, 14336, true, false);
+        one_case(DECODE, 256, 6144, 4096, false, false);
+        one_case(DECODE, 100, 128256, 4096, false, true);
+        const int M = 48, N = 4096, K = 14336;
+        auto x = rand_bf16((size_t)M * K, -1, 1), w = rand_bf16((size_t)N * K, -1, 1);
+        act_t *dx = upload_bf16(x), *dw = upload_bf16(w);
+        act_t* o1 = (act_t*)plat_alloc((size_t)M * N * 2);
+        act_t* o2 = (act_t*)plat_alloc((size_t)M * N * 2);
+        matmul_decode_launch(o1, false, (const bf16*)dx, (const bf16*)dw, nullptr, M, N, K, 0);
+        matmul_decode_launch(o2, false, (const bf16*)dx, (const bf16*)dw, nullptr, M, N, K, 0);
+        auto a = download_bf16(o1, (size_t)M * N), b = download_bf16(o2, (size_t)M * N);
+        bool same = memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+        report("matmul decode-wgmma-streamk M=48 N=4096 K=14336 launched twice", same,
+               same ? "bitwise identical" : "results differ between launches");
+        plat_free(dx); plat_free(dw); plat_free(o1); plat_free(o2);
+    } else printf("note: no sm_90a device/build here; the decode wgmma path is not exercised\n");
     std::vector<Path> tiled = {TILED0, TILED1};
     if (matmul_wgmma_available()) {
         tiled.push_back(WGMMA2);
