@@ -47,7 +47,8 @@ size_t attention_workspace_bytes(int n_tokens, int n_seqs, int n_heads, int head
                                  int max_seq_len) {
     int s = attention_splits(n_tokens, n_seqs, max_seq_len);
     if (s == 1) return 0;
-    return (size_t)s * n_tokens * n_heads * (head_dim + 2) * sizeof(float);
+    // the splits' (o, m, l), then the decode kernel's split count per sequence
+    return (size_t)s * n_tokens * n_heads * (head_dim + 2) * sizeof(float) + (size_t)n_seqs * sizeof(int);
 }
 
 // q rows r_first.. of the tile, scaled by scale * log2(e), into shared memory (zeros for rows
@@ -331,13 +332,18 @@ void attention_forward(act_t* out, const act_t* q, const act_t* k_cache, const a
     PLAT_ASSERT(n_splits == 1 || workspace, "attention_forward: workspace required");
     const float scale_log2 = scale * LOG2E;
     cudaStream_t st = to_stream(stream);
-    // Batches with prefill rows: tensor cores where available. Decode: the CUDA-core kernel
-    // (one query row per sequence and head leaves an m16 tile mostly empty), split over keys.
+    // Batches with prefill rows: tensor cores where available. Decode: the bandwidth kernel of
+    // attention_decode.cu where it runs, else the CUDA-core kernel, split over keys.
     if (n_tokens > n_seqs &&
         attention_prefill_mma(as_bf16(out), as_bf16(q), as_bf16(k_cache), as_bf16(v_cache),
                               block_tables, seq_lens, query_start, n_seqs, n_tokens, n_heads,
                               n_kv_heads, head_dim, block_size, max_blocks_per_seq, sliding_window,
                               scale_log2, st))
+        return;
+    if (n_tokens == n_seqs &&
+        attention_decode(as_bf16(out), as_bf16(q), as_bf16(k_cache), as_bf16(v_cache), block_tables,
+                         seq_lens, n_seqs, n_heads, n_kv_heads, head_dim, block_size,
+                         max_blocks_per_seq, n_splits, sliding_window, scale_log2, workspace, st))
         return;
     attention_forward_simt(as_bf16(out), as_bf16(q), as_bf16(k_cache), as_bf16(v_cache),
                            block_tables, seq_lens, query_start, n_seqs, n_tokens, n_heads,

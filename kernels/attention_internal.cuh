@@ -49,3 +49,14 @@ void attention_forward_simt(bf16* out, const bf16* q, const bf16* k_cache, const
                             int n_kv_heads, int head_dim, int block_size, int max_blocks_per_seq,
                             int n_splits, int sliding_window, float scale_log2, void* workspace,
                             cudaStream_t stream);
+
+// Decode (one query token per sequence, token s of sequence s): the bandwidth kernel of
+// attention_decode.cu. n_splits: the most key splits per sequence (the workspace's depth, from
+// attention_workspace_bytes; 1 without one). grid: CTAs (0 = as many as fit on the GPU; any
+// count is correct). Returns false, doing nothing, where it cannot run (no PTX build, sm < 80,
+// head_dim not 64/128, more than 8 query heads per kv head).
+bool attention_decode(bf16* out, const bf16* q, const bf16* k_cache, const bf16* v_cache,
+                      const int32_t* block_tables, const int32_t* seq_lens, int n_seqs,
+                      int n_heads, int n_kv_heads, int head_dim, int block_size,
+                      int max_blocks_per_seq, int n_splits, int sliding_window, float scale_log2,
+                      void* workspace, cudaStream_t stream, int grid = 0);

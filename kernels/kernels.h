@@ -74,6 +74,15 @@ static inline void weight_require(const Weight& w, int32_t type, const char* op)
     plat_fatal("w.type is implemented", msg, op, __FILE__, __LINE__);
 }
 
+// Chooses matmul_forward's path for one weight shape at decode batch sizes (3 .. 256 rows) by
+// timing the paths this device has, each over the n given weights in turn (the same shape, e.g.
+// one per layer, so that every timed launch reads its weights from memory rather than L2), and
+// keeps the fastest per size for every later call with that shape. Writes a one-line summary
+// (the fastest path per row range) to summary. Runs on stream and synchronises it; allocates
+// and frees its own scratch. A platform with one path (the CPU) chooses nothing: returns 0.
+// Returns the number of sizes timed.
+int matmul_tune(const Weight* w, int n, char* summary, int summary_len, plat_stream_t stream);
+
 // out (M, N) = x (M, K) · wᵀ with N = w.n_rows, K = w.n_cols; bias (N) or nullptr. fp32
 // accumulation.
 void matmul_forward(act_t* out, const act_t* x, const Weight& w, const act_t* bias, int M,

@@ -1,14 +1,14 @@
-// matmul.cu — matmul_forward / matmul_f32out_forward: picks a GEMM path by shape and the
-// portable fp32-FMA fallback. Tensor-core paths live in matmul_mma.cu and matmul_wgmma.cu.
+// matmul.cu — matmul_forward / matmul_f32out_forward: picks a GEMM path by shape, the
+// start-up timing that picks it for the model's own shapes (matmul_tune) and the portable
+// fp32-FMA fallback. Tensor-core paths live in matmul_mma.cu, matmul_splitk.cu,
+// matmul_wgmma*.cu and matmul_decode.cu.
 //   M <= 2 (decode):   matmul_gemv_launch — FMA units, one pass over w at the read bandwidth
 //                      (any platform; K % 8 == 0 and aligned operands);
-//   M <= 8 (decode):   matmul_skinny_launch — tensor cores, bandwidth-bound, weights read once;
-//   8 < M <= 64:       matmul_splitk_launch (M > 32 or large shapes) or skinny, x shared by
-//                      128 weight rows per block (but wide N goes to the Hopper TMA kernel,
-//                      which is faster there);
-//   M  > 64 (prefill): matmul_wgmma_tma_launch — Hopper, TMA loads, warp-specialised wgmma
-//                      (sm_90a build, cc 9.x device), else matmul_tiled_launch — mma.sync
-//                      tiles, cp.async pipeline;
+//   3 <= M <= 256, a shape matmul_tune timed: the path that was fastest on this device for
+//                      the row bucket (decode, skinny, split-K, wgmma-tma or tiled);
+//   3 <= M <= 256 otherwise, on Hopper: matmul_decode_launch (weights streamed once, stream-K);
+//   otherwise by rules measured on an H100 (below): skinny / split-K for M <= 64, TMA wgmma
+//                      (sm_90a build, cc 9.x device) or mma.sync tiles above;
 //   operands the tensor-core paths cannot take (odd K, misaligned) or no PTX: FMA tiles.
 #include "kernels/matmul_internal.cuh"
 
@@ -57,6 +57,41 @@ void matmul_fma_launch(void* out, bool out_f32, const bf16* x, const bf16* w, co
     CUDA_CHECK_LAUNCH();
 }
 
+// The paths matmul_tune chooses between.
+enum TunePath { TP_RULES = 0, TP_DECODE, TP_SKINNY, TP_SPLITK, TP_TMA, TP_TILED, TP_COUNT };
+static const char* const TP_NAMES[TP_COUNT] = {"rules", "decode", "skinny", "splitk", "wgmma-tma", "tiled"};
+// Row buckets: bucket b holds M in (TUNE_M[b - 1], TUNE_M[b]], timed at its upper end.
+static const int TUNE_M[] = {4, 8, 16, 32, 64, 96, 128, 192, 256};
+static const int TUNE_BUCKETS = sizeof(TUNE_M) / sizeof(TUNE_M[0]);
+struct TunedShape {
+    int N, K;
+    int8_t path[TUNE_BUCKETS];
+};
+static TunedShape g_tuned[16];
+static int g_n_tuned = 0;
+
+static int tuned_path(int M, int N, int K) {
+    if (M < 3 || M > TUNE_M[TUNE_BUCKETS - 1]) return TP_RULES;
+    for (int i = 0; i < g_n_tuned; i++)
+        if (g_tuned[i].N == N && g_tuned[i].K == K) {
+            int b = 0;
+            while (TUNE_M[b] < M) b++;
+            return g_tuned[i].path[b];
+        }
+    return TP_RULES;
+}
+
+static void launch_path(int path, void* out, bool out_f32, const bf16* x, const bf16* w,
+                        const bf16* bias, int M, int N, int K, cudaStream_t stream) {
+    switch (path) {
+        case TP_DECODE: matmul_decode_launch(out, out_f32, x, w, bias, M, N, K, stream); break;
+        case TP_SKINNY: matmul_skinny_launch(out, out_f32, x, w, bias, M, N, K, stream); break;
+        case TP_SPLITK: matmul_splitk_launch(out, out_f32, x, w, bias, M, N, K, stream); break;
+        case TP_TMA: matmul_wgmma_tma_launch(out, out_f32, x, w, bias, M, N, K, stream); break;
+        default: matmul_tiled_launch(0, out, out_f32, x, w, bias, M, N, K, stream); break;
+    }
+}
+
 static void matmul_dispatch(void* out, bool out_f32, const bf16* x, const bf16* w,
                             const bf16* bias, int M, int N, int K, cudaStream_t stream) {
     if (M <= 0 || N <= 0) return;
@@ -66,6 +101,11 @@ static void matmul_dispatch(void* out, bool out_f32, const bf16* x, const bf16* 
         return;
     }
     if (matmul_mma_ok(x, w, K)) {
+        const int tuned = tuned_path(M, N, K);
+        if (tuned != TP_RULES) {  // timed on this device by matmul_tune
+            launch_path(tuned, out, out_f32, x, w, bias, M, N, K, stream);
+            return;
+        }
         if (M <= 256 && matmul_decode_available()) {
             matmul_decode_launch(out, out_f32, x, w, bias, M, N, K, stream);
             return;
@@ -90,6 +130,74 @@ static void matmul_dispatch(void* out, bool out_f32, const bf16* x, const bf16* 
         return;
     }
     matmul_fma_launch(out, out_f32, x, w, bias, M, N, K, stream);
+}
+
+int matmul_tune(const Weight* ws, int n, char* summary, int summary_len, plat_stream_t pstream) {
+    if (summary_len > 0) summary[0] = 0;
+    if (n <= 0) return 0;
+    for (int i = 0; i < n; i++) weight_require(ws[i], WEIGHT_ACT, "matmul_tune");
+    const int N = ws[0].n_rows, K = ws[0].n_cols;
+    const bf16* w0 = as_bf16((const act_t*)ws[0].data);
+    if (K % 8 != 0 || !aligned16(w0) || !matmul_mma_ok(w0, w0, K)) return 0;
+    int slot = -1;
+    for (int i = 0; i < g_n_tuned; i++)
+        if (g_tuned[i].N == N && g_tuned[i].K == K) slot = i;
+    if (slot < 0) {
+        if (g_n_tuned == (int)(sizeof(g_tuned) / sizeof(g_tuned[0]))) return 0;
+        slot = g_n_tuned;
+    }
+    cudaStream_t stream = to_stream(pstream);
+    const int max_m = TUNE_M[TUNE_BUCKETS - 1];
+    bf16* x = (bf16*)plat_alloc((size_t)max_m * K * 2);
+    bf16* out = (bf16*)plat_alloc((size_t)max_m * N * 2);
+    plat_memset(x, 0x3c, (size_t)max_m * K * 2);  // every element 0x3c3c: about 0.0115
+    plat_device_sync();
+    plat_event_t e0 = plat_event_create(), e1 = plat_event_create();
+    TunedShape t;
+    t.N = N;
+    t.K = K;
+    const int reps = n < 4 ? 4 : n;
+    for (int b = 0; b < TUNE_BUCKETS; b++) {
+        const int M = TUNE_M[b];
+        int cands[TP_COUNT], n_c = 0;
+        if (matmul_decode_available()) cands[n_c++] = TP_DECODE;
+        if (M <= 64) cands[n_c++] = TP_SKINNY;
+        if (M > 8 && M <= 64 && matmul_splitk_ok(M, N)) cands[n_c++] = TP_SPLITK;
+        if (M > 32 && matmul_wgmma_tma_available()) cands[n_c++] = TP_TMA;
+        if (M > 64 && !matmul_wgmma_tma_available()) cands[n_c++] = TP_TILED;
+        float best = 1e30f;
+        int best_path = TP_RULES;
+        for (int c = 0; c < n_c; c++) {
+            auto wi = [&](int i) { return as_bf16((const act_t*)ws[i % n].data); };
+            launch_path(cands[c], out, false, x, wi(0), nullptr, M, N, K, stream);  // warm-up
+            plat_event_record(e0, pstream);
+            for (int r = 0; r < reps; r++) launch_path(cands[c], out, false, x, wi(r), nullptr, M, N, K, stream);
+            plat_event_record(e1, pstream);
+            plat_event_sync(e1);
+            const float ms = plat_event_elapsed_ms(e0, e1) / reps;
+            if (ms < best) {
+                best = ms;
+                best_path = cands[c];
+            }
+        }
+        t.path[b] = (int8_t)best_path;
+    }
+    plat_event_destroy(e0);
+    plat_event_destroy(e1);
+    plat_stream_sync(pstream);
+    plat_free(x);
+    plat_free(out);
+    g_tuned[slot] = t;
+    if (slot == g_n_tuned) g_n_tuned++;
+    // summary: "N x K: rows 3-16 decode, 17-64 splitk, ..."
+    int len = snprintf(summary, summary_len, "%dx%d:", N, K);
+    int lo = 3;
+    for (int b = 0; b < TUNE_BUCKETS && len < summary_len; b++) {
+        if (b + 1 < TUNE_BUCKETS && t.path[b + 1] == t.path[b]) continue;
+        len += snprintf(summary + len, summary_len - len, " %d-%d %s", lo, TUNE_M[b], TP_NAMES[(int)t.path[b]]);
+        lo = TUNE_M[b] + 1;
+    }
+    return TUNE_BUCKETS;
 }
 
 // The weight types the GEMM paths implement: WEIGHT_ACT.

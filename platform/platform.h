@@ -50,6 +50,9 @@ void plat_copy_h2d(void* dst, const void* src, size_t n_bytes);
 void plat_copy_d2h(void* dst, const void* src, size_t n_bytes);
 void plat_copy_d2d(void* dst, const void* src, size_t n_bytes);
 void plat_copy_h2d_async(void* dst, const void* src, size_t n_bytes, plat_stream_t stream);
+// rows of width_bytes each, pitch bytes apart on both sides (a column range of a row-major table)
+void plat_copy_h2d_rows_async(void* dst, const void* src, size_t pitch, size_t width_bytes,
+                              size_t rows, plat_stream_t stream);
 void plat_copy_d2h_async(void* dst, const void* src, size_t n_bytes, plat_stream_t stream);
 void plat_memset(void* dst, int value, size_t n_bytes);
 

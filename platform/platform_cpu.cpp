@@ -84,6 +84,10 @@ void plat_copy_d2h(void* dst, const void* src, size_t n) { if (n) memmove(dst, s
 void plat_copy_d2d(void* dst, const void* src, size_t n) { if (n) memmove(dst, src, n); }
 void plat_copy_h2d_async(void* dst, const void* src, size_t n, plat_stream_t) { plat_copy_h2d(dst, src, n); }
 void plat_copy_d2h_async(void* dst, const void* src, size_t n, plat_stream_t) { plat_copy_d2h(dst, src, n); }
+void plat_copy_h2d_rows_async(void* dst, const void* src, size_t pitch, size_t width, size_t rows,
+                              plat_stream_t) {
+    for (size_t r = 0; r < rows; r++) memmove((char*)dst + r * pitch, (const char*)src + r * pitch, width);
+}
 void plat_memset(void* dst, int value, size_t n) { memset(dst, value, n); }
 
 plat_stream_t plat_stream_create() { return nullptr; }

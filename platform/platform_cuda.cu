@@ -102,6 +102,12 @@ void plat_copy_d2d(void* dst, const void* src, size_t n) {
 void plat_copy_h2d_async(void* dst, const void* src, size_t n, plat_stream_t s) {
     CUDA_CHECK(cudaMemcpyAsync(dst, src, n, cudaMemcpyHostToDevice, (cudaStream_t)s));
 }
+void plat_copy_h2d_rows_async(void* dst, const void* src, size_t pitch, size_t width, size_t rows,
+                              plat_stream_t s) {
+    if (rows == 0 || width == 0) return;
+    CUDA_CHECK(cudaMemcpy2DAsync(dst, pitch, src, pitch, width, rows, cudaMemcpyHostToDevice,
+                                 (cudaStream_t)s));
+}
 void plat_copy_d2h_async(void* dst, const void* src, size_t n, plat_stream_t s) {
     CUDA_CHECK(cudaMemcpyAsync(dst, src, n, cudaMemcpyDeviceToHost, (cudaStream_t)s));
 }

@@ -127,6 +127,7 @@ int startup_run(const Config& cfg, int64_t max_blocks_wanted, Runtime* rt) {
              ls.bytes / 1e9 / std::max(ls.total_s, 1e-9), tokenizer_s,
              rt->have_tokenizer ? "" : " (not loaded)");
     double load_s = seconds_since(t_load);
+    const double tune_s = rt->model.tune_matmuls();
 
     if ((rc = set_limits(cfg, rt)) >= 0) return rc;
     Clock::time_point t_kv = Clock::now();
@@ -147,8 +148,8 @@ int startup_run(const Config& cfg, int64_t max_blocks_wanted, Runtime* rt) {
     rt->engine.reset(new Engine(rt->sched, rt->runner.get(), cfg.device));
     if (cfg.has_seed && cfg.command == CMD_SERVE) rt->engine->set_seed(cfg.seed);
     rt->startup_s = seconds_since(t0);
-    log_info("start-up: device %.2f s | weights and tokenizer %.2f s | KV pool and workspace %.2f s | "
-             "graphs %.2f s | total %.2f s",
-             init_s, load_s, kv_s, std::max(graphs_ms, 0.0) / 1e3, rt->startup_s);
+    log_info("start-up: device %.2f s | weights and tokenizer %.2f s | GEMM timing %.2f s | KV pool and "
+             "workspace %.2f s | graphs %.2f s | total %.2f s",
+             init_s, load_s, tune_s, kv_s, std::max(graphs_ms, 0.0) / 1e3, rt->startup_s);
     return -1;
 }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include "core/model/dtype.h"
 #include "core/util/check.h"
+#include "core/util/clock.h"
 #include "core/util/log.h"
 #include "core/model/safetensors.h"
 
@@ -84,14 +85,25 @@ int Model::upload_batch(const ForwardBatch& b, int n_rows, int W) {
         v.rows[t] = t < R ? b.logits_rows[t] : t;
     }
     for (int s = 0; s <= Sp; s++) v.qstart[s] = s <= S ? b.query_start[s] : b.query_start[S] + (s - S);
+    // Block tables: only the columns this batch's contexts reach (Wu) are written and uploaded;
+    // the kernels read no entry past a sequence's length, so the rest of each W-wide row on the
+    // device may hold anything. (With the model's full --max-model-len, W is thousands of
+    // entries: filling and copying whole rows cost more than the decode step's attention.)
+    int Wu = 1;
+    const int bs = std::max(block_size_, 1);
+    for (int s = 0; s < S; s++) Wu = std::max(Wu, (b.seq_lens[s] + bs - 1) / bs);
+    Wu = std::min(Wu, W);
     for (int s = 0; s < Sp; s++) {
         v.seq_lens[s] = s < S ? b.seq_lens[s] : 1;
-        for (int i = 0; i < W; i++)
+        for (int i = 0; i < Wu; i++)
             v.tables[(size_t)s * W + i] =
                 s < S && i < b.max_blocks_per_seq ? b.block_tables[(size_t)s * b.max_blocks_per_seq + i] : 0;
     }
     WsLayout w = ws_layout(cfg_, limits_);
-    plat_copy_h2d_async((char*)ws_ + w.ints, ints_host_, v.n * sizeof(int32_t), stream_);
+    const size_t head = (size_t)(v.tables - ints_host_);
+    plat_copy_h2d_async((char*)ws_ + w.ints, ints_host_, head * sizeof(int32_t), stream_);
+    plat_copy_h2d_rows_async((char*)ws_ + w.ints + head * sizeof(int32_t), v.tables,
+                             (size_t)W * sizeof(int32_t), (size_t)Wu * sizeof(int32_t), Sp, stream_);
     return W;
 }
 
@@ -101,6 +113,28 @@ static std::vector<int> graph_bucket_sizes(int max_seqs) {
     for (int n = 8; n < max_seqs + 8; n += 8) sizes.push_back(std::min(n, max_seqs));
     sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
     return sizes;
+}
+
+double Model::tune_matmuls() {
+    Clock::time_point t0 = Clock::now();
+    const int n = std::min<int>(8, (int)w_.layers.size());
+    std::vector<Weight> qkv, o, gate_up, down;
+    for (int l = 0; l < n; l++) {
+        qkv.push_back(w_.layers[l].qkv);
+        o.push_back(w_.layers[l].o_proj);
+        gate_up.push_back(w_.layers[l].gate_up);
+        down.push_back(w_.layers[l].down);
+    }
+    const std::vector<Weight> lm = {w_.lm_head};
+    const std::pair<const char*, const std::vector<Weight>*> shapes[] = {
+        {"qkv", &qkv}, {"o_proj", &o}, {"gate_up", &gate_up}, {"down", &down}, {"lm_head", &lm}};
+    for (const auto& sh : shapes) {
+        if (sh.second->empty() || sh.second->front().type != WEIGHT_ACT) continue;
+        char summary[256];
+        if (matmul_tune(sh.second->data(), (int)sh.second->size(), summary, sizeof(summary), stream_) > 0)
+            log_info("GEMM paths for %s %s (timed here)", sh.first, summary);
+    }
+    return seconds_since(t0);
 }
 
 double Model::capture_graphs() {

@@ -41,6 +41,11 @@ public:
     const void* weights_device() const { return w_.base; }  // the allocation, weight_bytes() long
     const LoadStats& load_stats() const { return load_stats_; }
 
+    // Times the GEMM paths for each weight shape at decode batch sizes and keeps the fastest
+    // (matmul_tune in kernels.h), over the first layers' weights. Call after load, before
+    // capture_graphs. Returns the seconds it took; each shape's choice goes to the log.
+    double tune_matmuls();
+
     // One allocation for all layers' K and V: (n_layers, 2, n_blocks, block_size, n_kv, head_dim).
     size_t kv_bytes_per_block(int block_size) const;
     void allocate_kv(int n_blocks, int block_size);

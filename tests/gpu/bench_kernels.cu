@@ -170,32 +170,40 @@ static void gemv_report(const PlatDeviceProps& p, bool sweep) {
     plat_free(sink);
 }
 
-// One Llama-3.1-8B decoder layer of a decode step of n_seqs sequences at context ctx, each op
-// timed on its own with the arguments the model's captured graphs use (max_seq_len = max_len,
-// block tables max_len / 16 wide), then the step estimate: 32 layers + lm_head.
-static void layer_breakdown(int n_seqs, int ctx, int max_len) {
-    const int H = 4096, NQKV = 6144, I = 14336, NH = 32, KVH = 8, HD = 128, BS = 16, V = 128256;
-    const int T = n_seqs, W = max_len / BS;
+// A decode step of the Llama-3.1-8B shape for n_seqs sequences at context ctx, as the model's
+// captured graph runs it (max_seq_len = max_len, block tables max_len / 16 wide): 32 layers,
+// each with its own weights and KV cache, so that every byte comes from HBM as in the real step.
+// Each op family is timed as one graph of its 32 launches (one per layer), the whole step (32
+// layers + lm_head) as one graph; beside each, its bound: bytes at the copy rate or FLOPs at the
+// matrix rate, whichever is larger (copy_gbs counts read + write bytes, as a copy does).
+static void layer_breakdown(int n_seqs, int ctx, int max_len, double copy_gbs, double mma_tflops) {
+    const int H = 4096, NQKV = 6144, I = 14336, NH = 32, KVH = 8, HD = 128, BS = 16, V = 128256, L = 32;
+    const int T = n_seqs, W = max_len / BS, per_seq = (ctx + BS - 1) / BS;
     bf16* x = rand_buf((int64_t)T * H, 11);
     bf16* y = rand_buf((int64_t)T * H, 12);
     bf16* h = rand_buf((int64_t)T * H, 13);
     bf16* norm_w = rand_buf(H, 14);
-    bf16* w_qkv = rand_buf((int64_t)NQKV * H, 15);
-    bf16* w_o = rand_buf((int64_t)H * H, 16);
-    bf16* w_gu = rand_buf((int64_t)2 * I * H, 17);
-    bf16* w_down = rand_buf((int64_t)H * I, 18);
-    bf16* w_lm = rand_buf((int64_t)V * H, 19);
     bf16* qkv = rand_buf((int64_t)T * NQKV, 20);
     bf16* q = rand_buf((int64_t)T * NH * HD, 21);
     bf16* attn = rand_buf((int64_t)T * NH * HD, 22);
     bf16* gu = rand_buf((int64_t)T * 2 * I, 23);
     bf16* act = rand_buf((int64_t)T * I, 24);
+    bf16* w_lm = rand_buf((int64_t)V * H, 19);
     float* logits = (float*)plat_alloc((size_t)T * V * 4);
-    const int64_t n_blocks = (int64_t)n_seqs * W;
-    bf16* kc = rand_buf(n_blocks * BS * KVH * HD, 25);
-    bf16* vc = rand_buf(n_blocks * BS * KVH * HD, 26);
-    std::vector<int32_t> tables((size_t)n_seqs * W), lens(n_seqs, ctx), qs(n_seqs + 1), pos(T), slots(T);
-    for (size_t i = 0; i < tables.size(); i++) tables[i] = (int32_t)((i * 7919) % tables.size());
+    const int64_t n_blocks = (int64_t)n_seqs * per_seq;
+    std::vector<bf16*> w_qkv(L), w_o(L), w_gu(L), w_down(L), kc(L), vc(L);
+    for (int l = 0; l < L; l++) {
+        w_qkv[l] = rand_buf((int64_t)NQKV * H, 100 + l);
+        w_o[l] = rand_buf((int64_t)H * H, 200 + l);
+        w_gu[l] = rand_buf((int64_t)2 * I * H, 300 + l);
+        w_down[l] = rand_buf((int64_t)H * I, 400 + l);
+        kc[l] = rand_buf(n_blocks * BS * KVH * HD, 500 + l);
+        vc[l] = rand_buf(n_blocks * BS * KVH * HD, 600 + l);
+    }
+    std::vector<int32_t> tables((size_t)n_seqs * W, 0), lens(n_seqs, ctx), qs(n_seqs + 1), pos(T), slots(T);
+    for (int s = 0; s < n_seqs; s++)
+        for (int b = 0; b < per_seq; b++)
+            tables[(size_t)s * W + b] = (int32_t)(((int64_t)(s * per_seq + b) * 7919) % n_blocks);
     for (int i = 0; i <= n_seqs; i++) qs[i] = i;
     for (int i = 0; i < T; i++) { pos[i] = ctx - 1; slots[i] = tables[(size_t)i * W + (ctx - 1) / BS] * BS + (ctx - 1) % BS; }
     auto up = [](const std::vector<int32_t>& v) {
@@ -210,29 +218,59 @@ static void layer_breakdown(int n_seqs, int ctx, int max_len) {
     plat_copy_h2d(dinv, inv.data(), inv.size() * 4);
     size_t ws_bytes = attention_workspace_bytes(T, n_seqs, NH, HD, max_len);
     void* ws = ws_bytes ? plat_alloc(ws_bytes) : nullptr;
+    plat_device_sync();
     auto A = [](bf16* p) { return (act_t*)p; };
-    struct Op { const char* name; std::function<void()> fn; };
-    std::vector<Op> ops = {
-        {"add_rmsnorm", [&] { add_rmsnorm_forward(A(h), A(x), A(y), A(norm_w), T, H, 1e-5f, nullptr); }},
-        {"qkv matmul", [&] { matmul_forward(A(qkv), A(h), weight_act(A(w_qkv), NQKV, H), nullptr, T, nullptr); }},
-        {"qkv_rope_cache", [&] { qkv_rope_cache_forward(A(q), A(kc), A(vc), A(qkv), nullptr, nullptr, 1e-5f, dp, ds, dinv, T, NH, KVH, HD, BS, nullptr); }},
-        {"attention", [&] { attention_forward(A(attn), A(q), A(kc), A(vc), dt, dl, dq, n_seqs, T, NH, KVH, HD, BS, W, max_len, 0, 0.088f, ws, nullptr); }},
-        {"o_proj matmul", [&] { matmul_forward(A(y), A(attn), weight_act(A(w_o), H, H), nullptr, T, nullptr); }},
-        {"add_rmsnorm", [&] { add_rmsnorm_forward(A(h), A(x), A(y), A(norm_w), T, H, 1e-5f, nullptr); }},
-        {"gate_up matmul", [&] { matmul_forward(A(gu), A(h), weight_act(A(w_gu), 2 * I, H), nullptr, T, nullptr); }},
-        {"silu_mul", [&] { silu_mul_forward(A(act), A(gu), T, I, nullptr); }},
-        {"down matmul", [&] { matmul_forward(A(y), A(act), weight_act(A(w_down), H, I), nullptr, T, nullptr); }},
+    auto S = [](cudaStream_t st) { return (plat_stream_t)st; };
+    auto gemm_bound = [&](double n, double k) {  // ms: weights + x + out at the copy rate, or FLOPs
+        double bytes = 2.0 * n * k + 2.0 * T * (n + k);
+        return std::max(bytes / (copy_gbs * 1e6), 2.0 * T * n * k / (mma_tflops * 1e9));
     };
-    double layer = 0.0;
+    const double act_ms = 2.0 * T * H / (copy_gbs * 1e6);  // one activation row-set read or written
+    const double kv_bytes = (double)n_seqs * ctx * KVH * HD * 2 * 2;
+    struct Op { const char* name; double bound_ms; std::function<void(int, cudaStream_t)> fn; };
+    std::vector<Op> ops = {
+        {"add_rmsnorm x2", 2 * 4 * act_ms, [&](int l, cudaStream_t st) {
+             add_rmsnorm_forward(A(h), A(x), A(y), A(norm_w), T, H, 1e-5f, S(st));
+             add_rmsnorm_forward(A(h), A(x), A(y), A(norm_w), T, H, 1e-5f, S(st)); }},
+        {"qkv matmul", gemm_bound(NQKV, H), [&](int l, cudaStream_t st) {
+             matmul_forward(A(qkv), A(h), weight_act(A(w_qkv[l]), NQKV, H), nullptr, T, S(st)); }},
+        {"qkv_rope_cache", 3.0 * NQKV / H * act_ms, [&](int l, cudaStream_t st) {
+             qkv_rope_cache_forward(A(q), A(kc[l]), A(vc[l]), A(qkv), nullptr, nullptr, 1e-5f, dp, ds, dinv, T, NH, KVH, HD, BS, S(st)); }},
+        {"attention", kv_bytes / (copy_gbs * 1e6), [&](int l, cudaStream_t st) {
+             attention_forward(A(attn), A(q), A(kc[l]), A(vc[l]), dt, dl, dq, n_seqs, T, NH, KVH, HD, BS, W, max_len, 0, 0.088f, ws, S(st)); }},
+        {"o_proj matmul", gemm_bound(H, H), [&](int l, cudaStream_t st) {
+             matmul_forward(A(y), A(attn), weight_act(A(w_o[l]), H, H), nullptr, T, S(st)); }},
+        {"gate_up matmul", gemm_bound(2 * I, H), [&](int l, cudaStream_t st) {
+             matmul_forward(A(gu), A(h), weight_act(A(w_gu[l]), 2 * I, H), nullptr, T, S(st)); }},
+        {"silu_mul", 3.0 * I / H * act_ms, [&](int l, cudaStream_t st) {
+             silu_mul_forward(A(act), A(gu), T, I, S(st)); }},
+        {"down matmul", gemm_bound(H, I), [&](int l, cudaStream_t st) {
+             matmul_forward(A(y), A(act), weight_act(A(w_down[l]), H, I), nullptr, T, S(st)); }},
+    };
+    double sum = 0.0, sum_bound = 0.0;
     for (auto& op : ops) {
-        float ms = time_ms(op.fn, 50);
-        layer += ms;
-        printf("layer M=%-3d ctx=%-5d max_len=%-5d %-15s %.4f ms\n", T, ctx, max_len, op.name, ms);
+        float ms = time_queued_ms(op.fn, L, 10) * L;
+        sum += ms;
+        sum_bound += op.bound_ms * L;
+        printf("step M=%-3d ctx=%-5d max_len=%-6d %-15s %8.3f ms per step (32 layers) | bound %7.3f ms | %5.1f%% of bound\n",
+               T, ctx, max_len, op.name, ms, op.bound_ms * L, 100.0 * op.bound_ms * L / ms);
     }
-    float lm = time_ms([&] { matmul_f32out_forward(logits, A(h), weight_act(A(w_lm), V, H), T, nullptr); });
-    printf("layer M=%-3d ctx=%-5d max_len=%-5d one layer %.4f ms; 32 layers + lm_head %.4f ms = %.2f ms per step, "
-           "%.0f tok/s\n", T, ctx, max_len, layer, lm, 32 * layer + lm, T * 1000.0 / (32 * layer + lm));
-    for (bf16* b : {x, y, h, norm_w, w_qkv, w_o, w_gu, w_down, w_lm, qkv, q, attn, gu, act, kc, vc}) plat_free(b);
+    double lm_bound = std::max((2.0 * V * H + 4.0 * T * V) / (copy_gbs * 1e6), 2.0 * T * V * H / (mma_tflops * 1e9));
+    float lm = time_queued_ms([&](int, cudaStream_t st) {
+        matmul_f32out_forward(logits, A(h), weight_act(A(w_lm), V, H), T, S(st)); }, 1, 10);
+    printf("step M=%-3d ctx=%-5d max_len=%-6d %-15s %8.3f ms per step            | bound %7.3f ms | %5.1f%% of bound\n",
+           T, ctx, max_len, "lm_head", lm, lm_bound, 100.0 * lm_bound / lm);
+    float step = time_queued_ms([&](int, cudaStream_t st) {
+        for (int l = 0; l < L; l++)
+            for (auto& op : ops) op.fn(l, st);
+        matmul_f32out_forward(logits, A(h), weight_act(A(w_lm), V, H), T, S(st));
+    }, 1, 5);
+    printf("step M=%-3d ctx=%-5d max_len=%-6d whole step (one graph) %.3f ms = %.0f tok/s | sum of ops %.3f ms | "
+           "bound %.3f ms (%.1f%%)\n", T, ctx, max_len, step, T * 1000.0 / step, sum + lm, sum_bound + lm_bound,
+           100.0 * (sum_bound + lm_bound) / step);
+    for (bf16* b : {x, y, h, norm_w, qkv, q, attn, gu, act, w_lm}) plat_free(b);
+    for (int l = 0; l < L; l++)
+        for (bf16* b : {w_qkv[l], w_o[l], w_gu[l], w_down[l], kc[l], vc[l]}) plat_free(b);
     for (int32_t* b : {dt, dl, dq, dp, ds}) plat_free(b);
     plat_free(logits); plat_free(dinv);
     if (ws) plat_free(ws);
@@ -262,6 +300,19 @@ static void measure_copy_and_read(const PlatDeviceProps& p, double* copy_gbs_out
     *read_gbs_out = read_gbs;
 }
 
+// The bf16 matrix rate: the best of our GEMM paths on an 8192-cube (TFLOP/s).
+static double measure_matrix_rate() {
+    const int n = 8192;
+    bf16* a = rand_buf((int64_t)n * n, 31);
+    bf16* b = rand_buf((int64_t)n * n, 32);
+    bf16* c = (bf16*)plat_alloc((size_t)n * n * 2);
+    float ms = time_ms([&] { matmul_forward((act_t*)c, (act_t*)a, weight_act((act_t*)b, n, n), nullptr, n, nullptr); }, 10);
+    double tf = 2.0 * n * n * (double)n / (ms * 1e9);
+    printf("matrix rate: matmul_forward 8192^3 bf16 %.3f ms, %.0f TFLOP/s\n", ms, tf);
+    plat_free(a); plat_free(b); plat_free(c);
+    return tf;
+}
+
 int main(int argc, char** argv) {
     plat_init(0);
     PlatDeviceProps p;
@@ -271,12 +322,43 @@ int main(int argc, char** argv) {
         gemv_report(p, true);
         return 0;
     }
-    if (argc > 1 && !strcmp(argv[1], "layer")) {  // decode-step breakdown only
-        layer_breakdown(1, 256, 4096);
-        layer_breakdown(64, 256, 4096);
-        layer_breakdown(64, 256, 131072);  // the model's default --max-model-len
-        layer_breakdown(128, 256, 4096);
-        layer_breakdown(256, 256, 4096);
+    if (argc > 1 && !strcmp(argv[1], "att")) {  // decode attention alone: the kernel vs the CUDA-core one
+        const int NH = 32, KVH = 8, HD = 128, BS = 16;
+        for (int n_seqs : {1, 64, 256}) {
+            const int ctx = 192, max_len = 4096, W = max_len / BS, per_seq = ctx / BS;
+            const int64_t n_blocks = (int64_t)n_seqs * per_seq;
+            bf16* kc = rand_buf(n_blocks * BS * KVH * HD, 1);
+            bf16* vc = rand_buf(n_blocks * BS * KVH * HD, 2);
+            bf16* q = rand_buf((int64_t)n_seqs * NH * HD, 3);
+            bf16* out = rand_buf((int64_t)n_seqs * NH * HD, 4);
+            std::vector<int32_t> tables((size_t)n_seqs * W, 0), lens(n_seqs, ctx), qs(n_seqs + 1);
+            for (int s2 = 0; s2 < n_seqs; s2++)
+                for (int b = 0; b < per_seq; b++) tables[(size_t)s2 * W + b] = s2 * per_seq + b;
+            for (int i = 0; i <= n_seqs; i++) qs[i] = i;
+            int32_t* dt = (int32_t*)plat_alloc(tables.size() * 4);
+            int32_t* dl = (int32_t*)plat_alloc(lens.size() * 4);
+            int32_t* dq = (int32_t*)plat_alloc(qs.size() * 4);
+            plat_copy_h2d(dt, tables.data(), tables.size() * 4);
+            plat_copy_h2d(dl, lens.data(), lens.size() * 4);
+            plat_copy_h2d(dq, qs.data(), qs.size() * 4);
+            size_t ws_bytes = attention_workspace_bytes(n_seqs, n_seqs, NH, HD, max_len);
+            void* ws = plat_alloc(ws_bytes);
+            const int n_splits = (int)(ws_bytes / ((size_t)n_seqs * NH * (HD + 2) * 4));
+            float dec = time_ms([&] { attention_decode(out, q, kc, vc, dt, dl, n_seqs, NH, KVH, HD, BS, W, n_splits, 0, 0.1f, ws, 0); });
+            float dec1 = time_ms([&] { attention_decode(out, q, kc, vc, dt, dl, n_seqs, NH, KVH, HD, BS, W, 1, 0, 0.1f, nullptr, 0); });
+            float simt = time_ms([&] { attention_forward_simt(out, q, kc, vc, dt, dl, dq, n_seqs, n_seqs, NH, KVH, HD, BS, W, n_splits, 0, 0.1f, ws, 0); });
+            printf("att n_seqs=%d ctx=%d: decode kernel %.4f ms | one split %.4f ms | cuda-core kernel %.4f ms | KV %.1f MB\n",
+                   n_seqs, ctx, dec, dec1, simt, n_blocks * BS * KVH * HD * 4 / 1e6);
+            plat_free(kc); plat_free(vc); plat_free(q); plat_free(out); plat_free(dt); plat_free(dl); plat_free(dq); plat_free(ws);
+        }
+        return 0;
+    }
+    if (argc > 1 && !strcmp(argv[1], "step")) {  // decode-step breakdown by op family
+        double copy_gbs = 0, read_gbs = 0;
+        measure_copy_and_read(p, &copy_gbs, &read_gbs);
+        const double mma = measure_matrix_rate();
+        for (int n : {1, 64, 128, 256}) layer_breakdown(n, 192, 4096, copy_gbs, mma);
+        layer_breakdown(64, 192, 131072, copy_gbs, mma);  // the model's default --max-model-len
         return 0;
     }
 

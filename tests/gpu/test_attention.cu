@@ -4,8 +4,8 @@
 // split-K path (workspace + combine). Blocks are scattered through the pool in random order and
 // every cache slot outside a sequence's context holds NaN, so reading one fails the case.
 // Tolerance, CUDA-core kernel: fp32 softmax in another order plus one bf16 rounding of the output:
-// atol 5e-5, rtol 1/256. Tensor-core kernel (batches with prefill rows on sm_80+): P is rounded to
-// bf16 before P·V (as flash-attention and transformers' bf16 attention do), which moves an output
+// atol 5e-5, rtol 1/256. Tensor-core kernels (batches with prefill rows, and decode, on sm_80+): P
+// is rounded to bf16 before P·V (as flash-attention and transformers' bf16 attention do), which moves an output
 // by up to 2^-9 · max|v| = 2e-3 here (v in [-1, 1]): atol 2e-3, rtol 1/256.
 #include "tests/gpu/gpu_check.h"
 #include "kernels/attention_internal.cuh"
@@ -16,7 +16,8 @@ struct SeqSpec { int n_q, len; };
 // simt: call the CUDA-core kernel directly instead of the public entry point (which sends
 // batches with prefill rows to the tensor-core kernel).
 static void attention_case(const char* label, std::vector<SeqSpec> seqs, int n_heads, int n_kv,
-                           int hd, int window, int max_seq_len, bool simt = false) {
+                           int hd, int window, int max_seq_len, bool simt = false,
+                           int decode_grid = -1) {
     const int bs = 16, n_seqs = (int)seqs.size();
     int max_blocks = 1, total_blocks = 0, n_tokens = 0;
     for (auto& s : seqs) {
@@ -54,7 +55,19 @@ static void attention_case(const char* label, std::vector<SeqSpec> seqs, int n_h
     size_t ws_bytes = attention_workspace_bytes(n_tokens, n_seqs, n_heads, hd, max_seq_len);
     void* ws = ws_bytes ? plat_alloc(ws_bytes) : nullptr;
     if (ws) poison(ws, ws_bytes);
-    if (simt) {
+    if (decode_grid >= 0) {  // the decode kernel on its own, with this many CTAs (0: default)
+        int n_splits = ws_bytes ? (int)(ws_bytes / ((size_t)n_tokens * n_heads * (hd + 2) * 4)) : 1;
+        bool ran = attention_decode((bf16*)dout, (const bf16*)dq, (const bf16*)dk, (const bf16*)dv,
+                                    dt, dl, n_seqs, n_heads, n_kv, hd, bs, max_blocks, n_splits,
+                                    window, scale * 1.4426950408889634f, ws, 0, decode_grid);
+        if (!ran) {
+            printf("note: the decode kernel does not run here (%s)\n", label);
+            plat_free(dq); plat_free(dk); plat_free(dv); plat_free(dt); plat_free(dl); plat_free(dqs);
+            plat_free(dout);
+            if (ws) plat_free(ws);
+            return;
+        }
+    } else if (simt) {
         int n_splits = ws_bytes ? (int)(ws_bytes / ((size_t)n_tokens * n_heads * (hd + 2) * 4)) : 1;
         attention_forward_simt((bf16*)dout, (const bf16*)dq, (const bf16*)dk, (const bf16*)dv, dt,
                                dl, dqs, n_seqs, n_tokens, n_heads, n_kv, hd, bs, max_blocks,
@@ -68,10 +81,13 @@ static void attention_case(const char* label, std::vector<SeqSpec> seqs, int n_h
                   qstart.data(), n_seqs, n_heads, n_kv, hd, bs, max_blocks, window, scale);
     char name[160];
     const bool tensor_cores = !simt && n_tokens > n_seqs && EDGELLM_HAS_CUDA_PTX;
-    snprintf(name, sizeof(name), "attention %s %s h=%d kv=%d hd=%d win=%d%s",
-             tensor_cores ? "tensor-core" : "cuda-core", label, n_heads, n_kv, hd, window,
-             ws_bytes ? " split-K" : "");
-    check_close(name, download_bf16(dout, out_n), ref, tensor_cores ? 2e-3 : 5e-5, 1.0 / 256);
+    const char* kind = decode_grid >= 0 ? "decode-kernel" : tensor_cores ? "tensor-core" : simt ? "cuda-core" : "public";
+    snprintf(name, sizeof(name), "attention %s %s h=%d kv=%d hd=%d win=%d%s%s", kind, label,
+             n_heads, n_kv, hd, window, ws_bytes ? " split-K" : "",
+             decode_grid > 0 ? (" grid=" + std::to_string(decode_grid)).c_str() : "");
+    // the decode kernel (public decode path on sm_80+) also rounds P to bf16 for P·V
+    const bool bf16_p = tensor_cores || (!simt && n_tokens == n_seqs && EDGELLM_HAS_CUDA_PTX);
+    check_close(name, download_bf16(dout, out_n), ref, bf16_p ? 2e-3 : 5e-5, 1.0 / 256);
     plat_free(dq); plat_free(dk); plat_free(dv); plat_free(dt); plat_free(dl); plat_free(dqs);
     plat_free(dout);
     if (ws) plat_free(ws);
@@ -101,4 +117,17 @@ void run_attention_tests() {
     // written directly) beside rows that use some of the splits
     attention_case("decode graph-sized", {{1, 256}, {1, 257}, {1, 5}, {1, 7000}, {1, 513}}, 32, 8, 128, 0, 8192);
     attention_case("decode graph-sized sliding", {{1, 2000}, {1, 300}}, 16, 2, 64, 700, 8192);
+    // the decode kernel on its own: many sequences of mixed lengths (tiles cut by the end of a
+    // split and of the context), GQA groups 1/4/8, head_dim 64/128, windows; grids of 1 and 3
+    // CTAs (every warp takes many items), 0 (as many as fit); one split only (no workspace)
+    std::vector<SeqSpec> many;
+    for (int i = 0; i < 70; i++) many.push_back({1, 1 + (i * 977) % 700});
+    for (int grid : {0, 1, 3}) {
+        attention_case("decode 70 seqs", many, 32, 8, 128, 0, 4096, false, grid);
+        attention_case("decode 70 seqs", many, 64, 8, 64, 0, 4096, false, grid);
+    }
+    attention_case("decode 70 seqs", many, 8, 8, 128, 0, 200, false, 0);  // max_seq_len <= 256: no splits
+    attention_case("decode 70 seqs sliding", many, 16, 2, 128, 77, 4096, false, 0);
+    attention_case("decode long", {{1, 8192}, {1, 16}, {1, 4095}}, 32, 8, 128, 0, 8192, false, 0);
+    attention_case("decode long sliding", {{1, 8000}, {1, 33}}, 64, 8, 64, 1500, 8192, false, 2);
 }

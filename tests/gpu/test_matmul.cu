@@ -212,6 +212,24 @@ void run_matmul_tests() {
             one_case(p, 1030, 4100, 136, false, true);
         }
     }
+    {
+        // matmul_tune: times the paths for one shape over two weights, then matmul_forward takes
+        // the chosen path per row bucket; the results stay right at every bucket's edges
+        const int N = 1000, K = 520;
+        auto w1 = rand_bf16((size_t)N * K, -1, 1), w2 = rand_bf16((size_t)N * K, -1, 1);
+        act_t *d1 = upload_bf16(w1), *d2 = upload_bf16(w2);
+        Weight ws[2] = {weight_act(d1, N, K), weight_act(d2, N, K)};
+        char summary[256];
+        int n = matmul_tune(ws, 2, summary, sizeof(summary), nullptr);
+        report("matmul_tune 1000x520 times every row bucket", n == 9 && summary[0] != 0, summary);
+        plat_free(d1); plat_free(d2);
+        int i = 0;
+        for (int m : {3, 4, 5, 8, 9, 16, 17, 33, 64, 65, 96, 97, 128, 129, 192, 193, 256}) {
+            const bool f32 = i % 3 == 1;  // the fp32-output entry takes no bias
+            one_case(PUBLIC, m, N, K, !f32 && i % 2 == 0, f32);
+            i++;
+        }
+    }
 #endif
     one_case(FMA, 33, 65, 31, true, false);
     one_case(FMA, 70, 129, 200, false, true);
