@@ -43,27 +43,12 @@ __device__ __forceinline__ int attd_span_start(int len, int sliding_window) {
     return sliding_window > 0 ? max(0, len - sliding_window) : 0;
 }
 
-template <int HD>
-__global__ void __launch_bounds__(ATTD_WARPS * WARP_SIZE)
-    attention_decode_kernel(bf16* out, float* ws_o, float* ws_ml, int* ws_counts, const bf16* q,
-                            const bf16* k_cache, const bf16* v_cache, const int32_t* block_tables,
-                            const int32_t* seq_lens, int n_seqs, int n_heads, int n_kv_heads,
-                            int block_size, int max_blocks_per_seq, int sliding_window,
-                            float scale_log2, int n_splits) {
 #if EDGELLM_MMA_DEVICE
-    constexpr int CH = HD / 8;              // 16-byte chunks per key row
-    constexpr int LDS = attd_lds(HD);
-    constexpr int TILE_BYTES = attd_tile_bytes(HD);
-    extern __shared__ __align__(16) uint8_t attd_smem[];
+// The plan, by every CTA alike: lens = the lengths; keys per item from the total; cum[s + 1] -
+// cum[s] = sequence s's split count (CTA 0 also writes it to ws_counts), cum a running sum.
+__device__ __forceinline__ void attd_plan(int* cum, int* lens, int* ws_counts, const int32_t* seq_lens,
+                                          int n_seqs, int n_kv_heads, int sliding_window, int n_splits) {
     const int tid = threadIdx.x, lane = tid % WARP_SIZE, warp = tid / WARP_SIZE;
-    const int g = lane >> 2, t4 = lane & 3;  // mma fragment coordinates
-    const int group = n_heads / n_kv_heads;
-    uint8_t* ring = attd_smem + warp * ATTD_STAGES * TILE_BYTES;
-    bf16* qs = (bf16*)(attd_smem + ATTD_WARPS * ATTD_STAGES * TILE_BYTES + warp * attd_q_bytes(HD));
-    int* cum = (int*)(attd_smem + ATTD_WARPS * (ATTD_STAGES * TILE_BYTES + attd_q_bytes(HD)));
-    int* lens = cum + n_seqs + 1;  // the lengths, read from memory once per CTA
-
-    // ---- the plan: keys per item, then each sequence's splits and their running sum ----
     __shared__ long long sh_total;
     __shared__ int sh_kpi;
     if (tid == 0) sh_total = 0;
@@ -110,6 +95,97 @@ __global__ void __launch_bounds__(ATTD_WARPS * WARP_SIZE)
         }
     }
     __syncthreads();
+}
+
+// One tile of 16 keys (from kb; keys >= k1 masked) into row g's online softmax and O: S = Q · Kᵀ
+// on the tensor cores, the softmax in base 2 on the S fragments (the quad's 4 lanes share the
+// row), then O += P · V with P rounded to bf16 (rows g + 8 of P are zero).
+template <int HD>
+__device__ __forceinline__ void attd_tile(const bf16* ks, const bf16* vs, const uint32_t (&qf)[HD / 16][4],
+                                          float (&o)[HD / 8][4], float* m_io, float* l_io, int kb, int k1,
+                                          bool row_ok, float scale_log2) {
+    constexpr int LDS = attd_lds(HD);
+    const int lane = threadIdx.x % WARP_SIZE, t4 = lane & 3;
+    float m_a = *m_io, l_a = *l_io;
+    // S (16 x 16 keys) = Q · Kᵀ on the tensor cores
+    float sacc[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
+#pragma unroll
+    for (int kk = 0; kk < HD / 16; kk++) {
+        uint32_t r[4];
+        ldmatrix_x4(r, ks + ((lane & 7) + ((lane >> 4) << 3)) * LDS + kk * 16 + ((lane >> 3) & 1) * 8);
+        uint32_t b0[2] = {r[0], r[1]}, b1[2] = {r[2], r[3]};
+        mma_bf16_16816(sacc[0], qf[kk], b0);
+        mma_bf16_16816(sacc[1], qf[kk], b1);
+    }
+    // online softmax of row g over the tile (the quad's 4 lanes share the row)
+    float mx = -INFINITY;
+#pragma unroll
+    for (int nb = 0; nb < 2; nb++)
+#pragma unroll
+        for (int e = 0; e < 2; e++) {
+            const bool ok = row_ok && kb + nb * 8 + 2 * t4 + e < k1;
+            sacc[nb][e] = ok ? sacc[nb][e] * scale_log2 : -INFINITY;
+            mx = fmaxf(mx, sacc[nb][e]);
+        }
+    mx = fmaxf(mx, __shfl_xor_sync(WARP_FULL_MASK, mx, 1));
+    mx = fmaxf(mx, __shfl_xor_sync(WARP_FULL_MASK, mx, 2));
+    const float mn = fmaxf(m_a, mx);
+    const float alpha = mn == -INFINITY ? 1.0f : exp2f(m_a - mn);
+    float sum = 0.0f;
+#pragma unroll
+    for (int nb = 0; nb < 2; nb++)
+#pragma unroll
+        for (int e = 0; e < 2; e++) {
+            sacc[nb][e] = sacc[nb][e] == -INFINITY ? 0.0f : exp2f(sacc[nb][e] - mn);
+            sum += sacc[nb][e];
+        }
+    sum += __shfl_xor_sync(WARP_FULL_MASK, sum, 1);
+    sum += __shfl_xor_sync(WARP_FULL_MASK, sum, 2);
+    l_a = l_a * alpha + sum;
+    m_a = mn;
+#pragma unroll
+    for (int nd = 0; nd < HD / 8; nd++) {
+        o[nd][0] *= alpha;
+        o[nd][1] *= alpha;
+    }
+    // O += P · V; P's rows g + 8 are zero
+    const uint32_t pa[4] = {pack_bf16x2(sacc[0][0], sacc[0][1]), 0u,
+                            pack_bf16x2(sacc[1][0], sacc[1][1]), 0u};
+#pragma unroll
+    for (int nd2 = 0; nd2 < HD / 16; nd2++) {
+        uint32_t r[4];
+        ldmatrix_x4_trans(r, vs + (lane & 15) * LDS + nd2 * 16 + (lane >> 4) * 8);
+        uint32_t b0[2] = {r[0], r[1]}, b1[2] = {r[2], r[3]};
+        mma_bf16_16816(o[2 * nd2], pa, b0);
+        mma_bf16_16816(o[2 * nd2 + 1], pa, b1);
+    }
+    *m_io = m_a;
+    *l_io = l_a;
+}
+
+#endif
+
+template <int HD>
+__global__ void __launch_bounds__(ATTD_WARPS * WARP_SIZE)
+    attention_decode_kernel(bf16* out, float* ws_o, float* ws_ml, int* ws_counts, const bf16* q,
+                            const bf16* k_cache, const bf16* v_cache, const int32_t* block_tables,
+                            const int32_t* seq_lens, int n_seqs, int n_heads, int n_kv_heads,
+                            int block_size, int max_blocks_per_seq, int sliding_window,
+                            float scale_log2, int n_splits) {
+#if EDGELLM_MMA_DEVICE
+    constexpr int CH = HD / 8;              // 16-byte chunks per key row
+    constexpr int LDS = attd_lds(HD);
+    constexpr int TILE_BYTES = attd_tile_bytes(HD);
+    extern __shared__ __align__(16) uint8_t attd_smem[];
+    const int tid = threadIdx.x, lane = tid % WARP_SIZE, warp = tid / WARP_SIZE;
+    const int g = lane >> 2, t4 = lane & 3;  // mma fragment coordinates
+    const int group = n_heads / n_kv_heads;
+    uint8_t* ring = attd_smem + warp * ATTD_STAGES * TILE_BYTES;
+    bf16* qs = (bf16*)(attd_smem + ATTD_WARPS * ATTD_STAGES * TILE_BYTES + warp * attd_q_bytes(HD));
+    int* cum = (int*)(attd_smem + ATTD_WARPS * (ATTD_STAGES * TILE_BYTES + attd_q_bytes(HD)));
+    int* lens = cum + n_seqs + 1;  // the lengths, read from memory once per CTA
+
+    attd_plan(cum, lens, ws_counts, seq_lens, n_seqs, n_kv_heads, sliding_window, n_splits);
     const int n_items = cum[n_seqs] * n_kv_heads;
 
     // ---- the items: one per warp at a time ----
@@ -204,59 +280,7 @@ __global__ void __launch_bounds__(ATTD_WARPS * WARP_SIZE)
             const bf16* ks = (const bf16*)st;
             const bf16* vs = (const bf16*)(st + ATTD_TILE * LDS * 2);
 
-            // S (16 x 16 keys) = Q · Kᵀ on the tensor cores
-            float sacc[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
-#pragma unroll
-            for (int kk = 0; kk < HD / 16; kk++) {
-                uint32_t r[4];
-                ldmatrix_x4(r, ks + ((lane & 7) + ((lane >> 4) << 3)) * LDS + kk * 16 + ((lane >> 3) & 1) * 8);
-                uint32_t b0[2] = {r[0], r[1]}, b1[2] = {r[2], r[3]};
-                mma_bf16_16816(sacc[0], qf[kk], b0);
-                mma_bf16_16816(sacc[1], qf[kk], b1);
-            }
-            // online softmax of row g over the tile (the quad's 4 lanes share the row)
-            const int kb = k0 + t * ATTD_TILE;
-            float mx = -INFINITY;
-#pragma unroll
-            for (int nb = 0; nb < 2; nb++)
-#pragma unroll
-                for (int e = 0; e < 2; e++) {
-                    const bool ok = row_ok && kb + nb * 8 + 2 * t4 + e < k1;
-                    sacc[nb][e] = ok ? sacc[nb][e] * scale_log2 : -INFINITY;
-                    mx = fmaxf(mx, sacc[nb][e]);
-                }
-            mx = fmaxf(mx, __shfl_xor_sync(WARP_FULL_MASK, mx, 1));
-            mx = fmaxf(mx, __shfl_xor_sync(WARP_FULL_MASK, mx, 2));
-            const float mn = fmaxf(m_a, mx);
-            const float alpha = mn == -INFINITY ? 1.0f : exp2f(m_a - mn);
-            float sum = 0.0f;
-#pragma unroll
-            for (int nb = 0; nb < 2; nb++)
-#pragma unroll
-                for (int e = 0; e < 2; e++) {
-                    sacc[nb][e] = sacc[nb][e] == -INFINITY ? 0.0f : exp2f(sacc[nb][e] - mn);
-                    sum += sacc[nb][e];
-                }
-            sum += __shfl_xor_sync(WARP_FULL_MASK, sum, 1);
-            sum += __shfl_xor_sync(WARP_FULL_MASK, sum, 2);
-            l_a = l_a * alpha + sum;
-            m_a = mn;
-#pragma unroll
-            for (int nd = 0; nd < HD / 8; nd++) {
-                o[nd][0] *= alpha;
-                o[nd][1] *= alpha;
-            }
-            // O += P · V; P's rows g + 8 are zero
-            const uint32_t pa[4] = {pack_bf16x2(sacc[0][0], sacc[0][1]), 0u,
-                                    pack_bf16x2(sacc[1][0], sacc[1][1]), 0u};
-#pragma unroll
-            for (int nd2 = 0; nd2 < HD / 16; nd2++) {
-                uint32_t r[4];
-                ldmatrix_x4_trans(r, vs + (lane & 15) * LDS + nd2 * 16 + (lane >> 4) * 8);
-                uint32_t b0[2] = {r[0], r[1]}, b1[2] = {r[2], r[3]};
-                mma_bf16_16816(o[2 * nd2], pa, b0);
-                mma_bf16_16816(o[2 * nd2 + 1], pa, b1);
-            }
+            attd_tile<HD>(ks, vs, qf, o, &m_a, &l_a, k0 + t * ATTD_TILE, k1, row_ok, scale_log2);
             __syncwarp();  // this stage is read before the next loads overwrite it
         }
         cp_async_wait<0>();

@@ -28,6 +28,7 @@
 #define cudaFreeHost mcFreeHost
 #define cudaMemcpy mcMemcpy
 #define cudaMemcpyAsync mcMemcpyAsync
+#define cudaMemcpy2DAsync mcMemcpy2DAsync
 #define cudaMemset mcMemset
 #define cudaMemsetAsync mcMemsetAsync
 #define cudaMemcpyHostToDevice mcMemcpyHostToDevice

@@ -300,6 +300,39 @@ static void measure_copy_and_read(const PlatDeviceProps& p, double* copy_gbs_out
     *read_gbs_out = read_gbs;
 }
 
+// Decode attention alone, one launch at a time: the decode kernel (with its splits, and with one
+// split) beside the CUDA-core kernel, Llama-3.1-8B heads, context 192.
+static void attention_decode_report() {
+    const int NH = 32, KVH = 8, HD = 128, BS = 16;
+    for (int n_seqs : {1, 64, 256}) {
+        const int ctx = 192, max_len = 4096, W = max_len / BS, per_seq = ctx / BS;
+        const int64_t n_blocks = (int64_t)n_seqs * per_seq;
+        bf16* kc = rand_buf(n_blocks * BS * KVH * HD, 1);
+        bf16* vc = rand_buf(n_blocks * BS * KVH * HD, 2);
+        bf16* q = rand_buf((int64_t)n_seqs * NH * HD, 3);
+        bf16* out = rand_buf((int64_t)n_seqs * NH * HD, 4);
+        std::vector<int32_t> tables((size_t)n_seqs * W, 0), lens(n_seqs, ctx), qs(n_seqs + 1);
+        for (int s2 = 0; s2 < n_seqs; s2++)
+            for (int b = 0; b < per_seq; b++) tables[(size_t)s2 * W + b] = s2 * per_seq + b;
+        for (int i = 0; i <= n_seqs; i++) qs[i] = i;
+        int32_t* dt = (int32_t*)plat_alloc(tables.size() * 4);
+        int32_t* dl = (int32_t*)plat_alloc(lens.size() * 4);
+        int32_t* dq = (int32_t*)plat_alloc(qs.size() * 4);
+        plat_copy_h2d(dt, tables.data(), tables.size() * 4);
+        plat_copy_h2d(dl, lens.data(), lens.size() * 4);
+        plat_copy_h2d(dq, qs.data(), qs.size() * 4);
+        size_t ws_bytes = attention_workspace_bytes(n_seqs, n_seqs, NH, HD, max_len);
+        void* ws = plat_alloc(ws_bytes);
+        const int n_splits = (int)(ws_bytes / ((size_t)n_seqs * NH * (HD + 2) * 4));
+        float dec = time_ms([&] { attention_decode(out, q, kc, vc, dt, dl, n_seqs, NH, KVH, HD, BS, W, n_splits, 0, 0.1f, ws, 0); });
+        float dec1 = time_ms([&] { attention_decode(out, q, kc, vc, dt, dl, n_seqs, NH, KVH, HD, BS, W, 1, 0, 0.1f, nullptr, 0); });
+        float simt = time_ms([&] { attention_forward_simt(out, q, kc, vc, dt, dl, dq, n_seqs, n_seqs, NH, KVH, HD, BS, W, n_splits, 0, 0.1f, ws, 0); });
+        printf("att n_seqs=%d ctx=%d: decode kernel %.4f ms | one split %.4f ms | cuda-core kernel %.4f ms | KV %.1f MB\n",
+               n_seqs, ctx, dec, dec1, simt, n_blocks * BS * KVH * HD * 4 / 1e6);
+        plat_free(kc); plat_free(vc); plat_free(q); plat_free(out); plat_free(dt); plat_free(dl); plat_free(dq); plat_free(ws);
+    }
+}
+
 // The bf16 matrix rate: the best of our GEMM paths on an 8192-cube (TFLOP/s).
 static double measure_matrix_rate() {
     const int n = 8192;
@@ -323,34 +356,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (argc > 1 && !strcmp(argv[1], "att")) {  // decode attention alone: the kernel vs the CUDA-core one
-        const int NH = 32, KVH = 8, HD = 128, BS = 16;
-        for (int n_seqs : {1, 64, 256}) {
-            const int ctx = 192, max_len = 4096, W = max_len / BS, per_seq = ctx / BS;
-            const int64_t n_blocks = (int64_t)n_seqs * per_seq;
-            bf16* kc = rand_buf(n_blocks * BS * KVH * HD, 1);
-            bf16* vc = rand_buf(n_blocks * BS * KVH * HD, 2);
-            bf16* q = rand_buf((int64_t)n_seqs * NH * HD, 3);
-            bf16* out = rand_buf((int64_t)n_seqs * NH * HD, 4);
-            std::vector<int32_t> tables((size_t)n_seqs * W, 0), lens(n_seqs, ctx), qs(n_seqs + 1);
-            for (int s2 = 0; s2 < n_seqs; s2++)
-                for (int b = 0; b < per_seq; b++) tables[(size_t)s2 * W + b] = s2 * per_seq + b;
-            for (int i = 0; i <= n_seqs; i++) qs[i] = i;
-            int32_t* dt = (int32_t*)plat_alloc(tables.size() * 4);
-            int32_t* dl = (int32_t*)plat_alloc(lens.size() * 4);
-            int32_t* dq = (int32_t*)plat_alloc(qs.size() * 4);
-            plat_copy_h2d(dt, tables.data(), tables.size() * 4);
-            plat_copy_h2d(dl, lens.data(), lens.size() * 4);
-            plat_copy_h2d(dq, qs.data(), qs.size() * 4);
-            size_t ws_bytes = attention_workspace_bytes(n_seqs, n_seqs, NH, HD, max_len);
-            void* ws = plat_alloc(ws_bytes);
-            const int n_splits = (int)(ws_bytes / ((size_t)n_seqs * NH * (HD + 2) * 4));
-            float dec = time_ms([&] { attention_decode(out, q, kc, vc, dt, dl, n_seqs, NH, KVH, HD, BS, W, n_splits, 0, 0.1f, ws, 0); });
-            float dec1 = time_ms([&] { attention_decode(out, q, kc, vc, dt, dl, n_seqs, NH, KVH, HD, BS, W, 1, 0, 0.1f, nullptr, 0); });
-            float simt = time_ms([&] { attention_forward_simt(out, q, kc, vc, dt, dl, dq, n_seqs, n_seqs, NH, KVH, HD, BS, W, n_splits, 0, 0.1f, ws, 0); });
-            printf("att n_seqs=%d ctx=%d: decode kernel %.4f ms | one split %.4f ms | cuda-core kernel %.4f ms | KV %.1f MB\n",
-                   n_seqs, ctx, dec, dec1, simt, n_blocks * BS * KVH * HD * 4 / 1e6);
-            plat_free(kc); plat_free(vc); plat_free(q); plat_free(out); plat_free(dt); plat_free(dl); plat_free(dq); plat_free(ws);
-        }
+        attention_decode_report();
         return 0;
     }
     if (argc > 1 && !strcmp(argv[1], "step")) {  // decode-step breakdown by op family
