@@ -50,6 +50,11 @@ static ServerConfig server_config(const Config& cfg, const Runtime& rt) {
     sc.port = cfg.port;
     sc.served_model_name = cfg.served_model_name.empty() ? cfg.model_dir : cfg.served_model_name;
     sc.api_key = cfg.api_key;
+    std::string unused;  // config_validate has checked the lists
+    if (!cfg.allowed_origins.empty()) config_parse_list(cfg.allowed_origins, &sc.allowed_origins, &unused);
+    config_parse_list(cfg.allowed_methods, &sc.allowed_methods, &unused);
+    config_parse_list(cfg.allowed_headers, &sc.allowed_headers, &unused);
+    sc.allow_credentials = cfg.allow_credentials;
     sc.max_num_seqs = cfg.max_num_seqs;
     sc.max_waiting_requests = cfg.max_waiting_requests;
     sc.request_timeout_s = cfg.request_timeout_s;

@@ -55,7 +55,12 @@ static void add_serve_flags(cxxopts::Options& opts) {
         ("http-threads", "HTTP worker threads (0: max-num-seqs + max-waiting-requests + 16)", cxxopts::value<int>()->default_value("0"))
         ("disable-access-log", "no access-log line per request");
     opts.add_options("security")
-        ("api-key", "require 'Authorization: Bearer KEY' on /v1 routes (env EDGELLM_API_KEY)", cxxopts::value<std::string>());
+        ("api-key", "require 'Authorization: Bearer KEY' on /v1 routes (env EDGELLM_API_KEY)", cxxopts::value<std::string>())
+        ("allowed-origins", "CORS: origins browsers may call from, a JSON list or comma list ('[\"*\"]': any); "
+                            "default: none (CORS off)", cxxopts::value<std::string>())
+        ("allowed-methods", "CORS: methods allowed to those origins", cxxopts::value<std::string>()->default_value("[\"*\"]"))
+        ("allowed-headers", "CORS: request headers allowed to those origins", cxxopts::value<std::string>()->default_value("[\"*\"]"))
+        ("allow-credentials", "CORS: let those origins send credentials");
     // vLLM's switches a unit file or script carried over may pass, for things edgellm never does.
     opts.add_options("vllm")
         ("trust-remote-code", "accepted; edgellm runs no code from the model directory")
@@ -136,6 +141,10 @@ static void fill(const cxxopts::ParseResult& a, ConfigCommand cmd, Config* c) {
     take(a, "max-request-bytes", &c->max_request_bytes);
     take(a, "http-threads", &c->http_threads);
     c->access_log = !a.count("disable-access-log") && !a.count("disable-uvicorn-access-log");
+    take(a, "allowed-origins", &c->allowed_origins);
+    take(a, "allowed-methods", &c->allowed_methods);
+    take(a, "allowed-headers", &c->allowed_headers);
+    c->allow_credentials = a.count("allow-credentials") > 0;
     if (a.count("api-key")) c->api_key = a["api-key"].as<std::string>();
     else if (const char* k = getenv("EDGELLM_API_KEY")) c->api_key = k;
     c->trust_remote_code = a.count("trust-remote-code") > 0;
@@ -214,6 +223,42 @@ static std::string vllm_flag_refusal(const Config& c) {
     return "";
 }
 
+bool config_parse_list(const std::string& value, std::vector<std::string>* out, std::string* err) {
+    out->clear();
+    std::string v = value;
+    auto trim = [](std::string x) {
+        size_t a = x.find_first_not_of(" \t"), b = x.find_last_not_of(" \t");
+        return a == std::string::npos ? std::string() : x.substr(a, b - a + 1);
+    };
+    v = trim(v);
+    if (!v.empty() && v[0] == '[') {  // a JSON array of strings, no escapes needed in origins
+        if (v.back() != ']') { *err = "unterminated JSON list"; return false; }
+        std::string body = trim(v.substr(1, v.size() - 2));
+        size_t i = 0;
+        while (i < body.size()) {
+            if (body[i] != '"') { *err = "a JSON list of strings is expected"; return false; }
+            size_t j = body.find('"', i + 1);
+            if (j == std::string::npos) { *err = "unterminated string in the JSON list"; return false; }
+            out->push_back(body.substr(i + 1, j - i - 1));
+            i = body.find_first_not_of(" \t", j + 1);
+            if (i == std::string::npos) break;
+            if (body[i] != ',') { *err = "a JSON list of strings is expected"; return false; }
+            i = body.find_first_not_of(" \t", i + 1);
+            if (i == std::string::npos) { *err = "a JSON list may not end with a comma"; return false; }
+        }
+        return true;
+    }
+    size_t start = 0;
+    while (start <= v.size()) {
+        size_t comma = v.find(',', start);
+        std::string item = trim(v.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        if (!item.empty()) out->push_back(item);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    return true;
+}
+
 bool config_validate(const Config& c, std::string* err) {
     auto fail = [&](const std::string& m) { *err = m; return false; };
     if (c.model_dir.empty())
@@ -227,6 +272,15 @@ bool config_validate(const Config& c, std::string* err) {
     if (c.num_kv_blocks < 0) return fail("--num-kv-blocks must be >= 0 (0: from the memory plan)");
     if (c.max_num_seqs < 1) return fail("--max-num-seqs must be >= 1");
     if (c.max_num_batched_tokens < 1) return fail("--max-num-batched-tokens must be >= 1");
+    for (const auto& f : {std::make_pair("--allowed-origins", &c.allowed_origins),
+                          std::make_pair("--allowed-methods", &c.allowed_methods),
+                          std::make_pair("--allowed-headers", &c.allowed_headers)}) {
+        std::vector<std::string> items;
+        std::string why;
+        if (!config_parse_list(*f.second, &items, &why))
+            return fail(std::string(f.first) + " '" + *f.second + "': " + why +
+                        " (give a JSON list such as '[\"*\"]' or a comma list)");
+    }
     if (!(c.gpu_memory_utilization > 0 && c.gpu_memory_utilization <= 1))
         return fail("--gpu-memory-utilization must be in (0, 1]");
     if (c.device < 0) return fail("--device must be >= 0");

@@ -42,6 +42,9 @@ struct Config {
     int http_threads = 0;
     bool access_log = true;
     std::string api_key;                    // --api-key, else EDGELLM_API_KEY
+    // CORS (vLLM's flags; off unless --allowed-origins is given): JSON lists or comma lists
+    std::string allowed_origins, allowed_methods = "[\"*\"]", allowed_headers = "[\"*\"]";
+    bool allow_credentials = false;
     bool has_seed = false;
     uint64_t seed = 0;                      // serve: seeds of unseeded requests; generate: prompt i uses seed + i
     // vLLM compatibility (values edgellm cannot run are refused by config_validate)
@@ -65,6 +68,10 @@ struct Config {
 // the exit code: 0 after printing --help, 2 after printing what is wrong with the flags.
 // Does not validate values (config_validate does).
 int config_parse(ConfigCommand cmd, int argc, char** argv, Config* cfg);
+
+// A CORS flag's value as a list: a JSON array of strings ('["*"]', vLLM's form) or a comma list
+// ("https://a.example,https://b.example"). False with *err when neither.
+bool config_parse_list(const std::string& value, std::vector<std::string>* out, std::string* err);
 
 // The rules on flag values alone, one set for every command. False with *err naming the flag.
 bool config_validate(const Config& cfg, std::string* err);

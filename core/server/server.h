@@ -10,6 +10,7 @@
 #include <memory>
 #include "core/model/generation_config.h"
 #include <string>
+#include <vector>
 
 class Engine;
 class Tokenizer;
@@ -20,6 +21,9 @@ struct ServerConfig {
     int port = 8000;                    // 0: any free port (see bound_port)
     std::string served_model_name;      // the "model" every response names
     std::string api_key;                // "" = no authentication
+    // CORS, as vLLM's middleware answers it; empty allowed_origins: off ("*" entries: any)
+    std::vector<std::string> allowed_origins, allowed_methods = {"*"}, allowed_headers = {"*"};
+    bool allow_credentials = false;
     int http_threads = 0;               // 0: max_num_seqs + max_waiting_requests + 16
     size_t max_request_bytes = 8u << 20;
     int max_waiting_requests = 256;     // admitted beyond max_num_seqs before 429

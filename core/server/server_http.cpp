@@ -212,6 +212,58 @@ static const char* route_method(const std::string& path) {
     return nullptr;
 }
 
+static bool has_item(const std::vector<std::string>& v, const std::string& x) {
+    for (const std::string& e : v)
+        if (e == x) return true;
+    return false;
+}
+static std::string join_items(const std::vector<std::string>& v) {
+    std::string out;
+    for (const std::string& e : v) out += (out.empty() ? "" : ", ") + e;
+    return out;
+}
+
+// CORS (only with --allowed-origins): a preflight (OPTIONS with Access-Control-Request-Method)
+// from an allowed origin is answered here, 200 with what it may do, or 400 when its origin or
+// method is not allowed; any other request from an allowed origin gets Allow-Origin on its
+// answer. Returns true when it answered.
+static bool cors_handle(const ServerConfig& cfg, const httplib::Request& req, httplib::Response& res) {
+    if (cfg.allowed_origins.empty()) return false;
+    const std::string origin = req.get_header_value("Origin");
+    if (origin.empty()) return false;
+    const bool any = has_item(cfg.allowed_origins, "*");
+    const bool allowed = any || has_item(cfg.allowed_origins, origin);
+    const bool preflight = req.method == "OPTIONS" && req.has_header("Access-Control-Request-Method");
+    auto allow_origin = [&] {
+        res.set_header("Access-Control-Allow-Origin", any && !cfg.allow_credentials ? "*" : origin);
+        if (!any || cfg.allow_credentials) res.set_header("Vary", "Origin");
+        if (cfg.allow_credentials) res.set_header("Access-Control-Allow-Credentials", "true");
+    };
+    if (!preflight) {
+        if (allowed) allow_origin();
+        return false;
+    }
+    const std::string method = req.get_header_value("Access-Control-Request-Method");
+    const bool any_method = has_item(cfg.allowed_methods, "*");
+    if (!allowed || !(any_method || has_item(cfg.allowed_methods, method))) {
+        res.status = 400;
+        res.set_content(!allowed ? "Disallowed CORS origin" : "Disallowed CORS method", "text/plain");
+        return true;
+    }
+    allow_origin();
+    res.set_header("Access-Control-Allow-Methods",
+                   any_method ? "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT" : join_items(cfg.allowed_methods));
+    const std::string asked = req.get_header_value("Access-Control-Request-Headers");
+    if (has_item(cfg.allowed_headers, "*")) {
+        if (!asked.empty()) res.set_header("Access-Control-Allow-Headers", asked);
+    } else {
+        res.set_header("Access-Control-Allow-Headers", join_items(cfg.allowed_headers));
+    }
+    res.set_header("Access-Control-Max-Age", "600");
+    res.status = 200;
+    return true;
+}
+
 void ServerImpl::setup() {
     int threads = cfg.http_threads > 0 ? cfg.http_threads : cfg.max_num_seqs + cfg.max_waiting_requests + 16;
     http.new_task_queue = [threads] { return new httplib::ThreadPool((size_t)threads); };
@@ -222,11 +274,12 @@ void ServerImpl::setup() {
     http.set_read_timeout(30);
     http.set_write_timeout(30);
 
-    http.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+    http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
         AccessRecord& rec = access_record();
         rec = AccessRecord();
         rec.start = Clock::now();
-        return httplib::Server::HandlerResponse::Unhandled;
+        return cors_handle(cfg, req, res) ? httplib::Server::HandlerResponse::Handled
+                                          : httplib::Server::HandlerResponse::Unhandled;
     });
     http.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;

@@ -2,7 +2,7 @@
 # End-to-end checks of `edgellm serve` on the CPU platform with the official `openai` npm SDK
 # (tests/server/sdk.mjs), a table of malformed requests (bad_input.mjs), and `promtool check
 # metrics` on /metrics taken under load (metrics_load.mjs), generation_config.json defaults
-# (generation_config.mjs) and vLLM command lines (vllm_flags.mjs). Each script prints PASS/FAIL lines.
+# (generation_config.mjs), vLLM command lines (vllm_flags.mjs) and CORS (cors.mjs). Each script prints PASS/FAIL lines.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/server/setup.sh
@@ -14,6 +14,7 @@ node "$runner/bad_input.mjs" || true
 node "$runner/timeout.mjs" || true
 node "$runner/generation_config.mjs" || true
 node "$runner/vllm_flags.mjs" || true
+node "$runner/cors.mjs" || true
 if ! command -v promtool >/dev/null; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus) >/dev/null 2>&1
 fi
