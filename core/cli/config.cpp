@@ -6,6 +6,7 @@
 #include <string.h>
 #include <cxxopts.hpp>
 #include "core/cli/env_flags.h"
+#include "core/cli/vllm_flags.h"
 #include "core/model/model_config.h"
 
 extern char** environ;
@@ -67,6 +68,7 @@ static void add_serve_flags(cxxopts::Options& opts) {
         ("disable-log-requests", "accepted; request contents are never logged")
         ("disable-log-stats", "accepted; no periodic stats lines are logged (see /metrics)")
         ("disable-uvicorn-access-log", "same as --disable-access-log");
+    vllm_flags_register(opts);  // every other `vllm serve` flag: accepted or refused by name
     opts.parse_positional({"model"});
     opts.positional_help("[MODEL]").show_positional_help();
 }
@@ -80,16 +82,13 @@ static void add_generate_flags(cxxopts::Options& opts) {
         ("ignore-eos", "keep generating after EOS");
 }
 
-// vLLM's single-dash abbreviations -tp / -pp, which cxxopts would read as -t -p.
+// vLLM's multi-letter single-dash short forms (-tp, -pp, -dp, ...), which cxxopts would read as
+// several one-letter flags, as their long flags.
 static std::vector<std::string> expand_abbreviations(int argc, char** argv) {
     std::vector<std::string> args(argv, argv + argc);
     for (std::string& s : args) {
         if (s == "--") break;
-        for (const char* ab : {"-tp", "-pp"}) {
-            const std::string full = ab[1] == 't' ? "--tensor-parallel-size" : "--pipeline-parallel-size";
-            if (s == ab) s = full;
-            else if (s.rfind(std::string(ab) + "=", 0) == 0) s = full + s.substr(3);
-        }
+        s = vllm_flags_expand(s);
     }
     return args;
 }
@@ -194,9 +193,24 @@ int config_parse(ConfigCommand cmd, int argc, char** argv, Config* cfg) {
                 a.unmatched()[0].c_str());
         return 2;
     }
+    if (cmd == CMD_SERVE && a.count("vllm-flags-table")) {
+        printf("%s", vllm_flags_markdown().c_str());
+        return 0;
+    }
     *cfg = Config();
     cfg->command = cmd;
     fill(a, cmd, cfg);
+    if (cmd == CMD_SERVE) {
+        cfg->vllm_refusal = vllm_flags_check(a, &cfg->vllm_noops);
+        if (a.count("num-gpu-blocks-override")) {  // vLLM's name for --num-kv-blocks
+            const std::string v = a["num-gpu-blocks-override"].as<std::string>();
+            char* end = nullptr;
+            const long n = strtol(v.c_str(), &end, 10);
+            if (v.empty() || *end || n < 0 || n > 1 << 30)
+                cfg->vllm_refusal = "--num-gpu-blocks-override '" + v + "' must be a block count >= 0";
+            else cfg->num_kv_blocks = (int)n;
+        }
+    }
     cfg->from_env = aug.from_env;
     if (cmd == CMD_SERVE)  // the long-context switch is a variable, not a flag
         cfg->unknown_env = env_flags_unknown(env_flags_of(opts), environ, {"EDGELLM_ALLOW_LONG_MAX_MODEL_LEN"});
@@ -265,6 +279,7 @@ bool config_validate(const Config& c, std::string* err) {
         return fail(c.command == CMD_SERVE ? "a model directory is required (--model DIR or serve DIR)"
                                            : "--model is required");
     if (c.command == CMD_INFO) return true;
+    if (!c.vllm_refusal.empty()) return fail(c.vllm_refusal);
     std::string refusal = vllm_flag_refusal(c);
     if (!refusal.empty()) return fail(refusal);
     if (c.max_model_len < 0) return fail("--max-model-len must be >= 0 (0: the model's)");

@@ -60,6 +60,8 @@ struct Config {
     float temperature = 0.0f;
     bool ignore_eos = false;
 
+    std::string vllm_refusal;               // a vLLM flag edgellm refuses (config_validate says it)
+    std::vector<std::string> vllm_noops;    // vLLM flags accepted without effect, one note each
     std::vector<std::string> from_env;      // "EDGELLM_PORT=8001" per variable used (secrets masked)
     std::vector<std::string> unknown_env;   // EDGELLM_* variables that match no flag (serve)
 };

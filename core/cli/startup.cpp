@@ -103,6 +103,7 @@ static int set_limits(const Config& cfg, Runtime* rt) {
 
 int startup_run(const Config& cfg, int64_t max_blocks_wanted, Runtime* rt) {
     Clock::time_point t0 = Clock::now();
+    for (const std::string& note : cfg.vllm_noops) log_info("%s", note.c_str());
     int rc = start_device(cfg);
     if (rc >= 0) return rc;
     double init_s = seconds_since(t0);

@@ -8,6 +8,7 @@
 #include <vector>
 #include "core/cli/config.h"
 #include "core/cli/startup.h"
+#include "core/cli/vllm_flags.h"
 #include "core/model/model_config.h"
 #include "core/util/log.h"
 
@@ -158,3 +159,47 @@ TEST(Startup, generate_and_serve_end_sequences_at_the_tokenizers_eos_and_size_th
 }
 
 }  // namespace
+
+// Every `vllm serve` flag in the table is known to the parser: refused ones stop start-up with
+// "vLLM's --X is not supported by edgellm: reason", accepted ones start (no-ops leave a note
+// for the log), and value-limited ones take vLLM's default and refuse other values.
+TEST(Config, every_vllm_serve_flag_is_refused_or_accepted_by_name) {
+    int n = 0;
+    for (const VllmFlag& f : vllm_flags()) {
+        if (f.kind == 'E') continue;
+        std::vector<std::string> args = {std::string("--") + f.name};
+        if (f.takes_value) {
+            std::string v = f.kind == 'V' ? std::string(f.values).substr(0, std::string(f.values).find('|'))
+                                          : f.kind == 'A' ? "7" : "x";
+            args.push_back(v);
+        }
+        const std::string r = refusal(CMD_SERVE, args);
+        if (f.kind == 'R')
+            EXPECT_EQ(r.rfind(std::string("vLLM's --") + f.name + " is not supported by edgellm: ", 0), 0u)
+                << f.name << ": " << r;
+        else
+            EXPECT_EQ(r, "") << f.name;
+        n++;
+    }
+    EXPECT_GT(n, 200);
+}
+
+TEST(Config, vllm_short_forms_values_and_aliases) {
+    EXPECT_EQ(refusal(CMD_SERVE, {"-q", "awq"}).rfind("vLLM's --quantization is not supported by edgellm: ", 0), 0u);
+    EXPECT_EQ(refusal(CMD_SERVE, {"-dp", "2"}).rfind("vLLM's --data-parallel-size 2 is not supported", 0), 0u);
+    EXPECT_EQ(refusal(CMD_SERVE, {"-dp=1"}), "");
+    EXPECT_EQ(refusal(CMD_SERVE, {"-O3"}), "");
+    const std::string lp = refusal(CMD_SERVE, {"--max-logprobs", "5"});
+    EXPECT_NE(lp.find("(accepted: 20)"), std::string::npos) << lp;
+    EXPECT_EQ(refusal(CMD_SERVE, {"--tool-call-parser", "hermes", "--enable-auto-tool-choice"})
+                  .rfind("vLLM's --enable-auto-tool-choice is not supported", 0), 0u);
+    Config cfg;
+    ASSERT_LT(parse(CMD_SERVE, {"--model", k_model, "--enable-chunked-prefill", "--uvicorn-log-level", "info",
+                                "--num-gpu-blocks-override", "123"}, &cfg), 0);
+    EXPECT_EQ(cfg.num_kv_blocks, 123);
+    ASSERT_EQ(cfg.vllm_noops.size(), 2u);
+    const std::string notes = cfg.vllm_noops[0] + "\n" + cfg.vllm_noops[1];
+    EXPECT_NE(notes.find("--enable-chunked-prefill is accepted and has no effect here"), std::string::npos);
+    EXPECT_NE(notes.find("--uvicorn-log-level is accepted and has no effect here"), std::string::npos);
+    EXPECT_NE(refusal(CMD_SERVE, {"--num-gpu-blocks-override", "-4"}).find("--num-gpu-blocks-override"), std::string::npos);
+}
