@@ -60,9 +60,24 @@ void plat_get_props(PlatDeviceProps* p) {
     p->total_bytes = host_total_bytes();
 }
 
+// Free host memory: the kernel's MemAvailable (free pages plus the page cache it can drop, as
+// an allocation would get), else the free pages alone.
 void plat_mem_info(size_t* free_bytes, size_t* total_bytes) {
-    long avail = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
-    *free_bytes = avail > 0 ? (size_t)avail * (size_t)page : 0;
+    *free_bytes = 0;
+    if (FILE* f = fopen("/proc/meminfo", "r")) {
+        char line[256];
+        unsigned long long kb = 0;
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) {
+                *free_bytes = (size_t)kb * 1024;
+                break;
+            }
+        fclose(f);
+    }
+    if (*free_bytes == 0) {
+        long avail = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+        *free_bytes = avail > 0 ? (size_t)avail * (size_t)page : 0;
+    }
     *total_bytes = host_total_bytes();
 }
 

@@ -1,6 +1,7 @@
 // weights.cpp — the dense decoder's tensor table, its validation against a checkpoint, and the
 // carving of one device allocation from it (see weights.h).
 #include "core/model/weights.h"
+#include <stdio.h>
 #include <chrono>
 #include "core/model/safetensors.h"
 #include "platform/platform.h"
@@ -98,6 +99,21 @@ static void assign_region(const Region& r, char* base, DecoderWeights* w) {
     }
 }
 
+bool weights_fit(size_t need_bytes, int64_t n_params, size_t free_bytes, size_t total_bytes,
+                 std::string* err) {
+    if (free_bytes == 0 || need_bytes <= free_bytes) return true;  // 0: the platform cannot tell
+    char buf[384];
+    const double gib = 1024.0 * 1024.0 * 1024.0;
+    snprintf(buf, sizeof buf,
+             "the weights need %.2f GiB (%lld parameters as %zu-byte %s) but only %.2f GiB of %s is "
+             "available (%.2f GiB in all); nothing was allocated",
+             need_bytes / gib, (long long)n_params, sizeof(act_t), sizeof(act_t) == 4 ? "fp32" : "bf16",
+             free_bytes / gib, sizeof(act_t) == 4 ? "host memory (the CPU platform computes in fp32)" : "device memory",
+             total_bytes / gib);
+    *err = buf;
+    return false;
+}
+
 bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const SafeTensors& st,
                           const LoadOptions& opts, DecoderWeights* w, LoadStats* stats,
                           std::string* err) {
@@ -131,6 +147,12 @@ bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const Sa
         int64_t n = r.n_rows * (r.n_cols ? r.n_cols : 1);
         total += ((size_t)n * sizeof(act_t) + 255) / 256 * 256;  // each tensor 256-byte aligned
         n_params += n;
+    }
+    size_t free_b = 0, total_b = 0;
+    plat_mem_info(&free_b, &total_b);
+    if (!weights_fit(total, n_params, free_b, total_b, err)) {
+        *err = dir + ": " + *err;
+        return false;
     }
     w->layers.assign(c.n_layers, LayerWeights{});
     w->base = plat_alloc(total);

@@ -51,6 +51,13 @@ struct DecoderWeights {
     int64_t n_params = 0;               // elements stored (a tied lm_head counts once)
 };
 
+// Do need_bytes of weights (n_params parameters) fit in free_bytes of the memory they go to?
+// False with *err giving the numbers (free_bytes 0: unknown, taken as fitting). Checked before
+// the weights are allocated, so that a model too big for the machine stops start-up with the
+// numbers instead of meeting the OOM killer.
+bool weights_fit(size_t need_bytes, int64_t n_params, size_t free_bytes, size_t total_bytes,
+                 std::string* err);
+
 // How the host stages weights to the device: n_buffers pinned buffers of staging_bytes each,
 // filled by n_threads threads (0: up to 8, by the machine) while earlier buffers upload.
 struct LoadOptions {

@@ -1,6 +1,8 @@
 // test_memory_plan.cpp — KV pool sizing with vLLM's --gpu-memory-utilization semantics.
 #include <gtest/gtest.h>
 #include "core/model/memory_plan.h"
+#include "core/model/weights.h"
+#include "platform/platform.h"
 
 namespace {
 const size_t GiB = 1ull << 30, MiB = 1ull << 20;
@@ -71,3 +73,27 @@ TEST(MemoryPlan, cap_describes_the_pool_actually_allocated) {
     EXPECT_EQ(p.n_blocks, 16384);
 }
 }  // namespace
+
+// Weights that do not fit the memory they go to stop the load with the numbers, before anything
+// is allocated (an 8B model as fp32 on a 24 GiB CPU box: 32 GB needed).
+TEST(WeightsFit, refuses_weights_larger_than_the_free_memory_with_the_numbers) {
+    const size_t gib = (size_t)1 << 30;
+    std::string err;
+    EXPECT_TRUE(weights_fit(10 * gib, 2500000000ll, 20 * gib, 24 * gib, &err));
+    EXPECT_TRUE(weights_fit(10 * gib, 2500000000ll, 0, 0, &err));  // unknown: not refused
+    EXPECT_FALSE(weights_fit(30 * gib, 8030000000ll, 20 * gib, 24 * gib, &err));
+    EXPECT_NE(err.find("30.00 GiB"), std::string::npos) << err;
+    EXPECT_NE(err.find("8030000000 parameters"), std::string::npos) << err;
+    EXPECT_NE(err.find("20.00 GiB"), std::string::npos) << err;
+    EXPECT_NE(err.find("24.00 GiB in all"), std::string::npos) << err;
+    EXPECT_NE(err.find("nothing was allocated"), std::string::npos) << err;
+}
+
+// The CPU platform's free memory is what an allocation could get (MemAvailable), never more
+// than the machine has.
+TEST(WeightsFit, free_host_memory_is_known_and_at_most_the_total) {
+    size_t free_b = 0, total_b = 0;
+    plat_mem_info(&free_b, &total_b);
+    EXPECT_GT(free_b, 0u);
+    EXPECT_LE(free_b, total_b);
+}
