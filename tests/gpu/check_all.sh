@@ -7,7 +7,8 @@
 #        build/h100/{edgellm,gpu_tests,gpu_bench,model_check}
 # STEP (default: all, in this order):
 #   matmul  gpu_tests matmul gemv (the GEMM paths against kernels/ref)
-#   sanitize compute-sanitizer memcheck and racecheck over gpu_tests gemv, and memcheck over
+#   sanitize compute-sanitizer memcheck and racecheck over gpu_tests gemv attention (the decode
+#           attention kernel among them), and memcheck over
 #           generate on a tiny random Llama with 1 and with 4 sequences at a time (the GEMV's
 #           decode steps)
 #   gemv    gpu_bench gemv        (M = 1, every variant, beside the read limit)
@@ -16,6 +17,9 @@
 #   engine  bench_engine.py       (single stream, prefill, 64 requests, with peers)
 #   bench   gpu_bench             (copy/read limits, GEMV, GEMM, attention)
 #   torch   torch_matmul.py       (the GEMM peer)
+#   step    gpu_bench step        (the decode step by op family, as graphs, beside each bound)
+#   throughput bench_throughput.py (generate and serve + bench under concurrency beside the
+#           limits; needs TOKENIZER_DIR=<dir with tokenizer.json>), then check_pressure.py
 # Each step runs under a time limit (STEP_LIMIT seconds, default 300).
 set -u
 bin=$1 out=$2
@@ -31,8 +35,8 @@ for step in $steps; do
     t0=$(date +%s)
     case $step in
         matmul) cmd=("$bin/gpu_tests" matmul gemv) ;;
-        sanitize) cmd=(bash -c "compute-sanitizer --tool memcheck --print-limit 5 '$bin/gpu_tests' gemv | tail -3;
-                               compute-sanitizer --tool racecheck --print-limit 5 '$bin/gpu_tests' gemv | tail -3;
+        sanitize) cmd=(bash -c "compute-sanitizer --tool memcheck --print-limit 5 '$bin/gpu_tests' gemv attention | tail -3;
+                               compute-sanitizer --tool racecheck --print-limit 5 '$bin/gpu_tests' gemv attention | tail -3;
                                bash '$here/sanitize_generate.sh' '$bin/edgellm' tiny-llama 1 256;
                                bash '$here/sanitize_generate.sh' '$bin/edgellm' tiny-llama 4 256") ;;
         gemv) cmd=("$bin/gpu_bench" gemv) ;;
@@ -41,6 +45,9 @@ for step in $steps; do
         engine) cmd=(python3 "$here/bench_engine.py" "$bin/edgellm") ;;
         bench) cmd=("$bin/gpu_bench") ;;
         torch) cmd=(python3 "$here/torch_matmul.py") ;;
+        step) cmd=("$bin/gpu_bench" step) ;;
+        throughput) cmd=(bash -c "python3 '$here/bench_throughput.py' '$bin/edgellm' '${TOKENIZER_DIR:-}' '$out/throughput' &&
+                                  python3 '$here/check_pressure.py' '$bin/edgellm'") ;;
         *) echo "unknown step $step"; continue ;;
     esac
     timeout "$limit" "${cmd[@]}" > "$out/$step.txt" 2>&1
@@ -48,6 +55,6 @@ for step in $steps; do
 done
 echo "== summary"
 for f in "$out"/*.txt; do
-    grep -hE "passed, .* failed|ERROR SUMMARY|RACECHECK SUMMARY|^FAIL|^PASS [a-z]|^gemv limit|^gemv .*(matmul_forward|read same)|^read 1 GiB|^copy|single-stream|prefill 2048|64 x 128|^gemm .*(forward|torch)|^torch|^attention" "$f" \
+    grep -hE "passed, .* failed|ERROR SUMMARY|RACECHECK SUMMARY|^FAIL|^PASS [a-z]|^gemv limit|^gemv .*(matmul_forward|read same)|^read 1 GiB|^copy|single-stream|prefill 2048|64 x 128|^gemm .*(forward|torch)|^torch|^attention|whole step|^\| (generate|serve|single|prefill)" "$f" \
         | sed "s|^|$(basename "$f" .txt): |" | cut -c1-200
 done
