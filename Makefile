@@ -21,7 +21,7 @@ CUDA_ARCHS ?= -gencode=arch=compute_80,code=sm_80 -gencode=arch=compute_89,code=
               -gencode=arch=compute_90a,code=sm_90a
 
 PLATFORM_DEF := -DEDGELLM_PLATFORM_$(shell echo $(PLATFORM) | tr a-z A-Z)
-INCLUDES := -I. -I$(DEPS)/include -DEDGELLM_FIXTURES=\"$(CURDIR)/tests/fixtures\"
+INCLUDES := -I. -I$(DEPS)/include -DCPPHTTPLIB_USE_POLL -DEDGELLM_FIXTURES=\"$(CURDIR)/tests/fixtures\"
 CXXFLAGS ?= -O2 -g
 CXXFLAGS += -std=c++17 -Wall -Wextra -Wno-unused-parameter -MMD -MP -pthread $(PLATFORM_DEF) $(INCLUDES)
 NVCCFLAGS ?= -O3
@@ -30,6 +30,8 @@ NVCCFLAGS += -std=c++17 $(CUDA_ARCHS) --expt-relaxed-constexpr -MMD -MP $(PLATFO
 LDFLAGS += -static-libstdc++ -static-libgcc -pthread
 LDLIBS  += $(DEPS)/lib/libsimdjson.a -ldl -lrt -lm
 
+# httplib waits on sockets with poll() (CPPHTTPLIB_USE_POLL): select() cannot take descriptors
+# past 1024, and the server holds thousands of connections.
 # Sources. core/ and kernels/ref/ are shared by every platform; each platform adds its own
 # platform file and kernel implementations. Test sources are tests/unit/<subsystem>/test_*.cpp.
 CORE_SRC := $(wildcard core/*/*.cpp)

@@ -60,6 +60,9 @@ static ServerConfig server_config(const Config& cfg, const Runtime& rt) {
     sc.request_timeout_s = cfg.request_timeout_s;
     sc.max_request_bytes = cfg.max_request_bytes;
     sc.http_threads = cfg.http_threads;
+    sc.max_connections = cfg.max_connections;
+    sc.client_header_timeout_s = cfg.client_header_timeout_s;
+    sc.client_body_timeout_s = cfg.client_body_timeout_s;
     sc.access_log = cfg.access_log;
     sc.max_model_len = rt.sched.max_model_len;
     sc.generation_defaults = rt.generation;

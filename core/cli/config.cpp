@@ -54,6 +54,9 @@ static void add_serve_flags(cxxopts::Options& opts) {
         ("port", "port to listen on (0: any free port)", cxxopts::value<int>()->default_value("8000"))
         ("max-request-bytes", "largest request body (413 beyond)", cxxopts::value<size_t>()->default_value("8388608"))
         ("http-threads", "HTTP worker threads (0: max-num-seqs + max-waiting-requests + 16)", cxxopts::value<int>()->default_value("0"))
+        ("max-connections", "open client connections at most (503 beyond)", cxxopts::value<int>()->default_value("8192"))
+        ("client-header-timeout", "seconds a request head may take to arrive (408 beyond)", cxxopts::value<double>()->default_value("60"))
+        ("client-body-timeout", "seconds a request body may pause (408 beyond)", cxxopts::value<double>()->default_value("60"))
         ("disable-access-log", "no access-log line per request");
     opts.add_options("security")
         ("api-key", "require 'Authorization: Bearer KEY' on /v1 routes (env EDGELLM_API_KEY)", cxxopts::value<std::string>())
@@ -139,6 +142,9 @@ static void fill(const cxxopts::ParseResult& a, ConfigCommand cmd, Config* c) {
     take(a, "port", &c->port);
     take(a, "max-request-bytes", &c->max_request_bytes);
     take(a, "http-threads", &c->http_threads);
+    take(a, "max-connections", &c->max_connections);
+    take(a, "client-header-timeout", &c->client_header_timeout_s);
+    take(a, "client-body-timeout", &c->client_body_timeout_s);
     c->access_log = !a.count("disable-access-log") && !a.count("disable-uvicorn-access-log");
     take(a, "allowed-origins", &c->allowed_origins);
     take(a, "allowed-methods", &c->allowed_methods);
@@ -287,6 +293,9 @@ bool config_validate(const Config& c, std::string* err) {
     if (c.num_kv_blocks < 0) return fail("--num-kv-blocks must be >= 0 (0: from the memory plan)");
     if (c.max_num_seqs < 1) return fail("--max-num-seqs must be >= 1");
     if (c.max_num_batched_tokens < 1) return fail("--max-num-batched-tokens must be >= 1");
+    if (c.max_connections < 1) return fail("--max-connections must be >= 1");
+    if (!(c.client_header_timeout_s > 0) || !(c.client_body_timeout_s > 0))
+        return fail("--client-header-timeout and --client-body-timeout must be > 0 seconds");
     for (const auto& f : {std::make_pair("--allowed-origins", &c.allowed_origins),
                           std::make_pair("--allowed-methods", &c.allowed_methods),
                           std::make_pair("--allowed-headers", &c.allowed_headers)}) {

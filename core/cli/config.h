@@ -40,6 +40,8 @@ struct Config {
     int port = 8000;
     size_t max_request_bytes = (size_t)8 << 20;
     int http_threads = 0;
+    int max_connections = 8192;
+    double client_header_timeout_s = 60, client_body_timeout_s = 60;
     bool access_log = true;
     std::string api_key;                    // --api-key, else EDGELLM_API_KEY
     // CORS (vLLM's flags; off unless --allowed-origins is given): JSON lists or comma lists

@@ -26,6 +26,9 @@ struct ServerConfig {
     bool allow_credentials = false;
     int http_threads = 0;               // 0: max_num_seqs + max_waiting_requests + 16
     size_t max_request_bytes = 8u << 20;
+    int max_connections = 8192;         // open connections at most (503 beyond)
+    double client_header_timeout_s = 60;  // a request head must arrive within this (408)
+    double client_body_timeout_s = 60;    // a request body must keep arriving this often (408)
     int max_waiting_requests = 256;     // admitted beyond max_num_seqs before 429
     double request_timeout_s = 600;     // longest wait for a first token / a whole non-streamed answer
     int max_model_len = 2048;

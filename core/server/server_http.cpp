@@ -266,7 +266,14 @@ static bool cors_handle(const ServerConfig& cfg, const httplib::Request& req, ht
 
 void ServerImpl::setup() {
     int threads = cfg.http_threads > 0 ? cfg.http_threads : cfg.max_num_seqs + cfg.max_waiting_requests + 16;
-    http.new_task_queue = [threads] { return new httplib::ThreadPool((size_t)threads); };
+    GateConfig g;
+    g.workers = threads;
+    g.max_connections = cfg.max_connections;
+    g.header_timeout_s = cfg.client_header_timeout_s;
+    g.body_timeout_s = cfg.client_body_timeout_s;
+    g.keep_alive_s = 5;
+    g.max_request_bytes = cfg.max_request_bytes;
+    http.configure_gate(g);
     http.set_payload_max_length(cfg.max_request_bytes);
     http.set_tcp_nodelay(true);  // SSE chunks leave at once, not when Nagle releases them
     http.set_keep_alive_max_count(1000);
@@ -355,7 +362,10 @@ bool ApiServer::bind(std::string* err) {
 }
 
 int ApiServer::bound_port() const { return impl_->port; }
-bool ApiServer::serve() { return impl_->http.listen_after_bind(); }
+bool ApiServer::serve() {
+    impl_->http.start_gate();
+    return impl_->http.listen_after_bind();
+}
 void ApiServer::begin_shutdown() { impl_->shutting_down = true; }
 int ApiServer::n_inflight() const { return impl_->inflight.load(); }
 
@@ -370,4 +380,5 @@ void ApiServer::abort_all() {
 
 void ApiServer::stop() {
     if (impl_->http.is_running()) impl_->http.stop();
+    impl_->http.stop_gate();
 }

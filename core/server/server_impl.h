@@ -11,6 +11,7 @@
 #include "httplib.h"
 #include "core/engine/engine.h"
 #include "core/server/server.h"
+#include "core/server/server_gate.h"
 #include "core/server/server_metrics.h"
 #include "core/server/server_request.h"
 #include "core/util/clock.h"
@@ -45,7 +46,7 @@ struct ServerImpl {
     ServerConfig cfg;
     Engine* engine;
     ServedModel model;
-    httplib::Server http;
+    GatedServer http;  // httplib behind the gate (server_gate.h)
     ServerMetrics metrics;
     std::atomic<int> inflight{0};
     std::atomic<bool> shutting_down{false};
