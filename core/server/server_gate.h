@@ -10,7 +10,11 @@
 //   - a head over 64 KiB: 431;
 //   - GET /health, /metrics and /version go to a lane of their own (2 threads), so they answer
 //     while every request worker is busy generating.
-// After a request the worker gives a keep-alive connection back to the gate, which closes it
+// Requests go to the worker that went idle last (a stack, not a queue): with hundreds of worker
+// threads (one per request that may stream at once), a steady load then runs on as many threads
+// as it has requests in flight, and the memory that each thread's allocator keeps stays bounded
+// by that, not by the pool size. After a request the worker gives a keep-alive connection back
+// to the gate, which closes it
 // when idle for keep_alive_s. Chunked request bodies are passed on once the head is complete;
 // pipelined requests are not supported (what a worker reads past one request is dropped).
 #pragma once
@@ -21,6 +25,10 @@
 #include <thread>
 #include <unordered_map>
 #include "httplib.h"
+
+// The request workers: the thread that went idle last takes the next request, so a light load
+// keeps using the same few threads (and their allocator caches) instead of touching all of them.
+class LifoPool;
 
 struct GateConfig {
     int max_connections = 8192;
@@ -68,5 +76,6 @@ private:
     std::atomic<int> n_open_{0};
     std::mutex mu_;
     std::unordered_map<socket_t, Conn> conns_;  // connections the gate holds (not the workers')
-    std::unique_ptr<httplib::ThreadPool> workers_, lane_;
+    std::unique_ptr<LifoPool> workers_;
+    std::unique_ptr<httplib::ThreadPool> lane_;
 };

@@ -11,7 +11,7 @@ import { startServer, stopServer, test, assert, raw, n_failures } from './lib.mj
 const N = +(process.env.SOAK_REQUESTS || 200000);
 const svg = process.env.SOAK_SVG || 'build/test-results/soak_rss.svg';
 const srv = await startServer(['--max-num-seqs', '8', '--max-model-len', '256', '--enforce-eager',
-                               '--disable-access-log', '--http-threads', '32']);
+                               '--disable-access-log']);
 const rss = () => +fs.readFileSync(`/proc/${srv.proc.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1];
 const text = 'The quick brown fox jumps over the lazy dog. '.repeat(700);
 
