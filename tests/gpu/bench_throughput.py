@@ -24,21 +24,9 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check_model import SHAPES  # noqa: E402
+from bench_engine import cuda_time_ms  # noqa: E402
 
 MODEL = "/tmp/edgellm-bench/llama3.1-8b"
-
-
-def cuda_time_ms(fn, reps=20, warmup=3):
-    for _ in range(warmup):
-        fn()
-    s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-    torch.cuda.synchronize()
-    s.record()
-    for _ in range(reps):
-        fn()
-    e.record()
-    torch.cuda.synchronize()
-    return s.elapsed_time(e) / reps
 
 
 def make_model(tok_dir):
