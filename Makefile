@@ -17,8 +17,13 @@ DEPS    := build/deps
 CUDA    ?= /usr/local/cuda
 NVCC    ?= $(CUDA)/bin/nvcc
 CXX     ?= g++
+# Native code for A100 (sm_80), Ada (sm_89), Hopper (sm_90a: wgmma/TMA kernels), B200 (sm_100)
+# and RTX Pro 6000-class Blackwell (sm_120), plus compute_120 PTX that the driver compiles for
+# GPUs newer than all of these.
 CUDA_ARCHS ?= -gencode=arch=compute_80,code=sm_80 -gencode=arch=compute_89,code=sm_89 \
-              -gencode=arch=compute_90a,code=sm_90a
+              -gencode=arch=compute_90a,code=sm_90a -gencode=arch=compute_100,code=sm_100 \
+              -gencode=arch=compute_120,code=[sm_120,compute_120]
+MACA_PATH ?= /opt/maca
 
 PLATFORM_DEF := -DEDGELLM_PLATFORM_$(shell echo $(PLATFORM) | tr a-z A-Z)
 INCLUDES := -I. -I$(DEPS)/include -DCPPHTTPLIB_USE_POLL -DEDGELLM_FIXTURES=\"$(CURDIR)/tests/fixtures\"
@@ -41,12 +46,24 @@ PLAT_SRC := platform/platform_cpu.cpp kernels/kernels_cpu.cpp
 else ifeq ($(PLATFORM),cuda)
 PLAT_SRC := platform/platform_cuda.cu $(wildcard kernels/*.cu)
 LDLIBS   += -L$(CUDA)/lib64 -lcudart_static
+else ifeq ($(MACA_SHIM),1)
+# MACA's API from tests/maca_shim, mapped onto CUDA and compiled by nvcc (CI has no MACA SDK):
+# every CUDA name vendor_maca.h does not rename is poisoned (maca_poison.h), so using one
+# outside platform/vendor_cuda.h fails this build. Compile only; nothing runs it.
+PLAT_SRC := platform/platform_cuda.cu $(wildcard kernels/*.cu)
+NVCCFLAGS := -O3 -std=c++17 -gencode=arch=compute_80,code=sm_80 --expt-relaxed-constexpr -MMD -MP \
+             $(PLATFORM_DEF) $(INCLUDES) -DEDGELLM_VENDOR_MACA -Itests/maca_shim -I$(BUILD)/shim \
+             -include maca_poison.h -diag-suppress 69 --resource-usage -Xcompiler -Wall,-Wno-unused-parameter
+MACA_POISON := $(BUILD)/shim/maca_poison.h
 else
 PLAT_SRC := platform/platform_cuda.cu $(wildcard kernels/*.cu)
-NVCC     := mxcc
-NVCCFLAGS := -std=c++17 -x maca --offload-arch=xcore1000 $(PLATFORM_DEF) $(INCLUDES) -DEDGELLM_VENDOR_MACA
-LDLIBS   += -lmcruntime
+NVCC     := $(MACA_PATH)/mxgpu_llvm/bin/mxcc
+NVCCFLAGS ?= -O3
+NVCCFLAGS += -std=c++17 -x maca --offload-arch=xcore1000 -MMD -MP $(PLATFORM_DEF) $(INCLUDES) \
+             -I$(MACA_PATH)/include -DEDGELLM_VENDOR_MACA
+LDLIBS   += -L$(MACA_PATH)/lib -lmcruntime
 endif
+PLAT_SRC += platform/kernel_arch.cpp
 
 obj = $(patsubst %,$(BUILD)/%.o,$(1))
 LIB_OBJ := $(call obj,$(CORE_SRC) $(REF_SRC) $(PLAT_SRC))
@@ -55,7 +72,7 @@ MIMALLOC_OBJ := $(DEPS)/lib/mimalloc.o
 TEST_SRC := $(wildcard tests/unit/*/test_*.cpp)
 TEST_OBJ := $(call obj,$(TEST_SRC))
 
-.PHONY: all deps test gpu-test demo dist clean
+.PHONY: all deps test gpu-test demo dist clean maca-shim-check
 all: ./edgellm
 
 ./edgellm: $(BUILD)/edgellm
@@ -71,11 +88,18 @@ $(BUILD)/%.cpp.o: %.cpp | $(DEPS)/.done
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -c $< -o $@
 
-$(BUILD)/%.cu.o: %.cu | $(DEPS)/.done
+$(BUILD)/%.cu.o: %.cu $(MACA_POISON) | $(DEPS)/.done
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVCCFLAGS) -c $< -o $@
 
 $(MIMALLOC_OBJ): $(DEPS)/.done
+
+$(BUILD)/shim/maca_poison.h: tests/maca_shim/make_poison.sh platform/vendor_maca.h
+	@mkdir -p $(dir $@)
+	bash $< $(CUDA)/include > $@
+
+# Every device file of the MACA build, compiled through the shim (see MACA_SHIM above).
+maca-shim-check: $(call obj,$(filter %.cu,$(PLAT_SRC)))
 
 deps: $(DEPS)/.done
 $(DEPS)/.done: deps.sh

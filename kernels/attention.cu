@@ -268,22 +268,7 @@ __global__ void attention_combine_kernel(bf16* out, const float* ws_o, const flo
     const int n_splits =
         attention_row_splits(seq_lens[th / n_heads], sliding_window, max_splits, want_splits);
     if (n_splits == 1) return;  // written by the attention kernel
-    float mx = -INFINITY;
-    for (int s = 0; s < n_splits; s++) {
-        const float* ml = ws_ml + (s * stride + th) * 2;
-        if (ml[1] > 0.0f) mx = fmaxf(mx, ml[0]);
-    }
-    for (int d = threadIdx.x; d < head_dim; d += blockDim.x) {
-        float num = 0.0f, den = 0.0f;
-        for (int s = 0; s < n_splits; s++) {
-            const float* ml = ws_ml + (s * stride + th) * 2;
-            if (ml[1] <= 0.0f) continue;
-            float wgt = ml[1] * exp2f(ml[0] - mx);
-            num += wgt * ws_o[(s * stride + th) * head_dim + d];
-            den += wgt;
-        }
-        out[th * head_dim + d] = __float2bfloat16(den > 0.0f ? num / den : 0.0f);
-    }
+    attention_merge_splits(out, ws_o, ws_ml, th, stride, n_splits, head_dim);
 }
 
 void attention_forward_simt(bf16* out, const bf16* q, const bf16* k_cache, const bf16* v_cache,

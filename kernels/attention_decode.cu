@@ -320,22 +320,7 @@ __global__ void attention_decode_combine_kernel(bf16* out, const float* ws_o, co
     const int64_t stride = (int64_t)n_tokens * n_heads;
     const int n_splits = counts[th / n_heads];
     if (n_splits == 1) return;  // written by the attention kernel
-    float mx = -INFINITY;
-    for (int s = 0; s < n_splits; s++) {
-        const float* ml = ws_ml + (s * stride + th) * 2;
-        if (ml[1] > 0.0f) mx = fmaxf(mx, ml[0]);
-    }
-    for (int d = threadIdx.x; d < head_dim; d += blockDim.x) {
-        float num = 0.0f, den = 0.0f;
-        for (int s = 0; s < n_splits; s++) {
-            const float* ml = ws_ml + (s * stride + th) * 2;
-            if (ml[1] <= 0.0f) continue;
-            const float wgt = ml[1] * exp2f(ml[0] - mx);
-            num += wgt * ws_o[(s * stride + th) * head_dim + d];
-            den += wgt;
-        }
-        out[th * head_dim + d] = __float2bfloat16(den > 0.0f ? num / den : 0.0f);
-    }
+    attention_merge_splits(out, ws_o, ws_ml, th, stride, n_splits, head_dim);
 }
 
 // CTAs resident per SM for the kernel at this shared-memory size (asked once per size).
@@ -362,17 +347,9 @@ bool attention_decode(bf16* out, const bf16* q, const bf16* k_cache, const bf16*
     if (n_heads <= 0 || n_kv_heads <= 0 || n_heads % n_kv_heads != 0) return false;
     const int group = n_heads / n_kv_heads;
     if ((head_dim != 64 && head_dim != 128) || group > ATTD_MAX_GROUP || n_seqs <= 0) return false;
-    cudaDeviceProp prop;
-    static int major = -1;
-    if (major < 0) {
-        int dev = 0;
-        CUDA_CHECK(cudaGetDevice(&dev));
-        CUDA_CHECK(cudaGetDeviceProperties(&prop, dev));
-        major = prop.major;
-    }
-    if (major < 8) return false;
+    if (kernel_caps().arch < 80) return false;
     const size_t smem = attd_smem_bytes(head_dim, group, n_seqs);
-    if (smem > 200 * 1024) return false;
+    if (smem > kernel_caps().smem_per_block) return false;
     const int per_sm = head_dim == 64 ? attd_blocks_per_sm<64>(smem) : attd_blocks_per_sm<128>(smem);
     if (per_sm < 1) return false;
     float* ws_o = n_splits > 1 ? (float*)workspace : nullptr;

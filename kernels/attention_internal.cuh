@@ -60,3 +60,27 @@ bool attention_decode(bf16* out, const bf16* q, const bf16* k_cache, const bf16*
                       int n_heads, int n_kv_heads, int head_dim, int block_size,
                       int max_blocks_per_seq, int n_splits, int sliding_window, float scale_log2,
                       void* workspace, cudaStream_t stream, int grid = 0);
+
+// Output row th (token * n_heads + head) from its n_splits key splits in the workspace (split s
+// at s * stride + th: o / l in ws_o, (m, l) in ws_ml), weighted l_s * 2^(m_s - max m); splits
+// that saw no key (l = 0) are skipped. One block per row, threads over head_dim.
+__device__ __forceinline__ void attention_merge_splits(bf16* out, const float* ws_o, const float* ws_ml,
+                                                       int64_t th, int64_t stride, int n_splits,
+                                                       int head_dim) {
+    float mx = -INFINITY;
+    for (int s = 0; s < n_splits; s++) {
+        const float* ml = ws_ml + (s * stride + th) * 2;
+        if (ml[1] > 0.0f) mx = fmaxf(mx, ml[0]);
+    }
+    for (int d = threadIdx.x; d < head_dim; d += blockDim.x) {
+        float num = 0.0f, den = 0.0f;
+        for (int s = 0; s < n_splits; s++) {
+            const float* ml = ws_ml + (s * stride + th) * 2;
+            if (ml[1] <= 0.0f) continue;
+            const float wgt = ml[1] * exp2f(ml[0] - mx);
+            num += wgt * ws_o[(s * stride + th) * head_dim + d];
+            den += wgt;
+        }
+        out[th * head_dim + d] = __float2bfloat16(den > 0.0f ? num / den : 0.0f);
+    }
+}

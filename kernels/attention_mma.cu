@@ -253,6 +253,8 @@ bool attention_prefill_mma(bf16* out, const bf16* q, const bf16* k_cache, const 
                            int n_kv_heads, int head_dim, int block_size, int max_blocks_per_seq,
                            int sliding_window, float scale_log2, cudaStream_t stream) {
 #if EDGELLM_HAS_CUDA_PTX
+    const size_t smem = (size_t)(AM_ROWS + 4 * AM_KEYS) * (head_dim + 8) * sizeof(bf16);
+    if (kernel_caps().arch < 80 || smem > kernel_caps().smem_per_block) return false;
     if (head_dim == 64)
         launch_mma<64>(out, q, k_cache, v_cache, block_tables, seq_lens, query_start, n_seqs,
                        n_tokens, n_heads, n_kv_heads, block_size, max_blocks_per_seq,

@@ -28,16 +28,24 @@ static inline bool vec8_ok(int64_t n, const void* a, const void* b = nullptr,
 }
 static inline int ceil_div(int64_t a, int64_t b) { return (int)((a + b - 1) / b); }
 
-// Multiprocessors of the current device (asked once per process; one device per process).
-static inline int device_sm_count() {
-    static int n = 0;
-    if (n == 0) {
-        int dev = 0;
-        CUDA_CHECK(cudaGetDevice(&dev));
-        CUDA_CHECK(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, dev));
-    }
-    return n;
+// What kernels may use on the device plat_init selected (one device per process): the code
+// paths' architecture (10*major+minor, or the older one forced with --kernel-arch), the
+// multiprocessors, and the shared memory per block (capped to the forced architecture's).
+// Asked once per translation unit.
+struct KernelCaps {
+    int arch;
+    int n_sms;
+    size_t smem_per_block;
+};
+static inline const KernelCaps& kernel_caps() {
+    static const KernelCaps caps = [] {
+        PlatDeviceProps p;
+        plat_get_props(&p);
+        return KernelCaps{p.kernel_arch, p.n_sms, p.smem_per_block_bytes};
+    }();
+    return caps;
 }
+static inline int device_sm_count() { return kernel_caps().n_sms; }
 
 // 8 bf16 in one 16-byte word.
 struct Vec8 {

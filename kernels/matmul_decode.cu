@@ -192,29 +192,28 @@ __global__ void __launch_bounds__(DEC_THREADS, 1)
 
 static int g_dec_n_sms = 132;
 
+// Lets the BX-wide instantiation take its shared-memory ring.
+template <int BX>
+static void allow_smem() {
+    CUDA_CHECK(cudaFuncSetAttribute(matmul_decode_kernel<BX>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                    dec_smem_bytes(BX)));
+}
+
 bool matmul_decode_available() {
     static int avail = -1;  // read-only device info, asked once
     if (avail < 0) {
-        int dev = 0;
-        CUDA_CHECK(cudaGetDevice(&dev));
-        cudaDeviceProp prop;
-        CUDA_CHECK(cudaGetDeviceProperties(&prop, dev));
-        g_dec_n_sms = std::min(prop.multiProcessorCount, DEC_MAX_CTAS);
+        const KernelCaps& caps = kernel_caps();
+        g_dec_n_sms = std::min(caps.n_sms, DEC_MAX_CTAS);
         cudaFuncAttributes attr;
         CUDA_CHECK(cudaFuncGetAttributes(&attr, matmul_decode_kernel<16>));
-        avail = prop.major == 9 && attr.binaryVersion == 90 &&
-                prop.sharedMemPerBlockOptin >= (size_t)dec_smem_bytes(256) && tma_encode_available();
+        avail = caps.arch == 90 && attr.binaryVersion == 90 &&
+                caps.smem_per_block >= (size_t)dec_smem_bytes(256) && tma_encode_available();
         if (avail) {
-            CUDA_CHECK(cudaFuncSetAttribute(matmul_decode_kernel<16>,
-                                            cudaFuncAttributeMaxDynamicSharedMemorySize, dec_smem_bytes(16)));
-            CUDA_CHECK(cudaFuncSetAttribute(matmul_decode_kernel<32>,
-                                            cudaFuncAttributeMaxDynamicSharedMemorySize, dec_smem_bytes(32)));
-            CUDA_CHECK(cudaFuncSetAttribute(matmul_decode_kernel<64>,
-                                            cudaFuncAttributeMaxDynamicSharedMemorySize, dec_smem_bytes(64)));
-            CUDA_CHECK(cudaFuncSetAttribute(matmul_decode_kernel<128>,
-                                            cudaFuncAttributeMaxDynamicSharedMemorySize, dec_smem_bytes(128)));
-            CUDA_CHECK(cudaFuncSetAttribute(matmul_decode_kernel<256>,
-                                            cudaFuncAttributeMaxDynamicSharedMemorySize, dec_smem_bytes(256)));
+            allow_smem<16>();
+            allow_smem<32>();
+            allow_smem<64>();
+            allow_smem<128>();
+            allow_smem<256>();
         }
     }
     return avail == 1;

@@ -250,6 +250,8 @@ static void tiled_launch(void* out, bool out_f32, const bf16* x, const bf16* w, 
     constexpr int THREADS = (BM / WM) * (BN / WN) * 32;
     const int smem_bytes = STAGES * (BM + BN) * TILE_LDS * (int)sizeof(bf16);
     auto kernel = matmul_tiled_kernel<BM, BN, WM, WN, STAGES>;
+    PLAT_ASSERT((size_t)smem_bytes <= kernel_caps().smem_per_block,
+                "matmul_tiled: the tile ring exceeds the device's shared memory per block");
     static bool attr_set = false;  // once per instantiation; the limit is per function
     if (!attr_set) {
         CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,

@@ -121,16 +121,14 @@ bool matmul_wgmma_available() {
 #if EDGELLM_HAS_CUDA_PTX
     static int avail = -1;  // read-only device info, asked once
     if (avail < 0) {
-        int dev = 0;
-        CUDA_CHECK(cudaGetDevice(&dev));
-        cudaDeviceProp prop;
-        CUDA_CHECK(cudaGetDeviceProperties(&prop, dev));
-        g_wgmma_n_sms = prop.multiProcessorCount;
+        const KernelCaps& caps = kernel_caps();
+        g_wgmma_n_sms = caps.n_sms;
         cudaFuncAttributes attr;
         CUDA_CHECK(cudaFuncGetAttributes(&attr, matmul_wgmma_kernel<2>));
-        // the loaded code must be the sm_90a build (an sm_80 image on a Hopper has no body)
-        avail = prop.major == 9 && attr.binaryVersion == 90 &&
-                prop.sharedMemPerBlockOptin >= (size_t)wg_smem_bytes(3);
+        // a Hopper taking Hopper paths, and the loaded code the sm_90a build (an sm_80 image on
+        // a Hopper has no body)
+        avail = caps.arch == 90 && attr.binaryVersion == 90 &&
+                caps.smem_per_block >= (size_t)wg_smem_bytes(3);
         if (avail) {
             CUDA_CHECK(cudaFuncSetAttribute(matmul_wgmma_kernel<2>,
                                             cudaFuncAttributeMaxDynamicSharedMemorySize,

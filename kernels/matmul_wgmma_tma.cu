@@ -228,16 +228,14 @@ static int g_tma_max_clusters = 0;  // co-resident 2-CTA clusters of the kernel;
 bool matmul_wgmma_tma_available() {
     static int avail = -1;  // read-only device info, asked once
     if (avail < 0) {
-        int dev = 0;
-        CUDA_CHECK(cudaGetDevice(&dev));
-        cudaDeviceProp prop;
-        CUDA_CHECK(cudaGetDeviceProperties(&prop, dev));
-        g_tma_n_sms = prop.multiProcessorCount;
+        const KernelCaps& caps = kernel_caps();
+        g_tma_n_sms = caps.n_sms;
         cudaFuncAttributes attr;
         CUDA_CHECK(cudaFuncGetAttributes(&attr, matmul_wgmma_tma_kernel<1>));
-        // the loaded code must be the sm_90a build (an sm_80 image on a Hopper has no body)
-        avail = prop.major == 9 && attr.binaryVersion == 90 &&
-                prop.sharedMemPerBlockOptin >= (size_t)TM_SMEM_BYTES && tma_encode_fn() != nullptr;
+        // a Hopper taking Hopper paths, and the loaded code the sm_90a build (an sm_80 image on
+        // a Hopper has no body; sm_100/sm_120 GPUs have no wgmma)
+        avail = caps.arch == 90 && attr.binaryVersion == 90 &&
+                caps.smem_per_block >= (size_t)TM_SMEM_BYTES && tma_encode_fn() != nullptr;
         if (avail) {
             CUDA_CHECK(cudaFuncSetAttribute(matmul_wgmma_tma_kernel<1>,
                                             cudaFuncAttributeMaxDynamicSharedMemorySize,

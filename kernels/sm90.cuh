@@ -5,7 +5,9 @@
 // behind the same macro so that the other passes still build.
 #pragma once
 #include "kernels/mma.cuh"
+#if EDGELLM_HAS_CUDA_PTX  // MACA has no TMA and no <cuda.h>
 #include <cuda.h>  // CUtensorMap
+#endif
 
 #if EDGELLM_MMA_DEVICE && defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define EDGELLM_SM90A_DEVICE 1
@@ -18,7 +20,9 @@
 // box_rows with the 128-byte swizzle; out-of-range elements read as zero. Host-only encoding (no
 // device call, nothing allocated); fatal if the driver rejects the operand.
 bool tma_encode_available();
+#if EDGELLM_HAS_CUDA_PTX
 CUtensorMap tma_map_rows(const bf16* p, int rows, int K, int box_rows);
+#endif
 
 #if EDGELLM_SM90A_DEVICE
 __device__ __forceinline__ uint32_t sm90_smem_addr(const void* p) {

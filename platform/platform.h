@@ -21,7 +21,10 @@ struct PlatDeviceProps {
     int cc_major, cc_minor;
     size_t total_bytes;   // device memory
     size_t l2_bytes;
-    size_t smem_per_block_bytes;  // opt-in maximum
+    size_t smem_per_block_bytes;  // opt-in maximum, capped to the kernel architecture's
+    int native_arch;      // the device's architecture as 10*major+minor (90: Hopper); MACA: 80
+    int kernel_arch;      // the code paths kernels take: native_arch, or an older one forced
+                          // by plat_set_kernel_arch / EDGELLM_KERNEL_ARCH (CPU: 0)
     char pci_bus_id[32];  // "0000:3b:00.0" or "" where unknown
 };
 
@@ -39,6 +42,18 @@ void plat_init(int device);                    // select and initialise; fatal i
 // thread does so first thing). Fatal if the device is absent.
 void plat_set_device(int device);
 void plat_get_props(PlatDeviceProps* props);
+
+// Kernel architecture override: a newer GPU takes the code paths (and the shared-memory limit)
+// of an older one, so the A100 (80) and Ada (89) paths run on a Hopper. 0: the device's own.
+// Call before plat_init; without a call plat_init reads EDGELLM_KERNEL_ARCH. plat_init is fatal
+// when the forced architecture is newer than the device.
+void plat_set_kernel_arch(int arch);
+// "sm80", "sm_80", "80", "sm89", "sm90", "sm90a", "native", "auto", "" -> 80/89/90 or 0
+// (native); -1 for anything else.
+int plat_parse_kernel_arch(const char* s);
+// Shared memory per block the forced architecture's GPUs have (A100 163 KiB, Ada 99 KiB,
+// Hopper 227 KiB); 0 for native (no cap).
+size_t plat_arch_smem_cap(int arch);
 void plat_mem_info(size_t* free_bytes, size_t* total_bytes);
 
 void* plat_alloc(size_t n_bytes);              // device memory, 256-byte aligned; fatal on failure

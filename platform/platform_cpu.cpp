@@ -24,6 +24,10 @@ static std::atomic<int> g_configured_device{-1};
 static thread_local int t_device = -1;
 static std::atomic<int64_t> g_launches{0}, g_unbound_launches{0};
 
+// The CPU platform has one code path; a forced kernel architecture is recorded and reported.
+static int g_kernel_arch = 0;
+void plat_set_kernel_arch(int arch) { g_kernel_arch = arch; }
+
 void plat_init(int device) {
     plat_set_device(device);
     g_configured_device = device;
@@ -57,6 +61,7 @@ void plat_get_props(PlatDeviceProps* p) {
     snprintf(p->name, sizeof(p->name), "CPU reference platform");
     p->n_sms = (int)std::thread::hardware_concurrency();
     p->warp_size = 1;
+    p->kernel_arch = g_kernel_arch;
     p->total_bytes = host_total_bytes();
 }
 

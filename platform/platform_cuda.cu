@@ -32,6 +32,37 @@ int plat_device_count() {
 }
 
 static int g_device = 0;
+static int g_forced_arch = -1;  // plat_set_kernel_arch's value; -1: read EDGELLM_KERNEL_ARCH
+static int g_native_arch = 0, g_kernel_arch = 0;
+
+void plat_set_kernel_arch(int arch) { g_forced_arch = arch; }
+
+// The device's architecture (MACA GPUs: the sm_80 feature level they offer) and the one the
+// kernels take; fatal on a forced architecture the device cannot run.
+static void choose_kernel_arch(const cudaDeviceProp& prop) {
+#if defined(EDGELLM_VENDOR_MACA)
+    g_native_arch = 80;
+#else
+    g_native_arch = prop.major * 10 + prop.minor;
+#endif
+    int forced = g_forced_arch;
+    if (forced < 0) {
+        const char* env = getenv("EDGELLM_KERNEL_ARCH");
+        forced = plat_parse_kernel_arch(env);
+        if (forced < 0) {
+            char msg[384];
+            snprintf(msg, sizeof(msg), "EDGELLM_KERNEL_ARCH='%s': expected sm80, sm89, sm90 or native", env);
+            plat_fatal("plat_parse_kernel_arch", msg, __func__, __FILE__, __LINE__);
+        }
+    }
+    if (forced > g_native_arch) {
+        char msg[384];
+        snprintf(msg, sizeof(msg), "kernel architecture sm%d forced, but %s is sm_%d: only older "
+                 "architectures' code paths can be forced", forced, prop.name, g_native_arch);
+        plat_fatal("--kernel-arch", msg, __func__, __FILE__, __LINE__);
+    }
+    g_kernel_arch = forced > 0 ? forced : g_native_arch;
+}
 
 void plat_init(int device) {
     int n = plat_device_count();
@@ -43,6 +74,16 @@ void plat_init(int device) {
     g_device = device;
     CUDA_CHECK(cudaSetDevice(device));
     CUDA_CHECK(cudaFree(nullptr));  // create the context now, not at the first kernel
+    cudaDeviceProp prop;
+    CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
+    if (prop.VENDOR_PROP_LANES != WARP_SIZE) {
+        char msg[384];
+        snprintf(msg, sizeof(msg), "%s runs %d lanes per warp, but this binary's kernels were "
+                 "compiled for %d (build for the right platform: PLATFORM=cuda or maca)",
+                 prop.name, prop.VENDOR_PROP_LANES, WARP_SIZE);
+        plat_fatal("warp size", msg, __func__, __FILE__, __LINE__);
+    }
+    choose_kernel_arch(prop);
 }
 
 void plat_set_device(int device) {
@@ -61,7 +102,7 @@ void plat_get_props(PlatDeviceProps* p) {
     snprintf(p->name, sizeof(p->name), "%s", prop.name);
     p->device = g_device;
     p->n_sms = prop.multiProcessorCount;
-    p->warp_size = prop.warpSize;
+    p->warp_size = prop.VENDOR_PROP_LANES;
     p->cc_major = prop.major;
     p->cc_minor = prop.minor;
     p->total_bytes = prop.totalGlobalMem;
@@ -69,6 +110,10 @@ void plat_get_props(PlatDeviceProps* p) {
     int smem = 0;
     CUDA_CHECK(cudaDeviceGetAttribute(&smem, cudaDevAttrMaxSharedMemoryPerBlockOptin, g_device));
     p->smem_per_block_bytes = (size_t)smem;
+    p->native_arch = g_native_arch;
+    p->kernel_arch = g_kernel_arch;
+    if (g_kernel_arch != g_native_arch && plat_arch_smem_cap(g_kernel_arch) < p->smem_per_block_bytes)
+        p->smem_per_block_bytes = plat_arch_smem_cap(g_kernel_arch);
     if (cudaDeviceGetPCIBusId(p->pci_bus_id, sizeof(p->pci_bus_id), g_device) != cudaSuccess)
         p->pci_bus_id[0] = 0;
 }

@@ -7,3 +7,4 @@
 
 #define WARP_SIZE 32
 #define EDGELLM_HAS_CUDA_PTX 1  // inline PTX / mma / cp.async paths may be compiled
+#define VENDOR_PROP_LANES warpSize  // cudaDeviceProp's lanes per warp

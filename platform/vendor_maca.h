@@ -9,6 +9,10 @@
 
 #define WARP_SIZE 64
 #define EDGELLM_HAS_CUDA_PTX 0
+#define VENDOR_PROP_LANES waveSize  // mcDeviceProp_t's lanes per wave
+
+#define __nv_bfloat16 __maca_bfloat16
+#define __nv_bfloat162 __maca_bfloat162
 
 #define cudaError_t mcError_t
 #define cudaSuccess mcSuccess
@@ -52,7 +56,8 @@
 #define cudaStreamEndCapture mcStreamEndCapture
 #define cudaStreamCaptureModeThreadLocal mcStreamCaptureModeThreadLocal
 #define cudaStreamCaptureModeGlobal mcStreamCaptureModeGlobal
-#define cudaGraphInstantiate mcGraphInstantiate
+// MACA keeps the pre-CUDA-12 form: (exec, graph, error node, log buffer, log size)
+#define cudaGraphInstantiate(exec, graph, flags) mcGraphInstantiate(exec, graph, nullptr, nullptr, 0)
 #define cudaGraphLaunch mcGraphLaunch
 #define cudaGraphDestroy mcGraphDestroy
 #define cudaGraphExecDestroy mcGraphExecDestroy

@@ -8,6 +8,7 @@
 #include "core/cli/env_flags.h"
 #include "core/cli/vllm_flags.h"
 #include "core/model/model_config.h"
+#include "platform/platform.h"
 
 extern char** environ;
 
@@ -18,7 +19,9 @@ static void add_engine_flags(cxxopts::Options& opts) {
         ("generation-config", "sampling defaults: auto (the model's generation_config.json), vllm (none) or a directory",
          cxxopts::value<std::string>()->default_value("auto"))
         ("max-model-len", "longest context in tokens (default: the model's)", cxxopts::value<int>()->default_value("0"))
-        ("device", "device ordinal", cxxopts::value<int>()->default_value("0"));
+        ("device", "device ordinal", cxxopts::value<int>()->default_value("0"))
+        ("kernel-arch", "take an older GPU's kernel paths on this one: sm80 (A100), sm89 (Ada), sm90 "
+                        "(Hopper) or native", cxxopts::value<std::string>()->default_value("native"));
     opts.add_options("memory")
         ("gpu-memory-utilization", "share of device memory this process may use", cxxopts::value<double>()->default_value("0.9"))
         ("block-size", "KV cache block size in tokens", cxxopts::value<int>()->default_value("16"))
@@ -112,6 +115,7 @@ static void fill(const cxxopts::ParseResult& a, ConfigCommand cmd, Config* c) {
     take(a, "generation-config", &c->generation_config);
     take(a, "max-model-len", &c->max_model_len);
     take(a, "device", &c->device);
+    take(a, "kernel-arch", &c->kernel_arch);
     take(a, "gpu-memory-utilization", &c->gpu_memory_utilization);
     take(a, "block-size", &c->block_size);
     take(a, "num-kv-blocks", &c->num_kv_blocks);
@@ -308,6 +312,8 @@ bool config_validate(const Config& c, std::string* err) {
     if (!(c.gpu_memory_utilization > 0 && c.gpu_memory_utilization <= 1))
         return fail("--gpu-memory-utilization must be in (0, 1]");
     if (c.device < 0) return fail("--device must be >= 0");
+    if (plat_parse_kernel_arch(c.kernel_arch.c_str()) < 0)
+        return fail("--kernel-arch '" + c.kernel_arch + "': expected sm80, sm89, sm90 or native");
     if (c.command == CMD_GENERATE) {
         if ((c.prompt_ids.empty()) == (c.prompts_file.empty()))
             return fail("--model and one of --prompt-ids / --prompts-file are required");

@@ -22,6 +22,7 @@ struct Config {
     std::string generation_config = "auto"; // auto | vllm | DIR
     int max_model_len = 0;                  // 0 = the model's max_position_embeddings
     int device = 0;
+    std::string kernel_arch = "native";     // native | sm80 | sm89 | sm90 (older paths on a newer GPU)
     std::string numa = "auto";
     // memory
     double gpu_memory_utilization = 0.9;

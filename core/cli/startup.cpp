@@ -25,11 +25,16 @@ static int start_device(const Config& cfg) {
     NumaSetting numa;
     std::string err;
     if (!numa_parse_setting(cfg.numa, &numa, &err)) return fail(cfg, 2, "--numa: " + err);
+    plat_set_kernel_arch(plat_parse_kernel_arch(cfg.kernel_arch.c_str()));
     plat_init(cfg.device);
     PlatDeviceProps props;
     plat_get_props(&props);
     log_info("platform %s, device %d: %s, %.1f GiB", plat_name(), props.device, props.name,
              props.total_bytes / 1073741824.0);
+    if (props.native_arch > 0)
+        log_info("kernel paths: sm%d%s (device sm_%d), %zu KiB shared memory per block", props.kernel_arch,
+                 props.kernel_arch != props.native_arch ? ", forced by --kernel-arch" : "", props.native_arch,
+                 props.smem_per_block_bytes / 1024);
     NumaResult placed;
     if (!numa_apply(numa, props.pci_bus_id, "/sys", &placed, &err)) return fail(cfg, 2, "--numa: " + err);
     log_info("%s", placed.summary().c_str());

@@ -45,7 +45,7 @@ def run_generate(binary, model_dir, prompts, max_tokens, extra=()):
     cmd = [binary, "generate", "--model", model_dir, "--prompts-file", path, "--max-tokens",
            str(max_tokens), "--ignore-eos", "--max-model-len", "4096", *extra]
     r = subprocess.run(cmd, capture_output=True, text=True)
-    lines = [l for l in r.stderr.splitlines() if "generate:" in l]
+    lines = [l for l in r.stderr.splitlines() if "generate:" in l or "kernel paths" in l]
     if r.returncode != 0:
         print("edgellm failed:", r.stderr[-3000:])
         sys.exit(1)

@@ -227,8 +227,9 @@ int main(int argc, char** argv) {
     plat_init(0);
     PlatDeviceProps p;
     plat_get_props(&p);
-    printf("device: %s (sm_%d%d, %d SMs, warp %d)\n", p.name, p.cc_major, p.cc_minor, p.n_sms,
-           p.warp_size);
+    printf("device: %s (sm_%d%d, %d SMs, warp %d); kernel paths sm%d%s, %zu KiB shared memory per block\n",
+           p.name, p.cc_major, p.cc_minor, p.n_sms, p.warp_size, p.kernel_arch,
+           p.kernel_arch != p.native_arch ? " (forced)" : "", p.smem_per_block_bytes / 1024);
     auto wanted = [&](const char* group) {
         if (argc < 2) return true;
         for (int i = 1; i < argc; i++)

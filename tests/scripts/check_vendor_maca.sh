@@ -23,7 +23,7 @@ else
   names=""
 fi
 for name in $names; do
-  if grep -qE "^[[:space:]]*#[[:space:]]*define[[:space:]]+$name([[:space:]]|$)" "$maca"; then
+  if grep -qE "^[[:space:]]*#[[:space:]]*define[[:space:]]+$name([[:space:](]|$)" "$maca"; then
     n_ok=$((n_ok + 1))
   else
     n_bad=$((n_bad + 1))

@@ -11,6 +11,7 @@
 #include "core/cli/vllm_flags.h"
 #include "core/model/model_config.h"
 #include "core/util/log.h"
+#include "platform/platform.h"
 
 #ifndef EDGELLM_FIXTURES
 #define EDGELLM_FIXTURES "tests/fixtures"
@@ -49,6 +50,7 @@ TEST(Config, serve_and_generate_refuse_the_same_bad_values_with_the_same_message
         {"--gpu-memory-utilization", "1.5"}, {"--gpu-memory-utilization", "0"},
         {"--max-model-len", "-5"}, {"--num-kv-blocks", "-1"}, {"--dtype", "float16"},
         {"--kv-cache-dtype", "fp8"}, {"--tensor-parallel-size", "2"}, {"--device", "-1"},
+        {"--kernel-arch", "sm70"}, {"--kernel-arch", "hopper"},
     };
     for (const auto& args : bad) {
         std::string s = refusal(CMD_SERVE, args), g = refusal(CMD_GENERATE, args);
@@ -57,6 +59,30 @@ TEST(Config, serve_and_generate_refuse_the_same_bad_values_with_the_same_message
     }
     EXPECT_EQ(refusal(CMD_SERVE, {}), "");
     EXPECT_EQ(refusal(CMD_GENERATE, {}), "");
+}
+
+TEST(Config, kernel_arch_names_parse_to_the_architectures_whose_paths_exist) {
+    EXPECT_EQ(plat_parse_kernel_arch("sm80"), 80);
+    EXPECT_EQ(plat_parse_kernel_arch("sm_80"), 80);
+    EXPECT_EQ(plat_parse_kernel_arch("89"), 89);
+    EXPECT_EQ(plat_parse_kernel_arch("SM90a"), 90);
+    EXPECT_EQ(plat_parse_kernel_arch("native"), 0);
+    EXPECT_EQ(plat_parse_kernel_arch(""), 0);
+    EXPECT_EQ(plat_parse_kernel_arch(nullptr), 0);
+    for (const char* bad : {"sm75", "sm100", "sm_", "90b", "sm8", "ada"})
+        EXPECT_EQ(plat_parse_kernel_arch(bad), -1) << bad;
+    // the forced architecture's shared memory per block: A100 > Ada, Hopper the most
+    EXPECT_EQ(plat_arch_smem_cap(80), 163u * 1024);
+    EXPECT_EQ(plat_arch_smem_cap(89), 99u * 1024);
+    EXPECT_EQ(plat_arch_smem_cap(90), 227u * 1024);
+    EXPECT_EQ(plat_arch_smem_cap(0), 0u);
+    Config cfg;
+    setenv("EDGELLM_KERNEL_ARCH", "sm89", 1);
+    ASSERT_LT(parse(CMD_SERVE, {"--model", k_model}, &cfg), 0);
+    unsetenv("EDGELLM_KERNEL_ARCH");
+    EXPECT_EQ(cfg.kernel_arch, "sm89");
+    EXPECT_EQ(refusal(CMD_SERVE, {"--kernel-arch", "sm80"}), "");
+    EXPECT_NE(refusal(CMD_GENERATE, {"--kernel-arch", "sm70"}).find("--kernel-arch 'sm70'"), std::string::npos);
 }
 
 TEST(Config, serve_refuses_a_port_outside_the_tcp_range) {
