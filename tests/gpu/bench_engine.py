@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Engine benchmarks on a GPU, each beside its limit or peer measured in the same run.
 
-    python3 tests/gpu/bench_engine.py EDGELLM_BINARY [--batch-only]
+    python3 tests/gpu/bench_engine.py EDGELLM_BINARY [--batch-only [--kernel-archs=native,sm89,sm80]]
 
 (--batch-only: just our 64-request run, without peers or limits; for quick iterations, not for
-the record.)
+the record; --kernel-archs repeats it under each forced kernel path.)
 
 Builds a Llama-3.1-8B-shape model with random bf16 weights (transformers), then measures:
   - single-stream decode: edgellm generate, 1 prompt of 128 tokens, 512 generated (greedy, EOS
@@ -85,8 +85,13 @@ def main():
         rand = lambda n: torch.randint(0, cfg.vocab_size, (n,), generator=g).tolist()
         del model
         torch.cuda.empty_cache()
-        print(f"  64 x 128/128: {run_batch(binary, d, rand):.0f} output tok/s")
-        print(f"  64 x 128/128 sampled: {run_batch(binary, d, rand, ['--temperature', '1.0']):.0f} output tok/s")
+        # --kernel-archs native,sm89,sm80: the same runs under each forced kernel path
+        archs = next((a.split("=", 1)[1] for a in sys.argv[2:] if a.startswith("--kernel-archs=")), "native")
+        for arch in archs.split(","):
+            ka = ["--kernel-arch", arch]
+            print(f"  [{arch}] 64 x 128/128: {run_batch(binary, d, rand, ka):.0f} output tok/s")
+            print(f"  [{arch}] 64 x 128/128 sampled: "
+                  f"{run_batch(binary, d, rand, ['--temperature', '1.0', *ka]):.0f} output tok/s")
         return
 
     # limits and peers
