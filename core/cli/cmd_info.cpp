@@ -36,6 +36,7 @@ int cmd_info(int argc, char** argv) {
     printf("rope:              %s (theta %g, factor %g)\n", rope, c.rope_theta, c.rope_factor);
     printf("sliding window:    %d\n", c.sliding_window);
     printf("tied embeddings:   %s\n", c.tie_word_embeddings ? "yes" : "no");
+    printf("quantization:      %s\n", c.quant.summary().c_str());
     printf("parameters:        %lld (%.3f B)\n", (long long)n_params, n_params / 1e9);
     for (auto& kv : bytes_by_dtype)
         printf("bytes %-5s        %zu (%.2f GiB)\n", kv.first.c_str(), kv.second, kv.second / 1073741824.0);

@@ -132,6 +132,9 @@ int startup_run(const Config& cfg, int64_t max_blocks_wanted, Runtime* rt) {
              ls.bytes / 1e9, ls.total_s, ls.read_s, ls.n_threads, ls.upload_wait_s,
              ls.bytes / 1e9 / std::max(ls.total_s, 1e-9), tokenizer_s,
              rt->have_tokenizer ? "" : " (not loaded)");
+    if (rt->model.config().quant.method != QuantMethod::NONE)
+        log_info("quantization: %s; the FP8 weights are dequantized at load and held as %s",
+                 rt->model.config().quant.summary().c_str(), plat_name() == std::string("cpu") ? "fp32" : "bf16");
     double load_s = seconds_since(t_load);
     const double tune_s = rt->model.tune_matmuls();
 

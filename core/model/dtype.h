@@ -38,3 +38,21 @@ static inline float f16_bits_to_f32(uint16_t h) {
     memcpy(&f, &u, 4);
     return f;
 }
+
+// float8 e4m3 ("fn": no infinities; 0x7f / 0xff are NaN), as torch.float8_e4m3fn: 1 sign, 4
+// exponent bits (bias 7), 3 mantissa bits; subnormals below 2^-6. Exact in fp32.
+static inline float f8e4m3_bits_to_f32(uint8_t b) {
+    const uint32_t sign = (uint32_t)(b & 0x80u) << 24, exp = (b >> 3) & 0xfu, man = b & 0x7u;
+    uint32_t u;
+    if ((b & 0x7fu) == 0x7fu) {
+        u = sign | 0x7fc00000u;                           // NaN
+    } else if (exp == 0) {
+        float f = (float)man * (1.0f / 512.0f);           // man/8 * 2^-6
+        return (b & 0x80u) ? -f : f;
+    } else {
+        u = sign | ((exp + 127 - 7) << 23) | (man << 20);
+    }
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}

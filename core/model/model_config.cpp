@@ -175,6 +175,7 @@ bool model_config_parse(const std::string& json, ModelConfig* out, std::string* 
     }
     int64_t bos;
     if (!root["bos_token_id"].get_int64().get(bos)) c.bos_token_id = (int)bos;
+    if (!quant_config_parse(root, &c.quant, err)) return false;
     *out = c;
     return true;
 }

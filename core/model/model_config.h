@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string>
 #include <vector>
+#include "core/model/quant_config.h"
 
 enum class RopeScaling { NONE, LINEAR, LLAMA3 };
 
@@ -31,6 +32,7 @@ struct ModelConfig {
     bool tie_word_embeddings = false;
     std::vector<int> eos_token_ids;         // from config.json (int or list)
     int bos_token_id = -1;
+    QuantConfig quant;                      // quantization_config (method NONE when absent)
 
     int q_dim() const { return n_heads * head_dim; }
     int kv_dim() const { return n_kv_heads * head_dim; }

@@ -53,9 +53,10 @@ static const StTensor* checked_tensor(const std::string& dir, const SafeTensors&
         *err = dir + ": tensor '" + spec.name + "' is missing from the safetensors files";
         return nullptr;
     }
-    if (t->dtype != StDtype::F32 && t->dtype != StDtype::F16 && t->dtype != StDtype::BF16) {
+    const bool fp8_ok = t->dtype == StDtype::F8_E4M3 && spec.n_cols > 0 && spec.slot != SLOT_EMBED;
+    if (t->dtype != StDtype::F32 && t->dtype != StDtype::F16 && t->dtype != StDtype::BF16 && !fp8_ok) {
         *err = dir + ": tensor '" + spec.name + "' has dtype " + st_dtype_name(t->dtype) +
-               "; weights must be F32, F16 or BF16";
+               "; weights must be F32, F16 or BF16 (F8_E4M3 for the linear layers of an FP8 checkpoint)";
         return nullptr;
     }
     std::vector<int64_t> want = {spec.n_rows};
@@ -66,6 +67,53 @@ static const StTensor* checked_tensor(const std::string& dir, const SafeTensors&
         return nullptr;
     }
     return t;
+}
+
+static bool float_dtype(StDtype d) { return d == StDtype::F32 || d == StDtype::BF16 || d == StDtype::F16; }
+
+// The scale of an F8_E4M3 weight t (spec's shape) as quant says it is stored, checked; false with
+// *err naming the tensor.
+static bool fp8_scale(const std::string& dir, const QuantConfig& quant, const SafeTensors& st,
+                      const TensorSpec& spec, PieceScale* sc, std::string* err) {
+    if (quant.method != QuantMethod::FP8) {
+        *err = dir + ": tensor '" + spec.name + "' is F8_E4M3 but config.json has no FP8 quantization_config";
+        return false;
+    }
+    const std::string base = spec.name.substr(0, spec.name.size() - 6);  // drop "weight"
+    const StTensor* s = st.find(base + quant.scale_suffix());
+    if (!s) s = st.find(base + (std::string(quant.scale_suffix()) == "weight_scale" ? "weight_scale_inv" : "weight_scale"));
+    if (!s) {
+        *err = dir + ": FP8 tensor '" + spec.name + "' has no '" + base + quant.scale_suffix() + "'";
+        return false;
+    }
+    const int64_t N = spec.n_rows, K = spec.n_cols, n = s->n_elements();
+    sc->data = s->data;
+    sc->dtype = (int)s->dtype;
+    sc->n_cols = K;
+    bool ok = float_dtype(s->dtype);
+    std::string want;
+    if (n == 1 && quant.layout != ScaleLayout::BLOCK) {  // per tensor
+        sc->rows_per = N, sc->cols_per = K, sc->grid_cols = 1;
+        want = "[1]";
+    } else if (quant.layout == ScaleLayout::CHANNEL) {
+        sc->rows_per = 1, sc->cols_per = K, sc->grid_cols = 1;
+        ok = ok && n == N && (s->shape == std::vector<int64_t>{N} || s->shape == std::vector<int64_t>{N, 1});
+        want = "[" + std::to_string(N) + ", 1]";
+    } else if (quant.layout == ScaleLayout::BLOCK) {
+        const int64_t gr = (N + quant.block_n - 1) / quant.block_n, gc = (K + quant.block_k - 1) / quant.block_k;
+        sc->rows_per = quant.block_n, sc->cols_per = quant.block_k, sc->grid_cols = gc;
+        ok = ok && s->shape == std::vector<int64_t>{gr, gc};
+        want = "[" + std::to_string(gr) + ", " + std::to_string(gc) + "]";
+    } else {
+        ok = false;
+        want = "[1]";
+    }
+    if (!ok) {
+        *err = dir + ": FP8 scale '" + s->name + "' is " + st_dtype_name(s->dtype) + " " + shape_str(s->shape) +
+               "; " + quant.summary() + " needs F32, BF16 or F16 " + want;
+        return false;
+    }
+    return true;
 }
 
 namespace {
@@ -125,12 +173,14 @@ bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const Sa
     bool has_bias = st.find("model.layers.0.self_attn.q_proj.bias") != nullptr;
     std::vector<TensorSpec> table = decoder_tensor_table(c, has_bias, tied);
     std::vector<const StTensor*> found(table.size());
+    std::vector<PieceScale> scales(table.size());
     // Regions in table order: a fused slot grows to the end of its last piece.
     std::vector<Region> regions;
     std::vector<int> region_of(table.size());
     for (size_t i = 0; i < table.size(); i++) {
         const TensorSpec& s = table[i];
         if (!(found[i] = checked_tensor(dir, st, s, err))) return false;
+        if (found[i]->dtype == StDtype::F8_E4M3 && !fp8_scale(dir, c.quant, st, s, &scales[i], err)) return false;
         int r = (int)regions.size() - 1;
         while (r >= 0 && !(regions[r].slot == s.slot && regions[r].layer == s.layer)) r--;
         if (r < 0) {
@@ -167,7 +217,7 @@ bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const Sa
         int64_t row_elems = r.n_cols ? r.n_cols : 1;
         act_t* dst = (act_t*)((char*)w->base + r.offset) + table[i].row_offset * row_elems;
         pieces.push_back({table[i].name.c_str(), found[i]->data, (int)found[i]->dtype,
-                          found[i]->n_elements(), dst});
+                          found[i]->n_elements(), dst, scales[i]});
     }
     std::string uerr;
     if (!upload_pieces(pieces, opts, stats, &uerr)) {

@@ -83,13 +83,25 @@ bool decoder_weights_load(const std::string& dir, const ModelConfig& cfg, const 
                           const LoadOptions& opts, DecoderWeights* w, LoadStats* stats,
                           std::string* err);
 
-// One upload: n_elements of a float tensor (dtype as in the file) to dst (device act_t).
+// How an F8_E4M3 piece (n_rows, n_cols) dequantizes: element (r, c) = value × the scale at
+// data[(r / rows_per) * grid_cols + c / cols_per] (per tensor: rows_per = n_rows, cols_per =
+// n_cols; per output channel: rows_per = 1, cols_per = n_cols; blocks: the block's sides).
+struct PieceScale {
+    const uint8_t* data = nullptr;  // nullptr: the piece is not quantized
+    int dtype = 0;                  // StDtype of the scales: F32, BF16 or F16
+    int64_t n_cols = 1;
+    int64_t rows_per = 1, cols_per = 1, grid_cols = 1;
+};
+
+// One upload: n_elements of a float tensor (dtype as in the file) to dst (device act_t); an
+// F8_E4M3 tensor is dequantized with its scale on the way.
 struct UploadPiece {
     const char* name;         // the checkpoint tensor's, for messages
     const uint8_t* src;
     int src_dtype;            // StDtype
     int64_t n_elements;
     act_t* dst;
+    PieceScale scale = {};
 };
 // Converts every piece to act_t through the staging buffers of opts and uploads it; returns
 // when all copies are done. Results do not depend on opts (a test holds it to that). Returns

@@ -47,9 +47,43 @@ static int64_t count_non_finite(const act_t* x, int64_t n) {
     return c;
 }
 
+// A scale value of the piece's scale tensor, as fp32.
+static inline float scale_at(const PieceScale& sc, int64_t i) {
+    if (sc.dtype == (int)StDtype::F32) {
+        float f;
+        memcpy(&f, sc.data + i * 4, 4);
+        return f;
+    }
+    uint16_t b;
+    memcpy(&b, sc.data + i * 2, 2);
+    return sc.dtype == (int)StDtype::BF16 ? bf16_bits_to_f32(b) : f16_bits_to_f32(b);
+}
+
+static inline void store_act(act_t* d, float f) {
+#if defined(EDGELLM_PLATFORM_CPU)
+    *d = f;
+#else
+    d->bits = f32_to_bf16_bits(f);
+#endif
+}
+
+// dst[0..n) = fp8 elements [first, first + n) × their scales (fp32 product, then act_t).
+static void dequant_fp8(act_t* dst, const uint8_t* src, const PieceScale& sc, int64_t first, int64_t n) {
+    int64_t r = first / sc.n_cols, c = first % sc.n_cols;
+    for (int64_t i = 0; i < n;) {
+        const int64_t row_end = std::min(n, i + (sc.n_cols - c));
+        const int64_t grid_row = (r / sc.rows_per) * sc.grid_cols;
+        for (; i < row_end; i++, c++)
+            store_act(dst + i, f8e4m3_bits_to_f32(src[first + i]) * scale_at(sc, grid_row + c / sc.cols_per));
+        c = 0;
+        r++;
+    }
+}
+
 // dst[0..n) = src elements [first, first + n) of a tensor of dtype, as act_t. Returns how many
 // of them are NaN or infinite, counted on each block while it is still in cache.
-static int64_t convert_range(act_t* dst, const uint8_t* src, StDtype dtype, int64_t first, int64_t n) {
+static int64_t convert_range(act_t* dst, const uint8_t* src, StDtype dtype, const PieceScale& sc,
+                             int64_t first, int64_t n) {
 #if defined(EDGELLM_PLATFORM_CPU)
     const StDtype same = StDtype::F32;
 #else
@@ -60,7 +94,9 @@ static int64_t convert_range(act_t* dst, const uint8_t* src, StDtype dtype, int6
     for (int64_t b0 = 0; b0 < n; b0 += block) {
         int64_t nb = std::min(block, n - b0);
         act_t* d = dst + b0;
-        if (dtype == same) {  // already the compute type: bit for bit
+        if (dtype == StDtype::F8_E4M3) {
+            dequant_fp8(d, src, sc, first + b0, nb);
+        } else if (dtype == same) {  // already the compute type: bit for bit
             memcpy(d, src + (first + b0) * sizeof(act_t), (size_t)nb * sizeof(act_t));
         } else {
             for (int64_t i = 0; i < nb; i++) {
@@ -73,11 +109,7 @@ static int64_t convert_range(act_t* dst, const uint8_t* src, StDtype dtype, int6
                     memcpy(&b, src + e * 2, 2);
                     f = dtype == StDtype::BF16 ? bf16_bits_to_f32(b) : f16_bits_to_f32(b);
                 }
-#if defined(EDGELLM_PLATFORM_CPU)
-                d[i] = f;
-#else
-                d[i].bits = f32_to_bf16_bits(f);
-#endif
+                store_act(d + i, f);
             }
         }
         bad += count_non_finite(d, nb);
@@ -87,17 +119,17 @@ static int64_t convert_range(act_t* dst, const uint8_t* src, StDtype dtype, int6
 
 // convert_range over n_threads threads (on the calling thread below min_bytes of output);
 // returns the non-finite count of the whole range.
-static int64_t convert_parallel(act_t* dst, const uint8_t* src, StDtype dtype, int64_t first,
-                                int64_t n, int n_threads, size_t min_bytes) {
+static int64_t convert_parallel(act_t* dst, const uint8_t* src, StDtype dtype, const PieceScale& sc,
+                                int64_t first, int64_t n, int n_threads, size_t min_bytes) {
     if (n_threads <= 1 || (size_t)n * sizeof(act_t) < min_bytes)
-        return convert_range(dst, src, dtype, first, n);
+        return convert_range(dst, src, dtype, sc, first, n);
     std::vector<std::thread> threads;
     std::vector<int64_t> bad(n_threads, 0);
     int64_t per = (n + n_threads - 1) / n_threads;
     for (int t = 0; t < n_threads; t++) {
         int64_t a = t * per, b = std::min(n, a + per);
         if (a >= b) break;
-        threads.emplace_back([=, &bad] { bad[t] = convert_range(dst + a, src, dtype, first + a, b - a); });
+        threads.emplace_back([=, &bad] { bad[t] = convert_range(dst + a, src, dtype, sc, first + a, b - a); });
     }
     for (std::thread& th : threads) th.join();
     int64_t total = 0;
@@ -141,8 +173,8 @@ bool upload_pieces(const std::vector<UploadPiece>& pieces, const LoadOptions& op
             }
             int64_t n = std::min(p.n_elements - first, buf_elems - used);
             Clock::time_point t = Clock::now();
-            int64_t bad = convert_parallel(bufs[cur] + used, p.src, (StDtype)p.src_dtype, first, n,
-                                           n_threads, opts.parallel_min_bytes);
+            int64_t bad = convert_parallel(bufs[cur] + used, p.src, (StDtype)p.src_dtype, p.scale,
+                                           first, n, n_threads, opts.parallel_min_bytes);
             if (bad > 0 && err->empty())
                 *err = std::string("tensor '") + p.name + "' holds NaN or infinite values (" +
                        std::to_string(bad) + " in elements " + std::to_string(first) + ".." +

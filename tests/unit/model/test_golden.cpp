@@ -190,4 +190,77 @@ TEST_P(GoldenModel, comparison_fails_when_one_weight_is_perturbed) {
            g.prompt.size() + g.greedy.size(), worst, greedy == g.greedy ? "unchanged" : "changed");
 }
 
+// FP8 checkpoints (tests/gpu/make_fp8_fixtures.py): compressed-tensors per-channel and fp8
+// block-scaled weights, against transformers in float64 on the dequantized weights (W8A16).
+class GoldenFp8 : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(GoldenFp8, logits_and_greedy_continuation_match_the_dequantized_reference) {
+    std::string dir = std::string(EDGELLM_FIXTURES) + "/" + GetParam();
+    Golden g = read_golden(dir);
+    std::vector<int32_t> greedy;
+    std::string report;
+    double worst;
+    int bad = run_and_compare(dir, g, &greedy, &report, &worst);
+    EXPECT_EQ(bad, 0) << report;
+    EXPECT_EQ(greedy, g.greedy);
+    printf("%s: %zu rows, worst max|d|/max|ref| = %.2e (bound 1e-3)\n", GetParam(), g.prompt.size() + g.greedy.size(), worst);
+}
+
+// The scales must matter: one scale of layer 1's down_proj doubled must make the comparison fail.
+TEST_P(GoldenFp8, comparison_fails_when_one_scale_is_doubled) {
+    std::string src = std::string(EDGELLM_FIXTURES) + "/" + GetParam();
+    std::string dir = ::testing::TempDir() + "perturbed_" + GetParam();
+    ASSERT_EQ(system(("rm -rf " + dir + " && mkdir -p " + dir + " && cp " + src + "/* " + dir).c_str()), 0);
+    size_t offset;
+    StDtype dtype;
+    {
+        SafeTensors st;
+        std::string err;
+        ASSERT_TRUE(st.open_dir(dir, &err)) << err;
+        const StTensor* t = st.find("model.layers.1.mlp.down_proj.weight_scale");
+        if (!t) t = st.find("model.layers.1.mlp.down_proj.weight_scale_inv");
+        ASSERT_TRUE(t != nullptr);
+        dtype = t->dtype;
+        ASSERT_TRUE(dtype == StDtype::F32 || dtype == StDtype::BF16);
+        offset = (size_t)(t->data - st.find("model.layers.1.mlp.down_proj.weight")->data);
+        const uint8_t* w = st.find("model.layers.1.mlp.down_proj.weight")->data;
+        std::ifstream f(dir + "/model.safetensors", std::ios::binary);
+        std::string all((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+        size_t w_at = all.find(std::string((const char*)w, 64));
+        ASSERT_NE(w_at, std::string::npos);
+        offset += w_at;
+    }
+    std::fstream f(dir + "/model.safetensors", std::ios::binary | std::ios::in | std::ios::out);
+    if (dtype == StDtype::F32) {
+        float s;
+        f.seekg(offset);
+        f.read((char*)&s, 4);
+        s *= 2;
+        f.seekp(offset);
+        f.write((const char*)&s, 4);
+    } else {  // bf16: one more exponent step
+        uint16_t b;
+        f.seekg(offset);
+        f.read((char*)&b, 2);
+        b = (uint16_t)(b + 0x80);
+        f.seekp(offset);
+        f.write((const char*)&b, 2);
+    }
+    f.close();
+    Golden g = read_golden(src);
+    std::vector<int32_t> greedy;
+    std::string report;
+    double worst;
+    int bad = run_and_compare(dir, g, &greedy, &report, &worst);
+    EXPECT_GT(bad, 0) << "a doubled scale went unnoticed";
+    printf("%s with a doubled scale: %d rows out of tolerance, worst %.2e\n", GetParam(), bad, worst);
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, GoldenFp8, ::testing::Values("llama-fp8", "qwen3-fp8"),
+                         [](const ::testing::TestParamInfo<const char*>& i) {
+                             std::string n = i.param;
+                             for (char& ch : n) if (ch == '-') ch = '_';
+                             return n;
+                         });
+
 }  // namespace

@@ -1,0 +1,142 @@
+// test_quant_config.cpp — config.json's quantization_config: the FP8 formats that load, and a
+// refusal naming the field for everything else; the e4m3 decoding the loader dequantizes with.
+#include <gtest/gtest.h>
+#include <math.h>
+#include <string>
+#include "core/model/dtype.h"
+#include "core/model/model_config.h"
+#include "core/model/model.h"
+#include <fstream>
+#include <sstream>
+#include <stdlib.h>
+
+namespace {
+
+const char* k_base =
+    R"({"architectures": ["LlamaForCausalLM"], "vocab_size": 512, "hidden_size": 64,
+        "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,
+        "num_key_value_heads": 2, "max_position_embeddings": 1024, "rms_norm_eps": 1e-5)";
+
+// Parses the base config with quantization_config = qc ("" for none); returns the error ("" if ok).
+std::string parse(const std::string& qc, ModelConfig* c) {
+    std::string json = std::string(k_base) + (qc.empty() ? "" : ", \"quantization_config\": " + qc) + "}";
+    std::string err;
+    return model_config_parse(json, c, &err) ? "" : err;
+}
+
+std::string ct(const std::string& weights, const std::string& extra = "") {
+    return R"({"quant_method": "compressed-tensors", "format": "float-quantized", )" + extra +
+           R"("config_groups": {"group_0": {"targets": ["Linear"], "weights": )" + weights +
+           R"(, "input_activations": {"type": "float", "num_bits": 8, "dynamic": true}}}})";
+}
+
+TEST(QuantConfig, fp8_formats_parse_to_their_scale_layouts) {
+    ModelConfig c;
+    ASSERT_EQ(parse("", &c), "");
+    EXPECT_EQ(c.quant.method, QuantMethod::NONE);
+    EXPECT_EQ(c.quant.summary(), "none");
+
+    ASSERT_EQ(parse(ct(R"({"type": "float", "num_bits": 8, "strategy": "channel", "symmetric": true})"), &c), "");
+    EXPECT_EQ(c.quant.method, QuantMethod::FP8);
+    EXPECT_EQ(c.quant.layout, ScaleLayout::CHANNEL);
+    EXPECT_STREQ(c.quant.scale_suffix(), "weight_scale");
+    EXPECT_NE(c.quant.summary().find("per-channel"), std::string::npos);
+
+    ASSERT_EQ(parse(ct(R"({"type": "float", "num_bits": 8, "strategy": "tensor"})"), &c), "");
+    EXPECT_EQ(c.quant.layout, ScaleLayout::TENSOR);
+
+    ASSERT_EQ(parse(ct(R"({"type": "float", "num_bits": 8, "strategy": "block", "block_structure": [128, 64]})"), &c), "");
+    EXPECT_EQ(c.quant.layout, ScaleLayout::BLOCK);
+    EXPECT_EQ(c.quant.block_n, 128);
+    EXPECT_EQ(c.quant.block_k, 64);
+    EXPECT_STREQ(c.quant.scale_suffix(), "weight_scale");
+
+    ASSERT_EQ(parse(R"({"quant_method": "fp8", "fmt": "e4m3", "activation_scheme": "dynamic", "weight_block_size": [128, 128]})", &c), "");
+    EXPECT_EQ(c.quant.layout, ScaleLayout::BLOCK);
+    EXPECT_STREQ(c.quant.scale_suffix(), "weight_scale_inv");
+    EXPECT_NE(c.quant.summary().find("128x128 block"), std::string::npos);
+
+    ASSERT_EQ(parse(R"({"quant_method": "fp8", "activation_scheme": "static"})", &c), "");
+    EXPECT_EQ(c.quant.layout, ScaleLayout::TENSOR);
+    EXPECT_TRUE(c.quant.static_activations);
+    ASSERT_EQ(parse("null", &c), "");
+    EXPECT_EQ(c.quant.method, QuantMethod::NONE);
+}
+
+TEST(QuantConfig, every_other_scheme_is_refused_naming_the_field_and_value) {
+    ModelConfig c;
+    struct Case { std::string qc, field, value; };
+    const Case cases[] = {
+        {R"({"quant_method": "awq", "bits": 4, "group_size": 128})", "quant_method", "awq"},
+        {R"({"quant_method": "gptq", "bits": 4})", "quant_method", "gptq"},
+        {R"({"quant_method": "bitsandbytes"})", "quant_method", "bitsandbytes"},
+        {R"({"quant_method": "fp8", "fmt": "e5m2"})", "fmt", "e5m2"},
+        {R"({"quant_method": "fp8", "activation_scheme": "sometimes"})", "activation_scheme", "sometimes"},
+        {R"({"quant_method": "compressed-tensors", "format": "pack-quantized", "config_groups": {}})", "format", "pack-quantized"},
+        {ct(R"({"type": "int", "num_bits": 4, "strategy": "group", "group_size": 128})"), "weights.type", "int"},
+        {ct(R"({"type": "float", "num_bits": 4, "strategy": "channel"})"), "weights.num_bits", "4"},
+        {ct(R"({"type": "float", "num_bits": 8, "strategy": "group"})"), "weights.strategy", "group"},
+        {ct(R"({"type": "float", "num_bits": 8, "strategy": "channel"})", R"("kv_cache_scheme": {"type": "float", "num_bits": 8}, )"), "kv_cache_scheme", "num_bits"},
+    };
+    for (const Case& k : cases) {
+        std::string err = parse(k.qc, &c);
+        EXPECT_NE(err.find("quantization_config"), std::string::npos) << k.qc << " -> " << err;
+        EXPECT_NE(err.find(k.field), std::string::npos) << k.qc << " -> " << err;
+        EXPECT_NE(err.find(k.value), std::string::npos) << k.qc << " -> " << err;
+    }
+    EXPECT_NE(parse(R"({"quant_method": "fp8", "weight_block_size": [128]})", &c).find("weight_block_size"), std::string::npos);
+    EXPECT_NE(parse(R"({"bits": 4})", &c).find("quant_method"), std::string::npos);
+}
+
+TEST(QuantConfig, e4m3_bits_decode_as_torch_float8_e4m3fn) {
+    EXPECT_EQ(f8e4m3_bits_to_f32(0x00), 0.0f);
+    EXPECT_EQ(f8e4m3_bits_to_f32(0x38), 1.0f);         // exponent 7 = bias
+    EXPECT_EQ(f8e4m3_bits_to_f32(0x3c), 1.5f);
+    EXPECT_EQ(f8e4m3_bits_to_f32(0x7e), 448.0f);       // the largest finite
+    EXPECT_EQ(f8e4m3_bits_to_f32(0xfe), -448.0f);
+    EXPECT_EQ(f8e4m3_bits_to_f32(0x08), 1.0f / 64);    // smallest normal 2^-6
+    EXPECT_EQ(f8e4m3_bits_to_f32(0x01), 1.0f / 512);   // smallest subnormal 2^-9
+    EXPECT_EQ(f8e4m3_bits_to_f32(0x87), -7.0f / 512);
+    EXPECT_TRUE(isnan(f8e4m3_bits_to_f32(0x7f)));
+    EXPECT_TRUE(isnan(f8e4m3_bits_to_f32(0xff)));
+    EXPECT_TRUE(signbit(f8e4m3_bits_to_f32(0x80)));
+    // every finite code: monotone in the code within a sign, and exact in fp32 round trips
+    for (int b = 1; b < 0x7f; b++) EXPECT_GT(f8e4m3_bits_to_f32((uint8_t)b), f8e4m3_bits_to_f32((uint8_t)(b - 1))) << b;
+}
+
+#ifndef EDGELLM_FIXTURES
+#define EDGELLM_FIXTURES "tests/fixtures"
+#endif
+
+// A copy of the llama-fp8 fixture whose config.json has `edit` applied (from -> to); the error
+// Model::load gives ("" when it loads).
+std::string load_edited(const std::string& from, const std::string& to) {
+    std::string src = std::string(EDGELLM_FIXTURES) + "/llama-fp8";
+    std::string dir = ::testing::TempDir() + "fp8_edit";
+    EXPECT_EQ(system(("rm -rf " + dir + " && mkdir -p " + dir + " && cp " + src + "/* " + dir).c_str()), 0);
+    std::ifstream in(src + "/config.json");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string cfg = ss.str();
+    size_t at = cfg.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) cfg.replace(at, from.size(), to);
+    std::ofstream(dir + "/config.json") << cfg;
+    Model m;
+    std::string err;
+    return m.load(dir, &err) ? "" : err;
+}
+
+TEST(QuantConfig, fp8_tensors_need_the_config_and_scales_of_the_declared_shape) {
+    EXPECT_EQ(load_edited("\"quant_method\"", "\"quant_method\""), "");
+    // without quantization_config the F8_E4M3 weights are refused, naming the tensor
+    std::string e = load_edited("\"quantization_config\"", "\"quantization_config_off\"");
+    EXPECT_NE(e.find("F8_E4M3 but config.json has no FP8 quantization_config"), std::string::npos) << e;
+    EXPECT_NE(e.find("model.layers.0.self_attn.q_proj.weight"), std::string::npos) << e;
+    // the config says 32x32 blocks but the file holds per-channel [N, 1] scales
+    e = load_edited("\"strategy\": \"channel\"", "\"strategy\": \"block\", \"block_structure\": [32, 32]");
+    EXPECT_NE(e.find("weight_scale"), std::string::npos) << e;
+    EXPECT_NE(e.find("needs F32, BF16 or F16 [2, 2]"), std::string::npos) << e;
+}
+
+}  // namespace
