@@ -45,6 +45,10 @@ void add_rmsnorm_forward(act_t* out, act_t* residual, const act_t* x, const act_
 // the type (PLAT_ASSERT); it never reinterprets the bytes.
 enum WeightType {
     WEIGHT_ACT = 0,         // act_t, like the activations (bf16 on GPUs, fp32 on the CPU platform)
+    WEIGHT_FP8_E4M3 = 1,    // float8 e4m3 bytes (torch.float8_e4m3fn) with fp32 block scales:
+                            // element (r, c) = e4m3(data[r * n_cols + c]) *
+                            //   scales[(r / scale_rows) * ceil(n_cols / group_size) + c / group_size]
+                            // (per output channel: scale_rows 1, group_size n_cols)
 };
 struct Weight {
     int32_t type;           // WeightType of data
@@ -54,15 +58,26 @@ struct Weight {
     const float* scales;    // per the type's scheme; nullptr for WEIGHT_ACT
     const void* zeros;      // per the type's scheme; nullptr for WEIGHT_ACT
     int32_t group_size;     // input features per scale group; 0 for WEIGHT_ACT
+    int32_t scale_rows;     // output features per scale group; 0 for WEIGHT_ACT
 };
 // The record of a plain act_t matrix (n_rows, n_cols).
 static inline Weight weight_act(const act_t* data, int n_rows, int n_cols) {
-    Weight w = {WEIGHT_ACT, n_rows, n_cols, data, nullptr, nullptr, 0};
+    Weight w = {WEIGHT_ACT, n_rows, n_cols, data, nullptr, nullptr, 0, 0};
     return w;
 }
-// Name of a WeightType for messages ("act", or "unknown" for a value no type has).
+// The record of an e4m3 matrix (n_rows, n_cols) with its fp32 scale grid (see WEIGHT_FP8_E4M3).
+static inline Weight weight_fp8(const uint8_t* data, const float* scales, int n_rows, int n_cols,
+                                int scale_rows, int group_size) {
+    Weight w = {WEIGHT_FP8_E4M3, n_rows, n_cols, data, scales, nullptr, group_size, scale_rows};
+    return w;
+}
+// Columns of the scale grid of w (ceil(n_cols / group_size)); 0 for an unquantized type.
+static inline int weight_scale_cols(const Weight& w) {
+    return w.group_size > 0 ? (w.n_cols + w.group_size - 1) / w.group_size : 0;
+}
+// Name of a WeightType for messages ("act", "fp8_e4m3", or "unknown" for a value no type has).
 static inline const char* weight_type_name(int32_t type) {
-    return type == WEIGHT_ACT ? "act" : "unknown";
+    return type == WEIGHT_ACT ? "act" : type == WEIGHT_FP8_E4M3 ? "fp8_e4m3" : "unknown";
 }
 // What a kernel entry calls for a weight type it implements: stops with a fatal error naming
 // op and w's type when w is of another type.
@@ -83,8 +98,12 @@ static inline void weight_require(const Weight& w, int32_t type, const char* op)
 // Returns the number of sizes timed.
 int matmul_tune(const Weight* w, int n, char* summary, int summary_len, plat_stream_t stream);
 
+// Allocates what matmul_forward will need for w (the bf16 scratch some FP8 paths dequantize
+// into); call for every weight at load, before graph capture. Nothing for WEIGHT_ACT.
+void matmul_prepare(const Weight& w);
+
 // out (M, N) = x (M, K) · wᵀ with N = w.n_rows, K = w.n_cols; bias (N) or nullptr. fp32
-// accumulation.
+// accumulation. WEIGHT_FP8_E4M3 weights: W8A16 (x unquantized).
 void matmul_forward(act_t* out, const act_t* x, const Weight& w, const act_t* bias, int M,
                     plat_stream_t stream);
 // The same with fp32 output (logits).

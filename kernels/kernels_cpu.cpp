@@ -3,6 +3,7 @@
 #include "kernels/kernels.h"
 #include "kernels/ref/ref.h"
 #include <string.h>
+#include <vector>
 
 void embedding_forward(act_t* out, const act_t* table, const int32_t* ids, int n_tokens,
                        int hidden, plat_stream_t) {
@@ -19,8 +20,15 @@ void add_rmsnorm_forward(act_t* out, act_t* residual, const act_t* x, const act_
     plat_note_launch();
     add_rmsnorm_ref(out, residual, x, weight, n_rows, dim, eps);
 }
-// The weight types the reference GEMM implements: WEIGHT_ACT.
+// The weight as the fp32 matrix the reference GEMM takes: WEIGHT_ACT as it is, WEIGHT_FP8_E4M3
+// dequantized into a per-thread scratch (the CPU platform runs FP8 checkpoints as W8A16 exactly).
 static const act_t* weight_act_data(const Weight& w) {
+    if (w.type == WEIGHT_FP8_E4M3) {
+        static thread_local std::vector<float> scratch;
+        scratch.resize((size_t)w.n_rows * w.n_cols);
+        weight_dequant_ref(scratch.data(), w);
+        return scratch.data();
+    }
     weight_require(w, WEIGHT_ACT, "matmul");
     return (const act_t*)w.data;
 }
@@ -44,6 +52,7 @@ void qkv_rope_cache_forward(act_t* q_out, act_t* k_cache, act_t* v_cache, const 
                        block_size);
 }
 size_t attention_workspace_bytes(int, int, int, int, int) { return 0; }
+void matmul_prepare(const Weight&) {}
 int matmul_tune(const Weight*, int, char* summary, int summary_len, plat_stream_t) {
     if (summary_len > 0) summary[0] = 0;
     return 0;

@@ -135,7 +135,8 @@ static void matmul_dispatch(void* out, bool out_f32, const bf16* x, const bf16* 
 int matmul_tune(const Weight* ws, int n, char* summary, int summary_len, plat_stream_t pstream) {
     if (summary_len > 0) summary[0] = 0;
     if (n <= 0) return 0;
-    for (int i = 0; i < n; i++) weight_require(ws[i], WEIGHT_ACT, "matmul_tune");
+    for (int i = 0; i < n; i++)
+        if (ws[i].type != WEIGHT_ACT) return 0;  // FP8: one W8A16 path, nothing to choose
     const int N = ws[0].n_rows, K = ws[0].n_cols;
     const bf16* w0 = as_bf16((const act_t*)ws[0].data);
     if (K % 8 != 0 || !aligned16(w0) || !matmul_mma_ok(w0, w0, K)) return 0;
@@ -200,7 +201,41 @@ int matmul_tune(const Weight* ws, int n, char* summary, int summary_len, plat_st
     return TUNE_BUCKETS;
 }
 
-// The weight types the GEMM paths implement: WEIGHT_ACT.
+// The bf16 copy of FP8 weights for the paths that take bf16 (sized by matmul_prepare, so that
+// nothing is allocated during graph capture).
+static bf16* g_fp8_scratch = nullptr;
+static size_t g_fp8_scratch_bytes = 0;
+
+void matmul_prepare(const Weight& w) {
+    if (w.type != WEIGHT_FP8_E4M3) return;
+    const size_t need = (size_t)w.n_rows * w.n_cols * sizeof(bf16);
+    if (need <= g_fp8_scratch_bytes) return;
+    if (g_fp8_scratch) plat_free(g_fp8_scratch);
+    g_fp8_scratch = (bf16*)plat_alloc(need);
+    g_fp8_scratch_bytes = need;
+}
+
+// WEIGHT_FP8_E4M3: up to 256 rows through the W8A16 kernel (weights read once per 64 rows);
+// above that, or for a layout it cannot take, dequantized into the scratch and given to the bf16
+// paths (prefill is compute-bound: the extra pass is small beside the GEMM).
+static void matmul_fp8(void* out, bool out_f32, const bf16* x, const Weight& w, const bf16* bias, int M,
+                       cudaStream_t stream) {
+    if (M <= 0 || w.n_rows <= 0) return;
+    const int N = w.n_rows, K = w.n_cols;
+    if (M <= 256 && matmul_fp8_skinny_ok(w, x)) {
+        for (int m0 = 0; m0 < M; m0 += 64) {
+            void* o = out_f32 ? (void*)((float*)out + (int64_t)m0 * N) : (void*)((bf16*)out + (int64_t)m0 * N);
+            matmul_fp8_skinny_launch(o, out_f32, x + (int64_t)m0 * K, w, bias, std::min(64, M - m0), stream);
+        }
+        return;
+    }
+    PLAT_ASSERT(g_fp8_scratch_bytes >= (size_t)N * K * sizeof(bf16),
+                "matmul: FP8 weight without matmul_prepare (the bf16 scratch is too small)");
+    matmul_fp8_dequant_launch(g_fp8_scratch, w, stream);
+    matmul_dispatch(out, out_f32, x, g_fp8_scratch, bias, M, N, K, stream);
+}
+
+// The weight types the GEMM paths implement: WEIGHT_ACT, WEIGHT_FP8_E4M3 (matmul_fp8).
 static const bf16* weight_bf16(const Weight& w) {
     weight_require(w, WEIGHT_ACT, "matmul");
     return as_bf16((const act_t*)w.data);
@@ -208,12 +243,14 @@ static const bf16* weight_bf16(const Weight& w) {
 
 void matmul_forward(act_t* out, const act_t* x, const Weight& w, const act_t* bias, int M,
                     plat_stream_t stream) {
+    if (w.type == WEIGHT_FP8_E4M3) return matmul_fp8(out, false, as_bf16(x), w, as_bf16(bias), M, to_stream(stream));
     matmul_dispatch(out, false, as_bf16(x), weight_bf16(w), as_bf16(bias), M, w.n_rows, w.n_cols,
                     to_stream(stream));
 }
 
 void matmul_f32out_forward(float* out, const act_t* x, const Weight& w, int M,
                            plat_stream_t stream) {
+    if (w.type == WEIGHT_FP8_E4M3) return matmul_fp8(out, true, as_bf16(x), w, nullptr, M, to_stream(stream));
     matmul_dispatch(out, true, as_bf16(x), weight_bf16(w), nullptr, M, w.n_rows, w.n_cols,
                     to_stream(stream));
 }

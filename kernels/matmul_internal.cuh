@@ -62,3 +62,35 @@ bool matmul_decode_available();
 int matmul_decode_width(int M);
 void matmul_decode_launch(void* out, bool out_f32, const bf16* x, const bf16* w, const bf16* bias,
                           int M, int N, int K, cudaStream_t stream, int grid = 0);
+
+// The small-M kernels (matmul_mma.cu's skinny kernel, matmul_fp8.cu's W8A16 kernel): a block
+// owns 16 rows of w, its warps split K.
+static const int SKINNY_MAX_WARPS = 8;
+
+// The end of the small-M kernels: each of the ksplit warps left its partial sums for the block's
+// 16 rows in red[warp][token][row]; add them in warp order (+ bias) and store.
+template <int MT>
+__device__ __forceinline__ void skinny_reduce_store(const float (*red)[MT * 8][17], void* out,
+                                                    bool out_f32, const bf16* bias, int M, int N,
+                                                    int n0, int ksplit) {
+    for (int i = threadIdx.x; i < M * 16; i += blockDim.x) {
+        const int tok = i / 16, r = i % 16, n = n0 + r;
+        if (n >= N) continue;
+        float s = 0.0f;
+        for (int kp = 0; kp < ksplit; kp++) s += red[kp][tok][r];
+        if (bias) s += __bfloat162float(bias[n]);
+        if (out_f32) ((float*)out)[(int64_t)tok * N + n] = s;
+        else ((bf16*)out)[(int64_t)tok * N + n] = __float2bfloat16(s);
+    }
+}
+
+// ---- WEIGHT_FP8_E4M3 (kernels/matmul_fp8.cu) ------------------------------------------------
+// W8A16 on tensor cores for M <= 64 per launch: e4m3 bytes converted to bf16 in registers, the
+// skinny kernel's layout, block scales applied per 64-k chunk in fp32. Takes weights whose
+// scale groups hold whole 64-k chunks (group_size == n_cols or a multiple of 64), K % 16 == 0,
+// 16-byte aligned operands.
+bool matmul_fp8_skinny_ok(const Weight& w, const bf16* x);
+void matmul_fp8_skinny_launch(void* out, bool out_f32, const bf16* x, const Weight& w,
+                              const bf16* bias, int M, cudaStream_t stream);
+// out (n_rows, n_cols) bf16 = the dequantized w (any scale layout).
+void matmul_fp8_dequant_launch(bf16* out, const Weight& w, cudaStream_t stream);

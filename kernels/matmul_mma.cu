@@ -34,25 +34,6 @@ __device__ __forceinline__ void store2(void* out, bool out_f32, int64_t idx, flo
 // A and B fragments of two k16 steps directly (the same permutation of k on both sides), so
 // shared memory is needed only for the final reduction over the K shares. MT = m-tiles of 8
 // rows of x (1 for M <= 8, 8 for M <= 64); UNROLL chunks in flight per warp.
-static const int SKINNY_MAX_WARPS = 8;
-
-// The end of the small-M kernels: each of the ksplit warps left its partial sums for the block's
-// 16 rows in red[warp][token][row]; add them in warp order (+ bias) and store.
-template <int MT>
-__device__ __forceinline__ void skinny_reduce_store(const float (*red)[MT * 8][17], void* out,
-                                                    bool out_f32, const bf16* bias, int M, int N,
-                                                    int n0, int ksplit) {
-    for (int i = threadIdx.x; i < M * 16; i += blockDim.x) {
-        const int tok = i / 16, r = i % 16, n = n0 + r;
-        if (n >= N) continue;
-        float s = 0.0f;
-        for (int kp = 0; kp < ksplit; kp++) s += red[kp][tok][r];
-        if (bias) s += __bfloat162float(bias[n]);
-        if (out_f32) ((float*)out)[(int64_t)tok * N + n] = s;
-        else ((bf16*)out)[(int64_t)tok * N + n] = __float2bfloat16(s);
-    }
-}
-
 template <int MT, int UNROLL>
 __global__ void __launch_bounds__(SKINNY_MAX_WARPS * 32)
     matmul_skinny_kernel(void* out, bool out_f32, const bf16* x, const bf16* w, const bf16* bias,

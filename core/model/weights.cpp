@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <chrono>
 #include "core/model/safetensors.h"
+#include "core/model/dtype.h"
+#include <string.h>
 #include "platform/platform.h"
 
 std::vector<TensorSpec> decoder_tensor_table(const ModelConfig& c, bool has_bias, bool tied) {
@@ -117,12 +119,22 @@ static bool fp8_scale(const std::string& dir, const QuantConfig& quant, const Sa
 }
 
 namespace {
-// One tensor of the allocation: a slot of a layer, sized as the end of its last piece.
+// One tensor of the allocation: a slot of a layer, sized as the end of its last piece. An FP8
+// region holds the e4m3 bytes, then its fp32 scale grid (grid_rows x grid_cols, each grid row
+// covering scale_rows weight rows and each column group_size weight columns).
 struct Region {
     WeightSlot slot;
     int layer;
     int64_t n_rows, n_cols;
     size_t offset;   // bytes from the allocation's start
+    bool fp8 = false;
+    int64_t scale_rows = 0, group_size = 0, grid_rows = 0, grid_cols = 0;
+    size_t scales_offset = 0;
+    size_t bytes() const {
+        auto align = [](size_t n) { return (n + 255) / 256 * 256; };  // each tensor 256-byte aligned
+        const int64_t n = n_rows * (n_cols ? n_cols : 1);
+        return fp8 ? align((size_t)n) + align((size_t)(grid_rows * grid_cols) * 4) : align((size_t)n * sizeof(act_t));
+    }
 };
 }  // namespace
 
@@ -130,21 +142,70 @@ struct Region {
 static void assign_region(const Region& r, char* base, DecoderWeights* w) {
     const act_t* p = (const act_t*)(base + r.offset);
     int rows = (int)r.n_rows, cols = (int)r.n_cols;
+    Weight mat = r.fp8 ? weight_fp8((const uint8_t*)(base + r.offset), (const float*)(base + r.scales_offset), rows,
+                                    cols, (int)r.scale_rows, (int)r.group_size)
+                       : weight_act(p, rows, cols);
     LayerWeights* L = r.layer >= 0 ? &w->layers[r.layer] : nullptr;
     switch (r.slot) {
         case SLOT_EMBED: w->embed = p; break;
         case SLOT_FINAL_NORM: w->final_norm = p; break;
-        case SLOT_LM_HEAD: w->lm_head = weight_act(p, rows, cols); break;
+        case SLOT_LM_HEAD: w->lm_head = mat; break;
         case SLOT_ATTN_NORM: L->attn_norm = p; break;
-        case SLOT_QKV: L->qkv = weight_act(p, rows, cols); break;
+        case SLOT_QKV: L->qkv = mat; break;
         case SLOT_QKV_BIAS: L->qkv_bias = p; break;
         case SLOT_Q_NORM: L->q_norm = p; break;
         case SLOT_K_NORM: L->k_norm = p; break;
-        case SLOT_O_PROJ: L->o_proj = weight_act(p, rows, cols); break;
+        case SLOT_O_PROJ: L->o_proj = mat; break;
         case SLOT_MLP_NORM: L->mlp_norm = p; break;
-        case SLOT_GATE_UP: L->gate_up = weight_act(p, rows, cols); break;
-        case SLOT_DOWN: L->down = weight_act(p, rows, cols); break;
+        case SLOT_GATE_UP: L->gate_up = mat; break;
+        case SLOT_DOWN: L->down = mat; break;
     }
+}
+
+// Whether the pieces of each region can stay FP8 on the device (every piece F8_E4M3, block
+// scales starting on a block row); a region that cannot is dequantized at load instead. Sets
+// the regions' scale grids.
+static void plan_fp8(const std::vector<TensorSpec>& table, const std::vector<const StTensor*>& found,
+                     const std::vector<PieceScale>& scales, const std::vector<int>& region_of,
+                     std::vector<Region>* regions) {
+    std::vector<int> n_fp8(regions->size(), 0), n_all(regions->size(), 0);
+    std::vector<bool> ok(regions->size(), true);
+    for (size_t i = 0; i < table.size(); i++) {
+        Region& r = (*regions)[region_of[i]];
+        n_all[region_of[i]]++;
+        if (found[i]->dtype != StDtype::F8_E4M3) continue;
+        n_fp8[region_of[i]]++;
+        const PieceScale& sc = scales[i];
+        const bool per_row = sc.cols_per == r.n_cols;  // per tensor or per channel: one scale a row
+        const int64_t srows = per_row ? 1 : sc.rows_per, group = per_row ? r.n_cols : sc.cols_per;
+        if (r.group_size == 0) r.scale_rows = srows, r.group_size = group;
+        ok[region_of[i]] = ok[region_of[i]] && r.scale_rows == srows && r.group_size == group &&
+                           table[i].row_offset % srows == 0;
+    }
+    for (size_t k = 0; k < regions->size(); k++) {
+        Region& r = (*regions)[k];
+        r.fp8 = n_fp8[k] > 0 && n_fp8[k] == n_all[k] && ok[k];
+        if (!r.fp8) continue;
+        r.grid_rows = (r.n_rows + r.scale_rows - 1) / r.scale_rows;
+        r.grid_cols = (r.n_cols + r.group_size - 1) / r.group_size;
+    }
+}
+
+// The fp32 scale grid rows of FP8 piece i (its rows from row_offset) into the region's grid.
+static void fill_piece_scales(const TensorSpec& spec, const PieceScale& sc, const Region& r, float* grid) {
+    auto at = [&](int64_t j) {
+        if (sc.dtype == (int)StDtype::F32) { float f; memcpy(&f, sc.data + j * 4, 4); return f; }
+        uint16_t b;
+        memcpy(&b, sc.data + j * 2, 2);
+        return sc.dtype == (int)StDtype::BF16 ? bf16_bits_to_f32(b) : f16_bits_to_f32(b);
+    };
+    const int64_t g0 = spec.row_offset / r.scale_rows, gn = (spec.n_rows + r.scale_rows - 1) / r.scale_rows;
+    for (int64_t gr = 0; gr < gn; gr++)
+        for (int64_t gc = 0; gc < r.grid_cols; gc++) {
+            // the piece's own grid: one scale (per tensor), one per row, or its block grid
+            const int64_t row = gr * r.scale_rows, col = gc * r.group_size;
+            grid[(g0 + gr) * r.grid_cols + gc] = at((row / sc.rows_per) * sc.grid_cols + col / sc.cols_per);
+        }
 }
 
 bool weights_fit(size_t need_bytes, int64_t n_params, size_t free_bytes, size_t total_bytes,
@@ -190,12 +251,14 @@ bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const Sa
         regions[r].n_rows = std::max(regions[r].n_rows, s.row_offset + s.n_rows);
         region_of[i] = r;
     }
+    plan_fp8(table, found, scales, region_of, &regions);
     size_t total = 0;
     int64_t n_params = 0;
     for (Region& r : regions) {
         r.offset = total;
-        int64_t n = r.n_rows * (r.n_cols ? r.n_cols : 1);
-        total += ((size_t)n * sizeof(act_t) + 255) / 256 * 256;  // each tensor 256-byte aligned
+        const int64_t n = r.n_rows * (r.n_cols ? r.n_cols : 1);
+        if (r.fp8) r.scales_offset = r.offset + ((size_t)n + 255) / 256 * 256;
+        total += r.bytes();
         n_params += n;
     }
     size_t free_b = 0, total_b = 0;
@@ -212,15 +275,29 @@ bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const Sa
     if (tied) w->lm_head = weight_act(w->embed, c.vocab_size, c.hidden_size);
 
     std::vector<UploadPiece> pieces;
+    std::vector<RawPiece> raw;
+    std::vector<std::vector<float>> grids(regions.size());
     for (size_t i = 0; i < table.size(); i++) {
         const Region& r = regions[region_of[i]];
         int64_t row_elems = r.n_cols ? r.n_cols : 1;
+        if (r.fp8) {  // bytes as they are; the scales into the region's fp32 grid
+            raw.push_back({table[i].name.c_str(), found[i]->data, (size_t)found[i]->n_elements(),
+                           (char*)w->base + r.offset + table[i].row_offset * row_elems});
+            std::vector<float>& grid = grids[region_of[i]];
+            grid.resize((size_t)(r.grid_rows * r.grid_cols));
+            fill_piece_scales(table[i], scales[i], r, grid.data());
+            continue;
+        }
         act_t* dst = (act_t*)((char*)w->base + r.offset) + table[i].row_offset * row_elems;
         pieces.push_back({table[i].name.c_str(), found[i]->data, (int)found[i]->dtype,
                           found[i]->n_elements(), dst, scales[i]});
     }
+    for (size_t k = 0; k < regions.size(); k++)
+        if (regions[k].fp8)
+            raw.push_back({"(scales)", (const uint8_t*)grids[k].data(), grids[k].size() * 4,
+                           (char*)w->base + regions[k].scales_offset, false});
     std::string uerr;
-    if (!upload_pieces(pieces, opts, stats, &uerr)) {
+    if (!upload_raw(raw, &uerr) || !upload_pieces(pieces, opts, stats, &uerr)) {
         plat_free(w->base);
         *w = DecoderWeights();
         *err = dir + ": " + uerr;

@@ -109,3 +109,15 @@ struct UploadPiece {
 // conversion: a finite value too large for bf16 counts too); the pieces after it are skipped.
 bool upload_pieces(const std::vector<UploadPiece>& pieces, const LoadOptions& opts,
                    LoadStats* stats, std::string* err);
+
+// One upload of bytes as they are (FP8 weights, their fp32 scale grids).
+struct RawPiece {
+    const char* name;
+    const uint8_t* src;
+    size_t n_bytes;
+    void* dst;
+    bool fp8 = true;          // e4m3 bytes: NaN codes (0x7f, 0xff) mean a damaged checkpoint
+};
+// Copies every piece; false with *err naming the first FP8 piece holding NaN codes (nothing
+// after it is copied).
+bool upload_raw(const std::vector<RawPiece>& pieces, std::string* err);

@@ -203,3 +203,19 @@ bool upload_pieces(const std::vector<UploadPiece>& pieces, const LoadOptions& op
     }
     return err->empty();
 }
+
+bool upload_raw(const std::vector<RawPiece>& pieces, std::string* err) {
+    for (const RawPiece& p : pieces) {
+        if (p.fp8) {
+            size_t bad = 0;
+            for (size_t i = 0; i < p.n_bytes; i++) bad += (p.src[i] & 0x7f) == 0x7f;
+            if (bad) {
+                *err = std::string("tensor '") + p.name + "' holds " + std::to_string(bad) +
+                       " NaN codes (e4m3 0x7f / 0xff); the checkpoint is damaged";
+                return false;
+            }
+        }
+        plat_copy_h2d(p.dst, p.src, p.n_bytes);
+    }
+    return true;
+}

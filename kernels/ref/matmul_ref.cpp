@@ -1,6 +1,8 @@
 // matmul_ref.cpp — out = x · wᵀ (+ bias), the layout of nn.Linear. Rows of x and w are both
 // contiguous in K, so the inner loop is a dot product; blocked over N for cache reuse.
 #include "kernels/ref/ref.h"
+#include <math.h>
+#include <stdio.h>
 
 void matmul_ref(float* out, const float* x, const float* w, const float* bias, int M, int N,
                 int K) {
@@ -22,4 +24,21 @@ void matmul_ref(float* out, const float* x, const float* w, const float* bias, i
             out[(int64_t)m * N + n] = bias ? s + bias[n] : s;
         }
     }
+}
+
+float fp8_e4m3_ref(uint8_t b) {
+    const int sign = b >> 7, exp = (b >> 3) & 0xf, man = b & 0x7;
+    if ((b & 0x7f) == 0x7f) return NAN;
+    float v = exp == 0 ? ldexpf((float)man, -9) : ldexpf(1.0f + man / 8.0f, exp - 7);
+    return sign ? -v : v;
+}
+
+void weight_dequant_ref(float* out, const Weight& w) {
+    weight_require(w, WEIGHT_FP8_E4M3, "weight_dequant_ref");
+    const uint8_t* d = (const uint8_t*)w.data;
+    const int gc = weight_scale_cols(w);
+    for (int64_t r = 0; r < w.n_rows; r++)
+        for (int64_t c = 0; c < w.n_cols; c++)
+            out[r * w.n_cols + c] = fp8_e4m3_ref(d[r * w.n_cols + c]) *
+                                    w.scales[(r / w.scale_rows) * gc + c / w.group_size];
 }

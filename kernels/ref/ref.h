@@ -12,6 +12,11 @@ void add_rmsnorm_ref(float* out, float* residual, const float* x, const float* w
                      int dim, float eps);
 void matmul_ref(float* out, const float* x, const float* w, const float* bias, int M, int N,
                 int K);
+// The dequantized matrix (w.n_rows, w.n_cols) of a quantized weight record whose data and scales
+// are host memory: WEIGHT_FP8_E4M3 decoded exactly (e4m3 x scale in fp32).
+void weight_dequant_ref(float* out, const Weight& w);
+// e4m3 (torch.float8_e4m3fn) bits as fp32, exactly; 0x7f / 0xff are NaN.
+float fp8_e4m3_ref(uint8_t b);
 void qkv_rope_cache_ref(float* q_out, float* k_cache, float* v_cache, const float* qkv,
                         const float* q_norm, const float* k_norm, float eps,
                         const int32_t* positions, const int32_t* slot_mapping,

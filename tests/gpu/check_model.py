@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Whole-model check of edgellm's GPU path against transformers, on random weights of real shapes.
 
-    python3 tests/gpu/check_model.py BUILD_DIR [llama3.1-8b qwen3-8b ...]
+    python3 tests/gpu/check_model.py BUILD_DIR [llama3.1-8b qwen3-8b llama3.1-8b-fp8 qwen3-8b-fp8 ...]
 
 For each shape: transformers builds the model with random weights (bf16, its own init; norm
 weights randomised around 1), saves it as a Hugging Face directory, loads that directory back with
@@ -14,6 +14,7 @@ Prints one summary line per shape and "N passed, N failed"; exit status 1 on any
 """
 import os, subprocess, sys, time
 import numpy as np
+
 import torch
 from transformers import AutoConfig, AutoModelForCausalLM
 
@@ -80,8 +81,15 @@ def compare(name, build_dir, work, d, ids_path, ref32, ref16, vocab, arch):
     return res
 
 
+# FP8 checkpoints of the same shapes (tests/gpu/fp8_quant.py): edgellm loads the FP8 files;
+# the references run transformers on the dequantized weights (fp32, and the same weights rounded
+# to bf16: "a torch bf16 run of the same W8A16 scheme").
+FP8_SHAPES = {"llama3.1-8b-fp8": ("llama3.1-8b", "channel"), "qwen3-8b-fp8": ("qwen3-8b", (128, 128))}
+
+
 def check(name, build_dir, work):
-    spec = dict(SHAPES[name])
+    base, scheme = FP8_SHAPES.get(name, (name, None))
+    spec = dict(SHAPES[base])
     model_type = spec.pop("model_type")
     cfg = AutoConfig.for_model(model_type, **spec)
     torch.manual_seed(0)
@@ -93,12 +101,29 @@ def check(name, build_dir, work):
             if "norm" in pname:
                 p.copy_(1.0 + 0.1 * torch.randn_like(p))
     d = os.path.join(work, name)
+    g = torch.Generator().manual_seed(1)
+    prompt = torch.randint(0, cfg.vocab_size, (1, N_PROMPT), generator=g).cuda()
+    if scheme:
+        from fp8_quant import quantize_linear, save_fp8
+        model = model.float()
+        tensors, qcfg = quantize_linear(model, scheme)
+        save_fp8(d, model, tensors, qcfg)
+        del tensors
+        print(f"{name}: built, quantized ({qcfg['quant_method']}) and saved in {time.time() - t:.1f} s", flush=True)
+        with torch.no_grad():
+            out = model.generate(prompt, max_new_tokens=N_NEW, min_new_tokens=N_NEW, do_sample=False,
+                                 eos_token_id=None, pad_token_id=0)
+            full = out[:, :N_PROMPT + N_NEW]
+            ref32 = model(full).logits[0].float().cpu()
+            model = model.to(torch.bfloat16)
+            ref16 = model(full).logits[0].float().cpu()
+        del model
+        torch.cuda.empty_cache()
+        return finish(name, build_dir, work, d, full, ref32, ref16, cfg)
     model.save_pretrained(d, safe_serialization=True)
     print(f"{name}: built and saved in {time.time() - t:.1f} s", flush=True)
     del model
     torch.cuda.empty_cache()
-    g = torch.Generator().manual_seed(1)
-    prompt = torch.randint(0, cfg.vocab_size, (1, N_PROMPT), generator=g).cuda()
     # Both references load the saved directory the way users run transformers: fp32, and bf16
     # (from_pretrained keeps non-persistent buffers such as RoPE's inv_freq in fp32).
     with torch.no_grad():
@@ -113,6 +138,10 @@ def check(name, build_dir, work):
         ref16 = model(full).logits[0].float().cpu()
     del model
     torch.cuda.empty_cache()
+    return finish(name, build_dir, work, d, full, ref32, ref16, cfg)
+
+
+def finish(name, build_dir, work, d, full, ref32, ref16, cfg):
     ids_path = os.path.join(work, name + ".ids")
     full[0].cpu().numpy().astype("<i4").tofile(ids_path)
     # KERNEL_ARCHS="native sm89 sm80": the same references against each forced kernel path

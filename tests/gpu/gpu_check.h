@@ -107,5 +107,6 @@ inline void report(const std::string& name, bool pass, const char* detail) {
 void run_elementwise_tests();
 void run_matmul_tests();
 void run_gemv_tests();
+void run_fp8_tests();
 void run_attention_tests();
 void run_sampling_tests();

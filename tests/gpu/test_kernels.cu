@@ -222,7 +222,7 @@ void run_elementwise_tests() {
     test_qkv_rope();
 }
 
-// Arguments name the groups to run (elementwise, matmul, gemv, attention, sampling); none runs all.
+// Arguments name the groups to run (elementwise, matmul, gemv, fp8, attention, sampling); none runs all.
 int main(int argc, char** argv) {
     plat_init(0);
     PlatDeviceProps p;
@@ -239,6 +239,7 @@ int main(int argc, char** argv) {
     if (wanted("elementwise")) run_elementwise_tests();
     if (wanted("matmul")) run_matmul_tests();
     if (wanted("gemv")) run_gemv_tests();
+    if (wanted("fp8")) run_fp8_tests();
     if (wanted("attention")) run_attention_tests();
     if (wanted("sampling")) run_sampling_tests();
     plat_device_sync();

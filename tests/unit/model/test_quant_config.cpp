@@ -127,6 +127,18 @@ std::string load_edited(const std::string& from, const std::string& to) {
     return m.load(dir, &err) ? "" : err;
 }
 
+// The FP8 weights stay one byte each in memory (with fp32 scale grids), not dequantized.
+TEST(QuantConfig, fp8_linear_layers_stay_fp8_in_memory) {
+    Model m;
+    std::string err;
+    ASSERT_TRUE(m.load(std::string(EDGELLM_FIXTURES) + "/llama-fp8", &err)) << err;
+    // llama-fp8: 73,728 e4m3 weights in the linear layers; 65,856 other parameters in act_t
+    const size_t fp8 = 73728, other = 65856 * sizeof(act_t), dequantized = other + fp8 * sizeof(act_t);
+    EXPECT_GE(m.weight_bytes(), other + fp8);
+    EXPECT_LT(m.weight_bytes(), other + fp8 + 16384);  // + scale grids and 256-byte alignment
+    EXPECT_LT(m.weight_bytes(), dequantized);
+}
+
 TEST(QuantConfig, fp8_tensors_need_the_config_and_scales_of_the_declared_shape) {
     EXPECT_EQ(load_edited("\"quant_method\"", "\"quant_method\""), "");
     // without quantization_config the F8_E4M3 weights are refused, naming the tensor

@@ -1,0 +1,169 @@
+// matmul_fp8.cu — GEMMs on WEIGHT_FP8_E4M3 weights (W8A16: bf16 activations, fp32 sums).
+//  - matmul_fp8_skinny_kernel: M <= 64 per launch, the weights read once as 1-byte e4m3 (the
+//    decode win: half the bytes of bf16). The skinny kernel's scheme (matmul_mma.cu): a block
+//    owns 16 rows of w, its warps split K in chunks of 64; lane (g, t) loads 16 consecutive k
+//    of rows g and g+8 with one 16-byte load each and the same 16 k of x with two, and feeds
+//    them to four m16n8k16 steps (the same k permutation on both sides). The e4m3 bytes become
+//    bf16 in registers by bit moves (exactly: the value times 2^-120), times 2^64 in one bf16x2
+//    multiply so that products stay normal; each chunk's sums are scaled by the chunk's fp32
+//    block scale (times 2^56) into the accumulators.
+//  - matmul_fp8_dequant_kernel: the whole matrix to bf16 (any scale layout), for the paths
+//    that take bf16 weights (prefill; layouts the skinny kernel cannot take).
+#include "kernels/matmul_internal.cuh"
+#include "kernels/mma.cuh"
+#include <algorithm>
+
+// e4m3 bytes b0..b3 of w -> bf16x2 words (b0, b1) and (b2, b3) holding value * 2^-56.
+__device__ __forceinline__ void f8x4_to_bf16x4(uint32_t w, uint32_t* lo, uint32_t* hi) {
+    const uint32_t u0 = __byte_perm(w, 0, 0x1404), u1 = __byte_perm(w, 0, 0x3424);  // bytes to lane tops
+    uint32_t v0 = (u0 & 0x80008000u) | ((u0 >> 4) & 0x07f007f0u);  // value * 2^-120, exact
+    uint32_t v1 = (u1 & 0x80008000u) | ((u1 >> 4) & 0x07f007f0u);
+    const uint32_t k64 = 0x5f805f80u;  // bf16x2 (2^64, 2^64)
+    bf162 r0 = __hmul2(*reinterpret_cast<bf162*>(&v0), *reinterpret_cast<const bf162*>(&k64));
+    bf162 r1 = __hmul2(*reinterpret_cast<bf162*>(&v1), *reinterpret_cast<const bf162*>(&k64));
+    *lo = *reinterpret_cast<uint32_t*>(&r0);
+    *hi = *reinterpret_cast<uint32_t*>(&r1);
+}
+
+// 16 e4m3 (one 16-byte load) -> 8 bf16x2 words, in k order.
+__device__ __forceinline__ void f8x16_to_bf16(const uint4& a, uint32_t* p) {
+    f8x4_to_bf16x4(a.x, &p[0], &p[1]);
+    f8x4_to_bf16x4(a.y, &p[2], &p[3]);
+    f8x4_to_bf16x4(a.z, &p[4], &p[5]);
+    f8x4_to_bf16x4(a.w, &p[6], &p[7]);
+}
+
+template <int MT, int UNROLL>
+__global__ void __launch_bounds__(SKINNY_MAX_WARPS * 32)
+    matmul_fp8_skinny_kernel(void* out, bool out_f32, const bf16* x, const uint8_t* w, const float* scales,
+                             int scale_rows, int group_size, int scale_cols, const bf16* bias, int M,
+                             int N, int K) {
+#if EDGELLM_MMA_DEVICE
+    __shared__ float red[SKINNY_MAX_WARPS][MT * 8][17];
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    const int g = lane >> 2, t = lane & 3;
+    const int ksplit = blockDim.x / 32;
+    const int n0 = blockIdx.x * 16;
+    const int n_mt = (M + 7) / 8;
+    const int kq = K / 16;                  // 16-byte groups per row of w
+    const int n_chunks = (K + 63) / 64;     // 4 groups per chunk
+    const int c_begin = warp * n_chunks / ksplit, c_end = (warp + 1) * n_chunks / ksplit;
+    const bool r0_ok = n0 + g < N, r1_ok = n0 + g + 8 < N;
+    const int r0 = r0_ok ? n0 + g : 0, r1 = r1_ok ? n0 + g + 8 : 0;
+    const uint4* w0 = reinterpret_cast<const uint4*>(w + (int64_t)r0 * K);
+    const uint4* w1 = reinterpret_cast<const uint4*>(w + (int64_t)r1 * K);
+    const float* s0_row = scales + (int64_t)(r0 / scale_rows) * scale_cols;
+    const float* s1_row = scales + (int64_t)(r1 / scale_rows) * scale_cols;
+    const uint4* xv = reinterpret_cast<const uint4*>(x);
+    const int xq = K / 8;                   // 16-byte groups per row of x
+    const uint4 zero = make_uint4(0, 0, 0, 0);
+    const float k56 = 72057594037927936.0f;  // 2^56: undoes the conversion's 2^-56
+
+    float acc[MT][4];
+#pragma unroll
+    for (int i = 0; i < MT; i++) acc[i][0] = acc[i][1] = acc[i][2] = acc[i][3] = 0.0f;
+
+    for (int c = c_begin; c < c_end; c += UNROLL) {
+        uint4 a0[UNROLL], a1[UNROLL];
+        int kg[UNROLL];
+        bool ok[UNROLL];
+#pragma unroll
+        for (int u = 0; u < UNROLL; u++) {
+            kg[u] = (c + u) * 4 + t;
+            ok[u] = c + u < c_end && kg[u] < kq;
+            a0[u] = (ok[u] && r0_ok) ? ld_stream16(w0 + kg[u]) : zero;
+            a1[u] = (ok[u] && r1_ok) ? ld_stream16(w1 + kg[u]) : zero;
+        }
+#pragma unroll
+        for (int u = 0; u < UNROLL; u++) {
+            if (c + u >= c_end) break;
+            uint32_t p[8], q[8];
+            f8x16_to_bf16(a0[u], p);
+            f8x16_to_bf16(a1[u], q);
+            const int gcol = ((c + u) * 64) / group_size;
+            const float s0 = s0_row[gcol] * k56, s1 = s1_row[gcol] * k56;
+#pragma unroll
+            for (int mt = 0; mt < MT; mt++) {
+                if (mt >= n_mt) break;
+                const int tok = mt * 8 + g;
+                const bool xo = ok[u] && tok < M;
+                const uint4 xa = xo ? __ldg(xv + (int64_t)tok * xq + 2 * kg[u]) : zero;
+                const uint4 xb = xo ? __ldg(xv + (int64_t)tok * xq + 2 * kg[u] + 1) : zero;
+                float tmp[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+                uint32_t af[4], bfr[2];
+                af[0] = p[0]; af[1] = q[0]; af[2] = p[1]; af[3] = q[1]; bfr[0] = xa.x; bfr[1] = xa.y;
+                mma_bf16_16816(tmp, af, bfr);
+                af[0] = p[2]; af[1] = q[2]; af[2] = p[3]; af[3] = q[3]; bfr[0] = xa.z; bfr[1] = xa.w;
+                mma_bf16_16816(tmp, af, bfr);
+                af[0] = p[4]; af[1] = q[4]; af[2] = p[5]; af[3] = q[5]; bfr[0] = xb.x; bfr[1] = xb.y;
+                mma_bf16_16816(tmp, af, bfr);
+                af[0] = p[6]; af[1] = q[6]; af[2] = p[7]; af[3] = q[7]; bfr[0] = xb.z; bfr[1] = xb.w;
+                mma_bf16_16816(tmp, af, bfr);
+                acc[mt][0] += tmp[0] * s0;
+                acc[mt][1] += tmp[1] * s0;
+                acc[mt][2] += tmp[2] * s1;
+                acc[mt][3] += tmp[3] * s1;
+            }
+        }
+    }
+    // acc[mt]: c0 (row g, token 2t), c1 (row g, token 2t+1), c2/c3 the same for row g+8.
+#pragma unroll
+    for (int mt = 0; mt < MT; mt++) {
+        if (mt >= n_mt) break;
+        const int tok = mt * 8 + 2 * t;
+        red[warp][tok][g] = acc[mt][0];
+        red[warp][tok + 1][g] = acc[mt][1];
+        red[warp][tok][g + 8] = acc[mt][2];
+        red[warp][tok + 1][g + 8] = acc[mt][3];
+    }
+    __syncthreads();
+    skinny_reduce_store<MT>(red, out, out_f32, bias, M, N, n0, ksplit);
+#endif
+}
+
+bool matmul_fp8_skinny_ok(const Weight& w, const bf16* x) {
+#if EDGELLM_HAS_CUDA_PTX
+    return w.type == WEIGHT_FP8_E4M3 && w.n_cols % 16 == 0 && aligned16(w.data) && aligned16(x) &&
+           w.scale_rows > 0 && (w.group_size == w.n_cols || w.group_size % 64 == 0);
+#else
+    return false;
+#endif
+}
+
+void matmul_fp8_skinny_launch(void* out, bool out_f32, const bf16* x, const Weight& w,
+                              const bf16* bias, int M, cudaStream_t stream) {
+    PLAT_ASSERT(M <= 64 && matmul_fp8_skinny_ok(w, x), "matmul_fp8_skinny_launch: M > 64 or a layout it cannot take");
+    const int N = w.n_rows, K = w.n_cols, tiles = ceil_div(N, 16);
+    const int n_chunks = ceil_div(K, 64);
+    int ksplit = SKINNY_MAX_WARPS;
+    while (ksplit > 1 && n_chunks < ksplit * 4) ksplit /= 2;
+    const uint8_t* wd = (const uint8_t*)w.data;
+    const int sc = weight_scale_cols(w);
+    if (M <= 8)
+        matmul_fp8_skinny_kernel<1, 4><<<tiles, ksplit * 32, 0, stream>>>(
+            out, out_f32, x, wd, w.scales, w.scale_rows, w.group_size, sc, bias, M, N, K);
+    else
+        matmul_fp8_skinny_kernel<8, 2><<<tiles, ksplit * 32, 0, stream>>>(
+            out, out_f32, x, wd, w.scales, w.scale_rows, w.group_size, sc, bias, M, N, K);
+    CUDA_CHECK_LAUNCH();
+}
+
+__global__ void matmul_fp8_dequant_kernel(bf16* out, const uint8_t* w, const float* scales, int scale_rows,
+                                          int group_size, int scale_cols, int64_t n, int K) {
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+        const uint32_t u = (uint32_t)w[i] << 8;
+        const uint32_t v = ((u & 0x8000u) | ((u >> 4) & 0x07f0u)) << 16;  // value * 2^-120 as fp32 bits
+        const int64_t r = i / K, c = i % K;
+        const float s = scales[(r / scale_rows) * scale_cols + c / group_size];
+        out[i] = __float2bfloat16(__uint_as_float(v) * __int_as_float(0x7b800000) * s);  // x 2^120
+    }
+}
+
+void matmul_fp8_dequant_launch(bf16* out, const Weight& w, cudaStream_t stream) {
+    weight_require(w, WEIGHT_FP8_E4M3, "matmul_fp8_dequant");
+    const int64_t n = (int64_t)w.n_rows * w.n_cols;
+    const int blocks = (int)std::min<int64_t>(ceil_div(n, 256), 65535);
+    matmul_fp8_dequant_kernel<<<blocks, 256, 0, stream>>>(out, (const uint8_t*)w.data, w.scales, w.scale_rows,
+                                                          w.group_size, weight_scale_cols(w), n, w.n_cols);
+    CUDA_CHECK_LAUNCH();
+}
