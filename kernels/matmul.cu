@@ -215,13 +215,18 @@ void matmul_prepare(const Weight& w) {
     g_fp8_scratch_bytes = need;
 }
 
-// WEIGHT_FP8_E4M3: up to 256 rows through the W8A16 kernel (weights read once per 64 rows);
+// WEIGHT_FP8_E4M3: 1-2 rows through the FP8 GEMV; up to 256 rows through the W8A16
+// tensor-core kernel (weights read once per 64 rows);
 // above that, or for a layout it cannot take, dequantized into the scratch and given to the bf16
 // paths (prefill is compute-bound: the extra pass is small beside the GEMM).
 static void matmul_fp8(void* out, bool out_f32, const bf16* x, const Weight& w, const bf16* bias, int M,
                        cudaStream_t stream) {
     if (M <= 0 || w.n_rows <= 0) return;
     const int N = w.n_rows, K = w.n_cols;
+    if (M <= 2 && matmul_fp8_gemv_ok(w, x)) {
+        matmul_fp8_gemv_launch(out, out_f32, x, w, bias, M, stream);
+        return;
+    }
     if (M <= 256 && matmul_fp8_skinny_ok(w, x)) {
         for (int m0 = 0; m0 < M; m0 += 64) {
             void* o = out_f32 ? (void*)((float*)out + (int64_t)m0 * N) : (void*)((bf16*)out + (int64_t)m0 * N);

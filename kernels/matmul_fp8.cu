@@ -13,6 +13,15 @@
 #include "kernels/mma.cuh"
 #include <algorithm>
 
+// A 16-byte load of weights read once (the streaming load where inline PTX is compiled).
+__device__ __forceinline__ uint4 gemv_stream16(const uint4* p) {
+#if EDGELLM_MMA_DEVICE
+    return ld_stream16(p);
+#else
+    return __ldg(p);
+#endif
+}
+
 // e4m3 bytes b0..b3 of w -> bf16x2 words (b0, b1) and (b2, b3) holding value * 2^-56.
 __device__ __forceinline__ void f8x4_to_bf16x4(uint32_t w, uint32_t* lo, uint32_t* hi) {
     const uint32_t u0 = __byte_perm(w, 0, 0x1404), u1 = __byte_perm(w, 0, 0x3424);  // bytes to lane tops
@@ -145,6 +154,130 @@ void matmul_fp8_skinny_launch(void* out, bool out_f32, const bf16* x, const Weig
     else
         matmul_fp8_skinny_kernel<8, 2><<<tiles, ksplit * 32, 0, stream>>>(
             out, out_f32, x, wd, w.scales, w.scale_rows, w.group_size, sc, bias, M, N, K);
+    CUDA_CHECK_LAUNCH();
+}
+
+// ---- M = 1 or 2: a GEMV on the FMA units (as matmul_gemv.cu for bf16) ----------------------
+// A warp owns F8G_ROWS rows and all of K: a warp-wide load is 32 lanes x 16 e4m3 = one 512-byte
+// run of a row; F8G_UNROLL of them per row in flight. Lane sums of 16 products are scaled by
+// their group's scale (16 | group_size), then added over lanes by shuffle. The e4m3 bytes become
+// fp32 by bit moves (the value times 2^-120, exactly) and x is taken times 2^64, so products stay
+// normal; the 2^56 left over is folded into the scale.
+static const int F8G_ROWS = 2, F8G_UNROLL = 4, F8G_THREADS = 256;
+
+template <int MT>
+__global__ void __launch_bounds__(F8G_THREADS)
+    matmul_fp8_gemv_kernel(void* out, bool out_f32, const bf16* x, const uint8_t* w, const float* scales,
+                           int scale_rows, int group_size, int scale_cols, const bf16* bias, int M, int N,
+                           int K) {
+    const int warp = threadIdx.x / WARP_SIZE, lane = threadIdx.x % WARP_SIZE;
+    const int64_t n0 = ((int64_t)blockIdx.x * (F8G_THREADS / WARP_SIZE) + warp) * F8G_ROWS;
+    const int kq = K / 16;                                     // 16-byte groups per row
+    const int n_runs = (kq + WARP_SIZE - 1) / WARP_SIZE;       // 512-byte runs per row
+    const uint4* wr[F8G_ROWS];
+    const float* sr[F8G_ROWS];
+    bool ok_r[F8G_ROWS];
+#pragma unroll
+    for (int r = 0; r < F8G_ROWS; r++) {
+        ok_r[r] = n0 + r < N;
+        const int64_t row = ok_r[r] ? n0 + r : 0;
+        wr[r] = reinterpret_cast<const uint4*>(w + row * K);
+        sr[r] = scales + (row / scale_rows) * scale_cols;
+    }
+    const uint4* xv = reinterpret_cast<const uint4*>(x);
+    const uint4 zero = make_uint4(0, 0, 0, 0);
+    const float k64 = 18446744073709551616.0f, k56 = 72057594037927936.0f;
+    float acc[MT][F8G_ROWS];
+#pragma unroll
+    for (int m = 0; m < MT; m++)
+#pragma unroll
+        for (int r = 0; r < F8G_ROWS; r++) acc[m][r] = 0.0f;
+    for (int c0 = 0; c0 < n_runs; c0 += F8G_UNROLL) {
+        uint4 wq[F8G_UNROLL][F8G_ROWS];
+#pragma unroll
+        for (int u = 0; u < F8G_UNROLL; u++) {
+            const int k = (c0 + u) * WARP_SIZE + lane;
+#pragma unroll
+            for (int r = 0; r < F8G_ROWS; r++)
+                wq[u][r] = (k < kq && ok_r[r]) ? gemv_stream16(wr[r] + k) : zero;
+        }
+#pragma unroll
+        for (int u = 0; u < F8G_UNROLL; u++) {
+            const int k = (c0 + u) * WARP_SIZE + lane;
+            if (k >= kq) break;
+            float xf[MT][16];
+#pragma unroll
+            for (int m = 0; m < MT; m++) {
+                const uint4 a = m < M ? __ldg(xv + (int64_t)m * (K / 8) + 2 * k) : zero;
+                const uint4 b = m < M ? __ldg(xv + (int64_t)m * (K / 8) + 2 * k + 1) : zero;
+                const uint32_t xs[8] = {a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w};
+#pragma unroll
+                for (int i = 0; i < 8; i++) {
+                    xf[m][2 * i] = __uint_as_float(xs[i] << 16) * k64;
+                    xf[m][2 * i + 1] = __uint_as_float(xs[i] & 0xffff0000u) * k64;
+                }
+            }
+            const int gcol = (k * 16) / group_size;
+#pragma unroll
+            for (int r = 0; r < F8G_ROWS; r++) {
+                const uint32_t ws[4] = {wq[u][r].x, wq[u][r].y, wq[u][r].z, wq[u][r].w};
+                float part[MT];
+#pragma unroll
+                for (int m = 0; m < MT; m++) part[m] = 0.0f;
+#pragma unroll
+                for (int i = 0; i < 4; i++) {
+                    const uint32_t u0 = __byte_perm(ws[i], 0, 0x1404), u1 = __byte_perm(ws[i], 0, 0x3424);
+                    const uint32_t v0 = (u0 & 0x80008000u) | ((u0 >> 4) & 0x07f007f0u);
+                    const uint32_t v1 = (u1 & 0x80008000u) | ((u1 >> 4) & 0x07f007f0u);
+                    const float f0 = __uint_as_float(v0 << 16), f1 = __uint_as_float(v0 & 0xffff0000u);
+                    const float f2 = __uint_as_float(v1 << 16), f3 = __uint_as_float(v1 & 0xffff0000u);
+#pragma unroll
+                    for (int m = 0; m < MT; m++) {
+                        part[m] = fmaf(f0, xf[m][4 * i], part[m]);
+                        part[m] = fmaf(f1, xf[m][4 * i + 1], part[m]);
+                        part[m] = fmaf(f2, xf[m][4 * i + 2], part[m]);
+                        part[m] = fmaf(f3, xf[m][4 * i + 3], part[m]);
+                    }
+                }
+                const float s = ok_r[r] ? sr[r][gcol] * k56 : 0.0f;
+#pragma unroll
+                for (int m = 0; m < MT; m++) acc[m][r] = fmaf(part[m], s, acc[m][r]);
+            }
+        }
+    }
+#pragma unroll
+    for (int m = 0; m < MT; m++)
+#pragma unroll
+        for (int r = 0; r < F8G_ROWS; r++) {
+            const float v = warp_sum(acc[m][r]);
+            if (lane == 0 && ok_r[r] && m < M) {
+                const int64_t n = n0 + r;
+                const float o = v + (bias ? __bfloat162float(bias[n]) : 0.0f);
+                if (out_f32) ((float*)out)[(int64_t)m * N + n] = o;
+                else ((bf16*)out)[(int64_t)m * N + n] = __float2bfloat16(o);
+            }
+        }
+}
+
+bool matmul_fp8_gemv_ok(const Weight& w, const bf16* x) {
+    return w.type == WEIGHT_FP8_E4M3 && w.n_cols % 16 == 0 && aligned16(w.data) && aligned16(x) &&
+           w.scale_rows > 0 && w.group_size % 16 == 0;
+}
+
+void matmul_fp8_gemv_launch(void* out, bool out_f32, const bf16* x, const Weight& w, const bf16* bias,
+                            int M, cudaStream_t stream) {
+    PLAT_ASSERT(M >= 1 && M <= 2 && matmul_fp8_gemv_ok(w, x), "matmul_fp8_gemv_launch: M > 2 or a layout it cannot take");
+    const int N = w.n_rows, K = w.n_cols;
+    const int rows_per_block = (F8G_THREADS / WARP_SIZE) * F8G_ROWS;
+    const int blocks = ceil_div(N, rows_per_block);
+    const uint8_t* wd = (const uint8_t*)w.data;
+    const int sc = weight_scale_cols(w);
+    if (M == 1)
+        matmul_fp8_gemv_kernel<1><<<blocks, F8G_THREADS, 0, stream>>>(out, out_f32, x, wd, w.scales, w.scale_rows,
+                                                                       w.group_size, sc, bias, M, N, K);
+    else
+        matmul_fp8_gemv_kernel<2><<<blocks, F8G_THREADS, 0, stream>>>(out, out_f32, x, wd, w.scales, w.scale_rows,
+                                                                       w.group_size, sc, bias, M, N, K);
     CUDA_CHECK_LAUNCH();
 }
 

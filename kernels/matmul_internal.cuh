@@ -92,5 +92,10 @@ __device__ __forceinline__ void skinny_reduce_store(const float (*red)[MT * 8][1
 bool matmul_fp8_skinny_ok(const Weight& w, const bf16* x);
 void matmul_fp8_skinny_launch(void* out, bool out_f32, const bf16* x, const Weight& w,
                               const bf16* bias, int M, cudaStream_t stream);
+// M = 1 or 2: a GEMV on the FMA units reading the e4m3 bytes once (16 | group_size, K % 16 == 0,
+// 16-byte aligned operands; any platform).
+bool matmul_fp8_gemv_ok(const Weight& w, const bf16* x);
+void matmul_fp8_gemv_launch(void* out, bool out_f32, const bf16* x, const Weight& w, const bf16* bias,
+                            int M, cudaStream_t stream);
 // out (n_rows, n_cols) bf16 = the dequantized w (any scale layout).
 void matmul_fp8_dequant_launch(bf16* out, const Weight& w, cudaStream_t stream);

@@ -115,7 +115,14 @@ def check(name, build_dir, work):
                                  eos_token_id=None, pad_token_id=0)
             full = out[:, :N_PROMPT + N_NEW]
             ref32 = model(full).logits[0].float().cpu()
+            # the bf16 run keeps RoPE's inv_freq in fp32, as from_pretrained does
+            inv = {n: b.clone() for n, b in model.named_buffers() if n.endswith("inv_freq")}
             model = model.to(torch.bfloat16)
+            for n, b in inv.items():
+                mod = model.get_submodule(n.rsplit(".", 1)[0])
+                setattr(mod, "inv_freq", b)
+                if hasattr(mod, "original_inv_freq"):
+                    mod.original_inv_freq = b
             ref16 = model(full).logits[0].float().cpu()
         del model
         torch.cuda.empty_cache()

@@ -2,7 +2,7 @@
 // matmul_ref on the weights weight_dequant_ref decodes: random e4m3 codes (every finite code can
 // occur) and random positive scales, per output channel and in blocks, odd N, M on both sides of
 // the 64-row slices and of 256 (above: dequantized to bf16 and the bf16 paths), K off the
-// 64-wide chunks and off the scale groups, layouts the W8A16 kernel cannot take (group 48,
+// 64-wide chunks and off the scale groups, layouts the W8A16 kernels cannot take (group 48,
 // K % 16 != 0: the dequantizing path). Tolerance: the W8A16 kernel converts e4m3 exactly and
 // sums in fp32 (atol 2e-3, rtol 1/256 for the bf16 output); the dequantizing path rounds each
 // weight to bf16 first (atol 4e-3 * sqrt(K)).
@@ -18,6 +18,7 @@ static void fp8_case(int M, int N, int K, int scale_rows, int group, bool use_bi
     for (auto& s : sc) s = d(g_rng);
     auto x = rand_bf16((size_t)M * K, -1, 1);
     auto b = rand_bf16(N, -1, 1);
+    use_bias = use_bias && !out_f32;  // matmul_f32out_forward (logits) takes no bias
     Weight host = weight_fp8(wq.data(), sc.data(), N, K, scale_rows, group);
     std::vector<float> wf((size_t)N * K), ref((size_t)M * N);
     weight_dequant_ref(wf.data(), host);
@@ -34,10 +35,11 @@ static void fp8_case(int M, int N, int K, int scale_rows, int group, bool use_bi
     if (out_f32) matmul_f32out_forward((float*)dout, dx, w, M, nullptr);
     else matmul_forward((act_t*)dout, dx, w, use_bias ? db : nullptr, M, nullptr);
     std::vector<float> got = out_f32 ? download((float*)dout, ref.size()) : download_bf16((act_t*)dout, ref.size());
-    const bool w8a16 = M <= 256 && matmul_fp8_skinny_ok(w, (const bf16*)dx);
+    const bool gemv = M <= 2 && matmul_fp8_gemv_ok(w, (const bf16*)dx);
+    const bool w8a16 = gemv || (M <= 256 && matmul_fp8_skinny_ok(w, (const bf16*)dx));
     char name[160];
     snprintf(name, sizeof(name), "matmul fp8 %s M=%d N=%d K=%d scales %dx%d%s%s",
-             w8a16 ? "w8a16-mma" : "dequant+bf16", M, N, K, scale_rows, group, use_bias ? " bias" : "",
+             gemv ? "gemv-fma" : w8a16 ? "w8a16-mma" : "dequant+bf16", M, N, K, scale_rows, group, use_bias ? " bias" : "",
              out_f32 ? " f32out" : "");
     const double atol = w8a16 ? 2e-3 : 4e-3 * sqrt((double)K);
     check_close(name, got, ref, atol, out_f32 ? 1e-5 : 1.0 / 256);
@@ -63,6 +65,8 @@ void run_fp8_tests() {
     // layouts the W8A16 kernel does not take: the dequantizing path at small M
     fp8_case(3, 96, 480, 32, 48, true, false);        // group 48: a scale change inside a chunk
     fp8_case(2, 70, 200, 1, 200, false, true);        // K % 16 != 0
+    fp8_case(1, 77, 528, 8, 48, true, false);         // GEMV with group 48 (16 | 48), 8-row blocks
+    fp8_case(2, 1030, 14336, 128, 128, false, true);  // GEMV, 2 rows, a K of 28 runs
     // above 256 rows: dequantized to bf16, then the bf16 GEMM paths (prefill)
     fp8_case(300, 512, 1024, 128, 128, true, false);
     fp8_case(1000, 1000, 512, 1, 512, false, true);
