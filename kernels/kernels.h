@@ -100,7 +100,8 @@ int matmul_tune(const Weight* w, int n, char* summary, int summary_len, plat_str
 
 // Allocates what matmul_forward will need for w (the bf16 scratch some FP8 paths dequantize
 // into); call for every weight at load, before graph capture. Nothing for WEIGHT_ACT.
-void matmul_prepare(const Weight& w);
+// Returns the bytes of that scratch after the call (0 when there is none).
+size_t matmul_prepare(const Weight& w);
 
 // out (M, N) = x (M, K) · wᵀ with N = w.n_rows, K = w.n_cols; bias (N) or nullptr. fp32
 // accumulation. WEIGHT_FP8_E4M3 weights: W8A16 (x unquantized).

@@ -52,7 +52,7 @@ void qkv_rope_cache_forward(act_t* q_out, act_t* k_cache, act_t* v_cache, const 
                        block_size);
 }
 size_t attention_workspace_bytes(int, int, int, int, int) { return 0; }
-void matmul_prepare(const Weight&) {}
+size_t matmul_prepare(const Weight&) { return 0; }
 int matmul_tune(const Weight*, int, char* summary, int summary_len, plat_stream_t) {
     if (summary_len > 0) summary[0] = 0;
     return 0;

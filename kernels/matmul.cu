@@ -206,13 +206,14 @@ int matmul_tune(const Weight* ws, int n, char* summary, int summary_len, plat_st
 static bf16* g_fp8_scratch = nullptr;
 static size_t g_fp8_scratch_bytes = 0;
 
-void matmul_prepare(const Weight& w) {
-    if (w.type != WEIGHT_FP8_E4M3) return;
+size_t matmul_prepare(const Weight& w) {
+    if (w.type != WEIGHT_FP8_E4M3) return g_fp8_scratch_bytes;
     const size_t need = (size_t)w.n_rows * w.n_cols * sizeof(bf16);
-    if (need <= g_fp8_scratch_bytes) return;
+    if (need <= g_fp8_scratch_bytes) return g_fp8_scratch_bytes;
     if (g_fp8_scratch) plat_free(g_fp8_scratch);
     g_fp8_scratch = (bf16*)plat_alloc(need);
     g_fp8_scratch_bytes = need;
+    return need;
 }
 
 // WEIGHT_FP8_E4M3: 1-2 rows through the FP8 GEMV; up to 256 rows through the W8A16

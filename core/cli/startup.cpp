@@ -132,9 +132,14 @@ int startup_run(const Config& cfg, int64_t max_blocks_wanted, Runtime* rt) {
              ls.bytes / 1e9, ls.total_s, ls.read_s, ls.n_threads, ls.upload_wait_s,
              ls.bytes / 1e9 / std::max(ls.total_s, 1e-9), tokenizer_s,
              rt->have_tokenizer ? "" : " (not loaded)");
-    if (rt->model.config().quant.method != QuantMethod::NONE)
-        log_info("quantization: %s; the FP8 weights are dequantized at load and held as %s",
-                 rt->model.config().quant.summary().c_str(), plat_name() == std::string("cpu") ? "fp32" : "bf16");
+    if (rt->model.config().quant.method != QuantMethod::NONE) {
+        const double gib = 1073741824.0;
+        const size_t fp8 = rt->model.weight_fp8_bytes();
+        log_info("quantization: %s; weights by type: fp8 e4m3 with scales %.2f GiB, %s %.2f GiB; "
+                 "bf16 scratch for FP8 prefill %.2f GiB",
+                 rt->model.config().quant.summary().c_str(), fp8 / gib, plat_name() == std::string("cpu") ? "fp32" : "bf16",
+                 (rt->model.weight_bytes() - fp8) / gib, rt->model.gemm_scratch_bytes() / gib);
+    }
     double load_s = seconds_since(t_load);
     const double tune_s = rt->model.tune_matmuls();
 

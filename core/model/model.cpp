@@ -27,9 +27,9 @@ bool Model::load(const std::string& dir, std::string* err, const LoadOptions& op
     SafeTensors st;
     if (!st.open_dir(dir, err)) return false;
     if (!decoder_weights_load(dir, cfg_, st, opts, &w_, &load_stats_, err)) return false;
-    matmul_prepare(w_.lm_head);
+    scratch_bytes_ = matmul_prepare(w_.lm_head);
     for (const LayerWeights& L : w_.layers)
-        for (const Weight* m : {&L.qkv, &L.o_proj, &L.gate_up, &L.down}) matmul_prepare(*m);
+        for (const Weight* m : {&L.qkv, &L.o_proj, &L.gate_up, &L.down}) scratch_bytes_ = matmul_prepare(*m);
     std::vector<float> inv = cfg_.rope_inv_freq();
     inv_freq_ = (float*)plat_alloc(inv.size() * sizeof(float));
     plat_copy_h2d(inv_freq_, inv.data(), inv.size() * sizeof(float));

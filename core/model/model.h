@@ -37,6 +37,8 @@ public:
     bool load(const std::string& dir, std::string* err, const LoadOptions& opts = LoadOptions());
     const ModelConfig& config() const { return cfg_; }
     size_t weight_bytes() const { return w_.n_bytes; }
+    size_t weight_fp8_bytes() const { return w_.fp8_bytes; }  // of weight_bytes(): e4m3 + scales
+    size_t gemm_scratch_bytes() const { return scratch_bytes_; }  // bf16 copy FP8 prefill uses
     int64_t n_params() const { return w_.n_params; }
     const void* weights_device() const { return w_.base; }  // the allocation, weight_bytes() long
     const LoadStats& load_stats() const { return load_stats_; }
@@ -85,6 +87,7 @@ private:
     ModelConfig cfg_;
     DecoderWeights w_;
     LoadStats load_stats_;
+    size_t scratch_bytes_ = 0;
     float* inv_freq_ = nullptr;   // (head_dim/2) device
     // KV cache
     void* kv_ = nullptr;

@@ -252,6 +252,7 @@ bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const Sa
         region_of[i] = r;
     }
     plan_fp8(table, found, scales, region_of, &regions);
+    w->fp8_bytes = 0;
     size_t total = 0;
     int64_t n_params = 0;
     for (Region& r : regions) {
@@ -259,6 +260,7 @@ bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const Sa
         const int64_t n = r.n_rows * (r.n_cols ? r.n_cols : 1);
         if (r.fp8) r.scales_offset = r.offset + ((size_t)n + 255) / 256 * 256;
         total += r.bytes();
+        if (r.fp8) w->fp8_bytes += r.bytes();
         n_params += n;
     }
     size_t free_b = 0, total_b = 0;

@@ -49,6 +49,7 @@ struct DecoderWeights {
     void* base = nullptr;               // the one device allocation
     size_t n_bytes = 0;
     int64_t n_params = 0;               // elements stored (a tied lm_head counts once)
+    size_t fp8_bytes = 0;               // of n_bytes: e4m3 matrices with their scale grids
 };
 
 // Do need_bytes of weights (n_params parameters) fit in free_bytes of the memory they go to?
