@@ -92,13 +92,13 @@ __device__ __forceinline__ void attention_store_rows(
     bf16* out, float* ws_o, float* ws_ml, const float (&o)[ATT_ROWS_PER_WARP][DPL],
     const float (&m)[ATT_ROWS_PER_WARP], const float (&l)[ATT_ROWS_PER_WARP],
     const bool (&row_ok)[ATT_ROWS_PER_WARP], int r_first, int warp, int lane, int q0, int group,
-    int kvh, int n_heads, int n_tokens, int split, int row_splits) {
+    int kvh, int n_heads, int n_tokens, int split, int row_splits, float v_mul) {
 #pragma unroll
     for (int rr = 0; rr < ATT_ROWS_PER_WARP; rr++) {
         if (!row_ok[rr]) continue;
         int row = r_first + rr * ATT_WARPS + warp;
         int tok = q0 + row / group, head = kvh * group + row % group;
-        float inv = l[rr] > 0.0f ? 1.0f / l[rr] : 0.0f;
+        float inv = l[rr] > 0.0f ? v_mul / l[rr] : 0.0f;
         if (row_splits == 1) {
             bf16* dst = out + ((int64_t)tok * n_heads + head) * HD + lane * DPL;
 #pragma unroll
@@ -116,13 +116,15 @@ __device__ __forceinline__ void attention_store_rows(
     }
 }
 
-template <int HD>
+// FP8: the cache holds e4m3 bytes, turned into bf16 words of value * 2^-56 as they are fetched
+// (scale_log2 and v_mul carry the scales and the 2^56).
+template <int HD, bool FP8>
 __global__ void __launch_bounds__(ATT_WARPS * WARP_SIZE)
-    attention_kernel(bf16* out, float* ws_o, float* ws_ml, const bf16* q, const bf16* k_cache,
-                     const bf16* v_cache, const int32_t* block_tables, const int32_t* seq_lens,
+    attention_kernel(bf16* out, float* ws_o, float* ws_ml, const bf16* q, const void* k_cache,
+                     const void* v_cache, const int32_t* block_tables, const int32_t* seq_lens,
                      const int32_t* query_start, int n_seqs, int n_tokens, int n_heads,
                      int n_kv_heads, int block_size, int max_blocks_per_seq, int sliding_window,
-                     float scale_log2, int n_splits, int want_splits) {
+                     float scale_log2, float v_mul, int n_splits, int want_splits) {
     constexpr int DPL = HD / WARP_SIZE;  // output dims per lane
     constexpr int KS = HD + 8;           // padded K row: 16-byte lane reads spread over banks
     __shared__ __align__(16) float qs[ATT_ROWS][HD];
@@ -186,8 +188,17 @@ __global__ void __launch_bounds__(ATT_WARPS * WARP_SIZE)
             if (j < k_end) {
                 int64_t slot = (int64_t)table[j / block_size] * block_size + j % block_size;
                 int64_t off = (slot * n_kv_heads + kvh) * HD + c;
-                kreg[i] = *reinterpret_cast<const uint4*>(k_cache + off);
-                vreg[i] = *reinterpret_cast<const uint4*>(v_cache + off);
+                if (FP8) {
+                    const uint2 kb8 = *reinterpret_cast<const uint2*>((const uint8_t*)k_cache + off);
+                    const uint2 vb8 = *reinterpret_cast<const uint2*>((const uint8_t*)v_cache + off);
+                    f8x4_to_bf16x4(kb8.x, &kreg[i].x, &kreg[i].y);
+                    f8x4_to_bf16x4(kb8.y, &kreg[i].z, &kreg[i].w);
+                    f8x4_to_bf16x4(vb8.x, &vreg[i].x, &vreg[i].y);
+                    f8x4_to_bf16x4(vb8.y, &vreg[i].z, &vreg[i].w);
+                } else {
+                    kreg[i] = *reinterpret_cast<const uint4*>((const bf16*)k_cache + off);
+                    vreg[i] = *reinterpret_cast<const uint4*>((const bf16*)v_cache + off);
+                }
             }
         }
     };
@@ -254,7 +265,7 @@ __global__ void __launch_bounds__(ATT_WARPS * WARP_SIZE)
     }
 
     attention_store_rows<HD>(out, ws_o, ws_ml, o, m, l, row_ok, r_first, warp, lane, q0, group, kvh,
-                             n_heads, n_tokens, split, row_splits);
+                             n_heads, n_tokens, split, row_splits, v_mul);
 }
 
 // Merges the key splits of one (token, head): weights l_s * 2^(m_s - max m).
@@ -271,12 +282,11 @@ __global__ void attention_combine_kernel(bf16* out, const float* ws_o, const flo
     attention_merge_splits(out, ws_o, ws_ml, th, stride, n_splits, head_dim);
 }
 
-void attention_forward_simt(bf16* out, const bf16* q, const bf16* k_cache, const bf16* v_cache,
+void attention_forward_simt(bf16* out, const bf16* q, const AttnKv& kv,
                             const int32_t* block_tables, const int32_t* seq_lens,
                             const int32_t* query_start, int n_seqs, int n_tokens, int n_heads,
                             int n_kv_heads, int head_dim, int block_size, int max_blocks_per_seq,
-                            int n_splits, int sliding_window, float scale_log2, void* workspace,
-                            cudaStream_t st) {
+                            int n_splits, int sliding_window, void* workspace, cudaStream_t st) {
     const int group = n_heads / n_kv_heads;
     const int64_t n_tiles = ((int64_t)n_tokens * group + ATT_ROWS - 1) / ATT_ROWS + n_seqs;
     PLAT_ASSERT(n_tiles < (1ll << 31) && n_kv_heads <= 65535, "attention_forward: grid too large");
@@ -285,16 +295,19 @@ void attention_forward_simt(bf16* out, const bf16* q, const bf16* k_cache, const
     dim3 grid((unsigned)n_tiles, n_kv_heads, n_splits);
     // about two blocks per SM: a small batch spreads each row's keys over more splits
     const int want_splits = n_splits > 1 ? ceil_div(2 * device_sm_count(), (int64_t)n_seqs * n_kv_heads) : 1;
-    if (head_dim == 64)
-        attention_kernel<64><<<grid, ATT_WARPS * WARP_SIZE, 0, st>>>(
-            out, ws_o, ws_ml, q, k_cache, v_cache, block_tables, seq_lens, query_start, n_seqs,
-            n_tokens, n_heads, n_kv_heads, block_size, max_blocks_per_seq, sliding_window,
-            scale_log2, n_splits, want_splits);
-    else
-        attention_kernel<128><<<grid, ATT_WARPS * WARP_SIZE, 0, st>>>(
-            out, ws_o, ws_ml, q, k_cache, v_cache, block_tables, seq_lens, query_start, n_seqs,
-            n_tokens, n_heads, n_kv_heads, block_size, max_blocks_per_seq, sliding_window,
-            scale_log2, n_splits, want_splits);
+    auto launch = [&](auto kernel) {
+        kernel<<<grid, ATT_WARPS * WARP_SIZE, 0, st>>>(
+            out, ws_o, ws_ml, q, kv.k, kv.v, block_tables, seq_lens, query_start, n_seqs, n_tokens,
+            n_heads, n_kv_heads, block_size, max_blocks_per_seq, sliding_window, kv.scale_log2,
+            kv.v_mul, n_splits, want_splits);
+    };
+    if (head_dim == 64) {
+        if (kv.fp8) launch(attention_kernel<64, true>);
+        else launch(attention_kernel<64, false>);
+    } else {
+        if (kv.fp8) launch(attention_kernel<128, true>);
+        else launch(attention_kernel<128, false>);
+    }
     CUDA_CHECK_LAUNCH();
     if (n_splits > 1) {
         attention_combine_kernel<<<n_tokens * n_heads, head_dim, 0, st>>>(
@@ -304,34 +317,39 @@ void attention_forward_simt(bf16* out, const bf16* q, const bf16* k_cache, const
     }
 }
 
-void attention_forward(act_t* out, const act_t* q, const act_t* k_cache, const act_t* v_cache,
-                       const int32_t* block_tables, const int32_t* seq_lens,
-                       const int32_t* query_start, int n_seqs, int n_tokens, int n_heads,
-                       int n_kv_heads, int head_dim, int block_size, int max_blocks_per_seq,
-                       int max_seq_len, int sliding_window, float scale, void* workspace,
-                       plat_stream_t stream) {
+AttnKv attn_kv(const KvLayer& kv, float scale) {
+    const bool fp8 = kv.type == KV_FP8_E4M3;
+    // an e4m3 cache reads as words of value * 2^-56: the scales and 2^56 go into the score
+    // scale and the output's
+    return AttnKv{kv.k, kv.v, fp8, scale * LOG2E * (fp8 ? kv.k_scale * FP8_BF16_SHIFT : 1.0f),
+                  fp8 ? kv.v_scale * FP8_BF16_SHIFT : 1.0f};
+}
+
+void attention_forward(act_t* out, const act_t* q, KvLayer kv_layer, const int32_t* block_tables,
+                       const int32_t* seq_lens, const int32_t* query_start, int n_seqs,
+                       int n_tokens, int n_heads, int n_kv_heads, int head_dim, int block_size,
+                       int max_blocks_per_seq, int max_seq_len, int sliding_window, float scale,
+                       void* workspace, plat_stream_t stream) {
     if (n_tokens <= 0 || n_seqs <= 0) return;
     PLAT_ASSERT(head_dim == 64 || head_dim == 128, "attention_forward: head_dim must be 64 or 128");
     PLAT_ASSERT(n_heads % n_kv_heads == 0, "attention_forward: n_heads % n_kv_heads != 0");
     const int n_splits = attention_splits(n_tokens, n_seqs, max_seq_len);
     PLAT_ASSERT(n_splits == 1 || workspace, "attention_forward: workspace required");
-    const float scale_log2 = scale * LOG2E;
+    const AttnKv kv = attn_kv(kv_layer, scale);
     cudaStream_t st = to_stream(stream);
     // Batches with prefill rows: tensor cores where available. Decode: the bandwidth kernel of
     // attention_decode.cu where it runs, else the CUDA-core kernel, split over keys.
     if (n_tokens > n_seqs &&
-        attention_prefill_mma(as_bf16(out), as_bf16(q), as_bf16(k_cache), as_bf16(v_cache),
-                              block_tables, seq_lens, query_start, n_seqs, n_tokens, n_heads,
-                              n_kv_heads, head_dim, block_size, max_blocks_per_seq, sliding_window,
-                              scale_log2, st))
+        attention_prefill_mma(as_bf16(out), as_bf16(q), kv, block_tables, seq_lens, query_start,
+                              n_seqs, n_tokens, n_heads, n_kv_heads, head_dim, block_size,
+                              max_blocks_per_seq, sliding_window, st))
         return;
     if (n_tokens == n_seqs &&
-        attention_decode(as_bf16(out), as_bf16(q), as_bf16(k_cache), as_bf16(v_cache), block_tables,
-                         seq_lens, n_seqs, n_heads, n_kv_heads, head_dim, block_size,
-                         max_blocks_per_seq, n_splits, sliding_window, scale_log2, workspace, st))
+        attention_decode(as_bf16(out), as_bf16(q), kv, block_tables, seq_lens, n_seqs, n_heads,
+                         n_kv_heads, head_dim, block_size, max_blocks_per_seq, n_splits,
+                         sliding_window, workspace, st))
         return;
-    attention_forward_simt(as_bf16(out), as_bf16(q), as_bf16(k_cache), as_bf16(v_cache),
-                           block_tables, seq_lens, query_start, n_seqs, n_tokens, n_heads,
-                           n_kv_heads, head_dim, block_size, max_blocks_per_seq, n_splits,
-                           sliding_window, scale_log2, workspace, st);
+    attention_forward_simt(as_bf16(out), as_bf16(q), kv, block_tables, seq_lens, query_start,
+                           n_seqs, n_tokens, n_heads, n_kv_heads, head_dim, block_size,
+                           max_blocks_per_seq, n_splits, sliding_window, workspace, st);
 }

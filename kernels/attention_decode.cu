@@ -16,6 +16,11 @@
 // are zero), S = Q · Kᵀ, an online softmax in base 2 on the S fragments (fp32), then O += P · V
 // with P rounded to bf16. One split: the result goes straight to out; several: (o / l, m, l) to
 // the workspace, merged by attention_decode_combine_kernel.
+//
+// An FP8 cache (e4m3 bytes): the ring holds the tiles' bytes as read (16 x HD each for K and V,
+// unpadded), and each tile is turned into bf16 words of value * 2^-56 in one more tile of the
+// warp's (padded, as above) just before its math; the scales and 2^56 ride on the score scale
+// and the output's.
 #include "kernels/attention_internal.cuh"
 #include "kernels/mma.cuh"
 #include <math.h>
@@ -33,9 +38,14 @@ static const int ATTD_MIN_KEYS = 64;   // keys per item at least
 constexpr int attd_lds(int hd) { return hd + 8; }  // bf16 per row
 constexpr int attd_tile_bytes(int hd) { return 2 * ATTD_TILE * attd_lds(hd) * 2; }  // K and V
 constexpr int attd_q_bytes(int hd) { return 16 * attd_lds(hd) * 2; }  // the m16 A tile
-static size_t attd_smem_bytes(int hd, int group, int n_seqs) {
-    return (size_t)ATTD_WARPS * (ATTD_STAGES * attd_tile_bytes(hd) + attd_q_bytes(hd)) +
-           (size_t)(2 * n_seqs + 1) * 4;
+// A ring stage: a bf16 tile, or an FP8 tile's bytes (K and V, unpadded)
+constexpr int attd_stage_bytes(int hd, bool fp8) { return fp8 ? 2 * ATTD_TILE * hd : attd_tile_bytes(hd); }
+// One warp's shared memory: the ring, the q tile and (FP8) the converted tile
+constexpr int attd_warp_bytes(int hd, bool fp8) {
+    return ATTD_STAGES * attd_stage_bytes(hd, fp8) + attd_q_bytes(hd) + (fp8 ? attd_tile_bytes(hd) : 0);
+}
+static size_t attd_smem_bytes(int hd, bool fp8, int n_seqs) {
+    return (size_t)ATTD_WARPS * attd_warp_bytes(hd, fp8) + (size_t)(2 * n_seqs + 1) * 4;
 }
 
 // Keys of a decode row: the window's, or all.
@@ -163,26 +173,48 @@ __device__ __forceinline__ void attd_tile(const bf16* ks, const bf16* vs, const 
     *l_io = l_a;
 }
 
+// An FP8 stage (K then V, ATTD_TILE rows of HD e4m3 bytes each) into a bf16 tile (K then V,
+// padded rows) of words holding value * 2^-56, by the whole warp.
+template <int HD>
+__device__ __forceinline__ void attd_fp8_tile(uint8_t* conv, const uint8_t* st) {
+    constexpr int LDS = attd_lds(HD), CHS = HD / 16;
+    const int lane = threadIdx.x % WARP_SIZE;
+#pragma unroll
+    for (int i = 0; i < 2 * ATTD_TILE * CHS / WARP_SIZE; i++) {
+        const int idx = lane + i * WARP_SIZE, kv = idx / (ATTD_TILE * CHS);
+        const int j = idx / CHS % ATTD_TILE, c = idx % CHS;
+        const uint4 raw = *reinterpret_cast<const uint4*>(st + (kv * ATTD_TILE + j) * HD + c * 16);
+        uint32_t w[8];
+        f8x16_to_bf16(raw, w);
+        uint4* dst = reinterpret_cast<uint4*>(conv + ((kv * ATTD_TILE + j) * LDS + c * 16) * 2);
+        dst[0] = make_uint4(w[0], w[1], w[2], w[3]);
+        dst[1] = make_uint4(w[4], w[5], w[6], w[7]);
+    }
+    __syncwarp();
+}
+
 #endif
 
-template <int HD>
+template <int HD, bool FP8>
 __global__ void __launch_bounds__(ATTD_WARPS * WARP_SIZE)
     attention_decode_kernel(bf16* out, float* ws_o, float* ws_ml, int* ws_counts, const bf16* q,
-                            const bf16* k_cache, const bf16* v_cache, const int32_t* block_tables,
+                            const void* k_cache, const void* v_cache, const int32_t* block_tables,
                             const int32_t* seq_lens, int n_seqs, int n_heads, int n_kv_heads,
                             int block_size, int max_blocks_per_seq, int sliding_window,
-                            float scale_log2, int n_splits) {
+                            float scale_log2, float v_mul, int n_splits) {
 #if EDGELLM_MMA_DEVICE
-    constexpr int CH = HD / 8;              // 16-byte chunks per key row
+    constexpr int CH = HD / 8;              // 16-byte chunks of bf16 per key row
+    constexpr int EPC = FP8 ? 16 : 8, CHS = HD / EPC;  // elements, chunks per stored key row
     constexpr int LDS = attd_lds(HD);
-    constexpr int TILE_BYTES = attd_tile_bytes(HD);
+    constexpr int STAGE_BYTES = attd_stage_bytes(HD, FP8);
+    constexpr int KV_OFF = FP8 ? ATTD_TILE * HD : ATTD_TILE * LDS * 2;  // V's bytes in a stage
     extern __shared__ __align__(16) uint8_t attd_smem[];
     const int tid = threadIdx.x, lane = tid % WARP_SIZE, warp = tid / WARP_SIZE;
-    const int g = lane >> 2, t4 = lane & 3;  // mma fragment coordinates
-    const int group = n_heads / n_kv_heads;
-    uint8_t* ring = attd_smem + warp * ATTD_STAGES * TILE_BYTES;
-    bf16* qs = (bf16*)(attd_smem + ATTD_WARPS * ATTD_STAGES * TILE_BYTES + warp * attd_q_bytes(HD));
-    int* cum = (int*)(attd_smem + ATTD_WARPS * (ATTD_STAGES * TILE_BYTES + attd_q_bytes(HD)));
+    const int g = lane >> 2, t4 = lane & 3, group = n_heads / n_kv_heads;  // g, t4: mma fragment
+    uint8_t* ring = attd_smem + warp * attd_warp_bytes(HD, FP8);  // then q and (FP8) conv
+    bf16* qs = (bf16*)(ring + ATTD_STAGES * STAGE_BYTES);
+    uint8_t* conv = ring + ATTD_STAGES * STAGE_BYTES + attd_q_bytes(HD);  // FP8: the bf16 tile
+    int* cum = (int*)(attd_smem + ATTD_WARPS * attd_warp_bytes(HD, FP8));
     int* lens = cum + n_seqs + 1;  // the lengths, read from memory once per CTA
 
     attd_plan(cum, lens, ws_counts, seq_lens, n_seqs, n_kv_heads, sliding_window, n_splits);
@@ -237,26 +269,26 @@ __global__ void __launch_bounds__(ATTD_WARPS * WARP_SIZE)
 
         const int n_tiles = (k1 - k0 + ATTD_TILE - 1) / ATTD_TILE;
         auto load_tile = [&](int t) {
-            uint8_t* st = ring + (t % ATTD_STAGES) * TILE_BYTES;
+            uint8_t* st = ring + (t % ATTD_STAGES) * STAGE_BYTES;
             const int last_block = (min(k1, k0 + (t + 1) * ATTD_TILE) - 1) / block_size;
             if (last_block >= pbase + WARP_SIZE) {  // warp-uniform: the next 32 entries
                 pbase = (k0 + t * ATTD_TILE) / block_size;
                 page = lane < max_blocks_per_seq - pbase ? table[pbase + lane] : -1;
             }
 #pragma unroll
-            for (int i = 0; i < ATTD_TILE * CH / WARP_SIZE; i++) {
-                const int idx = lane + i * WARP_SIZE, j = idx / CH, c = idx % CH;
+            for (int i = 0; i < ATTD_TILE * CHS / WARP_SIZE; i++) {
+                const int idx = lane + i * WARP_SIZE, j = idx / CHS, c = idx % CHS;
                 const int key = k0 + t * ATTD_TILE + j;
                 const bool ok = key < k1;
                 const int blk = __shfl_sync(WARP_FULL_MASK, page, (key / block_size - pbase) & (WARP_SIZE - 1));
-                int64_t off = 0;
+                int64_t off = 0;  // bytes
                 if (ok) {
                     const int64_t slot = (int64_t)blk * block_size + key % block_size;
-                    off = (slot * n_kv_heads + kvh) * HD + c * 8;
+                    off = ((slot * n_kv_heads + kvh) * HD + c * EPC) * (FP8 ? 1 : 2);
                 }
-                const int dst = (j * LDS + c * 8) * 2;
-                cp_async16(st + dst, k_cache + off, ok);
-                cp_async16(st + ATTD_TILE * LDS * 2 + dst, v_cache + off, ok);
+                const int dst = FP8 ? j * HD + c * 16 : (j * LDS + c * 8) * 2;
+                cp_async16(st + dst, (const uint8_t*)k_cache + off, ok);
+                cp_async16(st + KV_OFF + dst, (const uint8_t*)v_cache + off, ok);
             }
         };
         for (int t = 0; t < ATTD_STAGES - 1; t++) {
@@ -276,7 +308,11 @@ __global__ void __launch_bounds__(ATTD_WARPS * WARP_SIZE)
             cp_async_commit();
             cp_async_wait<ATTD_STAGES - 1>();
             __syncwarp();
-            const uint8_t* st = ring + (t % ATTD_STAGES) * TILE_BYTES;
+            const uint8_t* st = ring + (t % ATTD_STAGES) * STAGE_BYTES;
+            if (FP8) {  // the stage's bytes -> the bf16 tile
+                attd_fp8_tile<HD>(conv, st);
+                st = conv;
+            }
             const bf16* ks = (const bf16*)st;
             const bf16* vs = (const bf16*)(st + ATTD_TILE * LDS * 2);
 
@@ -289,7 +325,7 @@ __global__ void __launch_bounds__(ATTD_WARPS * WARP_SIZE)
         if (row_ok) {
             const int64_t n_tokens = n_seqs;
             const int head = kvh * group + g;
-            const float inv = l_a > 0.0f ? 1.0f / l_a : 0.0f;
+            const float inv = l_a > 0.0f ? v_mul / l_a : 0.0f;
             if (n_split == 1) {
                 bf16* dst = out + ((int64_t)seq * n_heads + head) * HD + 2 * t4;
 #pragma unroll
@@ -324,33 +360,33 @@ __global__ void attention_decode_combine_kernel(bf16* out, const float* ws_o, co
 }
 
 // CTAs resident per SM for the kernel at this shared-memory size (asked once per size).
-template <int HD>
+template <int HD, bool FP8>
 static int attd_blocks_per_sm(size_t smem) {
     static size_t cached_smem = 0;
     static int cached = 0;
     if (cached_smem != smem) {
         if (smem > 48 * 1024)
-            CUDA_CHECK(cudaFuncSetAttribute(attention_decode_kernel<HD>,
+            CUDA_CHECK(cudaFuncSetAttribute(attention_decode_kernel<HD, FP8>,
                                             cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
         CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(
-            &cached, attention_decode_kernel<HD>, ATTD_WARPS * WARP_SIZE, smem));
+            &cached, attention_decode_kernel<HD, FP8>, ATTD_WARPS * WARP_SIZE, smem));
         cached_smem = smem;
     }
     return cached;
 }
 
-bool attention_decode(bf16* out, const bf16* q, const bf16* k_cache, const bf16* v_cache,
-                      const int32_t* block_tables, const int32_t* seq_lens, int n_seqs,
-                      int n_heads, int n_kv_heads, int head_dim, int block_size,
-                      int max_blocks_per_seq, int n_splits, int sliding_window, float scale_log2,
-                      void* workspace, cudaStream_t stream, int grid) {
+bool attention_decode(bf16* out, const bf16* q, const AttnKv& kv, const int32_t* block_tables,
+                      const int32_t* seq_lens, int n_seqs, int n_heads, int n_kv_heads,
+                      int head_dim, int block_size, int max_blocks_per_seq, int n_splits,
+                      int sliding_window, void* workspace, cudaStream_t stream, int grid) {
     if (n_heads <= 0 || n_kv_heads <= 0 || n_heads % n_kv_heads != 0) return false;
     const int group = n_heads / n_kv_heads;
     if ((head_dim != 64 && head_dim != 128) || group > ATTD_MAX_GROUP || n_seqs <= 0) return false;
     if (kernel_caps().arch < 80) return false;
-    const size_t smem = attd_smem_bytes(head_dim, group, n_seqs);
+    const size_t smem = attd_smem_bytes(head_dim, kv.fp8, n_seqs);
     if (smem > kernel_caps().smem_per_block) return false;
-    const int per_sm = head_dim == 64 ? attd_blocks_per_sm<64>(smem) : attd_blocks_per_sm<128>(smem);
+    const int per_sm = head_dim == 64 ? (kv.fp8 ? attd_blocks_per_sm<64, true>(smem) : attd_blocks_per_sm<64, false>(smem))
+                                      : (kv.fp8 ? attd_blocks_per_sm<128, true>(smem) : attd_blocks_per_sm<128, false>(smem));
     if (per_sm < 1) return false;
     float* ws_o = n_splits > 1 ? (float*)workspace : nullptr;
     float* ws_ml = ws_o ? ws_o + (int64_t)n_splits * n_seqs * n_heads * head_dim : nullptr;
@@ -359,14 +395,19 @@ bool attention_decode(bf16* out, const bf16* q, const bf16* k_cache, const bf16*
     const int64_t most = ceil_div((int64_t)n_seqs * n_kv_heads * n_splits, ATTD_WARPS);
     if (grid <= 0) grid = per_sm * device_sm_count();
     grid = (int)std::min<int64_t>(grid, most);
-    if (head_dim == 64)
-        attention_decode_kernel<64><<<grid, ATTD_WARPS * WARP_SIZE, smem, stream>>>(
-            out, ws_o, ws_ml, counts, q, k_cache, v_cache, block_tables, seq_lens, n_seqs, n_heads,
-            n_kv_heads, block_size, max_blocks_per_seq, sliding_window, scale_log2, n_splits);
-    else
-        attention_decode_kernel<128><<<grid, ATTD_WARPS * WARP_SIZE, smem, stream>>>(
-            out, ws_o, ws_ml, counts, q, k_cache, v_cache, block_tables, seq_lens, n_seqs, n_heads,
-            n_kv_heads, block_size, max_blocks_per_seq, sliding_window, scale_log2, n_splits);
+    auto launch = [&](auto kernel) {
+        kernel<<<grid, ATTD_WARPS * WARP_SIZE, smem, stream>>>(
+            out, ws_o, ws_ml, counts, q, kv.k, kv.v, block_tables, seq_lens, n_seqs, n_heads,
+            n_kv_heads, block_size, max_blocks_per_seq, sliding_window, kv.scale_log2, kv.v_mul,
+            n_splits);
+    };
+    if (head_dim == 64) {
+        if (kv.fp8) launch(attention_decode_kernel<64, true>);
+        else launch(attention_decode_kernel<64, false>);
+    } else {
+        if (kv.fp8) launch(attention_decode_kernel<128, true>);
+        else launch(attention_decode_kernel<128, false>);
+    }
     CUDA_CHECK_LAUNCH();
     if (n_splits > 1) {
         attention_decode_combine_kernel<<<n_seqs * n_heads, head_dim, 0, stream>>>(
@@ -376,8 +417,8 @@ bool attention_decode(bf16* out, const bf16* q, const bf16* k_cache, const bf16*
     return true;
 }
 #else
-bool attention_decode(bf16*, const bf16*, const bf16*, const bf16*, const int32_t*, const int32_t*,
-                      int, int, int, int, int, int, int, int, float, void*, cudaStream_t, int) {
+bool attention_decode(bf16*, const bf16*, const AttnKv&, const int32_t*, const int32_t*, int, int,
+                      int, int, int, int, int, int, void*, cudaStream_t, int) {
     return false;
 }
 #endif

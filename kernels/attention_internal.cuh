@@ -33,33 +33,42 @@ __device__ __forceinline__ void attention_find_tile(const int32_t* query_start, 
     }
 }
 
+// One layer's K/V as the kernels take them: bf16, or e4m3 bytes (fp8) read as bf16 words of
+// value * 2^-56; scale_log2 = softmax scale * log2(e) (times k_scale * 2^56 for fp8); v_mul
+// multiplies the output (v_scale * 2^56 for fp8, else 1).
+struct AttnKv {
+    const void* k;
+    const void* v;
+    bool fp8;
+    float scale_log2, v_mul;
+};
+AttnKv attn_kv(const KvLayer& kv, float scale);
+
 // Tensor-core prefill (mma.sync, sm_80+). Returns false, doing nothing, where it cannot run
 // (no PTX build, head_dim not 64/128); the caller then takes the CUDA-core path.
-bool attention_prefill_mma(bf16* out, const bf16* q, const bf16* k_cache, const bf16* v_cache,
+bool attention_prefill_mma(bf16* out, const bf16* q, const AttnKv& kv,
                            const int32_t* block_tables, const int32_t* seq_lens,
                            const int32_t* query_start, int n_seqs, int n_tokens, int n_heads,
                            int n_kv_heads, int head_dim, int block_size, int max_blocks_per_seq,
-                           int sliding_window, float scale_log2, cudaStream_t stream);
+                           int sliding_window, cudaStream_t stream);
 
 // The CUDA-core kernel (any platform; decode with n_splits > 1 needs the workspace sized by
-// attention_workspace_bytes). scale_log2 = scale * log2(e).
-void attention_forward_simt(bf16* out, const bf16* q, const bf16* k_cache, const bf16* v_cache,
+// attention_workspace_bytes).
+void attention_forward_simt(bf16* out, const bf16* q, const AttnKv& kv,
                             const int32_t* block_tables, const int32_t* seq_lens,
                             const int32_t* query_start, int n_seqs, int n_tokens, int n_heads,
                             int n_kv_heads, int head_dim, int block_size, int max_blocks_per_seq,
-                            int n_splits, int sliding_window, float scale_log2, void* workspace,
-                            cudaStream_t stream);
+                            int n_splits, int sliding_window, void* workspace, cudaStream_t stream);
 
 // Decode (one query token per sequence, token s of sequence s): the bandwidth kernel of
 // attention_decode.cu. n_splits: the most key splits per sequence (the workspace's depth, from
 // attention_workspace_bytes; 1 without one). grid: CTAs (0 = as many as fit on the GPU; any
 // count is correct). Returns false, doing nothing, where it cannot run (no PTX build, sm < 80,
 // head_dim not 64/128, more than 8 query heads per kv head).
-bool attention_decode(bf16* out, const bf16* q, const bf16* k_cache, const bf16* v_cache,
-                      const int32_t* block_tables, const int32_t* seq_lens, int n_seqs,
-                      int n_heads, int n_kv_heads, int head_dim, int block_size,
-                      int max_blocks_per_seq, int n_splits, int sliding_window, float scale_log2,
-                      void* workspace, cudaStream_t stream, int grid = 0);
+bool attention_decode(bf16* out, const bf16* q, const AttnKv& kv, const int32_t* block_tables,
+                      const int32_t* seq_lens, int n_seqs, int n_heads, int n_kv_heads,
+                      int head_dim, int block_size, int max_blocks_per_seq, int n_splits,
+                      int sliding_window, void* workspace, cudaStream_t stream, int grid = 0);
 
 // Output row th (token * n_heads + head) from its n_splits key splits in the workspace (split s
 // at s * stride + th: o / l in ws_o, (m, l) in ws_ml), weighted l_s * 2^(m_s - max m); splits

@@ -4,6 +4,9 @@
 // 16 rows. K/V tiles of 64 keys come from the paged cache through the block table with cp.async,
 // double-buffered. S = Q·Kᵀ and O += P·V run on the tensor cores; the online softmax (fp32, base 2)
 // works on the S fragments in registers, and P is re-packed from them as the A operand of P·V.
+// An FP8 cache (e4m3 bytes): cp.async brings each tile's bytes into a double-buffered staging
+// area, and the block turns the current one into a single bf16 K/V tile (words of
+// value * 2^-56; the scales and 2^56 ride on the score scale and the output's) before its math.
 #include "kernels/attention_internal.cuh"
 #include "kernels/mma.cuh"
 #include <math.h>
@@ -77,8 +80,8 @@ __device__ __forceinline__ void am_online_softmax(float (&sacc)[AM_KEYS / 8][4],
 template <int HD>
 __device__ __forceinline__ void am_store_rows(bf16* out, const float (&o)[HD / 8][4], float l_a, float l_b,
                                               bool ok_a, bool ok_b, int row_a, int row_b, int q0,
-                                              int group, int kvh, int n_heads, int t) {
-    const float inv_a = l_a > 0.0f ? 1.0f / l_a : 0.0f, inv_b = l_b > 0.0f ? 1.0f / l_b : 0.0f;
+                                              int group, int kvh, int n_heads, int t, float v_mul) {
+    const float inv_a = l_a > 0.0f ? v_mul / l_a : 0.0f, inv_b = l_b > 0.0f ? v_mul / l_b : 0.0f;
     if (ok_a) {
         bf16* dst = out + ((int64_t)(q0 + row_a / group) * n_heads + kvh * group + row_a % group) * HD;
 #pragma unroll
@@ -96,20 +99,28 @@ __device__ __forceinline__ void am_store_rows(bf16* out, const float (&o)[HD / 8
 }
 #endif
 
-template <int HD>
+// Shared memory: q (64, LDS) bf16, then bf16 K and V tiles (2 each; FP8: 1 each, then the
+// staging bytes, 2 x (64, HD) each for K and V).
+static int am_smem_bytes(int hd, bool fp8) {
+    return (AM_ROWS + (fp8 ? 2 : 4) * AM_KEYS) * (hd + 8) * 2 + (fp8 ? 4 * AM_KEYS * hd : 0);
+}
+
+template <int HD, bool FP8>
 __global__ void __launch_bounds__(128)
-    attention_mma_kernel(bf16* out, const bf16* q, const bf16* k_cache, const bf16* v_cache,
+    attention_mma_kernel(bf16* out, const bf16* q, const void* k_cache, const void* v_cache,
                          const int32_t* block_tables, const int32_t* seq_lens,
                          const int32_t* query_start, int n_seqs, int n_heads, int n_kv_heads,
                          int block_size, int max_blocks_per_seq, int sliding_window,
-                         float scale_log2) {
+                         float scale_log2, float v_mul) {
 #if EDGELLM_MMA_DEVICE
     constexpr int LDS = HD + 8;  // padded rows: ldmatrix's 8 row addresses hit distinct banks
-    constexpr int CH = HD / 8;   // 16-byte chunks per row
+    constexpr int CH = HD / 8;   // 16-byte chunks per bf16 row
+    constexpr int NB = FP8 ? 1 : 2;  // bf16 K/V tiles
     extern __shared__ uint4 am_smem[];
     bf16* qs = reinterpret_cast<bf16*>(am_smem);  // (64, LDS)
-    bf16* ks = qs + AM_ROWS * LDS;                  // (2, 64, LDS)
-    bf16* vs = ks + 2 * AM_KEYS * LDS;              // (2, 64, LDS)
+    bf16* ks = qs + AM_ROWS * LDS;                  // (NB, 64, LDS)
+    bf16* vs = ks + NB * AM_KEYS * LDS;             // (NB, 64, LDS)
+    uint8_t* stage = reinterpret_cast<uint8_t*>(vs + NB * AM_KEYS * LDS);  // FP8: (2, 2, 64, HD)
     __shared__ int sh_seq, sh_tile;
 
     const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32, g = lane >> 2, t = lane & 3;
@@ -136,16 +147,23 @@ __global__ void __launch_bounds__(128)
         *reinterpret_cast<uint4*>(qs + r * LDS + c) = v;
     }
     auto load_kv = [&](int buf, int kb) {
-        for (int i = tid; i < AM_KEYS * CH; i += 128) {
-            int jj = i / CH, c = (i % CH) * 8, j = kb + jj;
+        constexpr int CHS = FP8 ? HD / 16 : CH;  // 16-byte chunks per stored row
+        for (int i = tid; i < AM_KEYS * CHS; i += 128) {
+            int jj = i / CHS, c = i % CHS, j = kb + jj;
             bool ok = j < k_end;
             int64_t off = 0;
             if (ok) {
                 int64_t slot = (int64_t)table[j / block_size] * block_size + j % block_size;
-                off = (slot * n_kv_heads + kvh) * HD + c;
+                off = (slot * n_kv_heads + kvh) * HD;
             }
-            cp_async16(ks + (buf * AM_KEYS + jj) * LDS + c, k_cache + off, ok);  // zeros past k_end
-            cp_async16(vs + (buf * AM_KEYS + jj) * LDS + c, v_cache + off, ok);
+            if (FP8) {  // bytes; zeros past k_end
+                uint8_t* st = stage + buf * 2 * AM_KEYS * HD + jj * HD + c * 16;
+                cp_async16(st, (const uint8_t*)k_cache + off + c * 16, ok);
+                cp_async16(st + AM_KEYS * HD, (const uint8_t*)v_cache + off + c * 16, ok);
+            } else {
+                cp_async16(ks + (buf * AM_KEYS + jj) * LDS + c * 8, (const bf16*)k_cache + off + c * 8, ok);
+                cp_async16(vs + (buf * AM_KEYS + jj) * LDS + c * 8, (const bf16*)v_cache + off + c * 8, ok);
+            }
         }
     };
     const int n_kt = k_end > k_start ? (k_end - k_start + AM_KEYS - 1) / AM_KEYS : 0;
@@ -177,8 +195,20 @@ __global__ void __launch_bounds__(128)
         cp_async_commit();
         cp_async_wait<1>();  // tile it landed (this thread's part)
         __syncthreads();     // ... everyone's
-        const bf16* kt_s = ks + (it & 1) * AM_KEYS * LDS;
-        const bf16* vt_s = vs + (it & 1) * AM_KEYS * LDS;
+        if (FP8) {  // staging (it & 1) -> the bf16 tile
+            const uint8_t* st = stage + (it & 1) * 2 * AM_KEYS * HD;
+            for (int i = tid; i < 2 * AM_KEYS * HD / 16; i += 128) {
+                const int kv = i / (AM_KEYS * HD / 16), jj = i / (HD / 16) % AM_KEYS, c = i % (HD / 16);
+                uint32_t w[8];
+                f8x16_to_bf16(*reinterpret_cast<const uint4*>(st + kv * AM_KEYS * HD + jj * HD + c * 16), w);
+                uint4* dst = reinterpret_cast<uint4*>((kv ? vs : ks) + jj * LDS + c * 16);
+                dst[0] = make_uint4(w[0], w[1], w[2], w[3]);
+                dst[1] = make_uint4(w[4], w[5], w[6], w[7]);
+            }
+            __syncthreads();
+        }
+        const bf16* kt_s = ks + (FP8 ? 0 : (it & 1)) * AM_KEYS * LDS;
+        const bf16* vt_s = vs + (FP8 ? 0 : (it & 1)) * AM_KEYS * LDS;
         const bool skip = !warp_rows || kb > warp_pos_hi ||
                           (sliding_window > 0 && kb + AM_KEYS - 1 <= warp_pos_lo - sliding_window);
         if (!skip) {
@@ -220,20 +250,19 @@ __global__ void __launch_bounds__(128)
     }
     cp_async_wait<0>();
 
-    am_store_rows<HD>(out, o, l_a, l_b, ok_a, ok_b, row_a, row_b, q0, group, kvh, n_heads, t);
+    am_store_rows<HD>(out, o, l_a, l_b, ok_a, ok_b, row_a, row_b, q0, group, kvh, n_heads, t, v_mul);
 #endif
 }
 
-template <int HD>
-static void launch_mma(bf16* out, const bf16* q, const bf16* k_cache, const bf16* v_cache,
-                       const int32_t* block_tables, const int32_t* seq_lens,
-                       const int32_t* query_start, int n_seqs, int n_tokens, int n_heads,
-                       int n_kv_heads, int block_size, int max_blocks_per_seq, int sliding_window,
-                       float scale_log2, cudaStream_t stream) {
-    const int smem_bytes = (AM_ROWS + 4 * AM_KEYS) * (HD + 8) * (int)sizeof(bf16);
+template <int HD, bool FP8>
+static void launch_mma(bf16* out, const bf16* q, const AttnKv& kv, const int32_t* block_tables,
+                       const int32_t* seq_lens, const int32_t* query_start, int n_seqs,
+                       int n_tokens, int n_heads, int n_kv_heads, int block_size,
+                       int max_blocks_per_seq, int sliding_window, cudaStream_t stream) {
+    const int smem_bytes = am_smem_bytes(HD, FP8);
     static bool attr_set = false;  // once per instantiation
     if (!attr_set) {
-        CUDA_CHECK(cudaFuncSetAttribute(attention_mma_kernel<HD>,
+        CUDA_CHECK(cudaFuncSetAttribute(attention_mma_kernel<HD, FP8>,
                                         cudaFuncAttributeMaxDynamicSharedMemorySize, smem_bytes));
         attr_set = true;
     }
@@ -241,30 +270,32 @@ static void launch_mma(bf16* out, const bf16* q, const bf16* k_cache, const bf16
     const int64_t n_tiles = ((int64_t)n_tokens * group + AM_ROWS - 1) / AM_ROWS + n_seqs;
     PLAT_ASSERT(n_tiles < (1ll << 31), "attention_prefill_mma: grid too large");
     dim3 grid((unsigned)n_tiles, n_kv_heads);
-    attention_mma_kernel<HD><<<grid, 128, smem_bytes, stream>>>(
-        out, q, k_cache, v_cache, block_tables, seq_lens, query_start, n_seqs, n_heads, n_kv_heads,
-        block_size, max_blocks_per_seq, sliding_window, scale_log2);
+    attention_mma_kernel<HD, FP8><<<grid, 128, smem_bytes, stream>>>(
+        out, q, kv.k, kv.v, block_tables, seq_lens, query_start, n_seqs, n_heads, n_kv_heads,
+        block_size, max_blocks_per_seq, sliding_window, kv.scale_log2, kv.v_mul);
     CUDA_CHECK_LAUNCH();
 }
 
-bool attention_prefill_mma(bf16* out, const bf16* q, const bf16* k_cache, const bf16* v_cache,
+bool attention_prefill_mma(bf16* out, const bf16* q, const AttnKv& kv,
                            const int32_t* block_tables, const int32_t* seq_lens,
                            const int32_t* query_start, int n_seqs, int n_tokens, int n_heads,
                            int n_kv_heads, int head_dim, int block_size, int max_blocks_per_seq,
-                           int sliding_window, float scale_log2, cudaStream_t stream) {
+                           int sliding_window, cudaStream_t stream) {
 #if EDGELLM_HAS_CUDA_PTX
-    const size_t smem = (size_t)(AM_ROWS + 4 * AM_KEYS) * (head_dim + 8) * sizeof(bf16);
+    if (head_dim != 64 && head_dim != 128) return false;
+    const size_t smem = (size_t)am_smem_bytes(head_dim, kv.fp8);
     if (kernel_caps().arch < 80 || smem > kernel_caps().smem_per_block) return false;
-    if (head_dim == 64)
-        launch_mma<64>(out, q, k_cache, v_cache, block_tables, seq_lens, query_start, n_seqs,
-                       n_tokens, n_heads, n_kv_heads, block_size, max_blocks_per_seq,
-                       sliding_window, scale_log2, stream);
-    else if (head_dim == 128)
-        launch_mma<128>(out, q, k_cache, v_cache, block_tables, seq_lens, query_start, n_seqs,
-                        n_tokens, n_heads, n_kv_heads, block_size, max_blocks_per_seq,
-                        sliding_window, scale_log2, stream);
-    else
-        return false;
+    auto run = [&](auto launch) {
+        launch(out, q, kv, block_tables, seq_lens, query_start, n_seqs, n_tokens, n_heads,
+               n_kv_heads, block_size, max_blocks_per_seq, sliding_window, stream);
+    };
+    if (head_dim == 64) {
+        if (kv.fp8) run(launch_mma<64, true>);
+        else run(launch_mma<64, false>);
+    } else {
+        if (kv.fp8) run(launch_mma<128, true>);
+        else run(launch_mma<128, false>);
+    }
     return true;
 #else
     return false;

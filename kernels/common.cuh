@@ -68,6 +68,29 @@ __device__ __forceinline__ Vec8 f32_to_vec8(const float* f) {
     return v;
 }
 
+// e4m3 bytes b0..b3 of w -> bf16x2 words (b0, b1) and (b2, b3) holding value * 2^-56 (exact:
+// every e4m3 value, subnormals included, is a normal bf16 after the shift): the bits move to
+// bf16's places (value * 2^-120), then one bf16x2 multiply by 2^64.
+#define FP8_BF16_SHIFT 72057594037927936.0f  // 2^56: what the words must be multiplied by
+__device__ __forceinline__ void f8x4_to_bf16x4(uint32_t w, uint32_t* lo, uint32_t* hi) {
+    const uint32_t u0 = __byte_perm(w, 0, 0x1404), u1 = __byte_perm(w, 0, 0x3424);  // bytes to lane tops
+    uint32_t v0 = (u0 & 0x80008000u) | ((u0 >> 4) & 0x07f007f0u);  // value * 2^-120, exact
+    uint32_t v1 = (u1 & 0x80008000u) | ((u1 >> 4) & 0x07f007f0u);
+    const uint32_t k64 = 0x5f805f80u;  // bf16x2 (2^64, 2^64)
+    bf162 r0 = __hmul2(*reinterpret_cast<bf162*>(&v0), *reinterpret_cast<const bf162*>(&k64));
+    bf162 r1 = __hmul2(*reinterpret_cast<bf162*>(&v1), *reinterpret_cast<const bf162*>(&k64));
+    *lo = *reinterpret_cast<uint32_t*>(&r0);
+    *hi = *reinterpret_cast<uint32_t*>(&r1);
+}
+
+// 16 e4m3 (one 16-byte word) -> 8 bf16x2 words (value * 2^-56), in order.
+__device__ __forceinline__ void f8x16_to_bf16(const uint4& a, uint32_t* p) {
+    f8x4_to_bf16x4(a.x, &p[0], &p[1]);
+    f8x4_to_bf16x4(a.y, &p[2], &p[3]);
+    f8x4_to_bf16x4(a.z, &p[4], &p[5]);
+    f8x4_to_bf16x4(a.w, &p[6], &p[7]);
+}
+
 __device__ __forceinline__ float warp_sum(float v) {
 #pragma unroll
     for (int o = WARP_SIZE / 2; o > 0; o >>= 1) v += __shfl_xor_sync(WARP_FULL_MASK, v, o);

@@ -111,6 +111,23 @@ void matmul_forward(act_t* out, const act_t* x, const Weight& w, const act_t* bi
 void matmul_f32out_forward(float* out, const act_t* x, const Weight& w, int M,
                            plat_stream_t stream);
 
+// One layer's paged KV cache (the layout at the top). KV_ACT: act_t elements. KV_FP8_E4M3: one
+// byte per element, e4m3(value / scale) rounded to nearest even and saturated at ±448
+// (kernels/fp8_e4m3.h), read back as e4m3 * scale; k_scale / v_scale are the layer's per-tensor
+// scales (the checkpoint's, else 1).
+enum KvType { KV_ACT = 0, KV_FP8_E4M3 = 1 };
+struct KvLayer {
+    void* k;
+    void* v;
+    int type;
+    float k_scale, v_scale;
+};
+static inline KvLayer kv_layer_act(act_t* k, act_t* v) { return KvLayer{k, v, KV_ACT, 1.0f, 1.0f}; }
+static inline size_t kv_elem_bytes(int type) { return type == KV_FP8_E4M3 ? 1 : sizeof(act_t); }
+static inline const char* kv_type_name(int type) {
+    return type == KV_FP8_E4M3 ? "fp8_e4m3" : sizeof(act_t) == 2 ? "bfloat16" : "float32";
+}
+
 // The attention prologue for one layer, fused:
 //   qkv (n_tokens, (n_heads + 2*n_kv_heads) * head_dim): q heads, then k heads, then v heads.
 //   1. if q_norm/k_norm (head_dim) are given: per-head RMSNorm of q and k (Qwen3), eps;
@@ -118,8 +135,9 @@ void matmul_f32out_forward(float* out, const act_t* x, const Weight& w, int M,
 //      angle = positions[t] * inv_freq[i]: x'[i] = x[i]cos - x[i+h/2]sin,
 //      x'[i+h/2] = x[i+h/2]cos + x[i]sin; inv_freq (head_dim/2) already carries the scaling;
 //   3. q_out (n_tokens, n_heads, head_dim) = rotated q;
-//      k_cache/v_cache[slot_mapping[t]] = rotated k, v. A slot < 0 means "do not write".
-void qkv_rope_cache_forward(act_t* q_out, act_t* k_cache, act_t* v_cache, const act_t* qkv,
+//      kv.k/kv.v[slot_mapping[t]] = rotated k, v (in kv's type, from fp32: FP8 is quantized
+//      from the fp32 rotation, not from a rounded act_t). A slot < 0 means "do not write".
+void qkv_rope_cache_forward(act_t* q_out, KvLayer kv, const act_t* qkv,
                             const act_t* q_norm, const act_t* k_norm, float eps,
                             const int32_t* positions, const int32_t* slot_mapping,
                             const float* inv_freq, int n_tokens, int n_heads, int n_kv_heads,
@@ -136,8 +154,7 @@ void qkv_rope_cache_forward(act_t* q_out, act_t* k_cache, act_t* v_cache, const 
 // size it for the largest of each shape they run; nullptr is allowed where it returns 0.
 size_t attention_workspace_bytes(int n_tokens, int n_seqs, int n_heads, int head_dim,
                                  int max_seq_len);
-void attention_forward(act_t* out, const act_t* q, const act_t* k_cache, const act_t* v_cache,
-                       const int32_t* block_tables, const int32_t* seq_lens,
+void attention_forward(act_t* out, const act_t* q, KvLayer kv, const int32_t* block_tables, const int32_t* seq_lens,
                        const int32_t* query_start, int n_seqs, int n_tokens, int n_heads,
                        int n_kv_heads, int head_dim, int block_size, int max_blocks_per_seq,
                        int max_seq_len, int sliding_window, float scale, void* workspace,

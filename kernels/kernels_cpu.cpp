@@ -41,13 +41,19 @@ void matmul_f32out_forward(float* out, const act_t* x, const Weight& w, int M, p
     plat_note_launch();
     matmul_ref(out, x, weight_act_data(w), nullptr, M, w.n_rows, w.n_cols);
 }
-void qkv_rope_cache_forward(act_t* q_out, act_t* k_cache, act_t* v_cache, const act_t* qkv,
+void qkv_rope_cache_forward(act_t* q_out, KvLayer kv, const act_t* qkv,
                             const act_t* q_norm, const act_t* k_norm, float eps,
                             const int32_t* positions, const int32_t* slot_mapping,
                             const float* inv_freq, int n_tokens, int n_heads, int n_kv_heads,
                             int head_dim, int block_size, plat_stream_t) {
     plat_note_launch();
-    qkv_rope_cache_ref(q_out, k_cache, v_cache, qkv, q_norm, k_norm, eps, positions,
+    if (kv.type == KV_FP8_E4M3) {
+        qkv_rope_cache_fp8_ref(q_out, (uint8_t*)kv.k, (uint8_t*)kv.v, kv.k_scale, kv.v_scale, qkv,
+                               q_norm, k_norm, eps, positions, slot_mapping, inv_freq, n_tokens,
+                               n_heads, n_kv_heads, head_dim, block_size);
+        return;
+    }
+    qkv_rope_cache_ref(q_out, (float*)kv.k, (float*)kv.v, qkv, q_norm, k_norm, eps, positions,
                        slot_mapping, inv_freq, n_tokens, n_heads, n_kv_heads, head_dim,
                        block_size);
 }
@@ -57,14 +63,19 @@ int matmul_tune(const Weight*, int, char* summary, int summary_len, plat_stream_
     if (summary_len > 0) summary[0] = 0;
     return 0;
 }
-void attention_forward(act_t* out, const act_t* q, const act_t* k_cache, const act_t* v_cache,
-                       const int32_t* block_tables, const int32_t* seq_lens,
+void attention_forward(act_t* out, const act_t* q, KvLayer kv, const int32_t* block_tables, const int32_t* seq_lens,
                        const int32_t* query_start, int n_seqs, int n_tokens, int n_heads,
                        int n_kv_heads, int head_dim, int block_size, int max_blocks_per_seq,
                        int max_seq_len, int sliding_window, float scale, void* workspace,
                        plat_stream_t) {
     plat_note_launch();
-    attention_ref(out, q, k_cache, v_cache, block_tables, seq_lens, query_start, n_seqs, n_heads,
+    if (kv.type == KV_FP8_E4M3) {
+        attention_fp8_ref(out, q, (const uint8_t*)kv.k, (const uint8_t*)kv.v, kv.k_scale, kv.v_scale,
+                          block_tables, seq_lens, query_start, n_seqs, n_heads, n_kv_heads,
+                          head_dim, block_size, max_blocks_per_seq, sliding_window, scale);
+        return;
+    }
+    attention_ref(out, q, (const float*)kv.k, (const float*)kv.v, block_tables, seq_lens, query_start, n_seqs, n_heads,
                   n_kv_heads, head_dim, block_size, max_blocks_per_seq, sliding_window, scale);
 }
 void silu_mul_forward(act_t* out, const act_t* gate_up, int n_rows, int inter, plat_stream_t) {

@@ -22,26 +22,6 @@ __device__ __forceinline__ uint4 gemv_stream16(const uint4* p) {
 #endif
 }
 
-// e4m3 bytes b0..b3 of w -> bf16x2 words (b0, b1) and (b2, b3) holding value * 2^-56.
-__device__ __forceinline__ void f8x4_to_bf16x4(uint32_t w, uint32_t* lo, uint32_t* hi) {
-    const uint32_t u0 = __byte_perm(w, 0, 0x1404), u1 = __byte_perm(w, 0, 0x3424);  // bytes to lane tops
-    uint32_t v0 = (u0 & 0x80008000u) | ((u0 >> 4) & 0x07f007f0u);  // value * 2^-120, exact
-    uint32_t v1 = (u1 & 0x80008000u) | ((u1 >> 4) & 0x07f007f0u);
-    const uint32_t k64 = 0x5f805f80u;  // bf16x2 (2^64, 2^64)
-    bf162 r0 = __hmul2(*reinterpret_cast<bf162*>(&v0), *reinterpret_cast<const bf162*>(&k64));
-    bf162 r1 = __hmul2(*reinterpret_cast<bf162*>(&v1), *reinterpret_cast<const bf162*>(&k64));
-    *lo = *reinterpret_cast<uint32_t*>(&r0);
-    *hi = *reinterpret_cast<uint32_t*>(&r1);
-}
-
-// 16 e4m3 (one 16-byte load) -> 8 bf16x2 words, in k order.
-__device__ __forceinline__ void f8x16_to_bf16(const uint4& a, uint32_t* p) {
-    f8x4_to_bf16x4(a.x, &p[0], &p[1]);
-    f8x4_to_bf16x4(a.y, &p[2], &p[3]);
-    f8x4_to_bf16x4(a.z, &p[4], &p[5]);
-    f8x4_to_bf16x4(a.w, &p[6], &p[7]);
-}
-
 template <int MT, int UNROLL>
 __global__ void __launch_bounds__(SKINNY_MAX_WARPS * 32)
     matmul_fp8_skinny_kernel(void* out, bool out_f32, const bf16* x, const uint8_t* w, const float* scales,

@@ -10,6 +10,7 @@
 #include "core/cli/commands.h"
 #include "core/cli/config.h"
 #include "core/cli/startup.h"
+#include "core/cli/vllm_flags.h"
 #include "core/server/server.h"
 #include "core/text/chat_template.h"
 #include "core/util/clock.h"
@@ -66,6 +67,9 @@ static ServerConfig server_config(const Config& cfg, const Runtime& rt) {
     sc.access_log = cfg.access_log;
     sc.max_model_len = rt.sched.max_model_len;
     sc.generation_defaults = rt.generation;
+    sc.enable_auto_tool_choice = cfg.enable_auto_tool_choice;
+    sc.tool_call_parser = cfg.tool_call_parser;
+    sc.reasoning_parser = cfg.reasoning_parser;
     return sc;
 }
 
@@ -136,6 +140,8 @@ int cmd_serve(int argc, char** argv) {
     log_info("serving %s on http://%s:%d (ready %.2f s after start)", sc.served_model_name.c_str(),
              sc.host.c_str(), server.bound_port(), ready_s);
     if (!sd_notify_ready(&err)) log_warn("systemd notification failed: %s", err.c_str());
+    if (cfg.enable_auto_tool_choice) log_info("tool calls: parsed with %s when tool_choice is auto", cfg.tool_call_parser.c_str());
+    if (!cfg.reasoning_parser.empty()) log_info("reasoning: split with %s", cfg.reasoning_parser.c_str());
 
     std::thread waiter(drain_on_signal, sigs, &server, cfg.shutdown_timeout_s);
     bool ok = server.serve();

@@ -8,6 +8,7 @@
 #include "core/cli/env_flags.h"
 #include "core/cli/vllm_flags.h"
 #include "core/model/model_config.h"
+#include "kernels/kernels.h"
 #include "platform/platform.h"
 
 extern char** environ;
@@ -37,7 +38,8 @@ static void add_engine_flags(cxxopts::Options& opts) {
         ("pipeline-parallel-size", "pipeline stages (-pp): 1", cxxopts::value<int>()->default_value("1"))
         ("dtype", "compute type: auto or bfloat16 (other weight types are converted at load)",
          cxxopts::value<std::string>()->default_value("auto"))
-        ("kv-cache-dtype", "KV cache type: auto or bfloat16", cxxopts::value<std::string>()->default_value("auto"))
+        ("kv-cache-dtype", "KV cache type: auto or bfloat16, or fp8 / fp8_e4m3 (one byte per value, "
+                              "the checkpoint's k_scale / v_scale or 1.0)", cxxopts::value<std::string>()->default_value("auto"))
         ("seed", "serve: seed of the random seeds given to requests without one (default: random); "
                  "generate: prompt i samples with seed + i", cxxopts::value<uint64_t>());
     opts.add_options("")("h,help", "show this help");
@@ -211,7 +213,7 @@ int config_parse(ConfigCommand cmd, int argc, char** argv, Config* cfg) {
     cfg->command = cmd;
     fill(a, cmd, cfg);
     if (cmd == CMD_SERVE) {
-        cfg->vllm_refusal = vllm_flags_check(a, &cfg->vllm_noops);
+        cfg->vllm_refusal = vllm_flags_check(a, cfg);
         if (a.count("num-gpu-blocks-override")) {  // vLLM's name for --num-kv-blocks
             const std::string v = a["num-gpu-blocks-override"].as<std::string>();
             char* end = nullptr;
@@ -242,9 +244,17 @@ static std::string vllm_flag_refusal(const Config& c) {
     if (c.dtype != "auto" && c.dtype != "bfloat16")
         return "--dtype " + c.dtype + ": edgellm computes in bfloat16 (auto or bfloat16; weights stored in "
                "float16 or float32 are converted when loaded)";
-    if (c.kv_cache_dtype != "auto" && c.kv_cache_dtype != "bfloat16")
-        return "--kv-cache-dtype " + c.kv_cache_dtype + ": the KV cache is bfloat16 (auto or bfloat16)";
+    if (config_kv_type(c) < 0)
+        return "--kv-cache-dtype " + c.kv_cache_dtype + ": " +
+               (c.kv_cache_dtype == "fp8_e5m2" ? "e5m2 is not supported; " : "") +
+               "auto (the activations' type), bfloat16, fp8 or fp8_e4m3";
     return "";
+}
+
+int config_kv_type(const Config& c) {
+    if (c.kv_cache_dtype == "auto" || c.kv_cache_dtype == "bfloat16") return KV_ACT;
+    if (c.kv_cache_dtype == "fp8" || c.kv_cache_dtype == "fp8_e4m3") return KV_FP8_E4M3;
+    return -1;
 }
 
 bool config_parse_list(const std::string& value, std::vector<std::string>* out, std::string* err) {

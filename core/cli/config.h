@@ -56,6 +56,10 @@ struct Config {
     std::string dtype = "auto";
     std::string kv_cache_dtype = "auto";
     bool trust_remote_code = false;
+    // tool calls and reasoning in chat answers (vLLM's flags, set by vllm_flags_check)
+    bool enable_auto_tool_choice = false;
+    std::string tool_call_parser;           // "" = none; hermes | llama3_json | mistral | qwen3_coder
+    std::string reasoning_parser;           // "" = none; qwen3 | deepseek_r1
     // generate
     std::string prompt_ids;                 // "1,2,3": one greedy prompt, EOS ignored
     std::string prompts_file;               // one JSON array of ids per line
@@ -85,5 +89,8 @@ bool config_validate(const Config& cfg, std::string* err);
 // refuses one above max_position_embeddings, as vLLM does, unless the environment sets
 // EDGELLM_ALLOW_LONG_MAX_MODEL_LEN=1 (or vLLM's VLLM_ALLOW_LONG_MAX_MODEL_LEN=1; a warning is
 // printed then). False with *err naming both numbers.
+// The KV cache's KvType (kernels.h) for --kv-cache-dtype, or -1 for a refused value.
+int config_kv_type(const Config& c);
+
 bool config_resolve_model(const Config& cfg, const ModelConfig& mc, int* max_model_len,
                           std::string* err);

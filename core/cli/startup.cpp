@@ -78,6 +78,7 @@ static int plan_kv(const Config& cfg, int64_t max_blocks_wanted, Runtime* rt) {
     int64_t useful = (int64_t)rt->limits.max_blocks_per_seq * sc.max_num_seqs;
     if (max_blocks_wanted > 0) useful = std::min(useful, max_blocks_wanted);
     memory_plan_cap(&plan, std::max<int64_t>(1, useful));
+    plan.kv_dtype = kv_type_name(rt->model.kv_type());
     sc.n_blocks = plan.n_blocks;
     log_info("memory plan:\n%s", memory_plan_report(plan).c_str());
     return -1;
@@ -139,6 +140,15 @@ int startup_run(const Config& cfg, int64_t max_blocks_wanted, Runtime* rt) {
                  "bf16 scratch for FP8 prefill %.2f GiB",
                  rt->model.config().quant.summary().c_str(), fp8 / gib, plat_name() == std::string("cpu") ? "fp32" : "bf16",
                  (rt->model.weight_bytes() - fp8) / gib, rt->model.gemm_scratch_bytes() / gib);
+    }
+    if (config_kv_type(cfg) == KV_FP8_E4M3) {
+        rt->model.set_kv_type(KV_FP8_E4M3);
+        log_info("KV cache: fp8 e4m3 (--kv-cache-dtype %s), %s", cfg.kv_cache_dtype.c_str(),
+                 rt->model.kv_scales_in_checkpoint() ? "the checkpoint's per-layer k_scale / v_scale"
+                                                     : "scales 1.0 (the checkpoint has no k_scale / v_scale)");
+    } else if (rt->model.kv_scales_in_checkpoint()) {
+        log_info("KV cache: %s; the checkpoint's k_scale / v_scale apply only with --kv-cache-dtype fp8",
+                 kv_type_name(rt->model.kv_type()));
     }
     double load_s = seconds_since(t_load);
     const double tune_s = rt->model.tune_matmuls();

@@ -2,6 +2,9 @@
 #include "core/cli/vllm_flags.h"
 #include <string.h>
 #include <cxxopts.hpp>
+#include "core/cli/config.h"
+#include "core/server/reasoning_parser.h"   // reasoning_parser_names
+#include "core/server/tool_parser.h"        // tool_parser_names
 
 // clang-format off
 static const std::vector<VllmFlag> k_flags = {
@@ -51,13 +54,13 @@ static const std::vector<VllmFlag> k_flags = {
     {"no-disable-frontend-multiprocessing", "", false, 'N', "", "off here too"},
     {"enable-request-id-headers", "", false, 'R', "", "not supported"},
     {"no-enable-request-id-headers", "", false, 'N', "", "off here too"},
-    {"enable-auto-tool-choice", "", false, 'R', "", "tool calls are not parsed yet (a request with tool_choice none is served)"},
+    {"enable-auto-tool-choice", "", false, 'T', "", "tool_choice auto (and a request with tools and no tool_choice) parses tool calls; needs --tool-call-parser"},
     {"no-enable-auto-tool-choice", "", false, 'N', "", "off here too"},
-    {"exclude-tools-when-tool-choice-none", "", false, 'R', "", "tool calls are not parsed yet (a request with tool_choice none is served)"},
+    {"exclude-tools-when-tool-choice-none", "", false, 'R', "", "with tool_choice none the tools still reach the chat template"},
     {"no-exclude-tools-when-tool-choice-none", "", false, 'N', "", "off here too"},
-    {"tool-call-parser", "", true, 'R', "", "tool calls are not parsed yet (a request with tool_choice none is served)"},
-    {"tool-parser-plugin", "", true, 'R', "", "tool calls are not parsed yet (a request with tool_choice none is served)"},
-    {"tool-server", "", true, 'R', "", "tool calls are not parsed yet (a request with tool_choice none is served)"},
+    {"tool-call-parser", "", true, 'T', "", "hermes, llama3_json, mistral or qwen3_coder"},
+    {"tool-parser-plugin", "", true, 'R', "", "no plugins: the parsers are hermes, llama3_json, mistral and qwen3_coder"},
+    {"tool-server", "", true, 'R', "", "no built-in tools"},
     {"log-config-file", "", true, 'R', "", "the log goes to stderr, one line per event (journald keeps it)"},
     {"max-log-len", "", true, 'N', "", "request contents and outputs are never logged"},
     {"disable-fastapi-docs", "", false, 'N', "", "no /docs pages"},
@@ -90,7 +93,7 @@ static const std::vector<VllmFlag> k_flags = {
     {"tokenizer-mode", "", true, 'N', "", "one tokenizer implementation (tokenizer.json)"},
     {"trust-remote-code", "", false, 'E', "", "accepted; no code from the model directory ever runs"},
     {"no-trust-remote-code", "", false, 'N', "", "the default here"},
-    {"dtype", "", true, 'E', "", "auto or bfloat16 (other values are refused with the reason)"},
+    {"dtype", "", true, 'E', "", "auto, bfloat16, fp8 or fp8_e4m3 (fp8_e5m2 is refused with the reason)"},
     {"seed", "", true, 'E', "", ""},
     {"hf-config-path", "", true, 'R', "", "config.json is read from the model directory"},
     {"allowed-local-media-path", "", true, 'R', "", "edgellm serves text-only models"},
@@ -138,9 +141,9 @@ static const std::vector<VllmFlag> k_flags = {
     {"use-tqdm-on-load", "", false, 'N', "", "loading is reported in the log"},
     {"no-use-tqdm-on-load", "", false, 'N', "", "off here too"},
     {"pt-load-map-location", "", true, 'R', "", "only *.safetensors weights are read"},
-    {"reasoning-parser", "", true, 'R', "", "reasoning output is not parsed yet"},
-    {"reasoning-parser-plugin", "", true, 'R', "", "reasoning output is not parsed yet"},
-    {"enable-reasoning", "", false, 'R', "", "reasoning output is not parsed yet"},
+    {"reasoning-parser", "", true, 'T', "", "qwen3 or deepseek_r1"},
+    {"reasoning-parser-plugin", "", true, 'R', "", "no plugins: the parsers are qwen3 and deepseek_r1"},
+    {"enable-reasoning", "", false, 'T', "", "accepted with --reasoning-parser, which alone turns reasoning on"},
     {"guided-decoding-backend", "", true, 'R', "", "guided decoding (structured outputs) is not supported yet"},
     {"guided-decoding-disable-fallback", "", true, 'R', "", "guided decoding (structured outputs) is not supported yet"},
     {"guided-decoding-disable-any-whitespace", "", true, 'R', "", "guided decoding (structured outputs) is not supported yet"},
@@ -188,7 +191,7 @@ static const std::vector<VllmFlag> k_flags = {
     {"gpu-memory-utilization", "", true, 'E', "", ""},
     {"kv-cache-memory-bytes", "", true, 'R', "", "give the KV pool in blocks with --num-kv-blocks, or a share with --gpu-memory-utilization"},
     {"swap-space", "", true, 'N', "", "preemption recomputes; nothing is swapped to host memory"},
-    {"kv-cache-dtype", "", true, 'E', "", "auto or bfloat16 (other values are refused with the reason)"},
+    {"kv-cache-dtype", "", true, 'E', "", "auto, bfloat16, fp8 or fp8_e4m3 (fp8_e5m2 is refused with the reason)"},
     {"num-gpu-blocks-override", "", true, 'A', "num-kv-blocks", ""},
     {"enable-prefix-caching", "", false, 'E', "", ""},
     {"no-enable-prefix-caching", "", false, 'E', "", ""},
@@ -278,9 +281,15 @@ static const std::vector<VllmFlag> k_flags = {
 const std::vector<VllmFlag>& vllm_flags() { return k_flags; }
 
 void vllm_flags_register(cxxopts::Options& opts) {
+    auto shown = opts.add_options("vllm");
+    for (const VllmFlag& f : k_flags) {
+        if (f.kind != 'T') continue;
+        if (f.takes_value) shown(f.name, f.note, cxxopts::value<std::string>());
+        else shown(f.name, f.note);
+    }
     auto group = opts.add_options("vllm-table");
     for (const VllmFlag& f : k_flags) {
-        if (f.kind == 'E') continue;
+        if (f.kind == 'E' || f.kind == 'T') continue;
         // single-letter short forms (-q, -O) are cxxopts' own; longer ones are expanded first
         const bool short1 = f.alias[0] == '-' && strlen(f.alias) == 2;
         const std::string spec = short1 ? std::string(f.alias + 1) + "," + f.name : std::string(f.name);
@@ -301,9 +310,38 @@ std::string vllm_flags_expand(const std::string& arg) {
     return arg;
 }
 
-std::string vllm_flags_check(const cxxopts::ParseResult& a, std::vector<std::string>* noop_notes) {
+static std::string joined(const std::vector<std::string>& names) {
+    std::string out;
+    for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+    return out;
+}
+
+// The T flags: their values into cfg, their combinations checked ("" or the refusal).
+static std::string take_flags(const cxxopts::ParseResult& a, Config* cfg) {
+    bool& auto_tool = cfg->enable_auto_tool_choice;
+    std::string& tool_parser = cfg->tool_call_parser;
+    std::string& reasoning = cfg->reasoning_parser;
+    auto_tool = a.count("enable-auto-tool-choice") > 0;
+    tool_parser = a.count("tool-call-parser") ? a["tool-call-parser"].as<std::string>() : "";
+    reasoning = a.count("reasoning-parser") ? a["reasoning-parser"].as<std::string>() : "";
+    if (!tool_parser.empty() && !tool_parser_known(tool_parser))
+        return "--tool-call-parser " + tool_parser + " is not supported by edgellm (accepted: " +
+               joined(tool_parser_names()) + ")";
+    if (auto_tool && tool_parser.empty())
+        return "--enable-auto-tool-choice requires --tool-call-parser (" + joined(tool_parser_names()) + ")";
+    if (!reasoning.empty() && !reasoning_parser_known(reasoning))
+        return "--reasoning-parser " + reasoning + " is not supported by edgellm (accepted: " +
+               joined(reasoning_parser_names()) + ")";
+    if (a.count("enable-reasoning") && reasoning.empty())
+        return "--enable-reasoning requires --reasoning-parser (" + joined(reasoning_parser_names()) + ")";
+    return "";
+}
+
+std::string vllm_flags_check(const cxxopts::ParseResult& a, Config* cfg) {
+    std::vector<std::string>* noop_notes = &cfg->vllm_noops;
+    const std::string taken = take_flags(a, cfg);
     for (const VllmFlag& f : k_flags) {
-        if (f.kind == 'E' || f.kind == 'A' || a.count(f.name) == 0) continue;
+        if (f.kind == 'E' || f.kind == 'A' || f.kind == 'T' || a.count(f.name) == 0) continue;
         const std::string flag = std::string("--") + f.name;
         if (f.kind == 'R') return "vLLM's " + flag + " is not supported by edgellm: " + f.note;
         if (f.kind == 'N') {
@@ -319,7 +357,7 @@ std::string vllm_flags_check(const cxxopts::ParseResult& a, std::vector<std::str
             return "vLLM's " + flag + " " + v + " is not supported by edgellm: " + f.note + " (accepted: " + list + ")";
         }
     }
-    return "";
+    return taken;
 }
 
 std::string vllm_flags_markdown() {
@@ -329,7 +367,7 @@ std::string vllm_flags_markdown() {
         if (f.alias[0]) name += std::string(" (`") + f.alias + "`)";
         std::string what;
         switch (f.kind) {
-            case 'E': what = std::string("same meaning") + (f.note[0] ? std::string("; ") + f.note : ""); break;
+            case 'E': case 'T': what = std::string("same meaning") + (f.note[0] ? std::string("; ") + f.note : ""); break;
             case 'A': what = std::string("the same as `--") + f.values + "`"; break;
             case 'N': what = std::string("accepted, no effect: ") + f.note; break;
             case 'V': {

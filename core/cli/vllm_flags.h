@@ -6,10 +6,14 @@
 //   A  an alias of an edgellm flag;
 //   N  accepted and without effect here, with the reason (logged at start-up);
 //   V  accepted at the values edgellm runs (vLLM's defaults), refused at others;
-//   R  refused at start-up: "vLLM's --X is not supported by edgellm: reason".
+//   R  refused at start-up: "vLLM's --X is not supported by edgellm: reason";
+//   T  edgellm has the flag with vLLM's meaning and registers it from this table: its value is
+//      checked by vllm_flags_check, which sets the Config's field.
 #pragma once
 #include <string>
 #include <vector>
+
+struct Config;
 
 namespace cxxopts {
 class Options;
@@ -33,9 +37,10 @@ void vllm_flags_register(cxxopts::Options& opts);
 // vLLM's multi-letter short forms (-dp 2, -asc=4) as their long flags; other arguments unchanged.
 std::string vllm_flags_expand(const std::string& arg);
 
-// After parsing: the refusal of the first R flag given or V flag at another value ("" when
-// none), and a note per N flag given (for the start-up log).
-std::string vllm_flags_check(const cxxopts::ParseResult& a, std::vector<std::string>* noop_notes);
+// After parsing: the refusal of the first R flag given, V flag at another value or T flag at a
+// value edgellm does not have ("" when none), and a note per N flag given (for the start-up log).
+// Sets cfg's T-flag fields (tool calls, reasoning) and appends the notes to cfg->vllm_noops.
+std::string vllm_flags_check(const cxxopts::ParseResult& a, Config* cfg);
 
 // The README's table, Markdown.
 std::string vllm_flags_markdown();

@@ -27,18 +27,19 @@ void Model::compute(int T, int S, int R, int W, int max_seq_len) {
     plat_stream_t s = stream_;
     const int H = c.hidden_size, I = c.intermediate_size;
     const float eps = c.rms_norm_eps, scale = 1.0f / sqrtf((float)c.head_dim);
-    const size_t layer_kv = (size_t)n_blocks_ * block_size_ * c.kv_dim();  // elements per K or V
+    // bytes of one layer's K (or V)
+    const size_t layer_kv = (size_t)n_blocks_ * block_size_ * c.kv_dim() * kv_elem_bytes(kv_type_);
     embedding_forward(x, w_.embed, v.ids, T, H, s);
     for (int l = 0; l < c.n_layers; l++) {
         const LayerWeights& L = w_.layers[l];
-        act_t* k_cache = (act_t*)kv_ + (size_t)(2 * l) * layer_kv;
-        act_t* v_cache = k_cache + layer_kv;
+        char* k_cache = (char*)kv_ + (size_t)(2 * l) * layer_kv;
+        const KvLayer kv{k_cache, k_cache + layer_kv, kv_type_, k_scales_[l], v_scales_[l]};
         if (l == 0) rmsnorm_forward(h, x, L.attn_norm, T, H, eps, s);
         else add_rmsnorm_forward(h, x, y, L.attn_norm, T, H, eps, s);
         matmul_forward(qkv, h, L.qkv, L.qkv_bias, T, s);
-        qkv_rope_cache_forward(q, k_cache, v_cache, qkv, L.q_norm, L.k_norm, eps, v.pos, v.slots,
+        qkv_rope_cache_forward(q, kv, qkv, L.q_norm, L.k_norm, eps, v.pos, v.slots,
                                inv_freq_, T, c.n_heads, c.n_kv_heads, c.head_dim, block_size_, s);
-        attention_forward(attn, q, k_cache, v_cache, v.tables, v.seq_lens, v.qstart, S, T,
+        attention_forward(attn, q, kv, v.tables, v.seq_lens, v.qstart, S, T,
                           c.n_heads, c.n_kv_heads, c.head_dim, block_size_, W, max_seq_len,
                           c.sliding_window, scale, ws + w.attn_ws, s);
         matmul_forward(y, attn, L.o_proj, nullptr, T, s);

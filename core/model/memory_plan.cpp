@@ -72,6 +72,15 @@ std::string memory_plan_report(const MemoryPlan& p) {
              gib(p.graph_bytes), gib(p.kv_bytes), p.n_blocks, p.block_size,
              (long long)p.kv_tokens, p.max_model_len, p.max_concurrency);
     std::string r = buf;
+    if (!p.kv_dtype.empty()) {
+        // the line of the KV cache: "... = 123 tokens of fp8_e4m3 (65536 bytes per token)"
+        const size_t at = r.find(" tokens\n  max concurrency");
+        if (at != std::string::npos) {
+            snprintf(buf, sizeof(buf), " tokens of %s (%zu bytes per token)", p.kv_dtype.c_str(),
+                     p.block_size > 0 ? p.kv_bytes_per_block / p.block_size : (size_t)0);
+            r.replace(at, 7, buf);
+        }
+    }
     if (p.capped_from > 0) {
         snprintf(buf, sizeof(buf),
                  "\n  (the budget had room for %d blocks; max-num-seqs x max-model-len never need "

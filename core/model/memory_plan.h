@@ -22,6 +22,7 @@ struct MemoryPlan {
     int max_model_len = 0;
     double max_concurrency = 0;    // kv_tokens / max_model_len (the "36.51x" of vLLM's log)
     int capped_from = 0;           // n_blocks before memory_plan_cap lowered it; 0 = not capped
+    std::string kv_dtype;          // for the report: "bfloat16", "fp8_e4m3", ... (empty: not said)
 };
 
 // Fills *plan. free_bytes: free device memory now, after this process's own allocations.

@@ -2,6 +2,7 @@
 #include "core/model/model.h"
 #include "core/model/workspace.h"
 #include <math.h>
+#include <cmath>
 #include <string.h>
 #include <algorithm>
 #include "core/model/dtype.h"
@@ -22,11 +23,58 @@ Model::~Model() {
     plat_free(inv_freq_);
 }
 
+// The checkpoint's per-layer KV-cache scales (FP8 KV checkpoints: self_attn.k_scale / v_scale,
+// or k_proj / v_proj .output_scale), one fp32 value each; all layers or none. None: 1.0.
+static bool kv_scales_load(const SafeTensors& st, int n_layers, std::vector<float>* k,
+                           std::vector<float>* v, bool* found, std::string* err) {
+    k->assign(n_layers, 1.0f);
+    v->assign(n_layers, 1.0f);
+    *found = false;
+    int n_found = 0;
+    std::string missing;
+    for (int l = 0; l < n_layers; l++) {
+        const std::string p = "model.layers." + std::to_string(l) + ".self_attn.";
+        for (int which = 0; which < 2; which++) {
+            const char* a = which == 0 ? "k_scale" : "v_scale";
+            const char* b = which == 0 ? "k_proj.output_scale" : "v_proj.output_scale";
+            const StTensor* t = st.find(p + a);
+            if (!t) t = st.find(p + b);
+            if (!t) {
+                if (missing.empty()) missing = p + a;
+                continue;
+            }
+            float f = NAN;
+            if (t->n_elements() == 1 && t->dtype == StDtype::F32) memcpy(&f, t->data, 4);
+            else if (t->n_elements() == 1 && (t->dtype == StDtype::BF16 || t->dtype == StDtype::F16)) {
+                uint16_t h;
+                memcpy(&h, t->data, 2);
+                f = t->dtype == StDtype::BF16 ? bf16_bits_to_f32(h) : f16_bits_to_f32(h);
+            } else {
+                *err = t->name + ": a KV-cache scale must be one F32, BF16 or F16 value";
+                return false;
+            }
+            if (!(f > 0.0f) || !std::isfinite(f)) {
+                *err = t->name + ": KV-cache scale " + std::to_string(f) + " is not a positive finite number";
+                return false;
+            }
+            (which == 0 ? *k : *v)[l] = f;
+            n_found++;
+        }
+    }
+    if (n_found > 0 && n_found < 2 * n_layers) {
+        *err = "the checkpoint has KV-cache scales for some layers but not " + missing;
+        return false;
+    }
+    *found = n_found > 0;
+    return true;
+}
+
 bool Model::load(const std::string& dir, std::string* err, const LoadOptions& opts) {
     if (!model_config_load(dir, &cfg_, err)) return false;
     SafeTensors st;
     if (!st.open_dir(dir, err)) return false;
     if (!decoder_weights_load(dir, cfg_, st, opts, &w_, &load_stats_, err)) return false;
+    if (!kv_scales_load(st, cfg_.n_layers, &k_scales_, &v_scales_, &kv_scales_found_, err)) return false;
     scratch_bytes_ = matmul_prepare(w_.lm_head);
     for (const LayerWeights& L : w_.layers)
         for (const Weight* m : {&L.qkv, &L.o_proj, &L.gate_up, &L.down}) scratch_bytes_ = matmul_prepare(*m);
@@ -38,7 +86,7 @@ bool Model::load(const std::string& dir, std::string* err, const LoadOptions& op
 }
 
 size_t Model::kv_bytes_per_block(int block_size) const {
-    return (size_t)cfg_.kv_bytes_per_token(sizeof(act_t)) * block_size;
+    return (size_t)cfg_.kv_bytes_per_token((int)kv_elem_bytes(kv_type_)) * block_size;
 }
 
 void Model::allocate_kv(int n_blocks, int block_size) {

@@ -48,6 +48,12 @@ public:
     // capture_graphs. Returns the seconds it took; each shape's choice goes to the log.
     double tune_matmuls();
 
+    // The KV cache's element type (kernels.h KvType; KV_ACT unless set). KV_FP8_E4M3 uses the
+    // checkpoint's per-layer k_scale / v_scale where it has them, else 1 (as vLLM does). Set it
+    // before kv_bytes_per_block / allocate_kv.
+    void set_kv_type(int type) { kv_type_ = type; }
+    int kv_type() const { return kv_type_; }
+    bool kv_scales_in_checkpoint() const { return kv_scales_found_; }
     // One allocation for all layers' K and V: (n_layers, 2, n_blocks, block_size, n_kv, head_dim).
     size_t kv_bytes_per_block(int block_size) const;
     void allocate_kv(int n_blocks, int block_size);
@@ -92,6 +98,9 @@ private:
     // KV cache
     void* kv_ = nullptr;
     int n_blocks_ = 0, block_size_ = 0;
+    int kv_type_ = KV_ACT;
+    std::vector<float> k_scales_, v_scales_;  // per layer (KV_FP8_E4M3)
+    bool kv_scales_found_ = false;
     // workspace
     ModelLimits limits_;
     void* ws_ = nullptr;

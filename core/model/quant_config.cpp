@@ -87,8 +87,22 @@ static bool parse_compressed_tensors(element qc, QuantConfig* q, std::string* er
     if (qc["format"].get(s) || s != "float-quantized")
         return refuse("format", s.empty() ? "(missing)" : s, k_supported, err);
     element kv;
-    if (!qc["kv_cache_scheme"].get(kv) && !kv.is_null())
-        return refuse("kv_cache_scheme", simdjson::minify(kv), "a quantized KV cache is not supported yet", err);
+    if (!qc["kv_cache_scheme"].get(kv) && !kv.is_null()) {
+        // FP8 KV with static per-tensor scales (the layers' k_scale / v_scale tensors), which
+        // --kv-cache-dtype fp8 uses
+        std::string_view type, strategy = "tensor";
+        int64_t bits = 0;
+        bool dynamic = false;
+        if (kv["type"].get(type) || type != "float")
+            return refuse("kv_cache_scheme.type", type.empty() ? "(missing)" : type, "an FP8 KV cache is float", err);
+        if (kv["num_bits"].get(bits) || bits != 8)
+            return refuse("kv_cache_scheme.num_bits", std::to_string(bits), "an FP8 KV cache has 8 bits", err);
+        if (!kv["strategy"].get(strategy) && strategy != "tensor")
+            return refuse("kv_cache_scheme.strategy", strategy, "KV-cache scales are per tensor", err);
+        if (!kv["dynamic"].get(dynamic) && dynamic)
+            return refuse("kv_cache_scheme.dynamic", "true", "KV-cache scales are static (k_scale / v_scale)", err);
+        q->kv_cache_fp8 = true;
+    }
     simdjson::dom::object groups;
     if (qc["config_groups"].get(groups) || groups.size() == 0) {
         *err = "config.json: quantization_config.config_groups is missing or empty";

@@ -20,6 +20,7 @@ struct QuantConfig {
     ScaleLayout layout = ScaleLayout::TENSOR;  // from the format; per tensor also when the scale
                                                // tensor has one element
     int block_n = 0, block_k = 0;  // BLOCK: output rows x input columns per scale
+    bool kv_cache_fp8 = false;     // compressed-tensors kv_cache_scheme: FP8, per-tensor scales
     bool static_activations = false;  // the checkpoint carries input_scale (unused: W8A16)
     // "fp8 e4m3 weights, per-channel scales (compressed-tensors); run as W8A16" or "none"
     std::string summary() const;

@@ -35,6 +35,10 @@ struct ServerConfig {
     int max_num_seqs = 256;
     bool access_log = true;
     GenerationDefaults generation_defaults;   // the model's sampling defaults (--generation-config)
+    // vLLM's --enable-auto-tool-choice / --tool-call-parser / --reasoning-parser ("" = none)
+    bool enable_auto_tool_choice = false;
+    std::string tool_call_parser;
+    std::string reasoning_parser;
 };
 
 // What the routes need to know about the model besides the engine.

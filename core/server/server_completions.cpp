@@ -2,6 +2,7 @@
 // the body, check the model name, build the prompt token ids (tokenizer / chat template), take an
 // admission place, then hand over to answer_generation.
 #include <time.h>
+#include <random>
 #include "core/server/server_json.h"
 #include "core/server/server_stream.h"
 #include "core/text/tokenizer.h"
@@ -73,6 +74,24 @@ void ServerImpl::route_completions(const httplib::Request& req, httplib::Respons
     answer_generation(this, req, res, std::move(slot), std::move(job));
 }
 
+// What the chat answer is split into: tool calls when tool_choice is auto (route_chat has refused
+// auto on a server not started for it), reasoning when the server has a reasoning parser.
+static void chat_parse_options(const ServerImpl* s, ChatRequest& cr, const std::string& prompt, ChatParseOptions* o) {
+    if (cr.tool_choice == "auto") {
+        o->tool_parser = s->cfg.tool_call_parser;
+        o->tools_json = cr.tools_json;
+        // [TOOL_CALLS] is a special token: keep it in the text (vLLM does the same)
+        if (o->tool_parser == "mistral") cr.gen.skip_special_tokens = false;
+    }
+    if (!s->cfg.reasoning_parser.empty()) {
+        o->reasoning_parser = s->cfg.reasoning_parser;
+        o->thinking_enabled = cr.enable_thinking;
+        o->prompt_opened_think = prompt_opens_think(prompt);
+    }
+    std::random_device rd;
+    o->id_seed = ((uint64_t)rd() << 32) ^ rd();
+}
+
 void ServerImpl::route_chat(const httplib::Request& req, httplib::Response& res) {
     if (!guard(req, res)) return;
     ChatRequest cr;
@@ -80,6 +99,9 @@ void ServerImpl::route_chat(const httplib::Request& req, httplib::Response& res)
     if (!parse_chat_request(req.body.data(), req.body.size(), &cr, &perr))
         return reply_error(res, 400, perr.message, perr.param);
     if (!check_model(cr.gen.model, res)) return;
+    if (cr.tool_choice == "auto" && (!cfg.enable_auto_tool_choice || cfg.tool_call_parser.empty()))  // vLLM's words
+        return reply_error(res, 400, "\"auto\" tool choice requires --enable-auto-tool-choice and --tool-call-parser "
+                                     "to be set", "tool_choice");
     std::string prompt, err;
     if (!render_chat(cr, &prompt, &err)) return reply_error(res, 400, err, "messages");
     std::vector<int32_t> ids;
@@ -94,6 +116,7 @@ void ServerImpl::route_chat(const httplib::Request& req, httplib::Response& res)
     job.head.model = cfg.served_model_name;
     job.prompts.push_back(std::move(ids));
     job.echo.push_back("");
+    chat_parse_options(this, cr, prompt, &job.chat_parse);
     job.gen = cr.gen;
     job.params = sampling_params_from(cr.gen, -1, cfg.generation_defaults);
     std::shared_ptr<AdmissionSlot> slot = admit(res);

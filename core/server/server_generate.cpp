@@ -93,6 +93,8 @@ void GenerationRun::finish_choice(int ci, const std::string& reason, std::vector
     piece.finish_reason = reason;
     piece.stop_reason_json = stop_reason_json;
     piece.logprobs.swap(c.pending_lp);
+    piece.n_tokens = c.n_pending_tokens;
+    c.n_pending_tokens = 0;
     pieces->push_back(std::move(piece));
     RequestRecord rec;
     rec.finished_reason = reason;
@@ -156,8 +158,11 @@ void GenerationRun::on_event(int si, const EngineEvent& ev, std::vector<GenPiece
         }
         c.last = now;
         c.n_tokens++;
+        c.n_pending_tokens++;
         if (g_.logprobs >= 0) c.pending_lp.push_back(token_lp(ev.sample));
-        text = c.stop->push(c.detok->push(ev.token), &stopped);
+        // the EOS or stop_token_ids token that ended the sample is not text (as vLLM detokenizes)
+        if (ev.finish_reason != "stop" || g_.include_stop_str_in_output)
+            text = c.stop->push(c.detok->push(ev.token), &stopped);
     }
     if (!stopped && !ev.finish_reason.empty()) {
         text += c.stop->push(c.detok->finish(), &stopped);
@@ -168,6 +173,8 @@ void GenerationRun::on_event(int si, const EngineEvent& ev, std::vector<GenPiece
         piece.choice = ci;
         piece.text = std::move(text);
         piece.logprobs.swap(c.pending_lp);
+        piece.n_tokens = c.n_pending_tokens;
+        c.n_pending_tokens = 0;
         pieces->push_back(std::move(piece));
     }
     if (stopped) finish_choice(ci, "stop", pieces, json_str(c.stop->matched()));

@@ -25,6 +25,7 @@ struct GenPiece {
     int choice = 0;
     std::string text;
     std::vector<TokenLogprobOut> logprobs;
+    int n_tokens = 0;            // tokens generated since the choice's previous piece
     std::string finish_reason;   // "" unless the choice ended with this piece
     std::string stop_reason_json = "null";  // vLLM's stop_reason: the stop string or stop token id
 };
@@ -58,6 +59,7 @@ private:
         std::unique_ptr<IncrementalDetokenizer> detok;
         std::unique_ptr<StopChecker> stop;
         int n_tokens = 0;
+        int n_pending_tokens = 0;   // generated, not yet counted in a piece
         bool done = false;
         std::vector<TokenLogprobOut> pending_lp;
         Clock::time_point first, last;

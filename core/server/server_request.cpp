@@ -344,14 +344,20 @@ int chat_field(std::string_view key, element v, ChatRequest* c, RequestError* er
             return 1;
         }
         if ((v.type() == element_type::STRING && !v.get(s) && s == "required") || v.type() == element_type::OBJECT)
-            return fail(err, "tool_choice", "tool_choice 'required' or a named function is not supported: edgellm has "
-                                            "no guided decoding ('none' or 'auto')"), -1;
+            return fail(err, "tool_choice", "tool_choice 'required' or a named function is not supported: it needs "
+                                            "guided decoding, which edgellm does not have yet (use 'auto' or 'none')"), -1;
         return fail(err, "tool_choice", "'tool_choice' must be 'none', 'auto', 'required' or a named function"), -1;
     }
     if (key == "add_generation_prompt") return get_bool(v, "add_generation_prompt", &c->add_generation_prompt, err) ? 1 : -1;
     if (key == "continue_final_message") return get_bool(v, "continue_final_message", &c->continue_final_message, err) ? 1 : -1;
-    if (key == "chat_template_kwargs")
-        return get_raw(v, "chat_template_kwargs", element_type::OBJECT, &c->chat_template_kwargs_json, err) ? 1 : -1;
+    if (key == "chat_template_kwargs") {
+        if (!get_raw(v, "chat_template_kwargs", element_type::OBJECT, &c->chat_template_kwargs_json, err)) return -1;
+        bool thinking = true;
+        element t;
+        if (!v["enable_thinking"].get(t) && t.type() == element_type::BOOL) thinking = t.get_bool().value_unsafe();
+        c->enable_thinking = thinking;
+        return 1;
+    }
     return 0;
 }
 
@@ -448,6 +454,7 @@ bool parse_chat_request(const char* body, size_t len, ChatRequest* out, RequestE
     if (out->continue_final_message) out->add_generation_prompt = false;
     if (out->tool_choice == "auto" && out->tools_json.empty())
         return fail(err, "tool_choice", "When using `tool_choice`, `tools` must be set.");
+    if (out->tool_choice.empty() && !out->tools_json.empty() && out->tools_json != "[]") out->tool_choice = "auto";
     return check_gen(out->gen, has_key(root, "stream_options"), err);
 }
 

@@ -74,10 +74,13 @@ struct ChatRequest {
     GenerationFields gen;
     std::vector<ChatMessage> messages;
     std::string tools_json;                 // "" when absent
-    std::string tool_choice;                // "", "none" or "auto" (the others are refused)
+    // "", "none" or "auto" (the others are refused); absent or null with a non-empty tools
+    // array: "auto", as vLLM defaults it
+    std::string tool_choice;
     bool add_generation_prompt = true;
     bool continue_final_message = false;
     std::string chat_template_kwargs_json;  // "" when absent, else a JSON object
+    bool enable_thinking = true;            // false when chat_template_kwargs.enable_thinking is false
 };
 
 // Limits the parser enforces on its own (the model-dependent ones are checked later).

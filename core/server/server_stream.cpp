@@ -21,13 +21,41 @@ static int early_status(GenerationRun::Status st) {
     }
 }
 
+// One parser per choice when the chat answer is split (reasoning, tool calls); else empty.
+static std::vector<std::unique_ptr<ChatOutput>> chat_outputs(const GenerationJob& job, int n_choices) {
+    std::vector<std::unique_ptr<ChatOutput>> out;
+    if (!job.head.chat || !job.chat_parse.active()) return out;
+    for (int c = 0; c < n_choices; c++) out.emplace_back(new ChatOutput(job.chat_parse, c));
+    return out;
+}
+
+// usage's completion_tokens_details.reasoning_tokens: -1 (left out) without a reasoning parser.
+static int reasoning_tokens(const std::vector<std::unique_ptr<ChatOutput>>& outs) {
+    if (outs.empty() || !outs[0]->reasoning_on()) return -1;
+    int n = 0;
+    for (const auto& o : outs) n += o->reasoning_tokens();
+    return n;
+}
+
+static void add_delta(ChoiceResult* c, ChatDelta& d) {
+    c->text += d.content;
+    c->reasoning += d.reasoning;
+    for (ToolCall& t : d.calls) c->tool_calls.push_back(std::move(t));
+}
+
 static void answer_whole(ServerImpl* s, const httplib::Request& req, httplib::Response& res, GenerationJob& job) {
     GenerationRun run(s, job.gen);
     int status = 0;
     std::string msg;
     if (!run.start(job.prompts, job.params, &status, &msg)) return s->reply_error(res, status, msg, "prompt");
     std::vector<ChoiceResult> choices(run.n_choices());
-    for (size_t c = 0; c < choices.size(); c++) choices[c].text = job.echo[c / job.gen.n];
+    std::vector<std::unique_ptr<ChatOutput>> outs = chat_outputs(job, run.n_choices());
+    for (size_t c = 0; c < choices.size(); c++) {
+        choices[c].text = job.echo[c / job.gen.n];
+        choices[c].parsed = !outs.empty();
+        choices[c].has_reasoning_field = !outs.empty() && outs[c]->reasoning_on();
+    }
+    ChatDelta delta;
     ClientConn conn = client_conn(req);
     std::vector<GenPiece> pieces;
     for (;;) {
@@ -39,11 +67,21 @@ static void answer_whole(ServerImpl* s, const httplib::Request& req, httplib::Re
         }
         for (GenPiece& p : pieces) {
             ChoiceResult& c = choices[p.choice];
-            c.text += p.text;
+            if (outs.empty()) {
+                c.text += p.text;
+            } else {
+                outs[p.choice]->push(p.text, p.n_tokens, &delta);
+                add_delta(&c, delta);
+            }
             for (TokenLogprobOut& t : p.logprobs) c.logprobs.push_back(std::move(t));
             if (!p.finish_reason.empty()) {
                 c.finish_reason = p.finish_reason;
                 c.stop_reason_json = p.stop_reason_json;
+                if (!outs.empty()) {
+                    outs[p.choice]->finish(&delta);
+                    add_delta(&c, delta);
+                    if (!c.tool_calls.empty() && p.finish_reason != "abort") c.finish_reason = "tool_calls";
+                }
             }
         }
     }
@@ -51,7 +89,8 @@ static void answer_whole(ServerImpl* s, const httplib::Request& req, httplib::Re
     for (const ChoiceResult& c : choices)
         if (c.finish_reason == "abort" && s->shutting_down)
             return s->reply_error(res, 503, "The server shut down before the request finished (--shutdown-timeout).");
-    res.set_content(response_json(job.head, choices, job.gen.logprobs >= 0, run.prompt_tokens(), run.completion_tokens()),
+    res.set_content(response_json(job.head, choices, job.gen.logprobs >= 0, run.prompt_tokens(), run.completion_tokens(),
+                                  reasoning_tokens(outs)),
                     "application/json");
 }
 
@@ -68,8 +107,36 @@ struct StreamState {
     std::unique_ptr<GenerationRun> run;
     ClientConn conn;
     std::vector<size_t> text_offset;   // per choice, for completions' logprobs offsets
+    std::vector<std::unique_ptr<ChatOutput>> outs;   // per choice when the chat answer is split
 };
 }  // namespace
+
+// A split chat piece as chunks: reasoning, content, then each completed call (its head, then its
+// arguments). Logprobs ride on the first chunk, finish_reason on the last.
+static bool stream_parsed_piece(StreamState& st, httplib::DataSink& sink, const GenPiece& p) {
+    ChatOutput& out = *st.outs[p.choice];
+    ChatDelta d;
+    out.push(p.text, p.n_tokens, &d);
+    std::vector<std::string> deltas = chat_delta_jsons(d);
+    std::string finish = p.finish_reason;
+    if (!finish.empty()) {
+        out.finish(&d);
+        for (std::string& j : chat_delta_jsons(d)) deltas.push_back(std::move(j));
+        if (out.n_calls() > 0 && finish != "abort") finish = "tool_calls";
+    }
+    const std::vector<TokenLogprobOut>* lps = st.job.gen.logprobs >= 0 && !p.logprobs.empty() ? &p.logprobs : nullptr;
+    if (deltas.empty()) {
+        if (finish.empty() && !lps) return true;
+        deltas.push_back("{}");
+    }
+    for (size_t k = 0; k < deltas.size(); k++) {
+        bool last = k + 1 == deltas.size();
+        if (!sse(sink, chat_chunk_json(st.job.head, p.choice, deltas[k], k == 0 ? lps : nullptr, last ? finish : "",
+                                       p.stop_reason_json)))
+            return false;
+    }
+    return true;
+}
 
 static bool stream_all(StreamState& st, httplib::DataSink& sink) {
     GenerationJob& job = st.job;
@@ -98,6 +165,13 @@ static bool stream_all(StreamState& st, httplib::DataSink& sink) {
             return true;
         }
         for (const GenPiece& p : pieces) {
+            if (!st.outs.empty()) {
+                if (!stream_parsed_piece(st, sink, p)) {
+                    run.abort();
+                    return false;
+                }
+                continue;
+            }
             if (p.text.empty() && p.logprobs.empty() && p.finish_reason.empty()) continue;
             const std::vector<TokenLogprobOut>* lps = job.gen.logprobs >= 0 ? &p.logprobs : nullptr;
             if (!sse(sink, chunk_json(job.head, p.choice, p.text, lps, st.text_offset[p.choice], p.finish_reason, false,
@@ -108,7 +182,8 @@ static bool stream_all(StreamState& st, httplib::DataSink& sink) {
             for (const TokenLogprobOut& t : p.logprobs) st.text_offset[p.choice] += t.token.size();
         }
     }
-    if (job.gen.include_usage && !sse(sink, usage_chunk_json(job.head, run.prompt_tokens(), run.completion_tokens())))
+    if (job.gen.include_usage &&
+        !sse(sink, usage_chunk_json(job.head, run.prompt_tokens(), run.completion_tokens(), reasoning_tokens(st.outs))))
         return false;
     return sse(sink, "[DONE]");
 }
@@ -121,6 +196,7 @@ void answer_generation(ServerImpl* s, const httplib::Request& req, httplib::Resp
     st->slot = std::move(slot);
     st->job = std::move(job);
     st->run.reset(new GenerationRun(s, st->job.gen));
+    st->outs = chat_outputs(st->job, (int)st->job.prompts.size() * st->job.gen.n);
     int status = 0;
     std::string msg;
     // Submitted before the 200 goes out, so a refusal is still an error status.

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <vector>
+#include "core/server/chat_output.h"
 #include "core/server/server_impl.h"
 #include "core/server/server_openai.h"
 
@@ -15,6 +16,7 @@ struct GenerationJob {
     std::vector<std::vector<int32_t>> prompts;
     std::vector<std::string> echo;   // per prompt: text to put before the completion ("" = none)
     SamplingParams params;
+    ChatParseOptions chat_parse;     // chat: reasoning and tool calls to split from the text
 };
 
 // Runs the job and fills res (status, JSON or an SSE content provider). slot is held until the

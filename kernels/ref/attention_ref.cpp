@@ -3,6 +3,7 @@
 #include "kernels/ref/ref.h"
 #include <math.h>
 #include <vector>
+#include "kernels/fp8_e4m3.h"
 
 void attention_ref(float* out, const float* q, const float* k_cache, const float* v_cache,
                    const int32_t* block_tables, const int32_t* seq_lens,
@@ -46,5 +47,36 @@ void attention_ref(float* out, const float* q, const float* k_cache, const float
                 }
             }
         }
+    }
+}
+
+void attention_fp8_ref(float* out, const float* q, const uint8_t* k_cache, const uint8_t* v_cache,
+                       float k_scale, float v_scale, const int32_t* block_tables,
+                       const int32_t* seq_lens, const int32_t* query_start, int n_seqs,
+                       int n_heads, int n_kv_heads, int head_dim, int block_size,
+                       int max_blocks_per_seq, int sliding_window, float scale) {
+    // each sequence's context read back into a contiguous fp32 cache (block table 0, 1, ...)
+    const int64_t kv_dim = (int64_t)n_kv_heads * head_dim;
+    std::vector<float> k, v;
+    std::vector<int32_t> table;
+    for (int s = 0; s < n_seqs; s++) {
+        const int len = seq_lens[s], q0 = query_start[s];
+        const int n_blocks = (len + block_size - 1) / block_size;
+        k.assign((size_t)(n_blocks > 0 ? n_blocks : 1) * block_size * kv_dim, 0.0f);
+        v.assign(k.size(), 0.0f);
+        table.resize(n_blocks > 0 ? n_blocks : 1);
+        for (int b = 0; b < n_blocks; b++) table[b] = b;
+        const int32_t* tab = block_tables + (int64_t)s * max_blocks_per_seq;
+        for (int j = 0; j < len; j++) {
+            const int64_t slot = (int64_t)tab[j / block_size] * block_size + j % block_size;
+            for (int64_t i = 0; i < kv_dim; i++) {
+                k[j * kv_dim + i] = e4m3_to_f32(k_cache[slot * kv_dim + i]) * k_scale;
+                v[j * kv_dim + i] = e4m3_to_f32(v_cache[slot * kv_dim + i]) * v_scale;
+            }
+        }
+        const int32_t qs[2] = {0, query_start[s + 1] - q0};
+        attention_ref(out + (int64_t)q0 * n_heads * head_dim, q + (int64_t)q0 * n_heads * head_dim,
+                      k.data(), v.data(), table.data(), &len, qs, 1, n_heads, n_kv_heads, head_dim,
+                      block_size, (int)table.size(), sliding_window, scale);
     }
 }

@@ -22,11 +22,24 @@ void qkv_rope_cache_ref(float* q_out, float* k_cache, float* v_cache, const floa
                         const int32_t* positions, const int32_t* slot_mapping,
                         const float* inv_freq, int n_tokens, int n_heads, int n_kv_heads,
                         int head_dim, int block_size);
+// The same into an e4m3 cache (KV_FP8_E4M3 of kernels.h): the fp32 rotation above, then
+// f32_to_e4m3(value * (1 / scale)) per element.
+void qkv_rope_cache_fp8_ref(float* q_out, uint8_t* k_cache, uint8_t* v_cache, float k_scale,
+                            float v_scale, const float* qkv, const float* q_norm,
+                            const float* k_norm, float eps, const int32_t* positions,
+                            const int32_t* slot_mapping, const float* inv_freq, int n_tokens,
+                            int n_heads, int n_kv_heads, int head_dim, int block_size);
 void attention_ref(float* out, const float* q, const float* k_cache, const float* v_cache,
                    const int32_t* block_tables, const int32_t* seq_lens,
                    const int32_t* query_start, int n_seqs, int n_heads, int n_kv_heads,
                    int head_dim, int block_size, int max_blocks_per_seq, int sliding_window,
                    float scale);
+// attention_ref over an e4m3 cache: each key and value read back as e4m3 * scale in fp32.
+void attention_fp8_ref(float* out, const float* q, const uint8_t* k_cache, const uint8_t* v_cache,
+                       float k_scale, float v_scale, const int32_t* block_tables,
+                       const int32_t* seq_lens, const int32_t* query_start, int n_seqs,
+                       int n_heads, int n_kv_heads, int head_dim, int block_size,
+                       int max_blocks_per_seq, int sliding_window, float scale);
 void silu_mul_ref(float* out, const float* gate_up, int n_rows, int inter);
 void gather_rows_ref(float* out, const float* x, const int32_t* rows, int n_rows, int dim);
 void argmax_ref(int32_t* out, const float* logits, int n_rows, int n);

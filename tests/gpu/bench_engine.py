@@ -45,7 +45,8 @@ def run_generate(binary, model_dir, prompts, max_tokens, extra=()):
     cmd = [binary, "generate", "--model", model_dir, "--prompts-file", path, "--max-tokens",
            str(max_tokens), "--ignore-eos", "--max-model-len", "4096", *extra]
     r = subprocess.run(cmd, capture_output=True, text=True)
-    lines = [l for l in r.stderr.splitlines() if "generate:" in l or "kernel paths" in l]
+    lines = [l for l in r.stderr.splitlines()
+             if "generate:" in l or "kernel paths" in l or "tokens of" in l or "had room" in l]
     if r.returncode != 0:
         print("edgellm failed:", r.stderr[-3000:])
         sys.exit(1)
@@ -65,15 +66,22 @@ def run_batch(binary, model_dir, rand, extra=()):
     return 64 * 128 / s
 
 
-def main():
-    binary = sys.argv[1]
-    batch_only = "--batch-only" in sys.argv[2:]
+def random_model(shape="llama3.1-8b"):
+    """Prints the device and date; returns (config, the model of that shape with transformers'
+    random bf16 init on the GPU, seed 0)."""
     print("device:", torch.cuda.get_device_name(0), "| date:", time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
-    spec = dict(SHAPES["llama3.1-8b"])
+    spec = dict(SHAPES[shape])
     cfg = AutoConfig.for_model(spec.pop("model_type"), **spec)
     torch.manual_seed(0)
     with torch.device("cuda"):
         model = AutoModelForCausalLM.from_config(cfg, dtype=torch.bfloat16).eval()
+    return cfg, model
+
+
+def main():
+    binary = sys.argv[1]
+    batch_only = "--batch-only" in sys.argv[2:]
+    cfg, model = random_model()
     d = "/tmp/edgellm-bench/llama3.1-8b"
     model.save_pretrained(d, safe_serialization=True)
     weight_bytes = sum(p.numel() * p.element_size() for p in model.parameters())

@@ -7,27 +7,21 @@ Builds the bf16 model, quantizes its linear layers to e4m3 (tests/gpu/fp8_quant.
 channel, or 128x128 blocks) and saves both; then edgellm generate on each: single stream (one
 128-token prompt, 512 generated, EOS ignored) and 64 prompts of 128 in / 128 out, greedy; beside
 them the single-stream bandwidth limit of each (bytes read per token / the device-to-device copy
-rate measured here).
+rate measured here). Each 64-prompt run also goes with --kv-cache-dtype fp8 (the memory plan's
+KV lines show the token capacity of each).
 """
-import os, sys, time
+import os, sys
 import torch
-from transformers import AutoConfig, AutoModelForCausalLM
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_engine import cuda_time_ms, run_generate  # noqa: E402
-from check_model import SHAPES  # noqa: E402
+from bench_engine import cuda_time_ms, random_model, run_generate  # noqa: E402
 from fp8_quant import quantize_linear, save_fp8  # noqa: E402
 
 
 def main():
     binary = sys.argv[1]
     scheme = (128, 128) if len(sys.argv) > 2 and sys.argv[2] == "block" else "channel"
-    print("device:", torch.cuda.get_device_name(0), "| date:", time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
-    spec = dict(SHAPES["llama3.1-8b"])
-    cfg = AutoConfig.for_model(spec.pop("model_type"), **spec)
-    torch.manual_seed(0)
-    with torch.device("cuda"):
-        model = AutoModelForCausalLM.from_config(cfg, dtype=torch.bfloat16).eval()
+    cfg, model = random_model()
     d16, d8 = "/tmp/edgellm-fp8/bf16", "/tmp/edgellm-fp8/fp8"
     model.save_pretrained(d16, safe_serialization=True)
     H, I, L, V = cfg.hidden_size, cfg.intermediate_size, cfg.num_hidden_layers, cfg.vocab_size
@@ -53,8 +47,10 @@ def main():
     for label, dd, rb in (("bf16", d16, read16), ("fp8", d8, read8)):
         s = run_generate(binary, dd, single, 512)
         print(f"  {label} single stream 128/512: {512 / s:.1f} tok/s (limit {copy_bw * 1e9 / rb:.1f})")
-        s = run_generate(binary, dd, batch, 128, ["--max-num-seqs", "64", "--max-num-batched-tokens", "8192"])
-        print(f"  {label} 64 x 128/128: {64 * 128 / s:.0f} output tok/s")
+        for kv in ("auto", "fp8"):
+            s = run_generate(binary, dd, batch, 128, ["--max-num-seqs", "64", "--max-num-batched-tokens", "8192",
+                                                      "--kv-cache-dtype", kv])
+            print(f"  {label} weights, {kv} KV cache, 64 x 128/128: {64 * 128 / s:.0f} output tok/s")
 
 
 if __name__ == "__main__":

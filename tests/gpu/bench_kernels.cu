@@ -235,9 +235,9 @@ static void layer_breakdown(int n_seqs, int ctx, int max_len, double copy_gbs, d
         {"qkv matmul", gemm_bound(NQKV, H), [&](int l, cudaStream_t st) {
              matmul_forward(A(qkv), A(h), weight_act(A(w_qkv[l]), NQKV, H), nullptr, T, S(st)); }},
         {"qkv_rope_cache", 3.0 * NQKV / H * act_ms, [&](int l, cudaStream_t st) {
-             qkv_rope_cache_forward(A(q), A(kc[l]), A(vc[l]), A(qkv), nullptr, nullptr, 1e-5f, dp, ds, dinv, T, NH, KVH, HD, BS, S(st)); }},
+             qkv_rope_cache_forward(A(q), kv_layer_act(A(kc[l]), A(vc[l])), A(qkv), nullptr, nullptr, 1e-5f, dp, ds, dinv, T, NH, KVH, HD, BS, S(st)); }},
         {"attention", kv_bytes / (copy_gbs * 1e6), [&](int l, cudaStream_t st) {
-             attention_forward(A(attn), A(q), A(kc[l]), A(vc[l]), dt, dl, dq, n_seqs, T, NH, KVH, HD, BS, W, max_len, 0, 0.088f, ws, S(st)); }},
+             attention_forward(A(attn), A(q), kv_layer_act(A(kc[l]), A(vc[l])), dt, dl, dq, n_seqs, T, NH, KVH, HD, BS, W, max_len, 0, 0.088f, ws, S(st)); }},
         {"o_proj matmul", gemm_bound(H, H), [&](int l, cudaStream_t st) {
              matmul_forward(A(y), A(attn), weight_act(A(w_o[l]), H, H), nullptr, T, S(st)); }},
         {"gate_up matmul", gemm_bound(2 * I, H), [&](int l, cudaStream_t st) {
@@ -324,11 +324,16 @@ static void attention_decode_report() {
         size_t ws_bytes = attention_workspace_bytes(n_seqs, n_seqs, NH, HD, max_len);
         void* ws = plat_alloc(ws_bytes);
         const int n_splits = (int)(ws_bytes / ((size_t)n_seqs * NH * (HD + 2) * 4));
-        float dec = time_ms([&] { attention_decode(out, q, kc, vc, dt, dl, n_seqs, NH, KVH, HD, BS, W, n_splits, 0, 0.1f, ws, 0); });
-        float dec1 = time_ms([&] { attention_decode(out, q, kc, vc, dt, dl, n_seqs, NH, KVH, HD, BS, W, 1, 0, 0.1f, nullptr, 0); });
-        float simt = time_ms([&] { attention_forward_simt(out, q, kc, vc, dt, dl, dq, n_seqs, n_seqs, NH, KVH, HD, BS, W, n_splits, 0, 0.1f, ws, 0); });
-        printf("att n_seqs=%d ctx=%d: decode kernel %.4f ms | one split %.4f ms | cuda-core kernel %.4f ms | KV %.1f MB\n",
-               n_seqs, ctx, dec, dec1, simt, n_blocks * BS * KVH * HD * 4 / 1e6);
+        const AttnKv kv = attn_kv(KvLayer{kc, vc, KV_ACT, 1.0f, 1.0f}, 0.088f);  // and FP8 over the same
+        const AttnKv kv8 = attn_kv(KvLayer{kc, vc, KV_FP8_E4M3, 0.01f, 0.01f}, 0.088f);
+        float dec = time_ms([&] { attention_decode(out, q, kv, dt, dl, n_seqs, NH, KVH, HD, BS, W, n_splits, 0, ws, 0); });
+        float dec1 = time_ms([&] { attention_decode(out, q, kv, dt, dl, n_seqs, NH, KVH, HD, BS, W, 1, 0, nullptr, 0); });
+        float dec8 = time_ms([&] { attention_decode(out, q, kv8, dt, dl, n_seqs, NH, KVH, HD, BS, W, n_splits, 0, ws, 0); });
+        float simt = time_ms([&] { attention_forward_simt(out, q, kv, dt, dl, dq, n_seqs, n_seqs, NH, KVH, HD, BS, W, n_splits, 0, ws, 0); });
+        const double kv_mb = n_blocks * BS * KVH * HD * 4 / 1e6;
+        printf("att n_seqs=%d ctx=%d: decode kernel %.4f ms (%.0f GB/s) | one split %.4f ms | fp8 KV %.4f ms (%.0f GB/s) | "
+               "cuda-core kernel %.4f ms | KV %.1f MB (fp8 %.1f MB)\n",
+               n_seqs, ctx, dec, kv_mb / dec, dec1, dec8, kv_mb / 2 / dec8, simt, kv_mb, kv_mb / 2);
         plat_free(kc); plat_free(vc); plat_free(q); plat_free(out); plat_free(dt); plat_free(dl); plat_free(dq); plat_free(ws);
     }
 }
@@ -471,14 +476,14 @@ int main(int argc, char** argv) {
         size_t ws_bytes = attention_workspace_bytes(n_tok, c.n_seqs, H, HD, c.ctx);
         void* ws = ws_bytes ? plat_alloc(ws_bytes) : nullptr;
         float ms = time_ms([&] {
-            attention_forward((act_t*)out, (act_t*)q, (act_t*)kc, (act_t*)vc, dt, dl, dq, c.n_seqs, n_tok, H,
+            attention_forward((act_t*)out, (act_t*)q, kv_layer_act((act_t*)kc, (act_t*)vc), dt, dl, dq, c.n_seqs, n_tok, H,
                               KVH, HD, BS, max_blocks, c.ctx, 0, 0.088f, ws, nullptr);
         });
         float simt_ms = 0.0f;  // the CUDA-core kernel on the same batch (prefill: for comparison)
         if (c.n_q > 1)
             simt_ms = time_ms([&] {
-                attention_forward_simt(out, q, kc, vc, dt, dl, dq, c.n_seqs, n_tok, H, KVH, HD, BS,
-                                       max_blocks, 1, 0, 0.088f * 1.4427f, nullptr, 0);
+                attention_forward_simt(out, q, attn_kv(KvLayer{kc, vc, KV_ACT, 1.0f, 1.0f}, 0.088f), dt, dl, dq,
+                                       c.n_seqs, n_tok, H, KVH, HD, BS, max_blocks, 1, 0, nullptr, 0);
             }, 5);
         double kv_bytes = 2.0 * c.n_seqs * c.ctx * KVH * HD * 2;
         double flop = 4.0 * c.n_seqs * H * HD * ((double)c.n_q * (c.ctx - c.n_q) + 0.5 * c.n_q * (c.n_q + 1));

@@ -11,6 +11,10 @@ prompt + those 64 tokens. edgellm's tests/gpu/model_check runs the
 prompt as one prefill and then the 64 tokens teacher-forced one decode step at a time through the
 paged cache. For every position: rel L2(ours, fp32) must be <= 1.5 * rel L2(hf bf16, fp32) + 1e-3.
 Prints one summary line per shape and "N passed, N failed"; exit status 1 on any failure.
+
+A name ending in "-kvfp8" (llama3.1-8b-kvfp8) runs edgellm with an FP8 KV cache (scale 1.0, as
+--kv-cache-dtype fp8 on a checkpoint without k_scale / v_scale), and both references store K
+(after RoPE) and V in their cache as e4m3 and read them back, in fp32 and in bf16.
 """
 import os, subprocess, sys, time
 import numpy as np
@@ -45,10 +49,26 @@ def rel_l2(a, b):
     return (torch.linalg.vector_norm(a - b, dim=-1) / torch.linalg.vector_norm(b, dim=-1))
 
 
+def fp8_kv_cache():
+    """A DynamicCache whose stored keys and values went through e4m3 (scale 1, saturated at 448)."""
+    from transformers import DynamicCache
+
+    def qdq(x):
+        return x.clamp(-448.0, 448.0).to(torch.float8_e4m3fn).to(x.dtype)
+
+    class Fp8KvCache(DynamicCache):
+        def update(self, key_states, value_states, layer_idx, cache_kwargs=None):
+            return super().update(qdq(key_states), qdq(value_states), layer_idx, cache_kwargs)
+
+    return Fp8KvCache()
+
+
 def compare(name, build_dir, work, d, ids_path, ref32, ref16, vocab, arch):
     """model_check on the saved model (under EDGELLM_KERNEL_ARCH=arch when given) against the
     fp32 and bf16 references; prints the per-part lines and PASS/FAIL."""
     env = dict(os.environ)
+    if name.endswith("-kvfp8"):
+        env["EDGELLM_KV_FP8"] = "1"
     label = name
     if arch:
         env["EDGELLM_KERNEL_ARCH"] = arch
@@ -88,7 +108,9 @@ FP8_SHAPES = {"llama3.1-8b-fp8": ("llama3.1-8b", "channel"), "qwen3-8b-fp8": ("q
 
 
 def check(name, build_dir, work):
-    base, scheme = FP8_SHAPES.get(name, (name, None))
+    kv8 = name.endswith("-kvfp8")
+    base, scheme = FP8_SHAPES.get(name.removesuffix("-kvfp8"), (name.removesuffix("-kvfp8"), None))
+    kv = (lambda: dict(past_key_values=fp8_kv_cache(), use_cache=True)) if kv8 else (lambda: {})
     spec = dict(SHAPES[base])
     model_type = spec.pop("model_type")
     cfg = AutoConfig.for_model(model_type, **spec)
@@ -112,9 +134,9 @@ def check(name, build_dir, work):
         print(f"{name}: built, quantized ({qcfg['quant_method']}) and saved in {time.time() - t:.1f} s", flush=True)
         with torch.no_grad():
             out = model.generate(prompt, max_new_tokens=N_NEW, min_new_tokens=N_NEW, do_sample=False,
-                                 eos_token_id=None, pad_token_id=0)
+                                 eos_token_id=None, pad_token_id=0, **kv())
             full = out[:, :N_PROMPT + N_NEW]
-            ref32 = model(full).logits[0].float().cpu()
+            ref32 = model(full, **kv()).logits[0].float().cpu()
             # the bf16 run keeps RoPE's inv_freq in fp32, as from_pretrained does
             inv = {n: b.clone() for n, b in model.named_buffers() if n.endswith("inv_freq")}
             model = model.to(torch.bfloat16)
@@ -123,7 +145,7 @@ def check(name, build_dir, work):
                 setattr(mod, "inv_freq", b)
                 if hasattr(mod, "original_inv_freq"):
                     mod.original_inv_freq = b
-            ref16 = model(full).logits[0].float().cpu()
+            ref16 = model(full, **kv()).logits[0].float().cpu()
         del model
         torch.cuda.empty_cache()
         return finish(name, build_dir, work, d, full, ref32, ref16, cfg)
@@ -136,13 +158,13 @@ def check(name, build_dir, work):
     with torch.no_grad():
         model = AutoModelForCausalLM.from_pretrained(d, dtype=torch.float32, device_map="cuda").eval()
         out = model.generate(prompt, max_new_tokens=N_NEW, min_new_tokens=N_NEW, do_sample=False,
-                             eos_token_id=None, pad_token_id=0)
+                             eos_token_id=None, pad_token_id=0, **kv())
         full = out[:, :N_PROMPT + N_NEW]
-        ref32 = model(full).logits[0].float().cpu()
+        ref32 = model(full, **kv()).logits[0].float().cpu()
         del model
         torch.cuda.empty_cache()
         model = AutoModelForCausalLM.from_pretrained(d, dtype=torch.bfloat16, device_map="cuda").eval()
-        ref16 = model(full).logits[0].float().cpu()
+        ref16 = model(full, **kv()).logits[0].float().cpu()
     del model
     torch.cuda.empty_cache()
     return finish(name, build_dir, work, d, full, ref32, ref16, cfg)

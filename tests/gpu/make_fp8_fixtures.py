@@ -2,7 +2,7 @@
 """Builds the tiny FP8 fixture checkpoints and their float64 expectations.
 
 Run where transformers and torch are installed (a CPU is enough):
-    python3 tests/gpu/make_fp8_fixtures.py OUT_DIR        (OUT_DIR: tests/fixtures)
+    python3 tests/gpu/make_fp8_fixtures.py OUT_DIR [NAME ...]   (OUT_DIR: tests/fixtures)
 Writes, like make_golden.py, OUT_DIR/<name>/ with config.json, model.safetensors and
 golden.json + golden_logits.bin, for two FP8 formats as their producers write them:
   llama-fp8   compressed-tensors "float-quantized": every linear layer's weight F8_E4M3 with a
@@ -11,6 +11,11 @@ golden.json + golden_logits.bin, for two FP8 formats as their producers write th
   qwen3-fp8   quant_method "fp8" with weight_block_size [32, 48] (Qwen3-FP8 / DeepSeek style,
               smaller blocks so that the tiny matrices hold several, some partial):
               weight F8_E4M3 with weight_scale_inv (fp32, [ceil(N/32), ceil(K/48)]).
+  qwen3-fp8-kv  llm-compressor's FP8 weights + FP8 KV cache: llama-fp8's weight format, and
+              kv_cache_scheme (float, 8 bits, per tensor) with each layer's self_attn.k_scale /
+              v_scale (fp32 scalars). Its reference also stores K (after q/k norm and RoPE) and V
+              in the cache as e4m3 of value / scale, read back as e4m3 x scale (what
+              --kv-cache-dtype fp8 must reproduce); the chosen scales saturate a few values.
 The reference is transformers in float64 on the dequantized weights (fp8 value x its scale),
 activations unquantized: what a W8A16 engine must reproduce. Greedy continuation from
 generate(), logits from one forward over prompt + continuation, stored as fp32.
@@ -31,7 +36,28 @@ MODELS = {
                        tie_word_embeddings=False), "channel"),
     "qwen3-fp8": (dict(model_type="qwen3", architectures=["Qwen3ForCausalLM"], rope_theta=1000000.0,
                        head_dim=32, tie_word_embeddings=False, use_sliding_window=False), (32, 48)),
+    "qwen3-fp8-kv": (dict(model_type="qwen3", architectures=["Qwen3ForCausalLM"], rope_theta=1000000.0,
+                          head_dim=32, tie_word_embeddings=False, use_sliding_window=False), "channel"),
 }
+KV_SCALES = {"qwen3-fp8-kv": ([0.05, 0.08], [0.012, 0.02])}  # per layer: k_scale, v_scale
+
+
+def qdq_e4m3(x, scale):
+    """x stored as e4m3 of x / scale (nearest, saturated at 448) and read back times scale."""
+    return (x / scale).clamp(-FP8_MAX, FP8_MAX).to(torch.float8_e4m3fn).to(x.dtype) * scale
+
+
+def fp8_kv_cache(k_scales, v_scales):
+    """A DynamicCache whose stored keys and values went through e4m3 (the float64 reference of
+    an FP8 KV cache: the new tokens' K/V are written, then attention reads the whole cache)."""
+    from transformers import DynamicCache
+
+    class Fp8KvCache(DynamicCache):
+        def update(self, key_states, value_states, layer_idx, cache_kwargs=None):
+            return super().update(qdq_e4m3(key_states, k_scales[layer_idx]),
+                                  qdq_e4m3(value_states, v_scales[layer_idx]), layer_idx, cache_kwargs)
+
+    return Fp8KvCache()
 LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
 
@@ -86,6 +112,11 @@ def build(name, spec, scheme, out_dir, seed):
                 tensors[pname] = q
             else:
                 tensors[pname] = p.data.clone().float()
+    kv = KV_SCALES.get(name)
+    if kv:
+        for layer in range(cfg.num_hidden_layers):
+            tensors["model.layers.%d.self_attn.k_scale" % layer] = torch.tensor(kv[0][layer], dtype=torch.float32)
+            tensors["model.layers.%d.self_attn.v_scale" % layer] = torch.tensor(kv[1][layer], dtype=torch.float32)
     d = os.path.join(out_dir, name)
     os.makedirs(d, exist_ok=True)
     save_file({k: v.contiguous() for k, v in tensors.items()}, os.path.join(d, "model.safetensors"),
@@ -105,6 +136,9 @@ def build(name, spec, scheme, out_dir, seed):
     else:
         c["quantization_config"] = {"quant_method": "fp8", "fmt": "e4m3", "activation_scheme": "dynamic",
                                     "weight_block_size": list(scheme)}
+    if kv:
+        c["quantization_config"]["kv_cache_scheme"] = {"type": "float", "num_bits": 8, "strategy": "tensor",
+                                                       "dynamic": False, "symmetric": True}
     c.pop("_attn_implementation_autoset", None)
     with open(os.path.join(d, "config.json"), "w") as f:
         json.dump(c, f, indent=1)
@@ -124,22 +158,25 @@ def build(name, spec, scheme, out_dir, seed):
     g = torch.Generator().manual_seed(seed + 1)
     prompt = torch.randint(3, cfg.vocab_size, (12,), generator=g).tolist()
     ids = torch.tensor([prompt])
+    cache = (lambda: fp8_kv_cache(*kv)) if kv else (lambda: None)
     with torch.no_grad():
         out = model.generate(ids, max_new_tokens=N_NEW, do_sample=False, min_new_tokens=N_NEW,
-                             pad_token_id=0, eos_token_id=None)
+                             pad_token_id=0, eos_token_id=None, past_key_values=cache())
         full = out[0].tolist()
-        logits = model(out).logits[0].contiguous()
+        logits = model(out, past_key_values=cache(), use_cache=bool(kv)).logits[0].contiguous()
     greedy = full[len(prompt):]
     assert greedy == logits[len(prompt) - 1:-1].argmax(-1).tolist(), name
     logits.float().numpy().astype("<f4").tofile(os.path.join(d, "golden_logits.bin"))
     with open(os.path.join(d, "golden.json"), "w") as f:
         json.dump(dict(prompt_ids=prompt, greedy_ids=greedy, logits_file="golden_logits.bin",
-                       logits_shape=list(logits.shape), reference="transformers float64, dequantized weights",
+                       logits_shape=list(logits.shape), reference="transformers float64, dequantized weights" + (", e4m3 KV cache" if kv else ""),
                        transformers=transformers.__version__, torch=torch.__version__), f, indent=1)
     print(name, "prompt", len(prompt), "greedy", greedy)
 
 
 if __name__ == "__main__":
     out_dir = sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures"
+    names = sys.argv[2:] or list(MODELS)
     for i, (name, (spec, scheme)) in enumerate(MODELS.items()):
-        build(name, spec, scheme, out_dir, 2000 + i)
+        if name in names:
+            build(name, spec, scheme, out_dir, 2000 + i)

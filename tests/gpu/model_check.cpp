@@ -44,6 +44,8 @@ int main(int argc, char** argv) {
     double t_load = now_s() - t0;
     const int V = m.config().vocab_size;
     int n_blocks = (P + N + bs - 1) / bs;
+    if (getenv("EDGELLM_KV_FP8")) m.set_kv_type(KV_FP8_E4M3);  // --kv-cache-dtype fp8
+    printf("KV cache: %s\n", kv_type_name(m.kv_type()));
     m.allocate_kv(n_blocks, bs);
     ModelLimits lim;
     lim.max_tokens = P;

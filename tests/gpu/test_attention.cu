@@ -7,8 +7,11 @@
 // atol 5e-5, rtol 1/256. Tensor-core kernels (batches with prefill rows, and decode, on sm_80+): P
 // is rounded to bf16 before P·V (as flash-attention and transformers' bf16 attention do), which moves an output
 // by up to 2^-9 · max|v| = 2e-3 here (v in [-1, 1]): atol 2e-3, rtol 1/256.
+// FP8 caches (e4m3 bytes with per-tensor scales; slots outside the contexts hold the NaN code
+// 0x7f) against attention_fp8_ref: every kernel reads the bytes exactly, so the same bounds.
 #include "tests/gpu/gpu_check.h"
 #include "kernels/attention_internal.cuh"
+#include "kernels/fp8_e4m3.h"
 #include <algorithm>
 
 struct SeqSpec { int n_q, len; };
@@ -17,7 +20,7 @@ struct SeqSpec { int n_q, len; };
 // batches with prefill rows to the tensor-core kernel).
 static void attention_case(const char* label, std::vector<SeqSpec> seqs, int n_heads, int n_kv,
                            int hd, int window, int max_seq_len, bool simt = false,
-                           int decode_grid = -1) {
+                           int decode_grid = -1, bool fp8 = false) {
     const int bs = 16, n_seqs = (int)seqs.size();
     int max_blocks = 1, total_blocks = 0, n_tokens = 0;
     for (auto& s : seqs) {
@@ -47,7 +50,27 @@ static void attention_case(const char* label, std::vector<SeqSpec> seqs, int n_h
     }
     auto q = rand_bf16((size_t)n_tokens * n_heads * hd, -3, 3);
     const float scale = 1.0f / sqrtf((float)hd);
-    act_t *dq = upload_bf16(q), *dk = upload_bf16(kc), *dv = upload_bf16(vc);
+    // FP8: the values stored as e4m3 of value / scale (scales that use the range, leave some
+    // values subnormal and saturate a few); NaN slots as the NaN code
+    const float k_scale = 1.0f / 300.0f, v_scale = 1.0f / 500.0f;
+    std::vector<uint8_t> k8, v8;
+    void *dk, *dv;
+    if (fp8) {
+        k8.resize(cache_n);
+        v8.resize(cache_n);
+        for (size_t i = 0; i < cache_n; i++) {
+            k8[i] = std::isnan(kc[i]) ? 0x7f : f32_to_e4m3(kc[i] / k_scale);
+            v8[i] = std::isnan(vc[i]) ? 0x7f : f32_to_e4m3(vc[i] / v_scale);
+        }
+        dk = upload(k8);
+        dv = upload(v8);
+    } else {
+        dk = upload_bf16(kc);
+        dv = upload_bf16(vc);
+    }
+    const KvLayer kv_layer{dk, dv, fp8 ? KV_FP8_E4M3 : KV_ACT, fp8 ? k_scale : 1.0f, fp8 ? v_scale : 1.0f};
+    const AttnKv kv = attn_kv(kv_layer, scale);
+    act_t* dq = upload_bf16(q);
     int32_t *dt = upload(tables), *dl = upload(lens), *dqs = upload(qstart);
     size_t out_n = (size_t)n_tokens * n_heads * hd;
     act_t* dout = (act_t*)plat_alloc(out_n * 2);
@@ -57,9 +80,8 @@ static void attention_case(const char* label, std::vector<SeqSpec> seqs, int n_h
     if (ws) poison(ws, ws_bytes);
     if (decode_grid >= 0) {  // the decode kernel on its own, with this many CTAs (0: default)
         int n_splits = ws_bytes ? (int)(ws_bytes / ((size_t)n_tokens * n_heads * (hd + 2) * 4)) : 1;
-        bool ran = attention_decode((bf16*)dout, (const bf16*)dq, (const bf16*)dk, (const bf16*)dv,
-                                    dt, dl, n_seqs, n_heads, n_kv, hd, bs, max_blocks, n_splits,
-                                    window, scale * 1.4426950408889634f, ws, 0, decode_grid);
+        bool ran = attention_decode((bf16*)dout, (const bf16*)dq, kv, dt, dl, n_seqs, n_heads, n_kv,
+                                    hd, bs, max_blocks, n_splits, window, ws, 0, decode_grid);
         if (!ran) {
             printf("note: the decode kernel does not run here (%s)\n", label);
             plat_free(dq); plat_free(dk); plat_free(dv); plat_free(dt); plat_free(dl); plat_free(dqs);
@@ -69,20 +91,24 @@ static void attention_case(const char* label, std::vector<SeqSpec> seqs, int n_h
         }
     } else if (simt) {
         int n_splits = ws_bytes ? (int)(ws_bytes / ((size_t)n_tokens * n_heads * (hd + 2) * 4)) : 1;
-        attention_forward_simt((bf16*)dout, (const bf16*)dq, (const bf16*)dk, (const bf16*)dv, dt,
-                               dl, dqs, n_seqs, n_tokens, n_heads, n_kv, hd, bs, max_blocks,
-                               n_splits, window, scale * 1.4426950408889634f, ws, 0);
+        attention_forward_simt((bf16*)dout, (const bf16*)dq, kv, dt, dl, dqs, n_seqs, n_tokens,
+                               n_heads, n_kv, hd, bs, max_blocks, n_splits, window, ws, 0);
     } else {
-        attention_forward(dout, dq, dk, dv, dt, dl, dqs, n_seqs, n_tokens, n_heads, n_kv, hd, bs,
+        attention_forward(dout, dq, kv_layer, dt, dl, dqs, n_seqs, n_tokens, n_heads, n_kv, hd, bs,
                           max_blocks, max_seq_len, window, scale, ws, nullptr);
     }
     std::vector<float> ref(out_n);
-    attention_ref(ref.data(), q.data(), kc.data(), vc.data(), tables.data(), lens.data(),
-                  qstart.data(), n_seqs, n_heads, n_kv, hd, bs, max_blocks, window, scale);
+    if (fp8)
+        attention_fp8_ref(ref.data(), q.data(), k8.data(), v8.data(), k_scale, v_scale, tables.data(),
+                          lens.data(), qstart.data(), n_seqs, n_heads, n_kv, hd, bs, max_blocks, window,
+                          scale);
+    else
+        attention_ref(ref.data(), q.data(), kc.data(), vc.data(), tables.data(), lens.data(),
+                      qstart.data(), n_seqs, n_heads, n_kv, hd, bs, max_blocks, window, scale);
     char name[160];
     const bool tensor_cores = !simt && n_tokens > n_seqs && EDGELLM_HAS_CUDA_PTX;
     const char* kind = decode_grid >= 0 ? "decode-kernel" : tensor_cores ? "tensor-core" : simt ? "cuda-core" : "public";
-    snprintf(name, sizeof(name), "attention %s %s h=%d kv=%d hd=%d win=%d%s%s", kind, label,
+    snprintf(name, sizeof(name), "attention%s %s %s h=%d kv=%d hd=%d win=%d%s%s", fp8 ? " fp8-kv" : "", kind, label,
              n_heads, n_kv, hd, window, ws_bytes ? " split-K" : "",
              decode_grid > 0 ? (" grid=" + std::to_string(decode_grid)).c_str() : "");
     // the decode kernel (public decode path on sm_80+) also rounds P to bf16 for P·V
@@ -130,4 +156,16 @@ void run_attention_tests() {
     attention_case("decode 70 seqs sliding", many, 16, 2, 128, 77, 4096, false, 0);
     attention_case("decode long", {{1, 8192}, {1, 16}, {1, 4095}}, 32, 8, 128, 0, 8192, false, 0);
     attention_case("decode long sliding", {{1, 8000}, {1, 33}}, 64, 8, 64, 1500, 8192, false, 2);
+    // FP8 caches through every kernel: tensor-core prefill, CUDA-core, decode kernel, public decode
+    for (int hd : {64, 128}) {
+        attention_case("prefill 1/37/130", {{1, 1}, {37, 37}, {130, 130}}, 32, 8, hd, 0, 130, false, -1, true);
+        attention_case("chunked prefill after prefix", {{17, 100}, {64, 64}, {5, 300}}, 16, 2, hd, 0, 300, false, -1, true);
+        attention_case("mixed prefill+decode sliding", {{33, 33}, {1, 50}, {16, 90}}, 16, 2, hd, 40, 90, false, -1, true);
+        attention_case("chunked prefill after prefix", {{17, 100}, {64, 64}, {5, 300}}, 16, 2, hd, 0, 300, true, -1, true);
+        attention_case("decode long", {{1, 1000}, {1, 3000}, {1, 7}}, 32, 8, hd, 0, 3000, true, -1, true);
+        attention_case("decode long", {{1, 1}, {1, 255}, {1, 1000}, {1, 3000}}, 32, 8, hd, 0, 4096, false, -1, true);
+        attention_case("decode sliding", {{1, 1000}, {1, 90}}, 32, 4, hd, 100, 1000, false, -1, true);
+        for (int grid : {0, 3})
+            attention_case("decode 70 seqs", many, 32, 8, hd, 0, 4096, false, grid, true);
+    }
 }

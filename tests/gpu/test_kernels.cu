@@ -180,7 +180,7 @@ static void test_qkv_rope() {
         act_t* dk = (act_t*)plat_alloc(cache_n * 2);
         act_t* dv = (act_t*)plat_alloc(cache_n * 2);
         poison(dq, q_n * 2); poison(dk, cache_n * 2); poison(dv, cache_n * 2);
-        qkv_rope_cache_forward(dq, dk, dv, dqkv, c.norm ? dqn : nullptr, c.norm ? dkn : nullptr,
+        qkv_rope_cache_forward(dq, kv_layer_act(dk, dv), dqkv, c.norm ? dqn : nullptr, c.norm ? dkn : nullptr,
                                eps, dpos, dslots, dinv, c.n_tok, c.n_heads, c.n_kv, c.hd, bs, nullptr);
         std::vector<float> rq(q_n), rk(cache_n, NAN), rv(cache_n, NAN);
         qkv_rope_cache_ref(rq.data(), rk.data(), rv.data(), qkv.data(), c.norm ? qn.data() : nullptr,
@@ -208,6 +208,51 @@ static void test_qkv_rope() {
         check_close(name, gvw, rvw, 0, 0);
         snprintf(name, sizeof(name), "qkv_rope slots <0 and unmapped left untouched (hd=%d)", c.hd);
         report(name, untouched, "");
+
+        // FP8 cache: e4m3 of the fp32 value / scale against qkv_rope_cache_fp8_ref. V's bytes
+        // are exact (the same product of the same inputs); K's rotation differs from the
+        // reference's in the last fp32 bits, so a value on a rounding edge may land one code
+        // away (at most 1 in 100 here, none further). Slots not written keep the poison (0xff).
+        {
+            const float k_scale = 1.0f / 40.0f, v_scale = 1.0f / 250.0f;  // v beyond 1.79 saturates
+            uint8_t* dk8 = (uint8_t*)plat_alloc(cache_n);
+            uint8_t* dv8 = (uint8_t*)plat_alloc(cache_n);
+            poison(dq, q_n * 2); poison(dk8, cache_n); poison(dv8, cache_n);
+            qkv_rope_cache_forward(dq, KvLayer{dk8, dv8, KV_FP8_E4M3, k_scale, v_scale}, dqkv,
+                                   c.norm ? dqn : nullptr, c.norm ? dkn : nullptr, eps, dpos, dslots,
+                                   dinv, c.n_tok, c.n_heads, c.n_kv, c.hd, bs, nullptr);
+            std::vector<uint8_t> rk8(cache_n, 0xff), rv8(cache_n, 0xff);
+            std::vector<float> rq8(q_n);
+            qkv_rope_cache_fp8_ref(rq8.data(), rk8.data(), rv8.data(), k_scale, v_scale, qkv.data(),
+                                   c.norm ? qn.data() : nullptr, c.norm ? kn.data() : nullptr, eps,
+                                   pos.data(), slots.data(), inv_freq.data(), c.n_tok, c.n_heads,
+                                   c.n_kv, c.hd, bs);
+            auto gk8 = download(dk8, cache_n), gv8 = download(dv8, cache_n);
+            int k_off1 = 0, k_far = 0, v_bad = 0, n_written = 0, n_sat = 0;
+            // e4m3 codes in value order: sign-magnitude to a signed rank
+            auto rank = [](uint8_t b) { return (b & 0x80) ? -(int)(b & 0x7f) : (int)(b & 0x7f); };
+            for (size_t i = 0; i < cache_n; i++) {
+                if (rk8[i] == 0xff) {  // not written by the reference (0xff is never a value here)
+                    untouched &= gk8[i] == 0xff && gv8[i] == 0xff;
+                    continue;
+                }
+                n_written++;
+                n_sat += (rv8[i] & 0x7f) == 0x7e;
+                int d = abs(rank(gk8[i]) - rank(rk8[i]));
+                k_off1 += d == 1;
+                k_far += d > 1;
+                v_bad += gv8[i] != rv8[i];
+            }
+            char detail[160];
+            snprintf(detail, sizeof(detail), "%d values: k one code away %d, further %d; v differing %d; v saturated %d",
+                     n_written, k_off1, k_far, v_bad, n_sat);
+            snprintf(name, sizeof(name), "qkv_rope fp8 cache tok=%d kv=%d hd=%d norm=%d", c.n_tok, c.n_kv, c.hd,
+                     (int)c.norm);
+            report(name, untouched && k_far == 0 && v_bad == 0 && k_off1 * 100 <= n_written && n_sat > 0, detail);
+            snprintf(name, sizeof(name), "qkv_rope fp8 cache: q as with a bf16 cache (hd=%d)", c.hd);
+            check_close(name, download_bf16(dq, q_n), rq8, 1e-4, RTOL_BF16);
+            plat_free(dk8); plat_free(dv8);
+        }
         plat_free(dqkv); plat_free(dqn); plat_free(dkn); plat_free(dpos); plat_free(dslots);
         plat_free(dinv); plat_free(dq); plat_free(dk); plat_free(dv);
     }

@@ -1,5 +1,5 @@
 // vllm_flags.mjs — a vLLM command line carried over to `edgellm serve`: the model as a positional
-// argument, -tp/-pp 1, --dtype/--kv-cache-dtype auto|bfloat16, --seed and the no-op switches start
+// argument, -tp/-pp 1, --dtype auto|bfloat16, --kv-cache-dtype auto|bfloat16|fp8|fp8_e4m3, --seed and the no-op switches start
 // a server that answers; values edgellm cannot honour stop start-up with exit 2 and the reason;
 // --seed makes the seeds of unseeded requests repeat across restarts; /metrics carries vLLM's
 // request-phase and request-parameter histograms.
@@ -24,7 +24,7 @@ const refusals = [
   ['pp_abbreviation_with_equals', [MODEL, '-pp=4'], {}, '--pipeline-parallel-size 4'],
   ['tensor_parallel_from_the_environment', [MODEL], { EDGELLM_TENSOR_PARALLEL_SIZE: '2' }, '--tensor-parallel-size 2'],
   ['dtype_float16', [MODEL, '--dtype', 'float16'], {}, '--dtype float16: edgellm computes in bfloat16'],
-  ['kv_cache_dtype_fp8', [MODEL, '--kv-cache-dtype', 'fp8_e4m3'], {}, '--kv-cache-dtype fp8_e4m3: the KV cache is bfloat16'],
+  ['kv_cache_dtype_fp8_e5m2', [MODEL, '--kv-cache-dtype', 'fp8_e5m2'], {}, '--kv-cache-dtype fp8_e5m2: e5m2 is not supported'],
   ['a_second_model_argument', [MODEL, MODEL], {}, "unexpected argument '"],
   ['no_model', [], {}, 'a model directory is required'],
 ];
@@ -35,6 +35,24 @@ for (const [name, args, env, want] of refusals) {
     assert(err.includes(want), `stderr lacks ${JSON.stringify(want)}: ${err.slice(-300)}`);
   });
 }
+
+// --kv-cache-dtype fp8: the server starts with an e4m3 cache of a quarter of the CPU platform's
+// fp32 bytes per token (four times the tokens in the same budget), says so, and answers.
+await test('vllm_flags_kv_cache_dtype_fp8_serves_with_an_e4m3_cache', async () => {
+  const full = await startServer(['--kv-cache-dtype', 'auto', '--max-num-seqs', '4', '--enforce-eager']);
+  const fullLog = full.getLog();
+  await stopServer(full);
+  const srv = await startServer(['--kv-cache-dtype', 'fp8', '--max-num-seqs', '4', '--enforce-eager']);
+  const c = new OpenAI({ baseURL: srv.base + '/v1', apiKey: 'x', maxRetries: 0, timeout: 60000 });
+  const r = await c.completions.create({ model: 'tiny', prompt: 'The weather today', max_tokens: 4, temperature: 0 });
+  const log = srv.getLog();
+  await stopServer(srv);
+  assertEq(r.usage.completion_tokens, 4, 'completion tokens');
+  assert(log.includes('KV cache: fp8 e4m3 (--kv-cache-dtype fp8)'), 'no FP8 KV line: ' + log.slice(-1500));
+  const perTok = (l, t) => Number((l.match(new RegExp('tokens of ' + t + ' \\((\\d+) bytes per token\\)')) || [])[1]);
+  const a = perTok(fullLog, 'float32'), b = perTok(log, 'fp8_e4m3');
+  assert(a > 0 && b > 0 && a === 4 * b, `bytes per token: float32 ${a}, fp8 ${b}`);
+});
 
 // A vLLM-style command line, the model positional: serves, and the access log is off.
 const vllmArgs = ['-tp', '1', '--pipeline-parallel-size', '1', '--dtype', 'bfloat16', '--kv-cache-dtype', 'auto',

@@ -2,6 +2,7 @@
 // (and EDGELLM_* variables) the same way, refuse the same values with the same words, apply the
 // same model rules, size the same KV pool, and both end sequences at the tokenizer's eos.
 #include <gtest/gtest.h>
+#include "kernels/kernels.h"
 #include <stdlib.h>
 #include <fstream>
 #include <string>
@@ -49,7 +50,7 @@ TEST(Config, serve_and_generate_refuse_the_same_bad_values_with_the_same_message
         {"--max-num-seqs", "0"}, {"--max-num-batched-tokens", "0"}, {"--block-size", "0"},
         {"--gpu-memory-utilization", "1.5"}, {"--gpu-memory-utilization", "0"},
         {"--max-model-len", "-5"}, {"--num-kv-blocks", "-1"}, {"--dtype", "float16"},
-        {"--kv-cache-dtype", "fp8"}, {"--tensor-parallel-size", "2"}, {"--device", "-1"},
+        {"--kv-cache-dtype", "fp8_e5m2"}, {"--tensor-parallel-size", "2"}, {"--device", "-1"},
         {"--kernel-arch", "sm70"}, {"--kernel-arch", "hopper"},
     };
     for (const auto& args : bad) {
@@ -59,6 +60,22 @@ TEST(Config, serve_and_generate_refuse_the_same_bad_values_with_the_same_message
     }
     EXPECT_EQ(refusal(CMD_SERVE, {}), "");
     EXPECT_EQ(refusal(CMD_GENERATE, {}), "");
+}
+
+TEST(Config, kv_cache_dtype_takes_vllms_fp8_spellings) {
+    for (const char* v : {"fp8", "fp8_e4m3"}) {
+        EXPECT_EQ(refusal(CMD_SERVE, {"--kv-cache-dtype", v}), "") << v;
+        Config c;
+        c.kv_cache_dtype = v;
+        EXPECT_EQ(config_kv_type(c), KV_FP8_E4M3) << v;
+    }
+    for (const char* v : {"auto", "bfloat16"}) {
+        Config c;
+        c.kv_cache_dtype = v;
+        EXPECT_EQ(config_kv_type(c), KV_ACT) << v;
+    }
+    EXPECT_NE(refusal(CMD_SERVE, {"--kv-cache-dtype", "fp8_e5m2"}).find("e5m2 is not supported"), std::string::npos);
+    EXPECT_NE(refusal(CMD_GENERATE, {"--kv-cache-dtype", "int8"}).find("fp8_e4m3"), std::string::npos);
 }
 
 TEST(Config, kernel_arch_names_parse_to_the_architectures_whose_paths_exist) {
@@ -192,7 +209,7 @@ TEST(Startup, generate_and_serve_end_sequences_at_the_tokenizers_eos_and_size_th
 TEST(Config, every_vllm_serve_flag_is_refused_or_accepted_by_name) {
     int n = 0;
     for (const VllmFlag& f : vllm_flags()) {
-        if (f.kind == 'E') continue;
+        if (f.kind == 'E' || f.kind == 'T') continue;   // T: vllm_tool_and_reasoning_flags_reach_the_config
         std::vector<std::string> args = {std::string("--") + f.name};
         if (f.takes_value) {
             std::string v = f.kind == 'V' ? std::string(f.values).substr(0, std::string(f.values).find('|'))
@@ -217,8 +234,6 @@ TEST(Config, vllm_short_forms_values_and_aliases) {
     EXPECT_EQ(refusal(CMD_SERVE, {"-O3"}), "");
     const std::string lp = refusal(CMD_SERVE, {"--max-logprobs", "5"});
     EXPECT_NE(lp.find("(accepted: 20)"), std::string::npos) << lp;
-    EXPECT_EQ(refusal(CMD_SERVE, {"--tool-call-parser", "hermes", "--enable-auto-tool-choice"})
-                  .rfind("vLLM's --enable-auto-tool-choice is not supported", 0), 0u);
     Config cfg;
     ASSERT_LT(parse(CMD_SERVE, {"--model", k_model, "--enable-chunked-prefill", "--uvicorn-log-level", "info",
                                 "--num-gpu-blocks-override", "123"}, &cfg), 0);
@@ -228,4 +243,44 @@ TEST(Config, vllm_short_forms_values_and_aliases) {
     EXPECT_NE(notes.find("--enable-chunked-prefill is accepted and has no effect here"), std::string::npos);
     EXPECT_NE(notes.find("--uvicorn-log-level is accepted and has no effect here"), std::string::npos);
     EXPECT_NE(refusal(CMD_SERVE, {"--num-gpu-blocks-override", "-4"}).find("--num-gpu-blocks-override"), std::string::npos);
+}
+
+// vLLM's tool-call and reasoning flags are taken with vLLM's meaning: their values reach the
+// Config, and unknown parsers or a switch without its parser stop start-up naming the choices.
+TEST(Config, vllm_tool_and_reasoning_flags_reach_the_config) {
+    Config cfg;
+    ASSERT_LT(parse(CMD_SERVE, {"--model", k_model, "--enable-auto-tool-choice", "--tool-call-parser", "qwen3_coder",
+                                "--enable-reasoning", "--reasoning-parser", "deepseek_r1"}, &cfg), 0);
+    std::string err;
+    EXPECT_TRUE(config_validate(cfg, &err)) << err;
+    EXPECT_TRUE(cfg.enable_auto_tool_choice);
+    EXPECT_EQ(cfg.tool_call_parser, "qwen3_coder");
+    EXPECT_EQ(cfg.reasoning_parser, "deepseek_r1");
+    EXPECT_TRUE(cfg.vllm_noops.empty());
+    Config plain;
+    ASSERT_LT(parse(CMD_SERVE, {"--model", k_model}, &plain), 0);
+    EXPECT_FALSE(plain.enable_auto_tool_choice);
+    EXPECT_EQ(plain.tool_call_parser, "");
+    EXPECT_EQ(plain.reasoning_parser, "");
+    for (const char* p : {"hermes", "llama3_json", "mistral", "qwen3_coder"})
+        EXPECT_EQ(refusal(CMD_SERVE, {"--enable-auto-tool-choice", "--tool-call-parser", p}), "") << p;
+    for (const char* p : {"qwen3", "deepseek_r1"}) EXPECT_EQ(refusal(CMD_SERVE, {"--reasoning-parser", p}), "") << p;
+    EXPECT_EQ(refusal(CMD_SERVE, {"--enable-auto-tool-choice", "--tool-call-parser", "pythonic"}),
+              "--tool-call-parser pythonic is not supported by edgellm (accepted: hermes, llama3_json, mistral, qwen3_coder)");
+    EXPECT_EQ(refusal(CMD_SERVE, {"--enable-auto-tool-choice"}),
+              "--enable-auto-tool-choice requires --tool-call-parser (hermes, llama3_json, mistral, qwen3_coder)");
+    EXPECT_EQ(refusal(CMD_SERVE, {"--reasoning-parser", "granite"}),
+              "--reasoning-parser granite is not supported by edgellm (accepted: qwen3, deepseek_r1)");
+    EXPECT_EQ(refusal(CMD_SERVE, {"--enable-reasoning"}), "--enable-reasoning requires --reasoning-parser (qwen3, deepseek_r1)");
+    EXPECT_EQ(refusal(CMD_SERVE, {"--tool-parser-plugin", "x.py"}).rfind("vLLM's --tool-parser-plugin is not supported", 0), 0u);
+    // like every flag, from the environment too
+    setenv("EDGELLM_ENABLE_AUTO_TOOL_CHOICE", "1", 1);
+    setenv("EDGELLM_TOOL_CALL_PARSER", "mistral", 1);
+    Config env;
+    int rc = parse(CMD_SERVE, {"--model", k_model}, &env);
+    unsetenv("EDGELLM_ENABLE_AUTO_TOOL_CHOICE");
+    unsetenv("EDGELLM_TOOL_CALL_PARSER");
+    ASSERT_LT(rc, 0);
+    EXPECT_TRUE(env.enable_auto_tool_choice);
+    EXPECT_EQ(env.tool_call_parser, "mistral");
 }

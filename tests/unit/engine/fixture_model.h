@@ -19,14 +19,15 @@ namespace {
 const char* k_model_dir = EDGELLM_FIXTURES "/llama";
 
 // The llama fixture with n_blocks KV blocks of 16 tokens, max_model_len 1024, budget tokens and
-// max_seqs sequences per step; its workspace sized for them.
+// max_seqs sequences per step; its workspace sized for them; the KV cache of kv_type (kernels.h).
 struct LoadedModel {
     Model model;
     std::unique_ptr<ModelAdapter> runner;
     SchedulerConfig cfg;
 };
 
-std::unique_ptr<LoadedModel> load_fixture_model(int n_blocks, int budget, int max_seqs, bool prefix) {
+std::unique_ptr<LoadedModel> load_fixture_model(int n_blocks, int budget, int max_seqs, bool prefix,
+                                               int kv_type = KV_ACT) {
     std::unique_ptr<LoadedModel> m(new LoadedModel());
     std::string err;
     log_set_quiet(true);
@@ -40,6 +41,7 @@ std::unique_ptr<LoadedModel> load_fixture_model(int n_blocks, int budget, int ma
     c.enable_prefix_caching = prefix;
     c.vocab_size = m->model.config().vocab_size;
     c.eos_token_ids = m->model.config().eos_token_ids;
+    m->model.set_kv_type(kv_type);
     m->model.allocate_kv(n_blocks, 16);
     ModelLimits lim;
     lim.max_tokens = budget;

@@ -17,12 +17,13 @@ struct Variant {
     bool prefix, expect_preemption;
 };
 
-void run_variants(const std::vector<WorkItem>& work, const Variant* variants, int n_variants) {
-    auto solo_model = load_fixture_model(64, 512, 8, false);
+void run_variants(const std::vector<WorkItem>& work, const Variant* variants, int n_variants,
+                  int kv_type = KV_ACT) {
+    auto solo_model = load_fixture_model(64, 512, 8, false, kv_type);
     WorkResult solo = run_solo(solo_model->cfg, solo_model->runner.get(), work);
     for (int i = 0; i < n_variants; i++) {
         const Variant& v = variants[i];
-        auto m = load_fixture_model(v.n_blocks, v.budget, v.max_seqs, v.prefix);
+        auto m = load_fixture_model(v.n_blocks, v.budget, v.max_seqs, v.prefix, kv_type);
         WorkResult got = run_workload(m->cfg, m->runner.get(), work);
         expect_matches_solo(got, solo, v.name);
         if (v.expect_preemption) {
@@ -46,6 +47,22 @@ TEST(EngineModel, greedy_outputs_under_pressure_match_each_request_run_alone) {
 
 TEST(EngineModel, seeded_sampling_under_pressure_matches_each_request_run_alone) {
     run_variants(make_workload(21, 200, 512, 300, 64, true), k_variants, 6);
+}
+
+// An FP8 KV cache (--kv-cache-dtype fp8) stays exact under the same pressure: every request gets
+// the tokens it gets alone with an FP8 cache; and the FP8 cache does change outputs (the check
+// compares FP8 runs with FP8 runs, so it must not be comparing full-precision runs).
+TEST(EngineModel, fp8_kv_cache_outputs_under_pressure_match_each_request_run_alone) {
+    std::vector<WorkItem> work = make_workload(22, 200, 512, 300, 64, false);
+    run_variants(work, k_variants, 3, KV_FP8_E4M3);  // small pools (prefix caching on, off), chunking
+    auto full = load_fixture_model(64, 512, 8, false);
+    auto fp8 = load_fixture_model(64, 512, 8, false, KV_FP8_E4M3);
+    EXPECT_EQ(fp8->model.kv_bytes_per_block(16) * sizeof(act_t), full->model.kv_bytes_per_block(16));
+    WorkResult a = run_solo(full->cfg, full->runner.get(), work);
+    WorkResult b = run_solo(fp8->cfg, fp8->runner.get(), work);
+    int differ = 0;
+    for (size_t i = 0; i < a.tokens.size(); i++) differ += a.tokens[i] != b.tokens[i];
+    EXPECT_GT(differ, 0) << "an FP8 KV cache gave every request the full-precision tokens";
 }
 
 TEST(EngineModel, cached_256_token_prefix_is_not_recomputed_and_gives_identical_logits) {

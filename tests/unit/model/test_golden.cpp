@@ -63,8 +63,9 @@ int argmax(const float* x, int n) {
 // Runs prefill of the prompt (logits of every prompt row), then greedy decode one token per step
 // through the paged cache with block size 4 (so the prompt spans several blocks, out of order).
 // Returns the number of rows whose logits are out of tolerance; fills the greedy tokens.
+// kv_type: the KV cache's (kernels.h).
 int run_and_compare(const std::string& dir, const Golden& g, std::vector<int32_t>* greedy,
-                    std::string* report, double* worst_rel) {
+                    std::string* report, double* worst_rel, int kv_type = KV_ACT) {
     *worst_rel = 0;
     Model m;
     std::string err;
@@ -74,6 +75,7 @@ int run_and_compare(const std::string& dir, const Golden& g, std::vector<int32_t
     }
     const int V = m.config().vocab_size, P = (int)g.prompt.size(), N = (int)g.greedy.size();
     const int bs = 4, n_blocks = (P + N + bs - 1) / bs;
+    m.set_kv_type(kv_type);
     m.allocate_kv(n_blocks + 3, bs);
     ModelLimits lim;
     lim.max_tokens = P;
@@ -264,3 +266,27 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, GoldenFp8, ::testing::Values("llama-fp8", "qw
                          });
 
 }  // namespace
+
+// An FP8 KV cache (tests/gpu/make_fp8_fixtures.py, qwen3-fp8-kv: FP8 weights, kv_cache_scheme and
+// each layer's k_scale / v_scale, some values saturating): --kv-cache-dtype fp8 against
+// transformers in float64 storing K (after q/k norm and RoPE) and V as e4m3 and reading them
+// back. The comparison must see the cache's type: the same checkpoint with a full-precision
+// cache must fail it.
+TEST(GoldenFp8Kv, fp8_kv_cache_matches_the_reference_that_stores_e4m3_kv) {
+    const std::string dir = std::string(EDGELLM_FIXTURES) + "/qwen3-fp8-kv";
+    Golden g = read_golden(dir);
+    std::vector<int32_t> greedy;
+    std::string report;
+    double worst;
+    int bad = run_and_compare(dir, g, &greedy, &report, &worst, KV_FP8_E4M3);
+    EXPECT_EQ(bad, 0) << report;
+    EXPECT_EQ(greedy, g.greedy);
+    printf("qwen3-fp8-kv, fp8 KV: %zu rows, worst max|d|/max|ref| = %.2e (bound 1e-3)\n",
+           g.prompt.size() + g.greedy.size(), worst);
+    std::vector<int32_t> greedy_full;
+    std::string report_full;
+    double worst_full;
+    int bad_full = run_and_compare(dir, g, &greedy_full, &report_full, &worst_full, KV_ACT);
+    EXPECT_GT(bad_full, 0) << "a full-precision KV cache passed the FP8 KV reference";
+    printf("qwen3-fp8-kv, full-precision KV: %d rows out of tolerance, worst %.2e\n", bad_full, worst_full);
+}

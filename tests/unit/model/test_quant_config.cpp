@@ -76,7 +76,9 @@ TEST(QuantConfig, every_other_scheme_is_refused_naming_the_field_and_value) {
         {ct(R"({"type": "int", "num_bits": 4, "strategy": "group", "group_size": 128})"), "weights.type", "int"},
         {ct(R"({"type": "float", "num_bits": 4, "strategy": "channel"})"), "weights.num_bits", "4"},
         {ct(R"({"type": "float", "num_bits": 8, "strategy": "group"})"), "weights.strategy", "group"},
-        {ct(R"({"type": "float", "num_bits": 8, "strategy": "channel"})", R"("kv_cache_scheme": {"type": "float", "num_bits": 8}, )"), "kv_cache_scheme", "num_bits"},
+        {ct(R"({"type": "float", "num_bits": 8, "strategy": "channel"})", R"("kv_cache_scheme": {"type": "int", "num_bits": 8}, )"), "kv_cache_scheme.type", "int"},
+        {ct(R"({"type": "float", "num_bits": 8, "strategy": "channel"})", R"("kv_cache_scheme": {"type": "float", "num_bits": 16}, )"), "kv_cache_scheme.num_bits", "16"},
+        {ct(R"({"type": "float", "num_bits": 8, "strategy": "channel"})", R"("kv_cache_scheme": {"type": "float", "num_bits": 8, "strategy": "attn_head"}, )"), "kv_cache_scheme.strategy", "attn_head"},
     };
     for (const Case& k : cases) {
         std::string err = parse(k.qc, &c);

@@ -304,8 +304,8 @@ TEST(ServerRequest, tool_choice_none_and_auto_pass_and_forced_tool_calls_are_ref
     EXPECT_TRUE(chat(head + R"("tool_choice":"none"})", &n, &e)) << e.message;
     EXPECT_EQ(n.tool_choice, "none");
     const std::pair<std::string, std::string> bad[] = {
-        {tools + R"(,"tool_choice":"required")", "no guided decoding"},
-        {tools + R"(,"tool_choice":{"type":"function","function":{"name":"f"}})", "no guided decoding"},
+        {tools + R"(,"tool_choice":"required")", "needs guided decoding"},
+        {tools + R"(,"tool_choice":{"type":"function","function":{"name":"f"}})", "needs guided decoding"},
         {tools + R"(,"tool_choice":"sometimes")", "must be 'none', 'auto'"},
         {tools + R"(,"tool_choice":3)", "must be 'none', 'auto'"},
         {R"("tool_choice":"auto")", "`tools` must be set"},
@@ -316,4 +316,20 @@ TEST(ServerRequest, tool_choice_none_and_auto_pass_and_forced_tool_calls_are_ref
         EXPECT_EQ(e.param, "tool_choice") << b.first;
         EXPECT_NE(e.message.find(b.second), std::string::npos) << e.message;
     }
+}
+
+TEST(ServerRequest, tools_without_tool_choice_mean_auto_and_enable_thinking_is_read) {
+    const std::string head = R"({"messages":[{"role":"user","content":"hi"}])";
+    const std::string tools = R"("tools":[{"type":"function","function":{"name":"f","parameters":{}}}])";
+    RequestError e;
+    ChatRequest a, b, c, d;
+    ASSERT_TRUE(chat(head + "," + tools + "}", &a, &e)) << e.message;
+    EXPECT_EQ(a.tool_choice, "auto");   // vLLM's default when tools are given
+    ASSERT_TRUE(chat(head + R"(,"tools":[]})", &b, &e)) << e.message;
+    EXPECT_EQ(b.tool_choice, "");
+    ASSERT_TRUE(chat(head + R"(,"chat_template_kwargs":{"enable_thinking":false}})", &c, &e)) << e.message;
+    EXPECT_FALSE(c.enable_thinking);
+    ASSERT_TRUE(chat(head + R"(,"chat_template_kwargs":{"enable_thinking":true,"x":1}})", &d, &e)) << e.message;
+    EXPECT_TRUE(d.enable_thinking);
+    EXPECT_TRUE(a.enable_thinking);
 }
