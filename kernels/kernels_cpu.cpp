@@ -110,3 +110,22 @@ void sample_forward(int32_t* tokens, float* logprobs, int32_t* top_ids, float* t
     plat_note_launch();
     sample_ref(tokens, logprobs, top_ids, top_logprobs, logits, rows, penalties, n_slots, vocab);
 }
+
+void moe_topk_forward(int32_t* ids, float* weights, const float* logits, int n_tokens,
+                      int n_experts, int k, bool renorm, plat_stream_t) {
+    plat_note_launch();
+    moe_topk_ref(ids, weights, logits, n_tokens, n_experts, k, renorm);
+}
+size_t moe_workspace_bytes(int, int, int, int) { return 0; }
+void moe_experts_forward(act_t* out, const act_t* x, const int32_t* ids, const float* weights,
+                         const Weight& gate_up, const Weight& down, int n_tokens, int k,
+                         int hidden, int inter, void*, plat_stream_t) {
+    plat_note_launch();
+    moe_experts_ref(out, x, ids, weights, weight_act_data(gate_up), weight_act_data(down), n_tokens,
+                    k, hidden, inter, nullptr);
+}
+void moe_shared_add_forward(act_t* out, const act_t* shared, const float* gate_logit,
+                            int n_tokens, int hidden, plat_stream_t) {
+    plat_note_launch();
+    moe_shared_add_ref(out, shared, gate_logit, n_tokens, hidden);
+}

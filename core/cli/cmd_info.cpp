@@ -22,9 +22,11 @@ int cmd_info(int argc, char** argv) {
     }
     int64_t n_params = 0;
     std::map<std::string, size_t> bytes_by_dtype;
+    int64_t n_expert_params = 0;  // in the experts' matrices (".experts." tensors)
     for (const StTensor& t : st.tensors()) {
         n_params += t.n_elements();
         bytes_by_dtype[st_dtype_name(t.dtype)] += t.n_bytes;
+        if (t.name.find(".experts.") != std::string::npos) n_expert_params += t.n_elements();
     }
     const char* rope = c.rope_scaling == RopeScaling::LLAMA3   ? "llama3"
                        : c.rope_scaling == RopeScaling::LINEAR ? "linear" : "default";
@@ -36,6 +38,16 @@ int cmd_info(int argc, char** argv) {
     printf("rope:              %s (theta %g, factor %g)\n", rope, c.rope_theta, c.rope_factor);
     printf("sliding window:    %d\n", c.sliding_window);
     printf("tied embeddings:   %s\n", c.tie_word_embeddings ? "yes" : "no");
+    if (c.n_experts > 0) {
+        int sparse = 0;
+        for (int l = 0; l < c.n_layers; l++) sparse += c.is_moe_layer(l);
+        printf("experts:           %d, top %d (%s), expert inter %d, shared expert inter %d, "
+               "sparse layers %d of %d\n", c.n_experts, c.n_experts_per_tok,
+               c.norm_topk_prob ? "renormalised" : "not renormalised", c.moe_intermediate_size,
+               c.shared_expert_intermediate_size, sparse, c.n_layers);
+        printf("expert parameters: %lld (%.3f B; %.3f B active per token)\n", (long long)n_expert_params,
+               n_expert_params / 1e9, n_expert_params / 1e9 * c.n_experts_per_tok / c.n_experts);
+    }
     printf("quantization:      %s\n", c.quant.summary().c_str());
     printf("parameters:        %lld (%.3f B)\n", (long long)n_params, n_params / 1e9);
     for (auto& kv : bytes_by_dtype)

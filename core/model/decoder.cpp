@@ -1,9 +1,10 @@
-// decoder.cpp — the forward pass of the dense decoder family (Llama, Mistral, Qwen2, Qwen3): the
+// decoder.cpp — the forward pass of the decoder family (Llama, Mistral, Qwen2, Qwen3; the MoE
+// relatives' sparse MLP layers in moe.cpp): the
 // layer loop of kernels.h calls over the weights of weights.h, capturable into a graph (no host
 // synchronisation, no allocation).
 #include <math.h>
 #include "core/model/model.h"
-#include "core/model/workspace.h"
+#include "core/model/moe.h"
 #include "core/util/check.h"
 
 void Model::compute(int T, int S, int R, int W, int max_seq_len) {
@@ -22,7 +23,7 @@ void Model::compute(int T, int S, int R, int W, int max_seq_len) {
     float* logits = (float*)(ws + w.logits);      // (R, vocab)
     IntsView v = ints_view((int32_t*)(ws + w.ints), T, S, W);
     CHECK(attention_workspace_bytes(T, S, c.n_heads, c.head_dim, max_seq_len) <=
-                    w.total - w.attn_ws,
+                    w.router - w.attn_ws,
                 "attention workspace smaller than this step needs");
     plat_stream_t s = stream_;
     const int H = c.hidden_size, I = c.intermediate_size;
@@ -44,6 +45,10 @@ void Model::compute(int T, int S, int R, int W, int max_seq_len) {
                           c.sliding_window, scale, ws + w.attn_ws, s);
         matmul_forward(y, attn, L.o_proj, nullptr, T, s);
         add_rmsnorm_forward(h, x, y, L.mlp_norm, T, H, eps, s);
+        if (c.is_moe_layer(l)) {
+            moe_mlp_forward(c, L, y, h, T, ws, w, s);
+            continue;
+        }
         matmul_forward(gate_up, h, L.gate_up, nullptr, T, s);
         silu_mul_forward(act, gate_up, T, I, s);
         matmul_forward(y, act, L.down, nullptr, T, s);

@@ -9,7 +9,8 @@
 #include "simdjson.h"
 
 const char* const k_supported_architectures =
-    "LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM";
+    "LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, MixtralForCausalLM, "
+    "Qwen3MoeForCausalLM, Qwen2MoeForCausalLM";
 
 using simdjson::dom::element;
 
@@ -83,6 +84,48 @@ static bool parse_rope(element rope, ModelConfig* c, std::string* err) {
     return true;
 }
 
+// The sparse MLP of MixtralForCausalLM (num_local_experts, every layer, weights always
+// renormalised), Qwen3MoeForCausalLM and Qwen2MoeForCausalLM (num_experts, moe_intermediate_size,
+// norm_topk_prob, decoder_sparse_step, mlp_only_layers; Qwen2-MoE's shared expert).
+static bool model_config_moe(element root, ModelConfig* c, std::string* err) {
+    const bool mixtral = c->architecture == "MixtralForCausalLM";
+    const bool qwen2 = c->architecture == "Qwen2MoeForCausalLM";
+    if (!require_int(root, mixtral ? "num_local_experts" : "num_experts", &c->n_experts, err) ||
+        !require_int(root, "num_experts_per_tok", &c->n_experts_per_tok, err))
+        return false;
+    if (c->n_experts > 1024 || c->n_experts_per_tok > c->n_experts || c->n_experts_per_tok > 32) {
+        *err = "config.json: num_experts_per_tok " + std::to_string(c->n_experts_per_tok) + " of " +
+               std::to_string(c->n_experts) + " experts is not supported (at most 32 of at most 1024)";
+        return false;
+    }
+    c->moe_intermediate_size = c->intermediate_size;
+    if (!mixtral && !require_int(root, "moe_intermediate_size", &c->moe_intermediate_size, err)) return false;
+    if (qwen2 && !require_int(root, "shared_expert_intermediate_size", &c->shared_expert_intermediate_size, err))
+        return false;
+    bool b;
+    c->norm_topk_prob = mixtral || (!root["norm_topk_prob"].get(b) && b);
+    double d;
+    bool present;
+    if (!get_num(root, "decoder_sparse_step", &d, &present, err)) return false;
+    const int step = present ? (int)d : 1;
+    if (step < 1) {
+        *err = "config.json: decoder_sparse_step must be a positive integer";
+        return false;
+    }
+    for (int l = 0; l < c->n_layers; l++) c->moe_layers[l] = mixtral || (l + 1) % step == 0;
+    simdjson::dom::array dense;
+    if (!mixtral && !root["mlp_only_layers"].get(dense))
+        for (element e : dense) {
+            int64_t l;
+            if (e.get_int64().get(l) || l < 0 || l >= c->n_layers) {
+                *err = "config.json: mlp_only_layers must list layer indices below num_hidden_layers";
+                return false;
+            }
+            c->moe_layers[l] = 0;
+        }
+    return true;
+}
+
 bool model_config_parse(const std::string& json, ModelConfig* out, std::string* err) {
     simdjson::dom::parser parser;
     element root;
@@ -99,8 +142,17 @@ bool model_config_parse(const std::string& json, ModelConfig* out, std::string* 
         return false;
     }
     c.architecture = std::string(arch);
-    bool is_llama = arch == "LlamaForCausalLM", is_mistral = arch == "MistralForCausalLM";
-    bool is_qwen2 = arch == "Qwen2ForCausalLM", is_qwen3 = arch == "Qwen3ForCausalLM";
+    // the MoE architectures are their dense relatives with a sparse MLP (core/model/moe.cpp)
+    const bool moe = arch == "MixtralForCausalLM" || arch == "Qwen3MoeForCausalLM" || arch == "Qwen2MoeForCausalLM";
+    bool is_llama = arch == "LlamaForCausalLM";
+    bool is_mistral = arch == "MistralForCausalLM" || arch == "MixtralForCausalLM";
+    bool is_qwen2 = arch == "Qwen2ForCausalLM" || arch == "Qwen2MoeForCausalLM";
+    bool is_qwen3 = arch == "Qwen3ForCausalLM" || arch == "Qwen3MoeForCausalLM";
+    if (arch == "GptOssForCausalLM") {
+        *err = "config.json: GptOssForCausalLM (gpt-oss) is not supported yet: its attention sinks, "
+               "alternating sliding-window layers and MXFP4 experts are not implemented";
+        return false;
+    }
     if (!is_llama && !is_mistral && !is_qwen2 && !is_qwen3) {
         *err = "config.json: architecture '" + c.architecture + "' is not supported (supported: " +
                k_supported_architectures + ")";
@@ -176,6 +228,8 @@ bool model_config_parse(const std::string& json, ModelConfig* out, std::string* 
     int64_t bos;
     if (!root["bos_token_id"].get_int64().get(bos)) c.bos_token_id = (int)bos;
     if (!quant_config_parse(root, &c.quant, err)) return false;
+    c.moe_layers.assign(c.n_layers, 0);
+    if (moe && !model_config_moe(root, &c, err)) return false;
     *out = c;
     return true;
 }

@@ -1,5 +1,7 @@
 // model_config.h — the decoder shape read from a Hugging Face config.json. One decoder with
-// flags covers LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM and Qwen3ForCausalLM.
+// flags covers LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM and Qwen3ForCausalLM, and
+// with a sparse MLP (mixture of experts) MixtralForCausalLM, Qwen3MoeForCausalLM and
+// Qwen2MoeForCausalLM.
 #pragma once
 #include <stdint.h>
 #include <string>
@@ -33,7 +35,15 @@ struct ModelConfig {
     std::vector<int> eos_token_ids;         // from config.json (int or list)
     int bos_token_id = -1;
     QuantConfig quant;                      // quantization_config (method NONE when absent)
+    // Mixture of experts (core/model/moe.cpp); n_experts 0: every layer's MLP is dense.
+    int n_experts = 0;
+    int n_experts_per_tok = 0;
+    int moe_intermediate_size = 0;          // per expert
+    bool norm_topk_prob = false;            // the top k router weights renormalised to sum 1
+    int shared_expert_intermediate_size = 0;  // Qwen2-MoE's shared expert (0: none)
+    std::vector<char> moe_layers;           // per layer: 1 = sparse MLP, 0 = dense (intermediate_size)
 
+    bool is_moe_layer(int l) const { return n_experts > 0 && moe_layers[l]; }
     int q_dim() const { return n_heads * head_dim; }
     int kv_dim() const { return n_kv_heads * head_dim; }
     // bytes of K and V for one token across all layers, for elements of elem_bytes

@@ -34,11 +34,38 @@ std::vector<TensorSpec> decoder_tensor_table(const ModelConfig& c, bool has_bias
         }
         add(p + "self_attn.o_proj.weight", H, Q, SLOT_O_PROJ, l, 0);
         add(p + "post_attention_layernorm.weight", H, 0, SLOT_MLP_NORM, l, 0);
+        if (c.is_moe_layer(l)) {
+            moe_tensor_table(c, l, &t);
+            continue;
+        }
         add(p + "mlp.gate_proj.weight", I, H, SLOT_GATE_UP, l, 0);
         add(p + "mlp.up_proj.weight", I, H, SLOT_GATE_UP, l, I);
         add(p + "mlp.down_proj.weight", H, I, SLOT_DOWN, l, 0);
     }
     return t;
+}
+
+void moe_tensor_table(const ModelConfig& c, int l, std::vector<TensorSpec>* t) {
+    const int64_t H = c.hidden_size, E = c.n_experts, I = c.moe_intermediate_size,
+                  S = c.shared_expert_intermediate_size;
+    const bool mixtral = c.architecture == "MixtralForCausalLM";
+    const std::string p = "model.layers." + std::to_string(l) + (mixtral ? ".block_sparse_moe." : ".mlp.");
+    auto add = [&](std::string name, int64_t rows, int64_t cols, WeightSlot slot, int64_t row_offset) {
+        t->push_back({name, rows, cols, slot, l, row_offset});
+    };
+    add(p + "gate.weight", E, H, SLOT_ROUTER, 0);
+    for (int64_t e = 0; e < E; e++) {
+        const std::string x = p + "experts." + std::to_string(e) + ".";
+        add(x + (mixtral ? "w1.weight" : "gate_proj.weight"), I, H, SLOT_EXPERTS_GATE_UP, e * 2 * I);
+        add(x + (mixtral ? "w3.weight" : "up_proj.weight"), I, H, SLOT_EXPERTS_GATE_UP, e * 2 * I + I);
+        add(x + (mixtral ? "w2.weight" : "down_proj.weight"), H, I, SLOT_EXPERTS_DOWN, e * H);
+    }
+    if (S > 0) {
+        add(p + "shared_expert.gate_proj.weight", S, H, SLOT_SHARED_GATE_UP, 0);
+        add(p + "shared_expert.up_proj.weight", S, H, SLOT_SHARED_GATE_UP, S);
+        add(p + "shared_expert.down_proj.weight", H, S, SLOT_SHARED_DOWN, 0);
+        add(p + "shared_expert_gate.weight", 1, H, SLOT_SHARED_GATE, 0);
+    }
 }
 
 static std::string shape_str(const std::vector<int64_t>& s) {
@@ -159,6 +186,12 @@ static void assign_region(const Region& r, char* base, DecoderWeights* w) {
         case SLOT_MLP_NORM: L->mlp_norm = p; break;
         case SLOT_GATE_UP: L->gate_up = mat; break;
         case SLOT_DOWN: L->down = mat; break;
+        case SLOT_ROUTER: L->router = mat; break;
+        case SLOT_EXPERTS_GATE_UP: L->experts_gate_up = mat; break;
+        case SLOT_EXPERTS_DOWN: L->experts_down = mat; break;
+        case SLOT_SHARED_GATE_UP: L->shared_gate_up = mat; break;
+        case SLOT_SHARED_DOWN: L->shared_down = mat; break;
+        case SLOT_SHARED_GATE: L->shared_gate = mat; break;
     }
 }
 
@@ -228,6 +261,15 @@ bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const Sa
                           std::string* err) {
     if (st.find("model.layers.0.self_attn.o_proj.bias")) {
         *err = dir + ": attention output bias (o_proj.bias) is not supported";
+        return false;
+    }
+    if (c.n_experts > 0 && c.quant.method != QuantMethod::NONE) {
+        *err = dir + ": quantized mixture-of-experts checkpoints (" + c.quant.summary() + ") are not supported yet";
+        return false;
+    }
+    if (c.n_experts > 0 && std::string(plat_name()) != "cpu") {
+        *err = dir + ": " + c.architecture + " (mixture of experts) runs on the CPU platform only in this "
+               "build: the GPU expert kernels are not written yet";
         return false;
     }
     bool tied = c.tie_word_embeddings || !st.find("lm_head.weight");

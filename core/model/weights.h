@@ -14,6 +14,10 @@ enum WeightSlot {
     SLOT_EMBED, SLOT_FINAL_NORM, SLOT_LM_HEAD,
     SLOT_ATTN_NORM, SLOT_QKV, SLOT_QKV_BIAS, SLOT_Q_NORM, SLOT_K_NORM, SLOT_O_PROJ,
     SLOT_MLP_NORM, SLOT_GATE_UP, SLOT_DOWN,
+    // a sparse MLP (mixture of experts): the router, every expert's gate/up and down stacked,
+    // and Qwen2-MoE's shared expert with its gate
+    SLOT_ROUTER, SLOT_EXPERTS_GATE_UP, SLOT_EXPERTS_DOWN, SLOT_SHARED_GATE_UP, SLOT_SHARED_DOWN,
+    SLOT_SHARED_GATE,
 };
 
 // One checkpoint tensor: (n_rows, n_cols), or (n_rows) for vectors (n_cols == 0).
@@ -28,6 +32,8 @@ struct TensorSpec {
 // The table for cfg. has_bias: the checkpoint has q/k/v biases; tied: the lm_head is the
 // embedding (no lm_head.weight is read).
 std::vector<TensorSpec> decoder_tensor_table(const ModelConfig& cfg, bool has_bias, bool tied);
+// A sparse MLP layer's tensors (Mixtral's block_sparse_moe.*, Qwen-MoE's mlp.*), appended.
+void moe_tensor_table(const ModelConfig& cfg, int layer, std::vector<TensorSpec>* table);
 
 struct LayerWeights {
     const act_t* attn_norm;   // (hidden)
@@ -39,6 +45,13 @@ struct LayerWeights {
     const act_t* mlp_norm;    // (hidden)
     Weight gate_up;           // (2*inter, hidden): gate_proj rows, then up_proj rows
     Weight down;              // (hidden, inter)
+    // sparse MLP layers instead of gate_up / down (moe_inter = moe_intermediate_size, E experts)
+    Weight router;            // (E, hidden)
+    Weight experts_gate_up;   // (E * 2*moe_inter, hidden): expert e's gate rows, then its up rows
+    Weight experts_down;      // (E * hidden, moe_inter): expert e's rows e*hidden ..
+    Weight shared_gate_up;    // (2*shared_inter, hidden), or empty
+    Weight shared_down;       // (hidden, shared_inter)
+    Weight shared_gate;       // (1, hidden): the shared expert's sigmoid gate
 };
 
 struct DecoderWeights {

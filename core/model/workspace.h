@@ -16,6 +16,10 @@ inline size_t ints_capacity(const ModelLimits& lim) {
 struct WsLayout {
     size_t x, h, qkv, q, attn, y, gate_up, act, gathered, logits, argmax, ints, sample, attn_ws,
         total;
+    // sparse MLP layers (zero-sized for dense models): router logits (T, E) fp32, top-k ids
+    // (T, k) int32 and weights (T, k) fp32, the shared expert's gate/up (T, 2S), activation
+    // (T, S), output (T, hidden) and gate logit (T) fp32, the experts' own scratch
+    size_t router, topk_ids, topk_w, sh_gate_up, sh_act, sh_out, sh_gate, moe_ws;
 };
 inline WsLayout ws_layout(const ModelConfig& c, const ModelLimits& lim) {
     auto align = [](size_t n) { return (n + 255) / 256 * 256; };
@@ -44,6 +48,16 @@ inline WsLayout ws_layout(const ModelConfig& c, const ModelLimits& lim) {
                                                     lim.max_model_len));
     w.attn_ws = o;
     o += align(att);
+    const size_t E = c.n_experts, K = c.n_experts_per_tok, S = c.shared_expert_intermediate_size;
+    w.router = o; o += align(T * E * 4);
+    w.topk_ids = o; o += align(T * K * 4);
+    w.topk_w = o; o += align(T * K * 4);
+    w.sh_gate_up = o; o += align(T * 2 * S * A);
+    w.sh_act = o; o += align(T * S * A);
+    w.sh_out = o; o += align(S ? T * c.hidden_size * A : 0);
+    w.sh_gate = o; o += align(S ? T * 4 : 0);
+    w.moe_ws = o;
+    o += align(E ? moe_workspace_bytes((int)T, (int)K, c.hidden_size, c.moe_intermediate_size) : 0);
     w.total = o;
     return w;
 }

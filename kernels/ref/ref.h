@@ -40,6 +40,16 @@ void attention_fp8_ref(float* out, const float* q, const uint8_t* k_cache, const
                        const int32_t* seq_lens, const int32_t* query_start, int n_seqs,
                        int n_heads, int n_kv_heads, int head_dim, int block_size,
                        int max_blocks_per_seq, int sliding_window, float scale);
+// The mixture-of-experts kernels of kernels.h; weights as fp32 matrices (gate_up (E*2*inter,
+// hidden), down (E*hidden, inter)); each expert's output goes through round_fn before the
+// weighted sum (the device's act_t rounding; nullptr: kept in fp32).
+void moe_topk_ref(int32_t* ids, float* weights, const float* logits, int n_tokens, int n_experts,
+                  int k, bool renorm);
+void moe_experts_ref(float* out, const float* x, const int32_t* ids, const float* weights,
+                     const float* gate_up, const float* down, int n_tokens, int k, int hidden,
+                     int inter, float (*round_fn)(float));
+void moe_shared_add_ref(float* out, const float* shared, const float* gate_logit, int n_tokens,
+                        int hidden);
 void silu_mul_ref(float* out, const float* gate_up, int n_rows, int inter);
 void gather_rows_ref(float* out, const float* x, const int32_t* rows, int n_rows, int dim);
 void argmax_ref(int32_t* out, const float* logits, int n_rows, int n);

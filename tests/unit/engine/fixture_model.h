@@ -19,7 +19,8 @@ namespace {
 const char* k_model_dir = EDGELLM_FIXTURES "/llama";
 
 // The llama fixture with n_blocks KV blocks of 16 tokens, max_model_len 1024, budget tokens and
-// max_seqs sequences per step; its workspace sized for them; the KV cache of kv_type (kernels.h).
+// max_seqs sequences per step; its workspace sized for them; the KV cache of kv_type (kernels.h);
+// dir: another model directory instead.
 struct LoadedModel {
     Model model;
     std::unique_ptr<ModelAdapter> runner;
@@ -27,11 +28,11 @@ struct LoadedModel {
 };
 
 std::unique_ptr<LoadedModel> load_fixture_model(int n_blocks, int budget, int max_seqs, bool prefix,
-                                               int kv_type = KV_ACT) {
+                                               int kv_type = KV_ACT, const std::string& dir = k_model_dir) {
     std::unique_ptr<LoadedModel> m(new LoadedModel());
     std::string err;
     log_set_quiet(true);
-    EXPECT_TRUE(m->model.load(k_model_dir, &err)) << err;
+    EXPECT_TRUE(m->model.load(dir, &err)) << err;
     SchedulerConfig& c = m->cfg;
     c.n_blocks = n_blocks;
     c.block_size = 16;

@@ -1,0 +1,28 @@
+// moe.cpp — the sparse MLP layer (see moe.h). transformers' order: router logits from the
+// normed hidden state, softmax in fp32, top k (renormalised when norm_topk_prob / Mixtral), each
+// selected expert's SwiGLU MLP times its weight, summed; Qwen2-MoE adds its shared expert times
+// sigmoid(shared_expert_gate · h).
+#include "core/model/moe.h"
+
+void moe_mlp_forward(const ModelConfig& c, const LayerWeights& L, act_t* y, const act_t* h, int T,
+                     char* ws, const WsLayout& w, plat_stream_t s) {
+    const int H = c.hidden_size, E = c.n_experts, K = c.n_experts_per_tok;
+    float* logits = (float*)(ws + w.router);
+    int32_t* ids = (int32_t*)(ws + w.topk_ids);
+    float* weights = (float*)(ws + w.topk_w);
+    matmul_f32out_forward(logits, h, L.router, T, s);
+    moe_topk_forward(ids, weights, logits, T, E, K, c.norm_topk_prob, s);
+    moe_experts_forward(y, h, ids, weights, L.experts_gate_up, L.experts_down, T, K, H,
+                        c.moe_intermediate_size, ws + w.moe_ws, s);
+    const int S = c.shared_expert_intermediate_size;
+    if (S == 0) return;
+    act_t* gate_up = (act_t*)(ws + w.sh_gate_up);
+    act_t* act = (act_t*)(ws + w.sh_act);
+    act_t* shared = (act_t*)(ws + w.sh_out);
+    float* gate = (float*)(ws + w.sh_gate);
+    matmul_forward(gate_up, h, L.shared_gate_up, nullptr, T, s);
+    silu_mul_forward(act, gate_up, T, S, s);
+    matmul_forward(shared, act, L.shared_down, nullptr, T, s);
+    matmul_f32out_forward(gate, h, L.shared_gate, T, s);
+    moe_shared_add_forward(y, shared, gate, T, H, s);
+}

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Builds tiny random mixture-of-experts fixtures and their transformers float64 expectations.
+
+Run where transformers and torch are installed (a CPU is enough):
+    python3 tests/gpu/make_moe_fixtures.py OUT_DIR [NAME ...]     (OUT_DIR: tests/fixtures)
+Writes OUT_DIR/<name>/ (config.json, model.safetensors in fp32, golden.json + golden_logits.bin
+as tests/gpu/make_golden.py does) for:
+  qwen3-moe    Qwen3MoeForCausalLM: 8 experts, top 3, norm_topk_prob, layer 1 dense
+               (mlp_only_layers), q/k norm
+  mixtral      MixtralForCausalLM: 4 experts, top 2, sliding window 8
+  qwen2-moe    Qwen2MoeForCausalLM: 6 experts, top 2, no renormalisation, a shared expert with
+               its sigmoid gate, q/k/v bias
+The experts are written one tensor per expert and projection, as the checkpoints on the Hub are
+(…experts.<e>.gate_proj.weight / Mixtral's …experts.<e>.w1.weight), whatever layout the
+installed transformers keeps in memory (fused 3-D expert parameters are split here). The router
+is scaled up so that routing is decisive (no near-ties between the k-th and k+1-th expert).
+The reference is transformers itself in float64 with eager experts.
+"""
+import json, os, sys
+import torch
+import transformers
+from safetensors.torch import save_file
+from transformers import AutoConfig, AutoModelForCausalLM
+
+N_NEW = 16
+COMMON = dict(vocab_size=512, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
+              num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024,
+              rms_norm_eps=1e-5, bos_token_id=1, eos_token_id=2, torch_dtype="float32")
+MODELS = {
+    "qwen3-moe": dict(model_type="qwen3_moe", architectures=["Qwen3MoeForCausalLM"], rope_theta=1000000.0,
+                      head_dim=32, num_experts=8, num_experts_per_tok=3, moe_intermediate_size=48,
+                      norm_topk_prob=True, decoder_sparse_step=1, mlp_only_layers=[1],
+                      tie_word_embeddings=False, use_sliding_window=False),
+    "mixtral": dict(model_type="mixtral", architectures=["MixtralForCausalLM"], rope_theta=10000.0,
+                    num_local_experts=4, num_experts_per_tok=2, sliding_window=8, tie_word_embeddings=False),
+    "qwen2-moe": dict(model_type="qwen2_moe", architectures=["Qwen2MoeForCausalLM"], rope_theta=1000000.0,
+                      num_experts=6, num_experts_per_tok=2, moe_intermediate_size=48,
+                      shared_expert_intermediate_size=80, norm_topk_prob=False, decoder_sparse_step=1,
+                      mlp_only_layers=[], tie_word_embeddings=False, use_sliding_window=False),
+}
+PER_EXPERT = {"mixtral": ("w1", "w3", "w2")}  # gate, up, down names; others gate_proj, up_proj, down_proj
+
+
+def hub_tensors(name, model):
+    """The state dict with experts one tensor per expert and projection (Hub layout)."""
+    g, u, d = PER_EXPERT.get(name, ("gate_proj", "up_proj", "down_proj"))
+    out = {}
+    for k, v in model.state_dict().items():
+        v = v.detach().float().contiguous()
+        if k.endswith("experts.gate_up_proj"):      # (E, 2I, H) or (E, H, 2I)
+            base = k[: -len("gate_up_proj")]
+            for e in range(v.shape[0]):
+                w = v[e] if v.shape[1] != model.config.hidden_size else v[e].t()
+                inter = w.shape[0] // 2
+                out[f"{base}{e}.{g}.weight"] = w[:inter].contiguous()
+                out[f"{base}{e}.{u}.weight"] = w[inter:].contiguous()
+        elif k.endswith("experts.down_proj"):       # (E, H, I) or (E, I, H)
+            base = k[: -len("down_proj")]
+            for e in range(v.shape[0]):
+                w = v[e] if v.shape[1] == model.config.hidden_size else v[e].t()
+                out[f"{base}{e}.{d}.weight"] = w.contiguous()
+        else:
+            out[k] = v
+    return out
+
+
+def build(name, spec, out_dir, seed):
+    torch.manual_seed(seed)
+    kw = dict(COMMON)
+    kw.update(spec)
+    model_type = kw.pop("model_type")
+    cfg = AutoConfig.for_model(model_type, **kw)
+    extra = {}
+    try:
+        extra["experts_implementation"] = "eager"
+        model = AutoModelForCausalLM.from_config(cfg, attn_implementation="eager", **extra)
+    except TypeError:
+        model = AutoModelForCausalLM.from_config(cfg, attn_implementation="eager")
+    model = model.double().eval()
+    with torch.no_grad():
+        for pname, p in model.named_parameters():
+            if "norm" in pname:
+                p.copy_(1.0 + 0.2 * torch.randn_like(p))
+            elif pname.endswith("gate.weight") and "shared_expert_gate" not in pname:
+                p.copy_(4.0 * torch.randn_like(p) / (p.shape[-1] ** 0.5))  # the router: decisive
+            else:
+                p.copy_(torch.randn_like(p) / (p.shape[-1] ** 0.5))
+    d = os.path.join(out_dir, name)
+    os.makedirs(d, exist_ok=True)
+    save_file(hub_tensors(name, model), os.path.join(d, "model.safetensors"), metadata={"format": "pt"})
+    c = cfg.to_dict()
+    c.pop("_attn_implementation_autoset", None)
+    with open(os.path.join(d, "config.json"), "w") as f:
+        json.dump(c, f, indent=1)
+    g = torch.Generator().manual_seed(seed + 1)
+    prompt = torch.randint(3, cfg.vocab_size, (12,), generator=g).tolist()
+    with torch.no_grad():
+        out = model.generate(torch.tensor([prompt]), max_new_tokens=N_NEW, do_sample=False,
+                             min_new_tokens=N_NEW, pad_token_id=0, eos_token_id=None)
+        full = out[0].tolist()
+        logits = model(out).logits[0].contiguous()
+    greedy = full[len(prompt):]
+    assert greedy == logits[len(prompt) - 1:-1].argmax(-1).tolist(), name
+    logits.float().numpy().astype("<f4").tofile(os.path.join(d, "golden_logits.bin"))
+    with open(os.path.join(d, "golden.json"), "w") as f:
+        json.dump(dict(prompt_ids=prompt, greedy_ids=greedy, logits_file="golden_logits.bin",
+                       logits_shape=list(logits.shape), reference="transformers float64, eager experts",
+                       transformers=transformers.__version__, torch=torch.__version__), f, indent=1)
+    print(name, "prompt", len(prompt), "greedy", greedy)
+
+
+if __name__ == "__main__":
+    out_dir = sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures"
+    names = sys.argv[2:] or list(MODELS)
+    for i, (name, spec) in enumerate(MODELS.items()):
+        if name in names:
+            build(name, spec, out_dir, 3000 + i)

@@ -1,0 +1,129 @@
+// golden_check.h — the whole-model comparison of the CPU platform against a stored reference
+// (tests/fixtures/<model>/golden.json + golden_logits.bin): prefill of the prompt, then greedy
+// decode through the paged cache, every row's logits within max|d| <= 1e-3 * max|ref|.
+#pragma once
+#include <gtest/gtest.h>
+#include <math.h>
+#include <stdio.h>
+#include <fstream>
+#include <string>
+#include <vector>
+#include "core/model/model.h"
+#include "simdjson.h"
+
+struct Golden {
+    std::vector<int32_t> prompt, greedy;
+    std::vector<float> logits;  // (prompt + greedy, vocab)
+    int vocab = 0;
+};
+
+inline Golden read_golden(const std::string& dir) {
+    Golden g;
+    simdjson::dom::parser p;
+    simdjson::dom::element root = p.load(dir + "/golden.json");
+    for (int64_t v : root["prompt_ids"].get_array()) g.prompt.push_back((int32_t)v);
+    for (int64_t v : root["greedy_ids"].get_array()) g.greedy.push_back((int32_t)v);
+    simdjson::dom::array shape = root["logits_shape"].get_array();
+    int64_t rows = shape.at(0).get_int64(), vocab = shape.at(1).get_int64();
+    g.vocab = (int)vocab;
+    g.logits.resize(rows * vocab);
+    std::ifstream f(dir + "/golden_logits.bin", std::ios::binary);
+    f.read((char*)g.logits.data(), g.logits.size() * 4);
+    EXPECT_TRUE(f.good()) << dir;
+    return g;
+}
+
+// max over the row of |ours - ref| against 1e-3 · max|ref|.
+inline bool row_close(const float* ours, const float* ref, int n, double* rel) {
+    double max_ref = 0, max_diff = 0;
+    for (int i = 0; i < n; i++) {
+        max_ref = fmax(max_ref, fabs(ref[i]));
+        max_diff = fmax(max_diff, fabs(ours[i] - ref[i]));
+    }
+    *rel = max_diff / max_ref;
+    return max_diff <= 1e-3 * max_ref;
+}
+
+inline int argmax(const float* x, int n) {
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (x[i] > x[best]) best = i;
+    return best;
+}
+
+// Runs prefill of the prompt (logits of every prompt row), then greedy decode one token per step
+// through the paged cache with block size 4 (so the prompt spans several blocks, out of order).
+// Returns the number of rows whose logits are out of tolerance; fills the greedy tokens.
+// kv_type: the KV cache's (kernels.h).
+inline int run_and_compare(const std::string& dir, const Golden& g, std::vector<int32_t>* greedy,
+                    std::string* report, double* worst_rel, int kv_type = KV_ACT) {
+    *worst_rel = 0;
+    Model m;
+    std::string err;
+    if (!m.load(dir, &err)) {
+        *report = err;
+        return -1;
+    }
+    const int V = m.config().vocab_size, P = (int)g.prompt.size(), N = (int)g.greedy.size();
+    const int bs = 4, n_blocks = (P + N + bs - 1) / bs;
+    m.set_kv_type(kv_type);
+    m.allocate_kv(n_blocks + 3, bs);
+    ModelLimits lim;
+    lim.max_tokens = P;
+    lim.max_logits_rows = P;
+    lim.max_model_len = P + N;
+    lim.max_seqs = 1;
+    lim.max_blocks_per_seq = n_blocks;
+    m.allocate_workspace(lim);
+    ForwardBatch b;
+    b.max_blocks_per_seq = n_blocks;
+    for (int i = 0; i < n_blocks; i++) b.block_tables.push_back(n_blocks + 2 - i);  // reversed
+    auto slot = [&](int p) { return b.block_tables[p / bs] * bs + p % bs; };
+    int bad = 0;
+    char line[256];
+    // prefill
+    b.token_ids = g.prompt;
+    for (int p = 0; p < P; p++) {
+        b.positions.push_back(p);
+        b.slot_mapping.push_back(slot(p));
+        b.logits_rows.push_back(p);
+    }
+    b.query_start = {0, P};
+    b.seq_lens = {P};
+    std::vector<float> logits((size_t)P * V);
+    m.forward(b, logits.data());
+    for (int p = 0; p < P; p++) {
+        double rel;
+        bool close = row_close(&logits[(size_t)p * V], &g.logits[(size_t)p * V], V, &rel);
+        *worst_rel = fmax(*worst_rel, rel);
+        if (!close) {
+            bad++;
+            snprintf(line, sizeof(line), "prefill row %d: max|d|/max|ref| = %.2e\n", p, rel);
+            *report += line;
+        }
+    }
+    int next = argmax(&logits[(size_t)(P - 1) * V], V);
+    // decode
+    for (int i = 0; i < N; i++) {
+        greedy->push_back(next);
+        int p = P + i;
+        b.token_ids = {next};
+        b.positions = {p};
+        b.slot_mapping = {slot(p)};
+        b.logits_rows = {0};
+        b.query_start = {0, 1};
+        b.seq_lens = {p + 1};
+        m.forward(b, logits.data());
+        double rel;
+        bool close = row_close(logits.data(), &g.logits[(size_t)p * V], V, &rel);
+        *worst_rel = fmax(*worst_rel, rel);
+        if (!close) {
+            bad++;
+            snprintf(line, sizeof(line), "decode row %d: max|d|/max|ref| = %.2e\n", p, rel);
+            *report += line;
+        }
+        next = argmax(logits.data(), V);
+    }
+    return bad;
+}
+
