@@ -9,6 +9,7 @@
 #include "core/cli/vllm_flags.h"
 #include "core/model/model_config.h"
 #include "kernels/kernels.h"
+#include "platform/nccl.h"
 #include "platform/platform.h"
 
 extern char** environ;
@@ -231,15 +232,25 @@ int config_parse(ConfigCommand cmd, int argc, char** argv, Config* cfg) {
 
 // The vLLM flags' values edgellm cannot honour, as one message ("" when all are fine).
 static std::string vllm_flag_refusal(const Config& c) {
-    char buf[256];
-    const char* flags[] = {"tensor-parallel-size", "pipeline-parallel-size"};
-    int values[] = {c.tensor_parallel_size, c.pipeline_parallel_size};
-    for (int i = 0; i < 2; i++) {
-        if (values[i] != 1) {
-            snprintf(buf, sizeof buf, "--%s %d: one edgellm process serves one GPU; run one instance per GPU "
-                     "(dist/edgellm@.service) behind a load balancer (dist/nginx.conf)", flags[i], values[i]);
-            return buf;
+    char buf[512];
+    const char* const one_per_gpu = "run one instance per GPU (dist/edgellm@.service) behind a load "
+                                    "balancer (dist/nginx.conf), or on Kubernetes (dist/k8s/)";
+    if (c.pipeline_parallel_size != 1) {
+        snprintf(buf, sizeof buf, "--pipeline-parallel-size %d: pipeline parallelism is not supported (a model "
+                 "too big for one GPU is meant for tensor parallelism); %s", c.pipeline_parallel_size, one_per_gpu);
+        return buf;
+    }
+    if (c.tensor_parallel_size != 1) {
+        // a GPU platform first needs NCCL, loaded at run time
+        std::string version, err, found;
+        if (std::string(plat_name()) != "cpu") {
+            if (!plat_nccl_load(&version, &err))
+                return "--tensor-parallel-size " + std::to_string(c.tensor_parallel_size) + " needs " + err;
+            found = " (NCCL " + version + " found)";
         }
+        snprintf(buf, sizeof buf, "--tensor-parallel-size %d: tensor parallelism is not implemented yet%s; %s",
+                 c.tensor_parallel_size, found.c_str(), one_per_gpu);
+        return buf;
     }
     if (c.dtype != "auto" && c.dtype != "bfloat16")
         return "--dtype " + c.dtype + ": edgellm computes in bfloat16 (auto or bfloat16; weights stored in "

@@ -19,7 +19,7 @@ function startFails(args, env = {}) {
 }
 
 const refusals = [
-  ['tensor_parallel_2', [MODEL, '--tensor-parallel-size', '2'], {}, '--tensor-parallel-size 2: one edgellm process serves one GPU'],
+  ['tensor_parallel_2', [MODEL, '--tensor-parallel-size', '2'], {}, '--tensor-parallel-size 2: tensor parallelism is not implemented yet'],
   ['tp_abbreviation_2', [MODEL, '-tp', '2'], {}, '--tensor-parallel-size 2'],
   ['pp_abbreviation_with_equals', [MODEL, '-pp=4'], {}, '--pipeline-parallel-size 4'],
   ['tensor_parallel_from_the_environment', [MODEL], { EDGELLM_TENSOR_PARALLEL_SIZE: '2' }, '--tensor-parallel-size 2'],
