@@ -63,7 +63,7 @@ NVCCFLAGS += -std=c++17 -x maca --offload-arch=xcore1000 -MMD -MP $(PLATFORM_DEF
              -I$(MACA_PATH)/include -DEDGELLM_VENDOR_MACA
 LDLIBS   += -L$(MACA_PATH)/lib -lmcruntime
 endif
-PLAT_SRC += platform/kernel_arch.cpp platform/nccl.cpp
+PLAT_SRC += platform/kernel_arch.cpp platform/nccl.cpp platform/comm_local.cpp
 
 obj = $(patsubst %,$(BUILD)/%.o,$(1))
 LIB_OBJ := $(call obj,$(CORE_SRC) $(REF_SRC) $(PLAT_SRC))
