@@ -110,3 +110,4 @@ void run_gemv_tests();
 void run_fp8_tests();
 void run_attention_tests();
 void run_sampling_tests();
+void run_moe_tests();

@@ -267,7 +267,7 @@ void run_elementwise_tests() {
     test_qkv_rope();
 }
 
-// Arguments name the groups to run (elementwise, matmul, gemv, fp8, attention, sampling); none runs all.
+// Arguments name the groups to run (elementwise, matmul, gemv, fp8, attention, sampling, moe); none runs all.
 int main(int argc, char** argv) {
     plat_init(0);
     PlatDeviceProps p;
@@ -287,6 +287,7 @@ int main(int argc, char** argv) {
     if (wanted("fp8")) run_fp8_tests();
     if (wanted("attention")) run_attention_tests();
     if (wanted("sampling")) run_sampling_tests();
+    if (wanted("moe")) run_moe_tests();
     plat_device_sync();
     printf("%d passed, %d failed\n", g_passed, g_failed);
     return g_failed ? 1 : 0;
