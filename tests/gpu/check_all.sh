@@ -18,6 +18,9 @@
 #   bench   gpu_bench             (copy/read limits, GEMV, GEMM, attention)
 #   torch   torch_matmul.py       (the GEMM peer)
 #   step    gpu_bench step        (the decode step by op family, as graphs, beside each bound)
+#   moe     gpu_tests moe         (the mixture-of-experts kernels against kernels/ref)
+#   kvfp8   the FP8 KV cache: kernel tests, whole-model check (llama3.1-8b-kvfp8) and
+#           bench_kv_fp8.py at 64 and 256 prompts
 #   throughput bench_throughput.py (generate and serve + bench under concurrency beside the
 #           limits; needs TOKENIZER_DIR=<dir with tokenizer.json>), then check_pressure.py
 # Each step runs under a time limit (STEP_LIMIT seconds, default 300).
@@ -46,6 +49,10 @@ for step in $steps; do
         bench) cmd=("$bin/gpu_bench") ;;
         torch) cmd=(python3 "$here/torch_matmul.py") ;;
         step) cmd=("$bin/gpu_bench" step) ;;
+        moe) cmd=("$bin/gpu_tests" moe) ;;
+        kvfp8) cmd=(bash -c "'$bin/gpu_tests' elementwise attention | tail -1;
+                             python3 '$here/check_model.py' '$bin' llama3.1-8b-kvfp8;
+                             python3 '$here/bench_kv_fp8.py' '$bin/edgellm' 64 256") ;;
         throughput) cmd=(bash -c "python3 '$here/bench_throughput.py' '$bin/edgellm' '${TOKENIZER_DIR:-}' '$out/throughput' &&
                                   python3 '$here/check_pressure.py' '$bin/edgellm'") ;;
         *) echo "unknown step $step"; continue ;;
@@ -55,6 +62,6 @@ for step in $steps; do
 done
 echo "== summary"
 for f in "$out"/*.txt; do
-    grep -hE "passed, .* failed|ERROR SUMMARY|RACECHECK SUMMARY|^FAIL|^PASS [a-z]|^gemv limit|^gemv .*(matmul_forward|read same)|^read 1 GiB|^copy|single-stream|prefill 2048|64 x 128|^gemm .*(forward|torch)|^torch|^attention|whole step|^\| (generate|serve|single|prefill)" "$f" \
+    grep -hE "passed, .* failed|ERROR SUMMARY|RACECHECK SUMMARY|^FAIL|^PASS [a-z]|^gemv limit|^gemv .*(matmul_forward|read same)|^read 1 GiB|^copy|single-stream|prefill 2048|64 x 128|KV cache, |^gemm .*(forward|torch)|^torch|^attention|whole step|^\| (generate|serve|single|prefill)" "$f" \
         | sed "s|^|$(basename "$f" .txt): |" | cut -c1-200
 done
