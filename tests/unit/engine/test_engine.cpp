@@ -371,6 +371,9 @@ TEST(EngineFake, engine_thread_serves_concurrent_submits_and_aborts) {
     SchedulerConfig c = fake_config(1000);
     FakeModel model(k_vocab, 1000, 16);
     Engine engine(c, &model);
+    // steps of at least 0.5 ms: 900 tokens take 0.45 s, so the aborts below (issued right after
+    // the submits) always reach requests still running, however the threads are scheduled
+    engine.set_step_hook([](const Scheduler&) { std::this_thread::sleep_for(std::chrono::microseconds(500)); });
     engine.start();
     std::vector<SubmitResult> subs(20);
     for (int i = 0; i < 20; i++) {
