@@ -44,6 +44,7 @@ void Model::compute(int T, int S, int R, int W, int max_seq_len) {
                           c.n_heads, c.n_kv_heads, c.head_dim, block_size_, W, max_seq_len,
                           c.sliding_window, scale, ws + w.attn_ws, s);
         matmul_forward(y, attn, L.o_proj, nullptr, T, s);
+        if (comm_) plat_comm_all_reduce_sum(comm_, rank_, y, (size_t)T * H, sizeof(act_t) == 4 ? COMM_F32 : COMM_BF16, s);
         add_rmsnorm_forward(h, x, y, L.mlp_norm, T, H, eps, s);
         if (c.is_moe_layer(l)) {
             moe_mlp_forward(c, L, y, h, T, ws, w, s);
@@ -52,6 +53,7 @@ void Model::compute(int T, int S, int R, int W, int max_seq_len) {
         matmul_forward(gate_up, h, L.gate_up, nullptr, T, s);
         silu_mul_forward(act, gate_up, T, I, s);
         matmul_forward(y, act, L.down, nullptr, T, s);
+        if (comm_) plat_comm_all_reduce_sum(comm_, rank_, y, (size_t)T * H, sizeof(act_t) == 4 ? COMM_F32 : COMM_BF16, s);
     }
     if (R == 0) return;
     // The final residual add + norm only on the rows that need logits; x is free to reuse.

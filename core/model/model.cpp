@@ -73,7 +73,17 @@ bool Model::load(const std::string& dir, std::string* err, const LoadOptions& op
     if (!model_config_load(dir, &cfg_, err)) return false;
     SafeTensors st;
     if (!st.open_dir(dir, err)) return false;
-    if (!decoder_weights_load(dir, cfg_, st, opts, &w_, &load_stats_, err)) return false;
+    const int tp = comm_ ? plat_comm_size(comm_) : 1;
+    if (tp > 1) {
+        PLAT_ASSERT(std::string(plat_name()) == "cpu", "Model::load: tensor parallelism runs on the CPU platform only so far");
+        const std::string why = tensor_parallel_check(cfg_, tp);
+        if (!why.empty()) {
+            *err = dir + ": " + why;
+            return false;
+        }
+    }
+    if (!decoder_weights_load(dir, cfg_, st, opts, &w_, &load_stats_, err, tp, rank_)) return false;
+    if (tp > 1) cfg_ = tensor_parallel_local(cfg_, tp);
     if (!kv_scales_load(st, cfg_.n_layers, &k_scales_, &v_scales_, &kv_scales_found_, err)) return false;
     scratch_bytes_ = matmul_prepare(w_.lm_head);
     for (const LayerWeights& L : w_.layers)

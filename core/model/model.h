@@ -2,6 +2,7 @@
 // KV cache in one allocation, one workspace; forward() is the layer loop of kernels.h calls, the
 // same code on every platform. Owned and called by the engine thread only.
 #pragma once
+#include "platform/comm.h"
 #include <stdint.h>
 #include <string>
 #include <vector>
@@ -35,6 +36,11 @@ public:
     // into one device allocation (weights.h: the tensor table, the staging of opts). On failure
     // returns false with *err naming file/tensor.
     bool load(const std::string& dir, std::string* err, const LoadOptions& opts = LoadOptions());
+    // Tensor parallelism: this Model is rank `rank` of comm's group; call before load, which
+    // then loads the rank's shard (weights.h tensor_table_shard) and config() is the rank's
+    // view; forward() all-reduces the attention and MLP outputs over the group (every rank runs
+    // the same batches at the same time, one thread each).
+    void set_tensor_parallel(PlatComm* comm, int rank) { comm_ = comm; rank_ = rank; }
     const ModelConfig& config() const { return cfg_; }
     size_t weight_bytes() const { return w_.n_bytes; }
     size_t weight_fp8_bytes() const { return w_.fp8_bytes; }  // of weight_bytes(): e4m3 + scales
@@ -99,6 +105,8 @@ private:
     void* kv_ = nullptr;
     int n_blocks_ = 0, block_size_ = 0;
     int kv_type_ = KV_ACT;
+    PlatComm* comm_ = nullptr;  // tensor-parallel group, or none
+    int rank_ = 0;
     std::vector<float> k_scales_, v_scales_;  // per layer (KV_FP8_E4M3)
     bool kv_scales_found_ = false;
     // workspace

@@ -2,6 +2,7 @@
 // carving of one device allocation from it (see weights.h).
 #include "core/model/weights.h"
 #include <stdio.h>
+#include <algorithm>
 #include <chrono>
 #include "core/model/safetensors.h"
 #include "core/model/dtype.h"
@@ -43,6 +44,58 @@ std::vector<TensorSpec> decoder_tensor_table(const ModelConfig& c, bool has_bias
         add(p + "mlp.down_proj.weight", H, I, SLOT_DOWN, l, 0);
     }
     return t;
+}
+
+void tensor_table_shard(const ModelConfig& c, int n, int r, std::vector<TensorSpec>* table) {
+    const int64_t D = c.head_dim, Q = c.q_dim(), KV = c.kv_dim(), I = c.intermediate_size;
+    // KV heads: n_kv / n each, or (n > n_kv) one each, shared by n / n_kv ranks (vLLM replicates)
+    const int64_t kv_local = std::max<int64_t>(1, c.n_kv_heads / n);
+    const int64_t kv_first = c.n_kv_heads >= n ? r * kv_local : r / (n / c.n_kv_heads);
+    for (TensorSpec& s : *table) {
+        s.full_rows = s.n_rows;
+        s.full_cols = s.n_cols;
+        const bool qkv = s.slot == SLOT_QKV || s.slot == SLOT_QKV_BIAS;
+        if (qkv && s.row_offset == 0) {  // q: the rank's heads
+            s.n_rows = Q / n;
+            s.src_row0 = r * s.n_rows;
+        } else if (qkv) {  // k at Q, v at Q + KV: the rank's kv heads, after its q rows
+            const bool v = s.row_offset == Q + KV;
+            s.n_rows = kv_local * D;
+            s.src_row0 = kv_first * D;
+            s.row_offset = Q / n + (v ? kv_local * D : 0);
+        } else if (s.slot == SLOT_GATE_UP) {
+            const bool up = s.row_offset == I;
+            s.n_rows = I / n;
+            s.src_row0 = r * s.n_rows;
+            s.row_offset = up ? I / n : 0;
+        } else if (s.slot == SLOT_O_PROJ) {
+            s.n_cols = Q / n;
+            s.src_col0 = r * s.n_cols;
+        } else if (s.slot == SLOT_DOWN) {
+            s.n_cols = I / n;
+            s.src_col0 = r * s.n_cols;
+        }
+    }
+}
+
+std::string tensor_parallel_check(const ModelConfig& c, int n) {
+    if (n < 1 || c.n_heads % n != 0 || c.intermediate_size % n != 0)
+        return "--tensor-parallel-size " + std::to_string(n) + " must divide num_attention_heads (" +
+               std::to_string(c.n_heads) + ") and intermediate_size (" + std::to_string(c.intermediate_size) + ")";
+    if (c.n_kv_heads % n != 0 && n % c.n_kv_heads != 0)
+        return "--tensor-parallel-size " + std::to_string(n) + " must divide num_key_value_heads (" +
+               std::to_string(c.n_kv_heads) + ") or be a multiple of it (the KV heads are then replicated)";
+    if ((c.n_heads / n) % std::max(1, c.n_kv_heads / n) != 0)
+        return "--tensor-parallel-size " + std::to_string(n) + " splits a query-head group";
+    return "";
+}
+
+ModelConfig tensor_parallel_local(const ModelConfig& c, int n) {
+    ModelConfig l = c;
+    l.n_heads = c.n_heads / n;
+    l.n_kv_heads = std::max(1, c.n_kv_heads / n);
+    l.intermediate_size = c.intermediate_size / n;
+    return l;
 }
 
 void moe_tensor_table(const ModelConfig& c, int l, std::vector<TensorSpec>* t) {
@@ -88,8 +141,8 @@ static const StTensor* checked_tensor(const std::string& dir, const SafeTensors&
                "; weights must be F32, F16 or BF16 (F8_E4M3 for the linear layers of an FP8 checkpoint)";
         return nullptr;
     }
-    std::vector<int64_t> want = {spec.n_rows};
-    if (spec.n_cols) want.push_back(spec.n_cols);
+    std::vector<int64_t> want = {spec.full_rows ? spec.full_rows : spec.n_rows};
+    if (spec.n_cols) want.push_back(spec.full_cols ? spec.full_cols : spec.n_cols);
     if (t->shape != want) {
         *err = dir + ": tensor '" + spec.name + "' has shape " + shape_str(t->shape) +
                ", config.json implies " + shape_str(want);
@@ -258,7 +311,7 @@ bool weights_fit(size_t need_bytes, int64_t n_params, size_t free_bytes, size_t 
 
 bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const SafeTensors& st,
                           const LoadOptions& opts, DecoderWeights* w, LoadStats* stats,
-                          std::string* err) {
+                          std::string* err, int tp_size, int tp_rank) {
     if (st.find("model.layers.0.self_attn.o_proj.bias")) {
         *err = dir + ": attention output bias (o_proj.bias) is not supported";
         return false;
@@ -275,6 +328,13 @@ bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const Sa
     bool tied = c.tie_word_embeddings || !st.find("lm_head.weight");
     bool has_bias = st.find("model.layers.0.self_attn.q_proj.bias") != nullptr;
     std::vector<TensorSpec> table = decoder_tensor_table(c, has_bias, tied);
+    if (tp_size > 1) {
+        if (c.quant.method != QuantMethod::NONE || c.n_experts > 0) {
+            *err = dir + ": tensor parallelism takes dense bf16/fp16/fp32 checkpoints for now";
+            return false;
+        }
+        tensor_table_shard(c, tp_size, tp_rank, &table);
+    }
     std::vector<const StTensor*> found(table.size());
     std::vector<PieceScale> scales(table.size());
     // Regions in table order: a fused slot grows to the end of its last piece.
@@ -333,8 +393,18 @@ bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const Sa
             continue;
         }
         act_t* dst = (act_t*)((char*)w->base + r.offset) + table[i].row_offset * row_elems;
-        pieces.push_back({table[i].name.c_str(), found[i]->data, (int)found[i]->dtype,
-                          found[i]->n_elements(), dst, scales[i]});
+        const TensorSpec& sp = table[i];
+        const size_t esz = st_dtype_size(found[i]->dtype);
+        const int64_t src_cols = sp.full_cols ? sp.full_cols : (sp.n_cols ? sp.n_cols : 1);
+        if (sp.src_col0 == 0 && (sp.full_cols == 0 || sp.full_cols == sp.n_cols)) {  // whole rows
+            const int64_t n = sp.n_rows * (sp.n_cols ? sp.n_cols : 1);
+            pieces.push_back({sp.name.c_str(), found[i]->data + sp.src_row0 * src_cols * esz,
+                              (int)found[i]->dtype, n, dst, scales[i]});
+        } else {  // a column slice: one piece per row
+            for (int64_t row = 0; row < sp.n_rows; row++)
+                pieces.push_back({sp.name.c_str(), found[i]->data + ((sp.src_row0 + row) * src_cols + sp.src_col0) * esz,
+                                  (int)found[i]->dtype, sp.n_cols, dst + row * sp.n_cols, scales[i]});
+        }
     }
     for (size_t k = 0; k < regions.size(); k++)
         if (regions[k].fp8)

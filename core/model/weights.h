@@ -27,7 +27,20 @@ struct TensorSpec {
     WeightSlot slot;
     int layer;              // -1 for model-level tensors
     int64_t row_offset;     // first row inside the fused slot tensor
+    // A tensor-parallel shard: these (n_rows, n_cols) are rows src_row0.. and columns
+    // src_col0.. of the checkpoint tensor of full_rows x full_cols (0: the same as n_rows/n_cols).
+    int64_t src_row0 = 0, src_col0 = 0, full_rows = 0, full_cols = 0;
 };
+
+// The rank's shard of the tensor table of the whole model (tensor parallelism, Megatron style):
+// q/k/v (and their biases) and gate/up by output rows (whole heads), o_proj and down_proj by
+// input columns; norms, the embedding and lm_head whole. full: the whole model's config.
+// KV heads are split too, or replicated when tp_size is a multiple of them (as vLLM does).
+void tensor_table_shard(const ModelConfig& full, int tp_size, int tp_rank, std::vector<TensorSpec>* table);
+// "" when tp_size can split cfg's model, else why not (naming the sizes).
+std::string tensor_parallel_check(const ModelConfig& cfg, int tp_size);
+// One rank's view of cfg: its query heads, KV heads and intermediate rows.
+ModelConfig tensor_parallel_local(const ModelConfig& cfg, int tp_size);
 
 // The table for cfg. has_bias: the checkpoint has q/k/v biases; tied: the lm_head is the
 // embedding (no lm_head.weight is read).
@@ -93,9 +106,10 @@ class SafeTensors;
 // Checks every tensor of the table against the checkpoint (present, float dtype, shape), then
 // allocates and fills w. On failure (also a tensor holding NaN or infinite values) returns false
 // with *err naming the directory and tensor, having kept nothing allocated.
+// tp_size > 1: rank tp_rank's shard (tensor_table_shard) of the model of cfg (the whole model's).
 bool decoder_weights_load(const std::string& dir, const ModelConfig& cfg, const SafeTensors& st,
                           const LoadOptions& opts, DecoderWeights* w, LoadStats* stats,
-                          std::string* err);
+                          std::string* err, int tp_size = 1, int tp_rank = 0);
 
 // How an F8_E4M3 piece (n_rows, n_cols) dequantizes: element (r, c) = value × the scale at
 // data[(r / rows_per) * grid_cols + c / cols_per] (per tensor: rows_per = n_rows, cols_per =

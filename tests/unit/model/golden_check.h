@@ -55,10 +55,13 @@ inline int argmax(const float* x, int n) {
 // through the paged cache with block size 4 (so the prompt spans several blocks, out of order).
 // Returns the number of rows whose logits are out of tolerance; fills the greedy tokens.
 // kv_type: the KV cache's (kernels.h).
+// comm: rank `rank` of a tensor-parallel group (every rank runs this at the same time).
 inline int run_and_compare(const std::string& dir, const Golden& g, std::vector<int32_t>* greedy,
-                    std::string* report, double* worst_rel, int kv_type = KV_ACT) {
+                    std::string* report, double* worst_rel, int kv_type = KV_ACT,
+                    PlatComm* comm = nullptr, int rank = 0) {
     *worst_rel = 0;
     Model m;
+    m.set_tensor_parallel(comm, rank);
     std::string err;
     if (!m.load(dir, &err)) {
         *report = err;
