@@ -35,7 +35,7 @@ static void add_engine_flags(cxxopts::Options& opts) {
         ("enable-prefix-caching", "reuse KV blocks of shared prompt prefixes", cxxopts::value<bool>()->default_value("true"))
         ("no-enable-prefix-caching", "turn prefix caching off");
     opts.add_options("vllm")
-        ("tensor-parallel-size", "GPUs per model (-tp): 1, one instance per GPU", cxxopts::value<int>()->default_value("1"))
+        ("tensor-parallel-size", "ranks per model (-tp): the CPU platform splits the model over this many threads; GPUs: 1 for now", cxxopts::value<int>()->default_value("1"))
         ("pipeline-parallel-size", "pipeline stages (-pp): 1", cxxopts::value<int>()->default_value("1"))
         ("dtype", "compute type: auto or bfloat16 (other weight types are converted at load)",
          cxxopts::value<std::string>()->default_value("auto"))
@@ -240,16 +240,15 @@ static std::string vllm_flag_refusal(const Config& c) {
                  "too big for one GPU is meant for tensor parallelism); %s", c.pipeline_parallel_size, one_per_gpu);
         return buf;
     }
-    if (c.tensor_parallel_size != 1) {
-        // a GPU platform first needs NCCL, loaded at run time
-        std::string version, err, found;
-        if (std::string(plat_name()) != "cpu") {
-            if (!plat_nccl_load(&version, &err))
-                return "--tensor-parallel-size " + std::to_string(c.tensor_parallel_size) + " needs " + err;
-            found = " (NCCL " + version + " found)";
-        }
-        snprintf(buf, sizeof buf, "--tensor-parallel-size %d: tensor parallelism is not implemented yet%s; %s",
-                 c.tensor_parallel_size, found.c_str(), one_per_gpu);
+    if (c.tensor_parallel_size < 1 || c.tensor_parallel_size > 64)
+        return "--tensor-parallel-size " + std::to_string(c.tensor_parallel_size) + ": 1 to 64 ranks";
+    if (c.tensor_parallel_size != 1 && std::string(plat_name()) != "cpu") {
+        // a GPU platform first needs NCCL, loaded at run time; its group is not written yet
+        std::string version, err;
+        if (!plat_nccl_load(&version, &err))
+            return "--tensor-parallel-size " + std::to_string(c.tensor_parallel_size) + " needs " + err;
+        snprintf(buf, sizeof buf, "--tensor-parallel-size %d: tensor parallelism across GPUs is not implemented yet "
+                 "(NCCL %s found; the CPU platform runs it); %s", c.tensor_parallel_size, version.c_str(), one_per_gpu);
         return buf;
     }
     if (c.dtype != "auto" && c.dtype != "bfloat16")

@@ -1,5 +1,6 @@
 // startup.cpp — see startup.h.
 #include "core/cli/startup.h"
+#include "core/engine/tp_runner.h"
 #include <stdio.h>
 #include <algorithm>
 #include <thread>
@@ -107,6 +108,13 @@ static int set_limits(const Config& cfg, Runtime* rt) {
     return -1;
 }
 
+Runtime::~Runtime() {
+    engine.reset();  // before the models it runs
+    runner.reset();
+    ranks.clear();
+    if (comm) plat_comm_destroy(comm);
+}
+
 int startup_run(const Config& cfg, int64_t max_blocks_wanted, Runtime* rt) {
     Clock::time_point t0 = Clock::now();
     for (const std::string& note : cfg.vllm_noops) log_info("%s", note.c_str());
@@ -124,7 +132,17 @@ int startup_run(const Config& cfg, int64_t max_blocks_wanted, Runtime* rt) {
         tokenizer_s = seconds_since(t);
     });
     std::string err;
+    const int tp = cfg.tensor_parallel_size;
+    if (tp > 1) {  // the other ranks load their shards after rank 0
+        rt->comm = plat_comm_create_local(tp);
+        rt->model.set_tensor_parallel(rt->comm, 0);
+    }
     bool loaded = rt->model.load(cfg.model_dir, &err);
+    for (int r = 1; loaded && r < tp; r++) {
+        rt->ranks.emplace_back(new Model());
+        rt->ranks.back()->set_tensor_parallel(rt->comm, r);
+        loaded = rt->ranks.back()->load(cfg.model_dir, &err);
+    }
     tok_thread.join();
     if (!loaded) return fail(cfg, 1, err);
     const LoadStats& ls = rt->model.load_stats();
@@ -141,8 +159,13 @@ int startup_run(const Config& cfg, int64_t max_blocks_wanted, Runtime* rt) {
                  rt->model.config().quant.summary().c_str(), fp8 / gib, plat_name() == std::string("cpu") ? "fp32" : "bf16",
                  (rt->model.weight_bytes() - fp8) / gib, rt->model.gemm_scratch_bytes() / gib);
     }
+    if (tp > 1)
+        log_info("tensor parallel: %d ranks in this process, each with %d of %d query heads, %d KV heads and "
+                 "%.2f GB of weights", tp, rt->model.config().n_heads, rt->model.config().n_heads * tp,
+                 rt->model.config().n_kv_heads, rt->model.weight_bytes() / 1e9);
     if (config_kv_type(cfg) == KV_FP8_E4M3) {
         rt->model.set_kv_type(KV_FP8_E4M3);
+        for (auto& m : rt->ranks) m->set_kv_type(KV_FP8_E4M3);
         log_info("KV cache: fp8 e4m3 (--kv-cache-dtype %s), %s", cfg.kv_cache_dtype.c_str(),
                  rt->model.kv_scales_in_checkpoint() ? "the checkpoint's per-layer k_scale / v_scale"
                                                      : "scales 1.0 (the checkpoint has no k_scale / v_scale)");
@@ -159,6 +182,10 @@ int startup_run(const Config& cfg, int64_t max_blocks_wanted, Runtime* rt) {
     if (!rt->sched.validate(&err)) return fail(cfg, 2, err);
     rt->model.allocate_kv(rt->sched.n_blocks, rt->sched.block_size);
     rt->model.allocate_workspace(rt->limits);
+    for (auto& m : rt->ranks) {
+        m->allocate_kv(rt->sched.n_blocks, rt->sched.block_size);
+        m->allocate_workspace(rt->limits);
+    }
     double kv_s = seconds_since(t_kv);
     log_info("KV cache: %d blocks of %d tokens; max_model_len %d", rt->sched.n_blocks,
              rt->sched.block_size, rt->sched.max_model_len);
@@ -168,7 +195,13 @@ int startup_run(const Config& cfg, int64_t max_blocks_wanted, Runtime* rt) {
         graphs_ms = rt->model.capture_graphs();
         if (graphs_ms >= 0) log_info("captured decode graphs in %.0f ms", graphs_ms);
     }
-    rt->runner.reset(new ModelAdapter(&rt->model));
+    if (tp > 1) {
+        std::vector<Model*> group = {&rt->model};
+        for (auto& m : rt->ranks) group.push_back(m.get());
+        rt->runner.reset(new TpRunner(group));
+    } else {
+        rt->runner.reset(new ModelAdapter(&rt->model));
+    }
     rt->engine.reset(new Engine(rt->sched, rt->runner.get(), cfg.device));
     if (cfg.has_seed && cfg.command == CMD_SERVE) rt->engine->set_seed(cfg.seed);
     rt->startup_s = seconds_since(t0);

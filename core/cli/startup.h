@@ -21,7 +21,11 @@ struct Runtime {
     GenerationDefaults generation;   // --generation-config, with every eos id
     SchedulerConfig sched;
     ModelLimits limits;
-    std::unique_ptr<ModelAdapter> runner;
+    std::unique_ptr<ModelRunner> runner;
+    // --tensor-parallel-size > 1 (CPU platform): ranks 1.. beside model (rank 0), one group
+    std::vector<std::unique_ptr<Model>> ranks;
+    PlatComm* comm = nullptr;
+    ~Runtime();
     std::unique_ptr<Engine> engine;  // constructed (bound to cfg.device), not started
     double startup_s = 0;            // from startup_run's call to the engine's construction
 };

@@ -150,7 +150,7 @@ static const std::vector<VllmFlag> k_flags = {
     {"guided-decoding-disable-additional-properties", "", true, 'R', "", "guided decoding (structured outputs) is not supported yet"},
     {"distributed-executor-backend", "", true, 'N', "", "one process, one GPU"},
     {"pipeline-parallel-size", "-pp", true, 'E', "", "1 only (other values are refused with the reason)"},
-    {"tensor-parallel-size", "-tp", true, 'E', "", "1 only (other values are refused with the reason)"},
+    {"tensor-parallel-size", "-tp", true, 'E', "", "CPU platform: any size that divides the heads; GPUs: 1 for now (others refused with the reason)"},
     {"decode-context-parallel-size", "-dcp", true, 'V', "1", "one edgellm process serves one GPU: run one per GPU behind a load balancer (dist/edgellm@.service, dist/nginx.conf)"},
     {"data-parallel-size", "-dp", true, 'V', "1", "one edgellm process serves one GPU: run one per GPU behind a load balancer (dist/edgellm@.service, dist/nginx.conf)"},
     {"data-parallel-rank", "-dpn", true, 'R', "", "one edgellm process serves one GPU: run one per GPU behind a load balancer (dist/edgellm@.service, dist/nginx.conf)"},

@@ -19,10 +19,10 @@ function startFails(args, env = {}) {
 }
 
 const refusals = [
-  ['tensor_parallel_2', [MODEL, '--tensor-parallel-size', '2'], {}, '--tensor-parallel-size 2: tensor parallelism is not implemented yet'],
-  ['tp_abbreviation_2', [MODEL, '-tp', '2'], {}, '--tensor-parallel-size 2'],
+  ['tensor_parallel_0', [MODEL, '--tensor-parallel-size', '0'], {}, '--tensor-parallel-size 0: 1 to 64 ranks'],
+  ['tp_abbreviation_0', [MODEL, '-tp', '0'], {}, '--tensor-parallel-size 0'],
   ['pp_abbreviation_with_equals', [MODEL, '-pp=4'], {}, '--pipeline-parallel-size 4'],
-  ['tensor_parallel_from_the_environment', [MODEL], { EDGELLM_TENSOR_PARALLEL_SIZE: '2' }, '--tensor-parallel-size 2'],
+  ['tensor_parallel_from_the_environment', [MODEL], { EDGELLM_TENSOR_PARALLEL_SIZE: '100' }, '--tensor-parallel-size 100'],
   ['dtype_float16', [MODEL, '--dtype', 'float16'], {}, '--dtype float16: edgellm computes in bfloat16'],
   ['kv_cache_dtype_fp8_e5m2', [MODEL, '--kv-cache-dtype', 'fp8_e5m2'], {}, '--kv-cache-dtype fp8_e5m2: e5m2 is not supported'],
   ['a_second_model_argument', [MODEL, MODEL], {}, "unexpected argument '"],

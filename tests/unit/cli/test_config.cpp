@@ -50,7 +50,7 @@ TEST(Config, serve_and_generate_refuse_the_same_bad_values_with_the_same_message
         {"--max-num-seqs", "0"}, {"--max-num-batched-tokens", "0"}, {"--block-size", "0"},
         {"--gpu-memory-utilization", "1.5"}, {"--gpu-memory-utilization", "0"},
         {"--max-model-len", "-5"}, {"--num-kv-blocks", "-1"}, {"--dtype", "float16"},
-        {"--kv-cache-dtype", "fp8_e5m2"}, {"--tensor-parallel-size", "2"}, {"--device", "-1"},
+        {"--kv-cache-dtype", "fp8_e5m2"}, {"--tensor-parallel-size", "0"}, {"--device", "-1"},
         {"--kernel-arch", "sm70"}, {"--kernel-arch", "hopper"},
     };
     for (const auto& args : bad) {
