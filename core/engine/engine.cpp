@@ -197,7 +197,7 @@ static bool all_plain_greedy(const SchedulerOutput& out) {
         int n_output = own ? seq->n_output() : 0;
         if (!sampling_is_greedy(p.temperature) || p.logprobs >= 0 || p.presence_penalty != 0.0f ||
             p.frequency_penalty != 0.0f || p.repetition_penalty != 1.0f || n_output < p.min_tokens ||
-            !p.logit_bias.empty() || !p.allowed_token_ids.empty())
+            !p.logit_bias.empty() || !p.allowed_token_ids.empty() || p.grammar)
             return false;
     }
     return true;
@@ -256,6 +256,9 @@ bool Engine::step() {
             ctx.seed = seq->seed;
             ctx.sample_index = slot.sample_index;
             ctx.eos_token_ids = &sched_.config().eos_token_ids;
+            if (seq->params->grammar)  // a fork's first token starts from the grammar's start
+                grammar_mask_logits(*seq->params->grammar, own ? seq->grammar_state : 0,
+                                    sched_.config().eos_token_ids, row_.data(), vocab);
             sampler_.sample(row_.data(), vocab, *seq->params, ctx, &results_[i]);
         }
     }

@@ -13,7 +13,7 @@ bool SampleBatch::build(const SchedulerOutput& out, const std::vector<int32_t>& 
         const SampleSlot& slot = out.samples[i];
         const Sequence* seq = slot.seq;
         const SamplingParams& p = *seq->params;
-        if (p.logprobs > SAMPLE_MAX_TOP || !p.logit_bias.empty() || !p.allowed_token_ids.empty())
+        if (p.logprobs > SAMPLE_MAX_TOP || !p.logit_bias.empty() || !p.allowed_token_ids.empty() || p.grammar)
             return false;   // host sampler
         bool own = slot.sample_index == seq->sample_index;  // otherwise a fork's first token
         int n_output = own ? seq->n_output() : 0;

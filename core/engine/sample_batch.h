@@ -11,8 +11,8 @@
 class SampleBatch {
 public:
     // Fills rows and penalties for out.samples, in order. Returns false (rows and penalties then
-    // unspecified) where a slot asks for more than SAMPLE_MAX_TOP logprobs or has a logit_bias or
-    // allowed_token_ids, which only the CPU sampler handles.
+    // unspecified) where a slot asks for more than SAMPLE_MAX_TOP logprobs or has a logit_bias,
+    // allowed_token_ids or a grammar, which only the CPU sampler handles.
     bool build(const SchedulerOutput& out, const std::vector<int32_t>& eos_token_ids, int vocab);
 
     std::vector<SampleRow> rows;

@@ -42,6 +42,14 @@ bool SamplingParams::validate(int vocab_size, std::string* err) const {
         if (t < 0 || t >= vocab_size) return fail(err, "allowed_token_ids contains %g, outside the vocabulary.", t);
     for (const auto& b : logit_bias)
         if (b.first < 0 || b.first >= vocab_size) return fail(err, "logit_bias contains token id %g, outside the vocabulary.", b.first);
+    if (grammar && !allowed_token_ids.empty()) {
+        if (err) *err = "structured outputs cannot be combined with allowed_token_ids.";
+        return false;
+    }
+    if (grammar && min_tokens > 0) {
+        if (err) *err = "structured outputs cannot be combined with min_tokens.";
+        return false;
+    }
     return true;
 }
 

@@ -1,20 +1,23 @@
 // sampling.h — per-request sampling parameters (vLLM's SamplingParams fields and defaults) and
 // the CPU sampler that turns one row of fp32 logits into one token.
 //
-// Order of processing (vLLM v1): the allowed_token_ids mask, logit_bias, then penalties and the
-// min_tokens mask on the raw logits; greedy
-// argmax when temperature == 0; otherwise temperature, min_p, top_k, top_p, then one draw.
-// Logprobs are vLLM's default "raw_logprobs": log_softmax of the model's raw logits, before any
-// penalty, temperature or truncation, so they do not depend on the sampling settings.
+// Order of processing (vLLM v1): a structured-output grammar's mask (applied by the engine
+// before sample()), the allowed_token_ids mask, logit_bias, then penalties and the min_tokens
+// mask on the raw logits; greedy argmax when temperature == 0; otherwise temperature, min_p,
+// top_k, top_p, then one draw. Logprobs are vLLM's default "raw_logprobs": log_softmax of the
+// model's raw logits (with a grammar, after its mask), before any penalty, temperature or
+// truncation, so they do not depend on the sampling settings.
 //
 // Randomness is counter-based: the uniform number for a draw is a pure function of
 // (seed, sample index, token position), so a seeded request yields the same tokens whatever
 // else shares its batch, and after a preemption recomputes it.
 #pragma once
 #include <stdint.h>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
+#include "core/grammar/grammar_matcher.h"
 
 struct SamplingParams {
     int n = 1;                        // parallel samples of one prompt
@@ -32,6 +35,11 @@ struct SamplingParams {
     std::vector<std::pair<int32_t, float>> logit_bias;  // added to the raw logits first; one entry
                                                          // per token, each in [-100, 100]
     std::vector<int32_t> allowed_token_ids;             // non-empty: every other token is masked first
+    // Structured output: only tokens the grammar allows from the sequence's matcher state
+    // (Sequence::grammar_state), end of sequence only where the grammar may end. Applied first,
+    // before allowed_token_ids; such slots go to the CPU sampler. Not with allowed_token_ids or
+    // min_tokens (validate refuses them: together they could mask every token).
+    std::shared_ptr<const CompiledGrammar> grammar;
     bool ignore_eos = false;
     int min_tokens = 0;               // eos and stop_token_ids are masked until this many outputs
     int max_tokens = 16;              // -1 = until max_model_len

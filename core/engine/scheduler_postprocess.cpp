@@ -44,6 +44,10 @@ void Scheduler::append_token(Sequence* seq, const SampleResult& r, std::vector<S
     int n_out = seq->n_output();
     FinishReason why = FinishReason::NONE;
     int32_t stop_reason = -1;
+    if (p.grammar) {
+        bool eos = std::find(cfg_.eos_token_ids.begin(), cfg_.eos_token_ids.end(), r.token) != cfg_.eos_token_ids.end();
+        seq->grammar_state = grammar_next_state(*p.grammar, seq->grammar_state, r.token, eos);
+    }
     if ((int)seq->tokens.size() >= cfg_.max_model_len || n_out >= seq->max_tokens) {
         why = FinishReason::LENGTH;
     } else if (n_out >= p.min_tokens) {

@@ -31,6 +31,9 @@ struct Sequence {
     bool fork_pending = false;      // sample 0 of n > 1 that has not produced its first token
     int64_t scheduled_step = -1;    // the step it was last scheduled in
     int n_preemptions = 0;
+    int grammar_state = 0;          // params->grammar's matcher state after the outputs so far
+                                    // (advanced only by postprocess, so recomputation after a
+                                    // preemption leaves it alone)
 
     int n_output() const { return (int)tokens.size() - n_prompt; }
     int n_uncomputed() const { return (int)tokens.size() - n_computed; }

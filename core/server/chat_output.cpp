@@ -4,8 +4,9 @@
 ChatOutput::ChatOutput(const ChatParseOptions& opt, int choice) {
     if (!opt.reasoning_parser.empty())
         reasoning_.reset(new ReasoningParser(opt.reasoning_parser, opt.prompt_opened_think, opt.thinking_enabled));
-    if (!opt.tool_parser.empty())
-        tools_ = tool_parser_create(opt.tool_parser, opt.tools_json, opt.id_seed + (uint64_t)choice * 0x10000);
+    uint64_t seed = opt.id_seed + (uint64_t)choice * 0x10000;
+    if (opt.tool_forced) tools_ = tool_parser_forced(opt.tool_forced_name, seed);
+    else if (!opt.tool_parser.empty()) tools_ = tool_parser_create(opt.tool_parser, opt.tools_json, seed);
 }
 
 void ChatOutput::to_tools(const std::string& content, bool at_end, ChatDelta* d) {

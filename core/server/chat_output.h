@@ -18,8 +18,10 @@ struct ChatParseOptions {
     bool thinking_enabled = true;     // chat_template_kwargs.enable_thinking
     std::string tool_parser;          // "" = tool calls are not parsed
     std::string tools_json;           // the request's tools (parameter types)
+    bool tool_forced = false;         // tool_choice required / named: the answer is the calls' JSON
+    std::string tool_forced_name;     // the named function ("" for required)
     uint64_t id_seed = 0;             // tool-call ids are drawn from it (per choice: + index)
-    bool active() const { return !reasoning_parser.empty() || !tool_parser.empty(); }
+    bool active() const { return !reasoning_parser.empty() || !tool_parser.empty() || tool_forced; }
 };
 
 struct ChatDelta {

@@ -69,21 +69,27 @@ void ServerImpl::route_completions(const httplib::Request& req, httplib::Respons
     }
     job.gen = cr.gen;
     job.params = sampling_params_from(cr.gen, 16, cfg.generation_defaults);
+    if (!attach_grammar(cr.gen, &job.params, res)) return;
     std::shared_ptr<AdmissionSlot> slot = admit(res);
     if (!slot) return;
     answer_generation(this, req, res, std::move(slot), std::move(job));
 }
 
 // What the chat answer is split into: tool calls when tool_choice is auto (route_chat has refused
-// auto on a server not started for it), reasoning when the server has a reasoning parser.
+// auto on a server not started for it) or forced (the whole answer is the calls' JSON),
+// reasoning when the server has a reasoning parser and the answer is not constrained (a grammar
+// leaves no room for a <think> part).
 static void chat_parse_options(const ServerImpl* s, ChatRequest& cr, const std::string& prompt, ChatParseOptions* o) {
-    if (cr.tool_choice == "auto") {
+    if (cr.tool_choice == "required" || cr.tool_choice == "function") {
+        o->tool_forced = true;
+        o->tool_forced_name = cr.tool_choice == "function" ? cr.tool_choice_function : "";
+    } else if (cr.tool_choice == "auto") {
         o->tool_parser = s->cfg.tool_call_parser;
         o->tools_json = cr.tools_json;
         // [TOOL_CALLS] is a special token: keep it in the text (vLLM does the same)
         if (o->tool_parser == "mistral") cr.gen.skip_special_tokens = false;
     }
-    if (!s->cfg.reasoning_parser.empty()) {
+    if (!s->cfg.reasoning_parser.empty() && cr.gen.structured.kind.empty()) {
         o->reasoning_parser = s->cfg.reasoning_parser;
         o->thinking_enabled = cr.enable_thinking;
         o->prompt_opened_think = prompt_opens_think(prompt);
@@ -99,6 +105,7 @@ void ServerImpl::route_chat(const httplib::Request& req, httplib::Response& res)
     if (!parse_chat_request(req.body.data(), req.body.size(), &cr, &perr))
         return reply_error(res, 400, perr.message, perr.param);
     if (!check_model(cr.gen.model, res)) return;
+    if (!attach_tool_choice(cr, res)) return;
     if (cr.tool_choice == "auto" && (!cfg.enable_auto_tool_choice || cfg.tool_call_parser.empty()))  // vLLM's words
         return reply_error(res, 400, "\"auto\" tool choice requires --enable-auto-tool-choice and --tool-call-parser "
                                      "to be set", "tool_choice");
@@ -119,6 +126,7 @@ void ServerImpl::route_chat(const httplib::Request& req, httplib::Response& res)
     chat_parse_options(this, cr, prompt, &job.chat_parse);
     job.gen = cr.gen;
     job.params = sampling_params_from(cr.gen, -1, cfg.generation_defaults);
+    if (!attach_grammar(cr.gen, &job.params, res)) return;
     std::shared_ptr<AdmissionSlot> slot = admit(res);
     if (!slot) return;
     answer_generation(this, req, res, std::move(slot), std::move(job));

@@ -10,6 +10,7 @@
 #include <unordered_set>
 #include "httplib.h"
 #include "core/engine/engine.h"
+#include "core/grammar/grammar_matcher.h"
 #include "core/server/server.h"
 #include "core/server/server_gate.h"
 #include "core/server/server_metrics.h"
@@ -54,6 +55,9 @@ struct ServerImpl {
     int64_t created_unix;
     int port = -1;
 
+    std::once_flag grammar_once;               // the vocabulary trie is built on first use
+    std::unique_ptr<GrammarCache> grammars;    // compiled structured-output grammars
+
     std::mutex live_mu;                        // engine request ids being served
     std::unordered_set<int64_t> live;
 
@@ -86,6 +90,12 @@ struct ServerImpl {
     void route_health(const httplib::Request& req, httplib::Response& res);
     void route_version(const httplib::Request& req, httplib::Response& res);
 
+    // Compiles g's structured output (if any) into p->grammar; false after answering 400 with
+    // what the grammar cannot be compiled for (an unsupported keyword, a limit).
+    bool attach_grammar(const GenerationFields& g, SamplingParams* p, httplib::Response& res);
+    // tool_choice "required" or a named function: sets cr.gen.structured to the schema of the
+    // calls; false after answering 400 (unknown function, malformed tools, a second constraint).
+    bool attach_tool_choice(ChatRequest& cr, httplib::Response& res);
     // Renders the chat template for messages into a prompt string; false with *err.
     bool render_chat(const ChatRequest& chat, std::string* prompt, std::string* err) const;
 };

@@ -1,6 +1,7 @@
 // server_request.cpp — JSON bodies of the generation, tokenize and detokenize routes into the
 // plain structs of server_request.h (simdjson DOM; every field type-checked, every range checked).
 #include "core/server/server_request.h"
+#include "core/server/server_structured.h"
 
 #include <math.h>
 #include <string.h>
@@ -214,17 +215,8 @@ int gen_field(std::string_view key, element v, bool chat, GenerationFields* g, R
                         (key == "return_tokens_as_token_ids" || key == "use_beam_search")) ||
                        (key == "best_of" && v.is_int64() && v.get_int64().value_unsafe() == 1);
         if (!neutral) ok = fail(err, std::string(key), "'" + std::string(key) + "' is not supported by edgellm");
-    } else if (key == "response_format") {
-        // only plain text: JSON modes need guided decoding, which edgellm does not do
-        std::string_view type;
-        if (v.type() != element_type::OBJECT || v["type"].get(type))
-            ok = fail(err, "response_format", "'response_format' must be an object with a 'type'");
-        else if (type != "text")
-            ok = fail(err, "response_format", "response_format type '" + std::string(type) +
-                                                  "' is not supported: edgellm has no guided decoding (only 'text')");
-    } else if (key == "guided_json" || key == "guided_regex" || key == "guided_choice" || key == "guided_grammar" ||
-               key == "structured_outputs") {
-        ok = fail(err, std::string(key), "'" + std::string(key) + "' is not supported: edgellm has no guided decoding");
+    } else if (structured_output_key(key)) {
+        ok = parse_structured_output(key, v, &g->structured, err);
     } else if (key == "stop_token_ids") { g->stop_token_ids.clear(); ok = get_ids(v, "stop_token_ids", &g->stop_token_ids, err); }
     else if (key == "include_stop_str_in_output") ok = get_bool(v, "include_stop_str_in_output", &g->include_stop_str_in_output, err);
     else if (key == "seed") { ok = get_int(v, "seed", INT64_MIN, INT64_MAX, &g->seed, err); g->has_seed = ok; }
@@ -336,17 +328,21 @@ int chat_field(std::string_view key, element v, ChatRequest* c, RequestError* er
                                                      key == "continue_final_message" || key == "chat_template_kwargs";
     if (key == "tools") return get_raw(v, "tools", element_type::ARRAY, &c->tools_json, err) ? 1 : -1;
     if (key == "tool_choice") {
-        // "none" and "auto" leave the model's text as it is (the tools reach the chat template);
-        // "required" and a named function need guided decoding, which edgellm does not do
+        // "none"/"auto" leave the text as it is; "required" and a named function are served with a
+        // grammar over the tools (server_grammar.cpp)
         std::string_view s;
-        if (v.type() == element_type::STRING && !v.get(s) && (s == "none" || s == "auto")) {
+        element fn;
+        if (v.type() == element_type::STRING && !v.get(s) && (s == "none" || s == "auto" || s == "required")) {
             c->tool_choice = std::string(s);
             return 1;
         }
-        if ((v.type() == element_type::STRING && !v.get(s) && s == "required") || v.type() == element_type::OBJECT)
-            return fail(err, "tool_choice", "tool_choice 'required' or a named function is not supported: it needs "
-                                            "guided decoding, which edgellm does not have yet (use 'auto' or 'none')"), -1;
-        return fail(err, "tool_choice", "'tool_choice' must be 'none', 'auto', 'required' or a named function"), -1;
+        if (v.type() == element_type::OBJECT && !v["function"].get(fn) && !fn["name"].get(s)) {
+            c->tool_choice = "function";
+            c->tool_choice_function = std::string(s);
+            return 1;
+        }
+        return fail(err, "tool_choice", "'tool_choice' must be 'none', 'auto', 'required' or a named function "
+                                        "{\"type\": \"function\", \"function\": {\"name\": ...}}"), -1;
     }
     if (key == "add_generation_prompt") return get_bool(v, "add_generation_prompt", &c->add_generation_prompt, err) ? 1 : -1;
     if (key == "continue_final_message") return get_bool(v, "continue_final_message", &c->continue_final_message, err) ? 1 : -1;
@@ -452,7 +448,8 @@ bool parse_chat_request(const char* body, size_t len, ChatRequest* out, RequestE
         return fail(err, "continue_final_message",
                     "'continue_final_message' and 'add_generation_prompt' cannot both be true");
     if (out->continue_final_message) out->add_generation_prompt = false;
-    if (out->tool_choice == "auto" && out->tools_json.empty())
+    bool forced = out->tool_choice == "required" || out->tool_choice == "function";
+    if ((out->tool_choice == "auto" && out->tools_json.empty()) || (forced && (out->tools_json.empty() || out->tools_json == "[]")))
         return fail(err, "tool_choice", "When using `tool_choice`, `tools` must be set.");
     if (out->tool_choice.empty() && !out->tools_json.empty() && out->tools_json != "[]") out->tool_choice = "auto";
     return check_gen(out->gen, has_key(root, "stream_options"), err);

@@ -30,6 +30,15 @@ struct ChatMessage {
     bool has_reasoning_content = false;
 };
 
+// A structured-output constraint from response_format, guided_json / guided_regex /
+// guided_choice or structured_outputs (at most one of them).
+struct StructuredOutput {
+    std::string kind;                  // "" none, "json_schema", "json_object", "regex", "choice"
+    std::string text;                  // json_schema: the schema (JSON text); regex: the pattern
+    std::vector<std::string> choices;  // choice
+    std::string param;                 // the request field it came from
+};
+
 // The sampling and output fields both endpoints share. -1 / unset values mean "use the default".
 struct GenerationFields {
     std::string model;              // "" when absent
@@ -59,6 +68,7 @@ struct GenerationFields {
     bool skip_special_tokens = true;
     bool stream = false;
     bool include_usage = false;     // stream_options.include_usage
+    StructuredOutput structured;
 };
 
 struct CompletionRequest {
@@ -74,9 +84,10 @@ struct ChatRequest {
     GenerationFields gen;
     std::vector<ChatMessage> messages;
     std::string tools_json;                 // "" when absent
-    // "", "none" or "auto" (the others are refused); absent or null with a non-empty tools
-    // array: "auto", as vLLM defaults it
+    // "", "none", "auto", "required" or "function" (a named function: tool_choice_function);
+    // absent or null with a non-empty tools array: "auto", as vLLM defaults it
     std::string tool_choice;
+    std::string tool_choice_function;
     bool add_generation_prompt = true;
     bool continue_final_message = false;
     std::string chat_template_kwargs_json;  // "" when absent, else a JSON object

@@ -73,3 +73,9 @@ bool tool_parser_known(const std::string& name);
 // is a string). Call ids are drawn from id_seed, so equal seeds give equal ids.
 std::unique_ptr<ToolCallParser> tool_parser_create(const std::string& name, const std::string& tools_json,
                                                    uint64_t id_seed);
+
+// The parser of an answer constrained by tool_choice (server_grammar.cpp's schema): for
+// "required" (function_name "") the whole text is a JSON array of {"name", "parameters"}, for a
+// named function it is that function's arguments object. Everything is held until the end; text
+// that does not parse (an answer cut by max_tokens) is returned as content.
+std::unique_ptr<ToolCallParser> tool_parser_forced(const std::string& function_name, uint64_t id_seed);

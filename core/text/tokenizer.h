@@ -47,6 +47,12 @@ public:
     bool is_special(int32_t id) const;       // added token marked special
     // Token text of id as stored in the vocabulary ("" for unknown ids).
     const std::string& id_to_token(int32_t id) const;
+    // The bytes token id adds to a decoded text when it is not the first token: the decoder chain
+    // applied to the token alone (byte-level characters to bytes, <0xXX> to its byte, Replace and
+    // Metaspace), without the first-token-only steps (Strip, Metaspace's dropped prefix). False
+    // for unknown ids and for added tokens (<|im_end|>, <think>, ...), which stand for no fixed
+    // bytes of generated text.
+    bool token_bytes(int32_t id, std::string* out) const;
     // Id of a token string from the vocabulary or the added tokens; -1 when absent.
     int32_t token_to_id(const std::string& token) const;
 

@@ -187,6 +187,34 @@ std::string Tokenizer::decode(const std::vector<int32_t>& ids, bool skip_special
     return out;
 }
 
+bool Tokenizer::token_bytes(int32_t id, std::string* out) const {
+    out->clear();
+    const TokenizerImpl* t = impl_.get();
+    if (!t || id < 0 || (size_t)id >= t->id_to_token.size() || t->id_to_token[id].empty()) return false;
+    const std::string& tok = t->id_to_token[id];
+    auto added = t->added_ids.find(tok);
+    if (added != t->added_ids.end() && added->second == id) return false;
+    if (!t->has_decoder) { *out = tok; return true; }
+    if (t->decoders[0].kind == DecoderStep::BYTE_LEVEL) { byte_level_bytes(tok, out); return true; }
+    std::string s = tok;
+    for (const DecoderStep& st : t->decoders) {
+        if (st.kind == DecoderStep::BYTE_FALLBACK) {
+            int b = byte_token(s);
+            if (b >= 0) { *out = std::string(1, (char)b); return true; }
+        } else if (st.kind == DecoderStep::REPLACE) {
+            replace_all(&s, st.a, st.b);
+        } else if (st.kind == DecoderStep::METASPACE) {
+            replace_all(&s, st.a, " ");
+        } else if (st.kind == DecoderStep::BYTE_LEVEL) {
+            std::string b;
+            byte_level_bytes(s, &b);
+            s.swap(b);
+        }
+    }
+    *out = s;
+    return true;
+}
+
 IncrementalDetokenizer::IncrementalDetokenizer(const Tokenizer& tok, bool skip_special_tokens)
     : tok_(tok), skip_special_(skip_special_tokens), st_(tok.impl() ? new State(tok.impl()) : nullptr) {}
 IncrementalDetokenizer::~IncrementalDetokenizer() {}

@@ -15,7 +15,7 @@ if [ ! -f "$out/simdjson.o" ]; then
   $CXX -std=c++17 -O1 -g -fsanitize=address,undefined -c "$sj/simdjson.cpp" -I"$sj" -o "$out/simdjson.o" 2>"$out/build.log" \
     || { echo "FAIL fuzz_request_builds: $(tail -3 "$out/build.log")"; exit 0; }
 fi
-if $CXX $flags tests/fuzz/fuzz_request.cpp core/server/server_request.cpp "$out/simdjson.o" -o "$out/fuzz_request" 2>>"$out/build.log"; then
+if $CXX $flags tests/fuzz/fuzz_request.cpp core/server/server_request.cpp core/server/server_structured.cpp "$out/simdjson.o" -o "$out/fuzz_request" 2>>"$out/build.log"; then
   echo "PASS fuzz_request_builds"
 else
   echo "FAIL fuzz_request_builds: $(tail -5 "$out/build.log")"; exit 0

@@ -2,7 +2,8 @@
 # check_layers.sh — dependencies point one way. Each source folder may include only the folders
 # listed for it below (its own included); one line per folder, PASS when none of its files
 # includes anything else. Order: cli -> server -> engine -> model -> kernels -> platform, with
-# text and util usable from above and bench using util only; main.cpp dispatches to core/cli.
+# text and util usable from above, grammar (itself on text and util) from engine up, and bench
+# using util only; main.cpp dispatches to core/cli.
 # With a DIR argument the check runs over that tree instead of the repository (its own test
 # plants a wrong-way include in a copy).
 set -u
@@ -14,10 +15,11 @@ rules="
 core/util       core/util/
 core/text       core/text/ core/util/
 core/bench      core/bench/ core/util/
+core/grammar    core/grammar/ core/text/ core/util/
 core/model      core/model/ core/text/ core/util/ kernels/ platform/
-core/engine     core/engine/ core/model/ core/text/ core/util/ kernels/ platform/
-core/server     core/server/ core/engine/ core/model/ core/text/ core/util/
-core/cli        core/cli/ core/server/ core/engine/ core/model/ core/text/ core/bench/ core/util/ kernels/ platform/
+core/engine     core/engine/ core/grammar/ core/model/ core/text/ core/util/ kernels/ platform/
+core/server     core/server/ core/engine/ core/grammar/ core/model/ core/text/ core/util/
+core/cli        core/cli/ core/server/ core/engine/ core/grammar/ core/model/ core/text/ core/bench/ core/util/ kernels/ platform/
 kernels         kernels/ platform/
 platform        platform/
 main.cpp        core/cli/

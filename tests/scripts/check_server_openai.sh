@@ -3,8 +3,8 @@
 # (tests/server/sdk.mjs), a table of malformed requests (bad_input.mjs), and `promtool check
 # metrics` on /metrics taken under load (metrics_load.mjs), generation_config.json defaults
 # (generation_config.mjs), vLLM command lines (vllm_flags.mjs), tool-call and reasoning flags
-# (tool_calls.mjs), CORS (cors.mjs) and slow or idle clients (slowloris.mjs). Each script prints
-# PASS/FAIL lines.
+# (tool_calls.mjs), structured outputs (structured.mjs), CORS (cors.mjs) and slow or idle clients
+# (slowloris.mjs). Each script prints PASS/FAIL lines.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/server/setup.sh
@@ -17,6 +17,7 @@ node "$runner/timeout.mjs" || true
 node "$runner/generation_config.mjs" || true
 node "$runner/vllm_flags.mjs" || true
 node "$runner/tool_calls.mjs" || true
+node "$runner/structured.mjs" || true
 node "$runner/cors.mjs" || true
 # 2,000 slow and idle connections: the client needs the descriptors too
 (ulimit -n 8192 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; node "$runner/slowloris.mjs") || true

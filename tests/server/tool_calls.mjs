@@ -71,8 +71,9 @@ await test('tool_calls_hermes_leaves_text_without_calls_as_content', async () =>
   assertEq(s.finish, finishNone, 'streamed finish_reason');
   assertEq(s.usage.completion_tokens_details, { reasoning_tokens: 0 }, 'streamed usage');
 });
-await test('tool_calls_required_is_refused_naming_guided_decoding', async () => {
-  await expectRejected(client(tooled).chat.completions.create({ ...base, tool_choice: 'required' }), 400, /guided decoding/);
+await test('tool_calls_required_without_tools_is_refused', async () => {
+  await expectRejected(client(tooled).chat.completions.create({ ...base, tools: [], tool_choice: 'required' }), 400,
+    /`tools` must be set/);
 });
 await stopServer(tooled);
 

@@ -229,26 +229,56 @@ TEST(ServerRequest, logit_bias_is_read_clamped_and_keeps_the_last_of_a_repeated_
     }
 }
 
-TEST(ServerRequest, json_modes_and_guided_decoding_are_refused_rather_than_ignored) {
+TEST(ServerRequest, structured_output_fields_become_one_constraint) {
     ChatRequest r;
     RequestError e;
     const std::string msgs = R"("messages":[{"role":"user","content":"hi"}])";
     ASSERT_TRUE(chat("{" + msgs + R"(,"response_format":{"type":"text"}})", &r, &e)) << e.message;
+    EXPECT_EQ(r.gen.structured.kind, "");
     ASSERT_TRUE(chat("{" + msgs + R"(,"response_format":null,"guided_json":null})", &r, &e)) << e.message;
-    EXPECT_FALSE(chat("{" + msgs + R"(,"response_format":{"type":"json_object"}})", &r, &e));
-    EXPECT_EQ(e.param, "response_format");
-    EXPECT_NE(e.message.find("json_object"), std::string::npos) << e.message;
-    EXPECT_FALSE(chat("{" + msgs + R"(,"response_format":{"type":"json_schema","json_schema":{"name":"a","schema":{}}}})", &r, &e));
-    EXPECT_EQ(e.param, "response_format");
-    EXPECT_FALSE(chat("{" + msgs + R"(,"response_format":"json"})", &r, &e));
-    EXPECT_EQ(e.param, "response_format");
-    for (const char* k : {"guided_json", "guided_regex", "guided_choice", "guided_grammar", "structured_outputs"}) {
-        EXPECT_FALSE(chat("{" + msgs + ",\"" + k + "\":{\"x\":1}}", &r, &e)) << k;
-        EXPECT_EQ(e.param, k);
-    }
+    EXPECT_EQ(r.gen.structured.kind, "");
+    ASSERT_TRUE(chat("{" + msgs + R"(,"response_format":{"type":"json_object"}})", &r, &e)) << e.message;
+    EXPECT_EQ(r.gen.structured.kind, "json_object");
+    ChatRequest s;
+    ASSERT_TRUE(chat("{" + msgs + R"(,"response_format":{"type":"json_schema","json_schema":{"name":"a","strict":true,
+        "schema": {"type": "object"}}}})", &s, &e)) << e.message;
+    EXPECT_EQ(s.gen.structured.kind, "json_schema");
+    EXPECT_EQ(s.gen.structured.text, R"({"type":"object"})");
+    EXPECT_EQ(s.gen.structured.param, "response_format");
     CompletionRequest c;
-    EXPECT_FALSE(comp(R"({"prompt":"x","response_format":{"type":"json_object"}})", &c, &e));
-    EXPECT_EQ(e.param, "response_format");
+    ASSERT_TRUE(comp(R"({"prompt":"x","guided_json":"{\"type\":\"string\"}"})", &c, &e)) << e.message;
+    EXPECT_EQ(c.gen.structured.kind, "json_schema");
+    EXPECT_EQ(c.gen.structured.text, R"({"type":"string"})");
+    CompletionRequest d;
+    ASSERT_TRUE(comp(R"({"prompt":"x","guided_choice":["a","b c"]})", &d, &e)) << e.message;
+    EXPECT_EQ(d.gen.structured.choices, (std::vector<std::string>{"a", "b c"}));
+    CompletionRequest g;
+    ASSERT_TRUE(comp(R"({"prompt":"x","guided_regex":"\\d+"})", &g, &e)) << e.message;
+    EXPECT_EQ(g.gen.structured.kind, "regex");
+    EXPECT_EQ(g.gen.structured.text, "\\d+");
+    CompletionRequest h;
+    ASSERT_TRUE(comp(R"({"prompt":"x","structured_outputs":{"regex":"a|b","backend":"auto"}})", &h, &e)) << e.message;
+    EXPECT_EQ(h.gen.structured.kind, "regex");
+    EXPECT_EQ(h.gen.structured.param, "structured_outputs");
+
+    const std::pair<std::string, std::string> bad[] = {
+        {R"("response_format":"json")", "response_format"},
+        {R"("response_format":{"type":"json_schema","json_schema":{"name":"a"}})", "response_format"},
+        {R"("response_format":{"type":"structural_tag"})", "response_format"},
+        {R"("guided_choice":[])", "guided_choice"},
+        {R"("guided_choice":[1])", "guided_choice"},
+        {R"("guided_regex":5)", "guided_regex"},
+        {R"("guided_json":5)", "guided_json"},
+        {R"("guided_grammar":"root ::= x")", "guided_grammar"},
+        {R"("structured_outputs":{"grammar":"x"})", "structured_outputs"},
+        {R"("guided_regex":"a","guided_choice":["a"])", "guided_choice"},
+        {R"("response_format":{"type":"json_object"},"structured_outputs":{"json":{}})", "structured_outputs"},
+    };
+    for (const auto& b : bad) {
+        ChatRequest fresh;
+        EXPECT_FALSE(chat("{" + msgs + "," + b.first + "}", &fresh, &e)) << b.first;
+        EXPECT_EQ(e.param, b.second) << b.first;
+    }
 }
 
 TEST(ServerRequest, allowed_token_ids_truncation_and_unsupported_vllm_options) {
@@ -292,7 +322,7 @@ TEST(ServerRequest, allowed_token_ids_truncation_and_unsupported_vllm_options) {
     EXPECT_TRUE(chat(R"({"messages":[{"role":"user","content":"hi"}],"chat_template":null})", &c2, &e)) << e.message;
 }
 
-TEST(ServerRequest, tool_choice_none_and_auto_pass_and_forced_tool_calls_are_refused) {
+TEST(ServerRequest, tool_choice_none_auto_required_and_named_parse_and_bad_ones_are_refused) {
     const std::string head = R"({"messages":[{"role":"user","content":"hi"}],)";
     const std::string tools = R"("tools":[{"type":"function","function":{"name":"f","parameters":{}}}])";
     RequestError e;
@@ -303,9 +333,16 @@ TEST(ServerRequest, tool_choice_none_and_auto_pass_and_forced_tool_calls_are_ref
     ChatRequest n;
     EXPECT_TRUE(chat(head + R"("tool_choice":"none"})", &n, &e)) << e.message;
     EXPECT_EQ(n.tool_choice, "none");
+    ChatRequest q, f;
+    EXPECT_TRUE(chat(head + tools + R"(,"tool_choice":"required"})", &q, &e)) << e.message;
+    EXPECT_EQ(q.tool_choice, "required");
+    EXPECT_TRUE(chat(head + tools + R"(,"tool_choice":{"type":"function","function":{"name":"f"}}})", &f, &e)) << e.message;
+    EXPECT_EQ(f.tool_choice, "function");
+    EXPECT_EQ(f.tool_choice_function, "f");
     const std::pair<std::string, std::string> bad[] = {
-        {tools + R"(,"tool_choice":"required")", "needs guided decoding"},
-        {tools + R"(,"tool_choice":{"type":"function","function":{"name":"f"}})", "needs guided decoding"},
+        {R"("tool_choice":"required")", "`tools` must be set"},
+        {R"("tools":[],"tool_choice":{"type":"function","function":{"name":"f"}})", "`tools` must be set"},
+        {tools + R"(,"tool_choice":{"type":"function"})", "must be 'none', 'auto'"},
         {tools + R"(,"tool_choice":"sometimes")", "must be 'none', 'auto'"},
         {tools + R"(,"tool_choice":3)", "must be 'none', 'auto'"},
         {R"("tool_choice":"auto")", "`tools` must be set"},

@@ -1,0 +1,103 @@
+// grammar_json.cpp — the JSON building blocks every schema uses (strings, numbers, separators,
+// free-form values) and grammar_compile, the entry point of grammar.h.
+#include "core/grammar/grammar.h"
+#include "core/grammar/grammar_ast.h"
+
+// One character of a JSON string: anything but '"', '\' and control characters, or an escape.
+static GNodeP json_char() {
+    static const GNodeP c = [] {
+        CodeRanges hex = {{'0', '9'}, {'A', 'F'}, {'a', 'f'}};
+        GNodeP raw = g_charset(code_ranges_minus(code_ranges_minus(
+            code_ranges_complement({{0, 0x1F}}), '"', '"'), '\\', '\\'));
+        GNodeP simple = g_concat({g_bytes("\\"), g_charset({{'"', '"'}, {'/', '/'}, {'\\', '\\'}, {'b', 'b'},
+                                                             {'f', 'f'}, {'n', 'n'}, {'r', 'r'}, {'t', 't'}})});
+        GNodeP u = g_concat({g_bytes("\\u"), g_repeat(g_charset(hex), 4, 4)});
+        return g_alt({raw, simple, u});
+    }();
+    return c;
+}
+
+GNodeP json_string(int min_chars, int max_chars) {
+    return g_concat({g_bytes("\""), g_repeat(json_char(), min_chars, max_chars), g_bytes("\"")});
+}
+
+static GNodeP digits(int min, int max) { return g_repeat(g_charset({{'0', '9'}}), min, max); }
+
+GNodeP json_integer() {
+    static const GNodeP n = g_concat({g_optional(g_bytes("-")),
+                                      g_alt({g_bytes("0"), g_concat({g_charset({{'1', '9'}}), digits(0, 15)})})});
+    return n;
+}
+
+GNodeP json_number() {
+    static const GNodeP n = g_concat({json_integer(), g_optional(g_concat({g_bytes("."), digits(1, 16)})),
+                                      g_optional(g_concat({g_charset({{'E', 'E'}, {'e', 'e'}}),
+                                                           g_optional(g_charset({{'+', '+'}, {'-', '-'}})),
+                                                           digits(1, 2)}))});
+    return n;
+}
+
+GNodeP json_comma() {
+    static const GNodeP n = g_concat({g_bytes(","), g_optional(g_bytes(" "))});
+    return n;
+}
+
+GNodeP json_colon() {
+    static const GNodeP n = g_concat({g_bytes(":"), g_optional(g_bytes(" "))});
+    return n;
+}
+
+GNodeP json_literal(const std::string& json) { return g_bytes(json); }
+
+GNodeP json_any_object(int depth) {
+    GNodeP member = g_concat({json_string(0, -1), json_colon(), json_any_value(depth - 1)});
+    return g_concat({g_bytes("{"), g_repeat(member, 0, -1, json_comma()), g_bytes("}")});
+}
+
+GNodeP json_any_value(int depth) {
+    std::vector<GNodeP> alts = {json_string(0, -1), json_number(), g_bytes("true"), g_bytes("false"),
+                                g_bytes("null")};
+    if (depth > 0) {
+        alts.push_back(json_any_object(depth));
+        alts.push_back(g_concat({g_bytes("["), g_repeat(json_any_value(depth - 1), 0, -1, json_comma()),
+                                 g_bytes("]")}));
+    }
+    return g_alt(std::move(alts));
+}
+
+std::string GrammarSpec::key() const {
+    std::string k(1, (char)('0' + (int)kind));
+    if (kind == GrammarKind::CHOICE) {
+        for (const std::string& c : choices) {
+            k += std::to_string(c.size()) + ":";
+            k += c;
+        }
+    } else {
+        k += text;
+    }
+    return k;
+}
+
+bool grammar_compile(const GrammarSpec& spec, const GrammarLimits& limits, GrammarDfa* out, std::string* err) {
+    GNodeP root;
+    switch (spec.kind) {
+    case GrammarKind::JSON_OBJECT: root = json_any_object(limits.max_json_depth); break;
+    case GrammarKind::REGEX:
+        if (!regex_parse(spec.text, &root, err)) return false;
+        break;
+    case GrammarKind::CHOICE: {
+        if (spec.choices.empty()) {
+            *err = "the choice list is empty";
+            return false;
+        }
+        std::vector<GNodeP> alts;
+        for (const std::string& c : spec.choices) alts.push_back(g_bytes(c));
+        root = g_alt(std::move(alts));
+        break;
+    }
+    case GrammarKind::JSON_SCHEMA:
+        if (!json_schema_parse(spec.text, limits, &root, err)) return false;
+        break;
+    }
+    return gnode_to_dfa(root, limits, out, err);
+}

@@ -1,0 +1,149 @@
+// test_grammar_engine.cpp — the grammar on the engine's host sampling path, over the fake model
+// (pseudo-random logits): every sample of every request (n > 1 included) is a complete match of
+// its schema ending in end-of-sequence, and a pool small enough to force preemptions yields the
+// very tokens each request gets alone (recomputation does not advance a matcher twice).
+#include <gtest/gtest.h>
+#include <map>
+#include <random>
+#include "core/engine/engine.h"
+#include "core/grammar/grammar_matcher.h"
+#include "tests/unit/fake_model.h"
+
+namespace {
+
+// id 0 is end-of-sequence (not a grammar token); the rest spell pieces of the schema's JSON
+const std::vector<std::string> k_tokens = {
+    "<eos>", "{", "}", "\"", ":", ",", " ", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "a", "b", "c",
+    "k", "n", "{\"", "\":", "\",", "\"}", "ab", "\"k\":", "\"n\":", "12", "99", ", ", ": ", "x", "\"c\"", "}}", "[", "]", "t", "g", "s", "tags", "\"]"};
+const char* k_schema = R"({"type":"object","properties":{"k":{"enum":["ab","c"]},"n":{"type":"integer",
+    "minimum":0,"maximum":99},"tags":{"type":"array","items":{"enum":["a","b"]},"maxItems":2}},"required":["k","n"]})";
+
+struct Outputs {
+    std::map<std::pair<size_t, int>, std::vector<int32_t>> tokens;  // (request, sample) -> tokens
+    std::map<std::pair<size_t, int>, std::string> finish;
+    int64_t n_preemptions = 0;
+};
+
+Outputs run(const std::vector<std::vector<int32_t>>& prompts, const std::vector<SamplingParams>& params,
+            int n_blocks, bool together) {
+    SchedulerConfig c;
+    c.n_blocks = n_blocks;
+    c.block_size = 16;
+    c.max_model_len = 512;
+    c.max_num_batched_tokens = 256;
+    c.vocab_size = (int)k_tokens.size();
+    c.eos_token_ids = {0};
+    FakeModel model(c.vocab_size, n_blocks, 16);
+    Outputs out;
+    auto drain = [&](Engine& e, std::vector<SubmitResult>& subs, std::vector<size_t>& which) {
+        size_t n_done = 0;
+        std::vector<bool> done(subs.size(), false);
+        for (int step = 0; n_done < subs.size() && step < 20000; step++) {
+            e.step();
+            for (size_t i = 0; i < subs.size(); i++) {
+                EngineEvent ev;
+                while (!done[i] && subs[i].channel->read(&ev, 0)) {
+                    EXPECT_EQ(ev.error, "");
+                    auto key = std::make_pair(which[i], ev.sample_index);
+                    if (ev.token >= 0) out.tokens[key].push_back(ev.token);
+                    if (!ev.finish_reason.empty()) out.finish[key] = ev.finish_reason;
+                    if (ev.request_done) { done[i] = true; n_done++; }
+                }
+            }
+        }
+        EXPECT_EQ(n_done, subs.size()) << "engine stuck";
+        EXPECT_EQ(model.error, "");
+        out.n_preemptions += e.stats().n_preemptions;
+    };
+    if (together) {
+        Engine e(c, &model);
+        std::vector<SubmitResult> subs(prompts.size());
+        std::vector<size_t> which;
+        for (size_t i = 0; i < prompts.size(); i++) {
+            std::string err;
+            EXPECT_TRUE(e.submit(prompts[i], params[i], &subs[i], &err)) << err;
+            which.push_back(i);
+        }
+        drain(e, subs, which);
+    } else {
+        for (size_t i = 0; i < prompts.size(); i++) {
+            Engine e(c, &model);
+            std::vector<SubmitResult> subs(1);
+            std::vector<size_t> which = {i};
+            std::string err;
+            EXPECT_TRUE(e.submit(prompts[i], params[i], &subs[0], &err)) << err;
+            drain(e, subs, which);
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST(GrammarEngine, every_sample_is_a_complete_match_and_preemption_does_not_change_tokens) {
+    auto trie = std::make_shared<TokenTrie>();
+    std::vector<uint8_t> usable(k_tokens.size(), 1);
+    usable[0] = 0;
+    token_trie_build(k_tokens, usable, trie.get());
+    GrammarCache cache(trie, GrammarLimits());
+    GrammarSpec spec;
+    spec.kind = GrammarKind::JSON_SCHEMA;
+    spec.text = k_schema;
+    std::string err;
+    std::shared_ptr<const CompiledGrammar> g = cache.get(spec, &err);
+    ASSERT_TRUE(g) << err;
+
+    std::mt19937 rng(11);
+    std::vector<std::vector<int32_t>> prompts;
+    std::vector<SamplingParams> params;
+    for (int i = 0; i < 24; i++) {
+        std::vector<int32_t> p(20 + rng() % 40);
+        for (int32_t& t : p) t = 1 + (int32_t)(rng() % (k_tokens.size() - 1));
+        prompts.push_back(p);
+        SamplingParams sp;
+        sp.temperature = 1.0f;
+        sp.has_seed = true;
+        sp.seed = 1000 + i;
+        sp.n = i % 4 == 0 ? 3 : 1;
+        sp.max_tokens = 48;  // the longest match is 41 bytes
+        sp.grammar = g;
+        params.push_back(sp);
+    }
+    Outputs alone = run(prompts, params, 400, false);
+    Outputs crowded = run(prompts, params, 14, true);
+    EXPECT_GT(crowded.n_preemptions, 0) << "the pool was meant to force preemptions";
+    int n_samples = 0;
+    for (auto& kv : crowded.tokens) {
+        const std::vector<int32_t>& toks = kv.second;
+        n_samples++;
+        EXPECT_EQ(crowded.finish[kv.first], "stop");
+        ASSERT_FALSE(toks.empty());
+        EXPECT_EQ(toks.back(), 0) << "ends with end-of-sequence";
+        std::string text;
+        for (size_t k = 0; k + 1 < toks.size(); k++) text += k_tokens[toks[k]];
+        EXPECT_TRUE(g->dfa.matches(text)) << text;
+        EXPECT_EQ(toks, alone.tokens[kv.first]) << "request " << kv.first.first << " sample " << kv.first.second;
+    }
+    EXPECT_EQ(n_samples, 18 + 6 * 3);
+}
+
+TEST(GrammarEngine, grammar_with_min_tokens_or_allowed_token_ids_is_refused) {
+    auto trie = std::make_shared<TokenTrie>();
+    token_trie_build({"a", "b"}, {1, 1}, trie.get());
+    GrammarCache cache(trie, GrammarLimits());
+    GrammarSpec spec;
+    spec.kind = GrammarKind::REGEX;
+    spec.text = "a+";
+    std::string err;
+    SamplingParams p;
+    p.grammar = cache.get(spec, &err);
+    ASSERT_TRUE(p.grammar);
+    EXPECT_TRUE(p.validate(2, &err)) << err;
+    p.min_tokens = 1;
+    EXPECT_FALSE(p.validate(2, &err));
+    EXPECT_NE(err.find("min_tokens"), std::string::npos);
+    p.min_tokens = 0;
+    p.allowed_token_ids = {0};
+    EXPECT_FALSE(p.validate(2, &err));
+    EXPECT_NE(err.find("allowed_token_ids"), std::string::npos);
+}
