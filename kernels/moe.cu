@@ -1,15 +1,17 @@
-// moe.cu — the mixture-of-experts kernels of kernels.h on CUDA, first correct versions (not yet
-// reachable from a model: the loader refuses mixture-of-experts models on GPUs until they are
-// checked there; tests/gpu/test_moe.cu compares them with kernels/ref/moe_ref.cpp):
+// moe.cu — the mixture-of-experts kernels of kernels.h on CUDA (tests/gpu/test_moe.cu compares
+// them with kernels/ref/moe_ref.cpp). Nothing here waits on the host, so decode steps with
+// experts stay inside CUDA graphs:
 //  - moe_topk_kernel: one warp per token: softmax over the experts in fp32, k rounds of a warp
 //    argmax (ties: the lower expert), renormalisation;
-//  - moe_gate_up_kernel: per (token, slot) pair and 8 rows of its expert, one warp per row: the
-//    gate and up dots over hidden, silu(gate) * up rounded to bf16 into the workspace;
-//  - moe_down_kernel: per token and 8 output rows, one warp per row: for each of the k slots the
-//    down dot of its expert, rounded to bf16, times the slot's weight, summed in fp32.
-// Every selected expert's rows are read once per token that chose it (no grouping by expert
-// yet), so prefill reads the experts many times over; the decode case reads at most k experts
-// per token.
+//  - moe_group_kernel: the (token, slot) pairs grouped by expert on the device (counts, offsets,
+//    permutation);
+//  - moe_gate_up_kernel / moe_down_kernel: a block per (expert, 8 rows), one warp per row; each
+//    warp reads its rows once per 8 of the expert's tokens (16-byte loads, fp32 sums), so a decode
+//    step reads each selected expert's weights about once for all its tokens; experts with no
+//    tokens return at once. silu(gate) * up and the down outputs are rounded to bf16;
+//  - moe_combine_kernel: per token the k outputs times their weights, summed in slot order.
+// CUDA cores only: prefill with many tokens per expert is compute-bound here (no tensor-core
+// grouped GEMM yet).
 #include "kernels/common.cuh"
 #include <algorithm>
 
@@ -56,40 +58,125 @@ __global__ void moe_topk_kernel(int32_t* ids, float* weights, const float* logit
         for (int j = 0; j < k; j++) weights[(int64_t)t * k + j] /= picked;
 }
 
-// The dot of a bf16 row and a bf16 vector of n elements by one warp (fp32).
-__device__ __forceinline__ float warp_dot(const bf16* row, const bf16* x, int n) {
-    float s = 0.0f;
-    for (int i = threadIdx.x % WARP_SIZE; i < n; i += WARP_SIZE)
-        s += __bfloat162float(row[i]) * __bfloat162float(x[i]);
-    return warp_sum(s);
-}
-
-__global__ void moe_gate_up_kernel(bf16* act, const bf16* x, const int32_t* ids, const bf16* gate_up,
-                                   int k, int hidden, int inter) {
-    const int pair = blockIdx.y;  // token * k + slot
-    const int row = blockIdx.x * MOE_ROWS + threadIdx.x / WARP_SIZE;
-    if (row >= inter) return;
-    const int64_t e = ids[pair];
-    const bf16* xt = x + (int64_t)(pair / k) * hidden;
-    const bf16* w = gate_up + e * 2 * inter * hidden;
-    const float g = warp_dot(w + (int64_t)row * hidden, xt, hidden);
-    const float u = warp_dot(w + (int64_t)(inter + row) * hidden, xt, hidden);
-    if (threadIdx.x % WARP_SIZE == 0)
-        act[(int64_t)pair * inter + row] = __float2bfloat16(g / (1.0f + expf(-g)) * u);
-}
-
-__global__ void moe_down_kernel(bf16* out, const bf16* act, const int32_t* ids, const float* weights,
-                                const bf16* down, int k, int hidden, int inter) {
-    const int t = blockIdx.y;
-    const int row = blockIdx.x * MOE_ROWS + threadIdx.x / WARP_SIZE;
-    if (row >= hidden) return;
-    float acc = 0.0f;
-    for (int j = 0; j < k; j++) {
-        const int64_t pair = (int64_t)t * k + j, e = ids[pair];
-        const float y = warp_dot(down + (e * hidden + row) * inter, act + pair * inter, inter);
-        acc += weights[pair] * __bfloat162float(__float2bfloat16(y));
+// Tokens grouped by expert (one block): offsets (E + 1) of each expert's run in perm, perm the
+// (token, slot) pairs of each expert. The order inside a run is whatever the atomics give: each
+// pair's results go to its own rows, so the order does not change them.
+__global__ void moe_group_kernel(int32_t* offsets, int32_t* perm, const int32_t* ids, int n_pairs, int n_experts) {
+    extern __shared__ int32_t moe_sh[];  // counts, then cursors (n_experts each)
+    int32_t* count = moe_sh;
+    int32_t* cursor = moe_sh + n_experts;
+    for (int e = threadIdx.x; e < n_experts; e += blockDim.x) count[e] = 0;
+    __syncthreads();
+    for (int p = threadIdx.x; p < n_pairs; p += blockDim.x) atomicAdd(&count[ids[p]], 1);
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        int run = 0;
+        for (int e = 0; e < n_experts; e++) {
+            offsets[e] = cursor[e] = run;
+            run += count[e];
+        }
+        offsets[n_experts] = run;
     }
-    if (threadIdx.x % WARP_SIZE == 0) out[(int64_t)t * hidden + row] = __float2bfloat16(acc);
+    __syncthreads();
+    for (int p = threadIdx.x; p < n_pairs; p += blockDim.x) perm[atomicAdd(&cursor[ids[p]], 1)] = p;
+}
+
+static const int MOE_TOK = 8;  // tokens one warp takes per pass over its rows
+
+// Expert blockIdx.y, rows blockIdx.x * MOE_ROWS + warp of its gate and up halves: for the
+// expert's pairs, MOE_TOK at a time, the gate and up dots over hidden (16-byte loads, fp32), and
+// silu(gate) * up rounded to bf16 into act (pair, inter). Experts with no pairs return at once.
+__global__ void moe_gate_up_kernel(bf16* act, const bf16* x, const int32_t* offsets, const int32_t* perm,
+                                   const bf16* gate_up, int k, int hidden, int inter) {
+    const int e = blockIdx.y;
+    const int begin = offsets[e], end = offsets[e + 1];
+    const int row = blockIdx.x * MOE_ROWS + threadIdx.x / WARP_SIZE;
+    if (begin == end || row >= inter) return;
+    const int lane = threadIdx.x % WARP_SIZE;
+    const uint4* g = reinterpret_cast<const uint4*>(gate_up + ((int64_t)e * 2 * inter + row) * hidden);
+    const uint4* u = reinterpret_cast<const uint4*>(gate_up + ((int64_t)e * 2 * inter + inter + row) * hidden);
+    const int n8 = hidden / 8;
+    for (int p0 = begin; p0 < end; p0 += MOE_TOK) {
+        const int n = min(MOE_TOK, end - p0);
+        float sg[MOE_TOK], su[MOE_TOK];
+        const uint4* xs[MOE_TOK];
+#pragma unroll
+        for (int j = 0; j < MOE_TOK; j++) {
+            sg[j] = su[j] = 0.0f;
+            xs[j] = reinterpret_cast<const uint4*>(x + (int64_t)(perm[p0 + min(j, n - 1)] / k) * hidden);
+        }
+        for (int i = lane; i < n8; i += WARP_SIZE) {
+            float wg[8], wu[8];
+            vec8_to_f32(Vec8{g[i]}, wg);
+            vec8_to_f32(Vec8{u[i]}, wu);
+#pragma unroll
+            for (int j = 0; j < MOE_TOK; j++) {
+                if (j >= n) break;
+                float xv[8];
+                vec8_to_f32(Vec8{xs[j][i]}, xv);
+#pragma unroll
+                for (int q = 0; q < 8; q++) sg[j] += wg[q] * xv[q], su[j] += wu[q] * xv[q];
+            }
+        }
+#pragma unroll
+        for (int j = 0; j < MOE_TOK; j++) {
+            if (j >= n) break;
+            const float a = warp_sum(sg[j]), b = warp_sum(su[j]);
+            if (lane == 0) act[(int64_t)perm[p0 + j] * inter + row] = __float2bfloat16(a / (1.0f + expf(-a)) * b);
+        }
+    }
+}
+
+// Expert blockIdx.y, down rows blockIdx.x * MOE_ROWS + warp: y (pair, hidden) = the down dot of
+// each of the expert's pairs' activations, rounded to bf16.
+__global__ void moe_down_kernel(bf16* y, const bf16* act, const int32_t* offsets, const int32_t* perm,
+                                const bf16* down, int hidden, int inter) {
+    const int e = blockIdx.y;
+    const int begin = offsets[e], end = offsets[e + 1];
+    const int row = blockIdx.x * MOE_ROWS + threadIdx.x / WARP_SIZE;
+    if (begin == end || row >= hidden) return;
+    const int lane = threadIdx.x % WARP_SIZE;
+    const uint4* w = reinterpret_cast<const uint4*>(down + ((int64_t)e * hidden + row) * inter);
+    const int n8 = inter / 8;
+    for (int p0 = begin; p0 < end; p0 += MOE_TOK) {
+        const int n = min(MOE_TOK, end - p0);
+        float s[MOE_TOK];
+        const uint4* as[MOE_TOK];
+#pragma unroll
+        for (int j = 0; j < MOE_TOK; j++) {
+            s[j] = 0.0f;
+            as[j] = reinterpret_cast<const uint4*>(act + (int64_t)perm[p0 + min(j, n - 1)] * inter);
+        }
+        for (int i = lane; i < n8; i += WARP_SIZE) {
+            float wv[8];
+            vec8_to_f32(Vec8{w[i]}, wv);
+#pragma unroll
+            for (int j = 0; j < MOE_TOK; j++) {
+                if (j >= n) break;
+                float av[8];
+                vec8_to_f32(Vec8{as[j][i]}, av);
+#pragma unroll
+                for (int q = 0; q < 8; q++) s[j] += wv[q] * av[q];
+            }
+        }
+#pragma unroll
+        for (int j = 0; j < MOE_TOK; j++) {
+            if (j >= n) break;
+            const float v = warp_sum(s[j]);
+            if (lane == 0) y[(int64_t)perm[p0 + j] * hidden + row] = __float2bfloat16(v);
+        }
+    }
+}
+
+// out (token, hidden) = the weighted sum of its k pairs' rows of y, in slot order (fp32).
+__global__ void moe_combine_kernel(bf16* out, const bf16* y, const float* weights, int n_tokens, int k, int hidden) {
+    const int64_t n = (int64_t)n_tokens * hidden;
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+        const int64_t t = i / hidden, c = i % hidden;
+        float acc = 0.0f;
+        for (int j = 0; j < k; j++) acc += weights[t * k + j] * __bfloat162float(y[(t * k + j) * hidden + c]);
+        out[i] = __float2bfloat16(acc);
+    }
 }
 
 __global__ void moe_shared_add_kernel(bf16* out, const bf16* shared, const float* gate_logit,
@@ -111,8 +198,15 @@ void moe_topk_forward(int32_t* ids, float* weights, const float* logits, int n_t
     CUDA_CHECK_LAUNCH();
 }
 
+static const int MOE_MAX_EXPERTS = 1024;  // the loader's limit
+
+static size_t align256(size_t n) { return (n + 255) & ~(size_t)255; }
+
 size_t moe_workspace_bytes(int n_tokens, int k, int hidden, int inter) {
-    return (size_t)n_tokens * k * inter * sizeof(bf16);  // the activations of every (token, slot)
+    const size_t pairs = (size_t)n_tokens * k;
+    return align256(pairs * inter * sizeof(bf16)) +      // act (pair, inter)
+           align256(pairs * hidden * sizeof(bf16)) +     // y (pair, hidden)
+           align256((MOE_MAX_EXPERTS + 1) * sizeof(int32_t)) + align256(pairs * sizeof(int32_t));
 }
 
 void moe_experts_forward(act_t* out, const act_t* x, const int32_t* ids, const float* weights,
@@ -122,14 +216,33 @@ void moe_experts_forward(act_t* out, const act_t* x, const int32_t* ids, const f
     PLAT_ASSERT(gate_up.type == WEIGHT_ACT && down.type == WEIGHT_ACT,
                 "moe_experts_forward: experts must be bf16 weights");
     PLAT_ASSERT(workspace, "moe_experts_forward: workspace required");
-    PLAT_ASSERT((int64_t)n_tokens * k <= 65535 && n_tokens <= 65535, "moe_experts_forward: too many tokens per call");
-    bf16* act = (bf16*)workspace;
+    PLAT_ASSERT(hidden % 8 == 0 && inter % 8 == 0, "moe_experts_forward: hidden and inter must be multiples of 8");
+    const int E = (int)(gate_up.n_rows / (2 * (int64_t)inter));
+    PLAT_ASSERT(E >= 1 && E <= MOE_MAX_EXPERTS && (int64_t)E * 2 * inter == gate_up.n_rows,
+                "moe_experts_forward: gate_up rows must be n_experts * 2 * inter");
+    PLAT_ASSERT(aligned16(x) && aligned16(gate_up.data) && aligned16(down.data),
+                "moe_experts_forward: 16-byte aligned operands required");
+    const int pairs = n_tokens * k;
+    char* ws = (char*)workspace;
+    bf16* act = (bf16*)ws;
+    ws += align256((size_t)pairs * inter * sizeof(bf16));
+    bf16* y = (bf16*)ws;
+    ws += align256((size_t)pairs * hidden * sizeof(bf16));
+    int32_t* offsets = (int32_t*)ws;
+    ws += align256((MOE_MAX_EXPERTS + 1) * sizeof(int32_t));
+    int32_t* perm = (int32_t*)ws;
     cudaStream_t st = to_stream(stream);
-    moe_gate_up_kernel<<<dim3(ceil_div(inter, MOE_ROWS), n_tokens * k), MOE_ROWS * WARP_SIZE, 0, st>>>(
-        act, as_bf16(x), ids, as_bf16((const act_t*)gate_up.data), k, hidden, inter);
+    moe_group_kernel<<<1, 1024, 2 * E * sizeof(int32_t), st>>>(offsets, perm, ids, pairs, E);
     CUDA_CHECK_LAUNCH();
-    moe_down_kernel<<<dim3(ceil_div(hidden, MOE_ROWS), n_tokens), MOE_ROWS * WARP_SIZE, 0, st>>>(
-        as_bf16(out), act, ids, weights, as_bf16((const act_t*)down.data), k, hidden, inter);
+    moe_gate_up_kernel<<<dim3(ceil_div(inter, MOE_ROWS), E), MOE_ROWS * WARP_SIZE, 0, st>>>(
+        act, as_bf16(x), offsets, perm, as_bf16((const act_t*)gate_up.data), k, hidden, inter);
+    CUDA_CHECK_LAUNCH();
+    moe_down_kernel<<<dim3(ceil_div(hidden, MOE_ROWS), E), MOE_ROWS * WARP_SIZE, 0, st>>>(
+        y, act, offsets, perm, as_bf16((const act_t*)down.data), hidden, inter);
+    CUDA_CHECK_LAUNCH();
+    const int64_t n = (int64_t)n_tokens * hidden;
+    moe_combine_kernel<<<(int)std::min<int64_t>(ceil_div(n, 256), 4096), 256, 0, st>>>(
+        as_bf16(out), y, weights, n_tokens, k, hidden);
     CUDA_CHECK_LAUNCH();
 }
 

@@ -90,7 +90,11 @@ static bool parse_rope(element rope, ModelConfig* c, std::string* err) {
 static bool model_config_moe(element root, ModelConfig* c, std::string* err) {
     const bool mixtral = c->architecture == "MixtralForCausalLM";
     const bool qwen2 = c->architecture == "Qwen2MoeForCausalLM";
-    if (!require_int(root, mixtral ? "num_local_experts" : "num_experts", &c->n_experts, err) ||
+    // the expert count under the architecture's own key; newer transformers write either name
+    const char* experts_key = mixtral ? "num_local_experts" : "num_experts";
+    const char* other_key = mixtral ? "num_experts" : "num_local_experts";
+    if (root[experts_key].error() && !root[other_key].error()) experts_key = other_key;
+    if (!require_int(root, experts_key, &c->n_experts, err) ||
         !require_int(root, "num_experts_per_tok", &c->n_experts_per_tok, err))
         return false;
     if (c->n_experts > 1024 || c->n_experts_per_tok > c->n_experts || c->n_experts_per_tok > 32) {

@@ -320,11 +320,6 @@ bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const Sa
         *err = dir + ": quantized mixture-of-experts checkpoints (" + c.quant.summary() + ") are not supported yet";
         return false;
     }
-    if (c.n_experts > 0 && std::string(plat_name()) != "cpu") {
-        *err = dir + ": " + c.architecture + " (mixture of experts) runs on the CPU platform only in this "
-               "build: the GPU expert kernels are not written yet";
-        return false;
-    }
     bool tied = c.tie_word_embeddings || !st.find("lm_head.weight");
     bool has_bias = st.find("model.layers.0.self_attn.q_proj.bias") != nullptr;
     std::vector<TensorSpec> table = decoder_tensor_table(c, has_bias, tied);

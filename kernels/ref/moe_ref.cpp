@@ -43,6 +43,8 @@ void moe_experts_ref(float* out, const float* x, const int32_t* ids, const float
             const int64_t e = ids[(int64_t)t * k + j];
             matmul_ref(gu.data(), xt, gate_up + e * 2 * inter * hidden, nullptr, 1, 2 * inter, hidden);
             silu_mul_ref(a.data(), gu.data(), 1, inter);
+            if (round_fn)
+                for (int i = 0; i < inter; i++) a[i] = round_fn(a[i]);
             matmul_ref(y.data(), a.data(), down + e * hidden * inter, nullptr, 1, hidden, inter);
             const float w = weights[(int64_t)t * k + j];
             for (int i = 0; i < hidden; i++) acc[i] += w * (round_fn ? round_fn(y[i]) : y[i]);

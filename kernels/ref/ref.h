@@ -41,8 +41,8 @@ void attention_fp8_ref(float* out, const float* q, const uint8_t* k_cache, const
                        int n_heads, int n_kv_heads, int head_dim, int block_size,
                        int max_blocks_per_seq, int sliding_window, float scale);
 // The mixture-of-experts kernels of kernels.h; weights as fp32 matrices (gate_up (E*2*inter,
-// hidden), down (E*hidden, inter)); each expert's output goes through round_fn before the
-// weighted sum (the device's act_t rounding; nullptr: kept in fp32).
+// hidden), down (E*hidden, inter)); silu(gate) * up and each expert's output go through round_fn
+// (the device's act_t rounding; nullptr: kept in fp32).
 void moe_topk_ref(int32_t* ids, float* weights, const float* logits, int n_tokens, int n_experts,
                   int k, bool renorm);
 void moe_experts_ref(float* out, const float* x, const int32_t* ids, const float* weights,

@@ -19,6 +19,7 @@
 #   torch   torch_matmul.py       (the GEMM peer)
 #   step    gpu_bench step        (the decode step by op family, as graphs, beside each bound)
 #   moe     gpu_tests moe         (the mixture-of-experts kernels against kernels/ref)
+#   moemodels check_model.py      (Qwen3-30B-A3B and Mixtral-8x7B layer shapes against transformers)
 #   kvfp8   the FP8 KV cache: kernel tests, whole-model check (llama3.1-8b-kvfp8) and
 #           bench_kv_fp8.py at 64 and 256 prompts
 #   throughput bench_throughput.py (generate and serve + bench under concurrency beside the
@@ -50,6 +51,7 @@ for step in $steps; do
         torch) cmd=(python3 "$here/torch_matmul.py") ;;
         step) cmd=("$bin/gpu_bench" step) ;;
         moe) cmd=("$bin/gpu_tests" moe) ;;
+        moemodels) cmd=(python3 "$here/check_model.py" "$bin" qwen3-30b-a3b-12l mixtral-8x7b-4l) ;;
         kvfp8) cmd=(bash -c "'$bin/gpu_tests' elementwise attention | tail -1;
                              python3 '$here/check_model.py' '$bin' llama3.1-8b-kvfp8;
                              python3 '$here/bench_kv_fp8.py' '$bin/edgellm' 64 256") ;;

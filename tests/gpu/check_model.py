@@ -16,10 +16,11 @@ A name ending in "-kvfp8" (llama3.1-8b-kvfp8) runs edgellm with an FP8 KV cache 
 --kv-cache-dtype fp8 on a checkpoint without k_scale / v_scale), and both references store K
 (after RoPE) and V in their cache as e4m3 and read them back, in fp32 and in bf16.
 """
-import os, subprocess, sys, time
+import json, os, subprocess, sys, time
 import numpy as np
 
 import torch
+from safetensors.torch import save_file
 from transformers import AutoConfig, AutoModelForCausalLM
 
 SHAPES = {
@@ -41,8 +42,25 @@ SHAPES = {
     "tiny-llama": dict(model_type="llama", architectures=["LlamaForCausalLM"], vocab_size=1000,
                        hidden_size=256, intermediate_size=512, num_hidden_layers=2,
                        num_attention_heads=4, num_key_value_heads=1, rms_norm_eps=1e-5),
+    # Mixture of experts: every layer of the real shape, fewer layers (the fp32 reference of the whole
+    # models would not fit one GPU): Qwen3-30B-A3B (128 experts, top 8) with 12 of its 48 layers,
+    # Mixtral-8x7B (8 experts, top 2) with 4 of its 32.
+    "qwen3-30b-a3b-12l": dict(model_type="qwen3_moe", architectures=["Qwen3MoeForCausalLM"], vocab_size=151936,
+                              hidden_size=2048, intermediate_size=6144, moe_intermediate_size=768,
+                              num_hidden_layers=12, num_attention_heads=32, num_key_value_heads=4, head_dim=128,
+                              num_experts=128, num_experts_per_tok=8, norm_topk_prob=True, decoder_sparse_step=1,
+                              mlp_only_layers=[], max_position_embeddings=40960, rms_norm_eps=1e-6,
+                              rope_theta=1000000.0, tie_word_embeddings=False, use_sliding_window=False,
+                              bos_token_id=151643, eos_token_id=151645),
+    "mixtral-8x7b-4l": dict(model_type="mixtral", architectures=["MixtralForCausalLM"], vocab_size=32000,
+                            hidden_size=4096, intermediate_size=14336, num_hidden_layers=4,
+                            num_attention_heads=32, num_key_value_heads=8, num_local_experts=8,
+                            num_experts_per_tok=2, max_position_embeddings=32768, rms_norm_eps=1e-5,
+                            rope_theta=1000000.0, sliding_window=None, tie_word_embeddings=False,
+                            bos_token_id=1, eos_token_id=2),
 }
 N_PROMPT, N_NEW = 512, 64
+MOE_TYPES = ("qwen3_moe", "mixtral", "qwen2_moe")
 
 
 def rel_l2(a, b):
@@ -116,22 +134,55 @@ def check(name, build_dir, work):
     cfg = AutoConfig.for_model(model_type, **spec)
     torch.manual_seed(0)
     t = time.time()
+    moe = model_type in MOE_TYPES
+    extra = {}
+    if moe:
+        extra["experts_implementation"] = "eager"  # the fp32 reference (grouped kernels are bf16 only)
     with torch.device("cuda"):
-        model = AutoModelForCausalLM.from_config(cfg, dtype=torch.bfloat16).eval()
+        try:
+            model = AutoModelForCausalLM.from_config(cfg, dtype=torch.bfloat16, **extra).eval()
+        except TypeError:
+            model = AutoModelForCausalLM.from_config(cfg, dtype=torch.bfloat16).eval()
     with torch.no_grad():
         for pname, p in model.named_parameters():
             if "norm" in pname:
                 p.copy_(1.0 + 0.1 * torch.randn_like(p))
+            elif moe and pname.endswith("gate.weight") and "shared_expert_gate" not in pname:
+                p.mul_(4.0)  # the router: decisive (few near-ties between the k-th and k+1-th expert)
+            elif moe and "experts" in pname:
+                # set here rather than trusting each version's init of its fused expert tensors
+                p.normal_(0.0, cfg.initializer_range)
+        if moe:
+            e = next(p for n, p in model.named_parameters() if "experts" in n)
+            print(f"{name}: expert tensor {tuple(e.shape)} std {e.float().std().item():.4f}", flush=True)
     d = os.path.join(work, name)
     g = torch.Generator().manual_seed(1)
     prompt = torch.randint(0, cfg.vocab_size, (1, N_PROMPT), generator=g).cuda()
-    if scheme:
-        from fp8_quant import quantize_linear, save_fp8
-        model = model.float()
-        tensors, qcfg = quantize_linear(model, scheme)
-        save_fp8(d, model, tensors, qcfg)
+    if moe:
+        # saved one tensor per expert and projection (the Hub layout), bf16; both references run
+        # these same bf16 weights (fp32, then bf16)
+        from make_moe_fixtures import hub_tensors
+        model = model.cpu()
+        tensors = {k: v.to(torch.bfloat16) for k, v in hub_tensors(model_type if model_type == "mixtral" else name, model).items()}
+        os.makedirs(d, exist_ok=True)
+        c = model.config.to_dict()
+        c.update({k: v for k, v in SHAPES[base].items() if k != "model_type"})  # the Hub's field names
+        c["torch_dtype"] = "bfloat16"
+        with open(os.path.join(d, "config.json"), "w") as f:
+            json.dump(c, f, indent=1)
+        save_file(tensors, os.path.join(d, "model.safetensors"), metadata={"format": "pt"})
         del tensors
-        print(f"{name}: built, quantized ({qcfg['quant_method']}) and saved in {time.time() - t:.1f} s", flush=True)
+        model = model.cuda()
+        print(f"{name}: built and saved in {time.time() - t:.1f} s", flush=True)
+        scheme = "moe"
+    if scheme:
+        model = model.float()
+        if scheme != "moe":
+            from fp8_quant import quantize_linear, save_fp8
+            tensors, qcfg = quantize_linear(model, scheme)
+            save_fp8(d, model, tensors, qcfg)
+            del tensors
+            print(f"{name}: built, quantized ({qcfg['quant_method']}) and saved in {time.time() - t:.1f} s", flush=True)
         with torch.no_grad():
             out = model.generate(prompt, max_new_tokens=N_NEW, min_new_tokens=N_NEW, do_sample=False,
                                  eos_token_id=None, pad_token_id=0, **kv())

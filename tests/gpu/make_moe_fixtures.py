@@ -61,6 +61,8 @@ def hub_tensors(name, model):
                 out[f"{base}{e}.{d}.weight"] = w.contiguous()
         else:
             out[k] = v
+    if name == "mixtral":  # the Hub's Mixtral checkpoints name the sparse block block_sparse_moe
+        out = {k.replace(".mlp.", ".block_sparse_moe."): v for k, v in out.items()}
     return out
 
 
@@ -90,6 +92,7 @@ def build(name, spec, out_dir, seed):
     save_file(hub_tensors(name, model), os.path.join(d, "model.safetensors"), metadata={"format": "pt"})
     c = cfg.to_dict()
     c.pop("_attn_implementation_autoset", None)
+    c.update(kw)  # the field names of the Hub's config.json files (rope_theta, num_experts, ...)
     with open(os.path.join(d, "config.json"), "w") as f:
         json.dump(c, f, indent=1)
     g = torch.Generator().manual_seed(seed + 1)
