@@ -1,8 +1,8 @@
 // soak.mjs — resident memory reaches a plateau under a long mixed load: chat and completions
 // (half of them streamed, some dropped mid-stream), /tokenize of a 30 KB text and /health, 16 at
 // a time. SOAK_REQUESTS requests in all (default 200,000; CI runs a shorter variant); RSS is
-// sampled every 500 requests and must grow less than 5 % after the first tenth (at least 3,000:
-// the HTTP threads' heaps and the caches fill first). The curve goes
+// sampled every 500 requests and must grow less than 3 % over the second half (the HTTP threads'
+// heaps and the caches fill first). The curve goes
 // to SOAK_SVG (default build/test-results/soak_rss.svg).
 import fs from 'node:fs';
 import http from 'node:http';
@@ -49,7 +49,11 @@ let next = 0;
 await Promise.all(Array.from({ length: 16 }, async () => { while (next < N) await one(next++); }));
 
 const at = (n) => samples.find((s) => s[0] >= n)[1];
-const warm = Math.max(3000, Math.floor(N / 10));  // thread heaps and caches fill first
+// The HTTP threads' heaps and the caches fill first: in most runs by request 3,000-4,000, but on
+// a loaded machine later (one run was still growing at 3,000 and flat from about 6,000), so the
+// plateau is measured over the second half: a leak of 1 KB per request would still show as 7 %
+// there.
+const warm = Math.max(3000, Math.floor(N / 2));
 const base = at(warm), last = samples[samples.length - 1][1];
 const growth = (last - base) / base;
 fs.mkdirSync(svg.replace(/\/[^/]*$/, ''), { recursive: true });
@@ -66,7 +70,7 @@ await test('soak_requests_answered', async () => {
   assert(errors === 0, `${errors} of ${N} requests did not get 200`);
 });
 await test('soak_rss_plateaus_after_the_warm_up', async () => {
-  assert(growth < 0.05, `RSS grew ${(100 * growth).toFixed(2)} % after request ${warm} (${base} -> ${last} kB); ${svg}`);
+  assert(growth < 0.03, `RSS grew ${(100 * growth).toFixed(2)} % after request ${warm} (${base} -> ${last} kB); ${svg}`);
   console.log(`soak: RSS ${base} kB at ${warm} -> ${last} kB at ${N} (${(100 * growth).toFixed(2)} %), ${svg}`);
 });
 await stopServer(srv);
