@@ -98,6 +98,11 @@ static bool parse_gptq(element qc, QuantConfig* q, std::string* err) {
     if (!qc["checkpoint_format"].get(f) && f != "gptq")
         return refuse("checkpoint_format", f, "only gptq (v1: zeros stored minus one); gptq_v2 and marlin are not read", err);
     element e;
+    bool marlin = false;
+    if (!qc["is_marlin_format"].get(marlin) && marlin)
+        return refuse("is_marlin_format", "true", "Marlin-repacked GPTQ weights are not read; use the gptq checkpoint", err);
+    if (!qc["dynamic"].get(e) && !e.is_null() && !(e.is_object() && simdjson::dom::object(e).size() == 0))
+        return refuse("dynamic", simdjson::minify(e), "per-module bits or group sizes are not supported", err);
     if (!qc["desc_act"].get(e) && !e.is_null() && e.get(q->desc_act))
         return refuse("desc_act", simdjson::minify(e), "true or false", err);
     if (!qc["sym"].get(e) && !e.is_null() && e.get(q->sym))

@@ -91,9 +91,13 @@ bool int4_source(const QuantConfig& q, const SafeTensors& st, const std::string&
     } else {
         if (!(s->packed = want(st, p + "weight_packed", StDtype::I32, false, {N, (K + 7) / 8}, true, err))) return false;
         if (!(s->scales = want(st, p + "weight_scale", StDtype::F32, true, {N, NG}, true, err))) return false;
-        if (!q.sym &&
-            !(s->zeros = want(st, p + "weight_zero_point", StDtype::I32, false, {(N + 7) / 8, NG}, true, err)))
+        const StTensor* zp = st.find(p + "weight_zero_point");
+        if (!q.sym && zp && zp->dtype == StDtype::I8 && zp->shape == std::vector<int64_t>{N, NG}) {
+            s->zeros = zp;  // unpacked signed zero points (older compressed-tensors)
+        } else if (!q.sym &&
+                   !(s->zeros = want(st, p + "weight_zero_point", StDtype::I32, false, {(N + 7) / 8, NG}, true, err))) {
             return false;
+        }
         g_idx = want(st, p + "weight_g_idx", StDtype::I32, false, {K}, false, err);
         if (!err->empty()) return false;
         const StTensor* shape = st.find(p + "weight_shape");
@@ -171,6 +175,7 @@ void int4_unpack(const QuantConfig& q, const Int4Source& s, Int4Unpacked* u) {
             uint32_t z;
             if (q.int4_format == Int4Format::AWQ) z = ((uint32_t)i32_at(s.zeros, g * (N / 8) + n / 8) >> (4 * AWQ_POS[n % 8])) & 15;
             else if (q.int4_format == Int4Format::GPTQ) z = (((uint32_t)i32_at(s.zeros, g * (N / 8) + n / 8) >> (4 * (n % 8))) & 15) + 1;
+            else if (s.zeros->dtype == StDtype::I8) z = (uint32_t)((int8_t)s.zeros->data[n * NG + g] + 8) & 15;
             else z = ((uint32_t)i32_at(s.zeros, (n / 8) * NG + g) >> (4 * (n % 8))) & 15;
             u->zeros[n * NG + g] = (uint8_t)z;
         }

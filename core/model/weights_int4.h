@@ -18,7 +18,8 @@
 //      natural order (column 8j + i at bits 4i), each signed code c in -8..7 stored as c + 8;
 //      weight_scale (N, n_groups) (N, 1 per channel), in the model's float dtype;
 //      weight_zero_point (asymmetric only) I32 (ceil(N/8), n_groups) packed along the OUTPUT
-//      dim in natural order, also stored + 8; symmetric: zero 0, i.e. 8 stored; weight_g_idx
+//      dim in natural order, also stored + 8 (older versions: I8 (N, n_groups), signed, not
+//      packed); symmetric: zero 0, i.e. 8 stored; weight_g_idx
 //      I32 (K) with actorder "group"; weight_shape I32 [N, K]. w = (stored - stored_zero) * s.
 // All three come down to unsigned codes u, an integer zero z in 0..16 and a float scale:
 // w = (u - z) * s, exact in fp32 (a 5-bit integer times a 16-bit float).

@@ -46,6 +46,7 @@ struct Scheme {
     Format fmt;
     int group;          // 0: one group per row
     bool sym, act_order;
+    bool i8_zeros = false;  // compressed-tensors asymmetric: zero points unpacked I8 (older versions)
     std::string quant_config() const {
         const std::string g = std::to_string(group ? group : -1);
         if (fmt == AWQ)
@@ -63,6 +64,8 @@ struct Scheme {
                R"(, "input_activations": null, "output_activations": null}}})";
     }
 };
+
+void PrintTo(const Scheme& s, std::ostream* os) { *os << s.name; }
 
 // One tensor to write.
 struct Out {
@@ -186,7 +189,10 @@ void pack(const Quantized& q, const Scheme& sc, const std::string& p, std::vecto
             for (int64_t g = 0; g < NG; g++) zp[(n / 8) * NG + g] |= (int32_t)((uint32_t)q.z[n * NG + g] << (4 * (n % 8)));
         ts->push_back(out(p + "weight_packed", "I32", {N, (K + 7) / 8}, wp));
         ts->push_back(out(p + "weight_scale", "BF16", {N, NG}, q.s_bits));
-        if (!sc.sym) ts->push_back(out(p + "weight_zero_point", "I32", {(N + 7) / 8, NG}, zp));
+        std::vector<int8_t> zp8(N * NG);
+        for (int64_t i = 0; i < N * NG; i++) zp8[i] = (int8_t)(q.z[i] - 8);
+        if (!sc.sym && sc.i8_zeros) ts->push_back(out(p + "weight_zero_point", "I8", {N, NG}, zp8));
+        else if (!sc.sym) ts->push_back(out(p + "weight_zero_point", "I32", {(N + 7) / 8, NG}, zp));
         if (sc.act_order) ts->push_back(out(p + "weight_g_idx", "I32", {K}, q.g_idx));
         ts->push_back(out(p + "weight_shape", "I32", {2}, std::vector<int32_t>{(int32_t)N, (int32_t)K}));
     }
@@ -290,6 +296,7 @@ const Scheme k_schemes[] = {
     {"ct_g64_asym", CT, 64, false, false},
     {"ct_channel_asym", CT, 0, false, false},
     {"ct_g32_actorder", CT, 32, true, true},
+    {"ct_g32_asym_i8_zeros", CT, 32, false, false, true},
 };
 
 // Every tensor of dir's checkpoint as bytes, but those whose name starts with skip.

@@ -121,6 +121,8 @@ TEST(QuantConfig, every_other_scheme_is_refused_naming_the_field_and_value) {
         {R"({"quant_method": "gptq", "bits": 4, "group_size": 0})", "group_size", "0"},
         {R"({"quant_method": "gptq", "bits": 4, "group_size": 128, "desc_act": "yes"})", "desc_act", "yes"},
         {R"({"quant_method": "marlin", "bits": 4})", "quant_method", "marlin"},
+        {R"({"quant_method": "gptq", "bits": 4, "group_size": 128, "is_marlin_format": true})", "is_marlin_format", "true"},
+        {R"({"quant_method": "gptq", "bits": 4, "group_size": 128, "dynamic": {"-:.*down": {}}})", "dynamic", "down"},
         {ct_int(R"({"type": "int", "num_bits": 8, "strategy": "channel", "symmetric": true})"), "weights.num_bits", "8"},
         {ct_int(R"({"type": "float", "num_bits": 4, "strategy": "group", "group_size": 128})"), "weights.type", "float"},
         {ct_int(R"({"type": "int", "num_bits": 4, "strategy": "tensor"})"), "weights.strategy", "tensor"},
