@@ -18,7 +18,7 @@ def groups_of(k, group, perm=None):
     return g
 
 
-def quantize(w, g_idx, n_groups, sym, scale_dtype, signed, min_zero=0):
+def quantize(w, g_idx, n_groups, sym, scale_dtype, min_zero=0):
     """Codes u (N, K) int64 in 0..15, zeros (N, G) int64 (the unsigned zero point), scales (N, G)
     in scale_dtype, deq (N, K) float64 = (u - zero) * scale (the stored scale)."""
     w = w.double()
@@ -35,7 +35,7 @@ def quantize(w, g_idx, n_groups, sym, scale_dtype, signed, min_zero=0):
             z = torch.full((n,), 8, dtype=torch.int64)
         else:
             s = (hi - lo) / 15
-        s = s.clamp(min=1e-8).to(scale_dtype).double()  # the stored scale
+        s = s.clamp(min=1e-4).to(scale_dtype).double()  # the stored scale (never 0)
         if not sym:
             z = torch.round(-lo / s).long().clamp(min_zero, 15)
         scales[:, g] = s
@@ -65,7 +65,7 @@ def awq_gemm(w, group):
     N/8) likewise, scales (K/G, N) fp16; asymmetric."""
     n, k = w.shape
     g_idx = groups_of(k, group)
-    u, z, s, deq = quantize(w, g_idx, k // group, sym=False, scale_dtype=torch.float16, signed=False)
+    u, z, s, deq = quantize(w, g_idx, k // group, sym=False, scale_dtype=torch.float16)
     ut, zt = u.t().contiguous(), z.t().contiguous()  # (K, N), (K/G, N)
 
     def pack_awq(v):
@@ -86,7 +86,7 @@ def gptq_v1(w, group, sym, perm=None):
     n, k = w.shape
     ng = -(-k // group)
     g_idx = groups_of(k, group, perm)
-    u, z, s, deq = quantize(w, g_idx, ng, sym=sym, scale_dtype=torch.float16, signed=False, min_zero=1)
+    u, z, s, deq = quantize(w, g_idx, ng, sym=sym, scale_dtype=torch.float16, min_zero=1)
     qweight = pack_rows_int32(u.t().contiguous(), along=0)      # (K/8, N)
     qzeros = pack_rows_int32((z - 1).t().contiguous(), along=1)  # (G, N/8)
     return {"qweight": qweight, "qzeros": qzeros, "scales": s.t().contiguous(), "g_idx": g_idx}, deq
@@ -95,15 +95,16 @@ def gptq_v1(w, group, sym, perm=None):
 def ct_pack_quantized(w, group, sym, scale_dtype=torch.bfloat16):
     """compressed-tensors pack-quantized: weight_packed (N, K/8) along the input dim of signed
     codes + 8, weight_scale (N, G) in the model's dtype, weight_zero_point (N/8, G) packed along
-    the output dim (signed + 8) when asymmetric, weight_shape [N, K]. group 0: strategy channel."""
+    the output dim (signed + 8) when asymmetric, weight_shape [N, K] (int64). group 0: strategy
+    channel."""
     n, k = w.shape
     group = group or k
     ng = -(-k // group)
     g_idx = groups_of(k, group)
-    u, z, s, deq = quantize(w, g_idx, ng, sym=sym, scale_dtype=scale_dtype, signed=True)
+    u, z, s, deq = quantize(w, g_idx, ng, sym=sym, scale_dtype=scale_dtype)
     # u = signed code + 8 and z = signed zero point + 8: exactly the stored (offset) values
     t = {"weight_packed": pack_rows_int32(u, along=1), "weight_scale": s,
-         "weight_shape": torch.tensor([n, k], dtype=torch.int32)}
+         "weight_shape": torch.tensor([n, k])}  # int64, as torch.tensor(weight.shape)
     if not sym:
         t["weight_zero_point"] = pack_rows_int32(z, along=0)
     return t, deq

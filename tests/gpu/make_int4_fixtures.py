@@ -16,7 +16,9 @@ packs it (tests/gpu/int4_quant.py), config.json's quantization_config as the pro
   llama-ct-w4a16         compressed-tensors pack-quantized, groups of 32, symmetric, bf16 scales
 The reference is transformers in float64 on the dequantized weights ((code - zero) x the stored
 scale), activations unquantized: what a W4A16 engine must reproduce. Greedy continuation from
-generate(), logits from one forward over prompt + continuation, stored as fp32.
+generate(), logits from one forward over prompt + continuation, stored as fp32. Where autoawq
+or compressed-tensors is installed, each packed layer is also unpacked with the producer's own
+code and compared with the dequantized weight.
 --llama8b writes llama8b-<format>/ with Llama-3.1-8B's layer shapes (hidden 4096, intermediate
 14336, 32 heads, 8 KV heads, groups of 128; N_LAYERS layers, default 2, vocabulary cut to 32000)
 for checks on a GPU (tests/gpu/check_model.py, compare_generate.py); its golden is computed the
@@ -79,6 +81,34 @@ def input_key(pname):
     return pname
 
 
+def cross_check(fmt, t, deq, group):
+    """Where the producer's own package is installed (autoawq, compressed-tensors), unpack t with
+    it and compare with deq; returns what was checked, or None."""
+    if fmt == "awq":
+        try:
+            from awq.utils.packing_utils import dequantize_gemm
+        except ImportError:
+            return None
+        w = dequantize_gemm(t["qweight"], t["qzeros"], t["scales"], 4, group).double().t()  # fp16 products
+        assert torch.allclose(w, deq, rtol=2e-3, atol=1e-6), "AutoAWQ's dequantize_gemm disagrees"
+        return "autoawq"
+    if fmt == "ct":
+        try:
+            from compressed_tensors.compressors.quantized_compressors.pack_quantized import unpack_from_int32
+        except ImportError:
+            return None
+        n, k = deq.shape
+        codes = unpack_from_int32(t["weight_packed"], 4, torch.Size([n, k])).double()
+        s = t["weight_scale"].double()
+        zp = torch.zeros_like(s)
+        if "weight_zero_point" in t:
+            zp = unpack_from_int32(t["weight_zero_point"], 4, torch.Size(list(s.shape)), packed_dim=0).double()
+        g = torch.arange(k) // (group or k)
+        assert torch.equal((codes - zp[:, g]) * s[:, g], deq), "compressed-tensors' unpack disagrees"
+        return "compressed-tensors"
+    return None
+
+
 def build(name, fmt, group, sym, act_order, out_dir, seed, overrides=None, dense_dtype=torch.float32):
     torch.manual_seed(seed)
     kw = dict(COMMON)
@@ -87,7 +117,7 @@ def build(name, fmt, group, sym, act_order, out_dir, seed, overrides=None, dense
     cfg = AutoConfig.for_model(model_type, **kw)
     cfg._attn_implementation = "eager"
     model = AutoModelForCausalLM.from_config(cfg, attn_implementation="eager").float().eval()
-    tensors, deqs, perms = {}, {}, {}
+    tensors, deqs, perms, checks = {}, {}, {}, []
     g = torch.Generator().manual_seed(seed + 7)
     with torch.no_grad():
         for pname, p in model.named_parameters():
@@ -114,6 +144,9 @@ def build(name, fmt, group, sym, act_order, out_dir, seed, overrides=None, dense
                 for k, v in t.items():
                     tensors[base + k] = v
                 deqs[pname] = deq
+                checked = cross_check(fmt, t, deq, group)
+                if checked and checked not in checks:
+                    checks.append(checked)
             else:
                 tensors[pname] = p.data.clone().to(dense_dtype)
     d = os.path.join(out_dir, name)
@@ -145,7 +178,8 @@ def build(name, fmt, group, sym, act_order, out_dir, seed, overrides=None, dense
                        logits_shape=list(logits.shape),
                        reference="transformers float64, dequantized int4 weights (%s)" % fmt,
                        transformers=transformers.__version__, torch=torch.__version__), f, indent=1)
-    print(name, "prompt", len(prompt), "greedy", greedy)
+    print(name, "prompt", len(prompt), "greedy", greedy,
+          "packing checked against " + ", ".join(checks) if checks else "(no producer package installed to check the packing against)")
 
 
 if __name__ == "__main__":
