@@ -11,6 +11,7 @@
 #include "kernels/matmul_internal.cuh"
 
 static const int I4_THREADS = 128;   // 4 warps of 32 (2 waves of 64), one weight row each
+static const int I4_WIDE = 32;       // codes per 16-byte load
 
 // The codes of one 32-bit word (8 codes, column 2j in the low nibble of byte j) minus z, as float.
 __device__ __forceinline__ void int4_word(uint32_t v, float z, float* out) {
@@ -38,7 +39,7 @@ __global__ void __launch_bounds__(I4_THREADS)
         const int k0 = c * CH, g = k0 / group_size;
         const float z = (float)zr[g];
         float wv[CH];
-        if constexpr (CH == 32) {
+        if constexpr (CH == I4_WIDE) {
             const uint4 q = __ldg(reinterpret_cast<const uint4*>(wr) + c);
             int4_word(q.x, z, wv);
             int4_word(q.y, z, wv + 8);
@@ -97,7 +98,7 @@ static void int4_gemv(void* out, bool out_f32, const bf16* x, const Weight& w, c
     const uint8_t* zd = (const uint8_t*)w.zeros;
     const int ng = weight_scale_cols(w);
     if (wide)
-        matmul_int4_gemv_kernel<MT, 32><<<grid, I4_THREADS, 0, stream>>>(
+        matmul_int4_gemv_kernel<MT, I4_WIDE><<<grid, I4_THREADS, 0, stream>>>(
             out, out_f32, x, wd, w.scales, zd, w.perm, w.group_size, ng, bias, M, w.n_rows, w.n_cols);
     else
         matmul_int4_gemv_kernel<MT, 8><<<grid, I4_THREADS, 0, stream>>>(
@@ -109,7 +110,7 @@ void matmul_int4_gemv_launch(void* out, bool out_f32, const bf16* x, const Weigh
                              int M, cudaStream_t stream) {
     PLAT_ASSERT(M <= 64 && matmul_int4_gemv_ok(w, x), "matmul_int4_gemv_launch: M > 64 or a layout it cannot take");
     // 16-byte loads where every 32-code chunk is whole, aligned and inside one group
-    const bool wide = w.n_cols % 32 == 0 && w.group_size % 32 == 0 && aligned16(w.data);
+    const bool wide = w.n_cols % I4_WIDE == 0 && w.group_size % I4_WIDE == 0 && aligned16(w.data);
     if (M == 1) int4_gemv<1>(out, out_f32, x, w, bias, M, wide, stream);
     else if (M <= 4) int4_gemv<4>(out, out_f32, x, w, bias, M, wide, stream);
     else if (M <= 8) int4_gemv<8>(out, out_f32, x, w, bias, M, wide, stream);
