@@ -49,6 +49,17 @@ enum WeightType {
                             // element (r, c) = e4m3(data[r * n_cols + c]) *
                             //   scales[(r / scale_rows) * ceil(n_cols / group_size) + c / group_size]
                             // (per output channel: scale_rows 1, group_size n_cols)
+    WEIGHT_INT4 = 2,        // 4-bit codes (W4A16, from AWQ / GPTQ / compressed-tensors int4
+                            // checkpoints; core/model/weights_int4.h) with per-group fp32 scales
+                            // and integer zero points; scale_rows 1, n_cols % 8 == 0:
+                            //   u(r, c) = (data[r * n_cols / 2 + c / 2] >> 4 * (c % 2)) & 15
+                            //     (bytes; the even column in the low nibble)
+                            //   element (r, c) = (u(r, c) - zeros[i]) * scales[i],
+                            //     i = r * ceil(n_cols / group_size) + c / group_size
+                            //     (zeros uint8 in 0..16, scales fp32)
+                            // and stored column c multiplies input feature perm[c] (act-order
+                            // checkpoints, columns sorted by group at load), or c when perm is
+                            // nullptr.
 };
 struct Weight {
     int32_t type;           // WeightType of data
@@ -59,16 +70,25 @@ struct Weight {
     const void* zeros;      // per the type's scheme; nullptr for WEIGHT_ACT
     int32_t group_size;     // input features per scale group; 0 for WEIGHT_ACT
     int32_t scale_rows;     // output features per scale group; 0 for WEIGHT_ACT
+    const int32_t* perm;    // WEIGHT_INT4: (n_cols) input feature of each stored column, or nullptr
 };
 // The record of a plain act_t matrix (n_rows, n_cols).
 static inline Weight weight_act(const act_t* data, int n_rows, int n_cols) {
-    Weight w = {WEIGHT_ACT, n_rows, n_cols, data, nullptr, nullptr, 0, 0};
+    Weight w = {WEIGHT_ACT, n_rows, n_cols, data, nullptr, nullptr, 0, 0, nullptr};
     return w;
 }
 // The record of an e4m3 matrix (n_rows, n_cols) with its fp32 scale grid (see WEIGHT_FP8_E4M3).
 static inline Weight weight_fp8(const uint8_t* data, const float* scales, int n_rows, int n_cols,
                                 int scale_rows, int group_size) {
-    Weight w = {WEIGHT_FP8_E4M3, n_rows, n_cols, data, scales, nullptr, group_size, scale_rows};
+    Weight w = {WEIGHT_FP8_E4M3, n_rows, n_cols, data, scales, nullptr, group_size, scale_rows, nullptr};
+    return w;
+}
+// The record of an int4 matrix (n_rows, n_cols): packed codes (n_rows, n_cols / 2), its scale and
+// zero grids (n_rows, ceil(n_cols / group_size)) and the column permutation or nullptr (see
+// WEIGHT_INT4).
+static inline Weight weight_int4(const uint8_t* data, const float* scales, const uint8_t* zeros,
+                                 const int32_t* perm, int n_rows, int n_cols, int group_size) {
+    Weight w = {WEIGHT_INT4, n_rows, n_cols, data, scales, zeros, group_size, 1, perm};
     return w;
 }
 // Columns of the scale grid of w (ceil(n_cols / group_size)); 0 for an unquantized type.
@@ -77,7 +97,7 @@ static inline int weight_scale_cols(const Weight& w) {
 }
 // Name of a WeightType for messages ("act", "fp8_e4m3", or "unknown" for a value no type has).
 static inline const char* weight_type_name(int32_t type) {
-    return type == WEIGHT_ACT ? "act" : type == WEIGHT_FP8_E4M3 ? "fp8_e4m3" : "unknown";
+    return type == WEIGHT_ACT ? "act" : type == WEIGHT_FP8_E4M3 ? "fp8_e4m3" : type == WEIGHT_INT4 ? "int4" : "unknown";
 }
 // What a kernel entry calls for a weight type it implements: stops with a fatal error naming
 // op and w's type when w is of another type.
@@ -98,13 +118,13 @@ static inline void weight_require(const Weight& w, int32_t type, const char* op)
 // Returns the number of sizes timed.
 int matmul_tune(const Weight* w, int n, char* summary, int summary_len, plat_stream_t stream);
 
-// Allocates what matmul_forward will need for w (the bf16 scratch some FP8 paths dequantize
-// into); call for every weight at load, before graph capture. Nothing for WEIGHT_ACT.
+// Allocates what matmul_forward will need for w (the bf16 scratch some FP8 and int4 paths
+// dequantize into); call for every weight at load, before graph capture. Nothing for WEIGHT_ACT.
 // Returns the bytes of that scratch after the call (0 when there is none).
 size_t matmul_prepare(const Weight& w);
 
 // out (M, N) = x (M, K) · wᵀ with N = w.n_rows, K = w.n_cols; bias (N) or nullptr. fp32
-// accumulation. WEIGHT_FP8_E4M3 weights: W8A16 (x unquantized).
+// accumulation. WEIGHT_FP8_E4M3 weights: W8A16, WEIGHT_INT4: W4A16 (x unquantized).
 void matmul_forward(act_t* out, const act_t* x, const Weight& w, const act_t* bias, int M,
                     plat_stream_t stream);
 // The same with fp32 output (logits).

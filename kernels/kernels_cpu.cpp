@@ -21,9 +21,10 @@ void add_rmsnorm_forward(act_t* out, act_t* residual, const act_t* x, const act_
     add_rmsnorm_ref(out, residual, x, weight, n_rows, dim, eps);
 }
 // The weight as the fp32 matrix the reference GEMM takes: WEIGHT_ACT as it is, WEIGHT_FP8_E4M3
-// dequantized into a per-thread scratch (the CPU platform runs FP8 checkpoints as W8A16 exactly).
+// and WEIGHT_INT4 dequantized into a per-thread scratch (the CPU platform runs FP8 checkpoints as
+// W8A16 and int4 ones as W4A16, exactly).
 static const act_t* weight_act_data(const Weight& w) {
-    if (w.type == WEIGHT_FP8_E4M3) {
+    if (w.type == WEIGHT_FP8_E4M3 || w.type == WEIGHT_INT4) {
         static thread_local std::vector<float> scratch;
         scratch.resize((size_t)w.n_rows * w.n_cols);
         weight_dequant_ref(scratch.data(), w);

@@ -10,6 +10,7 @@
 //   otherwise by rules measured on an H100 (below): skinny / split-K for M <= 64, TMA wgmma
 //                      (sm_90a build, cc 9.x device) or mma.sync tiles above;
 //   operands the tensor-core paths cannot take (odd K, misaligned) or no PTX: FMA tiles.
+// FP8 and int4 weights: matmul_fp8 / matmul_int4 below.
 #include "kernels/matmul_internal.cuh"
 
 static const int FMA_TILE = 32;
@@ -201,13 +202,13 @@ int matmul_tune(const Weight* ws, int n, char* summary, int summary_len, plat_st
     return TUNE_BUCKETS;
 }
 
-// The bf16 copy of FP8 weights for the paths that take bf16 (sized by matmul_prepare, so that
+// The bf16 copy of FP8 or int4 weights for the paths that take bf16 (sized by matmul_prepare, so that
 // nothing is allocated during graph capture).
 static bf16* g_fp8_scratch = nullptr;
 static size_t g_fp8_scratch_bytes = 0;
 
 size_t matmul_prepare(const Weight& w) {
-    if (w.type != WEIGHT_FP8_E4M3) return g_fp8_scratch_bytes;
+    if (w.type != WEIGHT_FP8_E4M3 && w.type != WEIGHT_INT4) return g_fp8_scratch_bytes;
     const size_t need = (size_t)w.n_rows * w.n_cols * sizeof(bf16);
     if (need <= g_fp8_scratch_bytes) return g_fp8_scratch_bytes;
     if (g_fp8_scratch) plat_free(g_fp8_scratch);
@@ -241,7 +242,29 @@ static void matmul_fp8(void* out, bool out_f32, const bf16* x, const Weight& w, 
     matmul_dispatch(out, out_f32, x, g_fp8_scratch, bias, M, N, K, stream);
 }
 
-// The weight types the GEMM paths implement: WEIGHT_ACT, WEIGHT_FP8_E4M3 (matmul_fp8).
+// WEIGHT_INT4: up to 64 rows through the W4A16 GEMV (codes read once per 16 rows), looping
+// over slices of 64 rows up to 256; above that, or for a layout it cannot take, dequantized into
+// the scratch and given to the bf16 paths. Not yet fast above 16 rows (no tensor-core W4A16
+// kernel yet).
+static void matmul_int4(void* out, bool out_f32, const bf16* x, const Weight& w, const bf16* bias, int M,
+                        cudaStream_t stream) {
+    if (M <= 0 || w.n_rows <= 0) return;
+    const int N = w.n_rows, K = w.n_cols;
+    if (M <= 256 && matmul_int4_gemv_ok(w, x)) {
+        for (int m0 = 0; m0 < M; m0 += 64) {
+            void* o = out_f32 ? (void*)((float*)out + (int64_t)m0 * N) : (void*)((bf16*)out + (int64_t)m0 * N);
+            matmul_int4_gemv_launch(o, out_f32, x + (int64_t)m0 * K, w, bias, std::min(64, M - m0), stream);
+        }
+        return;
+    }
+    PLAT_ASSERT(g_fp8_scratch_bytes >= (size_t)N * K * sizeof(bf16),
+                "matmul: int4 weight without matmul_prepare (the bf16 scratch is too small)");
+    matmul_int4_dequant_launch(g_fp8_scratch, w, stream);
+    matmul_dispatch(out, out_f32, x, g_fp8_scratch, bias, M, N, K, stream);
+}
+
+// The weight types the GEMM paths implement: WEIGHT_ACT, WEIGHT_FP8_E4M3 (matmul_fp8),
+// WEIGHT_INT4 (matmul_int4).
 static const bf16* weight_bf16(const Weight& w) {
     weight_require(w, WEIGHT_ACT, "matmul");
     return as_bf16((const act_t*)w.data);
@@ -250,6 +273,7 @@ static const bf16* weight_bf16(const Weight& w) {
 void matmul_forward(act_t* out, const act_t* x, const Weight& w, const act_t* bias, int M,
                     plat_stream_t stream) {
     if (w.type == WEIGHT_FP8_E4M3) return matmul_fp8(out, false, as_bf16(x), w, as_bf16(bias), M, to_stream(stream));
+    if (w.type == WEIGHT_INT4) return matmul_int4(out, false, as_bf16(x), w, as_bf16(bias), M, to_stream(stream));
     matmul_dispatch(out, false, as_bf16(x), weight_bf16(w), as_bf16(bias), M, w.n_rows, w.n_cols,
                     to_stream(stream));
 }
@@ -257,6 +281,7 @@ void matmul_forward(act_t* out, const act_t* x, const Weight& w, const act_t* bi
 void matmul_f32out_forward(float* out, const act_t* x, const Weight& w, int M,
                            plat_stream_t stream) {
     if (w.type == WEIGHT_FP8_E4M3) return matmul_fp8(out, true, as_bf16(x), w, nullptr, M, to_stream(stream));
+    if (w.type == WEIGHT_INT4) return matmul_int4(out, true, as_bf16(x), w, nullptr, M, to_stream(stream));
     matmul_dispatch(out, true, as_bf16(x), weight_bf16(w), nullptr, M, w.n_rows, w.n_cols,
                     to_stream(stream));
 }

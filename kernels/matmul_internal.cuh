@@ -99,3 +99,13 @@ void matmul_fp8_gemv_launch(void* out, bool out_f32, const bf16* x, const Weight
                             int M, cudaStream_t stream);
 // out (n_rows, n_cols) bf16 = the dequantized w (any scale layout).
 void matmul_fp8_dequant_launch(bf16* out, const Weight& w, cudaStream_t stream);
+
+// ---- WEIGHT_INT4 (kernels/matmul_int4.cu) ---------------------------------------------------
+// W4A16 for M <= 64 per launch on the FMA units: the packed codes read once per 16 rows of x,
+// dequantized in registers, fp32 sums (n_cols % 8 == 0, group_size % 8 == 0, 16-byte aligned x;
+// any platform). Act-order weights (perm) read x through the permutation.
+bool matmul_int4_gemv_ok(const Weight& w, const bf16* x);
+void matmul_int4_gemv_launch(void* out, bool out_f32, const bf16* x, const Weight& w, const bf16* bias,
+                             int M, cudaStream_t stream);
+// out (n_rows, n_cols) bf16 = the dequantized w, columns in input-feature order (perm undone).
+void matmul_int4_dequant_launch(bf16* out, const Weight& w, cudaStream_t stream);

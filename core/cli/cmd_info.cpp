@@ -1,6 +1,7 @@
 // cmd_info.cpp — `edgellm info --model DIR`: architecture, shape, parameter count, bytes per
 // dtype on disk and KV-cache bytes per token. Reads config.json and safetensors headers only.
 #include <stdio.h>
+#include <string.h>
 #include <map>
 #include <string>
 #include "core/cli/commands.h"
@@ -23,9 +24,22 @@ int cmd_info(int argc, char** argv) {
     int64_t n_params = 0;
     std::map<std::string, size_t> bytes_by_dtype;
     int64_t n_expert_params = 0;  // in the experts' matrices (".experts." tensors)
+    auto ends = [](const std::string& s, const char* e) {
+        const size_t n = strlen(e);
+        return s.size() >= n && s.compare(s.size() - n, n, e) == 0;
+    };
     for (const StTensor& t : st.tensors()) {
-        n_params += t.n_elements();
         bytes_by_dtype[st_dtype_name(t.dtype)] += t.n_bytes;
+        if (c.quant.method == QuantMethod::INT4) {  // int4: 8 weights per packed int32, not the scales
+            if (ends(t.name, ".qweight") || ends(t.name, ".weight_packed")) {
+                n_params += 8 * t.n_elements();
+                continue;
+            }
+            if (ends(t.name, ".qzeros") || ends(t.name, ".scales") || ends(t.name, ".g_idx") || ends(t.name, ".weight_scale") ||
+                ends(t.name, ".weight_zero_point") || ends(t.name, ".weight_g_idx") || ends(t.name, ".weight_shape"))
+                continue;
+        }
+        n_params += t.n_elements();
         if (t.name.find(".experts.") != std::string::npos) n_expert_params += t.n_elements();
     }
     const char* rope = c.rope_scaling == RopeScaling::LLAMA3   ? "llama3"

@@ -153,11 +153,12 @@ int startup_run(const Config& cfg, int64_t max_blocks_wanted, Runtime* rt) {
              rt->have_tokenizer ? "" : " (not loaded)");
     if (rt->model.config().quant.method != QuantMethod::NONE) {
         const double gib = 1073741824.0;
-        const size_t fp8 = rt->model.weight_fp8_bytes();
-        log_info("quantization: %s; weights by type: fp8 e4m3 with scales %.2f GiB, %s %.2f GiB; "
-                 "bf16 scratch for FP8 prefill %.2f GiB",
-                 rt->model.config().quant.summary().c_str(), fp8 / gib, plat_name() == std::string("cpu") ? "fp32" : "bf16",
-                 (rt->model.weight_bytes() - fp8) / gib, rt->model.gemm_scratch_bytes() / gib);
+        const bool int4 = rt->model.config().quant.method == QuantMethod::INT4;
+        const size_t q = int4 ? rt->model.weight_int4_bytes() : rt->model.weight_fp8_bytes();
+        log_info("quantization: %s; weights by type: %s %.2f GiB, %s %.2f GiB; bf16 scratch for %s prefill %.2f GiB",
+                 rt->model.config().quant.summary().c_str(), int4 ? "int4 with scales and zeros" : "fp8 e4m3 with scales",
+                 q / gib, plat_name() == std::string("cpu") ? "fp32" : "bf16", (rt->model.weight_bytes() - q) / gib,
+                 int4 ? "int4" : "FP8", rt->model.gemm_scratch_bytes() / gib);
     }
     if (tp > 1)
         log_info("tensor parallel: %d ranks in this process, each with %d of %d query heads, %d KV heads and "

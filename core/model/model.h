@@ -44,6 +44,7 @@ public:
     const ModelConfig& config() const { return cfg_; }
     size_t weight_bytes() const { return w_.n_bytes; }
     size_t weight_fp8_bytes() const { return w_.fp8_bytes; }  // of weight_bytes(): e4m3 + scales
+    size_t weight_int4_bytes() const { return w_.int4_bytes; }  // of weight_bytes(): int4 + scales, zeros
     size_t gemm_scratch_bytes() const { return scratch_bytes_; }  // bf16 copy FP8 prefill uses
     int64_t n_params() const { return w_.n_params; }
     const void* weights_device() const { return w_.base; }  // the allocation, weight_bytes() long

@@ -6,23 +6,41 @@
 //  - quant_method "fp8" (Qwen3-FP8, DeepSeek style): "weight" F8_E4M3 with "weight_scale_inv"
 //    per weight_block_size block, or "weight_scale" per tensor without a block size.
 // Activations (dynamic per token, or static "input_scale") are not quantized: edgellm runs these
-// checkpoints W8A16. Anything else is refused, naming the field and value.
+// checkpoints W8A16.
+// And int4 weights with per-group scales (W4A16), as three producers write them:
+//  - quant_method "awq" (AutoAWQ, version "gemm"): qweight / qzeros / scales;
+//  - quant_method "gptq" (AutoGPTQ / GPTQModel, checkpoint_format "gptq", the v1 layout):
+//    qweight / qzeros / scales / g_idx, symmetric or not, with or without desc_act;
+//  - compressed-tensors, format "pack-quantized" (llm-compressor's W4A16 / W4A16_ASYM):
+//    weight_packed / weight_scale (/ weight_zero_point, weight_g_idx), strategy group or channel.
+// core/model/weights_int4.h says how each packs its nibbles. Anything else is refused, naming
+// the field and value.
 #pragma once
 #include <string>
 namespace simdjson { namespace dom { class element; } }
 
-enum class QuantMethod { NONE, FP8 };
+enum class QuantMethod { NONE, FP8, INT4 };
+// Which producer's int4 layout the checkpoint holds (QuantMethod::INT4).
+enum class Int4Format { AWQ, GPTQ, CT_PACKED };
 enum class ScaleLayout { TENSOR, CHANNEL, BLOCK };
 
 struct QuantConfig {
     QuantMethod method = QuantMethod::NONE;
-    std::string producer;         // "compressed-tensors" or "fp8"
+    std::string producer;         // "compressed-tensors", "fp8", "awq" or "gptq"
     ScaleLayout layout = ScaleLayout::TENSOR;  // from the format; per tensor also when the scale
                                                // tensor has one element
     int block_n = 0, block_k = 0;  // BLOCK: output rows x input columns per scale
     bool kv_cache_fp8 = false;     // compressed-tensors kv_cache_scheme: FP8, per-tensor scales
     bool static_activations = false;  // the checkpoint carries input_scale (unused: W8A16)
-    // "fp8 e4m3 weights, per-channel scales (compressed-tensors); run as W8A16" or "none"
+    // INT4: the producer's layout, input features per scale group (0: the whole row, GPTQ's
+    // group_size -1 or compressed-tensors' strategy channel), symmetric (zero point 8 implied),
+    // desc_act (GPTQ act-order: g_idx maps columns to groups out of order)
+    Int4Format int4_format = Int4Format::AWQ;
+    int group_size = 0;
+    bool sym = true;
+    bool desc_act = false;
+    // "fp8 e4m3 weights, per-channel scales (compressed-tensors); run as W8A16",
+    // "int4 weights, groups of 128, asymmetric (awq gemm); run as W4A16" or "none"
     std::string summary() const;
     // the scale tensor's name suffix next to ".weight": "weight_scale" or "weight_scale_inv"
     const char* scale_suffix() const {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include "core/model/safetensors.h"
 #include "core/model/dtype.h"
+#include "core/model/weights_int4.h"
 #include <string.h>
 #include "platform/platform.h"
 
@@ -201,7 +202,9 @@ static bool fp8_scale(const std::string& dir, const QuantConfig& quant, const Sa
 namespace {
 // One tensor of the allocation: a slot of a layer, sized as the end of its last piece. An FP8
 // region holds the e4m3 bytes, then its fp32 scale grid (grid_rows x grid_cols, each grid row
-// covering scale_rows weight rows and each column group_size weight columns).
+// covering scale_rows weight rows and each column group_size weight columns). An int4 region
+// (WEIGHT_INT4) holds the packed codes, its fp32 scale grid and uint8 zero grid (n_rows x
+// grid_cols), then its column permutation (n_cols int32) when it has one.
 struct Region {
     WeightSlot slot;
     int layer;
@@ -210,9 +213,14 @@ struct Region {
     bool fp8 = false;
     int64_t scale_rows = 0, group_size = 0, grid_rows = 0, grid_cols = 0;
     size_t scales_offset = 0;
+    bool int4 = false, has_perm = false;
+    size_t zeros_offset = 0, perm_offset = 0;
+    static size_t align(size_t n) { return (n + 255) / 256 * 256; }  // each tensor 256-byte aligned
     size_t bytes() const {
-        auto align = [](size_t n) { return (n + 255) / 256 * 256; };  // each tensor 256-byte aligned
         const int64_t n = n_rows * (n_cols ? n_cols : 1);
+        if (int4)
+            return align((size_t)n / 2) + align((size_t)(n_rows * grid_cols) * 4) + align((size_t)(n_rows * grid_cols)) +
+                   (has_perm ? align((size_t)n_cols * 4) : 0);
         return fp8 ? align((size_t)n) + align((size_t)(grid_rows * grid_cols) * 4) : align((size_t)n * sizeof(act_t));
     }
 };
@@ -225,6 +233,10 @@ static void assign_region(const Region& r, char* base, DecoderWeights* w) {
     Weight mat = r.fp8 ? weight_fp8((const uint8_t*)(base + r.offset), (const float*)(base + r.scales_offset), rows,
                                     cols, (int)r.scale_rows, (int)r.group_size)
                        : weight_act(p, rows, cols);
+    if (r.int4)
+        mat = weight_int4((const uint8_t*)(base + r.offset), (const float*)(base + r.scales_offset),
+                          (const uint8_t*)(base + r.zeros_offset),
+                          r.has_perm ? (const int32_t*)(base + r.perm_offset) : nullptr, rows, cols, (int)r.group_size);
     LayerWeights* L = r.layer >= 0 ? &w->layers[r.layer] : nullptr;
     switch (r.slot) {
         case SLOT_EMBED: w->embed = p; break;
@@ -294,19 +306,52 @@ static void fill_piece_scales(const TensorSpec& spec, const PieceScale& sc, cons
         }
 }
 
-bool weights_fit(size_t need_bytes, int64_t n_params, size_t free_bytes, size_t total_bytes,
-                 std::string* err) {
-    if (free_bytes == 0 || need_bytes <= free_bytes) return true;  // 0: the platform cannot tell
-    char buf[384];
-    const double gib = 1024.0 * 1024.0 * 1024.0;
-    snprintf(buf, sizeof buf,
-             "the weights need %.2f GiB (%lld parameters as %zu-byte %s) but only %.2f GiB of %s is "
-             "available (%.2f GiB in all); nothing was allocated",
-             need_bytes / gib, (long long)n_params, sizeof(act_t), sizeof(act_t) == 4 ? "fp32" : "bf16",
-             free_bytes / gib, sizeof(act_t) == 4 ? "host memory (the CPU platform computes in fp32)" : "device memory",
-             total_bytes / gib);
-    *err = buf;
-    return false;
+// Whether each region with int4 pieces stays int4 on the device: every piece int4, the same
+// group size and column permutation (fused q/k/v or gate/up share their input, so act-order
+// producers give them one g_idx), groups that are runs after sorting, n_cols % 8 == 0. A region
+// that cannot is dequantized at load instead.
+static void plan_int4(const std::vector<Int4Source>& src, const std::vector<bool>& is_int4,
+                      const std::vector<int>& region_of, std::vector<Region>* regions) {
+    std::vector<int> n_int4(regions->size(), 0), n_all(regions->size(), 0), first(regions->size(), -1);
+    std::vector<bool> ok(regions->size(), true);
+    for (size_t i = 0; i < src.size(); i++) {
+        const int k = region_of[i];
+        n_all[k]++;
+        if (!is_int4[i]) continue;
+        n_int4[k]++;
+        if (first[k] < 0) first[k] = (int)i;
+        const Int4Source& a = src[first[k]];
+        ok[k] = ok[k] && src[i].runs && src[i].group_size == a.group_size && src[i].perm == a.perm &&
+                src[i].n_cols % 8 == 0;
+    }
+    for (size_t k = 0; k < regions->size(); k++) {
+        Region& r = (*regions)[k];
+        r.int4 = n_int4[k] > 0 && n_int4[k] == n_all[k] && ok[k];
+        if (!r.int4) continue;
+        const Int4Source& a = src[first[k]];
+        r.scale_rows = 1;
+        r.group_size = a.group_size;
+        r.grid_rows = r.n_rows;
+        r.grid_cols = a.n_groups;
+        r.has_perm = !a.perm.empty();
+    }
+}
+
+// Every int4 region's pieces unpacked, repacked and uploaded, one region's host copy at a time.
+static bool upload_int4_regions(const QuantConfig& q, const std::vector<TensorSpec>& table,
+                                const std::vector<Region>& regions, const std::vector<int>& region_of,
+                                const std::vector<Int4Source>& src, char* b, std::string* err) {
+    for (size_t k = 0; k < regions.size(); k++) {
+        const Region& r = regions[k];
+        if (!r.int4) continue;
+        std::vector<Int4Piece> rp;
+        for (size_t i = 0; i < table.size(); i++)
+            if (region_of[i] == (int)k) rp.push_back({&src[i], table[i].row_offset, table[i].name.c_str()});
+        if (!int4_upload(q, rp, r.n_rows, r.n_cols, r.grid_cols, b + r.offset, b + r.scales_offset,
+                         b + r.zeros_offset, r.has_perm ? b + r.perm_offset : nullptr, err))
+            return false;
+    }
+    return true;
 }
 
 bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const SafeTensors& st,
@@ -332,12 +377,25 @@ bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const Sa
     }
     std::vector<const StTensor*> found(table.size());
     std::vector<PieceScale> scales(table.size());
+    std::vector<Int4Source> int4_src(table.size());
+    std::vector<bool> is_int4(table.size(), false);
     // Regions in table order: a fused slot grows to the end of its last piece.
     std::vector<Region> regions;
     std::vector<int> region_of(table.size());
     for (size_t i = 0; i < table.size(); i++) {
         const TensorSpec& s = table[i];
-        if (!(found[i] = checked_tensor(dir, st, s, err))) return false;
+        const std::string prefix = s.name.substr(0, s.name.size() - 6);  // drop "weight"
+        if (c.quant.method == QuantMethod::INT4 && s.n_cols > 0 && s.slot != SLOT_EMBED &&
+            st.find(prefix + int4_packed_name(c.quant))) {  // an int4 layer (others stay dense)
+            if (!int4_source(c.quant, st, prefix, s.n_rows, s.n_cols, &int4_src[i], err)) {
+                *err = dir + ": " + *err;
+                return false;
+            }
+            is_int4[i] = true;
+            found[i] = int4_src[i].packed;
+        } else if (!(found[i] = checked_tensor(dir, st, s, err))) {
+            return false;
+        }
         if (found[i]->dtype == StDtype::F8_E4M3 && !fp8_scale(dir, c.quant, st, s, &scales[i], err)) return false;
         int r = (int)regions.size() - 1;
         while (r >= 0 && !(regions[r].slot == s.slot && regions[r].layer == s.layer)) r--;
@@ -349,15 +407,21 @@ bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const Sa
         region_of[i] = r;
     }
     plan_fp8(table, found, scales, region_of, &regions);
+    plan_int4(int4_src, is_int4, region_of, &regions);
     w->fp8_bytes = 0;
+    w->int4_bytes = 0;
     size_t total = 0;
     int64_t n_params = 0;
     for (Region& r : regions) {
         r.offset = total;
         const int64_t n = r.n_rows * (r.n_cols ? r.n_cols : 1);
         if (r.fp8) r.scales_offset = r.offset + ((size_t)n + 255) / 256 * 256;
+        if (r.int4) r.scales_offset = r.offset + Region::align((size_t)n / 2),
+                    r.zeros_offset = r.scales_offset + Region::align((size_t)(r.n_rows * r.grid_cols) * 4),
+                    r.perm_offset = r.zeros_offset + Region::align((size_t)(r.n_rows * r.grid_cols));
         total += r.bytes();
         if (r.fp8) w->fp8_bytes += r.bytes();
+        if (r.int4) w->int4_bytes += r.bytes();
         n_params += n;
     }
     size_t free_b = 0, total_b = 0;
@@ -376,9 +440,22 @@ bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const Sa
     std::vector<UploadPiece> pieces;
     std::vector<RawPiece> raw;
     std::vector<std::vector<float>> grids(regions.size());
+    std::vector<std::vector<float>> dequantized;  // int4 pieces of regions that stay dense
+    dequantized.reserve(table.size());
     for (size_t i = 0; i < table.size(); i++) {
         const Region& r = regions[region_of[i]];
         int64_t row_elems = r.n_cols ? r.n_cols : 1;
+        if (r.int4) continue;  // packed region by region below
+        if (is_int4[i]) {  // dequantized on the host, then uploaded as fp32
+            Int4Unpacked u;
+            int4_unpack(c.quant, int4_src[i], &u);
+            dequantized.emplace_back((size_t)(table[i].n_rows * table[i].n_cols));
+            int4_dequant(int4_src[i], u, dequantized.back().data());
+            pieces.push_back({table[i].name.c_str(), (const uint8_t*)dequantized.back().data(), (int)StDtype::F32,
+                              table[i].n_rows * table[i].n_cols,
+                              (act_t*)((char*)w->base + r.offset) + table[i].row_offset * row_elems});
+            continue;
+        }
         if (r.fp8) {  // bytes as they are; the scales into the region's fp32 grid
             raw.push_back({table[i].name.c_str(), found[i]->data, (size_t)found[i]->n_elements(),
                            (char*)w->base + r.offset + table[i].row_offset * row_elems});
@@ -406,7 +483,9 @@ bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const Sa
             raw.push_back({"(scales)", (const uint8_t*)grids[k].data(), grids[k].size() * 4,
                            (char*)w->base + regions[k].scales_offset, false});
     std::string uerr;
-    if (!upload_raw(raw, &uerr) || !upload_pieces(pieces, opts, stats, &uerr)) {
+    bool ok = upload_raw(raw, &uerr) && upload_pieces(pieces, opts, stats, &uerr);
+    if (ok) ok = upload_int4_regions(c.quant, table, regions, region_of, int4_src, (char*)w->base, &uerr);
+    if (!ok) {
         plat_free(w->base);
         *w = DecoderWeights();
         *err = dir + ": " + uerr;

@@ -76,6 +76,7 @@ struct DecoderWeights {
     size_t n_bytes = 0;
     int64_t n_params = 0;               // elements stored (a tied lm_head counts once)
     size_t fp8_bytes = 0;               // of n_bytes: e4m3 matrices with their scale grids
+    size_t int4_bytes = 0;              // of n_bytes: int4 matrices with scales, zeros, permutations
 };
 
 // Do need_bytes of weights (n_params parameters) fit in free_bytes of the memory they go to?
@@ -103,8 +104,8 @@ struct LoadStats {
 };
 
 class SafeTensors;
-// Checks every tensor of the table against the checkpoint (present, float dtype, shape), then
-// allocates and fills w. On failure (also a tensor holding NaN or infinite values) returns false
+// Checks every tensor of the table against the checkpoint (present, float dtype, shape; an int4
+// layer's tensors as core/model/weights_int4.h says), then allocates and fills w. On failure (also a tensor holding NaN or infinite values) returns false
 // with *err naming the directory and tensor, having kept nothing allocated.
 // tp_size > 1: rank tp_rank's shard (tensor_table_shard) of the model of cfg (the whole model's).
 bool decoder_weights_load(const std::string& dir, const ModelConfig& cfg, const SafeTensors& st,

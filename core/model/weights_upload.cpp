@@ -2,6 +2,7 @@
 // fills one buffer (a plain copy out of the mapped file when the file already holds act_t, else
 // a conversion), split across threads, while the copies of the buffers filled before it run on
 // a stream; a buffer is refilled only after the event recorded behind its last copy.
+#include <stdio.h>
 #include <string.h>
 #include <algorithm>
 #include <thread>
@@ -218,4 +219,19 @@ bool upload_raw(const std::vector<RawPiece>& pieces, std::string* err) {
         plat_copy_h2d(p.dst, p.src, p.n_bytes);
     }
     return true;
+}
+
+bool weights_fit(size_t need_bytes, int64_t n_params, size_t free_bytes, size_t total_bytes,
+                 std::string* err) {
+    if (free_bytes == 0 || need_bytes <= free_bytes) return true;  // 0: the platform cannot tell
+    char buf[384];
+    const double gib = 1024.0 * 1024.0 * 1024.0;
+    snprintf(buf, sizeof buf,
+             "the weights need %.2f GiB (%lld parameters as %zu-byte %s) but only %.2f GiB of %s is "
+             "available (%.2f GiB in all); nothing was allocated",
+             need_bytes / gib, (long long)n_params, sizeof(act_t), sizeof(act_t) == 4 ? "fp32" : "bf16",
+             free_bytes / gib, sizeof(act_t) == 4 ? "host memory (the CPU platform computes in fp32)" : "device memory",
+             total_bytes / gib);
+    *err = buf;
+    return false;
 }

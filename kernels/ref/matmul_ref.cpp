@@ -3,6 +3,7 @@
 #include "kernels/ref/ref.h"
 #include <math.h>
 #include <stdio.h>
+#include <vector>
 
 void matmul_ref(float* out, const float* x, const float* w, const float* bias, int M, int N,
                 int K) {
@@ -34,6 +35,18 @@ float fp8_e4m3_ref(uint8_t b) {
 }
 
 void weight_dequant_ref(float* out, const Weight& w) {
+    if (w.type == WEIGHT_INT4) {
+        const uint8_t* d = (const uint8_t*)w.data;
+        const uint8_t* z = (const uint8_t*)w.zeros;
+        const int gc = weight_scale_cols(w);
+        for (int64_t r = 0; r < w.n_rows; r++)
+            for (int64_t c = 0; c < w.n_cols; c++) {
+                const int u = (d[r * (w.n_cols / 2) + c / 2] >> (4 * (c & 1))) & 15;
+                const int64_t i = r * gc + c / w.group_size;
+                out[r * w.n_cols + (w.perm ? w.perm[c] : c)] = (float)(u - (int)z[i]) * w.scales[i];
+            }
+        return;
+    }
     weight_require(w, WEIGHT_FP8_E4M3, "weight_dequant_ref");
     const uint8_t* d = (const uint8_t*)w.data;
     const int gc = weight_scale_cols(w);
@@ -41,4 +54,11 @@ void weight_dequant_ref(float* out, const Weight& w) {
         for (int64_t c = 0; c < w.n_cols; c++)
             out[r * w.n_cols + c] = fp8_e4m3_ref(d[r * w.n_cols + c]) *
                                     w.scales[(r / w.scale_rows) * gc + c / w.group_size];
+}
+
+void matmul_int4_ref(float* out, const float* x, const Weight& w, const float* bias, int M) {
+    weight_require(w, WEIGHT_INT4, "matmul_int4_ref");
+    std::vector<float> dense((size_t)w.n_rows * w.n_cols);
+    weight_dequant_ref(dense.data(), w);
+    matmul_ref(out, x, dense.data(), bias, M, w.n_rows, w.n_cols);
 }

@@ -13,8 +13,13 @@ void add_rmsnorm_ref(float* out, float* residual, const float* x, const float* w
 void matmul_ref(float* out, const float* x, const float* w, const float* bias, int M, int N,
                 int K);
 // The dequantized matrix (w.n_rows, w.n_cols) of a quantized weight record whose data and scales
-// are host memory: WEIGHT_FP8_E4M3 decoded exactly (e4m3 x scale in fp32).
+// are host memory: WEIGHT_FP8_E4M3 decoded exactly (e4m3 x scale in fp32); WEIGHT_INT4 as
+// (u - zero) * scale in fp32 (exact), each stored column written back to its input feature
+// (out[r, perm[c]]), so that matmul_ref(out) is the layer's x · wᵀ.
 void weight_dequant_ref(float* out, const Weight& w);
+// The int4 GEMM's reference: out (M, N) = x (M, K) · wᵀ (+ bias) for a WEIGHT_INT4 w in host
+// memory, fp32 sums; the same as matmul_ref over weight_dequant_ref's matrix.
+void matmul_int4_ref(float* out, const float* x, const Weight& w, const float* bias, int M);
 // e4m3 (torch.float8_e4m3fn) bits as fp32, exactly; 0x7f / 0xff are NaN.
 float fp8_e4m3_ref(uint8_t b);
 void qkv_rope_cache_ref(float* q_out, float* k_cache, float* v_cache, const float* qkv,

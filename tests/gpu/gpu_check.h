@@ -108,6 +108,7 @@ void run_elementwise_tests();
 void run_matmul_tests();
 void run_gemv_tests();
 void run_fp8_tests();
+void run_int4_tests();
 void run_attention_tests();
 void run_sampling_tests();
 void run_moe_tests();

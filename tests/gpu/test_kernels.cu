@@ -267,7 +267,7 @@ void run_elementwise_tests() {
     test_qkv_rope();
 }
 
-// Arguments name the groups to run (elementwise, matmul, gemv, fp8, attention, sampling, moe); none runs all.
+// Arguments name the groups to run (elementwise, matmul, gemv, fp8, int4, attention, sampling, moe); none runs all.
 int main(int argc, char** argv) {
     plat_init(0);
     PlatDeviceProps p;
@@ -285,6 +285,7 @@ int main(int argc, char** argv) {
     if (wanted("matmul")) run_matmul_tests();
     if (wanted("gemv")) run_gemv_tests();
     if (wanted("fp8")) run_fp8_tests();
+    if (wanted("int4")) run_int4_tests();
     if (wanted("attention")) run_attention_tests();
     if (wanted("sampling")) run_sampling_tests();
     if (wanted("moe")) run_moe_tests();

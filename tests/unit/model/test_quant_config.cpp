@@ -30,6 +30,48 @@ std::string ct(const std::string& weights, const std::string& extra = "") {
            R"(, "input_activations": {"type": "float", "num_bits": 8, "dynamic": true}}}})";
 }
 
+// A compressed-tensors pack-quantized config with one group of these weights (and activations).
+std::string ct_int(const std::string& weights, const std::string& activations = "null") {
+    return R"({"quant_method": "compressed-tensors", "format": "pack-quantized", "ignore": ["lm_head"], )"
+           R"("config_groups": {"group_0": {"targets": ["Linear"], "weights": )" + weights +
+           R"(, "input_activations": )" + activations + R"(, "output_activations": null}}})";
+}
+
+TEST(QuantConfig, int4_formats_parse_to_their_group_size_and_symmetry) {
+    ModelConfig c;
+    ASSERT_EQ(parse(R"({"quant_method": "awq", "bits": 4, "group_size": 128, "zero_point": true, "version": "gemm", "modules_to_not_convert": null})", &c), "");
+    EXPECT_EQ(c.quant.method, QuantMethod::INT4);
+    EXPECT_EQ(c.quant.int4_format, Int4Format::AWQ);
+    EXPECT_EQ(c.quant.group_size, 128);
+    EXPECT_FALSE(c.quant.sym);
+    EXPECT_NE(c.quant.summary().find("groups of 128"), std::string::npos) << c.quant.summary();
+    EXPECT_NE(c.quant.summary().find("W4A16"), std::string::npos);
+
+    ASSERT_EQ(parse(R"({"quant_method": "gptq", "bits": 4, "group_size": 64, "desc_act": true, "sym": false, "checkpoint_format": "gptq", "damp_percent": 0.01, "static_groups": false})", &c), "");
+    EXPECT_EQ(c.quant.int4_format, Int4Format::GPTQ);
+    EXPECT_EQ(c.quant.group_size, 64);
+    EXPECT_TRUE(c.quant.desc_act);
+    EXPECT_FALSE(c.quant.sym);
+    EXPECT_NE(c.quant.summary().find("act-order"), std::string::npos);
+
+    ASSERT_EQ(parse(R"({"quant_method": "gptq", "bits": 4, "group_size": -1, "desc_act": false, "sym": true})", &c), "");
+    EXPECT_EQ(c.quant.group_size, 0);  // one group per row
+    EXPECT_TRUE(c.quant.sym);
+    EXPECT_FALSE(c.quant.desc_act);
+
+    ASSERT_EQ(parse(ct_int(R"({"type": "int", "num_bits": 4, "strategy": "group", "group_size": 128, "symmetric": true, "dynamic": false, "actorder": null})"), &c), "");
+    EXPECT_EQ(c.quant.int4_format, Int4Format::CT_PACKED);
+    EXPECT_EQ(c.quant.group_size, 128);
+    EXPECT_TRUE(c.quant.sym);
+
+    ASSERT_EQ(parse(ct_int(R"({"type": "int", "num_bits": 4, "strategy": "channel", "symmetric": false})"), &c), "");
+    EXPECT_EQ(c.quant.group_size, 0);
+    EXPECT_FALSE(c.quant.sym);
+
+    ASSERT_EQ(parse(ct_int(R"({"type": "int", "num_bits": 4, "strategy": "group", "group_size": 32, "actorder": "group"})"), &c), "");
+    EXPECT_TRUE(c.quant.desc_act);
+}
+
 TEST(QuantConfig, fp8_formats_parse_to_their_scale_layouts) {
     ModelConfig c;
     ASSERT_EQ(parse("", &c), "");
@@ -67,12 +109,30 @@ TEST(QuantConfig, every_other_scheme_is_refused_naming_the_field_and_value) {
     ModelConfig c;
     struct Case { std::string qc, field, value; };
     const Case cases[] = {
-        {R"({"quant_method": "awq", "bits": 4, "group_size": 128})", "quant_method", "awq"},
-        {R"({"quant_method": "gptq", "bits": 4})", "quant_method", "gptq"},
+        {R"({"quant_method": "awq", "bits": 8, "group_size": 128})", "bits", "8"},
+        {R"({"quant_method": "awq", "bits": 4, "group_size": 128, "version": "gemv"})", "version", "gemv"},
+        {R"({"quant_method": "awq", "bits": 4, "group_size": 128, "version": "gemv_fast"})", "version", "gemv_fast"},
+        {R"({"quant_method": "awq", "bits": 4, "group_size": 128, "zero_point": false})", "zero_point", "false"},
+        {R"({"quant_method": "awq", "bits": 4, "group_size": 100})", "group_size", "100"},
+        {R"({"quant_method": "gptq", "bits": 3, "group_size": 128})", "bits", "3"},
+        {R"({"quant_method": "gptq", "bits": 8, "group_size": 128})", "bits", "8"},
+        {R"({"quant_method": "gptq", "bits": 4, "group_size": 128, "checkpoint_format": "gptq_v2"})", "checkpoint_format", "gptq_v2"},
+        {R"({"quant_method": "gptq", "bits": 4, "group_size": 128, "checkpoint_format": "marlin"})", "checkpoint_format", "marlin"},
+        {R"({"quant_method": "gptq", "bits": 4, "group_size": 0})", "group_size", "0"},
+        {R"({"quant_method": "gptq", "bits": 4, "group_size": 128, "desc_act": "yes"})", "desc_act", "yes"},
+        {R"({"quant_method": "marlin", "bits": 4})", "quant_method", "marlin"},
+        {R"({"quant_method": "gptq", "bits": 4, "group_size": 128, "is_marlin_format": true})", "is_marlin_format", "true"},
+        {R"({"quant_method": "gptq", "bits": 4, "group_size": 128, "dynamic": {"-:.*down": {}}})", "dynamic", "down"},
+        {ct_int(R"({"type": "int", "num_bits": 8, "strategy": "channel", "symmetric": true})"), "weights.num_bits", "8"},
+        {ct_int(R"({"type": "float", "num_bits": 4, "strategy": "group", "group_size": 128})"), "weights.type", "float"},
+        {ct_int(R"({"type": "int", "num_bits": 4, "strategy": "tensor"})"), "weights.strategy", "tensor"},
+        {ct_int(R"({"type": "int", "num_bits": 4, "strategy": "group", "group_size": 100})"), "weights.group_size", "100"},
+        {ct_int(R"({"type": "int", "num_bits": 4, "strategy": "group", "group_size": 128, "dynamic": true})"), "weights.dynamic", "true"},
+        {ct_int(R"({"type": "int", "num_bits": 4, "strategy": "group", "group_size": 128})", R"({"type": "int", "num_bits": 8, "dynamic": true})"), "input_activations", "int"},
+        {R"({"quant_method": "compressed-tensors", "format": "marlin-24", "config_groups": {}})", "format", "marlin-24"},
         {R"({"quant_method": "bitsandbytes"})", "quant_method", "bitsandbytes"},
         {R"({"quant_method": "fp8", "fmt": "e5m2"})", "fmt", "e5m2"},
         {R"({"quant_method": "fp8", "activation_scheme": "sometimes"})", "activation_scheme", "sometimes"},
-        {R"({"quant_method": "compressed-tensors", "format": "pack-quantized", "config_groups": {}})", "format", "pack-quantized"},
         {ct(R"({"type": "int", "num_bits": 4, "strategy": "group", "group_size": 128})"), "weights.type", "int"},
         {ct(R"({"type": "float", "num_bits": 4, "strategy": "channel"})"), "weights.num_bits", "4"},
         {ct(R"({"type": "float", "num_bits": 8, "strategy": "group"})"), "weights.strategy", "group"},
