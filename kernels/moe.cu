@@ -7,8 +7,8 @@
 //    permutation);
 //  - moe_gate_up_kernel / moe_down_kernel: a block per (expert, 8 rows), one warp per row; each
 //    warp reads its rows once per 8 of the expert's tokens (16-byte loads, fp32 sums), so a decode
-//    step reads each selected expert's weights about once for all its tokens; experts with no
-//    tokens return at once. silu(gate) * up and the down outputs are rounded to bf16;
+//    step reads each selected expert's weights about once for all its tokens; blocks are launched
+//    for min(experts, token * k) experts and take the experts with tokens in order. silu(gate) * up and the down outputs are rounded to bf16;
 //  - moe_combine_kernel: per token the k outputs times their weights, summed in slot order.
 // CUDA cores only: prefill with many tokens per expert is compute-bound here (no tensor-core
 // grouped GEMM yet).
@@ -61,7 +61,9 @@ __global__ void moe_topk_kernel(int32_t* ids, float* weights, const float* logit
 // Tokens grouped by expert (one block): offsets (E + 1) of each expert's run in perm, perm the
 // (token, slot) pairs of each expert. The order inside a run is whatever the atomics give: each
 // pair's results go to its own rows, so the order does not change them.
-__global__ void moe_group_kernel(int32_t* offsets, int32_t* perm, const int32_t* ids, int n_pairs, int n_experts) {
+// active (n_experts + 1): the experts with pairs, ascending, then their count at active[n_experts].
+__global__ void moe_group_kernel(int32_t* offsets, int32_t* active, int32_t* perm, const int32_t* ids, int n_pairs,
+                                 int n_experts) {
     extern __shared__ int32_t moe_sh[];  // counts, then cursors (n_experts each)
     int32_t* count = moe_sh;
     int32_t* cursor = moe_sh + n_experts;
@@ -70,99 +72,120 @@ __global__ void moe_group_kernel(int32_t* offsets, int32_t* perm, const int32_t*
     for (int p = threadIdx.x; p < n_pairs; p += blockDim.x) atomicAdd(&count[ids[p]], 1);
     __syncthreads();
     if (threadIdx.x == 0) {
-        int run = 0;
+        int run = 0, n_active = 0;
         for (int e = 0; e < n_experts; e++) {
             offsets[e] = cursor[e] = run;
             run += count[e];
+            if (count[e]) active[n_active++] = e;
         }
         offsets[n_experts] = run;
+        active[n_experts] = n_active;
     }
     __syncthreads();
     for (int p = threadIdx.x; p < n_pairs; p += blockDim.x) perm[atomicAdd(&cursor[ids[p]], 1)] = p;
 }
 
-static const int MOE_TOK = 8;  // tokens one warp takes per pass over its rows
+static const int MOE_TOK = 8;     // tokens one warp takes per pass over its rows
+static const int MOE_UNROLL = 4;  // 16-byte loads of each row in flight per lane
 
-// Expert blockIdx.y, rows blockIdx.x * MOE_ROWS + warp of its gate and up halves: for the
-// expert's pairs, MOE_TOK at a time, the gate and up dots over hidden (16-byte loads, fp32), and
-// silu(gate) * up rounded to bf16 into act (pair, inter). Experts with no pairs return at once.
-__global__ void moe_gate_up_kernel(bf16* act, const bf16* x, const int32_t* offsets, const int32_t* perm,
-                                   const bf16* gate_up, int k, int hidden, int inter) {
-    const int e = blockIdx.y;
-    const int begin = offsets[e], end = offsets[e + 1];
-    const int row = blockIdx.x * MOE_ROWS + threadIdx.x / WARP_SIZE;
-    if (begin == end || row >= inter) return;
+// This lane's share of acc[r][j] += w[r] · xs[j] over n8 16-byte words, for the first n of
+// MOE_TOK vectors: MOE_UNROLL words of each of the R rows loaded before any is used.
+template <int R>
+__device__ __forceinline__ void moe_rows_dot(float (&acc)[R][MOE_TOK], const uint4* const (&w)[R],
+                                             const uint4* const (&xs)[MOE_TOK], int n, int n8) {
     const int lane = threadIdx.x % WARP_SIZE;
-    const uint4* g = reinterpret_cast<const uint4*>(gate_up + ((int64_t)e * 2 * inter + row) * hidden);
-    const uint4* u = reinterpret_cast<const uint4*>(gate_up + ((int64_t)e * 2 * inter + inter + row) * hidden);
-    const int n8 = hidden / 8;
-    for (int p0 = begin; p0 < end; p0 += MOE_TOK) {
-        const int n = min(MOE_TOK, end - p0);
-        float sg[MOE_TOK], su[MOE_TOK];
-        const uint4* xs[MOE_TOK];
+    for (int i0 = lane; i0 < n8; i0 += MOE_UNROLL * WARP_SIZE) {
+        uint4 wv[R][MOE_UNROLL];
 #pragma unroll
-        for (int j = 0; j < MOE_TOK; j++) {
-            sg[j] = su[j] = 0.0f;
-            xs[j] = reinterpret_cast<const uint4*>(x + (int64_t)(perm[p0 + min(j, n - 1)] / k) * hidden);
+        for (int u = 0; u < MOE_UNROLL; u++) {
+            const int i = i0 + u * WARP_SIZE;
+#pragma unroll
+            for (int r = 0; r < R; r++) wv[r][u] = i < n8 ? w[r][i] : make_uint4(0, 0, 0, 0);
         }
-        for (int i = lane; i < n8; i += WARP_SIZE) {
-            float wg[8], wu[8];
-            vec8_to_f32(Vec8{g[i]}, wg);
-            vec8_to_f32(Vec8{u[i]}, wu);
+#pragma unroll
+        for (int u = 0; u < MOE_UNROLL; u++) {
+            const int i = i0 + u * WARP_SIZE;
+            if (i >= n8) break;
+            float wf[R][8];  // converted once for all the tokens
+#pragma unroll
+            for (int r = 0; r < R; r++) vec8_to_f32(Vec8{wv[r][u]}, wf[r]);
 #pragma unroll
             for (int j = 0; j < MOE_TOK; j++) {
                 if (j >= n) break;
                 float xv[8];
                 vec8_to_f32(Vec8{xs[j][i]}, xv);
 #pragma unroll
-                for (int q = 0; q < 8; q++) sg[j] += wg[q] * xv[q], su[j] += wu[q] * xv[q];
+                for (int r = 0; r < R; r++)
+#pragma unroll
+                    for (int q = 0; q < 8; q++) acc[r][j] += wf[r][q] * xv[q];
             }
         }
+    }
+}
+
+// The blockIdx.y-th expert with pairs (blocks past the last return at once), rows
+// blockIdx.x * MOE_ROWS + warp of its gate and up halves: for the
+// expert's pairs, MOE_TOK at a time, the gate and up dots over hidden (fp32), and
+// silu(gate) * up rounded to bf16 into act (pair, inter).
+__global__ void moe_gate_up_kernel(bf16* __restrict__ act, const bf16* __restrict__ x,
+                                   const int32_t* __restrict__ offsets, const int32_t* __restrict__ active,
+                                   const int32_t* __restrict__ perm, const bf16* __restrict__ gate_up, int k,
+                                   int hidden, int inter, int n_experts) {
+    if ((int)blockIdx.y >= active[n_experts]) return;
+    const int e = active[blockIdx.y];
+    const int begin = offsets[e], end = offsets[e + 1];
+    const int row = blockIdx.x * MOE_ROWS + threadIdx.x / WARP_SIZE;
+    if (begin == end || row >= inter) return;
+    const int lane = threadIdx.x % WARP_SIZE;
+    const uint4* const w[2] = {
+        reinterpret_cast<const uint4*>(gate_up + ((int64_t)e * 2 * inter + row) * hidden),
+        reinterpret_cast<const uint4*>(gate_up + ((int64_t)e * 2 * inter + inter + row) * hidden)};
+    for (int p0 = begin; p0 < end; p0 += MOE_TOK) {
+        const int n = min(MOE_TOK, end - p0);
+        float acc[2][MOE_TOK];
+        const uint4* xs[MOE_TOK];
+#pragma unroll
+        for (int j = 0; j < MOE_TOK; j++) {
+            acc[0][j] = acc[1][j] = 0.0f;
+            xs[j] = reinterpret_cast<const uint4*>(x + (int64_t)(perm[p0 + min(j, n - 1)] / k) * hidden);
+        }
+        moe_rows_dot<2>(acc, w, xs, n, hidden / 8);
 #pragma unroll
         for (int j = 0; j < MOE_TOK; j++) {
             if (j >= n) break;
-            const float a = warp_sum(sg[j]), b = warp_sum(su[j]);
+            const float a = warp_sum(acc[0][j]), b = warp_sum(acc[1][j]);
             if (lane == 0) act[(int64_t)perm[p0 + j] * inter + row] = __float2bfloat16(a / (1.0f + expf(-a)) * b);
         }
     }
 }
 
-// Expert blockIdx.y, down rows blockIdx.x * MOE_ROWS + warp: y (pair, hidden) = the down dot of
+// The blockIdx.y-th expert with pairs, down rows blockIdx.x * MOE_ROWS + warp: y (pair, hidden) = the down dot of
 // each of the expert's pairs' activations, rounded to bf16.
-__global__ void moe_down_kernel(bf16* y, const bf16* act, const int32_t* offsets, const int32_t* perm,
-                                const bf16* down, int hidden, int inter) {
-    const int e = blockIdx.y;
+__global__ void moe_down_kernel(bf16* __restrict__ y, const bf16* __restrict__ act,
+                                const int32_t* __restrict__ offsets, const int32_t* __restrict__ active,
+                                const int32_t* __restrict__ perm, const bf16* __restrict__ down, int hidden,
+                                int inter, int n_experts) {
+    if ((int)blockIdx.y >= active[n_experts]) return;
+    const int e = active[blockIdx.y];
     const int begin = offsets[e], end = offsets[e + 1];
     const int row = blockIdx.x * MOE_ROWS + threadIdx.x / WARP_SIZE;
     if (begin == end || row >= hidden) return;
     const int lane = threadIdx.x % WARP_SIZE;
-    const uint4* w = reinterpret_cast<const uint4*>(down + ((int64_t)e * hidden + row) * inter);
-    const int n8 = inter / 8;
+    const uint4* const w[1] = {reinterpret_cast<const uint4*>(down + ((int64_t)e * hidden + row) * inter)};
     for (int p0 = begin; p0 < end; p0 += MOE_TOK) {
         const int n = min(MOE_TOK, end - p0);
-        float s[MOE_TOK];
+        float acc[1][MOE_TOK];
         const uint4* as[MOE_TOK];
 #pragma unroll
         for (int j = 0; j < MOE_TOK; j++) {
-            s[j] = 0.0f;
+            acc[0][j] = 0.0f;
             as[j] = reinterpret_cast<const uint4*>(act + (int64_t)perm[p0 + min(j, n - 1)] * inter);
         }
-        for (int i = lane; i < n8; i += WARP_SIZE) {
-            float wv[8];
-            vec8_to_f32(Vec8{w[i]}, wv);
-#pragma unroll
-            for (int j = 0; j < MOE_TOK; j++) {
-                if (j >= n) break;
-                float av[8];
-                vec8_to_f32(Vec8{as[j][i]}, av);
-#pragma unroll
-                for (int q = 0; q < 8; q++) s[j] += wv[q] * av[q];
-            }
-        }
+        moe_rows_dot<1>(acc, w, as, n, inter / 8);
 #pragma unroll
         for (int j = 0; j < MOE_TOK; j++) {
             if (j >= n) break;
-            const float v = warp_sum(s[j]);
+            const float v = warp_sum(acc[0][j]);
             if (lane == 0) y[(int64_t)perm[p0 + j] * hidden + row] = __float2bfloat16(v);
         }
     }
@@ -206,7 +229,7 @@ size_t moe_workspace_bytes(int n_tokens, int k, int hidden, int inter) {
     const size_t pairs = (size_t)n_tokens * k;
     return align256(pairs * inter * sizeof(bf16)) +      // act (pair, inter)
            align256(pairs * hidden * sizeof(bf16)) +     // y (pair, hidden)
-           align256((MOE_MAX_EXPERTS + 1) * sizeof(int32_t)) + align256(pairs * sizeof(int32_t));
+           2 * align256((MOE_MAX_EXPERTS + 1) * sizeof(int32_t)) + align256(pairs * sizeof(int32_t));
 }
 
 void moe_experts_forward(act_t* out, const act_t* x, const int32_t* ids, const float* weights,
@@ -230,15 +253,19 @@ void moe_experts_forward(act_t* out, const act_t* x, const int32_t* ids, const f
     ws += align256((size_t)pairs * hidden * sizeof(bf16));
     int32_t* offsets = (int32_t*)ws;
     ws += align256((MOE_MAX_EXPERTS + 1) * sizeof(int32_t));
+    int32_t* active = (int32_t*)ws;
+    ws += align256((MOE_MAX_EXPERTS + 1) * sizeof(int32_t));
     int32_t* perm = (int32_t*)ws;
     cudaStream_t st = to_stream(stream);
-    moe_group_kernel<<<1, 1024, 2 * E * sizeof(int32_t), st>>>(offsets, perm, ids, pairs, E);
+    moe_group_kernel<<<1, 1024, 2 * E * sizeof(int32_t), st>>>(offsets, active, perm, ids, pairs, E);
     CUDA_CHECK_LAUNCH();
-    moe_gate_up_kernel<<<dim3(ceil_div(inter, MOE_ROWS), E), MOE_ROWS * WARP_SIZE, 0, st>>>(
-        act, as_bf16(x), offsets, perm, as_bf16((const act_t*)gate_up.data), k, hidden, inter);
+    // at most min(E, pairs) experts have pairs: only that many columns of blocks are launched
+    const int cols = std::min(E, pairs);
+    moe_gate_up_kernel<<<dim3(ceil_div(inter, MOE_ROWS), cols), MOE_ROWS * WARP_SIZE, 0, st>>>(
+        act, as_bf16(x), offsets, active, perm, as_bf16((const act_t*)gate_up.data), k, hidden, inter, E);
     CUDA_CHECK_LAUNCH();
-    moe_down_kernel<<<dim3(ceil_div(hidden, MOE_ROWS), E), MOE_ROWS * WARP_SIZE, 0, st>>>(
-        y, act, offsets, perm, as_bf16((const act_t*)down.data), hidden, inter);
+    moe_down_kernel<<<dim3(ceil_div(hidden, MOE_ROWS), cols), MOE_ROWS * WARP_SIZE, 0, st>>>(
+        y, act, offsets, active, perm, as_bf16((const act_t*)down.data), hidden, inter, E);
     CUDA_CHECK_LAUNCH();
     const int64_t n = (int64_t)n_tokens * hidden;
     moe_combine_kernel<<<(int)std::min<int64_t>(ceil_div(n, 256), 4096), 256, 0, st>>>(
