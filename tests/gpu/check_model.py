@@ -137,11 +137,46 @@ def compare(name, build_dir, work, d, ids_path, ref32, ref16, vocab, arch):
 # the references run transformers on the dequantized weights (fp32, and the same weights rounded
 # to bf16: "a torch bf16 run of the same W8A16 scheme").
 FP8_SHAPES = {"llama3.1-8b-fp8": ("llama3.1-8b", "channel"), "qwen3-8b-fp8": ("qwen3-8b", (128, 128))}
+# int4 (W4A16) checkpoints of the same shapes (tests/gpu/int4_quant.py packs them as the producers
+# do, groups of 128): AutoAWQ gemm (asymmetric), GPTQ v1 with act-order (symmetric, q/k/v and
+# gate/up sharing a column order). The references run the dequantized weights, fp32 and bf16.
+INT4_SHAPES = {"llama3.1-8b-awq": ("llama3.1-8b", "awq"), "llama3.1-8b-gptq": ("llama3.1-8b", "gptq")}
+
+
+def quantize_int4(model, fmt):
+    """Packs every decoder linear of model (fp32, on the GPU) as fmt and sets it to its dequantized
+    weight; returns the tensors to save (the rest in bf16) and the quantization_config."""
+    from int4_quant import awq_gemm, gptq_v1
+    from make_int4_fixtures import LINEAR, input_key, quantization_config
+    tensors, perms = {}, {}
+    torch.set_default_device("cuda")
+    try:
+        with torch.no_grad():
+            for pname, p in model.named_parameters():
+                if pname.endswith(".weight") and pname.split(".")[-2] in LINEAR:
+                    if fmt == "awq":
+                        t, deq = awq_gemm(p.data, 128)
+                    else:
+                        key = input_key(pname)
+                        if key not in perms:
+                            perms[key] = torch.randperm(p.shape[1])
+                        t, deq = gptq_v1(p.data, 128, True, perms[key])
+                    for k, v in t.items():
+                        tensors[pname[:-len("weight")] + k] = v.cpu()
+                    p.data.copy_(deq.float())
+                else:
+                    tensors[pname] = p.data.to(torch.bfloat16).cpu()
+    finally:
+        torch.set_default_device("cpu")
+    return tensors, quantization_config(fmt, 128, fmt != "awq", fmt != "awq")
 
 
 def check(name, build_dir, work):
     kv8 = name.endswith("-kvfp8")
     base, scheme = FP8_SHAPES.get(name.removesuffix("-kvfp8"), (name.removesuffix("-kvfp8"), None))
+    if name in INT4_SHAPES:
+        base, fmt = INT4_SHAPES[name]
+        scheme = "int4-" + fmt
     kv = (lambda: dict(past_key_values=fp8_kv_cache(), use_cache=True)) if kv8 else (lambda: {})
     spec = dict(SHAPES[base])
     model_type = spec.pop("model_type")
@@ -193,7 +228,10 @@ def check(name, build_dir, work):
         model = model.float()
         if scheme != "moe":
             from fp8_quant import quantize_linear, save_fp8
-            tensors, qcfg = quantize_linear(model, scheme)
+            if scheme.startswith("int4-"):
+                tensors, qcfg = quantize_int4(model, scheme[5:])
+            else:
+                tensors, qcfg = quantize_linear(model, scheme)
             save_fp8(d, model, tensors, qcfg)
             del tensors
             print(f"{name}: built, quantized ({qcfg['quant_method']}) and saved in {time.time() - t:.1f} s", flush=True)
