@@ -11,7 +11,9 @@
 //   JSON object  any JSON object (response_format json_object), nesting bounded.
 // Output JSON has no whitespace except one optional space after ':' and ','; numbers have at
 // most 16 integer digits, 16 fraction digits and 2 exponent digits, so every string and number
-// ends and every number is a finite double. Compilation is bounded (GrammarLimits): a grammar past a limit is refused with an error
+// ends and every number is a finite double. A string with a maxLength has no character past
+// U+FFFF, so its length is the same in code points (JSON Schema) and in UTF-16 units (JavaScript,
+// Zod). Compilation is bounded (GrammarLimits): a grammar past a limit is refused with an error
 // saying which.
 //
 // The automaton: states 0..n_states-1, start state 0, every state can still reach an accepting

@@ -5,8 +5,13 @@
 // (finish_reason "stop"; an output cut by max_tokens counts as a failure, since every schema here
 // bounds its output). guided_choice, guided_regex and structured_outputs outputs always match,
 // a streamed answer parses too, and unsupported schemas are refused with 400 naming the keyword.
+// The SDK's own `chat.completions.parse` with `zodResponseFormat` (zod's v3 and v4 APIs) returns
+// parsed objects that the same Zod schemas accept, request after request at temperature 1.0.
 import OpenAI from 'openai';
 import Ajv from 'ajv';
+import { z } from 'zod';
+import * as z4 from 'zod/v4';
+import { zodResponseFormat } from 'openai/helpers/zod';
 import { startServer, stopServer, test, assert, assertEq, expectRejected, n_failures } from './lib.mjs';
 
 const srv = await startServer(['--max-num-seqs', '64']);
@@ -95,6 +100,43 @@ await test('structured_outputs_object_and_guided_json_string_are_served', async 
   const validate = ajv.compile(schema);
   for (const c of j.choices) assert(validate(JSON.parse(c.text)), `guided_json ${JSON.stringify(c.text)}`);
 });
+
+// The SDK parses each choice's content with the Zod schema itself (a ZodError or a
+// LengthFinishReasonError rejects the call); the parsed object is checked again here with
+// safeParse so that a parser that returned nothing would fail too.
+const zodSchemas = {
+  v3: z.object({
+    title: z.string().max(12),
+    steps: z.array(z.object({ explanation: z.string().max(16), output: z.string().max(8) })).max(3),
+    kind: z.enum(['add', 'sub']), n: z.number().int().min(0).max(99), note: z.string().max(6).nullable(), ok: z.boolean() }),
+  v4: z4.object({
+    id: z4.string().regex(/^[a-z]{2}-\d{2}$/), tags: z4.array(z4.enum(['x', 'y', 'z'])).min(1).max(3),
+    where: z4.object({ lat: z4.number(), city: z4.string().max(8) }), count: z4.int().min(-3).max(3), done: z4.boolean().nullable() }),
+};
+const PARSE_CALLS = 5, PARSE_N = 10;
+for (const [api, Schema] of Object.entries(zodSchemas)) {
+  await test(`structured_sdk_parse_with_zod_${api}_schema_returns_valid_objects_${PARSE_CALLS}x${PARSE_N}`, async () => {
+    const calls = [];
+    for (let k = 0; k < PARSE_CALLS; k++) {
+      calls.push(client.chat.completions.parse({ model: 'tiny', messages, n: PARSE_N, temperature: 1.0,
+        max_tokens: MAX_TOKENS, response_format: zodResponseFormat(Schema, `record_${api}`) }));
+    }
+    let n = 0, first;
+    for (const r of await Promise.all(calls)) {
+      for (const c of r.choices) {
+        assertEq(c.finish_reason, 'stop', 'finish_reason');
+        const parsed = c.message.parsed;
+        assert(parsed !== null && parsed !== undefined, `no parsed object for ${JSON.stringify(c.message.content)}`);
+        const v = Schema.safeParse(parsed);
+        assert(v.success, `parsed object fails the schema: ${JSON.stringify(parsed)}`);
+        first ??= c.message.content;
+        n++;
+      }
+    }
+    assertEq(n, PARSE_CALLS * PARSE_N, 'choices');
+    return `${n}/${n} parsed and valid, e.g. ${first.slice(0, 80)}`;
+  });
+}
 
 await test('structured_streamed_answer_parses_and_validates', async () => {
   const schema = schemas.points;
