@@ -104,6 +104,13 @@ bool grammar_compile(const GrammarSpec& spec, const GrammarLimits& limits, Gramm
     case GrammarKind::JSON_SCHEMA:
         if (!json_schema_parse(spec.text, limits, &root, err)) return false;
         break;
+    case GrammarKind::GBNF: {
+        std::string note;
+        if (!gbnf_parse(spec.text, limits, &root, err, &note)) return false;
+        if (gnode_to_dfa(root, limits, out, err)) return true;
+        if (!note.empty()) *err += " (" + note + ")";
+        return false;
+    }
     }
     return gnode_to_dfa(root, limits, out, err);
 }
