@@ -270,3 +270,22 @@ size_t sample_workspace_bytes(int n_slots, int vocab);
 void sample_forward(int32_t* tokens, float* logprobs, int32_t* top_ids, float* top_logprobs,
                     const float* logits, const SampleRow* rows, const SamplePenalty* penalties,
                     int n_slots, int vocab, void* workspace, plat_stream_t stream);
+
+// Constraints on logits rows before sample_forward (structured-output grammars,
+// allowed_token_ids, logit_bias), in vLLM's order: the mask, then the bias. logits
+// (n_logits_rows, vocab) fp32 is changed in place: for each i < n_masked, row mask_rows[i] keeps
+// the logits whose bit is set in masks[i] (bit t % 32 of word t / 32 of the row's
+// SAMPLE_MASK_WORDS(vocab) words) and every other logit becomes -inf; then each bias entry adds
+// its bias to logits[row][token] (a masked logit stays -inf). Rows not named are untouched. A
+// row is named at most once in mask_rows, a (row, token) pair at most once in biases.
+// mask_rows, masks and biases are device memory.
+#define SAMPLE_MASK_WORDS(vocab) (((vocab) + 31) / 32)
+
+struct SampleBias {
+    int32_t row;     // row of the logits array
+    int32_t token;
+    float bias;
+};
+
+void sample_constrain(float* logits, const int32_t* mask_rows, const uint32_t* masks, int n_masked,
+                      const SampleBias* biases, int n_biases, int vocab, plat_stream_t stream);

@@ -111,6 +111,11 @@ void sample_forward(int32_t* tokens, float* logprobs, int32_t* top_ids, float* t
     plat_note_launch();
     sample_ref(tokens, logprobs, top_ids, top_logprobs, logits, rows, penalties, n_slots, vocab);
 }
+void sample_constrain(float* logits, const int32_t* mask_rows, const uint32_t* masks, int n_masked,
+                      const SampleBias* biases, int n_biases, int vocab, plat_stream_t) {
+    plat_note_launch();
+    sample_constrain_ref(logits, mask_rows, masks, n_masked, biases, n_biases, vocab);
+}
 
 void moe_topk_forward(int32_t* ids, float* weights, const float* logits, int n_tokens,
                       int n_experts, int k, bool renorm, plat_stream_t) {

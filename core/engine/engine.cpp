@@ -237,7 +237,7 @@ bool Engine::step() {
         const SampleBatch& sb = sample_batch_;
         sampled = runner_->forward_sample(batch, sb.rows.data(), (int)sb.rows.size(),
                                           sb.penalties.data(), (int)sb.penalties.size(),
-                                          results_.data());
+                                          sb.constraints(), results_.data());
     }
     if (!out.empty() && !sampled) {  // the runner samples nothing itself: logits to the host
         logits_.resize(batch.logits_rows.size() * (size_t)vocab);

@@ -18,14 +18,15 @@ public:
     // into ids, keeping the logits on the device. Returns false where unsupported (then the
     // caller uses forward()); must pick exactly the token argmax over forward()'s row picks.
     virtual bool forward_greedy(const ForwardBatch& batch, int32_t* ids) { return false; }
-    // Device sampling: runs the step and picks every slot's token on the device (sample_forward,
-    // kernels.h), keeping the logits there; rows[i].logits_row indexes batch.logits_rows and
-    // rows[i].n_top <= SAMPLE_MAX_TOP. Fills out (n_rows) as core's Sampler would: token,
-    // logprob where n_top >= 0, top where n_top > 0. Returns false, having run nothing, where
-    // unsupported (then the caller uses forward() and the CPU sampler).
+    // Device sampling: runs the step, applies constraints to its logits rows (masks, then
+    // biases: kernels.h sample_constrain) and picks every slot's token on the device
+    // (sample_forward), keeping the logits there; rows[i].logits_row indexes batch.logits_rows
+    // and rows[i].n_top <= SAMPLE_MAX_TOP. Fills out (n_rows) as core's Sampler would, given the
+    // constrained rows: token, logprob where n_top >= 0, top where n_top > 0. Returns false,
+    // having run nothing, where unsupported (then the caller uses forward() and the CPU sampler).
     virtual bool forward_sample(const ForwardBatch& batch, const SampleRow* rows, int n_rows,
                                 const SamplePenalty* penalties, int n_penalties,
-                                SampleResult* out) {
+                                const SampleConstraints& constraints, SampleResult* out) {
         return false;
     }
 };
@@ -42,12 +43,12 @@ public:
     }
     bool forward_sample(const ForwardBatch& batch, const SampleRow* rows, int n_rows,
                         const SamplePenalty* penalties, int n_penalties,
-                        SampleResult* out) override {
+                        const SampleConstraints& constraints, SampleResult* out) override {
         tokens_.resize(n_rows);
         logprobs_.resize(n_rows);
         top_ids_.resize((size_t)n_rows * SAMPLE_MAX_TOP);
         top_logprobs_.resize((size_t)n_rows * SAMPLE_MAX_TOP);
-        model_->forward_sample(batch, rows, n_rows, penalties, n_penalties, tokens_.data(),
+        model_->forward_sample(batch, rows, n_rows, penalties, n_penalties, constraints, tokens_.data(),
                                logprobs_.data(), top_ids_.data(), top_logprobs_.data());
         for (int i = 0; i < n_rows; i++) {
             SampleResult& r = out[i];

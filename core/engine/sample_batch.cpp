@@ -1,20 +1,92 @@
 // sample_batch.cpp — SampleBatch::build (see sample_batch.h). Entries follow core/engine/sampling.cpp:
 // outputs are counted when any penalty is on, prompt tokens are marked only for the repetition
-// penalty, and stop/eos tokens are masked while fewer than min_tokens outputs exist.
+// penalty, and stop/eos tokens are masked while fewer than min_tokens outputs exist. Constraints
+// follow the engine's host path: the grammar's mask from the slot's matcher state (a fork's first
+// token from the start state), or the allowed_token_ids mask, then logit_bias.
 #include "core/engine/sample_batch.h"
+#include <string.h>
+#include "core/grammar/grammar_matcher.h"  // grammar_mask_bits
+
+namespace {
+// The state the grammar masks a slot from (Engine::step's host path does the same).
+int grammar_state_of(const SampleSlot& slot) {
+    return slot.sample_index == slot.seq->sample_index ? slot.seq->grammar_state : 0;
+}
+bool constrained(const SamplingParams& p) {
+    return p.grammar || !p.allowed_token_ids.empty() || !p.logit_bias.empty();
+}
+}  // namespace
+
+SampleConstraints SampleBatch::constraints() const {
+    SampleConstraints c;
+    c.mask_rows = mask_rows.data();
+    c.masks = masks.data();
+    c.n_masked = (int)mask_rows.size();
+    c.biases = biases.data();
+    c.n_biases = (int)biases.size();
+    return c;
+}
+
+bool SampleBatch::constrain(const SampleSlot& slot, int vocab, const std::vector<int32_t>& eos_token_ids) {
+    const SamplingParams& p = *slot.seq->params;
+    const int row = slot.logits_index;
+    if (row >= (int)row_slot_.size()) row_slot_.resize(row + 1, -1);
+    int32_t& first = row_slot_[row];
+    if (first >= 0) {  // forks read one row: their constraints must be the very same
+        const SampleSlot& o = *first_slots_[first];
+        const SamplingParams& q = *o.seq->params;
+        bool same = q.grammar == p.grammar && q.allowed_token_ids == p.allowed_token_ids &&
+                    q.logit_bias == p.logit_bias && (!p.grammar || grammar_state_of(o) == grammar_state_of(slot));
+        return same;
+    }
+    first = (int32_t)first_slots_.size();
+    first_slots_.push_back(&slot);
+    if (!constrained(p)) return true;
+    const size_t n_words = (size_t)SAMPLE_MASK_WORDS(vocab);
+    if (p.grammar || !p.allowed_token_ids.empty()) {
+        mask_rows.push_back(row);
+        masks.resize(mask_rows.size() * n_words);
+        uint32_t* w = &masks[(mask_rows.size() - 1) * n_words];
+        if (p.grammar) {
+            grammar_mask_bits(*p.grammar, grammar_state_of(slot), eos_token_ids, w, vocab);
+        } else {
+            memset(w, 0, n_words * 4);
+            for (int32_t t : p.allowed_token_ids)
+                if (t >= 0 && t < vocab) w[t >> 5] |= 1u << (t & 31);
+        }
+    }
+    seen_.resize(vocab, 0);
+    bool distinct = true;
+    for (const auto& b : p.logit_bias) {
+        if (b.first < 0 || b.first >= vocab || seen_[b.first]) distinct = false;
+        else seen_[b.first] = 1;
+        biases.push_back({row, b.first, b.second});
+    }
+    for (const auto& b : p.logit_bias)
+        if (b.first >= 0 && b.first < vocab) seen_[b.first] = 0;
+    // a token named twice is summed in order by the host path only
+    return distinct && (int64_t)biases.size() <= sample_bias_capacity(vocab);
+}
 
 bool SampleBatch::build(const SchedulerOutput& out, const std::vector<int32_t>& eos_token_ids,
                         int vocab) {
     rows.resize(out.samples.size());
     penalties.clear();
+    mask_rows.clear();
+    masks.clear();
+    biases.clear();
+    first_slots_.clear();
+    row_slot_.assign(row_slot_.size(), -1);
     n_output_.resize(vocab, 0);
     flags_.resize(vocab, 0);
     for (size_t i = 0; i < out.samples.size(); i++) {
         const SampleSlot& slot = out.samples[i];
         const Sequence* seq = slot.seq;
         const SamplingParams& p = *seq->params;
-        if (p.logprobs > SAMPLE_MAX_TOP || !p.logit_bias.empty() || !p.allowed_token_ids.empty() || p.grammar)
+        if (p.logprobs > SAMPLE_MAX_TOP ||
+            (p.logprobs >= 0 && (!p.logit_bias.empty() || !p.allowed_token_ids.empty())))
             return false;   // host sampler
+        if (!constrain(slot, vocab, eos_token_ids)) return false;
         bool own = slot.sample_index == seq->sample_index;  // otherwise a fork's first token
         int n_output = own ? seq->n_output() : 0;
         SampleRow& r = rows[i];

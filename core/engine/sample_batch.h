@@ -1,24 +1,40 @@
-// sample_batch.h — the device sampler's inputs for one step (kernels.h's SampleRow and
-// SamplePenalty): one row per sample slot with its parameters and its draw's uniform number
-// (sampling_uniform, so the random stream is the CPU sampler's), and the sparse penalty entries
-// of its sequence. Built by the engine thread; reuses its buffers from step to step.
+// sample_batch.h — the device sampler's inputs for one step (kernels.h's SampleRow,
+// SamplePenalty and sample_constrain's masks and biases): one row per sample slot with its
+// parameters and its draw's uniform number (sampling_uniform, so the random stream is the CPU
+// sampler's), the sparse penalty entries of its sequence, and per constrained logits row the
+// packed bitmask of a grammar's state (grammar_mask_bits) or of allowed_token_ids and the
+// logit_bias entries. Built by the engine thread; reuses its buffers from step to step.
 #pragma once
 #include <stdint.h>
 #include <vector>
 #include "core/engine/scheduler.h"
+#include "core/model/model.h"  // SampleConstraints, sample_bias_capacity
 #include "kernels/kernels.h"
 
 class SampleBatch {
 public:
-    // Fills rows and penalties for out.samples, in order. Returns false (rows and penalties then
-    // unspecified) where a slot asks for more than SAMPLE_MAX_TOP logprobs or has a logit_bias,
-    // allowed_token_ids or a grammar, which only the CPU sampler handles.
+    // Fills rows, penalties and the constraints for out.samples, in order. Returns false (all
+    // then unspecified; the CPU sampler takes the step) where a slot asks for more than
+    // SAMPLE_MAX_TOP logprobs, asks for logprobs together with logit_bias or allowed_token_ids
+    // (raw logprobs come before those, and the device applies them to the logits in place), or
+    // shares a logits row with a slot constrained differently, names a token twice in its
+    // logit_bias, or the biases exceed sample_bias_capacity(vocab).
     bool build(const SchedulerOutput& out, const std::vector<int32_t>& eos_token_ids, int vocab);
+    SampleConstraints constraints() const;
 
     std::vector<SampleRow> rows;
     std::vector<SamplePenalty> penalties;
+    std::vector<int32_t> mask_rows;   // (n_masked) logits rows with a mask
+    std::vector<uint32_t> masks;      // (n_masked, SAMPLE_MASK_WORDS(vocab))
+    std::vector<SampleBias> biases;
 
 private:
+    // Puts slot's grammar / allowed_token_ids mask and its biases on its logits row; false where
+    // the row already carries another slot's different constraints.
+    bool constrain(const SampleSlot& slot, int vocab, const std::vector<int32_t>& eos_token_ids);
+    std::vector<int32_t> row_slot_;  // (logits rows) index into first_slots_ of the row's first slot, -1 none
+    std::vector<const SampleSlot*> first_slots_;
+    std::vector<uint8_t> seen_;      // (vocab) tokens of one slot's logit_bias; all zero between slots
     std::vector<int32_t> n_output_;  // (vocab) per-token counts; all zero between slots
     std::vector<int32_t> flags_;     // (vocab) SAMPLE_* flags; all zero between slots
     std::vector<int32_t> touched_;

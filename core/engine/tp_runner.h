@@ -21,8 +21,9 @@ public:
         return true;
     }
     bool forward_sample(const ForwardBatch& batch, const SampleRow* rows, int n_rows,
-                        const SamplePenalty* penalties, int n_penalties, SampleResult* out) override {
-        run([&] { lead_.forward_sample(batch, rows, n_rows, penalties, n_penalties, out); }, batch);
+                        const SamplePenalty* penalties, int n_penalties,
+                        const SampleConstraints& constraints, SampleResult* out) override {
+        run([&] { lead_.forward_sample(batch, rows, n_rows, penalties, n_penalties, constraints, out); }, batch);
         return true;
     }
 

@@ -9,9 +9,15 @@
 //   JSON Schema  see grammar_schema.cpp's header for the keywords; any other keyword is refused
 //                with an error naming it.
 //   JSON object  any JSON object (response_format json_object), nesting bounded.
+//   GBNF         llama.cpp's grammar syntax (vLLM's guided_grammar), see grammar_gbnf.cpp: the
+//                output matches rule 'root'; recursive rules are expanded to max_ref_depth
+//                nested levels (deeper strings are not produced), never refused for recursing
+//                alone.
 // Output JSON has no whitespace except one optional space after ':' and ','; numbers have at
 // most 16 integer digits, 16 fraction digits and 2 exponent digits, so every string and number
-// ends and every number is a finite double. Compilation is bounded (GrammarLimits): a grammar past a limit is refused with an error
+// ends and every number is a finite double. A string with a maxLength has no character past
+// U+FFFF, so its length is the same in code points (JSON Schema) and in UTF-16 units (JavaScript,
+// Zod). Compilation is bounded (GrammarLimits): a grammar past a limit is refused with an error
 // saying which.
 //
 // The automaton: states 0..n_states-1, start state 0, every state can still reach an accepting
@@ -24,7 +30,8 @@
 struct GrammarLimits {
     int max_nfa_states = 400000;  // states of the intermediate automaton
     int max_dfa_states = 20000;   // states of the result
-    int max_ref_depth = 8;        // nested $ref expansions on one path (recursive schemas)
+    int max_ref_depth = 8;        // nested $ref expansions on one path (recursive schemas), and
+                                  // nested expansions of recursive GBNF rules
     int max_json_depth = 4;       // object/array nesting of free-form JSON values
 };
 
@@ -42,12 +49,12 @@ struct GrammarDfa {
     bool matches(const std::string& s) const;
 };
 
-enum class GrammarKind { JSON_SCHEMA, JSON_OBJECT, REGEX, CHOICE };
+enum class GrammarKind { JSON_SCHEMA, JSON_OBJECT, REGEX, CHOICE, GBNF };
 
 // What a request asks for: a schema (JSON text), a regex, or choices.
 struct GrammarSpec {
     GrammarKind kind = GrammarKind::JSON_OBJECT;
-    std::string text;                  // JSON_SCHEMA: the schema; REGEX: the pattern
+    std::string text;                  // JSON_SCHEMA: the schema; REGEX: the pattern; GBNF: the grammar
     std::vector<std::string> choices;  // CHOICE
     // A key naming the grammar exactly (for caches).
     std::string key() const;

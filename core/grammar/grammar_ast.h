@@ -65,6 +65,12 @@ bool regex_parse(const std::string& pattern, GNodeP* out, std::string* err);
 
 struct GrammarLimits;
 struct GrammarDfa;
+// A GBNF grammar (grammar_gbnf.cpp) to a tree matching its rule 'root', recursive rules expanded
+// to limits.max_ref_depth nested levels. On failure returns false with *err saying the line and
+// column; on success *recursion_note names the recursive rules and the depth (empty when none),
+// for an error raised later (an empty or too large automaton).
+bool gbnf_parse(const std::string& text, const GrammarLimits& limits, GNodeP* out, std::string* err,
+                std::string* recursion_note);
 // The tree to an automaton (grammar_nfa.cpp, grammar_dfa.cpp). False with *err past a limit or
 // when the tree matches no string.
 bool gnode_to_dfa(const GNodeP& root, const GrammarLimits& limits, GrammarDfa* out, std::string* err);

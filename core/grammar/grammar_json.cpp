@@ -4,21 +4,27 @@
 #include "core/grammar/grammar_ast.h"
 
 // One character of a JSON string: anything but '"', '\' and control characters, or an escape.
-static GNodeP json_char() {
-    static const GNodeP c = [] {
+// bmp_only: no raw character past U+FFFF, so that one character is one UTF-16 unit too.
+static GNodeP json_char(bool bmp_only) {
+    auto build = [](bool bmp) {
         CodeRanges hex = {{'0', '9'}, {'A', 'F'}, {'a', 'f'}};
-        GNodeP raw = g_charset(code_ranges_minus(code_ranges_minus(
-            code_ranges_complement({{0, 0x1F}}), '"', '"'), '\\', '\\'));
+        CodeRanges cs = code_ranges_minus(code_ranges_minus(code_ranges_complement({{0, 0x1F}}), '"', '"'), '\\', '\\');
+        if (bmp) cs = code_ranges_minus(cs, 0x10000, 0x10FFFF);
+        GNodeP raw = g_charset(cs);
         GNodeP simple = g_concat({g_bytes("\\"), g_charset({{'"', '"'}, {'/', '/'}, {'\\', '\\'}, {'b', 'b'},
                                                              {'f', 'f'}, {'n', 'n'}, {'r', 'r'}, {'t', 't'}})});
         GNodeP u = g_concat({g_bytes("\\u"), g_repeat(g_charset(hex), 4, 4)});
         return g_alt({raw, simple, u});
-    }();
-    return c;
+    };
+    static const GNodeP any = build(false), bmp = build(true);
+    return bmp_only ? bmp : any;
 }
 
 GNodeP json_string(int min_chars, int max_chars) {
-    return g_concat({g_bytes("\""), g_repeat(json_char(), min_chars, max_chars), g_bytes("\"")});
+    // Under a maximum, characters past U+FFFF are left out: JSON Schema counts code points,
+    // JavaScript (and so Zod, the SDKs' parse helpers) counts UTF-16 units, which such a
+    // character is two of; a string of BMP characters has the same length in both.
+    return g_concat({g_bytes("\""), g_repeat(json_char(max_chars >= 0), min_chars, max_chars), g_bytes("\"")});
 }
 
 static GNodeP digits(int min, int max) { return g_repeat(g_charset({{'0', '9'}}), min, max); }
@@ -98,6 +104,13 @@ bool grammar_compile(const GrammarSpec& spec, const GrammarLimits& limits, Gramm
     case GrammarKind::JSON_SCHEMA:
         if (!json_schema_parse(spec.text, limits, &root, err)) return false;
         break;
+    case GrammarKind::GBNF: {
+        std::string note;
+        if (!gbnf_parse(spec.text, limits, &root, err, &note)) return false;
+        if (gnode_to_dfa(root, limits, out, err)) return true;
+        if (!note.empty()) *err += " (" + note + ")";
+        return false;
+    }
     }
     return gnode_to_dfa(root, limits, out, err);
 }

@@ -2,6 +2,7 @@
 // (grammar_matcher.h).
 #include "core/grammar/grammar_matcher.h"
 #include <math.h>
+#include <string.h>
 #include <algorithm>
 
 std::shared_ptr<const TokenMask> CompiledGrammar::mask(int state) const {
@@ -57,6 +58,26 @@ void grammar_mask_logits(const CompiledGrammar& g, int state, const std::vector<
         int32_t e = eos_ids[k];
         if (e < 0 || e >= vocab) continue;
         logits[e] = eos_ok ? keep[k] : -INFINITY;
+    }
+}
+
+void grammar_mask_bits(const CompiledGrammar& g, int state, const std::vector<int32_t>& eos_ids,
+                       uint32_t* words, int vocab) {
+    const int n_words = (vocab + 31) / 32;
+    memset(words, 0, (size_t)n_words * 4);
+    bool eos_ok = state == GRAMMAR_ENDED || g.dfa.accepting[state];
+    if (state != GRAMMAR_ENDED) {
+        std::shared_ptr<const TokenMask> m = g.mask(state);
+        if (m->n_allowed == 0) eos_ok = true;  // no token spells a continuation: end here
+        int n = std::min(vocab, g.trie->vocab_size);
+        memcpy(words, m->bits.data(), (size_t)(n / 32) * 4);
+        for (int i = n / 32 * 32; i < n; i++)
+            if (m->allows(i)) words[i >> 5] |= 1u << (i & 31);
+    }
+    for (int32_t e : eos_ids) {
+        if (e < 0 || e >= vocab) continue;
+        if (eos_ok) words[e >> 5] |= 1u << (e & 31);
+        else words[e >> 5] &= ~(1u << (e & 31));
     }
 }
 

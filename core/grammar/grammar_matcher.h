@@ -44,6 +44,11 @@ int grammar_next_state(const CompiledGrammar& g, int state, int32_t token, bool 
 // the automaton allows; ending then is the only choice left, and the output is incomplete).
 void grammar_mask_logits(const CompiledGrammar& g, int state, const std::vector<int32_t>& eos_ids,
                          float* logits, int vocab);
+// The same mask as packed bits for the device sampler (kernels.h sample_constrain): words
+// (SAMPLE_MASK_WORDS(vocab) = (vocab + 31) / 32) get bit id % 32 of word id / 32 set exactly for
+// the ids grammar_mask_logits leaves unmasked.
+void grammar_mask_bits(const CompiledGrammar& g, int state, const std::vector<int32_t>& eos_ids,
+                       uint32_t* words, int vocab);
 
 class GrammarCache {
 public:

@@ -23,6 +23,18 @@ struct ModelLimits {
 // Bytes of the sampling staging for limits (core/model/model_sample.cpp): inputs and outputs of one
 // launch of slots in pinned host memory; on the device the same plus sample_forward's workspace.
 size_t model_sample_host_bytes(int vocab, const ModelLimits& limits);
+// Constraints applied to the step's logits rows before sampling (kernels.h sample_constrain),
+// host memory: mask_rows (n_masked) index batch.logits_rows, each at most once; masks
+// (n_masked, SAMPLE_MASK_WORDS(vocab)); biases name distinct (row, token) pairs, at most
+// sample_bias_capacity(vocab) of them.
+struct SampleConstraints {
+    const int32_t* mask_rows = nullptr;
+    const uint32_t* masks = nullptr;
+    int n_masked = 0;
+    const SampleBias* biases = nullptr;
+    int n_biases = 0;
+};
+inline int sample_bias_capacity(int vocab) { return 2 * vocab + 65536; }
 size_t model_sample_device_bytes(int vocab, const ModelLimits& limits);
 
 class Model {
@@ -82,14 +94,16 @@ public:
     // With argmax_host, the logits stay on the device: argmax_host (logits_rows.size()) gets the
     // highest-logit token of each row (lowest id on ties), as greedy sampling picks it.
     void forward(const ForwardBatch& batch, float* logits_host, int32_t* argmax_host = nullptr);
-    // Runs one step like forward(), keeping the logits on the device, and picks n_slots tokens
-    // from them with sample_forward (kernels.h); rows (n_slots) and penalties (n_penalties) are
-    // host memory, rows[i].logits_row indexes batch.logits_rows. Writes tokens and logprobs
-    // (n_slots) and top_ids, top_logprobs (n_slots, SAMPLE_MAX_TOP). Slots beyond the staging
-    // capacity are sampled in several launches (core/model/model_sample.cpp).
+    // Runs one step like forward(), keeping the logits on the device, applies constraints to its
+    // logits rows (one upload, sample_constrain) and picks n_slots tokens from them with
+    // sample_forward (kernels.h); rows (n_slots) and penalties (n_penalties) are host memory,
+    // rows[i].logits_row indexes batch.logits_rows. Writes tokens and logprobs (n_slots) and
+    // top_ids, top_logprobs (n_slots, SAMPLE_MAX_TOP). Slots beyond the staging capacity are
+    // sampled in several launches (core/model/model_sample.cpp).
     void forward_sample(const ForwardBatch& batch, const SampleRow* rows, int n_slots,
-                        const SamplePenalty* penalties, int n_penalties, int32_t* tokens,
-                        float* logprobs, int32_t* top_ids, float* top_logprobs);
+                        const SamplePenalty* penalties, int n_penalties,
+                        const SampleConstraints& constraints, int32_t* tokens, float* logprobs,
+                        int32_t* top_ids, float* top_logprobs);
 
     // Device time of all forward() calls so far (events around each step's work on the stream,
     // uploads and result copies included), and how many of them were decode-graph replays.

@@ -20,6 +20,7 @@ bool ServerImpl::attach_grammar(const GenerationFields& g, SamplingParams* p, ht
     spec.kind = so.kind == "json_schema" ? GrammarKind::JSON_SCHEMA
               : so.kind == "regex"       ? GrammarKind::REGEX
               : so.kind == "choice"      ? GrammarKind::CHOICE
+              : so.kind == "grammar"     ? GrammarKind::GBNF
                                          : GrammarKind::JSON_OBJECT;
     spec.text = so.text;
     spec.choices = so.choices;

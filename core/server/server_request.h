@@ -33,8 +33,8 @@ struct ChatMessage {
 // A structured-output constraint from response_format, guided_json / guided_regex /
 // guided_choice or structured_outputs (at most one of them).
 struct StructuredOutput {
-    std::string kind;                  // "" none, "json_schema", "json_object", "regex", "choice"
-    std::string text;                  // json_schema: the schema (JSON text); regex: the pattern
+    std::string kind;                  // "" none, "json_schema", "json_object", "regex", "choice", "grammar"
+    std::string text;                  // json_schema: the schema (JSON text); regex: the pattern; grammar: GBNF
     std::vector<std::string> choices;  // choice
     std::string param;                 // the request field it came from
 };

@@ -52,6 +52,14 @@ bool regex(element v, const std::string& param, StructuredOutput* out, RequestEr
     return true;
 }
 
+bool grammar(element v, const std::string& param, StructuredOutput* out, RequestError* err) {
+    std::string_view s;
+    if (v.get(s)) return refuse(err, param, "'" + param + "' must be a string (a GBNF grammar)");
+    if (!set_kind(out, "grammar", param, err)) return false;
+    out->text.assign(s.data(), s.size());
+    return true;
+}
+
 bool response_format(element v, StructuredOutput* out, RequestError* err) {
     const std::string p = "response_format";
     std::string_view type;
@@ -86,8 +94,10 @@ bool structured_outputs(element v, StructuredOutput* out, RequestError* err) {
         } else if (k == "json_object") {
             if (x.type() != element_type::BOOL) return refuse(err, p, "'structured_outputs.json_object' must be a boolean");
             if (x.get_bool().value_unsafe() && !set_kind(out, "json_object", p, err)) return false;
-        } else if (k == "grammar" || k == "structural_tag") {
-            return refuse(err, p, "'structured_outputs." + std::string(k) + "' is not supported (use json, regex or choice)");
+        } else if (k == "grammar") {
+            if (!grammar(x, p, out, err)) return false;
+        } else if (k == "structural_tag") {
+            return refuse(err, p, "'structured_outputs.structural_tag' is not supported (use json, regex, choice or grammar)");
         }
         // backend and whitespace options do not change what is valid output: ignored
     }
@@ -109,6 +119,6 @@ bool parse_structured_output(std::string_view key, const element& v, StructuredO
         return set_kind(out, "json_schema", "guided_json", err) && schema_text(v, "guided_json", &out->text, err);
     if (key == "guided_regex") return regex(v, "guided_regex", out, err);
     if (key == "guided_choice") return choices(v, "guided_choice", out, err);
-    return refuse(err, std::string(key), "'" + std::string(key) +
-                                             "' (grammars) is not supported: use guided_json, guided_regex or guided_choice");
+    if (key == "guided_grammar") return grammar(v, "guided_grammar", out, err);
+    return refuse(err, std::string(key), "'" + std::string(key) + "' is not a structured-output field");
 }

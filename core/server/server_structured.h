@@ -2,8 +2,9 @@
 // OpenAI's spellings) into one StructuredOutput:
 //   response_format {"type": "text" | "json_object" | "json_schema", "json_schema": {"schema"}}
 //   guided_json (schema object or its JSON text), guided_regex, guided_choice (strings)
-//   structured_outputs {"json" | "regex" | "choice" | "json_object"}
-// guided_grammar, structural tags and any second constraint in one request are refused. The
+//   guided_grammar (GBNF text)
+//   structured_outputs {"json" | "regex" | "choice" | "json_object" | "grammar"}
+// Structural tags and any second constraint in one request are refused. The
 // server compiles the result against its vocabulary (ServerImpl::attach_grammar).
 #pragma once
 #include <string_view>

@@ -67,3 +67,6 @@ void sample_penalties_ref(float* w, const SampleRow& r, const SamplePenalty* pen
 void sample_ref(int32_t* tokens, float* logprobs, int32_t* top_ids, float* top_logprobs,
                 const float* logits, const SampleRow* rows, const SamplePenalty* penalties,
                 int n_slots, int vocab);
+// sample_constrain's reference: each named row's mask, then each bias, by the definition.
+void sample_constrain_ref(float* logits, const int32_t* mask_rows, const uint32_t* masks, int n_masked,
+                          const SampleBias* biases, int n_biases, int vocab);

@@ -1,6 +1,6 @@
-// sampling_ref.cpp — reference of sample_forward (kernels.h): every slot by the definition, one
+// sampling_ref.cpp — references of sample_forward (kernels.h): every slot by the definition, one
 // after the other: penalties on a copy of its row, then greedy or the truncated draw, with the
-// top_p set found by sorting the kept tokens and sums in double.
+// top_p set found by sorting the kept tokens and sums in double; and of sample_constrain.
 #include "kernels/ref/ref.h"
 #include "kernels/sampling_rules.h"
 #include <math.h>
@@ -101,4 +101,16 @@ void sample_ref(int32_t* tokens, float* logprobs, int32_t* top_ids, float* top_l
             for (int j = 0; j < n; j++) lps[j] = (float)((double)raw[ids[j]] - lse);
         }
     }
+}
+
+void sample_constrain_ref(float* logits, const int32_t* mask_rows, const uint32_t* masks, int n_masked,
+                          const SampleBias* biases, int n_biases, int vocab) {
+    const int n_words = SAMPLE_MASK_WORDS(vocab);
+    for (int i = 0; i < n_masked; i++) {
+        float* row = logits + (int64_t)mask_rows[i] * vocab;
+        const uint32_t* m = masks + (int64_t)i * n_words;
+        for (int t = 0; t < vocab; t++)
+            if (!((m[t >> 5] >> (t & 31)) & 1u)) row[t] = -INFINITY;
+    }
+    for (int j = 0; j < n_biases; j++) logits[(int64_t)biases[j].row * vocab + biases[j].token] += biases[j].bias;
 }

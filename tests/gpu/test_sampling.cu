@@ -4,7 +4,8 @@
 // row, vocabularies 128256 and odd sizes; then the whole grid at vocab 1000. One line per case.
 // Tokens must be identical except where sample_near_boundary says a cumulative mass lies within
 // 1e-9 of its target (counted in the line); logprobs within 1e-5; top-N ids identical; the
-// logits rows must come back unchanged.
+// logits rows must come back unchanged. sample_constrain (masks and biases) against its reference
+// bit for bit, and sampling after it never picking a masked token.
 #include "tests/gpu/gpu_check.h"
 #include "tests/unit/sampling_check.h"
 #include <algorithm>
@@ -164,9 +165,112 @@ void test_parameter_grid() {
     }
 }
 
+// sample_constrain against sample_constrain_ref, bit for bit: random logits rows, some masked
+// (random density, all off but one bit, all on) and some not, sparse biases on masked and unmasked
+// tokens; odd vocabularies (Qwen3's padded 151,936 + 5, 1,000,003). Then sample_forward on the
+// constrained rows at temperature 1 and 0: no slot may pick a masked token.
+void test_constrain() {
+    for (int vocab : {151936 + 5, 1000003, 4099, 33, 7, 1}) {
+        const int n_rows = 5, n_words = SAMPLE_MASK_WORDS(vocab);
+        std::vector<float> logits((size_t)n_rows * vocab);
+        for (int r = 0; r < n_rows; r++) fill_logits(&logits[(size_t)r * vocab], vocab, (int)(g_rng() % 5), g_rng);
+        // rows 0, 2, 3 and 4 masked (listed out of order), row 1 not
+        std::vector<int32_t> mask_rows = {3, 0, 4, 2};
+        std::vector<uint32_t> masks(mask_rows.size() * (size_t)n_words, 0);
+        std::vector<int32_t> one_bit(mask_rows.size(), -1);
+        for (size_t i = 0; i < mask_rows.size(); i++) {
+            uint32_t* m = &masks[i * n_words];
+            if (i == 0) {  // all off but one bit
+                one_bit[i] = rand_int(0, vocab - 1);
+                m[one_bit[i] >> 5] = 1u << (one_bit[i] & 31);
+                logits[(size_t)mask_rows[i] * vocab + one_bit[i]] = 0.5f;  // finite, whatever fill_logits made
+            } else if (i == 1) {  // all on
+                for (int w = 0; w < n_words; w++) m[w] = 0xFFFFFFFFu;
+            } else {  // about 1 in 8 (i == 2) or 7 in 8 (i == 3) allowed, always at least one
+                for (int t = 0; t < vocab; t++)
+                    if ((g_rng() % 8 == 0) == (i == 2)) m[t >> 5] |= 1u << (t & 31);
+                m[0] |= 1u;
+            }
+        }
+        std::vector<SampleBias> biases;
+        for (int r = 0; r < n_rows; r++) {
+            std::vector<int32_t> ids;
+            for (int k = 0; k < std::min(vocab, 50); k++) ids.push_back(rand_int(0, vocab - 1));
+            std::sort(ids.begin(), ids.end());
+            ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+            for (int32_t t : ids) biases.push_back({r, t, (float)rand_int(-100, 100) * 0.73f});
+        }
+        std::shuffle(biases.begin(), biases.end(), g_rng);
+
+        float* d_logits = upload(logits);
+        int32_t* d_rows = upload(mask_rows);
+        uint32_t* d_masks = upload(masks);
+        SampleBias* d_bias = upload(biases);
+        sample_constrain(d_logits, d_rows, d_masks, (int)mask_rows.size(), d_bias, (int)biases.size(), vocab, nullptr);
+        plat_device_sync();
+        std::vector<float> got = download(d_logits, logits.size()), want = logits;
+        sample_constrain_ref(want.data(), mask_rows.data(), masks.data(), (int)mask_rows.size(), biases.data(),
+                             (int)biases.size(), vocab);
+        int n_diff = 0;
+        for (size_t k = 0; k < got.size(); k++)
+            if (memcmp(&got[k], &want[k], 4) != 0) n_diff++;
+        // the one-bit row has exactly one finite logit
+        int n_finite = 0;
+        for (int t = 0; t < vocab; t++) n_finite += std::isfinite(got[(size_t)mask_rows[0] * vocab + t]) ? 1 : 0;
+        char name[96], detail[160];
+        snprintf(name, sizeof(name), "sample_constrain vocab=%d rows=%d masked=%d biases=%d", vocab, n_rows,
+                 (int)mask_rows.size(), (int)biases.size());
+        snprintf(detail, sizeof(detail), "%d of %zu logits differ from the reference; one-bit row has %d finite", n_diff,
+                 got.size(), n_finite);
+        report(name, n_diff == 0 && n_finite == 1, detail);
+
+        // sampling the constrained rows never picks a masked token
+        std::vector<SampleRow> rows;
+        for (int s = 0; s < 64; s++) {
+            SampleRow r = {};
+            r.u = std::uniform_real_distribution<double>(0.0, 1.0)(g_rng);
+            r.logits_row = s % n_rows;
+            r.temperature = s % 4 == 0 ? 0.0f : 1.0f;
+            r.top_k = s % 3 == 0 ? 5 : 0;
+            r.top_p = s % 5 == 0 ? 0.9f : 1.0f;
+            r.repetition_penalty = 1.0f;
+            r.n_top = -1;
+            rows.push_back(r);
+        }
+        const int n = (int)rows.size();
+        SampleRow* d_srows = upload(rows);
+        SamplePenalty* d_pen = upload(std::vector<SamplePenalty>(1));
+        int32_t* d_tok = (int32_t*)plat_alloc((size_t)n * 4);
+        float* d_lp = (float*)plat_alloc((size_t)n * 4);
+        int32_t* d_top = (int32_t*)plat_alloc((size_t)n * SAMPLE_MAX_TOP * 4);
+        float* d_top_lp = (float*)plat_alloc((size_t)n * SAMPLE_MAX_TOP * 4);
+        void* d_ws = plat_alloc(sample_workspace_bytes(n, vocab) + 16);
+        sample_forward(d_tok, d_lp, d_top, d_top_lp, d_logits, d_srows, d_pen, n, vocab, d_ws, nullptr);
+        plat_device_sync();
+        std::vector<int32_t> tok = download(d_tok, n);
+        int n_masked_picks = 0, n_one_bit_wrong = 0;
+        for (int s = 0; s < n; s++) {
+            int row = rows[s].logits_row;
+            for (size_t i = 0; i < mask_rows.size(); i++) {
+                if (mask_rows[i] != row) continue;
+                const uint32_t* m = &masks[i * n_words];
+                if (tok[s] < 0 || tok[s] >= vocab || !((m[tok[s] >> 5] >> (tok[s] & 31)) & 1u)) n_masked_picks++;
+                if (i == 0 && tok[s] != one_bit[0]) n_one_bit_wrong++;
+            }
+        }
+        snprintf(name, sizeof(name), "sample_forward after sample_constrain vocab=%d slots=%d", vocab, n);
+        snprintf(detail, sizeof(detail), "%d picks of masked tokens, %d one-bit-row picks not its token", n_masked_picks,
+                 n_one_bit_wrong);
+        report(name, n_masked_picks == 0 && n_one_bit_wrong == 0, detail);
+        plat_free(d_logits); plat_free(d_rows); plat_free(d_masks); plat_free(d_bias); plat_free(d_srows);
+        plat_free(d_pen); plat_free(d_tok); plat_free(d_lp); plat_free(d_top); plat_free(d_top_lp); plat_free(d_ws);
+    }
+}
+
 }  // namespace
 
 void run_sampling_tests() {
     test_random_slots();
     test_parameter_grid();
+    test_constrain();
 }

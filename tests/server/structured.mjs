@@ -3,10 +3,16 @@
 // strings with patterns and maxLength, $defs/$ref), 200 samples at temperature 1.0 each parse
 // with JSON.parse and validate against their schema with ajv, and each ends by the grammar
 // (finish_reason "stop"; an output cut by max_tokens counts as a failure, since every schema here
-// bounds its output). guided_choice, guided_regex and structured_outputs outputs always match,
+// bounds its output). guided_choice, guided_regex, guided_grammar (GBNF; checked by a RegExp and a
+// small parser written here from the grammars) and structured_outputs outputs always match,
 // a streamed answer parses too, and unsupported schemas are refused with 400 naming the keyword.
+// The SDK's own `chat.completions.parse` with `zodResponseFormat` (zod's v3 and v4 APIs) returns
+// parsed objects that the same Zod schemas accept, request after request at temperature 1.0.
 import OpenAI from 'openai';
 import Ajv from 'ajv';
+import { z } from 'zod';
+import * as z4 from 'zod/v4';
+import { zodResponseFormat } from 'openai/helpers/zod';
 import { startServer, stopServer, test, assert, assertEq, expectRejected, n_failures } from './lib.mjs';
 
 const srv = await startServer(['--max-num-seqs', '64']);
@@ -85,6 +91,60 @@ await test(`structured_guided_regex_${N}_samples_match_in_full`, async () => {
   return `${N}/${N}, e.g. ${choices[0].text}`;
 });
 
+// A regular GBNF grammar (rules, alternation, classes, counted repeats, an optional group, an
+// escape, a comment) and the same language as a RegExp written by hand.
+const GREETING_GBNF = `# a greeting to someone
+root ::= greeting ", " name punct
+greeting ::= "Hello" | "Hi" | "Hey"
+name ::= [A-Z] [a-z]{1,6} (" " [A-Z] [a-z]{0,4})?
+punct ::= "!" | "." | "\\u00e9"`;
+const GREETING_RE = /^(?:Hello|Hi|Hey), [A-Z][a-z]{1,6}(?: [A-Z][a-z]{0,4})?(?:!|\.|é)$/u;
+await test(`structured_guided_grammar_${N}_samples_match_the_grammar`, async () => {
+  const choices = await sample((n) => client.completions.create({ model: 'tiny', prompt: 'Greet:', n, temperature: 1.0,
+    max_tokens: 100, guided_grammar: GREETING_GBNF }), N);
+  const seen = new Set();
+  for (const c of choices) {
+    assert(GREETING_RE.test(c.text) && c.finish_reason === 'stop', `got ${JSON.stringify(c.text)} (${c.finish_reason})`);
+    seen.add(c.text);
+  }
+  return `${N}/${N}, ${seen.size} distinct, e.g. ${choices[0].text}`;
+});
+
+// A recursive grammar (nested brackets around a word), served to the documented depth of 8
+// nested expansions; each output is checked by a recursive-descent matcher written here.
+const NESTED_GBNF = `root ::= "(" root ")" | "[" root "]" | word
+word ::= [a-z]{1,3}`;
+function nestedDepth(s) {  // the nesting depth when s is in NESTED_GBNF's language, else -1
+  let i = 0;
+  const node = () => {
+    const open = s[i];
+    if (open === '(' || open === '[') {
+      i++;
+      const d = node();
+      if (d < 0 || s[i] !== (open === '(' ? ')' : ']')) return -1;
+      i++;
+      return d + 1;
+    }
+    const m = /^[a-z]{1,3}/.exec(s.slice(i));
+    if (!m) return -1;
+    i += m[0].length;
+    return 0;
+  };
+  const d = node();
+  return d >= 0 && i === s.length ? d : -1;
+}
+await test(`structured_outputs_recursive_grammar_${N}_samples_match_within_the_depth_bound`, async () => {
+  const choices = await sample((n) => client.chat.completions.create({ model: 'tiny', messages, n, temperature: 1.0,
+    max_tokens: 100, structured_outputs: { grammar: NESTED_GBNF } }), N);
+  let deepest = 0;
+  for (const c of choices) {
+    const text = c.message.content, d = nestedDepth(text);
+    assert(d >= 0 && d < 8 && c.finish_reason === 'stop', `got ${JSON.stringify(text)} (${c.finish_reason}, depth ${d})`);
+    deepest = Math.max(deepest, d);
+  }
+  return `${N}/${N}, deepest nesting ${deepest}`;
+});
+
 await test('structured_outputs_object_and_guided_json_string_are_served', async () => {
   const r = await client.completions.create({ model: 'tiny', prompt: 'x', n: 20, temperature: 1.0, max_tokens: 20,
     structured_outputs: { choice: ['A', 'B'] } });
@@ -95,6 +155,43 @@ await test('structured_outputs_object_and_guided_json_string_are_served', async 
   const validate = ajv.compile(schema);
   for (const c of j.choices) assert(validate(JSON.parse(c.text)), `guided_json ${JSON.stringify(c.text)}`);
 });
+
+// The SDK parses each choice's content with the Zod schema itself (a ZodError or a
+// LengthFinishReasonError rejects the call); the parsed object is checked again here with
+// safeParse so that a parser that returned nothing would fail too.
+const zodSchemas = {
+  v3: z.object({
+    title: z.string().max(12),
+    steps: z.array(z.object({ explanation: z.string().max(16), output: z.string().max(8) })).max(3),
+    kind: z.enum(['add', 'sub']), n: z.number().int().min(0).max(99), note: z.string().max(6).nullable(), ok: z.boolean() }),
+  v4: z4.object({
+    id: z4.string().regex(/^[a-z]{2}-\d{2}$/), tags: z4.array(z4.enum(['x', 'y', 'z'])).min(1).max(3),
+    where: z4.object({ lat: z4.number(), city: z4.string().max(8) }), count: z4.int().min(-3).max(3), done: z4.boolean().nullable() }),
+};
+const PARSE_CALLS = 5, PARSE_N = 10;
+for (const [api, Schema] of Object.entries(zodSchemas)) {
+  await test(`structured_sdk_parse_with_zod_${api}_schema_returns_valid_objects_${PARSE_CALLS}x${PARSE_N}`, async () => {
+    const calls = [];
+    for (let k = 0; k < PARSE_CALLS; k++) {
+      calls.push(client.chat.completions.parse({ model: 'tiny', messages, n: PARSE_N, temperature: 1.0,
+        max_tokens: MAX_TOKENS, response_format: zodResponseFormat(Schema, `record_${api}`) }));
+    }
+    let n = 0, first;
+    for (const r of await Promise.all(calls)) {
+      for (const c of r.choices) {
+        assertEq(c.finish_reason, 'stop', 'finish_reason');
+        const parsed = c.message.parsed;
+        assert(parsed !== null && parsed !== undefined, `no parsed object for ${JSON.stringify(c.message.content)}`);
+        const v = Schema.safeParse(parsed);
+        assert(v.success, `parsed object fails the schema: ${JSON.stringify(parsed)}`);
+        first ??= c.message.content;
+        n++;
+      }
+    }
+    assertEq(n, PARSE_CALLS * PARSE_N, 'choices');
+    return `${n}/${n} parsed and valid, e.g. ${first.slice(0, 80)}`;
+  });
+}
 
 await test('structured_streamed_answer_parses_and_validates', async () => {
   const schema = schemas.points;
@@ -126,8 +223,10 @@ await test('structured_unsupported_schema_keyword_is_a_400_naming_it', async () 
     400, /guided_regex.*missing '\)'/);
   await expectRejected(client.completions.create({ model: 'tiny', prompt: 'x', max_tokens: 5, guided_regex: 'a',
     guided_choice: ['a'] }), 400, /only one kind/);
-  await expectRejected(client.completions.create({ model: 'tiny', prompt: 'x', max_tokens: 5, guided_grammar: 'root ::= "a"' }),
-    400, /guided_grammar/);
+  await expectRejected(client.completions.create({ model: 'tiny', prompt: 'x', max_tokens: 5,
+    guided_grammar: 'root ::= "a" |\n  foo' }), 400, /guided_grammar.*line 2, column 3: undefined rule 'foo'/);
+  await expectRejected(client.completions.create({ model: 'tiny', prompt: 'x', max_tokens: 5,
+    structured_outputs: { grammar: 'root ::= [a-' } }), 400, /structured_outputs.*line 1, column 10: unterminated character class/);
   await expectRejected(client.completions.create({ model: 'tiny', prompt: 'x', max_tokens: 5, guided_choice: ['a'],
     min_tokens: 2 }), 400, /min_tokens/);
 });

@@ -127,9 +127,9 @@ public:
     }
     bool forward_sample(const ForwardBatch& b, const SampleRow* rows, int n_rows,
                         const SamplePenalty* penalties, int n_penalties,
-                        SampleResult* out) override {
+                        const SampleConstraints& constraints, SampleResult* out) override {
         n_sample_steps++;
-        return inner_->forward_sample(b, rows, n_rows, penalties, n_penalties, out);
+        return inner_->forward_sample(b, rows, n_rows, penalties, n_penalties, constraints, out);
     }
     int n_greedy_steps = 0, n_sample_steps = 0;
 
@@ -188,10 +188,10 @@ TEST(EngineModel, device_sampler_picks_exactly_the_cpu_samplers_tokens) {
 }
 
 
-// logit_bias and allowed_token_ids are applied by the CPU sampler only: batches holding such a
-// request leave the device paths and give the CPU sampler's tokens; a +100 bias on one token makes
+// logit_bias and allowed_token_ids are applied on the device sampling path (sample_constrain,
+// here the reference kernels) and give the CPU sampler's tokens; a +100 bias on one token makes
 // greedy repeat it, and an allowed set is never left.
-TEST(EngineModel, logit_bias_and_allowed_token_ids_are_sampled_on_the_host_and_match_the_cpu_sampler) {
+TEST(EngineModel, logit_bias_and_allowed_token_ids_on_the_device_path_match_the_cpu_sampler) {
     std::vector<WorkItem> work = make_workload(24, 60, 512, 120, 24, true);
     std::mt19937 rng(24);
     std::vector<int> forced(work.size(), -1);
@@ -208,6 +208,7 @@ TEST(EngineModel, logit_bias_and_allowed_token_ids_are_sampled_on_the_host_and_m
         }
     }
     DeviceVsCpu r = run_device_and_cpu(work);
+    EXPECT_GT(r.n_sample_steps, 0);
     const WorkResult& fast = r.fast;
     expect_matches_solo(fast, r.slow, "logit_bias and allowed_token_ids through the engine vs CPU sampler");
     int n_checked = 0;

@@ -1,15 +1,52 @@
-// test_grammar_engine.cpp — the grammar on the engine's host sampling path, over the fake model
-// (pseudo-random logits): every sample of every request (n > 1 included) is a complete match of
-// its schema ending in end-of-sequence, and a pool small enough to force preemptions yields the
-// very tokens each request gets alone (recomputation does not advance a matcher twice).
+// test_grammar_engine.cpp — the grammar on the engine's host sampling path and on its device
+// path (packed masks through sample_constrain and sample_forward, the CPU platform's reference
+// kernels), over the fake model (pseudo-random logits): every sample of every request (n > 1
+// included) is a complete match of its schema ending in end-of-sequence, a pool small enough to
+// force preemptions yields the very tokens each request gets alone (recomputation does not
+// advance a matcher twice), and the device path gives the host path's tokens.
 #include <gtest/gtest.h>
 #include <map>
 #include <random>
 #include "core/engine/engine.h"
 #include "core/grammar/grammar_matcher.h"
+#include "kernels/kernels.h"
 #include "tests/unit/fake_model.h"
 
 namespace {
+
+// The fake model with a device sampling path: its logits through sample_constrain and
+// sample_forward (kernels.h; on the CPU platform their references). Off: the host path.
+class SamplingFakeModel : public FakeModel {
+public:
+    SamplingFakeModel(int vocab, int n_blocks, int block_size, bool device)
+        : FakeModel(vocab, n_blocks, block_size), device_(device) {}
+    bool forward_sample(const ForwardBatch& b, const SampleRow* rows, int n_rows, const SamplePenalty* penalties,
+                        int n_penalties, const SampleConstraints& c, SampleResult* out) override {
+        if (!device_) return false;
+        const int vocab = vocab_size();
+        logits_.resize(b.logits_rows.size() * (size_t)vocab);
+        forward(b, logits_.data());
+        sample_constrain(logits_.data(), c.mask_rows, c.masks, c.n_masked, c.biases, c.n_biases, vocab, nullptr);
+        std::vector<int32_t> tokens(n_rows), top_ids((size_t)n_rows * SAMPLE_MAX_TOP);
+        std::vector<float> lps(n_rows), top_lps((size_t)n_rows * SAMPLE_MAX_TOP);
+        sample_forward(tokens.data(), lps.data(), top_ids.data(), top_lps.data(), logits_.data(), rows, penalties,
+                       n_rows, vocab, nullptr, nullptr);
+        for (int i = 0; i < n_rows; i++) {
+            out[i] = SampleResult();
+            out[i].token = tokens[i];
+            if (rows[i].n_top >= 0) out[i].logprob = lps[i];
+            for (int j = 0; j < rows[i].n_top; j++)
+                out[i].top.push_back({top_ids[(size_t)i * SAMPLE_MAX_TOP + j], top_lps[(size_t)i * SAMPLE_MAX_TOP + j]});
+        }
+        n_device_steps++;
+        return true;
+    }
+    int n_device_steps = 0;
+
+private:
+    bool device_;
+    std::vector<float> logits_;
+};
 
 // id 0 is end-of-sequence (not a grammar token); the rest spell pieces of the schema's JSON
 const std::vector<std::string> k_tokens = {
@@ -22,10 +59,11 @@ struct Outputs {
     std::map<std::pair<size_t, int>, std::vector<int32_t>> tokens;  // (request, sample) -> tokens
     std::map<std::pair<size_t, int>, std::string> finish;
     int64_t n_preemptions = 0;
+    int n_device_steps = 0;
 };
 
 Outputs run(const std::vector<std::vector<int32_t>>& prompts, const std::vector<SamplingParams>& params,
-            int n_blocks, bool together) {
+            int n_blocks, bool together, bool device = false) {
     SchedulerConfig c;
     c.n_blocks = n_blocks;
     c.block_size = 16;
@@ -33,7 +71,7 @@ Outputs run(const std::vector<std::vector<int32_t>>& prompts, const std::vector<
     c.max_num_batched_tokens = 256;
     c.vocab_size = (int)k_tokens.size();
     c.eos_token_ids = {0};
-    FakeModel model(c.vocab_size, n_blocks, 16);
+    SamplingFakeModel model(c.vocab_size, n_blocks, 16, device);
     Outputs out;
     auto drain = [&](Engine& e, std::vector<SubmitResult>& subs, std::vector<size_t>& which) {
         size_t n_done = 0;
@@ -75,6 +113,7 @@ Outputs run(const std::vector<std::vector<int32_t>>& prompts, const std::vector<
             drain(e, subs, which);
         }
     }
+    out.n_device_steps = model.n_device_steps;
     return out;
 }
 
@@ -123,6 +162,57 @@ TEST(GrammarEngine, every_sample_is_a_complete_match_and_preemption_does_not_cha
         for (size_t k = 0; k + 1 < toks.size(); k++) text += k_tokens[toks[k]];
         EXPECT_TRUE(g->dfa.matches(text)) << text;
         EXPECT_EQ(toks, alone.tokens[kv.first]) << "request " << kv.first.first << " sample " << kv.first.second;
+    }
+    EXPECT_EQ(n_samples, 18 + 6 * 3);
+}
+
+// The same requests (seeded, n = 3 forks sharing their first logits row, some greedy, some with
+// logit_bias) sampled on the device path give exactly the host path's tokens, under preemption.
+TEST(GrammarEngine, device_path_masks_give_the_host_paths_tokens) {
+    auto trie = std::make_shared<TokenTrie>();
+    std::vector<uint8_t> usable(k_tokens.size(), 1);
+    usable[0] = 0;
+    token_trie_build(k_tokens, usable, trie.get());
+    GrammarCache cache(trie, GrammarLimits());
+    GrammarSpec spec;
+    spec.kind = GrammarKind::JSON_SCHEMA;
+    spec.text = k_schema;
+    std::string err;
+    std::shared_ptr<const CompiledGrammar> g = cache.get(spec, &err);
+    ASSERT_TRUE(g) << err;
+    std::mt19937 rng(12);
+    std::vector<std::vector<int32_t>> prompts;
+    std::vector<SamplingParams> params;
+    for (int i = 0; i < 24; i++) {
+        std::vector<int32_t> p(20 + rng() % 40);
+        for (int32_t& t : p) t = 1 + (int32_t)(rng() % (k_tokens.size() - 1));
+        prompts.push_back(p);
+        SamplingParams sp;
+        sp.temperature = i % 5 == 0 ? 0.0f : 1.0f;
+        sp.has_seed = true;
+        sp.seed = 2000 + i;
+        sp.n = i % 4 == 0 ? 3 : 1;
+        sp.max_tokens = 48;
+        sp.grammar = g;
+        if (i % 3 == 1) sp.logit_bias = {{1 + (int32_t)(rng() % 40), 3.0f}, {7, -2.0f}};
+        if (i % 7 == 2) sp.logprobs = 2;
+        params.push_back(sp);
+    }
+    Outputs host = run(prompts, params, 400, true, false);
+    Outputs device = run(prompts, params, 14, true, true);
+    EXPECT_GT(device.n_device_steps, 0);
+    EXPECT_EQ(host.n_device_steps, 0);
+    EXPECT_GT(device.n_preemptions, 0);
+    int n_samples = 0;
+    for (auto& kv : device.tokens) {
+        n_samples++;
+        const std::vector<int32_t>& toks = kv.second;
+        EXPECT_EQ(device.finish[kv.first], "stop");
+        ASSERT_FALSE(toks.empty());
+        std::string text;
+        for (size_t k = 0; k + 1 < toks.size(); k++) text += k_tokens[toks[k]];
+        EXPECT_TRUE(g->dfa.matches(text)) << text;
+        EXPECT_EQ(toks, host.tokens[kv.first]) << "request " << kv.first.first << " sample " << kv.first.second;
     }
     EXPECT_EQ(n_samples, 18 + 6 * 3);
 }

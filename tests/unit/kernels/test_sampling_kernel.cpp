@@ -6,6 +6,7 @@
 // and bounded); logprobs within 1e-5.
 #include <gtest/gtest.h>
 #include <math.h>
+#include <algorithm>
 #include <memory>
 #include <random>
 #include <vector>
@@ -274,3 +275,43 @@ TEST(SamplingKernel, near_boundary_judge_flags_only_targets_on_a_cumulative_mass
 }
 
 }  // namespace
+
+// sample_constrain as the CPU platform runs it (its reference) against the definition written
+// out here: odd vocabularies (Qwen3's padded 151,936 + 5 and 1,000,003), a row masked all off
+// but one bit, a row with no mask, biases on masked and unmasked tokens; other rows untouched.
+TEST(SamplingKernel, constrain_masks_named_rows_then_adds_biases) {
+    std::mt19937 rng(31);
+    for (int vocab : {151936 + 5, 1000003, 33, 1}) {
+        const int n_rows = 3, n_words = SAMPLE_MASK_WORDS(vocab);
+        std::vector<float> logits((size_t)n_rows * vocab);
+        for (float& x : logits) x = std::uniform_real_distribution<float>(-5.0f, 5.0f)(rng);
+        std::vector<int32_t> mask_rows = {2, 0};  // row 1 has no mask
+        std::vector<uint32_t> masks(2 * (size_t)n_words, 0);
+        const int32_t only = (int32_t)(rng() % vocab);
+        masks[only >> 5] = 1u << (only & 31);  // row 2: one token
+        for (int t = 0; t < vocab; t++)
+            if (rng() % 3 == 0) masks[n_words + (t >> 5)] |= 1u << (t & 31);  // row 0: about a third
+        std::vector<SampleBias> biases;
+        for (int r = 0; r < n_rows; r++)
+            for (int32_t t : {0, vocab / 2, vocab - 1, only})
+                if (std::none_of(biases.begin(), biases.end(), [&](const SampleBias& b) { return b.row == r && b.token == t; }))
+                    biases.push_back({r, t, 1.5f + (float)r});
+        std::vector<float> got = logits;
+        sample_constrain(got.data(), mask_rows.data(), masks.data(), 2, biases.data(), (int)biases.size(), vocab, nullptr);
+        int n_bad = 0, n_finite_row2 = 0;
+        for (int r = 0; r < n_rows; r++) {
+            const uint32_t* m = r == 2 ? &masks[0] : r == 0 ? &masks[n_words] : nullptr;
+            for (int t = 0; t < vocab; t++) {
+                float want = logits[(size_t)r * vocab + t];
+                if (m && !((m[t >> 5] >> (t & 31)) & 1u)) want = -INFINITY;
+                for (const SampleBias& b : biases)
+                    if (b.row == r && b.token == t) want += b.bias;
+                float g = got[(size_t)r * vocab + t];
+                if (!(g == want)) n_bad++;
+                if (r == 2 && std::isfinite(g)) n_finite_row2++;
+            }
+        }
+        EXPECT_EQ(n_bad, 0) << "vocab " << vocab;
+        EXPECT_EQ(n_finite_row2, 1) << "vocab " << vocab;
+    }
+}

@@ -260,6 +260,16 @@ TEST(ServerRequest, structured_output_fields_become_one_constraint) {
     ASSERT_TRUE(comp(R"({"prompt":"x","structured_outputs":{"regex":"a|b","backend":"auto"}})", &h, &e)) << e.message;
     EXPECT_EQ(h.gen.structured.kind, "regex");
     EXPECT_EQ(h.gen.structured.param, "structured_outputs");
+    // grammars are taken as text here; attach_grammar compiles them (and refuses bad ones)
+    CompletionRequest k;
+    ASSERT_TRUE(comp(R"({"prompt":"x","guided_grammar":"root ::= \"a\""})", &k, &e)) << e.message;
+    EXPECT_EQ(k.gen.structured.kind, "grammar");
+    EXPECT_EQ(k.gen.structured.text, "root ::= \"a\"");
+    EXPECT_EQ(k.gen.structured.param, "guided_grammar");
+    ChatRequest m;
+    ASSERT_TRUE(chat("{" + msgs + R"(,"structured_outputs":{"grammar":"root ::= [a-z]+"}})", &m, &e)) << e.message;
+    EXPECT_EQ(m.gen.structured.kind, "grammar");
+    EXPECT_EQ(m.gen.structured.param, "structured_outputs");
 
     const std::pair<std::string, std::string> bad[] = {
         {R"("response_format":"json")", "response_format"},
@@ -269,8 +279,10 @@ TEST(ServerRequest, structured_output_fields_become_one_constraint) {
         {R"("guided_choice":[1])", "guided_choice"},
         {R"("guided_regex":5)", "guided_regex"},
         {R"("guided_json":5)", "guided_json"},
-        {R"("guided_grammar":"root ::= x")", "guided_grammar"},
-        {R"("structured_outputs":{"grammar":"x"})", "structured_outputs"},
+        {R"("guided_grammar":5)", "guided_grammar"},
+        {R"("structured_outputs":{"grammar":["x"]})", "structured_outputs"},
+        {R"("structured_outputs":{"structural_tag":"x"})", "structured_outputs"},
+        {R"("guided_grammar":"root ::= \"a\"","guided_regex":"a")", "guided_regex"},
         {R"("guided_regex":"a","guided_choice":["a"])", "guided_choice"},
         {R"("response_format":{"type":"json_object"},"structured_outputs":{"json":{}})", "structured_outputs"},
     };
