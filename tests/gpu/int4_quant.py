@@ -69,10 +69,11 @@ def awq_gemm(w, group):
     ut, zt = u.t().contiguous(), z.t().contiguous()  # (K, N), (K/G, N)
 
     def pack_awq(v):
-        out = torch.zeros(v.shape[0], v.shape[1] // 8, dtype=torch.int64)
-        for col in range(v.shape[1] // 8):
-            for i in range(8):
-                out[:, col] |= v[:, col * 8 + AWQ_ORDER[i]] << (4 * i)
+        # word col holds columns col * 8 + AWQ_ORDER[i] at bits 4i
+        vv = v.long().reshape(v.shape[0], v.shape[1] // 8, 8)[:, :, list(AWQ_ORDER)]
+        out = torch.zeros(v.shape[0], v.shape[1] // 8, dtype=torch.int64, device=v.device)
+        for i in range(8):
+            out |= vv[:, :, i] << (4 * i)
         return torch.where(out >= 2 ** 31, out - 2 ** 32, out).to(torch.int32)
 
     return {"qweight": pack_awq(ut), "qzeros": pack_awq(zt), "scales": s.t().contiguous()}, deq
