@@ -30,6 +30,10 @@ void Model::compute(int T, int S, int R, int W, int max_seq_len) {
     const float eps = c.rms_norm_eps, scale = 1.0f / sqrtf((float)c.head_dim);
     // bytes of one layer's K (or V)
     const size_t layer_kv = (size_t)n_blocks_ * block_size_ * c.kv_dim() * kv_elem_bytes(kv_type_);
+    // a tensor-parallel rank's partial sums of y (o_proj, down) summed over the group in place
+    auto reduce_ranks = [&](act_t* p) {
+        if (comm_) plat_comm_all_reduce_sum(comm_, rank_, p, (size_t)T * H, sizeof(act_t) == 4 ? COMM_F32 : COMM_BF16, s);
+    };
     embedding_forward(x, w_.embed, v.ids, T, H, s);
     for (int l = 0; l < c.n_layers; l++) {
         const LayerWeights& L = w_.layers[l];
@@ -44,7 +48,7 @@ void Model::compute(int T, int S, int R, int W, int max_seq_len) {
                           c.n_heads, c.n_kv_heads, c.head_dim, block_size_, W, max_seq_len,
                           c.sliding_window, scale, ws + w.attn_ws, s);
         matmul_forward(y, attn, L.o_proj, nullptr, T, s);
-        if (comm_) plat_comm_all_reduce_sum(comm_, rank_, y, (size_t)T * H, sizeof(act_t) == 4 ? COMM_F32 : COMM_BF16, s);
+        reduce_ranks(y);
         add_rmsnorm_forward(h, x, y, L.mlp_norm, T, H, eps, s);
         if (c.is_moe_layer(l)) {
             moe_mlp_forward(c, L, y, h, T, ws, w, s);
@@ -53,7 +57,7 @@ void Model::compute(int T, int S, int R, int W, int max_seq_len) {
         matmul_forward(gate_up, h, L.gate_up, nullptr, T, s);
         silu_mul_forward(act, gate_up, T, I, s);
         matmul_forward(y, act, L.down, nullptr, T, s);
-        if (comm_) plat_comm_all_reduce_sum(comm_, rank_, y, (size_t)T * H, sizeof(act_t) == 4 ? COMM_F32 : COMM_BF16, s);
+        reduce_ranks(y);
     }
     if (R == 0) return;
     // The final residual add + norm only on the rows that need logits; x is free to reuse.
