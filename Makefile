@@ -129,6 +129,10 @@ $(BUILD)/model_check: $(call obj,tests/gpu/model_check.cpp) $(LIB_OBJ) $(MIMALLO
 $(BUILD)/gpu_bench: $(call obj,tests/gpu/bench_kernels.cu) $(LIB_OBJ) $(MIMALLOC_OBJ)
 	$(CXX) $(LDFLAGS) -o $@ $(MIMALLOC_OBJ) $(call obj,tests/gpu/bench_kernels.cu) $(LIB_OBJ) $(LDLIBS)
 
+# Host time of the int4 repack at load (tests/bench/int4_repack_bench.cpp): make PLATFORM=cpu build/cpu/int4_repack_bench
+$(BUILD)/int4_repack_bench: $(call obj,tests/bench/int4_repack_bench.cpp) $(LIB_OBJ) $(MIMALLOC_OBJ)
+	$(CXX) $(LDFLAGS) -o $@ $(MIMALLOC_OBJ) $(call obj,tests/bench/int4_repack_bench.cpp) $(LIB_OBJ) $(LDLIBS)
+
 demo: $(DEPS)/.done
 	$(MAKE) PLATFORM=cpu build/cpu/edgellm
 	bash dist/demo.sh

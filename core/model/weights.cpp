@@ -3,7 +3,6 @@
 #include "core/model/weights.h"
 #include <stdio.h>
 #include <algorithm>
-#include <chrono>
 #include "core/model/safetensors.h"
 #include "core/model/dtype.h"
 #include "core/model/weights_int4.h"
@@ -337,21 +336,27 @@ static void plan_int4(const std::vector<Int4Source>& src, const std::vector<bool
     }
 }
 
-// Every int4 region's pieces unpacked, repacked and uploaded, one region's host copy at a time.
+// Every int4 region's pieces repacked and uploaded, one region at a time, through one buffer.
 static bool upload_int4_regions(const QuantConfig& q, const std::vector<TensorSpec>& table,
                                 const std::vector<Region>& regions, const std::vector<int>& region_of,
-                                const std::vector<Int4Source>& src, char* b, std::string* err) {
-    for (size_t k = 0; k < regions.size(); k++) {
+                                const std::vector<Int4Source>& src, int n_threads, char* b, std::string* err) {
+    size_t staging_bytes = 0;
+    for (const Region& r : regions)
+        if (r.int4) staging_bytes = std::max(staging_bytes, int4_staging_bytes(r.n_rows, r.n_cols, r.grid_cols));
+    if (staging_bytes == 0) return true;
+    uint8_t* staging = (uint8_t*)plat_alloc_host(staging_bytes);
+    bool ok = true;
+    for (size_t k = 0; k < regions.size() && ok; k++) {
         const Region& r = regions[k];
         if (!r.int4) continue;
         std::vector<Int4Piece> rp;
         for (size_t i = 0; i < table.size(); i++)
             if (region_of[i] == (int)k) rp.push_back({&src[i], table[i].row_offset, table[i].name.c_str()});
-        if (!int4_upload(q, rp, r.n_rows, r.n_cols, r.grid_cols, b + r.offset, b + r.scales_offset,
-                         b + r.zeros_offset, r.has_perm ? b + r.perm_offset : nullptr, err))
-            return false;
+        ok = int4_upload(q, rp, r.n_rows, r.n_cols, r.grid_cols, b + r.offset, b + r.scales_offset,
+                         b + r.zeros_offset, r.has_perm ? b + r.perm_offset : nullptr, staging, n_threads, err);
     }
-    return true;
+    plat_free_host(staging);
+    return ok;
 }
 
 bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const SafeTensors& st,
@@ -484,7 +489,7 @@ bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const Sa
                            (char*)w->base + regions[k].scales_offset, false});
     std::string uerr;
     bool ok = upload_raw(raw, &uerr) && upload_pieces(pieces, opts, stats, &uerr);
-    if (ok) ok = upload_int4_regions(c.quant, table, regions, region_of, int4_src, (char*)w->base, &uerr);
+    if (ok) ok = upload_int4_regions(c.quant, table, regions, region_of, int4_src, opts.n_threads, (char*)w->base, &uerr);
     if (!ok) {
         plat_free(w->base);
         *w = DecoderWeights();

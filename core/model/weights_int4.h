@@ -72,21 +72,23 @@ void int4_unpack(const QuantConfig& q, const Int4Source& src, Int4Unpacked* out)
 // out (n_rows, n_cols) fp32 = (u - z) * s, input-feature order.
 void int4_dequant(const Int4Source& src, const Int4Unpacked& u, float* out);
 
-// Writes the layer into WEIGHT_INT4 storage at its first row: data (n_rows, n_cols/2) bytes
-// (stored column c = input feature perm[c], two codes a byte, the even column in the low
-// nibble), scales and zeros (n_rows, n_groups) in stored-group order. n_cols % 2 == 0.
-void int4_pack(const Int4Source& src, const Int4Unpacked& u, uint8_t* data, float* scales,
-               uint8_t* zeros);
-
 // One piece of a fused int4 matrix: its source and first row.
 struct Int4Piece {
     const Int4Source* src;
     int64_t row_offset;
     const char* name;
 };
-// Unpacks every piece, repacks it into host copies of the matrix's storage (n_rows x n_cols,
-// n_groups per row) and copies them to the device pointers (perm: nullptr when the matrix has
-// none; the pieces then share their first piece's). False with *err naming the tensor when its
-// scales hold NaN or infinite values (nothing is copied then).
+// Host bytes int4_upload stages a matrix of n_rows x n_cols (n_groups per row) through.
+size_t int4_staging_bytes(int64_t n_rows, int64_t n_cols, int64_t n_groups);
+
+// Repacks every piece into staging (int4_staging_bytes of the matrix, 64-byte aligned; pinned
+// memory uploads fastest), the host copy of the matrix's WEIGHT_INT4 storage, and copies it to
+// the device pointers: data (n_rows, n_cols/2) bytes (stored column c = input feature perm[c],
+// two codes a byte, the even column in the low nibble), scales and zeros (n_rows, n_groups) in
+// stored-group order, perm (nullptr when the matrix has none; the pieces then share their first
+// piece's). n_cols % 8 == 0. The rows are split over n_threads threads (0: up to 8, by the
+// machine; matrices under 1 MiB of codes on the calling thread). False with *err naming the
+// tensor when its scales hold NaN or infinite values (nothing is copied then).
 bool int4_upload(const QuantConfig& q, const std::vector<Int4Piece>& pieces, int64_t n_rows, int64_t n_cols,
-                 int64_t n_groups, void* data, void* scales, void* zeros, void* perm, std::string* err);
+                 int64_t n_groups, void* data, void* scales, void* zeros, void* perm, uint8_t* staging,
+                 int n_threads, std::string* err);
