@@ -4,7 +4,7 @@
     python3 tests/gpu/bench_moe.py EDGELLM_BINARY [SHAPE [DIR]]
 SHAPE: qwen3-30b-a3b (default; 128 experts, top 8, 48 layers) or mixtral-8x7b (8 experts, top 2,
 32 layers, 93 GB: needs a GPU and a DIR that hold it). DIR (default /dev/shm/edgellm-moe: the
-checkpoint is written to memory, the disks of the lent machines are too small) gets a random bf16
+checkpoint is written to memory: 64 GB disks are too small for it) gets a random bf16
 checkpoint of the whole shape, one shard per layer, written tensor by tensor (transformers is not
 used: the whole model would not fit twice). Routers are scaled so routing is decisive, as in
 tests/gpu/check_model.py; the experts a token picks are then spread about uniformly.
