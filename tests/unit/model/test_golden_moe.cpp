@@ -159,21 +159,26 @@ TEST_P(GoldenMoe, identical_experts_reproduce_the_dense_reference_and_a_changed_
     printf("%s with one expert changed: %d rows out of tolerance, worst %.2e\n", k.name, bad2, worst);
 }
 
+// The model in dir through the engine: work run in a pool of small_blocks blocks (preemption,
+// prefix caching on) and in 16-token steps (chunked prefill) gives every request its solo tokens.
+void expect_pressure_matches_solo(const std::string& dir, const std::vector<WorkItem>& work, int small_blocks) {
+    auto solo_model = load_fixture_model(64, 512, 8, false, KV_ACT, dir);
+    const WorkResult solo = run_solo(solo_model->cfg, solo_model->runner.get(), work);
+    auto small = load_fixture_model(small_blocks, 512, 256, true, KV_ACT, dir);
+    const WorkResult a = run_workload(small->cfg, small->runner.get(), work);
+    expect_matches_solo(a, solo, "small pool (preemption)");
+    EXPECT_GT(a.n_preemptions, 0);
+    auto chunked = load_fixture_model(2000, 16, 256, true, KV_ACT, dir);
+    expect_matches_solo(run_workload(chunked->cfg, chunked->runner.get(), work), solo, "16-token steps");
+}
+
 // Through the engine: the Qwen3-MoE rewrite (one expert changed, so the experts differ) under
 // preemption (a small pool, prefix caching on) and chunked prefill (16-token steps) gives every
 // request the tokens it gets alone.
 TEST(EngineMoe, outputs_under_pressure_match_each_request_run_alone) {
     const std::string dir = ::testing::TempDir() + "moe_engine";
     write_moe(k_cases[1], dir, 1);
-    const std::vector<WorkItem> work = make_workload(23, 60, 512, 200, 48, false);
-    auto solo_model = load_fixture_model(64, 512, 8, false, KV_ACT, dir);
-    const WorkResult solo = run_solo(solo_model->cfg, solo_model->runner.get(), work);
-    auto small = load_fixture_model(30, 512, 256, true, KV_ACT, dir);
-    const WorkResult a = run_workload(small->cfg, small->runner.get(), work);
-    expect_matches_solo(a, solo, "small pool (preemption)");
-    EXPECT_GT(a.n_preemptions, 0);
-    auto chunked = load_fixture_model(2000, 16, 256, true, KV_ACT, dir);
-    expect_matches_solo(run_workload(chunked->cfg, chunked->runner.get(), work), solo, "16-token steps");
+    expect_pressure_matches_solo(dir, make_workload(23, 60, 512, 200, 48, false), 30);
 }
 
 // tests/fixtures/{qwen3-moe,mixtral,qwen2-moe} (tests/gpu/make_moe_fixtures.py): tiny random
@@ -197,16 +202,8 @@ TEST_P(GoldenMoeFixture, logits_and_greedy_continuation_match_transformers_float
 // The same checkpoints through the engine: preemption (a small pool, prefix caching on) and
 // chunked prefill (16-token steps) give every request the tokens it gets alone.
 TEST_P(GoldenMoeFixture, outputs_under_preemption_and_chunked_prefill_match_each_request_run_alone) {
-    const std::string dir = std::string(EDGELLM_FIXTURES) + "/" + GetParam();
-    const std::vector<WorkItem> work = make_workload(29, 40, 512, 120, 40, false);
-    auto solo_model = load_fixture_model(64, 512, 8, false, KV_ACT, dir);
-    const WorkResult solo = run_solo(solo_model->cfg, solo_model->runner.get(), work);
-    auto small = load_fixture_model(24, 512, 256, true, KV_ACT, dir);
-    const WorkResult a = run_workload(small->cfg, small->runner.get(), work);
-    expect_matches_solo(a, solo, "small pool (preemption)");
-    EXPECT_GT(a.n_preemptions, 0);
-    auto chunked = load_fixture_model(2000, 16, 256, true, KV_ACT, dir);
-    expect_matches_solo(run_workload(chunked->cfg, chunked->runner.get(), work), solo, "16-token steps");
+    expect_pressure_matches_solo(std::string(EDGELLM_FIXTURES) + "/" + GetParam(),
+                                 make_workload(29, 40, 512, 120, 40, false), 24);
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, GoldenMoeFixture, ::testing::Values("qwen3-moe", "mixtral", "qwen2-moe"),
