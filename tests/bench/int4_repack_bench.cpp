@@ -17,75 +17,12 @@
 #include "core/model/weights_int4.h"
 #include "core/util/clock.h"
 #include "platform/platform.h"
+#include "tests/unit/model/int4_checkpoint.h"
 
 namespace {
 
-struct Tensor {
-    std::string name, dtype;
-    std::vector<int64_t> shape;
-    std::vector<uint8_t> bytes;
-};
-
-void write_safetensors(const std::string& path, const std::vector<Tensor>& ts) {
-    std::string header = "{";
-    size_t off = 0;
-    for (const Tensor& t : ts) {
-        std::string shape;
-        for (int64_t s : t.shape) shape += (shape.empty() ? "" : ",") + std::to_string(s);
-        header += (header.size() > 1 ? "," : "") + std::string("\"") + t.name + "\":{\"dtype\":\"" + t.dtype +
-                  "\",\"shape\":[" + shape + "],\"data_offsets\":[" + std::to_string(off) + "," +
-                  std::to_string(off + t.bytes.size()) + "]}";
-        off += t.bytes.size();
-    }
-    header += "}";
-    std::ofstream f(path, std::ios::binary);
-    uint64_t n = header.size();
-    f.write((const char*)&n, 8);
-    f.write(header.data(), header.size());
-    for (const Tensor& t : ts) f.write((const char*)t.bytes.data(), t.bytes.size());
-}
-
-// n_bytes random bytes; scales: fp16 values in [2^-10, 2^-3) (finite, positive).
-std::vector<uint8_t> random_bytes(std::mt19937_64& rng, size_t n_bytes, bool scales) {
-    std::vector<uint8_t> b(n_bytes);
-    for (size_t i = 0; i + 8 <= n_bytes; i += 8) {
-        uint64_t v = rng();
-        memcpy(&b[i], &v, 8);
-    }
-    if (scales)
-        for (size_t i = 0; i + 2 <= n_bytes; i += 2) {
-            uint16_t h = (uint16_t)(((5 + b[i] % 7) << 10) | ((b[i + 1] << 2) & 0x3ff));
-            memcpy(&b[i], &h, 2);
-        }
-    return b;
-}
-
-enum Format { AWQ, GPTQ, GPTQ_ACT, CT };
+using Format = Int4Packing;
 const char* k_format_names[] = {"awq", "gptq", "gptq-actorder", "ct-w4a16"};
-
-// One linear of N x K, groups of G, in format f, as tensors named p + ...
-void add_linear(Format f, const std::string& p, int64_t N, int64_t K, int64_t G, std::mt19937_64& rng,
-                std::vector<Tensor>* ts) {
-    const int64_t NG = K / G;
-    if (f == AWQ) {
-        ts->push_back({p + "qweight", "I32", {K, N / 8}, random_bytes(rng, (size_t)(K * N / 2), false)});
-        ts->push_back({p + "qzeros", "I32", {NG, N / 8}, random_bytes(rng, (size_t)(NG * N / 2), false)});
-        ts->push_back({p + "scales", "F16", {NG, N}, random_bytes(rng, (size_t)(NG * N * 2), true)});
-    } else if (f == GPTQ || f == GPTQ_ACT) {
-        ts->push_back({p + "qweight", "I32", {K / 8, N}, random_bytes(rng, (size_t)(K * N / 2), false)});
-        ts->push_back({p + "qzeros", "I32", {NG, N / 8}, random_bytes(rng, (size_t)(NG * N / 2), false)});
-        ts->push_back({p + "scales", "F16", {NG, N}, random_bytes(rng, (size_t)(NG * N * 2), true)});
-        std::vector<int32_t> g_idx(K);
-        for (int64_t k = 0; k < K; k++) g_idx[k] = (int32_t)(k / G);
-        if (f == GPTQ_ACT) std::shuffle(g_idx.begin(), g_idx.end(), rng);
-        Tensor t{p + "g_idx", "I32", {K}, std::vector<uint8_t>(K * 4)};
-        memcpy(t.bytes.data(), g_idx.data(), t.bytes.size());
-        ts->push_back(t);
-    } else {
-        ts->push_back({p + "weight_packed", "I32", {N, K / 8}, random_bytes(rng, (size_t)(K * N / 2), false)});
-        ts->push_back({p + "weight_scale", "F16", {N, NG}, random_bytes(rng, (size_t)(NG * N * 2), true)});
-    }
-}
 
 uint64_t fnv1a(const uint8_t* p, size_t n, uint64_t h) {
     for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ull;
@@ -103,21 +40,23 @@ int main(int argc, char** argv) {
     printf("format          GB(codes)  best_s   s_per_GB  hash\n");
     for (int fi = 0; fi < 4; fi++) {
         const Format f = (Format)fi;
+        const bool act = f == Format::GPTQ_ACT;
         if (!only.empty() && only != k_format_names[fi]) continue;
         std::mt19937_64 rng(1234 + fi);
-        std::vector<Tensor> ts;
-        add_linear(f, "gate.", I, H, G, rng, &ts);
-        add_linear(f, "up.", I, H, G, rng, &ts);
-        add_linear(f, "down.", H, I, G, rng, &ts);
+        std::vector<StOut> ts;
+        const std::vector<int32_t> g_in = int4_group_index(H, G, act, rng), g_mid = int4_group_index(I, G, act, rng);
+        add_random_int4_linear(f, "gate.", I, H, G, g_in, rng, &ts);  // gate and up share one column order
+        add_random_int4_linear(f, "up.", I, H, G, g_in, rng, &ts);
+        add_random_int4_linear(f, "down.", H, I, G, g_mid, rng, &ts);
         const std::string path = std::string(tmp) + "/int4_repack_bench_" + k_format_names[fi] + ".safetensors";
         write_safetensors(path, ts);
         ts.clear();
         QuantConfig q;
         q.method = QuantMethod::INT4;
-        q.int4_format = f == AWQ ? Int4Format::AWQ : f == CT ? Int4Format::CT_PACKED : Int4Format::GPTQ;
+        q.int4_format = f == Format::AWQ ? Int4Format::AWQ : f == Format::CT ? Int4Format::CT_PACKED : Int4Format::GPTQ;
         q.group_size = (int)G;
-        q.sym = f == CT;
-        q.desc_act = f == GPTQ_ACT;
+        q.sym = f == Format::CT;
+        q.desc_act = act;
         SafeTensors st;
         std::string err;
         if (!st.open_file(path, &err)) {

@@ -18,6 +18,7 @@
 #include "core/model/safetensors.h"
 #include "core/model/weights.h"
 #include "kernels/ref/ref.h"
+#include "tests/unit/model/int4_checkpoint.h"
 #include "platform/platform.h"
 #include "tests/unit/model/golden_check.h"
 
@@ -67,37 +68,12 @@ struct Scheme {
 
 void PrintTo(const Scheme& s, std::ostream* os) { *os << s.name; }
 
-// One tensor to write.
-struct Out {
-    std::string name, dtype;
-    std::vector<int64_t> shape;
-    std::vector<uint8_t> bytes;
-};
 template <class T>
-Out out(const std::string& name, const char* dtype, std::vector<int64_t> shape, const std::vector<T>& v) {
-    Out o{name, dtype, shape, {}};
+StOut out(const std::string& name, const char* dtype, std::vector<int64_t> shape, const std::vector<T>& v) {
+    StOut o{name, dtype, shape, {}};
     o.bytes.resize(v.size() * sizeof(T));
     memcpy(o.bytes.data(), v.data(), o.bytes.size());
     return o;
-}
-
-void write_safetensors(const std::string& path, const std::vector<Out>& ts) {
-    std::string header = "{";
-    size_t off = 0;
-    for (const Out& t : ts) {
-        std::string shape;
-        for (int64_t s : t.shape) shape += (shape.empty() ? "" : ",") + std::to_string(s);
-        header += (header.size() > 1 ? "," : "") + std::string("\"") + t.name + "\":{\"dtype\":\"" + t.dtype +
-                  "\",\"shape\":[" + shape + "],\"data_offsets\":[" + std::to_string(off) + "," +
-                  std::to_string(off + t.bytes.size()) + "]}";
-        off += t.bytes.size();
-    }
-    header += "}";
-    std::ofstream f(path, std::ios::binary);
-    uint64_t n = header.size();
-    f.write((const char*)&n, 8);
-    f.write(header.data(), header.size());
-    for (const Out& t : ts) f.write((const char*)t.bytes.data(), t.bytes.size());
 }
 
 // The fixture's config.json with quantization_config (none for the dense twin) into dir.
@@ -147,7 +123,7 @@ Quantized quantize(const float* w, int64_t N, int64_t K, const Scheme& sc, const
 }
 
 // The producers' packings (see core/model/weights_int4.h for the layouts).
-void pack(const Quantized& q, const Scheme& sc, const std::string& p, std::vector<Out>* ts) {
+void pack(const Quantized& q, const Scheme& sc, const std::string& p, std::vector<StOut>* ts) {
     const int64_t N = q.N, K = q.K, NG = q.NG;
     if (sc.fmt == AWQ) {  // along the output dim, columns visited in the order 0 2 4 6 1 3 5 7
         const int order[8] = {0, 2, 4, 6, 1, 3, 5, 7};
@@ -205,7 +181,7 @@ std::map<std::string, std::vector<float>> make_checkpoints(const std::string& di
     SafeTensors st;
     std::string err;
     EXPECT_TRUE(st.open_dir(k_src, &err)) << err;
-    std::vector<Out> q_ts, d_ts;
+    std::vector<StOut> q_ts, d_ts;
     std::map<std::string, std::vector<float>> deq;
     std::mt19937 rng(7);
     std::map<std::string, std::vector<int32_t>> perm_of_input;  // act-order column order per input
@@ -300,14 +276,14 @@ const Scheme k_schemes[] = {
 };
 
 // Every tensor of dir's checkpoint as bytes, but those whose name starts with skip.
-std::vector<Out> read_all(const std::string& dir, const std::string& skip) {
+std::vector<StOut> read_all(const std::string& dir, const std::string& skip) {
     SafeTensors src;
     std::string err;
     EXPECT_TRUE(src.open_dir(dir, &err)) << err;
-    std::vector<Out> ts;
+    std::vector<StOut> ts;
     for (const StTensor& t : src.tensors())
         if (t.name.rfind(skip, 0) != 0)
-            ts.push_back(Out{t.name, st_dtype_name(t.dtype), t.shape, std::vector<uint8_t>(t.data, t.data + t.n_bytes)});
+            ts.push_back(StOut{t.name, st_dtype_name(t.dtype), t.shape, std::vector<uint8_t>(t.data, t.data + t.n_bytes)});
     return ts;
 }
 
@@ -376,7 +352,7 @@ TEST(Int4Load, fused_pieces_with_different_act_orders_load_dense_and_exact) {
     std::map<std::string, std::vector<float>> deq = make_checkpoints(dir, sc);
     // rewrite k_proj of layer 0 with its own order: quantize again from the dense twin's values
     std::string err;
-    std::vector<Out> ts = read_all(dir, "model.layers.0.self_attn.k_proj.");
+    std::vector<StOut> ts = read_all(dir, "model.layers.0.self_attn.k_proj.");
     std::vector<int32_t> g_idx;
     const std::vector<float>& kd = deq["model.layers.0.self_attn.k_proj.weight"];
     const int64_t N = 32, K = 64;
@@ -404,8 +380,8 @@ TEST(Int4Load, damaged_or_mismatched_tensors_are_refused_naming_them) {
     const std::string dir = ::testing::TempDir() + "int4_bad";
     make_checkpoints(dir, sc);
     std::string err;
-    std::vector<Out> ts = read_all(dir, "model.layers.1.mlp.down_proj.qzeros");  // missing
-    for (Out& o : ts)
+    std::vector<StOut> ts = read_all(dir, "model.layers.1.mlp.down_proj.qzeros");  // missing
+    for (StOut& o : ts)
         if (o.name == "model.layers.0.mlp.up_proj.g_idx") {  // a group that does not exist
             int32_t big = 99;
             memcpy(o.bytes.data() + 4 * 5, &big, 4);

@@ -5,81 +5,17 @@
 // rows do not split evenly), and its codes are the ones int4_unpack reads, at the stored columns.
 #include <gtest/gtest.h>
 #include <stdio.h>
-#include <stdint.h>
 #include <string.h>
-#include <algorithm>
-#include <fstream>
-#include <random>
 #include <string>
 #include <vector>
 #include "core/model/safetensors.h"
 #include "core/model/weights_int4.h"
+#include "tests/unit/model/int4_checkpoint.h"
 
 namespace {
 
-struct Tensor {
-    std::string name, dtype;
-    std::vector<int64_t> shape;
-    std::vector<uint8_t> bytes;
-};
-
-void write_safetensors(const std::string& path, const std::vector<Tensor>& ts) {
-    std::string header = "{";
-    size_t off = 0;
-    for (const Tensor& t : ts) {
-        std::string shape;
-        for (int64_t s : t.shape) shape += (shape.empty() ? "" : ",") + std::to_string(s);
-        header += (header.size() > 1 ? "," : "") + std::string("\"") + t.name + "\":{\"dtype\":\"" + t.dtype +
-                  "\",\"shape\":[" + shape + "],\"data_offsets\":[" + std::to_string(off) + "," +
-                  std::to_string(off + t.bytes.size()) + "]}";
-        off += t.bytes.size();
-    }
-    header += "}";
-    std::ofstream f(path, std::ios::binary);
-    const uint64_t n = header.size();
-    f.write((const char*)&n, 8);
-    f.write(header.data(), header.size());
-    for (const Tensor& t : ts) f.write((const char*)t.bytes.data(), t.bytes.size());
-}
-
-std::vector<uint8_t> random_bytes(std::mt19937& rng, size_t n) {
-    std::vector<uint8_t> b(n);
-    for (uint8_t& x : b) x = (uint8_t)rng();
-    return b;
-}
-
-// n fp16 scales in [2^-10, 2^-3): finite and positive.
-std::vector<uint8_t> random_scales(std::mt19937& rng, size_t n) {
-    std::vector<uint8_t> b(2 * n);
-    for (size_t i = 0; i < n; i++) {
-        const uint16_t h = (uint16_t)(((5 + rng() % 7) << 10) | (rng() & 0x3ff));
-        memcpy(&b[2 * i], &h, 2);
-    }
-    return b;
-}
-
-enum Format { AWQ, GPTQ, GPTQ_ACT, CT };
-
-// g_idx: GPTQ's group of each input feature (the fused pieces share one, as producers write them)
-void add_linear(Format f, const std::string& p, int64_t N, int64_t K, int64_t G, const std::vector<int32_t>& g_idx,
-                std::mt19937& rng, std::vector<Tensor>* ts) {
-    const int64_t NG = K / G;
-    if (f == CT) {
-        ts->push_back({p + "weight_packed", "I32", {N, K / 8}, random_bytes(rng, (size_t)(N * K / 2))});
-        ts->push_back({p + "weight_scale", "F16", {N, NG}, random_scales(rng, (size_t)(N * NG))});
-        return;
-    }
-    if (f == AWQ)
-        ts->push_back({p + "qweight", "I32", {K, N / 8}, random_bytes(rng, (size_t)(N * K / 2))});
-    else
-        ts->push_back({p + "qweight", "I32", {K / 8, N}, random_bytes(rng, (size_t)(N * K / 2))});
-    ts->push_back({p + "qzeros", "I32", {NG, N / 8}, random_bytes(rng, (size_t)(NG * N / 2))});
-    ts->push_back({p + "scales", "F16", {NG, N}, random_scales(rng, (size_t)(NG * N))});
-    if (f == AWQ) return;
-    Tensor t{p + "g_idx", "I32", {K}, std::vector<uint8_t>(K * 4)};
-    memcpy(t.bytes.data(), g_idx.data(), t.bytes.size());
-    ts->push_back(t);
-}
+using Format = Int4Packing;
+const Format AWQ = Format::AWQ, GPTQ = Format::GPTQ, GPTQ_ACT = Format::GPTQ_ACT, CT = Format::CT;
 
 struct Out {
     std::vector<uint8_t> d, z, sc, pm;
@@ -90,13 +26,11 @@ class Int4Threads : public ::testing::TestWithParam<Format> {};
 TEST_P(Int4Threads, repack_on_several_threads_gives_the_single_thread_bytes_and_the_unpacked_codes) {
     const Format f = GetParam();
     const int64_t N = 520, K = 4096, G = 128, rows = 2 * N, n_groups = K / G;
-    std::mt19937 rng(77 + (int)f);
-    std::vector<int32_t> g_idx(K);
-    for (int64_t k = 0; k < K; k++) g_idx[k] = (int32_t)(k / G);
-    if (f == GPTQ_ACT) std::shuffle(g_idx.begin(), g_idx.end(), rng);
-    std::vector<Tensor> ts;
-    add_linear(f, "gate.", N, K, G, g_idx, rng, &ts);
-    add_linear(f, "up.", N, K, G, g_idx, rng, &ts);
+    std::mt19937_64 rng(77 + (int)f);
+    const std::vector<int32_t> g_idx = int4_group_index(K, G, f == GPTQ_ACT, rng);
+    std::vector<StOut> ts;
+    add_random_int4_linear(f, "gate.", N, K, G, g_idx, rng, &ts);
+    add_random_int4_linear(f, "up.", N, K, G, g_idx, rng, &ts);
     const std::string path = ::testing::TempDir() + "int4_threads_" + std::to_string((int)f) + ".safetensors";
     write_safetensors(path, ts);
     QuantConfig q;
