@@ -127,8 +127,15 @@ void moe_experts_forward(act_t* out, const act_t* x, const int32_t* ids, const f
                          const Weight& gate_up, const Weight& down, int n_tokens, int k,
                          int hidden, int inter, void*, plat_stream_t) {
     plat_note_launch();
-    moe_experts_ref(out, x, ids, weights, weight_act_data(gate_up), weight_act_data(down), n_tokens,
-                    k, hidden, inter, nullptr);
+    // int4 experts: gate_up dequantized into its own buffer (weight_act_data's scratch holds one)
+    std::vector<float> gu;
+    const act_t* gate_up_f = (const act_t*)gate_up.data;
+    if (gate_up.type != WEIGHT_ACT) {
+        const act_t* d = weight_act_data(gate_up);
+        gu.assign(d, d + (size_t)gate_up.n_rows * gate_up.n_cols);
+        gate_up_f = gu.data();
+    }
+    moe_experts_ref(out, x, ids, weights, gate_up_f, weight_act_data(down), n_tokens, k, hidden, inter, nullptr);
 }
 void moe_shared_add_forward(act_t* out, const act_t* shared, const float* gate_logit,
                             int n_tokens, int hidden, plat_stream_t) {

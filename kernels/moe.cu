@@ -13,6 +13,7 @@
 // CUDA cores only: prefill with many tokens per expert is compute-bound here (no tensor-core
 // grouped GEMM yet).
 #include "kernels/common.cuh"
+#include "kernels/moe_int4.cuh"
 #include <algorithm>
 
 static const int MOE_ROWS = 8;  // rows per block: one warp each
@@ -236,14 +237,15 @@ void moe_experts_forward(act_t* out, const act_t* x, const int32_t* ids, const f
                          const Weight& gate_up, const Weight& down, int n_tokens, int k,
                          int hidden, int inter, void* workspace, plat_stream_t stream) {
     if (n_tokens <= 0) return;
-    PLAT_ASSERT(gate_up.type == WEIGHT_ACT && down.type == WEIGHT_ACT,
-                "moe_experts_forward: experts must be bf16 weights");
+    const bool int4 = gate_up.type == WEIGHT_INT4;
+    PLAT_ASSERT(int4 ? moe_int4_ok(gate_up, down, hidden, inter) : gate_up.type == WEIGHT_ACT && down.type == WEIGHT_ACT,
+                "moe_experts_forward: experts must be bf16 weights, or int4 without a column permutation");
     PLAT_ASSERT(workspace, "moe_experts_forward: workspace required");
     PLAT_ASSERT(hidden % 8 == 0 && inter % 8 == 0, "moe_experts_forward: hidden and inter must be multiples of 8");
     const int E = (int)(gate_up.n_rows / (2 * (int64_t)inter));
     PLAT_ASSERT(E >= 1 && E <= MOE_MAX_EXPERTS && (int64_t)E * 2 * inter == gate_up.n_rows,
                 "moe_experts_forward: gate_up rows must be n_experts * 2 * inter");
-    PLAT_ASSERT(aligned16(x) && aligned16(gate_up.data) && aligned16(down.data),
+    PLAT_ASSERT(aligned16(x) && (int4 || (aligned16(gate_up.data) && aligned16(down.data))),
                 "moe_experts_forward: 16-byte aligned operands required");
     const int pairs = n_tokens * k;
     char* ws = (char*)workspace;
@@ -261,12 +263,17 @@ void moe_experts_forward(act_t* out, const act_t* x, const int32_t* ids, const f
     CUDA_CHECK_LAUNCH();
     // at most min(E, pairs) experts have pairs: only that many columns of blocks are launched
     const int cols = std::min(E, pairs);
-    moe_gate_up_kernel<<<dim3(ceil_div(inter, MOE_ROWS), cols), MOE_ROWS * WARP_SIZE, 0, st>>>(
-        act, as_bf16(x), offsets, active, perm, as_bf16((const act_t*)gate_up.data), k, hidden, inter, E);
-    CUDA_CHECK_LAUNCH();
-    moe_down_kernel<<<dim3(ceil_div(hidden, MOE_ROWS), cols), MOE_ROWS * WARP_SIZE, 0, st>>>(
-        y, act, offsets, active, perm, as_bf16((const act_t*)down.data), hidden, inter, E);
-    CUDA_CHECK_LAUNCH();
+    if (int4) {
+        moe_int4_gate_up_launch(act, as_bf16(x), offsets, active, perm, gate_up, k, hidden, inter, E, cols, st);
+        moe_int4_down_launch(y, act, offsets, active, perm, down, hidden, inter, E, cols, st);
+    } else {
+        moe_gate_up_kernel<<<dim3(ceil_div(inter, MOE_ROWS), cols), MOE_ROWS * WARP_SIZE, 0, st>>>(
+            act, as_bf16(x), offsets, active, perm, as_bf16((const act_t*)gate_up.data), k, hidden, inter, E);
+        CUDA_CHECK_LAUNCH();
+        moe_down_kernel<<<dim3(ceil_div(hidden, MOE_ROWS), cols), MOE_ROWS * WARP_SIZE, 0, st>>>(
+            y, act, offsets, active, perm, as_bf16((const act_t*)down.data), hidden, inter, E);
+        CUDA_CHECK_LAUNCH();
+    }
     const int64_t n = (int64_t)n_tokens * hidden;
     moe_combine_kernel<<<(int)std::min<int64_t>(ceil_div(n, 256), 4096), 256, 0, st>>>(
         as_bf16(out), y, weights, n_tokens, k, hidden);

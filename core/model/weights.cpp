@@ -1,7 +1,6 @@
 // weights.cpp — the dense decoder's tensor table, its validation against a checkpoint, and the
 // carving of one device allocation from it (see weights.h).
 #include "core/model/weights.h"
-#include <stdio.h>
 #include <algorithm>
 #include "core/model/safetensors.h"
 #include "core/model/dtype.h"
@@ -307,8 +306,8 @@ static void fill_piece_scales(const TensorSpec& spec, const PieceScale& sc, cons
 
 // Whether each region with int4 pieces stays int4 on the device: every piece int4, the same
 // group size and column permutation (fused q/k/v or gate/up share their input, so act-order
-// producers give them one g_idx), groups that are runs after sorting, n_cols % 8 == 0. A region
-// that cannot is dequantized at load instead.
+// producers give them one g_idx), groups that are runs after sorting, n_cols % 8 == 0, and for
+// stacked experts no permutation. A region that cannot is dequantized at load instead.
 static void plan_int4(const std::vector<Int4Source>& src, const std::vector<bool>& is_int4,
                       const std::vector<int>& region_of, std::vector<Region>* regions) {
     std::vector<int> n_int4(regions->size(), 0), n_all(regions->size(), 0), first(regions->size(), -1);
@@ -325,7 +324,8 @@ static void plan_int4(const std::vector<Int4Source>& src, const std::vector<bool
     }
     for (size_t k = 0; k < regions->size(); k++) {
         Region& r = (*regions)[k];
-        r.int4 = n_int4[k] > 0 && n_int4[k] == n_all[k] && ok[k];
+        const bool experts = r.slot == SLOT_EXPERTS_GATE_UP || r.slot == SLOT_EXPERTS_DOWN;
+        r.int4 = n_int4[k] > 0 && n_int4[k] == n_all[k] && ok[k] && !(experts && !src[first[k]].perm.empty());
         if (!r.int4) continue;
         const Int4Source& a = src[first[k]];
         r.scale_rows = 1;
@@ -366,8 +366,8 @@ bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const Sa
         *err = dir + ": attention output bias (o_proj.bias) is not supported";
         return false;
     }
-    if (c.n_experts > 0 && c.quant.method != QuantMethod::NONE) {
-        *err = dir + ": quantized mixture-of-experts checkpoints (" + c.quant.summary() + ") are not supported yet";
+    if (c.n_experts > 0 && c.quant.method == QuantMethod::FP8) {
+        *err = dir + ": FP8 mixture-of-experts checkpoints (" + c.quant.summary() + ") are not supported yet";
         return false;
     }
     bool tied = c.tie_word_embeddings || !st.find("lm_head.weight");

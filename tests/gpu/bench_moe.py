@@ -2,7 +2,8 @@
 """Mixture-of-experts decode speed on a GPU, beside the bandwidth limit measured in the same run.
 
     python3 tests/gpu/bench_moe.py EDGELLM_BINARY [SHAPE [DIR]]
-SHAPE: qwen3-30b-a3b (default; 128 experts, top 8, 48 layers) or mixtral-8x7b (8 experts, top 2,
+SHAPE: qwen3-30b-a3b (default; 128 experts, top 8, 48 layers), qwen3-30b-a3b-awq (the same in
+AutoAWQ's int4 packing, groups of 128, quantized on the GPU) or mixtral-8x7b (8 experts, top 2,
 32 layers, 93 GB: needs a GPU and a DIR that hold it). DIR (default /dev/shm/edgellm-moe: the
 checkpoint is written to memory: 64 GB disks are too small for it) gets a random bf16
 checkpoint of the whole shape, one shard per layer, written tensor by tensor (transformers is not
@@ -17,6 +18,8 @@ token (attention, routers, norms, the k experts each layer's token uses, lm_head
 import json, os, subprocess, sys, time
 import torch
 from safetensors.torch import save_file
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 SHAPES = {
     "qwen3-30b-a3b": dict(arch="Qwen3MoeForCausalLM", model_type="qwen3_moe", vocab=151936, hidden=2048,
@@ -33,6 +36,9 @@ SHAPES = {
                                     max_position_embeddings=32768, sliding_window=None,
                                     bos_token_id=1, eos_token_id=2)),
 }
+# AWQ twin (every linear but the router packed as AutoAWQ's gemm format, groups of 128; embedding
+# and lm_head bf16), as the Qwen3-30B-A3B-AWQ checkpoints people serve
+SHAPES["qwen3-30b-a3b-awq"] = dict(SHAPES["qwen3-30b-a3b"], awq=128)
 
 
 def rand(shape, std):
@@ -66,6 +72,9 @@ def write_checkpoint(s, d):
             ts[p + f"{block}.experts.{e}.{names[0]}.weight"] = rand((I, H), H ** -0.5)
             ts[p + f"{block}.experts.{e}.{names[1]}.weight"] = rand((I, H), H ** -0.5)
             ts[p + f"{block}.experts.{e}.{names[2]}.weight"] = rand((H, I), I ** -0.5)
+        if s.get("awq"):
+            from make_moe_fixtures import awq_hub
+            ts, _ = awq_hub(ts, s["awq"], "cuda")
         f = f"model-{l + 1:05d}-of-{files:05d}.safetensors"
         save_file(ts, os.path.join(d, f), metadata={"format": "pt"})
         index.update({k: f for k in ts})
@@ -80,6 +89,9 @@ def write_checkpoint(s, d):
                intermediate_size=s["inter"], num_hidden_layers=L, num_attention_heads=s["heads"],
                num_key_value_heads=s["kv_heads"], num_experts_per_tok=s["topk"], hidden_act="silu",
                tie_word_embeddings=False, torch_dtype="bfloat16", **s["extra"])
+    if s.get("awq"):
+        from make_int4_fixtures import quantization_config
+        cfg["quantization_config"] = quantization_config("awq", s["awq"], False, False)
     with open(os.path.join(d, "config.json"), "w") as fh:
         json.dump(cfg, fh, indent=1)
     print(f"checkpoint: {d}, {L} layers, written in {time.time() - t:.0f} s", flush=True)
@@ -90,8 +102,10 @@ def read_bytes_per_token(s):
     the final norm and lm_head (the embedding: one row)."""
     H, I, E, L, V = s["hidden"], s["moe_inter"], s["experts"], s["layers"], s["vocab"]
     q, kv = s["heads"] * s["head_dim"], s["kv_heads"] * s["head_dim"]
-    layer = H * (q + 2 * kv) + q * H + E * H + 2 * H + s["topk"] * 3 * H * I
-    return 2 * (L * layer + V * H + H)
+    linear = H * (q + 2 * kv) + q * H + s["topk"] * 3 * H * I
+    # AWQ: 4-bit codes, an fp16 scale and a 4-bit zero point per group
+    per = 0.5 + 2.5 / s["awq"] if s.get("awq") else 2
+    return per * L * linear + 2 * (L * (E * H + 2 * H) + V * H + H)
 
 
 def generate(binary, d, prompts, max_tokens, extra=()):

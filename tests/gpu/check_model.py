@@ -140,7 +140,9 @@ FP8_SHAPES = {"llama3.1-8b-fp8": ("llama3.1-8b", "channel"), "qwen3-8b-fp8": ("q
 # int4 (W4A16) checkpoints of the same shapes (tests/gpu/int4_quant.py packs them as the producers
 # do, groups of 128): AutoAWQ gemm (asymmetric), GPTQ v1 with act-order (symmetric, q/k/v and
 # gate/up sharing a column order). The references run the dequantized weights, fp32 and bf16.
-INT4_SHAPES = {"llama3.1-8b-awq": ("llama3.1-8b", "awq"), "llama3.1-8b-gptq": ("llama3.1-8b", "gptq")}
+INT4_SHAPES = {"llama3.1-8b-awq": ("llama3.1-8b", "awq"), "llama3.1-8b-gptq": ("llama3.1-8b", "gptq"),
+               # every linear but the router (experts too) in AutoAWQ's packing
+               "qwen3-30b-a3b-12l-awq": ("qwen3-30b-a3b-12l", "awq")}
 
 
 def quantize_int4(model, fmt):
@@ -210,13 +212,21 @@ def check(name, build_dir, work):
     if moe:
         # saved one tensor per expert and projection (the Hub layout), bf16; both references run
         # these same bf16 weights (fp32, then bf16)
-        from make_moe_fixtures import hub_tensors
+        from make_moe_fixtures import awq_hub, hub_tensors, set_from_hub
         model = model.cpu()
-        tensors = {k: v.to(torch.bfloat16) for k, v in hub_tensors(model_type if model_type == "mixtral" else name, model).items()}
+        layout = model_type if model_type == "mixtral" else base
+        tensors = {k: v.to(torch.bfloat16) for k, v in hub_tensors(layout, model).items()}
         os.makedirs(d, exist_ok=True)
         c = model.config.to_dict()
         c.update({k: v for k, v in SHAPES[base].items() if k != "model_type"})  # the Hub's field names
         c["torch_dtype"] = "bfloat16"
+        if scheme == "int4-awq":  # both references then run the dequantized weights
+            from make_int4_fixtures import quantization_config
+            tensors, deq = awq_hub(tensors, 128, "cuda")
+            model = model.float()  # the dequantized values exactly, for the fp32 reference
+            set_from_hub(layout, model, deq)
+            del deq
+            c["quantization_config"] = quantization_config("awq", 128, False, False)
         with open(os.path.join(d, "config.json"), "w") as f:
             json.dump(c, f, indent=1)
         save_file(tensors, os.path.join(d, "model.safetensors"), metadata={"format": "pt"})

@@ -112,3 +112,4 @@ void run_int4_tests();
 void run_attention_tests();
 void run_sampling_tests();
 void run_moe_tests();
+void run_moe_int4_tests();

@@ -14,10 +14,15 @@ The experts are written one tensor per expert and projection, as the checkpoints
 (…experts.<e>.gate_proj.weight / Mixtral's …experts.<e>.w1.weight), whatever layout the
 installed transformers keeps in memory (fused 3-D expert parameters are split here). The router
 is scaled up so that routing is decisive (no near-ties between the k-th and k+1-th expert).
+  qwen3-moe-awq  qwen3-moe with every linear but the router, embedding and lm_head packed as
+               AutoAWQ's gemm format (groups of 16; experts too); the reference runs the
+               dequantized weights
 The reference is transformers itself in float64 with eager experts.
 """
 import json, os, sys
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import transformers
 from safetensors.torch import save_file
 from transformers import AutoConfig, AutoModelForCausalLM
@@ -38,7 +43,13 @@ MODELS = {
                       shared_expert_intermediate_size=80, norm_topk_prob=False, decoder_sparse_step=1,
                       mlp_only_layers=[], tie_word_embeddings=False, use_sliding_window=False),
 }
+# int4 twins: the same model with every linear but the router, embedding and lm_head quantized
+# and packed as AutoAWQ's gemm format packs them (groups of AWQ_GROUP); the reference runs the
+# dequantized weights
+MODELS["qwen3-moe-awq"] = dict(MODELS["qwen3-moe"])
+AWQ_GROUP = 16
 PER_EXPERT = {"mixtral": ("w1", "w3", "w2")}  # gate, up, down names; others gate_proj, up_proj, down_proj
+QUANTIZED = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj", "w1", "w2", "w3")
 
 
 def hub_tensors(name, model):
@@ -66,6 +77,71 @@ def hub_tensors(name, model):
     return out
 
 
+def set_from_hub(name, model, hub):
+    """Writes Hub-layout tensors (hub_tensors' names; only the keys present) into model's
+    parameters, whichever expert layout the installed transformers keeps."""
+    g, u, d = PER_EXPERT.get(name, ("gate_proj", "up_proj", "down_proj"))
+    if name == "mixtral":
+        hub = {k.replace(".block_sparse_moe.", ".mlp."): v for k, v in hub.items()}
+    H = model.config.hidden_size
+    with torch.no_grad():
+        for k, p in model.state_dict().items():  # sharing the parameters' storage
+            if k.endswith("experts.gate_up_proj"):
+                base = k[: -len("gate_up_proj")]
+                for e in range(p.shape[0]):
+                    if f"{base}{e}.{g}.weight" in hub:
+                        w = torch.cat([hub[f"{base}{e}.{g}.weight"], hub[f"{base}{e}.{u}.weight"]], 0)
+                        p[e].copy_(w if p.shape[1] != H else w.t())
+            elif k.endswith("experts.down_proj"):
+                base = k[: -len("down_proj")]
+                for e in range(p.shape[0]):
+                    if f"{base}{e}.{d}.weight" in hub:
+                        w = hub[f"{base}{e}.{d}.weight"]
+                        p[e].copy_(w if p.shape[1] == H else w.t())
+            elif k in hub:
+                p.copy_(hub[k])
+
+
+def awq_hub(hub, group, device="cpu"):
+    """AutoAWQ gemm packing of every linear in hub (Hub layout) but the router, embedding and
+    lm_head: (the tensors to save, the others as they are; the dequantized weights by name).
+    The experts of one projection are quantized as one stacked matrix (rows are independent, and
+    AWQ packs 8 output rows of one expert per word), then split."""
+    from int4_quant import awq_gemm
+    out, deq, stacks = {}, {}, {}
+    for k, v in hub.items():
+        part = k.split(".")[-2] if k.endswith(".weight") else ""
+        if part not in QUANTIZED:
+            out[k] = v
+            continue
+        pre = k[: -len(part + ".weight") - 1]  # ...experts.<e> or ...self_attn
+        head, _, e = pre.rpartition(".")
+        if e.isdigit() and head.endswith("experts"):
+            stacks.setdefault((head, part), []).append((int(e), k))
+        else:
+            stacks[(pre, part, k)] = [(0, k)]
+    prev = torch.get_default_device()
+    torch.set_default_device(device)  # awq_gemm's own tensors beside the weights
+    try:
+        for key, members in stacks.items():
+            members.sort()
+            ws = [hub[k].to(device).float() for _, k in members]
+            t, dq = awq_gemm(torch.cat(ws, 0), group)
+            r = 0
+            for (_, k), w in zip(members, ws):
+                n = w.shape[0]
+                base = k[: -len("weight")]
+                out[base + "qweight"] = t["qweight"][:, r // 8:(r + n) // 8].contiguous().cpu()
+                out[base + "qzeros"] = t["qzeros"][:, r // 8:(r + n) // 8].contiguous().cpu()
+                out[base + "scales"] = t["scales"][:, r:r + n].contiguous().cpu()
+                deq[k] = dq[r:r + n].float().cpu()  # (u - z) * an fp16 scale: exact in fp32
+                r += n
+            del t, dq, ws
+    finally:
+        torch.set_default_device(prev)
+    return out, deq
+
+
 def build(name, spec, out_dir, seed):
     torch.manual_seed(seed)
     kw = dict(COMMON)
@@ -89,10 +165,18 @@ def build(name, spec, out_dir, seed):
                 p.copy_(torch.randn_like(p) / (p.shape[-1] ** 0.5))
     d = os.path.join(out_dir, name)
     os.makedirs(d, exist_ok=True)
-    save_file(hub_tensors(name, model), os.path.join(d, "model.safetensors"), metadata={"format": "pt"})
+    layout = name.removesuffix("-awq")
+    tensors = hub_tensors(layout, model)
+    if name.endswith("-awq"):
+        tensors, deq = awq_hub(tensors, AWQ_GROUP)
+        set_from_hub(layout, model, deq)  # the reference runs the dequantized weights
+    save_file(tensors, os.path.join(d, "model.safetensors"), metadata={"format": "pt"})
     c = cfg.to_dict()
     c.pop("_attn_implementation_autoset", None)
     c.update(kw)  # the field names of the Hub's config.json files (rope_theta, num_experts, ...)
+    if name.endswith("-awq"):
+        from make_int4_fixtures import quantization_config
+        c["quantization_config"] = quantization_config("awq", AWQ_GROUP, False, False)
     with open(os.path.join(d, "config.json"), "w") as f:
         json.dump(c, f, indent=1)
     g = torch.Generator().manual_seed(seed + 1)
@@ -107,7 +191,9 @@ def build(name, spec, out_dir, seed):
     logits.float().numpy().astype("<f4").tofile(os.path.join(d, "golden_logits.bin"))
     with open(os.path.join(d, "golden.json"), "w") as f:
         json.dump(dict(prompt_ids=prompt, greedy_ids=greedy, logits_file="golden_logits.bin",
-                       logits_shape=list(logits.shape), reference="transformers float64, eager experts",
+                       logits_shape=list(logits.shape),
+                       reference="transformers float64, eager experts" +
+                                 (", dequantized int4 weights (awq)" if name.endswith("-awq") else ""),
                        transformers=transformers.__version__, torch=torch.__version__), f, indent=1)
     print(name, "prompt", len(prompt), "greedy", greedy)
 

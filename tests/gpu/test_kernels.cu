@@ -267,7 +267,8 @@ void run_elementwise_tests() {
     test_qkv_rope();
 }
 
-// Arguments name the groups to run (elementwise, matmul, gemv, fp8, int4, attention, sampling, moe); none runs all.
+// Arguments name the groups to run (elementwise, matmul, gemv, fp8, int4, attention, sampling, moe,
+// moe_int4); none runs all.
 int main(int argc, char** argv) {
     plat_init(0);
     PlatDeviceProps p;
@@ -289,6 +290,7 @@ int main(int argc, char** argv) {
     if (wanted("attention")) run_attention_tests();
     if (wanted("sampling")) run_sampling_tests();
     if (wanted("moe")) run_moe_tests();
+    if (wanted("moe_int4")) run_moe_int4_tests();
     plat_device_sync();
     printf("%d passed, %d failed\n", g_passed, g_failed);
     return g_failed ? 1 : 0;

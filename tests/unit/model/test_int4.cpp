@@ -17,6 +17,7 @@
 #include "core/model/model_config.h"
 #include "core/model/safetensors.h"
 #include "core/model/weights.h"
+#include "core/model/weights_int4.h"
 #include "kernels/ref/ref.h"
 #include "tests/unit/model/int4_checkpoint.h"
 #include "platform/platform.h"
@@ -425,3 +426,37 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, GoldenInt4,
                          });
 
 }  // namespace
+
+// An AutoAWQ-packed mixture-of-experts checkpoint (tests/fixtures/qwen3-moe-awq, made by
+// tests/gpu/make_moe_fixtures.py; its golden test is in test_golden_moe.cpp): the stacked experts
+// stay int4 on the device, one matrix per projection, each expert's rows where the bf16 layout
+// has them; the router stays dense.
+TEST(Int4Load, awq_experts_load_as_stacked_int4_matrices) {
+    const std::string dir = std::string(EDGELLM_FIXTURES) + "/qwen3-moe-awq";
+    ModelConfig c;
+    SafeTensors st;
+    std::string err;
+    ASSERT_TRUE(model_config_load(dir, &c, &err) && st.open_dir(dir, &err)) << err;
+    DecoderWeights w;
+    LoadStats stats;
+    ASSERT_TRUE(decoder_weights_load(dir, c, st, LoadOptions(), &w, &stats, &err)) << err;
+    const LayerWeights& L = w.layers[0];
+    ASSERT_EQ(L.experts_gate_up.type, WEIGHT_INT4);
+    ASSERT_EQ(L.experts_down.type, WEIGHT_INT4);
+    EXPECT_EQ(L.router.type, WEIGHT_ACT);
+    EXPECT_EQ(L.experts_gate_up.n_rows, (int64_t)c.n_experts * 2 * c.moe_intermediate_size);
+    EXPECT_EQ(L.experts_down.n_rows, (int64_t)c.n_experts * c.hidden_size);
+    EXPECT_EQ(L.experts_gate_up.perm, nullptr);
+    // expert 5's up rows: its own tensor, dequantized as a dense model of one linear would be
+    const int64_t H = c.hidden_size, I = c.moe_intermediate_size;
+    std::vector<float> all((size_t)(c.n_experts * 2 * I * H));
+    weight_dequant_ref(all.data(), L.experts_gate_up);
+    Int4Source src;
+    ASSERT_TRUE(int4_source(c.quant, st, "model.layers.0.mlp.experts.5.up_proj.", I, H, &src, &err)) << err;
+    Int4Unpacked u;
+    int4_unpack(c.quant, src, &u);
+    std::vector<float> up((size_t)(I * H));
+    int4_dequant(src, u, up.data());
+    EXPECT_EQ(memcmp(&all[(size_t)((5 * 2 * I + I) * H)], up.data(), up.size() * 4), 0);
+    plat_free(w.base);
+}
