@@ -186,23 +186,25 @@ void silu_mul_forward(act_t* out, const act_t* gate_up, int n_rows, int inter,
 
 // Mixture of experts, one sparse MLP layer (core/model/moe.cpp runs them in this order):
 //   logits (n_tokens, n_experts) fp32 = the router GEMM (matmul_f32out_forward);
-//   moe_topk_forward: per token, softmax over the experts (fp32), the k largest probabilities
+//   moe_route_forward: per token, softmax over the experts (fp32), the k largest probabilities
 //     (ties: the lower expert), renormalised to sum 1 when renorm; ids and weights (n_tokens, k),
-//     in descending weight order;
+//     in descending weight order; on GPUs also the (token, slot) pairs grouped by expert into
+//     workspace (moe_workspace_bytes), for moe_experts_forward with grouped = true;
 //   moe_experts_forward: out (n_tokens, hidden) = sum over j of weights[t, j] * expert ids[t, j]
 //     of x[t], expert e = down_e · (silu(gate_e · x) * (up_e · x)) with gate_up (n_experts * 2 *
 //     inter, hidden) holding expert e's gate rows then its up rows from row e * 2 * inter, and down
-//     (n_experts * hidden, inter) expert e's rows from e * hidden; fp32 sums, the expert outputs
-//     rounded to act_t before the weighted sum (as transformers' bf16 experts are); workspace of
-//     moe_workspace_bytes(n_tokens, k, hidden, inter);
+//     (n_experts * hidden, inter) expert e's rows from e * hidden; fp32 sums, silu(gate) * up and
+//     the expert outputs rounded to act_t (as transformers' bf16 experts are), the weighted sum in
+//     slot order (deterministic); workspace of moe_workspace_bytes(n_tokens, k, hidden, inter):
+//     grouped = true when moe_route_forward grouped these ids into it, false to group them here;
 //   moe_shared_add_forward: out[t] += sigmoid(gate_logit[t]) * shared[t] (Qwen2-MoE's shared
 //     expert; gate_logit (n_tokens) fp32, shared (n_tokens, hidden)).
-void moe_topk_forward(int32_t* ids, float* weights, const float* logits, int n_tokens,
-                      int n_experts, int k, bool renorm, plat_stream_t stream);
+void moe_route_forward(int32_t* ids, float* weights, const float* logits, int n_tokens,
+                       int n_experts, int k, bool renorm, void* workspace, plat_stream_t stream);
 size_t moe_workspace_bytes(int n_tokens, int k, int hidden, int inter);
 void moe_experts_forward(act_t* out, const act_t* x, const int32_t* ids, const float* weights,
                          const Weight& gate_up, const Weight& down, int n_tokens, int k,
-                         int hidden, int inter, void* workspace, plat_stream_t stream);
+                         int hidden, int inter, void* workspace, bool grouped, plat_stream_t stream);
 void moe_shared_add_forward(act_t* out, const act_t* shared, const float* gate_logit,
                             int n_tokens, int hidden, plat_stream_t stream);
 

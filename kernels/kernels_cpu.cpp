@@ -117,15 +117,15 @@ void sample_constrain(float* logits, const int32_t* mask_rows, const uint32_t* m
     sample_constrain_ref(logits, mask_rows, masks, n_masked, biases, n_biases, vocab);
 }
 
-void moe_topk_forward(int32_t* ids, float* weights, const float* logits, int n_tokens,
-                      int n_experts, int k, bool renorm, plat_stream_t) {
+void moe_route_forward(int32_t* ids, float* weights, const float* logits, int n_tokens,
+                       int n_experts, int k, bool renorm, void*, plat_stream_t) {
     plat_note_launch();
     moe_topk_ref(ids, weights, logits, n_tokens, n_experts, k, renorm);
 }
 size_t moe_workspace_bytes(int, int, int, int) { return 0; }
 void moe_experts_forward(act_t* out, const act_t* x, const int32_t* ids, const float* weights,
                          const Weight& gate_up, const Weight& down, int n_tokens, int k,
-                         int hidden, int inter, void*, plat_stream_t) {
+                         int hidden, int inter, void*, bool, plat_stream_t) {
     plat_note_launch();
     // int4 experts: gate_up dequantized into its own buffer (weight_act_data's scratch holds one)
     std::vector<float> gu;

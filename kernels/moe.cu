@@ -1,90 +1,21 @@
-// moe.cu — the mixture-of-experts kernels of kernels.h on CUDA (tests/gpu/test_moe.cu compares
-// them with kernels/ref/moe_ref.cpp). Nothing here waits on the host, so decode steps with
-// experts stay inside CUDA graphs:
-//  - moe_topk_kernel: one warp per token: softmax over the experts in fp32, k rounds of a warp
-//    argmax (ties: the lower expert), renormalisation;
-//  - moe_group_kernel: the (token, slot) pairs grouped by expert on the device (counts, offsets,
-//    permutation);
+// moe.cu — the experts half of the mixture-of-experts layer on CUDA (kernels.h:
+// moe_experts_forward; tests/gpu/test_moe.cu compares it with kernels/ref/moe_ref.cpp), and the
+// path choice between CUDA cores (here) and tensor cores (kernels/moe_mma.cu):
 //  - moe_gate_up_kernel / moe_down_kernel: a block per (expert, 8 rows), one warp per row; each
 //    warp reads its rows once per 8 of the expert's tokens (16-byte loads, fp32 sums), so a decode
 //    step reads each selected expert's weights about once for all its tokens; blocks are launched
-//    for min(experts, token * k) experts and take the experts with tokens in order. silu(gate) * up and the down outputs are rounded to bf16;
-//  - moe_combine_kernel: per token the k outputs times their weights, summed in slot order.
-// CUDA cores only: prefill with many tokens per expert is compute-bound here (no tensor-core
-// grouped GEMM yet).
-#include "kernels/common.cuh"
+//    for min(experts, token * k) experts and take the experts with tokens in order. silu(gate) *
+//    up and the down outputs are rounded to bf16;
+//  - the combine (per token the k outputs times their weights, summed in slot order) runs in the
+//    down kernels' epilogue: the block whose rows complete a token's last pair adds them up
+//    (moe_arrive_combine), so the sum is the same whichever block finishes last;
+//    moe_combine_kernel is the same sum as a kernel of its own.
+// The routing (grouping the pairs by expert) is kernels/moe_route.cu.
+#include "kernels/moe_internal.cuh"
 #include "kernels/moe_int4.cuh"
 #include <algorithm>
 
 static const int MOE_ROWS = 8;  // rows per block: one warp each
-
-__global__ void moe_topk_kernel(int32_t* ids, float* weights, const float* logits, int n_tokens,
-                                int n_experts, int k, bool renorm) {
-    const int lane = threadIdx.x % WARP_SIZE;
-    const int t = blockIdx.x * (blockDim.x / WARP_SIZE) + threadIdx.x / WARP_SIZE;
-    if (t >= n_tokens) return;
-    const float* l = logits + (int64_t)t * n_experts;
-    float mx = -INFINITY;
-    for (int e = lane; e < n_experts; e += WARP_SIZE) mx = fmaxf(mx, l[e]);
-    mx = warp_max(mx);
-    float sum = 0.0f;
-    for (int e = lane; e < n_experts; e += WARP_SIZE) sum += expf(l[e] - mx);
-    sum = warp_sum(sum);
-    float picked = 0.0f;
-    int last = -1;
-    float last_p = INFINITY;
-    for (int j = 0; j < k; j++) {
-        // the next expert in (probability descending, index ascending) order after (last_p, last)
-        float best = -INFINITY;
-        int best_e = n_experts;
-        for (int e = lane; e < n_experts; e += WARP_SIZE) {
-            const float p = expf(l[e] - mx) / sum;
-            const bool after = p < last_p || (p == last_p && e > last);
-            if (after && (p > best || (p == best && e < best_e))) best = p, best_e = e;
-        }
-        for (int o = WARP_SIZE / 2; o > 0; o >>= 1) {
-            const float ob = __shfl_xor_sync(WARP_FULL_MASK, best, o);
-            const int oe = __shfl_xor_sync(WARP_FULL_MASK, best_e, o);
-            if (ob > best || (ob == best && oe < best_e)) best = ob, best_e = oe;
-        }
-        last = best_e;
-        last_p = best;
-        picked += best;
-        if (lane == 0) {
-            ids[(int64_t)t * k + j] = best_e;
-            weights[(int64_t)t * k + j] = best;
-        }
-    }
-    if (renorm && lane == 0)
-        for (int j = 0; j < k; j++) weights[(int64_t)t * k + j] /= picked;
-}
-
-// Tokens grouped by expert (one block): offsets (E + 1) of each expert's run in perm, perm the
-// (token, slot) pairs of each expert. The order inside a run is whatever the atomics give: each
-// pair's results go to its own rows, so the order does not change them.
-// active (n_experts + 1): the experts with pairs, ascending, then their count at active[n_experts].
-__global__ void moe_group_kernel(int32_t* offsets, int32_t* active, int32_t* perm, const int32_t* ids, int n_pairs,
-                                 int n_experts) {
-    extern __shared__ int32_t moe_sh[];  // counts, then cursors (n_experts each)
-    int32_t* count = moe_sh;
-    int32_t* cursor = moe_sh + n_experts;
-    for (int e = threadIdx.x; e < n_experts; e += blockDim.x) count[e] = 0;
-    __syncthreads();
-    for (int p = threadIdx.x; p < n_pairs; p += blockDim.x) atomicAdd(&count[ids[p]], 1);
-    __syncthreads();
-    if (threadIdx.x == 0) {
-        int run = 0, n_active = 0;
-        for (int e = 0; e < n_experts; e++) {
-            offsets[e] = cursor[e] = run;
-            run += count[e];
-            if (count[e]) active[n_active++] = e;
-        }
-        offsets[n_experts] = run;
-        active[n_experts] = n_active;
-    }
-    __syncthreads();
-    for (int p = threadIdx.x; p < n_pairs; p += blockDim.x) perm[atomicAdd(&cursor[ids[p]], 1)] = p;
-}
 
 static const int MOE_TOK = 8;     // tokens one warp takes per pass over its rows
 static const int MOE_UNROLL = 4;  // 16-byte loads of each row in flight per lane
@@ -125,13 +56,14 @@ __device__ __forceinline__ void moe_rows_dot(float (&acc)[R][MOE_TOK], const uin
 }
 
 // The blockIdx.y-th expert with pairs (blocks past the last return at once), rows
-// blockIdx.x * MOE_ROWS + warp of its gate and up halves: for the
-// expert's pairs, MOE_TOK at a time, the gate and up dots over hidden (fp32), and
-// silu(gate) * up rounded to bf16 into act (pair, inter).
-__global__ void moe_gate_up_kernel(bf16* __restrict__ act, const bf16* __restrict__ x,
-                                   const int32_t* __restrict__ offsets, const int32_t* __restrict__ active,
-                                   const int32_t* __restrict__ perm, const bf16* __restrict__ gate_up, int k,
-                                   int hidden, int inter, int n_experts) {
+// blockIdx.x * MOE_ROWS + warp of its gate and up halves: for the expert's pairs, MOE_TOK at a
+// time, the gate and up dots over hidden (fp32), and silu(gate) * up rounded to bf16 into act
+// (pair, inter). Every block first clears its share of done (n_done) for the down kernel.
+__global__ void moe_gate_up_kernel(bf16* __restrict__ act, int32_t* __restrict__ done, int n_done,
+                                   const bf16* __restrict__ x, const int32_t* __restrict__ offsets,
+                                   const int32_t* __restrict__ active, const int32_t* __restrict__ perm,
+                                   const bf16* __restrict__ gate_up, int k, int hidden, int inter, int n_experts) {
+    moe_clear_done(done, n_done);
     if ((int)blockIdx.y >= active[n_experts]) return;
     const int e = active[blockIdx.y];
     const int begin = offsets[e], end = offsets[e + 1];
@@ -155,22 +87,26 @@ __global__ void moe_gate_up_kernel(bf16* __restrict__ act, const bf16* __restric
         for (int j = 0; j < MOE_TOK; j++) {
             if (j >= n) break;
             const float a = warp_sum(acc[0][j]), b = warp_sum(acc[1][j]);
-            if (lane == 0) act[(int64_t)perm[p0 + j] * inter + row] = __float2bfloat16(a / (1.0f + expf(-a)) * b);
+            if (lane == 0) act[(int64_t)perm[p0 + j] * inter + row] = __float2bfloat16(moe_silu_mul(a, b));
         }
     }
 }
 
-// The blockIdx.y-th expert with pairs, down rows blockIdx.x * MOE_ROWS + warp: y (pair, hidden) = the down dot of
-// each of the expert's pairs' activations, rounded to bf16.
-__global__ void moe_down_kernel(bf16* __restrict__ y, const bf16* __restrict__ act,
+// The blockIdx.y-th expert with pairs, down rows blockIdx.x * MOE_ROWS + warp (all within hidden:
+// hidden % 8 == 0): y (pair, hidden) = the down dot of each of the expert's pairs' activations,
+// rounded to bf16; with out, then the combine of the tokens this block completes (done: one
+// counter per token and block of rows).
+__global__ void moe_down_kernel(bf16* __restrict__ y, bf16* __restrict__ out, int32_t* __restrict__ done,
+                                const float* __restrict__ weights, const bf16* __restrict__ act,
                                 const int32_t* __restrict__ offsets, const int32_t* __restrict__ active,
-                                const int32_t* __restrict__ perm, const bf16* __restrict__ down, int hidden,
+                                const int32_t* __restrict__ perm, const bf16* __restrict__ down, int k, int hidden,
                                 int inter, int n_experts) {
+    __shared__ int32_t s_fin[MOE_ROWS * WARP_SIZE];
+    __shared__ int32_t s_n_fin;
     if ((int)blockIdx.y >= active[n_experts]) return;
     const int e = active[blockIdx.y];
     const int begin = offsets[e], end = offsets[e + 1];
     const int row = blockIdx.x * MOE_ROWS + threadIdx.x / WARP_SIZE;
-    if (begin == end || row >= hidden) return;
     const int lane = threadIdx.x % WARP_SIZE;
     const uint4* const w[1] = {reinterpret_cast<const uint4*>(down + ((int64_t)e * hidden + row) * inter)};
     for (int p0 = begin; p0 < end; p0 += MOE_TOK) {
@@ -190,6 +126,9 @@ __global__ void moe_down_kernel(bf16* __restrict__ y, const bf16* __restrict__ a
             if (lane == 0) y[(int64_t)perm[p0 + j] * hidden + row] = __float2bfloat16(v);
         }
     }
+    if (out)
+        moe_arrive_combine(out, y, done, weights, perm + begin, end - begin, k, hidden, blockIdx.x, gridDim.x,
+                           blockIdx.x * MOE_ROWS, MOE_ROWS, s_fin, &s_n_fin);
 }
 
 // out (token, hidden) = the weighted sum of its k pairs' rows of y, in slot order (fp32).
@@ -212,30 +151,91 @@ __global__ void moe_shared_add_kernel(bf16* out, const bf16* shared, const float
     }
 }
 
-void moe_topk_forward(int32_t* ids, float* weights, const float* logits, int n_tokens,
-                      int n_experts, int k, bool renorm, plat_stream_t stream) {
-    if (n_tokens <= 0) return;
-    PLAT_ASSERT(k >= 1 && k <= n_experts, "moe_topk_forward: k must be in 1..n_experts");
-    const int per_block = 4;
-    moe_topk_kernel<<<ceil_div(n_tokens, per_block), per_block * WARP_SIZE, 0, to_stream(stream)>>>(
-        ids, weights, logits, n_tokens, n_experts, k, renorm);
-    CUDA_CHECK_LAUNCH();
-}
-
-static const int MOE_MAX_EXPERTS = 1024;  // the loader's limit
-
 static size_t align256(size_t n) { return (n + 255) & ~(size_t)255; }
 
 size_t moe_workspace_bytes(int n_tokens, int k, int hidden, int inter) {
     const size_t pairs = (size_t)n_tokens * k;
-    return align256(pairs * inter * sizeof(bf16)) +      // act (pair, inter)
-           align256(pairs * hidden * sizeof(bf16)) +     // y (pair, hidden)
-           2 * align256((MOE_MAX_EXPERTS + 1) * sizeof(int32_t)) + align256(pairs * sizeof(int32_t));
+    return 2 * align256((MOE_MAX_EXPERTS + 1) * sizeof(int32_t)) + align256(pairs * sizeof(int32_t)) +
+           align256((size_t)n_tokens * ceil_div(hidden, MOE_ROWS) * sizeof(int32_t)) +  // done
+           align256(pairs * inter * sizeof(bf16)) +                                    // act (pair, inter)
+           align256(pairs * hidden * sizeof(bf16));                                    // y (pair, hidden)
+}
+
+MoeWs moe_ws_carve(void* workspace, int n_tokens, int k, int hidden, int inter) {
+    const size_t pairs = (size_t)n_tokens * k;
+    char* p = (char*)workspace;
+    MoeWs ws;
+    ws.offsets = (int32_t*)p;
+    p += align256((MOE_MAX_EXPERTS + 1) * sizeof(int32_t));
+    ws.active = (int32_t*)p;
+    p += align256((MOE_MAX_EXPERTS + 1) * sizeof(int32_t));
+    ws.perm = (int32_t*)p;
+    p += align256(pairs * sizeof(int32_t));
+    ws.done = (int32_t*)p;
+    p += align256((size_t)n_tokens * ceil_div(hidden, MOE_ROWS) * sizeof(int32_t));
+    ws.act = (bf16*)p;
+    p += align256(pairs * inter * sizeof(bf16));
+    ws.y = (bf16*)p;
+    return ws;
+}
+
+int moe_down_fma_rows() { return MOE_ROWS; }
+
+void moe_gate_up_fma_launch(const MoeWs& ws, const bf16* x, const bf16* gate_up, int n_tokens, int k, int hidden,
+                            int inter, int n_experts, int n_done, cudaStream_t stream) {
+    const int cols = std::min(n_experts, n_tokens * k);  // at most this many experts have pairs
+    moe_gate_up_kernel<<<dim3(ceil_div(inter, MOE_ROWS), cols), MOE_ROWS * WARP_SIZE, 0, stream>>>(
+        ws.act, ws.done, n_done, x, ws.offsets, ws.active, ws.perm, gate_up, k, hidden, inter, n_experts);
+    CUDA_CHECK_LAUNCH();
+}
+
+void moe_down_fma_launch(const MoeWs& ws, bf16* out, const float* weights, const bf16* down, int n_tokens, int k,
+                         int hidden, int inter, int n_experts, cudaStream_t stream) {
+    const int cols = std::min(n_experts, n_tokens * k);
+    moe_down_kernel<<<dim3(hidden / MOE_ROWS, cols), MOE_ROWS * WARP_SIZE, 0, stream>>>(
+        ws.y, out, ws.done, weights, ws.act, ws.offsets, ws.active, ws.perm, down, k, hidden, inter, n_experts);
+    CUDA_CHECK_LAUNCH();
+}
+
+void moe_combine_launch(bf16* out, const MoeWs& ws, const float* weights, int n_tokens, int k, int hidden,
+                        cudaStream_t stream) {
+    const int64_t n = (int64_t)n_tokens * hidden;
+    moe_combine_kernel<<<(int)std::min<int64_t>(ceil_div(n, 256), 4096), 256, 0, stream>>>(out, ws.y, weights,
+                                                                                          n_tokens, k, hidden);
+    CUDA_CHECK_LAUNCH();
+}
+
+// Tensor cores once the pairs average two per expert with pairs or more: below that (decode of a
+// few tokens) the CUDA-core blocks of 8 rows spread the few experts' weights over more SMs than
+// the tensor-core tiles of 128 rows would, and each token's dot is one pass over a row anyway.
+int moe_path_pick(int n_tokens, int k, int n_experts) {
+    return moe_mma_available() && (int64_t)n_tokens * k >= 2 * (int64_t)n_experts ? MOE_PATH_MMA : MOE_PATH_FMA;
+}
+
+void moe_experts_launch(int path, bool fused_combine, bf16* out, const bf16* x, const int32_t* ids,
+                        const float* weights, const bf16* gate_up, const bf16* down, int n_tokens, int k, int hidden,
+                        int inter, int n_experts, void* workspace, bool grouped, cudaStream_t stream) {
+    const MoeWs ws = moe_ws_carve(workspace, n_tokens, k, hidden, inter);
+    if (!grouped) moe_group_launch(ws, ids, n_tokens * k, n_experts, stream);
+    if (path == MOE_PATH_AUTO) path = moe_path_pick(n_tokens, k, n_experts);
+    PLAT_ASSERT(path != MOE_PATH_MMA || moe_mma_available(), "moe_experts_launch: no tensor-core path here");
+    const bool fused = fused_combine && aligned16(out);  // the epilogue writes 8 bf16 at a time
+    const int rows = path == MOE_PATH_MMA ? moe_down_mma_rows() : moe_down_fma_rows();
+    const int n_done = fused ? n_tokens * ceil_div(hidden, rows) : 0;
+    bf16* fused_out = fused ? out : nullptr;
+    if (path == MOE_PATH_MMA) {
+        moe_gate_up_mma_launch(ws, x, gate_up, n_tokens, k, hidden, inter, n_experts, n_done, stream);
+        moe_down_mma_launch(ws, fused_out, weights, down, n_tokens, k, hidden, inter, n_experts, stream);
+    } else {
+        moe_gate_up_fma_launch(ws, x, gate_up, n_tokens, k, hidden, inter, n_experts, n_done, stream);
+        moe_down_fma_launch(ws, fused_out, weights, down, n_tokens, k, hidden, inter, n_experts, stream);
+    }
+    if (!fused) moe_combine_launch(out, ws, weights, n_tokens, k, hidden, stream);
 }
 
 void moe_experts_forward(act_t* out, const act_t* x, const int32_t* ids, const float* weights,
                          const Weight& gate_up, const Weight& down, int n_tokens, int k,
-                         int hidden, int inter, void* workspace, plat_stream_t stream) {
+                         int hidden, int inter, void* workspace, bool grouped, plat_stream_t stream) {
     if (n_tokens <= 0) return;
     const bool int4 = gate_up.type == WEIGHT_INT4;
     PLAT_ASSERT(int4 ? moe_int4_ok(gate_up, down, hidden, inter) : gate_up.type == WEIGHT_ACT && down.type == WEIGHT_ACT,
@@ -245,39 +245,23 @@ void moe_experts_forward(act_t* out, const act_t* x, const int32_t* ids, const f
     const int E = (int)(gate_up.n_rows / (2 * (int64_t)inter));
     PLAT_ASSERT(E >= 1 && E <= MOE_MAX_EXPERTS && (int64_t)E * 2 * inter == gate_up.n_rows,
                 "moe_experts_forward: gate_up rows must be n_experts * 2 * inter");
-    PLAT_ASSERT(aligned16(x) && (int4 || (aligned16(gate_up.data) && aligned16(down.data))),
-                "moe_experts_forward: 16-byte aligned operands required");
-    const int pairs = n_tokens * k;
-    char* ws = (char*)workspace;
-    bf16* act = (bf16*)ws;
-    ws += align256((size_t)pairs * inter * sizeof(bf16));
-    bf16* y = (bf16*)ws;
-    ws += align256((size_t)pairs * hidden * sizeof(bf16));
-    int32_t* offsets = (int32_t*)ws;
-    ws += align256((MOE_MAX_EXPERTS + 1) * sizeof(int32_t));
-    int32_t* active = (int32_t*)ws;
-    ws += align256((MOE_MAX_EXPERTS + 1) * sizeof(int32_t));
-    int32_t* perm = (int32_t*)ws;
-    cudaStream_t st = to_stream(stream);
-    moe_group_kernel<<<1, 1024, 2 * E * sizeof(int32_t), st>>>(offsets, active, perm, ids, pairs, E);
-    CUDA_CHECK_LAUNCH();
-    // at most min(E, pairs) experts have pairs: only that many columns of blocks are launched
-    const int cols = std::min(E, pairs);
-    if (int4) {
-        moe_int4_gate_up_launch(act, as_bf16(x), offsets, active, perm, gate_up, k, hidden, inter, E, cols, st);
-        moe_int4_down_launch(y, act, offsets, active, perm, down, hidden, inter, E, cols, st);
-    } else {
-        moe_gate_up_kernel<<<dim3(ceil_div(inter, MOE_ROWS), cols), MOE_ROWS * WARP_SIZE, 0, st>>>(
-            act, as_bf16(x), offsets, active, perm, as_bf16((const act_t*)gate_up.data), k, hidden, inter, E);
-        CUDA_CHECK_LAUNCH();
-        moe_down_kernel<<<dim3(ceil_div(hidden, MOE_ROWS), cols), MOE_ROWS * WARP_SIZE, 0, st>>>(
-            y, act, offsets, active, perm, as_bf16((const act_t*)down.data), hidden, inter, E);
-        CUDA_CHECK_LAUNCH();
+    if (int4) {  // int4 experts (moe_int4.cu): CUDA cores, then the combine kernel
+        PLAT_ASSERT(aligned16(x), "moe_experts_forward: 16-byte aligned x required");
+        cudaStream_t st = to_stream(stream);
+        const MoeWs ws = moe_ws_carve(workspace, n_tokens, k, hidden, inter);
+        if (!grouped) moe_group_launch(ws, ids, n_tokens * k, E, st);
+        const int cols = std::min(E, n_tokens * k);
+        moe_int4_gate_up_launch(ws.act, as_bf16(x), ws.offsets, ws.active, ws.perm, gate_up, k, hidden, inter, E,
+                                cols, st);
+        moe_int4_down_launch(ws.y, ws.act, ws.offsets, ws.active, ws.perm, down, hidden, inter, E, cols, st);
+        moe_combine_launch(as_bf16(out), ws, weights, n_tokens, k, hidden, st);
+        return;
     }
-    const int64_t n = (int64_t)n_tokens * hidden;
-    moe_combine_kernel<<<(int)std::min<int64_t>(ceil_div(n, 256), 4096), 256, 0, st>>>(
-        as_bf16(out), y, weights, n_tokens, k, hidden);
-    CUDA_CHECK_LAUNCH();
+    PLAT_ASSERT(aligned16(x) && aligned16(gate_up.data) && aligned16(down.data),
+                "moe_experts_forward: 16-byte aligned operands required");
+    moe_experts_launch(MOE_PATH_AUTO, true, as_bf16(out), as_bf16(x), ids, weights,
+                       as_bf16((const act_t*)gate_up.data), as_bf16((const act_t*)down.data), n_tokens, k, hidden,
+                       inter, E, workspace, grouped, to_stream(stream));
 }
 
 void moe_shared_add_forward(act_t* out, const act_t* shared, const float* gate_logit,

@@ -11,9 +11,10 @@ void moe_mlp_forward(const ModelConfig& c, const LayerWeights& L, act_t* y, cons
     int32_t* ids = (int32_t*)(ws + w.topk_ids);
     float* weights = (float*)(ws + w.topk_w);
     matmul_f32out_forward(logits, h, L.router, T, s);
-    moe_topk_forward(ids, weights, logits, T, E, K, c.norm_topk_prob, s);
+    // the routing leaves the pairs grouped by expert in the experts' workspace
+    moe_route_forward(ids, weights, logits, T, E, K, c.norm_topk_prob, ws + w.moe_ws, s);
     moe_experts_forward(y, h, ids, weights, L.experts_gate_up, L.experts_down, T, K, H,
-                        c.moe_intermediate_size, ws + w.moe_ws, s);
+                        c.moe_intermediate_size, ws + w.moe_ws, /*grouped=*/true, s);
     const int S = c.shared_expert_intermediate_size;
     if (S == 0) return;
     act_t* gate_up = (act_t*)(ws + w.sh_gate_up);

@@ -3,7 +3,8 @@
 //   decode GEMV (M=1) GB/s of weight reads vs a read-only kernel's GB/s, both graph-queued
 //   (mode `gemv`: every variant); M = 8, 64 vs device-to-device copy GB/s (read + write bytes);
 //   large-M GEMM TFLOP/s (compare with tests/gpu/torch_matmul.py run on the same device);
-//   prefill and decode attention times.
+//   prefill and decode attention times; the mixture-of-experts kernels at Qwen3-30B-A3B's shape
+//   (tests/gpu/bench_moe.cu; mode `moe`: only those).
 // Medians of CUDA-event-timed repetitions after warm-up; inputs are random, never zeros.
 // Built as build/cuda/gpu_bench (make PLATFORM=cuda build/cuda/gpu_bench).
 #include <stdio.h>
@@ -14,22 +15,9 @@
 #include <vector>
 #include "kernels/attention_internal.cuh"
 #include "kernels/matmul_internal.cuh"
+#include "tests/gpu/bench_util.cuh"  // defines: rand_buf, time_ms, time_queued_ms
 
-__global__ void fill_random_bf16(bf16* p, int64_t n, uint32_t seed) {
-    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n;
-         i += (int64_t)gridDim.x * blockDim.x) {
-        uint32_t h = (uint32_t)i * 2654435761u ^ seed;
-        h ^= h >> 15; h *= 2246822519u; h ^= h >> 13; h *= 3266489917u; h ^= h >> 16;
-        float f = ((h & 0xffffff) / 16777216.0f) * 2.0f - 1.0f;
-        p[i] = __float2bfloat16(f == 0.0f ? 0.5f : f);
-    }
-}
-static bf16* rand_buf(int64_t n, uint32_t seed) {
-    bf16* p = (bf16*)plat_alloc(n * 2);
-    fill_random_bf16<<<1024, 256>>>(p, n, seed);
-    CUDA_CHECK_LAUNCH();
-    return p;
-}
+void moe_bench(double copy_gbs, double mma_tflops);  // tests/gpu/bench_moe.cu
 
 // Read-only streaming: every byte of p read once with 16-byte loads; one word per block written
 // so the loads are not dead. The read-bandwidth limit the GEMV rates are judged against.
@@ -41,60 +29,6 @@ __global__ void read_stream(const uint4* p, int64_t n, unsigned int* sink) {
         v ^= q.x ^ q.y ^ q.z ^ q.w;
     }
     if (v == 0x9e3779b9u) sink[blockIdx.x] = v;
-}
-
-// Median milliseconds of fn over reps runs (after 3 warm-ups).
-static float time_ms(const std::function<void()>& fn, int reps = 20) {
-    for (int i = 0; i < 3; i++) fn();
-    plat_device_sync();
-    std::vector<plat_event_t> ev(reps + 1);
-    for (auto& e : ev) e = plat_event_create();
-    std::vector<float> t(reps);
-    for (int i = 0; i < reps; i++) {
-        plat_event_record(ev[i], nullptr);
-        fn();
-        plat_event_record(ev[i + 1], nullptr);
-        plat_event_sync(ev[i + 1]);
-        t[i] = plat_event_elapsed_ms(ev[i], ev[i + 1]);
-    }
-    for (auto& e : ev) plat_event_destroy(e);
-    std::sort(t.begin(), t.end());
-    return t[reps / 2];
-}
-
-// Per-launch milliseconds of fn(i, stream) launched n times back to back (i = 0..n-1, so that
-// each launch can read another copy of its inputs and none finds them in L2) inside one CUDA
-// graph, as the model's captured decode step runs them: no host launch latency between
-// kernels. Median over reps replays after 2 warm-ups.
-static float time_queued_ms(const std::function<void(int, cudaStream_t)>& fn, int n, int reps = 15) {
-    cudaStream_t s;
-    CUDA_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
-    cudaGraph_t g;
-    cudaGraphExec_t ge;
-    CUDA_CHECK(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
-    for (int i = 0; i < n; i++) fn(i, s);
-    CUDA_CHECK(cudaStreamEndCapture(s, &g));
-    CUDA_CHECK(cudaGraphInstantiate(&ge, g, 0));
-    cudaEvent_t a, b;
-    CUDA_CHECK(cudaEventCreate(&a));
-    CUDA_CHECK(cudaEventCreate(&b));
-    std::vector<float> t;
-    for (int r = 0; r < reps + 2; r++) {
-        CUDA_CHECK(cudaEventRecord(a, s));
-        CUDA_CHECK(cudaGraphLaunch(ge, s));
-        CUDA_CHECK(cudaEventRecord(b, s));
-        CUDA_CHECK(cudaEventSynchronize(b));
-        float ms = 0.0f;
-        CUDA_CHECK(cudaEventElapsedTime(&ms, a, b));
-        if (r >= 2) t.push_back(ms / n);
-    }
-    CUDA_CHECK(cudaEventDestroy(a));
-    CUDA_CHECK(cudaEventDestroy(b));
-    CUDA_CHECK(cudaGraphExecDestroy(ge));
-    CUDA_CHECK(cudaGraphDestroy(g));
-    CUDA_CHECK(cudaStreamDestroy(s));
-    std::sort(t.begin(), t.end());
-    return t[t.size() / 2];
 }
 
 // Decode GEMV (M = 1; M = 2 in the sweep) on the Llama-3.1-8B shapes against the read-bandwidth limit, both timed
@@ -351,6 +285,37 @@ static double measure_matrix_rate() {
     return tf;
 }
 
+// Large-M GEMM: every tensor-core path and the public entry on two Llama-3.1-8B shapes, M = 4096.
+static void gemm_report() {
+    struct Shape { const char* name; int N, K; };
+    Shape gemm[] = {{"4096x4096", 4096, 4096}, {"14336x4096", 14336, 4096}};
+    const int M = 4096;
+    for (auto& s : gemm) {
+        bf16* w = rand_buf((int64_t)s.N * s.K, 3);
+        bf16* x = rand_buf((int64_t)M * s.K, 4);
+        bf16* out = (bf16*)plat_alloc((size_t)M * s.N * 2);
+        double flop = 2.0 * M * s.N * s.K;
+        for (int cfg = 0; cfg < 2; cfg++) {
+            float ms = time_ms([&] { matmul_tiled_launch(cfg, out, false, x, w, nullptr, M, s.N, s.K, 0); });
+            printf("gemm M=%d N=%d K=%d tiled config %d: %.3f ms, %.1f TFLOP/s\n", M, s.N, s.K, cfg,
+                   ms, flop / (ms * 1e9));
+        }
+        for (int wgs = 2; wgs <= 3 && matmul_wgmma_available(); wgs++) {
+            float ms = time_ms([&] { matmul_wgmma_launch(out, false, x, w, nullptr, M, s.N, s.K, 0, wgs); });
+            printf("gemm M=%d N=%d K=%d wgmma %dx256: %.3f ms, %.1f TFLOP/s\n", M, s.N, s.K, 64 * wgs, ms,
+                   flop / (ms * 1e9));
+        }
+        for (int cl = 1; cl <= 2 && matmul_wgmma_tma_available(); cl++) {
+            float ms = time_ms([&] { matmul_wgmma_tma_launch(out, false, x, w, nullptr, M, s.N, s.K, 0, cl); });
+            printf("gemm M=%d N=%d K=%d wgmma-tma%s: %.3f ms, %.1f TFLOP/s\n", M, s.N, s.K,
+                   cl == 2 ? "-cluster2" : "", ms, flop / (ms * 1e9));
+        }
+        float ms = time_ms([&] { matmul_forward((act_t*)out, (act_t*)x, weight_act((act_t*)w, s.N, s.K), nullptr, M, nullptr); });
+        printf("gemm M=%d N=%d K=%d matmul_forward: %.3f ms, %.1f TFLOP/s\n", M, s.N, s.K, ms, flop / (ms * 1e9));
+        plat_free(w); plat_free(x); plat_free(out);
+    }
+}
+
 int main(int argc, char** argv) {
     plat_init(0);
     PlatDeviceProps p;
@@ -362,6 +327,12 @@ int main(int argc, char** argv) {
     }
     if (argc > 1 && !strcmp(argv[1], "att")) {  // decode attention alone: the kernel vs the CUDA-core one
         attention_decode_report();
+        return 0;
+    }
+    if (argc > 1 && !strcmp(argv[1], "moe")) {  // the MoE kernels, each path, before and after
+        double copy_gbs = 0, read_gbs = 0;
+        measure_copy_and_read(p, &copy_gbs, &read_gbs);
+        moe_bench(copy_gbs, measure_matrix_rate());
         return 0;
     }
     if (argc > 1 && !strcmp(argv[1], "step")) {  // decode-step breakdown by op family
@@ -423,33 +394,7 @@ int main(int argc, char** argv) {
     }
     if (argc > 1 && !strcmp(argv[1], "msweep")) return 0;
 
-    // large-M GEMM
-    Shape gemm[] = {{"4096x4096", 4096, 4096}, {"14336x4096", 14336, 4096}};
-    const int M = 4096;
-    for (auto& s : gemm) {
-        bf16* w = rand_buf((int64_t)s.N * s.K, 3);
-        bf16* x = rand_buf((int64_t)M * s.K, 4);
-        bf16* out = (bf16*)plat_alloc((size_t)M * s.N * 2);
-        double flop = 2.0 * M * s.N * s.K;
-        for (int cfg = 0; cfg < 2; cfg++) {
-            float ms = time_ms([&] { matmul_tiled_launch(cfg, out, false, x, w, nullptr, M, s.N, s.K, 0); });
-            printf("gemm M=%d N=%d K=%d tiled config %d: %.3f ms, %.1f TFLOP/s\n", M, s.N, s.K, cfg,
-                   ms, flop / (ms * 1e9));
-        }
-        for (int wgs = 2; wgs <= 3 && matmul_wgmma_available(); wgs++) {
-            float ms = time_ms([&] { matmul_wgmma_launch(out, false, x, w, nullptr, M, s.N, s.K, 0, wgs); });
-            printf("gemm M=%d N=%d K=%d wgmma %dx256: %.3f ms, %.1f TFLOP/s\n", M, s.N, s.K, 64 * wgs, ms,
-                   flop / (ms * 1e9));
-        }
-        for (int cl = 1; cl <= 2 && matmul_wgmma_tma_available(); cl++) {
-            float ms = time_ms([&] { matmul_wgmma_tma_launch(out, false, x, w, nullptr, M, s.N, s.K, 0, cl); });
-            printf("gemm M=%d N=%d K=%d wgmma-tma%s: %.3f ms, %.1f TFLOP/s\n", M, s.N, s.K,
-                   cl == 2 ? "-cluster2" : "", ms, flop / (ms * 1e9));
-        }
-        float ms = time_ms([&] { matmul_forward((act_t*)out, (act_t*)x, weight_act((act_t*)w, s.N, s.K), nullptr, M, nullptr); });
-        printf("gemm M=%d N=%d K=%d matmul_forward: %.3f ms, %.1f TFLOP/s\n", M, s.N, s.K, ms, flop / (ms * 1e9));
-        plat_free(w); plat_free(x); plat_free(out);
-    }
+    gemm_report();
 
     // attention: Llama-3.1-8B layer (32 q heads, 8 kv heads, head_dim 128), block size 16
     const int H = 32, KVH = 8, HD = 128, BS = 16;
@@ -495,6 +440,7 @@ int main(int argc, char** argv) {
         plat_free(dq);
         if (ws) plat_free(ws);
     }
+    moe_bench(copy_gbs, measure_matrix_rate());
     plat_device_sync();
     return 0;
 }

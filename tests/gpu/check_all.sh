@@ -19,6 +19,8 @@
 #   torch   torch_matmul.py       (the GEMM peer)
 #   step    gpu_bench step        (the decode step by op family, as graphs, beside each bound)
 #   moe     gpu_tests moe         (the mixture-of-experts kernels against kernels/ref)
+#   moesanitize compute-sanitizer memcheck and racecheck over gpu_tests moe
+#   moebench gpu_bench moe        (each MoE kernel and path, the layer before and now)
 #   moemodels check_model.py      (Qwen3-30B-A3B and Mixtral-8x7B layer shapes against transformers)
 #   kvfp8   the FP8 KV cache: kernel tests, whole-model check (llama3.1-8b-kvfp8) and
 #           bench_kv_fp8.py at 64 and 256 prompts
@@ -51,6 +53,9 @@ for step in $steps; do
         torch) cmd=(python3 "$here/torch_matmul.py") ;;
         step) cmd=("$bin/gpu_bench" step) ;;
         moe) cmd=("$bin/gpu_tests" moe) ;;
+        moesanitize) cmd=(bash -c "compute-sanitizer --tool memcheck --print-limit 5 '$bin/gpu_tests' moe | tail -3;
+                                   compute-sanitizer --tool racecheck --print-limit 5 '$bin/gpu_tests' moe | tail -3") ;;
+        moebench) cmd=("$bin/gpu_bench" moe) ;;
         moemodels) cmd=(python3 "$here/check_model.py" "$bin" qwen3-30b-a3b-12l mixtral-8x7b-4l) ;;
         kvfp8) cmd=(bash -c "'$bin/gpu_tests' elementwise attention | tail -1;
                              python3 '$here/check_model.py' '$bin' llama3.1-8b-kvfp8;
@@ -64,6 +69,6 @@ for step in $steps; do
 done
 echo "== summary"
 for f in "$out"/*.txt; do
-    grep -hE "passed, .* failed|ERROR SUMMARY|RACECHECK SUMMARY|^FAIL|^PASS [a-z]|^gemv limit|^gemv .*(matmul_forward|read same)|^read 1 GiB|^copy|single-stream|prefill 2048|64 x 128|KV cache, |^gemm .*(forward|torch)|^torch|^attention|whole step|^\| (generate|serve|single|prefill)" "$f" \
+    grep -hE "passed, .* failed|ERROR SUMMARY|RACECHECK SUMMARY|^FAIL|^PASS [a-z]|^gemv limit|^gemv .*(matmul_forward|read same)|^read 1 GiB|^copy|single-stream|prefill 2048|64 x 128|KV cache, |^gemm .*(forward|torch)|^torch|^attention|whole step|^moe T=.*(layer|pairs)|^\| (generate|serve|single|prefill)" "$f" \
         | sed "s|^|$(basename "$f" .txt): |" | cut -c1-200
 done

@@ -30,7 +30,9 @@ HostInt4 rand_int4(int N, int K, int group) {
 }
 }  // namespace
 
-static void moe_int4_case(int T, int E, int k, int H, int I, int g_gu, int g_dn, bool skew) {
+// routed: ids and weights from moe_route_forward on the device, which also groups the pairs
+// (grouped = true), as core/model/moe.cpp runs it.
+static void moe_int4_case(int T, int E, int k, int H, int I, int g_gu, int g_dn, bool skew, bool routed = false) {
     auto logits = rand_bf16((size_t)T * E, -3, 3);
     if (skew)
         for (int t = 0; t < T; t++)
@@ -57,15 +59,17 @@ static void moe_int4_case(int T, int E, int k, int H, int I, int g_gu, int g_dn,
     poison(dout, (size_t)T * H * 2);
     void* ws = plat_alloc(moe_workspace_bytes(T, k, H, I));
     poison(ws, moe_workspace_bytes(T, k, H, I));
-    moe_experts_forward(dout, dx, did, dw, wgu, wdn, T, k, H, I, ws, nullptr);
+    float* dlog = upload(logits);
+    if (routed) moe_route_forward(did, dw, dlog, T, E, k, true, ws, nullptr);
+    moe_experts_forward(dout, dx, did, dw, wgu, wdn, T, k, H, I, ws, routed, nullptr);
     char name[160];
-    snprintf(name, sizeof(name), "moe int4 experts T=%d E=%d k=%d H=%d I=%d groups %d/%d%s", T, E, k, H, I, g_gu,
-             g_dn, skew ? " skew" : "");
+    snprintf(name, sizeof(name), "moe int4 experts T=%d E=%d k=%d H=%d I=%d groups %d/%d%s%s", T, E, k, H, I,
+             g_gu, g_dn, skew ? " skew" : "", routed ? " routed" : "");
     float big = 0.0f;
     for (float v : ref) big = std::max(big, fabsf(v));
     check_close(name, download_bf16(dout, (size_t)T * H), ref, big / 256, 1.0 / 128);
     for (void* p : {(void*)gq, (void*)gz, (void*)dq, (void*)dz, (void*)gs, (void*)ds, (void*)dx, (void*)did,
-                    (void*)dw, (void*)dout, ws})
+                    (void*)dw, (void*)dout, (void*)dlog, ws})
         plat_free(p);
 }
 
@@ -80,4 +84,7 @@ void run_moe_int4_tests() {
     // 4-byte loads: inter 328 (down's width) and a group of 8; gate/up width 264 in one group a row
     moe_int4_case(17, 8, 2, 512, 328, 64, 8, false);
     moe_int4_case(9, 16, 4, 264, 64, 264, 64, false);
+    // the engine's order: routing and grouping in one call, then the experts
+    moe_int4_case(5, 64, 8, 512, 256, 128, 128, false, true);
+    moe_int4_case(100, 64, 8, 512, 256, 128, 128, false, true);
 }

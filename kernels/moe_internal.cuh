@@ -1,0 +1,139 @@
+// moe_internal.cuh — the pieces behind moe_route_forward and moe_experts_forward (kernels.h),
+// exposed so that tests/gpu can check each path on its own and the benchmark can time each:
+// routing (kernels/moe_route.cu), the experts on CUDA cores and the combine (kernels/moe.cu), the
+// experts on tensor cores (kernels/moe_mma.cu). Every launch here is capturable: no host
+// synchronisation, grids from host-side sizes only (blocks past the experts with pairs return at
+// once).
+#pragma once
+#include "kernels/common.cuh"
+
+static const int MOE_MAX_EXPERTS = 1024;  // the loader's limit
+
+// moe_workspace_bytes' workspace, carved for n_tokens * k pairs (pair p = token * k + slot);
+// where offsets, active and perm lie depends on nothing else.
+struct MoeWs {
+    int32_t* offsets;   // (n_experts + 1) expert e's pairs are perm[offsets[e] .. offsets[e + 1])
+    int32_t* active;    // (n_experts + 1) the experts with pairs, ascending; their count at [n_experts]
+    int32_t* perm;      // (pairs) pair indices grouped by expert (any order inside an expert's run)
+    int32_t* done;      // (n_tokens * ceil(hidden / 8)) arrival counters of the down kernels
+    bf16* act;          // (pairs, inter) silu(gate) * up, bf16
+    bf16* y;            // (pairs, hidden) each pair's expert output, bf16
+};
+MoeWs moe_ws_carve(void* workspace, int n_tokens, int k, int hidden, int inter);
+
+// silu(gate) * up in fp32, the one expression both expert paths round to bf16.
+__device__ __forceinline__ float moe_silu_mul(float gate, float up) {
+    return gate / (1.0f + expf(-gate)) * up;
+}
+
+// done[0 .. n_done) = 0, shared out over every thread of the grid (2-D grids included).
+__device__ __forceinline__ void moe_clear_done(int32_t* done, int n_done) {
+    const int64_t n_threads = (int64_t)gridDim.x * gridDim.y * blockDim.x;
+    for (int64_t i = ((int64_t)blockIdx.y * gridDim.x + blockIdx.x) * blockDim.x + threadIdx.x; i < n_done;
+         i += n_threads)
+        done[i] = 0;
+}
+
+// 16 bytes another block wrote during this kernel (ordered by its __threadfence): volatile
+// loads, which L1 does not serve.
+__device__ __forceinline__ uint4 moe_load_coherent16(const bf16* p) {
+    const volatile uint32_t* q = reinterpret_cast<const volatile uint32_t*>(p);
+    return make_uint4(q[0], q[1], q[2], q[3]);
+}
+
+// The combine in a down kernel's epilogue. Called by the whole block (it contains __syncthreads)
+// after its threads wrote y rows [r0, r0 + n_rows) (n_rows a multiple of 8) of the n pairs
+// pairs[0 .. n): each pair counts one arrival on done[token * n_tiles + tile]; for each token
+// whose k-th arrival is this block's, the block writes out[token][r0 .. r0 + n_rows) = the sum
+// over slots 0..k-1, in order, of weights * y (fp32, rounded to bf16), as moe_combine_kernel
+// does. s_fin: shared, blockDim.x entries; s_n_fin: one shared int.
+__device__ __forceinline__ void moe_arrive_combine(bf16* out, const bf16* y, int32_t* done, const float* weights,
+                                                   const int32_t* pairs, int n, int k, int hidden, int tile,
+                                                   int n_tiles, int r0, int n_rows, int32_t* s_fin,
+                                                   int32_t* s_n_fin) {
+    __threadfence();  // this thread's y stores before any count below
+    const int vecs = n_rows / 8;
+    for (int i0 = 0; i0 < n; i0 += blockDim.x) {
+        if (threadIdx.x == 0) *s_n_fin = 0;
+        __syncthreads();  // every thread's stores fenced; s_fin free
+        const int i = i0 + threadIdx.x;
+        if (i < n) {
+            const int t = pairs[i] / k;
+            if (atomicAdd(&done[(int64_t)t * n_tiles + tile], 1) == k - 1) s_fin[atomicAdd(s_n_fin, 1)] = t;
+        }
+        __syncthreads();
+        const int n_fin = *s_n_fin;
+        if (n_fin) __threadfence();  // the other blocks' y, seen through their counts, before the loads
+        for (int idx = threadIdx.x; idx < n_fin * vecs; idx += blockDim.x) {
+            const int t = s_fin[idx / vecs], c = r0 + (idx % vecs) * 8;
+            float acc[8], f[8];
+#pragma unroll
+            for (int q = 0; q < 8; q++) acc[q] = 0.0f;
+            for (int j = 0; j < k; j++) {
+                const float w = weights[(int64_t)t * k + j];
+                vec8_to_f32(Vec8{moe_load_coherent16(y + ((int64_t)t * k + j) * hidden + c)}, f);
+#pragma unroll
+                for (int q = 0; q < 8; q++) acc[q] += w * f[q];
+            }
+            *reinterpret_cast<uint4*>(out + (int64_t)t * hidden + c) = f32_to_vec8(acc).u;
+        }
+        __syncthreads();  // s_fin and s_n_fin are read before the next round resets them
+    }
+}
+
+// ---- routing (moe_route.cu) -----------------------------------------------------------------
+// Top-k per token (one warp each), ids and weights (n_tokens, k) as moe_topk_ref gives them.
+void moe_topk_launch(int32_t* ids, float* weights, const float* logits, int n_tokens,
+                     int n_experts, int k, bool renorm, cudaStream_t stream);
+// ids (n_pairs) grouped by expert into ws.offsets, ws.active and ws.perm (one block).
+void moe_group_launch(const MoeWs& ws, const int32_t* ids, int n_pairs, int n_experts,
+                      cudaStream_t stream);
+// Both in one block when moe_route_fused_ok: the same ids, weights, offsets and active; the
+// same runs of perm (the order inside a run may differ).
+bool moe_route_fused_ok(int n_tokens, int n_experts, int k);
+void moe_route_fused_launch(int32_t* ids, float* weights, const MoeWs& ws, const float* logits,
+                            int n_tokens, int n_experts, int k, bool renorm, cudaStream_t stream);
+
+// ---- experts -----------------------------------------------------------------------------------
+// Each needs the grouping in ws; cols = min(n_experts, pairs) columns of blocks are launched.
+// gate_up (n_experts * 2 * inter, hidden), down (n_experts * hidden, inter), bf16.
+//
+// ws.act = silu(gate · x) * (up · x) of each pair's token, on CUDA cores (moe.cu). The gate_up
+// kernels also clear ws.done (n_done counters) for the down kernel that follows on the stream.
+void moe_gate_up_fma_launch(const MoeWs& ws, const bf16* x, const bf16* gate_up, int n_tokens,
+                            int k, int hidden, int inter, int n_experts, int n_done,
+                            cudaStream_t stream);
+// ws.y = down · ws.act of each pair on CUDA cores; with out, the block that completes the last of
+// a token's k pairs for its rows also writes out (n_tokens, hidden) = sum over slots, in slot
+// order, of weights * y (fp32, rounded to bf16), so no combine kernel is needed. ws.done must
+// be clear (the gate_up kernels clear it).
+void moe_down_fma_launch(const MoeWs& ws, bf16* out, const float* weights, const bf16* down,
+                         int n_tokens, int k, int hidden, int inter, int n_experts,
+                         cudaStream_t stream);
+// The same two on tensor cores (moe_mma.cu), for any pair count; moe_mma_available() says
+// whether this build and device have them.
+bool moe_mma_available();
+void moe_gate_up_mma_launch(const MoeWs& ws, const bf16* x, const bf16* gate_up, int n_tokens,
+                            int k, int hidden, int inter, int n_experts, int n_done,
+                            cudaStream_t stream);
+void moe_down_mma_launch(const MoeWs& ws, bf16* out, const float* weights, const bf16* down,
+                         int n_tokens, int k, int hidden, int inter, int n_experts,
+                         cudaStream_t stream);
+// Rows of the down output one arrival counter covers, per path (ws.done holds n_tokens *
+// ceil(hidden / rows) of them).
+int moe_down_fma_rows();
+int moe_down_mma_rows();
+// out (n_tokens, hidden) = sum over slots of weights * ws.y, in slot order (the separate combine).
+void moe_combine_launch(bf16* out, const MoeWs& ws, const float* weights, int n_tokens, int k,
+                        int hidden, cudaStream_t stream);
+
+// The experts path moe_experts_forward takes (a host-side function of the sizes only, so graphs
+// captured at one batch size stay valid): tensor cores once the pairs average two per expert.
+enum MoePath { MOE_PATH_AUTO = 0, MOE_PATH_FMA = 1, MOE_PATH_MMA = 2 };
+int moe_path_pick(int n_tokens, int k, int n_experts);
+// moe_experts_forward on a chosen path (AUTO: moe_path_pick); grouped as there; fused_combine
+// false runs the separate combine kernel instead of the down kernel's epilogue.
+void moe_experts_launch(int path, bool fused_combine, bf16* out, const bf16* x,
+                        const int32_t* ids, const float* weights, const bf16* gate_up,
+                        const bf16* down, int n_tokens, int k, int hidden, int inter,
+                        int n_experts, void* workspace, bool grouped, cudaStream_t stream);

@@ -1,0 +1,163 @@
+// moe_route.cu — the routing half of the mixture-of-experts layer on CUDA (kernels.h:
+// moe_route_forward; tests/gpu/test_moe.cu compares it with kernels/ref/moe_ref.cpp):
+//  - moe_topk_kernel: one warp per token: softmax over the experts in fp32, k rounds of a warp
+//    argmax (ties: the lower expert), renormalisation;
+//  - moe_group_kernel: the (token, slot) pairs grouped by expert on the device (counts, offsets,
+//    the experts with pairs, permutation), one block;
+//  - moe_route_kernel: both in one block for small batches (decode), one launch instead of two.
+// Nothing here waits on the host, so decode steps stay inside CUDA graphs.
+#include "kernels/moe_internal.cuh"
+
+// Token t's top k by one warp: ids and weights (n_tokens, k) in global memory, and the ids also
+// in sid (k) when sid is not null (lane 0 writes both).
+__device__ __forceinline__ void moe_topk_token(int32_t* ids, float* weights, int32_t* sid, const float* logits, int t,
+                                               int n_experts, int k, bool renorm) {
+    const int lane = threadIdx.x % WARP_SIZE;
+    const float* l = logits + (int64_t)t * n_experts;
+    float mx = -INFINITY;
+    for (int e = lane; e < n_experts; e += WARP_SIZE) mx = fmaxf(mx, l[e]);
+    mx = warp_max(mx);
+    float sum = 0.0f;
+    for (int e = lane; e < n_experts; e += WARP_SIZE) sum += expf(l[e] - mx);
+    sum = warp_sum(sum);
+    float picked = 0.0f;
+    int last = -1;
+    float last_p = INFINITY;
+    for (int j = 0; j < k; j++) {
+        // the next expert in (probability descending, index ascending) order after (last_p, last)
+        float best = -INFINITY;
+        int best_e = n_experts;
+        for (int e = lane; e < n_experts; e += WARP_SIZE) {
+            const float p = expf(l[e] - mx) / sum;
+            const bool after = p < last_p || (p == last_p && e > last);
+            if (after && (p > best || (p == best && e < best_e))) best = p, best_e = e;
+        }
+        for (int o = WARP_SIZE / 2; o > 0; o >>= 1) {
+            const float ob = __shfl_xor_sync(WARP_FULL_MASK, best, o);
+            const int oe = __shfl_xor_sync(WARP_FULL_MASK, best_e, o);
+            if (ob > best || (ob == best && oe < best_e)) best = ob, best_e = oe;
+        }
+        last = best_e;
+        last_p = best;
+        picked += best;
+        if (lane == 0) {
+            ids[(int64_t)t * k + j] = best_e;
+            weights[(int64_t)t * k + j] = best;
+            if (sid) sid[t * k + j] = best_e;
+        }
+    }
+    if (renorm && lane == 0)
+        for (int j = 0; j < k; j++) weights[(int64_t)t * k + j] /= picked;
+}
+
+__global__ void moe_topk_kernel(int32_t* ids, float* weights, const float* logits, int n_tokens,
+                                int n_experts, int k, bool renorm) {
+    const int t = blockIdx.x * (blockDim.x / WARP_SIZE) + threadIdx.x / WARP_SIZE;
+    if (t >= n_tokens) return;
+    moe_topk_token(ids, weights, nullptr, logits, t, n_experts, k, renorm);
+}
+
+// ids (n_pairs) grouped by expert by the whole block, with shared count and cursor (n_experts
+// each). The order inside a run is whatever the atomics give: each pair's results go to its own
+// rows, so the order does not change them. Contains __syncthreads: call from all threads.
+__device__ void moe_group_block(int32_t* offsets, int32_t* active, int32_t* perm, const int32_t* ids, int n_pairs,
+                                int n_experts, int32_t* count, int32_t* cursor) {
+    for (int e = threadIdx.x; e < n_experts; e += blockDim.x) count[e] = 0;
+    __syncthreads();
+    for (int p = threadIdx.x; p < n_pairs; p += blockDim.x) atomicAdd(&count[ids[p]], 1);
+    __syncthreads();
+    if (threadIdx.x < WARP_SIZE) {
+        // warp 0: lane takes experts [e0, e1); an exclusive scan of the lanes' pair and active
+        // counts places its runs and its entries of active
+        const int lane = threadIdx.x;
+        const int per = (n_experts + WARP_SIZE - 1) / WARP_SIZE;
+        const int e0 = min(n_experts, lane * per), e1 = min(n_experts, e0 + per);
+        int run = 0, n_act = 0;
+        for (int e = e0; e < e1; e++) run += count[e], n_act += count[e] != 0;
+        int run_incl = run, act_incl = n_act;
+        for (int o = 1; o < WARP_SIZE; o <<= 1) {
+            const int r = __shfl_up_sync(WARP_FULL_MASK, run_incl, o);
+            const int a = __shfl_up_sync(WARP_FULL_MASK, act_incl, o);
+            if (lane >= o) run_incl += r, act_incl += a;
+        }
+        run = run_incl - run;
+        n_act = act_incl - n_act;
+        for (int e = e0; e < e1; e++) {
+            offsets[e] = cursor[e] = run;
+            run += count[e];
+            if (count[e]) active[n_act++] = e;
+        }
+        if (lane == WARP_SIZE - 1) {
+            offsets[n_experts] = run_incl;
+            active[n_experts] = act_incl;
+        }
+    }
+    __syncthreads();
+    for (int p = threadIdx.x; p < n_pairs; p += blockDim.x) perm[atomicAdd(&cursor[ids[p]], 1)] = p;
+}
+
+__global__ void moe_group_kernel(int32_t* offsets, int32_t* active, int32_t* perm, const int32_t* ids, int n_pairs,
+                                 int n_experts) {
+    extern __shared__ int32_t moe_group_sh[];  // count, cursor (n_experts each)
+    moe_group_block(offsets, active, perm, ids, n_pairs, n_experts, moe_group_sh, moe_group_sh + n_experts);
+}
+
+// One block: warp w takes tokens w, w + warps, ... (moe_topk_kernel's arithmetic, so the same
+// ids and weights), keeping the ids in shared memory, then groups them.
+__global__ void moe_route_kernel(int32_t* ids, float* weights, int32_t* offsets, int32_t* active, int32_t* perm,
+                                 const float* logits, int n_tokens, int n_experts, int k, bool renorm) {
+    extern __shared__ int32_t moe_route_sh[];  // count, cursor (n_experts each), pair ids (n_tokens * k)
+    int32_t* sid = moe_route_sh + 2 * n_experts;
+    const int n_warps = blockDim.x / WARP_SIZE;
+    for (int t = threadIdx.x / WARP_SIZE; t < n_tokens; t += n_warps)
+        moe_topk_token(ids, weights, sid, logits, t, n_experts, k, renorm);
+    __syncthreads();
+    moe_group_block(offsets, active, perm, sid, n_tokens * k, n_experts, moe_route_sh, moe_route_sh + n_experts);
+}
+
+static const int MOE_GROUP_THREADS = 1024;
+static const int MOE_ROUTE_MAX_TOKENS = 64;     // two tokens per warp of the fused block at most
+static const int MOE_ROUTE_MAX_PAIRS = 4096;    // shared ids: 16 KiB
+
+void moe_topk_launch(int32_t* ids, float* weights, const float* logits, int n_tokens, int n_experts, int k,
+                     bool renorm, cudaStream_t stream) {
+    const int per_block = 4;
+    moe_topk_kernel<<<ceil_div(n_tokens, per_block), per_block * WARP_SIZE, 0, stream>>>(
+        ids, weights, logits, n_tokens, n_experts, k, renorm);
+    CUDA_CHECK_LAUNCH();
+}
+
+void moe_group_launch(const MoeWs& ws, const int32_t* ids, int n_pairs, int n_experts, cudaStream_t stream) {
+    moe_group_kernel<<<1, MOE_GROUP_THREADS, 2 * n_experts * sizeof(int32_t), stream>>>(
+        ws.offsets, ws.active, ws.perm, ids, n_pairs, n_experts);
+    CUDA_CHECK_LAUNCH();
+}
+
+bool moe_route_fused_ok(int n_tokens, int n_experts, int k) {
+    return n_tokens <= MOE_ROUTE_MAX_TOKENS && (int64_t)n_tokens * k <= MOE_ROUTE_MAX_PAIRS;
+}
+
+void moe_route_fused_launch(int32_t* ids, float* weights, const MoeWs& ws, const float* logits, int n_tokens,
+                            int n_experts, int k, bool renorm, cudaStream_t stream) {
+    PLAT_ASSERT(moe_route_fused_ok(n_tokens, n_experts, k), "moe_route_fused_launch: batch too large for one block");
+    const size_t smem = (2 * (size_t)n_experts + (size_t)n_tokens * k) * sizeof(int32_t);
+    moe_route_kernel<<<1, MOE_GROUP_THREADS, smem, stream>>>(ids, weights, ws.offsets, ws.active, ws.perm, logits,
+                                                             n_tokens, n_experts, k, renorm);
+    CUDA_CHECK_LAUNCH();
+}
+
+void moe_route_forward(int32_t* ids, float* weights, const float* logits, int n_tokens, int n_experts, int k,
+                       bool renorm, void* workspace, plat_stream_t stream) {
+    if (n_tokens <= 0) return;
+    PLAT_ASSERT(k >= 1 && k <= n_experts && n_experts <= MOE_MAX_EXPERTS,
+                "moe_route_forward: k must be in 1..n_experts, n_experts at most 1024");
+    PLAT_ASSERT(workspace, "moe_route_forward: workspace required");
+    const MoeWs ws = moe_ws_carve(workspace, n_tokens, k, 0, 0);  // its grouping only
+    cudaStream_t st = to_stream(stream);
+    if (moe_route_fused_ok(n_tokens, n_experts, k)) {
+        moe_route_fused_launch(ids, weights, ws, logits, n_tokens, n_experts, k, renorm, st);
+    } else {
+        moe_topk_launch(ids, weights, logits, n_tokens, n_experts, k, renorm, st);
+        moe_group_launch(ws, ids, n_tokens * k, n_experts, st);
+    }
+}

@@ -1,0 +1,170 @@
+// bench_moe.cu — the mixture-of-experts kernels at Qwen3-30B-A3B's shape (hidden 2048, expert
+// inter 768, 128 experts, top 8) for 1, 8, 64, 256 and 2048 tokens, routed from random router
+// logits: each kernel on each path (CUDA cores, tensor cores), and the whole layer as it ran
+// before (top-k and grouping kernels, CUDA-core experts, the combine kernel) beside the paths
+// moe_experts_forward takes now, so one run shows both. Beside each time: the expert weights it
+// touches (the distinct experts the routing selected, averaged over the routings) as GB/s and
+// percent of the copy rate, and its TFLOP/s beside the matrix rate, both measured in the same
+// run. Launches are graph-queued (as captured decode steps run them), each over another routing
+// and another copy of the experts, so no call finds the previous call's weights in L2.
+// Run: gpu_bench moe.
+#include <stdio.h>
+#include <string.h>
+#include "kernels/moe_internal.cuh"
+#include "tests/gpu/bench_util.cuh"  // defines: rand_buf, time_ms, time_queued_ms
+
+namespace {
+
+const int H = 2048, I = 768, E = 128, K = 8;
+const int N_ROUTINGS = 8, N_COPIES = 2;
+
+struct Routing {
+    float* logits;   // (T, E)
+    int32_t* ids;    // (T, K)
+    float* weights;  // (T, K)
+    void* ws;        // moe_workspace_bytes(T, K, H, I), grouped
+};
+
+struct Line {  // what one timed line prints beside its time
+    double bytes;  // expert weight bytes touched per call (0: none)
+    double flop;   // per call (0: none)
+};
+
+void print_line(int T, const char* what, float ms, Line l, double copy_gbs, double mma_tflops) {
+    printf("moe T=%-4d %-58s %8.4f ms", T, what, ms);
+    if (l.bytes > 0)
+        printf(" | %6.0f GB/s expert weights, %5.1f%% of copy", l.bytes / (ms * 1e6), 100.0 * l.bytes / (ms * 1e6) / copy_gbs);
+    if (l.flop > 0) printf(" | %6.1f TFLOP/s, %5.1f%% of matrix rate", l.flop / (ms * 1e9), 100.0 * l.flop / (ms * 1e9) / mma_tflops);
+    printf("\n");
+}
+
+void bench_tokens(int T, const std::vector<bf16*>& gu, const std::vector<bf16*>& dn, double copy_gbs,
+                  double mma_tflops) {
+    const int pairs = T * K;
+    bf16* x = rand_buf((int64_t)T * H, 7);
+    bf16* out = rand_buf((int64_t)T * H, 8);
+    std::vector<Routing> r(N_ROUTINGS);
+    double n_selected = 0;  // distinct experts per routing, averaged
+    std::vector<float> logits((size_t)T * E);
+    uint32_t h = 12345u + T;
+    for (int i = 0; i < N_ROUTINGS; i++) {
+        for (float& v : logits) {
+            h = h * 1664525u + 1013904223u;
+            v = ((h >> 8) / 16777216.0f) * 6.0f - 3.0f;
+        }
+        r[i].logits = (float*)plat_alloc(logits.size() * 4);
+        plat_copy_h2d(r[i].logits, logits.data(), logits.size() * 4);
+        r[i].ids = (int32_t*)plat_alloc((size_t)pairs * 4);
+        r[i].weights = (float*)plat_alloc((size_t)pairs * 4);
+        r[i].ws = plat_alloc(moe_workspace_bytes(T, K, H, I));
+        moe_route_forward(r[i].ids, r[i].weights, r[i].logits, T, E, K, true, r[i].ws, nullptr);
+        // fill act and y once, so every kernel timed alone reads real values; each path runs once
+        // outside the graphs (its first launch sets its shared-memory limit)
+        for (int path : {MOE_PATH_FMA, MOE_PATH_MMA})
+            if (path == MOE_PATH_FMA || moe_mma_available())
+                moe_experts_launch(path, true, out, x, r[i].ids, r[i].weights, gu[0], dn[0], T, K, H, I, E, r[i].ws,
+                                   true, nullptr);
+        std::vector<int32_t> ids((size_t)pairs);
+        plat_copy_d2h(ids.data(), r[i].ids, ids.size() * 4);
+        std::vector<char> used(E, 0);
+        for (int32_t e : ids) used[e] = 1;
+        for (char u : used) n_selected += u;
+    }
+    n_selected /= N_ROUTINGS;
+    const double gu_bytes = n_selected * 2.0 * I * H * 2, dn_bytes = n_selected * (double)H * I * 2;
+    const double gu_flop = 2.0 * pairs * 2.0 * I * H, dn_flop = 2.0 * pairs * (double)H * I;
+    printf("moe T=%-4d %d pairs: %.1f of %d experts selected on average, %.1f MB of expert weights per call, "
+           "%.2f GFLOP; auto path: %s, route: %s\n",
+           T, pairs, n_selected, E, (gu_bytes + dn_bytes) / 1e6, (gu_flop + dn_flop) / 1e9,
+           moe_path_pick(T, K, E) == MOE_PATH_MMA ? "tensor-core" : "cuda-core",
+           moe_route_fused_ok(T, E, K) ? "one block" : "top-k + group kernels");
+    const int n = T >= 256 ? 8 : 16;  // launches per graph
+    auto ws_of = [&](int i) { return moe_ws_carve(r[i % N_ROUTINGS].ws, T, K, H, I); };
+    auto q = [&](const std::function<void(int, cudaStream_t)>& fn) { return time_queued_ms(fn, n, 10); };
+    auto line = [&](const char* what, float ms, Line l) { print_line(T, what, ms, l, copy_gbs, mma_tflops); };
+
+    line("route: top-k + group kernels", q([&](int i, cudaStream_t st) {
+        const Routing& ri = r[i % N_ROUTINGS];
+        moe_topk_launch(ri.ids, ri.weights, ri.logits, T, E, K, true, st);
+        moe_group_launch(ws_of(i), ri.ids, pairs, E, st);
+    }), {0, 0});
+    if (moe_route_fused_ok(T, E, K))
+        line("route: one block", q([&](int i, cudaStream_t st) {
+            const Routing& ri = r[i % N_ROUTINGS];
+            moe_route_fused_launch(ri.ids, ri.weights, ws_of(i), ri.logits, T, E, K, true, st);
+        }), {0, 0});
+    for (int path : {MOE_PATH_FMA, MOE_PATH_MMA}) {
+        if (path == MOE_PATH_MMA && !moe_mma_available()) continue;
+        const bool mma = path == MOE_PATH_MMA;
+        line(mma ? "gate_up tensor-core" : "gate_up cuda-core", q([&](int i, cudaStream_t st) {
+            const bf16* w = gu[i % N_COPIES];
+            if (mma) moe_gate_up_mma_launch(ws_of(i), x, w, T, K, H, I, E, 0, st);
+            else moe_gate_up_fma_launch(ws_of(i), x, w, T, K, H, I, E, 0, st);
+        }), {gu_bytes, gu_flop});
+        line(mma ? "down tensor-core (y only)" : "down cuda-core (y only)", q([&](int i, cudaStream_t st) {
+            const bf16* w = dn[i % N_COPIES];
+            if (mma) moe_down_mma_launch(ws_of(i), nullptr, nullptr, w, T, K, H, I, E, st);
+            else moe_down_fma_launch(ws_of(i), nullptr, nullptr, w, T, K, H, I, E, st);
+        }), {dn_bytes, dn_flop});
+    }
+    line("combine kernel", q([&](int i, cudaStream_t st) {
+        moe_combine_launch(out, ws_of(i), r[i % N_ROUTINGS].weights, T, K, H, st);
+    }), {0, 0});
+
+    // whole layers (routing included)
+    const Line layer{gu_bytes + dn_bytes, gu_flop + dn_flop};
+    auto experts = [&](int i, cudaStream_t st, int path, bool fused) {
+        const Routing& ri = r[i % N_ROUTINGS];
+        moe_experts_launch(path, fused, out, x, ri.ids, ri.weights, gu[i % N_COPIES], dn[i % N_COPIES], T, K, H, I, E,
+                           ri.ws, true, st);
+    };
+    line("layer before: top-k, group, cuda-core, combine kernel", q([&](int i, cudaStream_t st) {
+        const Routing& ri = r[i % N_ROUTINGS];
+        moe_topk_launch(ri.ids, ri.weights, ri.logits, T, E, K, true, st);
+        moe_group_launch(ws_of(i), ri.ids, pairs, E, st);
+        experts(i, st, MOE_PATH_FMA, false);
+    }), layer);
+    for (int path : {MOE_PATH_FMA, MOE_PATH_MMA}) {
+        if (path == MOE_PATH_MMA && !moe_mma_available()) continue;
+        line(path == MOE_PATH_MMA ? "layer: route, tensor-core, combine in down epilogue"
+                                  : "layer: route, cuda-core, combine in down epilogue",
+             q([&](int i, cudaStream_t st) {
+                 const Routing& ri = r[i % N_ROUTINGS];
+                 moe_route_forward(ri.ids, ri.weights, ri.logits, T, E, K, true, ri.ws, (plat_stream_t)st);
+                 experts(i, st, path, true);
+             }), layer);
+    }
+    line("layer now: moe_route_forward + moe_experts_forward", q([&](int i, cudaStream_t st) {
+        const Routing& ri = r[i % N_ROUTINGS];
+        moe_route_forward(ri.ids, ri.weights, ri.logits, T, E, K, true, ri.ws, (plat_stream_t)st);
+        moe_experts_forward((act_t*)out, (act_t*)x, ri.ids, ri.weights,
+                            weight_act((act_t*)gu[i % N_COPIES], E * 2 * I, H),
+                            weight_act((act_t*)dn[i % N_COPIES], E * H, I), T, K, H, I, ri.ws, true,
+                            (plat_stream_t)st);
+    }), layer);
+    for (Routing& ri : r) {
+        plat_free(ri.logits);
+        plat_free(ri.ids);
+        plat_free(ri.weights);
+        plat_free(ri.ws);
+    }
+    plat_free(x);
+    plat_free(out);
+}
+
+}  // namespace
+
+void moe_bench(double copy_gbs, double mma_tflops) {
+    printf("moe: Qwen3-30B-A3B experts (hidden %d, inter %d, %d experts, top %d), %d routings x %d weight copies "
+           "(%.1f GB each)\n", H, I, E, K, N_ROUTINGS, N_COPIES, 3.0 * E * I * H * 2 / 1e9);
+    std::vector<bf16*> gu(N_COPIES), dn(N_COPIES);
+    for (int c = 0; c < N_COPIES; c++) {
+        gu[c] = rand_buf((int64_t)E * 2 * I * H, 40 + c);
+        dn[c] = rand_buf((int64_t)E * H * I, 50 + c);
+    }
+    for (int T : {1, 8, 64, 256, 2048}) bench_tokens(T, gu, dn, copy_gbs, mma_tflops);
+    for (int c = 0; c < N_COPIES; c++) {
+        plat_free(gu[c]);
+        plat_free(dn[c]);
+    }
+}
