@@ -91,6 +91,8 @@ void moe_group_launch(const MoeWs& ws, const int32_t* ids, int n_pairs, int n_ex
 // Both in one block when moe_route_fused_ok: the same ids, weights, offsets and active; the
 // same runs of perm (the order inside a run may differ).
 bool moe_route_fused_ok(int n_tokens, int n_experts, int k);
+// Whether moe_route_forward takes the one-block kernel for this batch.
+bool moe_route_one_block(int n_tokens, int n_experts, int k);
 void moe_route_fused_launch(int32_t* ids, float* weights, const MoeWs& ws, const float* logits,
                             int n_tokens, int n_experts, int k, bool renorm, cudaStream_t stream);
 

@@ -77,7 +77,7 @@ void bench_tokens(int T, const std::vector<bf16*>& gu, const std::vector<bf16*>&
            "%.2f GFLOP; auto path: %s, route: %s\n",
            T, pairs, n_selected, E, (gu_bytes + dn_bytes) / 1e6, (gu_flop + dn_flop) / 1e9,
            moe_path_pick(T, K, E) == MOE_PATH_MMA ? "tensor-core" : "cuda-core",
-           moe_route_fused_ok(T, E, K) ? "one block" : "top-k + group kernels");
+           moe_route_one_block(T, E, K) ? "one block" : "top-k + group kernels");
     const int n = T >= 256 ? 8 : 16;  // launches per graph
     auto ws_of = [&](int i) { return moe_ws_carve(r[i % N_ROUTINGS].ws, T, K, H, I); };
     auto q = [&](const std::function<void(int, cudaStream_t)>& fn) { return time_queued_ms(fn, n, 10); };
