@@ -125,10 +125,10 @@ $(BUILD)/gpu_tests: $(call obj,$(GPU_TEST_SRC)) $(LIB_OBJ) $(MIMALLOC_OBJ)
 $(BUILD)/model_check: $(call obj,tests/gpu/model_check.cpp) $(LIB_OBJ) $(MIMALLOC_OBJ)
 	$(CXX) $(LDFLAGS) -o $@ $(MIMALLOC_OBJ) $(call obj,tests/gpu/model_check.cpp) $(LIB_OBJ) $(LDLIBS)
 
-# Kernel benchmark (tests/gpu/bench_kernels.cu, bench_moe.cu): make PLATFORM=cuda build/cuda/gpu_bench
-BENCH_SRC := tests/gpu/bench_kernels.cu tests/gpu/bench_moe.cu
-$(BUILD)/gpu_bench: $(call obj,$(BENCH_SRC)) $(LIB_OBJ) $(MIMALLOC_OBJ)
-	$(CXX) $(LDFLAGS) -o $@ $(MIMALLOC_OBJ) $(call obj,$(BENCH_SRC)) $(LIB_OBJ) $(LDLIBS)
+# Kernel benchmark (tests/gpu/bench_*.cu, main in bench_kernels.cu): make PLATFORM=cuda build/cuda/gpu_bench
+GPU_BENCH_SRC := $(wildcard tests/gpu/bench_*.cu)
+$(BUILD)/gpu_bench: $(call obj,$(GPU_BENCH_SRC)) $(LIB_OBJ) $(MIMALLOC_OBJ)
+	$(CXX) $(LDFLAGS) -o $@ $(MIMALLOC_OBJ) $(call obj,$(GPU_BENCH_SRC)) $(LIB_OBJ) $(LDLIBS)
 
 # Host time of the int4 repack at load (tests/bench/int4_repack_bench.cpp): make PLATFORM=cpu build/cpu/int4_repack_bench
 $(BUILD)/int4_repack_bench: $(call obj,tests/bench/int4_repack_bench.cpp) $(LIB_OBJ) $(MIMALLOC_OBJ)

@@ -10,7 +10,7 @@
 //   otherwise by rules measured on an H100 (below): skinny / split-K for M <= 64, TMA wgmma
 //                      (sm_90a build, cc 9.x device) or mma.sync tiles above;
 //   operands the tensor-core paths cannot take (odd K, misaligned) or no PTX: FMA tiles.
-// FP8 and int4 weights: matmul_fp8 / matmul_int4 below.
+// FP8 and int4 weights: matmul_fp8 / matmul_int4 below (int4: matmul_int4_mma.cu, matmul_int4.cu).
 #include "kernels/matmul_internal.cuh"
 
 static const int FMA_TILE = 32;
@@ -203,12 +203,13 @@ int matmul_tune(const Weight* ws, int n, char* summary, int summary_len, plat_st
 }
 
 // The bf16 copy of FP8 or int4 weights for the paths that take bf16 (sized by matmul_prepare, so that
-// nothing is allocated during graph capture).
+// nothing is allocated during graph capture; int4 weights the tensor-core kernel takes need none).
 static bf16* g_fp8_scratch = nullptr;
 static size_t g_fp8_scratch_bytes = 0;
 
 size_t matmul_prepare(const Weight& w) {
     if (w.type != WEIGHT_FP8_E4M3 && w.type != WEIGHT_INT4) return g_fp8_scratch_bytes;
+    if (w.type == WEIGHT_INT4 && matmul_int4_mma_ok(w, nullptr)) return g_fp8_scratch_bytes;  // never dequantized
     const size_t need = (size_t)w.n_rows * w.n_cols * sizeof(bf16);
     if (need <= g_fp8_scratch_bytes) return g_fp8_scratch_bytes;
     if (g_fp8_scratch) plat_free(g_fp8_scratch);
@@ -242,23 +243,34 @@ static void matmul_fp8(void* out, bool out_f32, const bf16* x, const Weight& w, 
     matmul_dispatch(out, out_f32, x, g_fp8_scratch, bias, M, N, K, stream);
 }
 
-// WEIGHT_INT4: up to 64 rows through the W4A16 GEMV (codes read once per 16 rows), looping
-// over slices of 64 rows up to 256; above that, or for a layout it cannot take, dequantized into
-// the scratch and given to the bf16 paths. Not yet fast above 16 rows (no tensor-core W4A16
-// kernel yet).
+// WEIGHT_INT4: the tensor-core W4A16 kernel for every M where it can run (matmul_int4_mma.cu: CUDA
+// PTX build on sm_80+, K and the group size multiples of 32), from one row up. By instruction
+// count the FMA GEMV needs about 3 per code to widen it plus one FMA per code and row of x, the
+// tensor-core kernel about 1.7 per code; at the H100/H200 read rate (about 36 codes per SM and
+// clock against 128 lanes) the GEMV would be bound by its instructions even for one row
+// (estimate; `gpu_bench int4` times both kernels at M <= 16). Elsewhere (MACA, other layouts)
+// up to 64 rows go through the FMA GEMV, and above that w is dequantized into the bf16 scratch
+// (which matmul_prepare allocates only for such weights; without it the GEMV takes every M).
+static const int INT4_MMA_MIN_M = 1;
+
 static void matmul_int4(void* out, bool out_f32, const bf16* x, const Weight& w, const bf16* bias, int M,
                         cudaStream_t stream) {
     if (M <= 0 || w.n_rows <= 0) return;
     const int N = w.n_rows, K = w.n_cols;
-    if (M <= 256 && matmul_int4_gemv_ok(w, x)) {
+    if (M >= INT4_MMA_MIN_M && matmul_int4_mma_ok(w, x)) {
+        matmul_int4_mma_launch(out, out_f32, x, w, bias, M, stream);
+        return;
+    }
+    const bool scratch = g_fp8_scratch_bytes >= (size_t)N * K * sizeof(bf16);
+    if (matmul_int4_gemv_ok(w, x) && (M <= 64 || !scratch)) {
         for (int m0 = 0; m0 < M; m0 += 64) {
             void* o = out_f32 ? (void*)((float*)out + (int64_t)m0 * N) : (void*)((bf16*)out + (int64_t)m0 * N);
             matmul_int4_gemv_launch(o, out_f32, x + (int64_t)m0 * K, w, bias, std::min(64, M - m0), stream);
         }
         return;
     }
-    PLAT_ASSERT(g_fp8_scratch_bytes >= (size_t)N * K * sizeof(bf16),
-                "matmul: int4 weight without matmul_prepare (the bf16 scratch is too small)");
+    PLAT_ASSERT(scratch, "matmul: int4 weight without matmul_prepare (the bf16 scratch is too small), or x not "
+                         "16-byte aligned");
     matmul_int4_dequant_launch(g_fp8_scratch, w, stream);
     matmul_dispatch(out, out_f32, x, g_fp8_scratch, bias, M, N, K, stream);
 }

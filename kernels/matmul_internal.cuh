@@ -100,10 +100,22 @@ void matmul_fp8_gemv_launch(void* out, bool out_f32, const bf16* x, const Weight
 // out (n_rows, n_cols) bf16 = the dequantized w (any scale layout).
 void matmul_fp8_dequant_launch(bf16* out, const Weight& w, cudaStream_t stream);
 
-// ---- WEIGHT_INT4 (kernels/matmul_int4.cu) ---------------------------------------------------
-// W4A16 for M <= 64 per launch on the FMA units: the packed codes read once per 16 rows of x,
-// dequantized in registers, fp32 sums (n_cols % 8 == 0, group_size % 8 == 0, 16-byte aligned x;
-// any platform). Act-order weights (perm) read x through the permutation.
+// ---- WEIGHT_INT4 (kernels/matmul_int4.cu, kernels/matmul_int4_mma.cu) ------------------------
+// W4A16 on tensor cores for any M (kernels/matmul_int4_mma.cu): codes, x, scales and zero points
+// through a cp.async ring, codes dequantized exactly in registers (u - zero in bf16), group
+// scales applied in fp32; stream-K over (tile, k-tile) items with a fixed-order reduction (same
+// bits every launch; static workspace: launches must not overlap). Tile width by M:
+// matmul_int4_mma_width(M) rows of x (8, 32, 64, then 128 per tile). grid: CTAs (0 = chosen from
+// the shape; any count is correct). Needs the CUDA PTX build on an sm_80+ device, K and
+// group_size multiples of 32, 16-byte aligned codes and x (x may be nullptr to ask about w
+// alone), 4-byte aligned scales and zeros; act-order weights gather x through the permutation.
+bool matmul_int4_mma_ok(const Weight& w, const bf16* x);
+int matmul_int4_mma_width(int M);
+void matmul_int4_mma_launch(void* out, bool out_f32, const bf16* x, const Weight& w, const bf16* bias, int M,
+                            cudaStream_t stream, int grid = 0);
+// W4A16 for M <= 64 per launch on the FMA units (kernels/matmul_int4.cu): the packed codes read
+// once per 8 rows of x, dequantized in registers, fp32 sums (n_cols % 8 == 0, group_size % 8 == 0,
+// 16-byte aligned x; any platform). Act-order weights (perm) read x through the permutation.
 bool matmul_int4_gemv_ok(const Weight& w, const bf16* x);
 void matmul_int4_gemv_launch(void* out, bool out_f32, const bf16* x, const Weight& w, const bf16* bias,
                              int M, cudaStream_t stream);

@@ -51,6 +51,13 @@ __device__ __forceinline__ void cp_async16(void* smem_ptr, const void* gmem_ptr,
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(addr), "l"(gmem_ptr),
                  "r"(src_bytes));
 }
+// 4 bytes global -> shared (L1-allocating), asynchronously: src_bytes (0..4) are read, the rest
+// of the 4 destination bytes zero-filled. Both addresses 4-byte aligned.
+__device__ __forceinline__ void cp_async4(void* smem_ptr, const void* gmem_ptr, int src_bytes) {
+    uint32_t addr = (uint32_t)__cvta_generic_to_shared(smem_ptr);
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(addr), "l"(gmem_ptr),
+                 "r"(src_bytes));
+}
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
 template <int N>
 __device__ __forceinline__ void cp_async_wait() {

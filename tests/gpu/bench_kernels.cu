@@ -3,33 +3,16 @@
 //   decode GEMV (M=1) GB/s of weight reads vs a read-only kernel's GB/s, both graph-queued
 //   (mode `gemv`: every variant); M = 8, 64 vs device-to-device copy GB/s (read + write bytes);
 //   large-M GEMM TFLOP/s (compare with tests/gpu/torch_matmul.py run on the same device);
-//   prefill and decode attention times; the mixture-of-experts kernels at Qwen3-30B-A3B's shape
-//   (tests/gpu/bench_moe.cu; mode `moe`: only those).
+//   prefill and decode attention times; mode `moe`: the mixture-of-experts kernels at
+//   Qwen3-30B-A3B's shape (tests/gpu/bench_moe.cu); mode `int4`: the W4A16 GEMMs
+//   (tests/gpu/bench_int4.cu).
 // Medians of CUDA-event-timed repetitions after warm-up; inputs are random, never zeros.
 // Built as build/cuda/gpu_bench (make PLATFORM=cuda build/cuda/gpu_bench).
-#include <stdio.h>
-#include <math.h>
-#include <string.h>
-#include <algorithm>
-#include <functional>
-#include <vector>
 #include "kernels/attention_internal.cuh"
 #include "kernels/matmul_internal.cuh"
-#include "tests/gpu/bench_util.cuh"  // defines: rand_buf, time_ms, time_queued_ms
+#include "tests/gpu/bench_util.h"  // defines: rand_buf, read_stream, time_ms, time_queued_ms, measure_copy_and_read
 
 void moe_bench(double copy_gbs, double mma_tflops);  // tests/gpu/bench_moe.cu
-
-// Read-only streaming: every byte of p read once with 16-byte loads; one word per block written
-// so the loads are not dead. The read-bandwidth limit the GEMV rates are judged against.
-__global__ void read_stream(const uint4* p, int64_t n, unsigned int* sink) {
-    unsigned int v = 0;
-    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n;
-         i += (int64_t)gridDim.x * blockDim.x) {
-        uint4 q = __ldcs(p + i);
-        v ^= q.x ^ q.y ^ q.z ^ q.w;
-    }
-    if (v == 0x9e3779b9u) sink[blockIdx.x] = v;
-}
 
 // Decode GEMV (M = 1; M = 2 in the sweep) on the Llama-3.1-8B shapes against the read-bandwidth limit, both timed
 // the same way (graph-queued launches, each over another copy of the weights, at least 1 GiB of
@@ -210,30 +193,6 @@ static void layer_breakdown(int n_seqs, int ctx, int max_len, double copy_gbs, d
     if (ws) plat_free(ws);
 }
 
-// The limits: a device-to-device copy of 1 GiB (read + write) and a read-only kernel over it.
-static void measure_copy_and_read(const PlatDeviceProps& p, double* copy_gbs_out, double* read_gbs_out) {
-    // device-to-device copy: 1 GiB
-    const size_t copy_bytes = 1ull << 30;
-    void* a = plat_alloc(copy_bytes);
-    void* b = plat_alloc(copy_bytes);
-    plat_memset(a, 0x3c, copy_bytes);
-    float copy_ms = time_ms([&] { CUDA_CHECK(cudaMemcpyAsync(b, a, copy_bytes, cudaMemcpyDeviceToDevice, 0)); });
-    double copy_gbs = 2.0 * copy_bytes / (copy_ms * 1e6);
-    printf("copy d2d 1 GiB: %.3f ms, %.0f GB/s (read + write)\n", copy_ms, copy_gbs);
-    int read_blocks = p.n_sms * 8;
-    unsigned int* sink = (unsigned int*)plat_alloc(read_blocks * sizeof(unsigned int));
-    float read_ms = time_ms([&] {
-        read_stream<<<read_blocks, 256>>>((const uint4*)a, (int64_t)(copy_bytes / 16), sink);
-        CUDA_CHECK_LAUNCH();
-    });
-    double read_gbs = copy_bytes / (read_ms * 1e6);
-    printf("read 1 GiB: %.3f ms, %.0f GB/s (read only)\n", read_ms, read_gbs);
-    plat_free(a); plat_free(b); plat_free(sink);
-
-    *copy_gbs_out = copy_gbs;
-    *read_gbs_out = read_gbs;
-}
-
 // Decode attention alone, one launch at a time: the decode kernel (with its splits, and with one
 // split) beside the CUDA-core kernel, Llama-3.1-8B heads, context 192.
 static void attention_decode_report() {
@@ -335,6 +294,7 @@ int main(int argc, char** argv) {
         moe_bench(copy_gbs, measure_matrix_rate());
         return 0;
     }
+    if (argc > 1 && !strcmp(argv[1], "int4")) return int4_report(p);  // W4A16 GEMMs, previous path beside current
     if (argc > 1 && !strcmp(argv[1], "step")) {  // decode-step breakdown by op family
         double copy_gbs = 0, read_gbs = 0;
         measure_copy_and_read(p, &copy_gbs, &read_gbs);

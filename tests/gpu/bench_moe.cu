@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "kernels/moe_internal.cuh"
-#include "tests/gpu/bench_util.cuh"  // defines: rand_buf, time_ms, time_queued_ms
+#include "tests/gpu/bench_util.h"  // defines: rand_buf, time_ms, time_queued_ms
 
 namespace {
 

@@ -1,17 +1,41 @@
-// test_matmul_int4.cu — WEIGHT_INT4 GEMMs (W4A16) through matmul_forward / f32out against
-// matmul_int4_ref (matmul_ref on the weights weight_dequant_ref decodes): random codes, zero
-// points 0..16 and positive scales, groups of 64, 128, 32, 8 and one per row, act-order
-// permutations, odd N, M on both sides of 1, 16, 64 and 256 (above: dequantized to bf16, then
-// the bf16 GEMM paths), K that the 32-code loads cannot take (K % 32 != 0: 8-code loads), and
-// Llama-3.1-8B decode shapes. Tolerance: the GEMV decodes codes exactly and sums in fp32 (atol
-// 2e-3 * sqrt(K / 4096) + rtol 1/256 for a bf16 output); the dequantizing path rounds each weight
-// to bf16 first (atol 4e-3 * sqrt(K)).
+// test_matmul_int4.cu — WEIGHT_INT4 GEMMs (W4A16) against matmul_int4_ref (matmul_ref on the
+// weights weight_dequant_ref decodes), each path on its own and through matmul_forward / f32out:
+//  - the tensor-core kernel (matmul_int4_mma_launch) at every tile width (M 1..9, 16, 17, 32, 33,
+//    64, 65, 100, 128, 256, 300, 2048), odd N, K not a multiple of the k-tiles (64, 128) and
+//    K % group != 0, groups of 32, 64, 96, 128 and whole rows, act-order, bias, fp32 and bf16
+//    outputs; stream-K grids from one CTA to one per work item all match the reference, and two
+//    launches give the same bits;
+//  - the FMA GEMV (matmul_int4_gemv_launch): M 1..8, 9, 17, 64, both load widths (K % 32 != 0,
+//    groups of 8 and 24), act-order with x staged in shared memory and read through the
+//    permutation from global memory;
+//  - matmul_forward's choice, with the dequantizing path for a layout neither kernel takes above
+//    64 rows, and Llama-3.1-8B shapes.
+// Random codes, zero points 0..16, positive scales, x never zero; outputs poisoned before each
+// run. Tolerance: the W4A16 kernels decode codes exactly and sum in fp32 (atol 2e-3 * sqrt(K /
+// 256) + rtol 1/256 for a bf16 output); the dequantizing path rounds each weight to bf16 first
+// (atol 4e-3 * sqrt(K)).
 #include <algorithm>
+#include <functional>
 #include <numeric>
 #include "tests/gpu/gpu_check.h"
 #include "kernels/matmul_internal.cuh"
 
-static void int4_case(int M, int N, int K, int group, bool act_order, bool use_bias, bool out_f32) {
+// One random problem on the device with its reference.
+struct Int4Problem {
+    int M, N, K, group;
+    bool act_order, use_bias, out_f32;
+    std::vector<float> ref;
+    Weight w;                // device
+    act_t *x = nullptr, *bias = nullptr;
+    void* out = nullptr;     // (M, N), poisoned before each run
+    size_t out_bytes = 0;
+};
+
+static Int4Problem int4_problem(int M, int N, int K, int group, bool act_order, bool use_bias, bool out_f32) {
+    Int4Problem p;
+    p.M = M; p.N = N; p.K = K; p.group = group;
+    p.act_order = act_order; p.out_f32 = out_f32;
+    p.use_bias = use_bias && !out_f32;
     const int ng = (K + group - 1) / group;
     std::vector<uint8_t> codes((size_t)N * K / 2), zeros((size_t)N * ng);
     for (auto& b : codes) b = (uint8_t)rand_int(0, 255);
@@ -27,58 +51,163 @@ static void int4_case(int M, int N, int K, int group, bool act_order, bool use_b
     }
     auto x = rand_bf16((size_t)M * K, -1, 1);
     auto b = rand_bf16(N, -1, 1);
-    use_bias = use_bias && !out_f32;
     Weight host = weight_int4(codes.data(), sc.data(), zeros.data(), act_order ? perm.data() : nullptr, N, K, group);
-    std::vector<float> ref((size_t)M * N);
-    matmul_int4_ref(ref.data(), x.data(), host, use_bias ? b.data() : nullptr, M);
+    p.ref.resize((size_t)M * N);
+    matmul_int4_ref(p.ref.data(), x.data(), host, p.use_bias ? b.data() : nullptr, M);
+    p.w = weight_int4(upload(codes), upload(sc), upload(zeros), act_order ? upload(perm) : nullptr, N, K, group);
+    p.x = upload_bf16(x);
+    p.bias = upload_bf16(b);
+    p.out_bytes = (size_t)M * N * (out_f32 ? 4 : 2);
+    p.out = plat_alloc(p.out_bytes);
+    return p;
+}
 
-    uint8_t* dq = upload(codes);
-    uint8_t* dz = upload(zeros);
-    float* ds = upload(sc);
-    int32_t* dp = act_order ? upload(perm) : nullptr;
-    act_t *dx = upload_bf16(x), *db = upload_bf16(b);
-    Weight w = weight_int4(dq, ds, dz, dp, N, K, group);
-    matmul_prepare(w);
-    const size_t out_bytes = (size_t)M * N * (out_f32 ? 4 : 2);
-    void* dout = plat_alloc(out_bytes);
-    poison(dout, out_bytes);
-    if (out_f32) matmul_f32out_forward((float*)dout, dx, w, M, nullptr);
-    else matmul_forward((act_t*)dout, dx, w, use_bias ? db : nullptr, M, nullptr);
-    std::vector<float> got = out_f32 ? download((float*)dout, ref.size()) : download_bf16((act_t*)dout, ref.size());
-    const bool gemv = M <= 256 && matmul_int4_gemv_ok(w, (const bf16*)dx);
-    char name[160];
-    snprintf(name, sizeof(name), "matmul int4 %s M=%d N=%d K=%d group %d%s%s%s", gemv ? "w4a16-gemv" : "dequant+bf16",
-             M, N, K, group, act_order ? " act-order" : "", use_bias ? " bias" : "", out_f32 ? " f32out" : "");
+static void int4_free(Int4Problem& p) {
+    plat_free((void*)p.w.data); plat_free((void*)p.w.scales); plat_free((void*)p.w.zeros);
+    if (p.w.perm) plat_free((void*)p.w.perm);
+    plat_free(p.x); plat_free(p.bias); plat_free(p.out);
+}
+
+// Poisons the output, runs launch, returns the output as floats.
+static std::vector<float> int4_run(const Int4Problem& p, const std::function<void()>& launch) {
+    poison(p.out, p.out_bytes);
+    launch();
+    const size_t n = (size_t)p.M * p.N;
+    return p.out_f32 ? download((float*)p.out, n) : download_bf16((act_t*)p.out, n);
+}
+
+static bool int4_check(const char* path, const Int4Problem& p, const std::vector<float>& got, bool exact_weights,
+                       const char* extra = "") {
+    char name[200];
+    snprintf(name, sizeof(name), "int4 %s M=%d N=%d K=%d group %d%s%s%s%s", path, p.M, p.N, p.K, p.group,
+             p.act_order ? " act-order" : "", p.use_bias ? " bias" : "", p.out_f32 ? " f32out" : "", extra);
     // weights reach |(u - z) * s| <= 16 * 1.5/64: sums of K products of |x| <= 1 grow as sqrt(K)
-    const double atol = gemv ? 2e-3 * sqrt(K / 256.0) : 4e-3 * sqrt((double)K);
-    check_close(name, got, ref, atol, out_f32 ? 1e-5 : 1.0 / 256);
-    plat_free(dq); plat_free(dz); plat_free(ds); plat_free(dx); plat_free(db); plat_free(dout);
-    if (dp) plat_free(dp);
+    const double atol = exact_weights ? 2e-3 * sqrt(p.K / 256.0) : 4e-3 * sqrt((double)p.K);
+    return check_close(name, got, p.ref, atol, p.out_f32 ? 1e-5 : 1.0 / 256);
+}
+
+static const bf16* X(const Int4Problem& p) { return (const bf16*)p.x; }
+static const bf16* B(const Int4Problem& p) { return p.use_bias ? (const bf16*)p.bias : nullptr; }
+
+// Whether the tensor-core kernel must run here: a CUDA build on sm_80+ kernel paths. Where it
+// must, a layout the cases below choose for it and that it refuses is a failure, not a skip.
+static bool mma_expected() {
+    PlatDeviceProps d;
+    plat_get_props(&d);
+    return EDGELLM_HAS_CUDA_PTX && d.kernel_arch >= 80;
+}
+
+static void mma_case(int M, int N, int K, int group, bool act_order, bool use_bias, bool out_f32) {
+    Int4Problem p = int4_problem(M, N, K, group, act_order, use_bias, out_f32);
+    if (!matmul_int4_mma_ok(p.w, X(p))) {
+        if (mma_expected()) report("int4 w4a16-mma: matmul_int4_mma_ok refuses a layout it must take", false, "");
+        else printf("SKIP  int4 w4a16-mma M=%d N=%d K=%d: no sm_80+ tensor-core path here\n", M, N, K);
+    } else {
+        auto got = int4_run(p, [&] { matmul_int4_mma_launch(p.out, p.out_f32, X(p), p.w, B(p), M, nullptr); });
+        char extra[32];
+        snprintf(extra, sizeof extra, " (tile width %d)", matmul_int4_mma_width(M));
+        int4_check("w4a16-mma", p, got, true, extra);
+    }
+    int4_free(p);
+}
+
+static void gemv_case(int M, int N, int K, int group, bool act_order, bool use_bias, bool out_f32) {
+    Int4Problem p = int4_problem(M, N, K, group, act_order, use_bias, out_f32);
+    auto got = int4_run(p, [&] { matmul_int4_gemv_launch(p.out, p.out_f32, X(p), p.w, B(p), M, nullptr); });
+    int4_check("w4a16-gemv-fma", p, got, true);
+    int4_free(p);
+}
+
+// Through matmul_forward / matmul_f32out_forward, naming the path it takes.
+static void forward_case(int M, int N, int K, int group, bool act_order, bool use_bias, bool out_f32) {
+    Int4Problem p = int4_problem(M, N, K, group, act_order, use_bias, out_f32);
+    matmul_prepare(p.w);
+    auto got = int4_run(p, [&] {
+        if (p.out_f32) matmul_f32out_forward((float*)p.out, p.x, p.w, M, nullptr);
+        else matmul_forward((act_t*)p.out, p.x, p.w, p.use_bias ? p.bias : nullptr, M, nullptr);
+    });
+    const bool mma = matmul_int4_mma_ok(p.w, X(p)), gemv = !mma && matmul_int4_gemv_ok(p.w, X(p)) && M <= 64;
+    int4_check(mma ? "forward(mma)" : gemv ? "forward(gemv-fma)" : "forward(dequant+bf16)", p, got, mma || gemv);
+    int4_free(p);
+}
+
+// Stream-K: every grid size gives the reference, and the same grid the same bits on a second launch.
+static void mma_grid_case(int M, int N, int K, int group, bool act_order) {
+    Int4Problem p = int4_problem(M, N, K, group, act_order, true, false);
+    if (!matmul_int4_mma_ok(p.w, X(p))) {
+        if (mma_expected()) report("int4 w4a16-mma grids: matmul_int4_mma_ok refuses a layout it must take", false, "");
+        int4_free(p);
+        return;
+    }
+    for (int grid : {1, 3, 7, 61, 400, 100000, 0}) {
+        auto run = [&] { matmul_int4_mma_launch(p.out, false, X(p), p.w, B(p), M, nullptr, grid); };
+        auto a = int4_run(p, run);
+        auto b = int4_run(p, run);
+        char extra[48];
+        snprintf(extra, sizeof extra, " grid %d", grid);
+        int4_check("w4a16-mma", p, a, true, extra);
+        const bool same = memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+        char name[160];
+        snprintf(name, sizeof name, "int4 w4a16-mma M=%d N=%d K=%d grid %d: two launches, same bits", M, N, K, grid);
+        report(name, same, same ? "identical" : "outputs differ between launches");
+    }
+    int4_free(p);
 }
 
 void run_int4_tests() {
-    // groups of 128 (the common AWQ / GPTQ choice): M around 1, 16 (the GEMV's rows per block),
-    // 64 (its rows per launch) and 256 (above: the dequantizing path)
+    // tensor-core kernel: every tile width around its edges (groups of 128, K = 4096, odd N)
     int i = 0;
-    for (int M : {1, 2, 3, 4, 5, 8, 9, 16, 17, 33, 64, 65, 130, 256, 257}) {
-        int4_case(M, 130, 4096, 128, false, i % 2 == 0, i % 3 == 1);
+    for (int M : {1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 17, 32, 33, 64, 65, 100, 128, 256, 300}) {
+        mma_case(M, 130, 4096, 128, false, i % 2 == 0, i % 3 == 1);
         i++;
     }
-    // groups of 64, odd N, act-order
-    int4_case(1, 257, 1024, 64, false, true, false);
-    int4_case(7, 1001, 2048, 64, true, true, false);
-    int4_case(16, 96, 512, 128, true, false, true);
-    int4_case(300, 384, 1024, 128, true, true, false);  // act-order through the dequantizing path
-    // layouts the 32-code loads cannot take: K % 32 != 0, group 8 / 16 / whole rows
-    int4_case(2, 70, 200, 8, false, false, true);
-    int4_case(3, 64, 264, 24, true, true, false);
-    int4_case(5, 40, 4104, 4104, false, true, false);   // one group per row, K % 32 == 8
-    int4_case(1, 77, 4096, 4096, false, false, false);  // one group per row (GPTQ group_size -1)
-    int4_case(9, 33, 96, 32, false, true, false);
-    // Llama-3.1-8B decode shapes (q/k/v fused, gate/up fused, down, o_proj)
-    int4_case(1, 6144, 4096, 128, false, false, false);
-    int4_case(1, 28672, 4096, 128, false, false, false);
-    int4_case(8, 4096, 14336, 128, true, false, false);
-    int4_case(16, 4096, 4096, 128, false, false, false);
-    int4_case(512, 4096, 4096, 128, false, false, false);  // prefill
+    // K not a multiple of the k-tiles, groups of 32, 64, 96 (3 k-blocks) and whole rows, K % group != 0
+    mma_case(1, 257, 1056, 32, false, true, false);
+    mma_case(9, 257, 1056, 32, true, false, true);
+    mma_case(100, 257, 1056, 32, false, true, false);
+    mma_case(3, 200, 4128, 128, false, true, false);   // 33 groups, the last of 32 columns
+    mma_case(17, 200, 4128, 128, true, false, false);
+    mma_case(300, 200, 4128, 128, false, false, true);
+    mma_case(7, 1001, 2048, 64, true, true, false);
+    mma_case(40, 1001, 2048, 64, true, false, false);
+    mma_case(256, 1001, 2048, 64, true, true, false);
+    mma_case(8, 96, 1536, 96, false, true, false);
+    mma_case(64, 96, 1536, 96, true, false, false);
+    mma_case(1, 77, 4096, 4096, false, false, false);  // one group per row (GPTQ group_size -1)
+    mma_case(33, 77, 4096, 4096, false, true, false);
+    mma_case(130, 77, 4096, 4096, true, false, true);
+    mma_case(5, 64, 1056, 1056, false, true, false);   // one group of 33 k-blocks
+    mma_case(2048, 333, 1536, 128, false, true, false);
+    mma_case(2048, 384, 1024, 128, true, false, false);
+    // stream-K: any grid, same bits every launch
+    mma_grid_case(1, 4096, 4096, 128, false);
+    mma_grid_case(64, 1001, 2048, 64, true);
+    mma_grid_case(300, 384, 1024, 128, false);
+
+    // FMA GEMV: both load widths, x staged or read through the permutation
+    i = 0;
+    for (int M : {1, 2, 3, 4, 5, 6, 7, 8, 9, 17, 64}) {
+        gemv_case(M, 130, 4096, 128, i % 4 == 3, i % 2 == 0, i % 3 == 1);
+        i++;
+    }
+    gemv_case(1, 257, 1024, 64, true, true, false);       // x staged, gathered
+    gemv_case(8, 300, 14336, 128, true, false, false);    // x (229 KB) read through the permutation
+    gemv_case(2, 70, 200, 8, false, false, true);         // 8-code loads: K % 32 != 0, groups of 8
+    gemv_case(3, 64, 264, 24, true, true, false);
+    gemv_case(5, 40, 4104, 4104, false, true, false);     // one group per row, K % 32 == 8
+    gemv_case(9, 33, 96, 32, false, true, false);
+
+    // matmul_forward's choice; a layout neither W4A16 kernel takes, above 64 rows: dequantized
+    forward_case(1, 130, 4096, 128, false, true, false);
+    forward_case(64, 130, 4096, 128, false, false, true);
+    forward_case(5, 64, 264, 24, true, true, false);
+    forward_case(300, 384, 1056, 24, true, true, false);
+    forward_case(65, 40, 4104, 4104, false, false, false);
+    // Llama-3.1-8B shapes (q/k/v fused, gate/up fused, down, o_proj) and a prefill
+    forward_case(1, 6144, 4096, 128, false, false, false);
+    forward_case(1, 28672, 4096, 128, false, false, false);
+    forward_case(8, 4096, 14336, 128, true, false, false);
+    forward_case(16, 4096, 4096, 128, false, false, false);
+    forward_case(64, 4096, 14336, 128, false, false, false);
+    forward_case(512, 4096, 4096, 128, false, true, false);
 }
