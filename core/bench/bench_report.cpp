@@ -18,8 +18,11 @@ static std::string ms(double s) {
 }
 
 void bench_print_table(FILE* f, const BenchMeta& m, const std::vector<LevelReport>& levels) {
-    fprintf(f, "\n%s  model %s  %s, %s\n", m.endpoint_url.c_str(), m.model.c_str(),
+    fprintf(f, "\n%s  model %s  %s, %s", m.endpoint_url.c_str(), m.model.c_str(),
             m.stream ? "streaming" : "not streaming", m.workload.c_str());
+    if (!m.json_schema.empty())
+        fprintf(f, ", JSON schema %s%s", m.json_schema.c_str(), m.fresh_schema ? " (fresh per request)" : "");
+    fprintf(f, "\n");
     fprintf(f, "%8s %6s %6s %8s %10s %10s %9s %9s %9s %9s %9s %9s %8s %8s\n", m.rate_mode ? "rate" : "conc",
             "ok", "failed", "req/s", "out tok/s", "tot tok/s", "TTFT p50", "TTFT p95", "TPOT p50", "ITL p50",
             "E2E p50", "E2E p95", "in tok", "out tok");
@@ -66,9 +69,12 @@ bool bench_write_json(const std::string& path, const BenchMeta& m, const std::ve
     fprintf(f, "{\n\"tool\":\"edgellm bench\",\n\"base_url\":%s,\n\"endpoint\":%s,\n\"model\":%s,\n",
             json_quote(m.base_url).c_str(), json_quote(m.endpoint_url).c_str(), json_quote(m.model).c_str());
     fprintf(f, "\"workload\":%s,\n\"stream\":%s,\n\"input_len\":%d,\n\"output_len\":%d,\n\"seed\":%llu,\n"
-               "\"exact_lengths_requested\":%s,\n\"notes\":%s,\n\"levels\":[\n",
+               "\"exact_lengths_requested\":%s,\n\"json_schema\":%s,\n\"fresh_schema\":%s,\n\"notes\":%s,\n"
+               "\"levels\":[\n",
             json_quote(m.workload).c_str(), m.stream ? "true" : "false", m.input_len, m.output_len, m.seed,
-            m.exact_lengths_requested ? "true" : "false", notes.c_str());
+            m.exact_lengths_requested ? "true" : "false",
+            m.json_schema.empty() ? "null" : json_quote(m.json_schema).c_str(), m.fresh_schema ? "true" : "false",
+            notes.c_str());
     for (size_t i = 0; i < levels.size(); i++) {
         const LevelStats& s = levels[i].s;
         std::string reasons = "{";

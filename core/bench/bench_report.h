@@ -14,6 +14,8 @@ struct BenchMeta {
     bool rate_mode = false;                        // levels are request rates, not concurrencies
     int input_len = 0, output_len = 0;
     bool exact_lengths_requested = false;          // token-id prompts / ignore_eos + min_tokens
+    std::string json_schema;                       // --json-schema file, empty for none
+    bool fresh_schema = false;                     // each request's schema made distinct
     unsigned long long seed = 0;
     std::vector<std::string> notes;                // caveats found while running, for people
 };

@@ -124,6 +124,33 @@ bool bench_load_dataset(const std::string& path, int max_prompt_chars, std::vect
     return true;
 }
 
+bool bench_load_schema(const std::string& path, std::string* schema, std::string* err) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    simdjson::padded_string text;
+    if (simdjson::padded_string::load(path).get(text)) {
+        *err = "cannot read --json-schema file " + path;
+        return false;
+    }
+    if (parser.parse(text).get(doc)) {
+        *err = "--json-schema file " + path + " is not valid JSON";
+        return false;
+    }
+    if (doc.type() != simdjson::dom::element_type::OBJECT) {
+        *err = "--json-schema file " + path + " must hold a JSON Schema object";
+        return false;
+    }
+    *schema = simdjson::minify(doc);
+    return true;
+}
+
+std::string bench_fresh_schema(const std::string& schema, const std::string& tag) {
+    // schema is a minified object: "{}" or "{...}"
+    std::string member = "\"description\":" + json_quote(tag);
+    if (schema == "{}") return "{" + member + "}";
+    return schema.substr(0, schema.size() - 1) + "," + member + "}";
+}
+
 std::string bench_request_body(const BodyOptions& o, const BenchPrompt& p) {
     std::string b = "{\"model\":" + json_quote(o.model);
     if (o.chat) {
@@ -141,7 +168,18 @@ std::string bench_request_body(const BodyOptions& o, const BenchPrompt& p) {
         snprintf(t, sizeof(t), "%.17g", o.temperature);
         b += std::string(",\"temperature\":") + t;
     }
-    if (o.exact_output) b += ",\"ignore_eos\":true,\"min_tokens\":" + std::to_string(p.max_tokens);
+    if (o.exact_output && o.json_schema.empty())  // min_tokens with a grammar is refused
+        b += ",\"ignore_eos\":true,\"min_tokens\":" + std::to_string(p.max_tokens);
+    if (!o.json_schema.empty()) {
+        std::string schema = o.fresh_schema
+                                 ? bench_fresh_schema(o.json_schema, o.fresh_tag + " request " + std::to_string(p.index))
+                                 : o.json_schema;
+        if (o.chat)
+            b += ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"bench\",\"schema\":" +
+                 schema + ",\"strict\":true}}";
+        else
+            b += ",\"guided_json\":" + schema;
+    }
     if (o.stream) b += ",\"stream\":true,\"stream_options\":{\"include_usage\":true}";
     else b += ",\"stream\":false";
     return b + "}";

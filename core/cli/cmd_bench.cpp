@@ -45,16 +45,22 @@ struct Workload {
     std::vector<std::string> dataset;  // shuffled dataset prompts
 };
 
-static std::vector<std::string> make_bodies(const Workload& w, int n, uint64_t seed, size_t offset) {
+// first_index: the run-wide number of the first request (warm-up requests come first).
+static std::vector<std::string> make_bodies(const Workload& w, int n, uint64_t seed, size_t offset,
+                                            int64_t first_index) {
     std::vector<std::string> bodies;
     if (w.random) {
-        for (const BenchPrompt& p : bench_random_prompts(n, w.input_len, w.output_len, w.vocab_size, w.as_text, seed))
-            bodies.push_back(bench_request_body(w.body, p));
+        std::vector<BenchPrompt> ps = bench_random_prompts(n, w.input_len, w.output_len, w.vocab_size, w.as_text, seed);
+        for (size_t i = 0; i < ps.size(); i++) {
+            ps[i].index = first_index + (int64_t)i;
+            bodies.push_back(bench_request_body(w.body, ps[i]));
+        }
     } else {
         for (int i = 0; i < n; i++) {
             BenchPrompt p;
             p.text = w.dataset[(offset + (size_t)i) % w.dataset.size()];
             p.max_tokens = w.output_len;
+            p.index = first_index + i;
             bodies.push_back(bench_request_body(w.body, p));
         }
     }
@@ -110,6 +116,10 @@ static void add_bench_flags(cxxopts::Options& opts) {
         ("no-ignore-eos", "random prompts: do not send ignore_eos/min_tokens (output length is the model's)")
         ("ignore-eos", "dataset prompts: also send ignore_eos and min_tokens = --output-len")
         ("temperature", "sampling temperature to send (default: the server's)", cxxopts::value<double>())
+        ("json-schema", "constrain every request to the JSON Schema in FILE (chat: response_format json_schema; "
+         "completions: guided_json); ignore_eos/min_tokens are then not sent", cxxopts::value<std::string>())
+        ("fresh-schema", "with --json-schema: make each request's schema distinct (a top-level \"description\"), "
+         "so every request pays the grammar's compilation")
         ("timeout", "seconds: connect, each read, and the whole of one request", cxxopts::value<double>()->default_value("60"))
         ("max-time", "seconds: global deadline for the whole run (0 = none)", cxxopts::value<double>()->default_value("3600"))
         ("api-key", "bearer token (default: $OPENAI_API_KEY)", cxxopts::value<std::string>())
@@ -150,7 +160,7 @@ static int probe_server(const BenchTarget& target, const cxxopts::ParseResult& a
 
 // Runs every level (concurrency or arrival rate) of the sweep into reports.
 static void run_levels(RunContext& ctx, const Workload& w, bool rate_mode, const std::vector<int>& concurrency,
-                       const std::vector<double>& rates, int n_requests, uint64_t seed, BenchMeta* meta,
+                       const std::vector<double>& rates, int n_requests, int n_warmup, uint64_t seed, BenchMeta* meta,
                        std::vector<LevelReport>* reports_out) {
     std::vector<LevelReport>& reports = *reports_out;
     size_t n_levels = rate_mode ? rates.size() : concurrency.size();
@@ -169,7 +179,8 @@ static void run_levels(RunContext& ctx, const Workload& w, bool rate_mode, const
         uint64_t level_seed = seed + 1000003ULL * (li + 1);
         LevelRun run;
         bench_run_level(ctx, conc, bench_arrivals(n_requests, rate, level_seed),
-                        make_bodies(w, n_requests, level_seed, li * (size_t)n_requests), &run);
+                        make_bodies(w, n_requests, level_seed, li * (size_t)n_requests,
+                                    n_warmup + (int64_t)li * n_requests), &run);
         LevelReport r;
         level_stats_compute(run.results, run.total_time_s, &r.s);
         r.s.concurrency = conc;
@@ -228,6 +239,17 @@ int cmd_bench(int argc, char** argv) {
     w.random = !a.count("dataset");
     w.as_text = w.body.chat;
     w.body.exact_output = (w.random && !a.count("no-ignore-eos")) || a.count("ignore-eos");
+    if (a.count("fresh-schema") && !a.count("json-schema")) return bad("--fresh-schema needs --json-schema");
+    if (a.count("json-schema")) {
+        if (a.count("ignore-eos"))  // servers refuse min_tokens with a grammar (ours does)
+            return bad("--ignore-eos cannot be combined with --json-schema");
+        if (!bench_load_schema(a["json-schema"].as<std::string>(), &w.body.json_schema, &err)) return bad(err);
+        w.body.exact_output = false;
+        w.body.fresh_schema = a.count("fresh-schema") > 0;
+        char tag[32];  // this run's own schemas: a server that served an earlier run has none cached
+        snprintf(tag, sizeof(tag), "bench %08x", (unsigned)std::random_device{}());
+        w.body.fresh_tag = tag;
+    }
     if (a.count("temperature")) {
         w.body.temperature = a["temperature"].as<double>();
         if (!(w.body.temperature >= 0)) return bad("--temperature must be >= 0");
@@ -244,6 +266,15 @@ int cmd_bench(int argc, char** argv) {
     meta.output_len = w.output_len;
     meta.seed = seed;
     meta.exact_lengths_requested = w.body.exact_output;
+    if (!w.body.json_schema.empty()) {
+        meta.json_schema = a["json-schema"].as<std::string>();
+        meta.fresh_schema = w.body.fresh_schema;
+        meta.notes.push_back(std::string("structured output (--json-schema) via ") +
+                             (w.body.chat ? "response_format json_schema" : "guided_json") +
+                             ": ignore_eos/min_tokens not sent (servers refuse min_tokens with a grammar), so "
+                             "output lengths are the model's, up to --output-len" +
+                             (w.body.fresh_schema ? "; each request's schema is distinct (--fresh-schema)" : ""));
+    }
     if (w.random) {
         meta.workload = "random";
         if (w.as_text)
@@ -282,14 +313,15 @@ int cmd_bench(int argc, char** argv) {
     if (warmup > 0) {
         ctx.label = "warmup";
         LevelRun run;
-        bench_run_level(ctx, std::min(warmup, concurrency[0]), {}, make_bodies(w, warmup, seed ^ 0x5eedULL, 0), &run);
+        bench_run_level(ctx, std::min(warmup, concurrency[0]), {}, make_bodies(w, warmup, seed ^ 0x5eedULL, 0, 0),
+                        &run);
         int ok = 0;
         for (const RequestResult& r : run.results) ok += r.ok;
         fprintf(stderr, "warmup: %d/%d ok\n", ok, warmup);
     }
 
     std::vector<LevelReport> reports;
-    run_levels(ctx, w, rate_mode, concurrency, rates, n_requests, seed, &meta, &reports);
+    run_levels(ctx, w, rate_mode, concurrency, rates, n_requests, warmup, seed, &meta, &reports);
     bench_print_table(stdout, meta, reports);
     int rc = 0;
     if (a.count("out") && !bench_write_json(a["out"].as<std::string>(), meta, reports, &err)) {

@@ -232,12 +232,14 @@ bool Engine::step() {
             results_[i].token = greedy_ids_[out.samples[i].logits_index];
         }
     }
+    // the device sampler: rows and checks now, grammar masks once the runner has enqueued the
+    // forward (sample_batch_.build_constraints), so that host work overlaps the device's
     if (!out.empty() && !sampled &&
         sample_batch_.build(out, sched_.config().eos_token_ids, vocab)) {
-        const SampleBatch& sb = sample_batch_;
+        SampleBatch& sb = sample_batch_;
         sampled = runner_->forward_sample(batch, sb.rows.data(), (int)sb.rows.size(),
-                                          sb.penalties.data(), (int)sb.penalties.size(),
-                                          sb.constraints(), results_.data());
+                                          sb.penalties.data(), (int)sb.penalties.size(), sb,
+                                          results_.data());
     }
     if (!out.empty() && !sampled) {  // the runner samples nothing itself: logits to the host
         logits_.resize(batch.logits_rows.size() * (size_t)vocab);

@@ -21,12 +21,15 @@ public:
     // Device sampling: runs the step, applies constraints to its logits rows (masks, then
     // biases: kernels.h sample_constrain) and picks every slot's token on the device
     // (sample_forward), keeping the logits there; rows[i].logits_row indexes batch.logits_rows
-    // and rows[i].n_top <= SAMPLE_MAX_TOP. Fills out (n_rows) as core's Sampler would, given the
-    // constrained rows: token, logprob where n_top >= 0, top where n_top > 0. Returns false,
-    // having run nothing, where unsupported (then the caller uses forward() and the CPU sampler).
+    // and rows[i].n_top <= SAMPLE_MAX_TOP. The constraints are built by calling
+    // constraints.build_constraints() once, on the caller's thread, after the step's forward is
+    // enqueued (never before: building them is host work meant to overlap the device's). Fills
+    // out (n_rows) as core's Sampler would, given the constrained rows: token, logprob where
+    // n_top >= 0, top where n_top > 0. Returns false, having run nothing and built nothing, where
+    // unsupported (then the caller uses forward() and the CPU sampler).
     virtual bool forward_sample(const ForwardBatch& batch, const SampleRow* rows, int n_rows,
                                 const SamplePenalty* penalties, int n_penalties,
-                                const SampleConstraints& constraints, SampleResult* out) {
+                                SampleConstraintSource& constraints, SampleResult* out) {
         return false;
     }
 };
@@ -43,7 +46,7 @@ public:
     }
     bool forward_sample(const ForwardBatch& batch, const SampleRow* rows, int n_rows,
                         const SamplePenalty* penalties, int n_penalties,
-                        const SampleConstraints& constraints, SampleResult* out) override {
+                        SampleConstraintSource& constraints, SampleResult* out) override {
         tokens_.resize(n_rows);
         logprobs_.resize(n_rows);
         top_ids_.resize((size_t)n_rows * SAMPLE_MAX_TOP);

@@ -1,8 +1,9 @@
-// sample_batch.cpp — SampleBatch::build (see sample_batch.h). Entries follow core/engine/sampling.cpp:
-// outputs are counted when any penalty is on, prompt tokens are marked only for the repetition
-// penalty, and stop/eos tokens are masked while fewer than min_tokens outputs exist. Constraints
-// follow the engine's host path: the grammar's mask from the slot's matcher state (a fork's first
-// token from the start state), or the allowed_token_ids mask, then logit_bias.
+// sample_batch.cpp — SampleBatch::build and build_constraints (see sample_batch.h). Entries
+// follow core/engine/sampling.cpp: outputs are counted when any penalty is on, prompt tokens are
+// marked only for the repetition penalty, and stop/eos tokens are masked while fewer than
+// min_tokens outputs exist. Constraints follow the engine's host path: the grammar's mask from
+// the slot's matcher state (a fork's first token from the start state), or the allowed_token_ids
+// mask, then logit_bias.
 #include "core/engine/sample_batch.h"
 #include <string.h>
 #include "core/grammar/grammar_matcher.h"  // grammar_mask_bits
@@ -17,17 +18,32 @@ bool constrained(const SamplingParams& p) {
 }
 }  // namespace
 
-SampleConstraints SampleBatch::constraints() const {
-    SampleConstraints c;
-    c.mask_rows = mask_rows.data();
-    c.masks = masks.data();
-    c.n_masked = (int)mask_rows.size();
-    c.biases = biases.data();
-    c.n_biases = (int)biases.size();
-    return c;
+const SampleConstraints& SampleBatch::build_constraints() {
+    if (!masks_built_) {
+        const size_t n_words = (size_t)SAMPLE_MASK_WORDS(vocab_);
+        masks.resize(mask_rows.size() * n_words);
+        for (size_t i = 0; i < mask_sources_.size(); i++) {
+            const MaskSource& m = mask_sources_[i];
+            uint32_t* w = &masks[i * n_words];
+            if (m.params->grammar) {
+                grammar_mask_bits(*m.params->grammar, m.grammar_state, *eos_token_ids_, w, vocab_);
+            } else {
+                memset(w, 0, n_words * 4);
+                for (int32_t t : m.params->allowed_token_ids)
+                    if (t >= 0 && t < vocab_) w[t >> 5] |= 1u << (t & 31);
+            }
+        }
+        masks_built_ = true;
+    }
+    constraints_.mask_rows = mask_rows.data();
+    constraints_.masks = masks.data();
+    constraints_.n_masked = (int)mask_rows.size();
+    constraints_.biases = biases.data();
+    constraints_.n_biases = (int)biases.size();
+    return constraints_;
 }
 
-bool SampleBatch::constrain(const SampleSlot& slot, int vocab, const std::vector<int32_t>& eos_token_ids) {
+bool SampleBatch::constrain(const SampleSlot& slot, int vocab) {
     const SamplingParams& p = *slot.seq->params;
     const int row = slot.logits_index;
     if (row >= (int)row_slot_.size()) row_slot_.resize(row + 1, -1);
@@ -42,18 +58,9 @@ bool SampleBatch::constrain(const SampleSlot& slot, int vocab, const std::vector
     first = (int32_t)first_slots_.size();
     first_slots_.push_back(&slot);
     if (!constrained(p)) return true;
-    const size_t n_words = (size_t)SAMPLE_MASK_WORDS(vocab);
-    if (p.grammar || !p.allowed_token_ids.empty()) {
+    if (p.grammar || !p.allowed_token_ids.empty()) {  // its bits come in build_constraints()
         mask_rows.push_back(row);
-        masks.resize(mask_rows.size() * n_words);
-        uint32_t* w = &masks[(mask_rows.size() - 1) * n_words];
-        if (p.grammar) {
-            grammar_mask_bits(*p.grammar, grammar_state_of(slot), eos_token_ids, w, vocab);
-        } else {
-            memset(w, 0, n_words * 4);
-            for (int32_t t : p.allowed_token_ids)
-                if (t >= 0 && t < vocab) w[t >> 5] |= 1u << (t & 31);
-        }
+        mask_sources_.push_back({&p, p.grammar ? grammar_state_of(slot) : 0});
     }
     seen_.resize(vocab, 0);
     bool distinct = true;
@@ -73,8 +80,12 @@ bool SampleBatch::build(const SchedulerOutput& out, const std::vector<int32_t>& 
     rows.resize(out.samples.size());
     penalties.clear();
     mask_rows.clear();
+    mask_sources_.clear();
     masks.clear();
     biases.clear();
+    eos_token_ids_ = &eos_token_ids;
+    vocab_ = vocab;
+    masks_built_ = false;
     first_slots_.clear();
     row_slot_.assign(row_slot_.size(), -1);
     n_output_.resize(vocab, 0);
@@ -86,7 +97,7 @@ bool SampleBatch::build(const SchedulerOutput& out, const std::vector<int32_t>& 
         if (p.logprobs > SAMPLE_MAX_TOP ||
             (p.logprobs >= 0 && (!p.logit_bias.empty() || !p.allowed_token_ids.empty())))
             return false;   // host sampler
-        if (!constrain(slot, vocab, eos_token_ids)) return false;
+        if (!constrain(slot, vocab)) return false;
         bool own = slot.sample_index == seq->sample_index;  // otherwise a fork's first token
         int n_output = own ? seq->n_output() : 0;
         SampleRow& r = rows[i];

@@ -22,7 +22,8 @@ public:
     }
     bool forward_sample(const ForwardBatch& batch, const SampleRow* rows, int n_rows,
                         const SamplePenalty* penalties, int n_penalties,
-                        const SampleConstraints& constraints, SampleResult* out) override {
+                        SampleConstraintSource& constraints, SampleResult* out) override {
+        // rank 0 (this thread) builds the constraints once its step is enqueued
         run([&] { lead_.forward_sample(batch, rows, n_rows, penalties, n_penalties, constraints, out); }, batch);
         return true;
     }

@@ -35,6 +35,15 @@ struct SampleConstraints {
     int n_biases = 0;
 };
 inline int sample_bias_capacity(int vocab) { return 2 * vocab + 65536; }
+// Where a step's SampleConstraints come from. Model::forward_sample calls build_constraints()
+// exactly once, on its own thread, after the step's forward is enqueued on the device and before
+// anything that reads the constraints is, so the host work behind them (grammar masks) overlaps
+// the device's. What it returns must stay valid until forward_sample returns.
+class SampleConstraintSource {
+public:
+    virtual ~SampleConstraintSource() {}
+    virtual const SampleConstraints& build_constraints() = 0;
+};
 size_t model_sample_device_bytes(int vocab, const ModelLimits& limits);
 
 class Model {
@@ -94,15 +103,16 @@ public:
     // With argmax_host, the logits stay on the device: argmax_host (logits_rows.size()) gets the
     // highest-logit token of each row (lowest id on ties), as greedy sampling picks it.
     void forward(const ForwardBatch& batch, float* logits_host, int32_t* argmax_host = nullptr);
-    // Runs one step like forward(), keeping the logits on the device, applies constraints to its
-    // logits rows (one upload, sample_constrain) and picks n_slots tokens from them with
-    // sample_forward (kernels.h); rows (n_slots) and penalties (n_penalties) are host memory,
-    // rows[i].logits_row indexes batch.logits_rows. Writes tokens and logprobs (n_slots) and
-    // top_ids, top_logprobs (n_slots, SAMPLE_MAX_TOP). Slots beyond the staging capacity are
+    // Runs one step like forward(), keeping the logits on the device; once the step is enqueued,
+    // takes its constraints from constraints.build_constraints() (host work beside the device's),
+    // applies them to its logits rows (one upload, sample_constrain) and picks n_slots tokens from
+    // them with sample_forward (kernels.h); rows (n_slots) and penalties (n_penalties) are host
+    // memory, rows[i].logits_row indexes batch.logits_rows. Writes tokens and logprobs (n_slots)
+    // and top_ids, top_logprobs (n_slots, SAMPLE_MAX_TOP). Slots beyond the staging capacity are
     // sampled in several launches (core/model/model_sample.cpp).
     void forward_sample(const ForwardBatch& batch, const SampleRow* rows, int n_slots,
                         const SamplePenalty* penalties, int n_penalties,
-                        const SampleConstraints& constraints, int32_t* tokens, float* logprobs,
+                        SampleConstraintSource& constraints, int32_t* tokens, float* logprobs,
                         int32_t* top_ids, float* top_logprobs);
 
     // Device time of all forward() calls so far (events around each step's work on the stream,

@@ -1,5 +1,7 @@
 // model_sample.cpp — Model::forward_sample: the step with its logits kept on the device, then
-// sample_forward over the step's sample slots; only tokens and logprobs come back.
+// sample_forward over the step's sample slots; only tokens and logprobs come back. The step's
+// constraints are asked for once its forward is enqueued, so their host work (grammar masks)
+// runs while the device computes the step.
 //
 // Staging, one launch's worth: slots up to max_logits_rows and penalty entries up to
 // 2 * vocab + 65536 (a slot's entries name distinct tokens, so any one slot fits). A step with
@@ -73,7 +75,7 @@ static void constrain_logits(const SampleConstraints& c, const SampleLayout& L, 
 
 void Model::forward_sample(const ForwardBatch& b, const SampleRow* rows, int n_slots,
                            const SamplePenalty* penalties, int n_penalties,
-                           const SampleConstraints& constraints, int32_t* tokens, float* logprobs,
+                           SampleConstraintSource& constraints, int32_t* tokens, float* logprobs,
                            int32_t* top_ids, float* top_logprobs) {
     const int vocab = cfg_.vocab_size, R = (int)b.logits_rows.size();
     for (int s = 0; s < n_slots; s++)
@@ -81,7 +83,9 @@ void Model::forward_sample(const ForwardBatch& b, const SampleRow* rows, int n_s
                         rows[s].penalty_start >= 0 && rows[s].n_penalties >= 0 &&
                         rows[s].penalty_start + rows[s].n_penalties <= n_penalties,
                     "sample slot outside the step's logits rows or penalty entries");
-    const SampleConstraints& c = constraints;
+    run(b);
+    // the step is on the stream: the host builds the constraints (grammar masks) meanwhile
+    const SampleConstraints& c = constraints.build_constraints();
     CHECK(c.n_masked >= 0 && c.n_masked <= R && c.n_biases >= 0 && c.n_biases <= sample_bias_capacity(vocab),
           "sampling constraints: more masked rows than logits rows or more biases than the staging holds");
     for (int i = 0; i < c.n_masked; i++)
@@ -89,7 +93,6 @@ void Model::forward_sample(const ForwardBatch& b, const SampleRow* rows, int n_s
     for (int j = 0; j < c.n_biases; j++)
         CHECK(c.biases[j].row >= 0 && c.biases[j].row < R && c.biases[j].token >= 0 && c.biases[j].token < vocab,
               "logit bias outside the step's logits rows or the vocabulary");
-    run(b);
     const SampleLayout L = sample_layout(vocab, limits_);
     char* dev = sample_area();
     char* host = (char*)sample_host_;

@@ -125,6 +125,15 @@ for ep in completions chat; do
   else fail bench_ttft_is_first_content_token_not_headers_$ep "$(js "$tmp/late.json" "JSON.stringify(L[0].ttft_s)")"; fi
 done
 
+# 3e. Flags of structured outputs that cannot work are refused before anything is sent.
+out1=$($bin bench --base-url "$url" --fresh-schema --requests 1 2>&1); rc1=$?
+out2=$($bin bench --base-url "$url" --dataset "$tmp/none.jsonl" --ignore-eos --json-schema tests/gpu/bench_schema.json 2>&1); rc2=$?
+echo '[1]' > "$tmp/arr.json"
+out3=$($bin bench --base-url "$url" --json-schema "$tmp/arr.json" 2>&1); rc3=$?
+if [ $rc1 -eq 2 ] && echo "$out1" | grep -q "needs --json-schema" && [ $rc2 -eq 2 ] && echo "$out2" | grep -q "ignore-eos" \
+   && [ $rc3 -eq 2 ] && echo "$out3" | grep -q "JSON Schema object"; then pass bench_refuses_schema_flags_that_cannot_work
+else fail bench_refuses_schema_flags_that_cannot_work "$rc1 $out1 / $rc2 $out2 / $rc3 $out3"; fi
+
 # 4. Failures are counted by reason.
 printf '%s\n' '{"prompt":"fine one"}' '{"prompt":"x [[fail500]]"}' '{"prompt":"x [[malformed]]"}' \
   '{"prompt":"x [[drop]] y"}' '{"prompt":"x [[hang]]"}' '{"question":"fine two"}' > "$tmp/bad.jsonl"
@@ -255,6 +264,19 @@ else
       if [ "$ours" = "$theirs" ] && [ "${ours%%,*}" = "$n" ]; then pass bench_matches_openai_sdk_client_on_edgellm_serve
       else fail bench_matches_openai_sdk_client_on_edgellm_serve "edgellm ok,failed,tokens=$ours openai sdk=$theirs"; fi
     fi
+    # Structured outputs: the schema of the GPU benchmark, fresh per request on chat and shared on
+    # completions, is accepted by our server for every request, with no ignore_eos sent.
+    $bin bench --base-url "$surl" --endpoint chat --json-schema tests/gpu/bench_schema.json --fresh-schema --concurrency 4 \
+      --requests 8 --input-len 8 --output-len 24 --temperature 0 --timeout 60 --out "$tmp/schema_chat.json" > "$tmp/schema_chat.txt" 2>&1
+    $bin bench --base-url "$surl" --json-schema tests/gpu/bench_schema.json --concurrency 4 --requests 8 --input-len 8 \
+      --output-len 24 --vocab-size "$vocab" --timeout 60 --out "$tmp/schema_cmpl.json" > "$tmp/schema_cmpl.txt" 2>&1
+    ok=true
+    for f in schema_chat schema_cmpl; do
+      [ "$(node -e "const r=require('$tmp/$f.json'), l=r.levels[0]; console.log(l.ok===8 && l.errors===0 && !r.exact_lengths_requested && r.json_schema==='tests/gpu/bench_schema.json' && r.fresh_schema===('$f'==='schema_chat') && r.notes.some(n=>n.includes('ignore_eos/min_tokens not sent')) && l.ttft_s.p50>0 && l.output_tps>0)" 2>&1)" = true ] \
+        && grep -q "JSON schema tests/gpu/bench_schema.json" "$tmp/$f.txt" || ok=false
+    done
+    if $ok; then pass bench_json_schema_requests_are_served_by_edgellm_on_chat_and_completions
+    else fail bench_json_schema_requests_are_served_by_edgellm_on_chat_and_completions "$(tail -4 "$tmp/schema_chat.txt") $(tail -4 "$tmp/schema_cmpl.txt")"; fi
     kill "$spid" 2>/dev/null
   fi
 fi

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <stdio.h>
 #include <fstream>
+#include <set>
 #include "core/bench/bench_client.h"
 #include "core/bench/bench_run.h"
 #include "core/bench/bench_workload.h"
@@ -126,4 +127,87 @@ TEST(BenchRun, poisson_arrivals_are_increasing_with_mean_gap_near_one_over_rate)
     EXPECT_GT(t[0], 0);
     EXPECT_NEAR(t.back() / t.size(), 1.0 / 50, 0.001);  // mean gap 20 ms within 5%
     for (double x : bench_arrivals(5, 0, 7)) EXPECT_EQ(x, 0);
+}
+
+// --json-schema: chat carries response_format json_schema, completions carry guided_json, each
+// with the schema as given; ignore_eos/min_tokens are left out (a server refuses min_tokens with
+// a grammar) even when exact output was asked for.
+TEST(BenchWorkload, schema_goes_as_response_format_on_chat_and_guided_json_on_completions_without_ignore_eos) {
+    const std::string schema = R"({"type":"object","properties":{"a":{"type":"string"}},"required":["a"]})";
+    BenchPrompt p;
+    p.text = "hello";
+    p.max_tokens = 16;
+    BodyOptions o;
+    o.model = "m";
+    o.chat = true;
+    o.exact_output = true;
+    o.json_schema = schema;
+    simdjson::dom::parser parser;
+    simdjson::dom::element d;
+    ASSERT_FALSE(parser.parse(bench_request_body(o, p)).get(d));
+    simdjson::dom::element rf = d["response_format"];
+    EXPECT_EQ(std::string_view(rf["type"].get_string().value()), "json_schema");
+    EXPECT_EQ(std::string_view(rf["json_schema"]["name"].get_string().value()), "bench");
+    EXPECT_TRUE(bool(rf["json_schema"]["strict"]));
+    EXPECT_EQ(simdjson::minify(rf["json_schema"]["schema"]), schema);
+    EXPECT_TRUE(d["guided_json"].error() == simdjson::NO_SUCH_FIELD);
+    EXPECT_TRUE(d["ignore_eos"].error() == simdjson::NO_SUCH_FIELD);
+    EXPECT_TRUE(d["min_tokens"].error() == simdjson::NO_SUCH_FIELD);
+    EXPECT_EQ(int64_t(d["max_tokens"]), 16);
+
+    o.chat = false;
+    p.ids = {1, 2, 3};
+    ASSERT_FALSE(parser.parse(bench_request_body(o, p)).get(d));
+    EXPECT_EQ(simdjson::minify(d["guided_json"]), schema);
+    EXPECT_TRUE(d["response_format"].error() == simdjson::NO_SUCH_FIELD);
+    EXPECT_TRUE(d["ignore_eos"].error() == simdjson::NO_SUCH_FIELD);
+    EXPECT_TRUE(d["min_tokens"].error() == simdjson::NO_SUCH_FIELD);
+    EXPECT_EQ(d["prompt"].get_array().size(), 3u);
+}
+
+// --fresh-schema: every request's schema is the given one plus a last top-level "description"
+// naming the run and the request, so no two requests of a run share a schema text.
+TEST(BenchWorkload, fresh_schema_differs_per_request_only_by_a_trailing_description) {
+    const std::string schema = R"({"type":"object","properties":{"a":{"type":"integer"}}})";
+    EXPECT_EQ(bench_fresh_schema(schema, "t 1"),
+              R"({"type":"object","properties":{"a":{"type":"integer"}},"description":"t 1"})");
+    EXPECT_EQ(bench_fresh_schema("{}", "x\"y"), R"({"description":"x\"y"})");
+    BenchPrompt p;
+    p.text = "hi";
+    p.max_tokens = 4;
+    BodyOptions o;
+    o.model = "m";
+    o.chat = true;
+    o.json_schema = schema;
+    o.fresh_schema = true;
+    o.fresh_tag = "bench 0000abcd";
+    simdjson::dom::parser parser;
+    std::set<std::string> seen;
+    for (int64_t i : {0, 1, 2, 1000000}) {
+        p.index = i;
+        simdjson::dom::element d;
+        ASSERT_FALSE(parser.parse(bench_request_body(o, p)).get(d));
+        std::string got = simdjson::minify(d["response_format"]["json_schema"]["schema"]);
+        EXPECT_EQ(got, bench_fresh_schema(schema, "bench 0000abcd request " + std::to_string(i)));
+        seen.insert(got);
+    }
+    EXPECT_EQ(seen.size(), 4u);
+    o.fresh_schema = false;
+    p.index = 7;
+    simdjson::dom::element d;
+    ASSERT_FALSE(parser.parse(bench_request_body(o, p)).get(d));
+    EXPECT_EQ(simdjson::minify(d["response_format"]["json_schema"]["schema"]), schema);
+}
+
+TEST(BenchWorkload, schema_file_is_read_minified_and_must_be_an_object) {
+    std::string schema, err;
+    ASSERT_TRUE(bench_load_schema(write_tmp("bench_schema.json", "{ \"type\" : \"object\" ,\n \"title\": \"a b\" }\n"),
+                                  &schema, &err)) << err;
+    EXPECT_EQ(schema, R"({"type":"object","title":"a b"})");
+    EXPECT_FALSE(bench_load_schema(write_tmp("bench_arr.json", "[1]"), &schema, &err));
+    EXPECT_NE(err.find("bench_arr.json"), std::string::npos) << err;
+    EXPECT_FALSE(bench_load_schema(write_tmp("bench_bad.json", "{\"type\":"), &schema, &err));
+    EXPECT_NE(err.find("not valid JSON"), std::string::npos) << err;
+    EXPECT_FALSE(bench_load_schema("/nonexistent_schema.json", &schema, &err));
+    EXPECT_NE(err.find("/nonexistent_schema.json"), std::string::npos) << err;
 }

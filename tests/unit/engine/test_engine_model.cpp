@@ -115,7 +115,22 @@ private:
     ModelRunner* inner_;
 };
 
-// Counts the steps that took the device-side greedy path.
+// Counts the calls of a step's constraint source.
+class CountingSource : public SampleConstraintSource {
+public:
+    explicit CountingSource(SampleConstraintSource* inner) : inner_(inner) {}
+    const SampleConstraints& build_constraints() override {
+        n_builds++;
+        return inner_->build_constraints();
+    }
+    int n_builds = 0;
+
+private:
+    SampleConstraintSource* inner_;
+};
+
+// Counts the steps that took the device-side greedy path, and the constraint builds of the
+// device sampling steps.
 class CountingRunner : public ModelRunner {
 public:
     explicit CountingRunner(ModelRunner* inner) : inner_(inner) {}
@@ -127,11 +142,14 @@ public:
     }
     bool forward_sample(const ForwardBatch& b, const SampleRow* rows, int n_rows,
                         const SamplePenalty* penalties, int n_penalties,
-                        const SampleConstraints& constraints, SampleResult* out) override {
+                        SampleConstraintSource& constraints, SampleResult* out) override {
         n_sample_steps++;
-        return inner_->forward_sample(b, rows, n_rows, penalties, n_penalties, constraints, out);
+        CountingSource counted(&constraints);
+        bool ran = inner_->forward_sample(b, rows, n_rows, penalties, n_penalties, counted, out);
+        n_steps_not_built_once += counted.n_builds != 1;
+        return ran;
     }
-    int n_greedy_steps = 0, n_sample_steps = 0;
+    int n_greedy_steps = 0, n_sample_steps = 0, n_steps_not_built_once = 0;
 
 private:
     ModelRunner* inner_;
@@ -141,7 +159,7 @@ private:
 // alone, each on a freshly loaded model.
 struct DeviceVsCpu {
     WorkResult fast, slow;
-    int n_greedy_steps = 0, n_sample_steps = 0;
+    int n_greedy_steps = 0, n_sample_steps = 0, n_steps_not_built_once = 0;
 };
 DeviceVsCpu run_device_and_cpu(const std::vector<WorkItem>& work) {
     DeviceVsCpu r;
@@ -150,6 +168,7 @@ DeviceVsCpu run_device_and_cpu(const std::vector<WorkItem>& work) {
     r.fast = run_workload(m->cfg, &device, work);
     r.n_greedy_steps = device.n_greedy_steps;
     r.n_sample_steps = device.n_sample_steps;
+    r.n_steps_not_built_once = device.n_steps_not_built_once;
     auto m2 = load_fixture_model(2000, 512, 64, true);
     SamplerOnlyRunner sampler(m2->runner.get());
     r.slow = run_workload(m2->cfg, &sampler, work);
@@ -190,7 +209,8 @@ TEST(EngineModel, device_sampler_picks_exactly_the_cpu_samplers_tokens) {
 
 // logit_bias and allowed_token_ids are applied on the device sampling path (sample_constrain,
 // here the reference kernels) and give the CPU sampler's tokens; a +100 bias on one token makes
-// greedy repeat it, and an allowed set is never left.
+// greedy repeat it, and an allowed set is never left. The model builds each device step's
+// constraints exactly once.
 TEST(EngineModel, logit_bias_and_allowed_token_ids_on_the_device_path_match_the_cpu_sampler) {
     std::vector<WorkItem> work = make_workload(24, 60, 512, 120, 24, true);
     std::mt19937 rng(24);
@@ -209,6 +229,7 @@ TEST(EngineModel, logit_bias_and_allowed_token_ids_on_the_device_path_match_the_
     }
     DeviceVsCpu r = run_device_and_cpu(work);
     EXPECT_GT(r.n_sample_steps, 0);
+    EXPECT_EQ(r.n_steps_not_built_once, 0);
     const WorkResult& fast = r.fast;
     expect_matches_solo(fast, r.slow, "logit_bias and allowed_token_ids through the engine vs CPU sampler");
     int n_checked = 0;

@@ -5,6 +5,7 @@
 // force preemptions yields the very tokens each request gets alone (recomputation does not
 // advance a matcher twice), and the device path gives the host path's tokens.
 #include <gtest/gtest.h>
+#include <functional>
 #include <map>
 #include <random>
 #include "core/engine/engine.h"
@@ -21,11 +22,15 @@ public:
     SamplingFakeModel(int vocab, int n_blocks, int block_size, bool device)
         : FakeModel(vocab, n_blocks, block_size), device_(device) {}
     bool forward_sample(const ForwardBatch& b, const SampleRow* rows, int n_rows, const SamplePenalty* penalties,
-                        int n_penalties, const SampleConstraints& c, SampleResult* out) override {
+                        int n_penalties, SampleConstraintSource& source, SampleResult* out) override {
         if (!device_) return false;
+        if (on_event) on_event("called");
         const int vocab = vocab_size();
         logits_.resize(b.logits_rows.size() * (size_t)vocab);
-        forward(b, logits_.data());
+        forward(b, logits_.data());  // a device model would have enqueued the step here
+        if (on_event) on_event("forward enqueued");
+        const SampleConstraints& c = source.build_constraints();
+        if (on_event) on_event("constraints built");
         sample_constrain(logits_.data(), c.mask_rows, c.masks, c.n_masked, c.biases, c.n_biases, vocab, nullptr);
         std::vector<int32_t> tokens(n_rows), top_ids((size_t)n_rows * SAMPLE_MAX_TOP);
         std::vector<float> lps(n_rows), top_lps((size_t)n_rows * SAMPLE_MAX_TOP);
@@ -42,6 +47,7 @@ public:
         return true;
     }
     int n_device_steps = 0;
+    std::function<void(const char*)> on_event;  // each point of forward_sample as it passes
 
 private:
     bool device_;
@@ -63,7 +69,8 @@ struct Outputs {
 };
 
 Outputs run(const std::vector<std::vector<int32_t>>& prompts, const std::vector<SamplingParams>& params,
-            int n_blocks, bool together, bool device = false) {
+            int n_blocks, bool together, bool device = false,
+            std::function<void(const char*)> on_event = nullptr) {
     SchedulerConfig c;
     c.n_blocks = n_blocks;
     c.block_size = 16;
@@ -72,6 +79,7 @@ Outputs run(const std::vector<std::vector<int32_t>>& prompts, const std::vector<
     c.vocab_size = (int)k_tokens.size();
     c.eos_token_ids = {0};
     SamplingFakeModel model(c.vocab_size, n_blocks, 16, device);
+    model.on_event = on_event;
     Outputs out;
     auto drain = [&](Engine& e, std::vector<SubmitResult>& subs, std::vector<size_t>& which) {
         size_t n_done = 0;
@@ -215,6 +223,71 @@ TEST(GrammarEngine, device_path_masks_give_the_host_paths_tokens) {
         EXPECT_EQ(toks, host.tokens[kv.first]) << "request " << kv.first.first << " sample " << kv.first.second;
     }
     EXPECT_EQ(n_samples, 18 + 6 * 3);
+}
+
+// The engine leaves the grammar masks to the runner's build_constraints() call, which comes only
+// once the step's forward is enqueued, so their host work overlaps the device's: on a grammar
+// compiled fresh (no mask of any state kept yet), no mask is computed before a step's forward or
+// between steps, and every mask the run needed was computed inside build_constraints().
+TEST(GrammarEngine, grammar_masks_are_computed_only_after_the_steps_forward_is_enqueued) {
+    auto trie = std::make_shared<TokenTrie>();
+    std::vector<uint8_t> usable(k_tokens.size(), 1);
+    usable[0] = 0;
+    token_trie_build(k_tokens, usable, trie.get());
+    GrammarCache cache(trie, GrammarLimits());
+    GrammarSpec spec;
+    spec.kind = GrammarKind::JSON_SCHEMA;
+    spec.text = k_schema;
+    std::string err;
+    std::shared_ptr<const CompiledGrammar> g = cache.get(spec, &err);
+    ASSERT_TRUE(g) << err;
+    auto n_masks_computed = [&] {
+        std::lock_guard<std::mutex> lk(g->mu);
+        size_t n = 0;
+        for (const auto& m : g->masks) n += m != nullptr;
+        return n;
+    };
+    ASSERT_EQ(n_masks_computed(), 0u);
+    std::vector<std::pair<std::string, size_t>> events;  // (point, masks computed by then)
+    auto on_event = [&](const char* what) { events.push_back({what, n_masks_computed()}); };
+
+    std::mt19937 rng(13);
+    std::vector<std::vector<int32_t>> prompts;
+    std::vector<SamplingParams> params;
+    for (int i = 0; i < 8; i++) {
+        std::vector<int32_t> p(10 + rng() % 20);
+        for (int32_t& t : p) t = 1 + (int32_t)(rng() % (k_tokens.size() - 1));
+        prompts.push_back(p);
+        SamplingParams sp;
+        sp.temperature = 1.0f;
+        sp.has_seed = true;
+        sp.seed = 3000 + i;
+        sp.max_tokens = 48;
+        sp.grammar = g;
+        params.push_back(sp);
+    }
+    Outputs device = run(prompts, params, 400, true, true, on_event);
+    ASSERT_GT(device.n_device_steps, 0);
+    ASSERT_EQ(events.size(), 3u * device.n_device_steps);
+    size_t before = 0;  // masks computed when the previous step's forward_sample was done
+    int n_steps_computing = 0;
+    for (size_t i = 0; i < events.size(); i += 3) {
+        const size_t step = i / 3;
+        ASSERT_EQ(events[i].first, "called");
+        ASSERT_EQ(events[i + 1].first, "forward enqueued");
+        ASSERT_EQ(events[i + 2].first, "constraints built");
+        EXPECT_EQ(events[i].second, before) << "masks computed before step " << step << "'s forward_sample";
+        EXPECT_EQ(events[i + 1].second, before) << "masks computed before step " << step << "'s forward was enqueued";
+        n_steps_computing += events[i + 2].second > before;
+        before = events[i + 2].second;
+    }
+    EXPECT_EQ(n_masks_computed(), before) << "masks computed after the last step";
+    EXPECT_GT(n_steps_computing, 1) << "new grammar states were meant to be reached in several steps";
+    for (auto& kv : device.tokens) {
+        std::string text;
+        for (size_t k = 0; k + 1 < kv.second.size(); k++) text += k_tokens[kv.second[k]];
+        EXPECT_TRUE(g->dfa.matches(text)) << text;
+    }
 }
 
 TEST(GrammarEngine, grammar_with_min_tokens_or_allowed_token_ids_is_refused) {

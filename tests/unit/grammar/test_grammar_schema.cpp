@@ -2,7 +2,9 @@
 // schema definitions and grammar.h's output rules (no whitespace but one optional space after
 // ':' and ',', properties in the order given, bounded numbers), and its refusals.
 #include <gtest/gtest.h>
+#include "core/bench/bench_workload.h"  // bench_load_schema, bench_fresh_schema
 #include "core/grammar/grammar.h"
+#include "core/grammar/grammar_matcher.h"
 
 namespace {
 
@@ -159,4 +161,44 @@ TEST(GrammarSchema, exponential_reference_fanout_is_refused_not_expanded) {
     GrammarLimits lim;
     lim.max_ref_depth = 12;
     EXPECT_NE(refusal(s, lim).find("too large"), std::string::npos);
+}
+
+// tests/gpu/bench_schema.json (what `edgellm bench --json-schema` sends in the GPU benchmark)
+// compiles as read by bench, its free "answer" string comes first and is unbounded, and each
+// --fresh-schema copy (a trailing top-level "description") is a grammar of its own in the cache
+// that accepts and rejects exactly what the file's schema does.
+TEST(GrammarSchema, bench_schema_compiles_and_fresh_copies_are_distinct_grammars_of_one_language) {
+    std::string schema, err;
+    ASSERT_TRUE(bench_load_schema(EDGELLM_FIXTURES "/../gpu/bench_schema.json", &schema, &err)) << err;
+    auto trie = std::make_shared<TokenTrie>();
+    token_trie_build({"{", "}", "\"", "a", " "}, {1, 1, 1, 1, 1}, trie.get());
+    GrammarCache cache(trie, GrammarLimits());
+    std::vector<std::shared_ptr<const CompiledGrammar>> gs;
+    for (const std::string& text : {schema, bench_fresh_schema(schema, "bench 1 request 0"),
+                                    bench_fresh_schema(schema, "bench 1 request 1")}) {
+        GrammarSpec spec;
+        spec.kind = GrammarKind::JSON_SCHEMA;
+        spec.text = text;
+        gs.push_back(cache.get(spec, &err));
+        ASSERT_TRUE(gs.back()) << err;
+    }
+    EXPECT_EQ(cache.size(), 3u);
+    EXPECT_NE(gs[0], gs[1]);
+    EXPECT_NE(gs[1], gs[2]);
+    const std::string rest = R"(","intent":"task","confidence":87,"follow_up_questions":["Why?", "How?"],"needs_human":false})";
+    const std::vector<std::string> yes = {
+        R"({"answer":"Sure, here it is.)" + rest,
+        R"({"answer":")" + std::string(3000, 'w') + rest,
+        R"({"answer": "", "intent": "other", "confidence": 0, "follow_up_questions": [], "needs_human": true})"};
+    const std::vector<std::string> no = {
+        R"({"answer":"x","intent":"task","confidence":101,"follow_up_questions":[],"needs_human":false})",
+        R"({"answer":"x","intent":"chat","confidence":1,"follow_up_questions":[],"needs_human":false})",
+        R"({"answer":"x","intent":"task","confidence":1,"follow_up_questions":["a","b","c","d"],"needs_human":false})",
+        R"({"answer":"x","intent":"task","confidence":1,"follow_up_questions":[]})",
+        R"({"intent":"task","answer":"x","confidence":1,"follow_up_questions":[],"needs_human":false})",
+        R"({"answer":"x","intent":"task","confidence":1,"follow_up_questions":[],"needs_human":false,"description":"d"})"};
+    for (const auto& g : gs) {
+        for (const std::string& s : yes) EXPECT_TRUE(g->dfa.matches(s)) << s;
+        for (const std::string& s : no) EXPECT_FALSE(g->dfa.matches(s)) << s;
+    }
 }
