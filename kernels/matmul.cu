@@ -203,13 +203,12 @@ int matmul_tune(const Weight* ws, int n, char* summary, int summary_len, plat_st
 }
 
 // The bf16 copy of FP8 or int4 weights for the paths that take bf16 (sized by matmul_prepare, so that
-// nothing is allocated during graph capture; int4 weights the tensor-core kernel takes need none).
+// nothing is allocated during graph capture; int4 prefill above INT4_MMA_MAX_M rows dequantizes).
 static bf16* g_fp8_scratch = nullptr;
 static size_t g_fp8_scratch_bytes = 0;
 
 size_t matmul_prepare(const Weight& w) {
     if (w.type != WEIGHT_FP8_E4M3 && w.type != WEIGHT_INT4) return g_fp8_scratch_bytes;
-    if (w.type == WEIGHT_INT4 && matmul_int4_mma_ok(w, nullptr)) return g_fp8_scratch_bytes;  // never dequantized
     const size_t need = (size_t)w.n_rows * w.n_cols * sizeof(bf16);
     if (need <= g_fp8_scratch_bytes) return g_fp8_scratch_bytes;
     if (g_fp8_scratch) plat_free(g_fp8_scratch);
@@ -243,26 +242,37 @@ static void matmul_fp8(void* out, bool out_f32, const bf16* x, const Weight& w, 
     matmul_dispatch(out, out_f32, x, g_fp8_scratch, bias, M, N, K, stream);
 }
 
-// WEIGHT_INT4: the tensor-core W4A16 kernel for every M where it can run (matmul_int4_mma.cu: CUDA
-// PTX build on sm_80+, K and the group size multiples of 32), from one row up. By instruction
-// count the FMA GEMV needs about 3 per code to widen it plus one FMA per code and row of x, the
-// tensor-core kernel about 1.7 per code; at the H100/H200 read rate (about 36 codes per SM and
-// clock against 128 lanes) the GEMV would be bound by its instructions even for one row
-// (estimate; `gpu_bench int4` times both kernels at M <= 16). Elsewhere (MACA, other layouts)
-// up to 64 rows go through the FMA GEMV, and above that w is dequantized into the bf16 scratch
-// (which matmul_prepare allocates only for such weights; without it the GEMV takes every M).
-static const int INT4_MMA_MIN_M = 1;
+// WEIGHT_INT4, by measurements on an H100 (gpu_bench int4, Llama-3.1-8B shapes, groups of 128,
+// 2026-12-06): one or two rows through the FMA GEMV (matmul_int4.cu; at M = 1 gate_up 41 us
+// against the tensor-core kernel's 67, down 22 against 38; at M = 4 the tensor-core kernel wins,
+// 60 against 83, so the crossover, interpolated, lies at 3 rows), 3 to 128 rows through the
+// tensor-core W4A16 kernel (matmul_int4_mma.cu: CUDA PTX build on sm_80+, K and the group size
+// multiples of 32; at M = 64 gate_up 110 us where the GEMV took 1,982), and above that w
+// dequantized into the bf16 scratch for the bf16 GEMM paths (at M = 2048 gate_up 1.08 ms against
+// the tensor-core W4A16 kernel's 3.16). Layouts the tensor-core kernel cannot take: the GEMV up
+// to 64 rows, dequantized above (or the GEMV at any M without the scratch).
+static const int INT4_MMA_MIN_M = 3, INT4_MMA_MAX_M = 128;
+
+int matmul_int4_path(const Weight& w, const bf16* x, int M) {
+    const bool scratch = g_fp8_scratch_bytes >= (size_t)w.n_rows * w.n_cols * sizeof(bf16);
+    const bool gemv = matmul_int4_gemv_ok(w, x), mma = matmul_int4_mma_ok(w, x);
+    if (gemv && M < INT4_MMA_MIN_M) return INT4_PATH_GEMV;
+    if (mma && (M <= INT4_MMA_MAX_M || !scratch)) return INT4_PATH_MMA;
+    if (gemv && (M <= 64 || !scratch)) return INT4_PATH_GEMV;
+    return INT4_PATH_DEQUANT;
+}
 
 static void matmul_int4(void* out, bool out_f32, const bf16* x, const Weight& w, const bf16* bias, int M,
                         cudaStream_t stream) {
     if (M <= 0 || w.n_rows <= 0) return;
     const int N = w.n_rows, K = w.n_cols;
-    if (M >= INT4_MMA_MIN_M && matmul_int4_mma_ok(w, x)) {
+    const int path = matmul_int4_path(w, x, M);
+    if (path == INT4_PATH_MMA) {
         matmul_int4_mma_launch(out, out_f32, x, w, bias, M, stream);
         return;
     }
     const bool scratch = g_fp8_scratch_bytes >= (size_t)N * K * sizeof(bf16);
-    if (matmul_int4_gemv_ok(w, x) && (M <= 64 || !scratch)) {
+    if (path == INT4_PATH_GEMV) {
         for (int m0 = 0; m0 < M; m0 += 64) {
             void* o = out_f32 ? (void*)((float*)out + (int64_t)m0 * N) : (void*)((bf16*)out + (int64_t)m0 * N);
             matmul_int4_gemv_launch(o, out_f32, x + (int64_t)m0 * K, w, bias, std::min(64, M - m0), stream);

@@ -117,6 +117,9 @@ void matmul_int4_mma_launch(void* out, bool out_f32, const bf16* x, const Weight
 // once per 8 rows of x, dequantized in registers, fp32 sums (n_cols % 8 == 0, group_size % 8 == 0,
 // 16-byte aligned x; any platform). Act-order weights (perm) read x through the permutation.
 bool matmul_int4_gemv_ok(const Weight& w, const bf16* x);
+// The path matmul_forward takes for an int4 w and M rows of x (matmul.cu says why).
+enum { INT4_PATH_GEMV, INT4_PATH_MMA, INT4_PATH_DEQUANT };
+int matmul_int4_path(const Weight& w, const bf16* x, int M);
 void matmul_int4_gemv_launch(void* out, bool out_f32, const bf16* x, const Weight& w, const bf16* bias,
                              int M, cudaStream_t stream);
 // out (n_rows, n_cols) bf16 = the dequantized w, columns in input-feature order (perm undone).

@@ -126,7 +126,8 @@ static void forward_case(int M, int N, int K, int group, bool act_order, bool us
         if (p.out_f32) matmul_f32out_forward((float*)p.out, p.x, p.w, M, nullptr);
         else matmul_forward((act_t*)p.out, p.x, p.w, p.use_bias ? p.bias : nullptr, M, nullptr);
     });
-    const bool mma = matmul_int4_mma_ok(p.w, X(p)), gemv = !mma && matmul_int4_gemv_ok(p.w, X(p)) && M <= 64;
+    const int path = matmul_int4_path(p.w, X(p), M);
+    const bool mma = path == INT4_PATH_MMA, gemv = path == INT4_PATH_GEMV;
     int4_check(mma ? "forward(mma)" : gemv ? "forward(gemv-fma)" : "forward(dequant+bf16)", p, got, mma || gemv);
     int4_free(p);
 }
