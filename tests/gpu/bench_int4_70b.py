@@ -18,6 +18,7 @@ import torch
 from safetensors.torch import save_file
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_dir import tensor_bytes  # noqa: E402
 from bench_engine import cuda_time_ms  # noqa: E402
 from int4_quant import awq_gemm  # noqa: E402
 from make_int4_fixtures import quantization_config  # noqa: E402
@@ -86,23 +87,6 @@ def make_checkpoint(d):
     json.dump({"metadata": {}, "weight_map": weight_map}, open(os.path.join(d, "model.safetensors.index.json"), "w"))
     json.dump(config(), open(os.path.join(d, "config.json"), "w"), indent=1)
     print(f"checkpoint: written to {d} in {time.time() - t0:.1f} s", flush=True)
-
-
-def tensor_bytes(d):
-    idx = json.load(open(os.path.join(d, "model.safetensors.index.json")))
-    total = embed = 0
-    for f in sorted(set(idx["weight_map"].values())):
-        with open(os.path.join(d, f), "rb") as fh:
-            n = int.from_bytes(fh.read(8), "little")
-            header = json.loads(fh.read(n))
-        for k, v in header.items():
-            if k == "__metadata__":
-                continue
-            b = v["data_offsets"][1] - v["data_offsets"][0]
-            total += b
-            if k.endswith("embed_tokens.weight"):
-                embed += b
-    return total, embed
 
 
 def main():

@@ -125,9 +125,8 @@ Outputs run(const std::vector<std::vector<int32_t>>& prompts, const std::vector<
     return out;
 }
 
-}  // namespace
-
-TEST(GrammarEngine, every_sample_is_a_complete_match_and_preemption_does_not_change_tokens) {
+// k_schema compiled against the test vocabulary (token 0 unusable); the grammar keeps its trie.
+std::shared_ptr<const CompiledGrammar> compile_test_schema() {
     auto trie = std::make_shared<TokenTrie>();
     std::vector<uint8_t> usable(k_tokens.size(), 1);
     usable[0] = 0;
@@ -138,7 +137,16 @@ TEST(GrammarEngine, every_sample_is_a_complete_match_and_preemption_does_not_cha
     spec.text = k_schema;
     std::string err;
     std::shared_ptr<const CompiledGrammar> g = cache.get(spec, &err);
-    ASSERT_TRUE(g) << err;
+    EXPECT_TRUE(g) << err;
+    return g;
+}
+
+}  // namespace
+
+TEST(GrammarEngine, every_sample_is_a_complete_match_and_preemption_does_not_change_tokens) {
+    std::string err;
+    std::shared_ptr<const CompiledGrammar> g = compile_test_schema();
+    ASSERT_TRUE(g);
 
     std::mt19937 rng(11);
     std::vector<std::vector<int32_t>> prompts;
@@ -177,17 +185,9 @@ TEST(GrammarEngine, every_sample_is_a_complete_match_and_preemption_does_not_cha
 // The same requests (seeded, n = 3 forks sharing their first logits row, some greedy, some with
 // logit_bias) sampled on the device path give exactly the host path's tokens, under preemption.
 TEST(GrammarEngine, device_path_masks_give_the_host_paths_tokens) {
-    auto trie = std::make_shared<TokenTrie>();
-    std::vector<uint8_t> usable(k_tokens.size(), 1);
-    usable[0] = 0;
-    token_trie_build(k_tokens, usable, trie.get());
-    GrammarCache cache(trie, GrammarLimits());
-    GrammarSpec spec;
-    spec.kind = GrammarKind::JSON_SCHEMA;
-    spec.text = k_schema;
     std::string err;
-    std::shared_ptr<const CompiledGrammar> g = cache.get(spec, &err);
-    ASSERT_TRUE(g) << err;
+    std::shared_ptr<const CompiledGrammar> g = compile_test_schema();
+    ASSERT_TRUE(g);
     std::mt19937 rng(12);
     std::vector<std::vector<int32_t>> prompts;
     std::vector<SamplingParams> params;
@@ -230,17 +230,9 @@ TEST(GrammarEngine, device_path_masks_give_the_host_paths_tokens) {
 // compiled fresh (no mask of any state kept yet), no mask is computed before a step's forward or
 // between steps, and every mask the run needed was computed inside build_constraints().
 TEST(GrammarEngine, grammar_masks_are_computed_only_after_the_steps_forward_is_enqueued) {
-    auto trie = std::make_shared<TokenTrie>();
-    std::vector<uint8_t> usable(k_tokens.size(), 1);
-    usable[0] = 0;
-    token_trie_build(k_tokens, usable, trie.get());
-    GrammarCache cache(trie, GrammarLimits());
-    GrammarSpec spec;
-    spec.kind = GrammarKind::JSON_SCHEMA;
-    spec.text = k_schema;
     std::string err;
-    std::shared_ptr<const CompiledGrammar> g = cache.get(spec, &err);
-    ASSERT_TRUE(g) << err;
+    std::shared_ptr<const CompiledGrammar> g = compile_test_schema();
+    ASSERT_TRUE(g);
     auto n_masks_computed = [&] {
         std::lock_guard<std::mutex> lk(g->mu);
         size_t n = 0;
