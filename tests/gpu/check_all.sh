@@ -26,6 +26,14 @@
 #           bench_kv_fp8.py at 64 and 256 prompts
 #   throughput bench_throughput.py (generate and serve + bench under concurrency beside the
 #           limits; needs TOKENIZER_DIR=<dir with tokenizer.json>), then check_pressure.py
+#   int4    gpu_tests int4 moe_int4 and gpu_bench int4 (the W4A16 kernels, previous path beside)
+#   int4models check_model.py on the native and forced sm80 paths: Llama-3.1-8B AWQ and GPTQ
+#           (act-order), Qwen3-30B-A3B AWQ (12 layers)
+#   int4speed bench_dir.py on the AWQ 8B checkpoint, bench_moe.py qwen3-30b-a3b-awq, and
+#           bench_int4_70b.py (70B AWQ at --gpu-memory-utilization ${INT4_70B_UTIL:-0.5}; needs
+#           TOKENIZER_DIR)
+#   structured bench_structured.sh (TTFT with a fresh JSON schema, 64 constrained requests;
+#           needs TOKENIZER_DIR)
 # Each step runs under a time limit (STEP_LIMIT seconds, default 300).
 set -u
 bin=$1 out=$2
@@ -62,6 +70,14 @@ for step in $steps; do
                              python3 '$here/bench_kv_fp8.py' '$bin/edgellm' 64 256") ;;
         throughput) cmd=(bash -c "python3 '$here/bench_throughput.py' '$bin/edgellm' '${TOKENIZER_DIR:-}' '$out/throughput' &&
                                   python3 '$here/check_pressure.py' '$bin/edgellm'") ;;
+        int4) cmd=(bash -c "'$bin/gpu_tests' int4 moe_int4 | tail -3; '$bin/gpu_bench' int4") ;;
+        int4models) cmd=(env KERNEL_ARCHS="native sm80" python3 "$here/check_model.py" "$bin" llama3.1-8b-awq
+                         llama3.1-8b-gptq qwen3-30b-a3b-12l-awq) ;;
+        int4speed) cmd=(bash -c "KEEP=1 WORK=/tmp/edgellm-int4 python3 '$here/check_model.py' '$bin' llama3.1-8b-awq | tail -2;
+                                 python3 '$here/bench_dir.py' '$bin/edgellm' /tmp/edgellm-int4/llama3.1-8b-awq awq-8b;
+                                 python3 '$here/bench_moe.py' '$bin/edgellm' qwen3-30b-a3b-awq /dev/shm/edgellm-moe-awq;
+                                 python3 '$here/bench_int4_70b.py' '$bin/edgellm' '${TOKENIZER_DIR:-}' '$out/int4_70b' ${INT4_70B_UTIL:-0.5}") ;;
+        structured) cmd=(bash "$here/bench_structured.sh" "$bin/edgellm" "${TOKENIZER_DIR:-}" "$out/structured") ;;
         *) echo "unknown step $step"; continue ;;
     esac
     timeout "$limit" "${cmd[@]}" > "$out/$step.txt" 2>&1
@@ -69,6 +85,6 @@ for step in $steps; do
 done
 echo "== summary"
 for f in "$out"/*.txt; do
-    grep -hE "passed, .* failed|ERROR SUMMARY|RACECHECK SUMMARY|^FAIL|^PASS [a-z]|^gemv limit|^gemv .*(matmul_forward|read same)|^read 1 GiB|^copy|single-stream|prefill 2048|64 x 128|KV cache, |^gemm .*(forward|torch)|^torch|^attention|whole step|^moe T=.*(layer|pairs)|^\| (generate|serve|single|prefill)" "$f" \
+    grep -hE "passed, .* failed|ERROR SUMMARY|RACECHECK SUMMARY|^FAIL|^PASS [a-z]|^gemv limit|^gemv .*(matmul_forward|read same)|^read 1 GiB|^copy|single-stream|prefill 2048|64 x 128|KV cache, |^gemm .*(forward|torch)|^torch|^attention|whole step|^moe T=.*(layer|pairs)|^\| (generate|serve|single|prefill)|single stream|TTFT fresh|constrained / plain|^int4 decode step|^70B" "$f" \
         | sed "s|^|$(basename "$f" .txt): |" | cut -c1-200
 done
