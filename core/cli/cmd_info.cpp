@@ -33,6 +33,7 @@ int cmd_info(int argc, char** argv) {
         if (c.quant.method == QuantMethod::INT4) {  // int4: 8 weights per packed int32, not the scales
             if (ends(t.name, ".qweight") || ends(t.name, ".weight_packed")) {
                 n_params += 8 * t.n_elements();
+                if (t.name.find(".experts.") != std::string::npos) n_expert_params += 8 * t.n_elements();
                 continue;
             }
             if (ends(t.name, ".qzeros") || ends(t.name, ".scales") || ends(t.name, ".g_idx") || ends(t.name, ".weight_scale") ||

@@ -22,6 +22,11 @@ for m in "${!params[@]}"; do
   if echo "$out" | grep -q "parameters: *${params[$m]} "; then echo "PASS info_parameter_count_$m"
   else echo "FAIL info_parameter_count_$m: $(echo "$out" | grep parameters)"; fi
 done
+# an AutoAWQ-packed mixture of experts reports the expert parameters of its bf16 twin's shapes
+experts() { $bin info --model "tests/fixtures/$1" 2>&1 | grep "expert parameters"; }
+if [ -n "$(experts qwen3-moe)" ] && [ "$(experts qwen3-moe)" = "$(experts qwen3-moe-awq)" ]; then
+  echo "PASS info_int4_expert_parameters_match_the_bf16_shapes"
+else echo "FAIL info_int4_expert_parameters_match_the_bf16_shapes: '$(experts qwen3-moe)' vs '$(experts qwen3-moe-awq)'"; fi
 expect_fail() {  # name, expected message fragment, command...
   local name=$1 frag=$2; shift 2
   out=$("$@" 2>&1); rc=$?
