@@ -11,6 +11,7 @@
 
 static const int MI4_ROWS = 8;  // warps per block, one row (gate_up: one gate and one up) each
 static const int MI4_TOK = 8;   // tokens per pass over the rows
+static const int MI4_WIDE = 32; // codes per 16-byte load
 
 bool moe_int4_ok(const Weight& gate_up, const Weight& down, int hidden, int inter) {
     auto ok = [](const Weight& w) {
@@ -39,7 +40,7 @@ __device__ __forceinline__ void mi4_rows_dot(float (&acc)[R][MI4_TOK], const uin
 #pragma unroll
         for (int r = 0; r < R; r++) {
             const float zr = (float)z[r][g];
-            if constexpr (CH == 32) {
+            if constexpr (CH == MI4_WIDE) {
                 const uint4 q = __ldg(reinterpret_cast<const uint4*>(w[r]) + c);
                 mi4_word(q.x, zr, wv[r]);
                 mi4_word(q.y, zr, wv[r] + 8);
@@ -146,7 +147,9 @@ __global__ void __launch_bounds__(MI4_ROWS * WARP_SIZE)
 }
 
 // 16-byte loads where every 32-code chunk is whole, aligned and inside one group.
-static bool mi4_wide(const Weight& w) { return w.n_cols % 32 == 0 && w.group_size % 32 == 0 && aligned16(w.data); }
+static bool mi4_wide(const Weight& w) {
+    return w.n_cols % MI4_WIDE == 0 && w.group_size % MI4_WIDE == 0 && aligned16(w.data);
+}
 
 void moe_int4_gate_up_launch(bf16* act, const bf16* x, const int32_t* offsets, const int32_t* active,
                              const int32_t* perm, const Weight& w, int k, int hidden, int inter,
@@ -155,7 +158,7 @@ void moe_int4_gate_up_launch(bf16* act, const bf16* x, const int32_t* offsets, c
     const uint8_t *c = (const uint8_t*)w.data, *z = (const uint8_t*)w.zeros;
     const int ng = weight_scale_cols(w);
     if (mi4_wide(w))
-        moe_int4_gate_up_kernel<32><<<grid, MI4_ROWS * WARP_SIZE, 0, stream>>>(
+        moe_int4_gate_up_kernel<MI4_WIDE><<<grid, MI4_ROWS * WARP_SIZE, 0, stream>>>(
             act, x, offsets, active, perm, c, w.scales, z, ng, w.group_size, k, hidden, inter, n_experts);
     else
         moe_int4_gate_up_kernel<8><<<grid, MI4_ROWS * WARP_SIZE, 0, stream>>>(
@@ -170,7 +173,7 @@ void moe_int4_down_launch(bf16* y, const bf16* act, const int32_t* offsets, cons
     const uint8_t *c = (const uint8_t*)w.data, *z = (const uint8_t*)w.zeros;
     const int ng = weight_scale_cols(w);
     if (mi4_wide(w))
-        moe_int4_down_kernel<32><<<grid, MI4_ROWS * WARP_SIZE, 0, stream>>>(
+        moe_int4_down_kernel<MI4_WIDE><<<grid, MI4_ROWS * WARP_SIZE, 0, stream>>>(
             y, act, offsets, active, perm, c, w.scales, z, ng, w.group_size, hidden, inter, n_experts);
     else
         moe_int4_down_kernel<8><<<grid, MI4_ROWS * WARP_SIZE, 0, stream>>>(
