@@ -5,6 +5,7 @@
 
 __global__ void add_rmsnorm_kernel(bf16* out, bf16* residual, const bf16* x, const bf16* weight,
                                    int dim, float eps, bool vec) {
+    grid_dependency_wait();  // launch_dependent: before any global access
     const int64_t row = blockIdx.x;
     bf16* rr = residual + row * dim;
     const bf16* xr = x + row * dim;
@@ -44,7 +45,7 @@ void add_rmsnorm_forward(act_t* out, act_t* residual, const act_t* x, const act_
                          int n_rows, int dim, float eps, plat_stream_t stream) {
     if (n_rows <= 0) return;
     bool vec = vec8_ok(dim, out, residual, x) && aligned16(weight);
-    add_rmsnorm_kernel<<<n_rows, row_threads(dim, vec), 0, to_stream(stream)>>>(
+    launch_dependent(add_rmsnorm_kernel, n_rows, row_threads(dim, vec), 0, to_stream(stream), 
         as_bf16(out), as_bf16(residual), as_bf16(x), as_bf16(weight), dim, eps, vec);
     CUDA_CHECK_LAUNCH();
 }

@@ -10,6 +10,7 @@ __device__ __forceinline__ bool better(float v, int i, float bv, int bi) {
 }
 
 __global__ void argmax_kernel(int32_t* out, const float* logits, int n, bool vec) {
+    grid_dependency_wait();  // launch_dependent: before any global access
     const float* row = logits + (int64_t)blockIdx.x * n;
     float bv = -INFINITY;
     int bi = n;  // sentinel: loses to any real index
@@ -55,6 +56,6 @@ __global__ void argmax_kernel(int32_t* out, const float* logits, int n, bool vec
 void argmax_forward(int32_t* out, const float* logits, int n_rows, int n, plat_stream_t stream) {
     if (n_rows <= 0) return;
     bool vec = n % 4 == 0 && aligned16(logits);
-    argmax_kernel<<<n_rows, 512, 0, to_stream(stream)>>>(out, logits, n, vec);
+    launch_dependent(argmax_kernel, n_rows, 512, 0, to_stream(stream), out, logits, n, vec);
     CUDA_CHECK_LAUNCH();
 }

@@ -202,6 +202,7 @@ __global__ void __launch_bounds__(ATTD_WARPS * WARP_SIZE)
                             const int32_t* seq_lens, int n_seqs, int n_heads, int n_kv_heads,
                             int block_size, int max_blocks_per_seq, int sliding_window,
                             float scale_log2, float v_mul, int n_splits) {
+    grid_dependency_wait();  // launch_dependent: before any global access
 #if EDGELLM_MMA_DEVICE
     constexpr int CH = HD / 8;              // 16-byte chunks of bf16 per key row
     constexpr int EPC = FP8 ? 16 : 8, CHS = HD / EPC;  // elements, chunks per stored key row
@@ -352,6 +353,7 @@ __global__ void __launch_bounds__(ATTD_WARPS * WARP_SIZE)
 __global__ void attention_decode_combine_kernel(bf16* out, const float* ws_o, const float* ws_ml,
                                                 const int* counts, int n_tokens, int n_heads,
                                                 int head_dim) {
+    grid_dependency_wait();  // launch_dependent: before any global access
     const int64_t th = blockIdx.x;  // token * n_heads + head
     const int64_t stride = (int64_t)n_tokens * n_heads;
     const int n_splits = counts[th / n_heads];
@@ -396,7 +398,7 @@ bool attention_decode(bf16* out, const bf16* q, const AttnKv& kv, const int32_t*
     if (grid <= 0) grid = per_sm * device_sm_count();
     grid = (int)std::min<int64_t>(grid, most);
     auto launch = [&](auto kernel) {
-        kernel<<<grid, ATTD_WARPS * WARP_SIZE, smem, stream>>>(
+        launch_dependent(kernel, grid, ATTD_WARPS * WARP_SIZE, smem, stream,
             out, ws_o, ws_ml, counts, q, kv.k, kv.v, block_tables, seq_lens, n_seqs, n_heads,
             n_kv_heads, block_size, max_blocks_per_seq, sliding_window, kv.scale_log2, kv.v_mul,
             n_splits);
@@ -410,7 +412,7 @@ bool attention_decode(bf16* out, const bf16* q, const AttnKv& kv, const int32_t*
     }
     CUDA_CHECK_LAUNCH();
     if (n_splits > 1) {
-        attention_decode_combine_kernel<<<n_seqs * n_heads, head_dim, 0, stream>>>(
+        launch_dependent(attention_decode_combine_kernel, n_seqs * n_heads, head_dim, 0, stream, 
             out, ws_o, ws_ml, counts, n_seqs, n_heads, head_dim);
         CUDA_CHECK_LAUNCH();
     }

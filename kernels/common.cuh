@@ -175,3 +175,45 @@ static inline int row_threads(int n, bool vec) {
     while (t < per && t < 1024) t *= 2;
     return t > 1024 ? 1024 : t;
 }
+
+// ---- programmatic dependent launch (Hopper and later) ----
+// A kernel launched by launch_dependent() may be started while the kernel before it on the
+// stream is still running: its blocks are placed as the earlier kernel's blocks retire, and
+// they first execute grid_dependency_wait(), which returns once every earlier kernel has
+// finished and its memory is visible. So the launch latency and the block placement of a
+// decode step's ~300 small kernels overlap the tail of the kernel before, in CUDA graphs too.
+// Rules: a kernel launched this way calls grid_dependency_wait() before its first global
+// memory access (read or write); everything else keeps plain launches. Off where the device
+// or the compiled code cannot do it (before sm_90, a PTX build for an older architecture, a
+// forced older --kernel-arch, MACA), and where kernels_set_dependent_launch(false) turned it
+// off; then launch_dependent() is a plain launch and the wait compiles to nothing or returns
+// at once.
+__device__ __forceinline__ void grid_dependency_wait() {
+#if EDGELLM_HAS_CUDA_PTX && defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;\n" ::: "memory");
+    asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");  // the next may be placed
+#endif
+}
+bool dependent_launch_enabled();  // kernels/launch.cu
+
+template <typename... KArgs, typename... Args>
+static inline void launch_dependent(void (*kernel)(KArgs...), dim3 grid, dim3 block, size_t smem,
+                                    cudaStream_t stream, Args... args) {
+#if EDGELLM_HAS_CUDA_PTX
+    if (dependent_launch_enabled()) {
+        cudaLaunchAttribute attr[1];
+        attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+        attr[0].val.programmaticStreamSerializationAllowed = 1;
+        cudaLaunchConfig_t cfg = {};
+        cfg.gridDim = grid;
+        cfg.blockDim = block;
+        cfg.dynamicSmemBytes = smem;
+        cfg.stream = stream;
+        cfg.attrs = attr;
+        cfg.numAttrs = 1;
+        CUDA_CHECK(cudaLaunchKernelEx(&cfg, kernel, ((KArgs)args)...));
+        return;
+    }
+#endif
+    kernel<<<grid, block, smem, stream>>>(((KArgs)args)...);
+}

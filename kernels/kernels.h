@@ -118,6 +118,12 @@ static inline void weight_require(const Weight& w, int32_t type, const char* op)
 // Returns the number of sizes timed.
 int matmul_tune(const Weight* w, int n, char* summary, int summary_len, plat_stream_t stream);
 
+// Programmatic dependent launch of the decode step's kernels (each kernel's launch and block
+// placement overlap the tail of the one before; Hopper and later, on by default where the
+// device and the compiled code allow it). Off: plain launches, for comparison. No effect on
+// the CPU platform.
+void kernels_set_dependent_launch(bool on);
+
 // Allocates what matmul_forward will need for w (the bf16 scratch some FP8 and int4 paths
 // dequantize into); call for every weight at load, before graph capture. Nothing for WEIGHT_ACT.
 // Returns the bytes of that scratch after the call (0 when there is none).

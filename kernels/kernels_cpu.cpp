@@ -60,6 +60,7 @@ void qkv_rope_cache_forward(act_t* q_out, KvLayer kv, const act_t* qkv,
 }
 size_t attention_workspace_bytes(int, int, int, int, int) { return 0; }
 size_t matmul_prepare(const Weight&) { return 0; }
+void kernels_set_dependent_launch(bool) {}
 int matmul_tune(const Weight*, int, char* summary, int summary_len, plat_stream_t) {
     if (summary_len > 0) summary[0] = 0;
     return 0;

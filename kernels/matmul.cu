@@ -59,8 +59,12 @@ void matmul_fma_launch(void* out, bool out_f32, const bf16* x, const bf16* w, co
 }
 
 // The paths matmul_tune chooses between.
-enum TunePath { TP_RULES = 0, TP_DECODE, TP_SKINNY, TP_SPLITK, TP_TMA, TP_TILED, TP_COUNT };
-static const char* const TP_NAMES[TP_COUNT] = {"rules", "decode", "skinny", "splitk", "wgmma-tma", "tiled"};
+// decode/2, decode/4: the decode kernel with x in m-tiles of a half or a quarter of the width
+// that holds all M rows (more, smaller stream-K tiles; each weight band read once per m-tile).
+enum TunePath { TP_RULES = 0, TP_DECODE, TP_DECODE_HALF, TP_DECODE_QUARTER, TP_SKINNY, TP_SPLITK, TP_TMA, TP_TILED,
+                TP_COUNT };
+static const char* const TP_NAMES[TP_COUNT] = {"rules",  "decode",    "decode/2", "decode/4",
+                                               "skinny", "splitk",    "wgmma-tma", "tiled"};
 // Row buckets: bucket b holds M in (TUNE_M[b - 1], TUNE_M[b]], timed at its upper end.
 static const int TUNE_M[] = {4, 8, 16, 32, 64, 96, 128, 192, 256};
 static const int TUNE_BUCKETS = sizeof(TUNE_M) / sizeof(TUNE_M[0]);
@@ -86,6 +90,13 @@ static void launch_path(int path, void* out, bool out_f32, const bf16* x, const 
                         const bf16* bias, int M, int N, int K, cudaStream_t stream) {
     switch (path) {
         case TP_DECODE: matmul_decode_launch(out, out_f32, x, w, bias, M, N, K, stream); break;
+        case TP_DECODE_HALF:
+        case TP_DECODE_QUARTER: {
+            const int div = path == TP_DECODE_HALF ? 2 : 4;
+            const int width = matmul_decode_tiles_ok(M, N, div) ? matmul_decode_width(M) / div : 0;
+            matmul_decode_launch(out, out_f32, x, w, bias, M, N, K, stream, 0, width);
+            break;
+        }
         case TP_SKINNY: matmul_skinny_launch(out, out_f32, x, w, bias, M, N, K, stream); break;
         case TP_SPLITK: matmul_splitk_launch(out, out_f32, x, w, bias, M, N, K, stream); break;
         case TP_TMA: matmul_wgmma_tma_launch(out, out_f32, x, w, bias, M, N, K, stream); break;
@@ -163,6 +174,8 @@ int matmul_tune(const Weight* ws, int n, char* summary, int summary_len, plat_st
         const int M = TUNE_M[b];
         int cands[TP_COUNT], n_c = 0;
         if (matmul_decode_available()) cands[n_c++] = TP_DECODE;
+        if (matmul_decode_available() && M > 32 && matmul_decode_tiles_ok(M, N, 2)) cands[n_c++] = TP_DECODE_HALF;
+        if (matmul_decode_available() && M > 64 && matmul_decode_tiles_ok(M, N, 4)) cands[n_c++] = TP_DECODE_QUARTER;
         if (M <= 64) cands[n_c++] = TP_SKINNY;
         if (M > 8 && M <= 64 && matmul_splitk_ok(M, N)) cands[n_c++] = TP_SPLITK;
         if (M > 32 && matmul_wgmma_tma_available()) cands[n_c++] = TP_TMA;

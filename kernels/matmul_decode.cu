@@ -3,12 +3,16 @@
 // Weights are streamed once at the copy rate and x is the narrow operand:
 //   - the weights are wgmma's 64-row A operand (swap-AB: the kernel computes outᵀ), x its
 //     N = BX operand, BX = 16, 32, 64, 128 or 256, the smallest that holds all M rows;
-//   - a tile is 128 weight rows (two consumer warpgroups of 64) x all BX columns, loaded by TMA
+//   - a tile is 128 weight rows (two consumer warpgroups of 64) x BX rows of x (all M rows, or,
+//     with a narrower width than M needs, one of ceil(M / BX) m-tiles: the weights of a
+//     128-row band are then read once per m-tile, the later reads from L2, while the stream-K
+//     parts and the x traffic per k-block shrink), loaded by TMA
 //     in 64-wide k-blocks (w box 16 KiB, x box BX x 128 bytes) into a ring of STAGES stages,
 //     128-byte swizzled K-major, the layout both the tensor maps and the wgmma descriptors name;
-//   - stream-K: the (tile, k-block) work items, tile-major, are cut into gridDim.x equal
-//     contiguous ranges, one per CTA, so every shape fills the SMs. A CTA's range is a run of
-//     segments, each one tile's k-blocks [k0, k1). A whole tile is stored directly; a part is
+//   - stream-K: the (tile, k-block) work items, tile-major (a band's m-tiles adjacent), are cut
+//     into gridDim.x equal contiguous ranges, one per CTA, so every shape fills the SMs. A
+//     CTA's range is a run of segments, each one tile's k-blocks [k0, k1). A whole tile is
+//     stored directly; a part is
 //     written as fp32 to the CTA's slot (first segment: slot 0, last: slot 1) and counted on the
 //     tile's counter; the CTA that completes the count adds the parts in CTA order (a fixed
 //     order: the same bits whichever CTA finishes last), adds the bias, stores and resets the
@@ -28,7 +32,7 @@ static const int DEC_ROWS = 128;                // weight rows per tile
 static const int DEC_BK = 64;                   // k-block: 64 bf16 = one 128-byte swizzle row
 static const int DEC_W_BYTES = DEC_ROWS * DEC_BK * 2;  // 16 KiB
 static const int DEC_MAX_CTAS = 256;
-static const int DEC_MAX_TILES = 8192;          // N <= 1,048,576
+static const int DEC_MAX_TILES = 16384;         // 128-row bands x m-tiles
 static const int DEC_SLOT_FLOATS = DEC_ROWS * 256;  // one tile's partial at the widest BX
 
 __device__ float g_dec_ws[(size_t)DEC_MAX_CTAS * 2 * DEC_SLOT_FLOATS];
@@ -55,7 +59,7 @@ __device__ __forceinline__ int64_t dec_cta_of(int64_t p, int64_t G, int64_t W) {
 // Stores this thread's accumulators (d[4j + 2h + e]: weight row row0 + 8h, x row 8j + 2t + e).
 template <int BX>
 __device__ __forceinline__ void dec_store(const float* d, void* out, bool out_f32,
-                                          const bf16* bias, int M, int N, int row0, int t) {
+                                          const bf16* bias, int M, int N, int row0, int m0, int t) {
 #pragma unroll
     for (int h = 0; h < 2; h++) {
         const int n = row0 + 8 * h;
@@ -65,7 +69,7 @@ __device__ __forceinline__ void dec_store(const float* d, void* out, bool out_f3
         for (int j = 0; j < BX / 8; j++) {
 #pragma unroll
             for (int e = 0; e < 2; e++) {
-                const int m = 8 * j + 2 * t + e;
+                const int m = m0 + 8 * j + 2 * t + e;
                 if (m >= M) continue;
                 const float v = d[4 * j + 2 * h + e] + b;
                 if (out_f32) ((float*)out)[(int64_t)m * N + n] = v;
@@ -81,6 +85,7 @@ __global__ void __launch_bounds__(DEC_THREADS, 1)
     matmul_decode_kernel(const __grid_constant__ CUtensorMap map_w,
                          const __grid_constant__ CUtensorMap map_x, void* out, bool out_f32,
                          const bf16* bias, int M, int N, int K) {
+    grid_dependency_wait();  // launch_dependent: before any global access
 #if EDGELLM_SM90A_DEVICE
     constexpr int STAGES = dec_stages(BX), STAGE_BYTES = dec_stage_bytes(BX), ACC = BX / 2;
     extern __shared__ uint8_t dec_smem_raw[];
@@ -89,7 +94,8 @@ __global__ void __launch_bounds__(DEC_THREADS, 1)
     uint64_t* empty = full + STAGES;                             // [STAGES]
     volatile int* last_flag = (volatile int*)(empty + STAGES);
     const int tid = threadIdx.x, wg = tid / 128;
-    const int n_tiles = (N + DEC_ROWS - 1) / DEC_ROWS, n_kt = (K + DEC_BK - 1) / DEC_BK;
+    const int n_mt = (M + BX - 1) / BX;  // m-tiles; tile = 128-row band * n_mt + m-tile
+    const int n_tiles = (N + DEC_ROWS - 1) / DEC_ROWS * n_mt, n_kt = (K + DEC_BK - 1) / DEC_BK;
     const int64_t W = (int64_t)n_tiles * n_kt, G = gridDim.x, cta = blockIdx.x;
     const int64_t begin = dec_begin(cta, G, W), end = dec_begin(cta + 1, G, W);
 
@@ -116,8 +122,8 @@ __global__ void __launch_bounds__(DEC_THREADS, 1)
                     mbar_wait<1>(&empty[s], ((it / STAGES) & 1) ^ 1);
                     mbar_arrive_tx(&full[s], STAGE_BYTES);
                     uint8_t* ws = smem + s * STAGE_BYTES;
-                    tma_load_2d(ws, &map_w, kt * DEC_BK, tile * DEC_ROWS, &full[s]);
-                    tma_load_2d(ws + DEC_W_BYTES, &map_x, kt * DEC_BK, 0, &full[s]);
+                    tma_load_2d(ws, &map_w, kt * DEC_BK, tile / n_mt * DEC_ROWS, &full[s]);
+                    tma_load_2d(ws + DEC_W_BYTES, &map_x, kt * DEC_BK, tile % n_mt * BX, &full[s]);
                 }
                 p += k1 - k0;
             }
@@ -151,9 +157,9 @@ __global__ void __launch_bounds__(DEC_THREADS, 1)
             sm90_pin_acc<ACC>(d);
             if (lane == 0) mbar_arrive(&empty[(it - 1) % STAGES]);
 
-            const int row0 = tile * DEC_ROWS + c * 64 + warp_in_wg * 16 + g;
+            const int row0 = tile / n_mt * DEC_ROWS + c * 64 + warp_in_wg * 16 + g, m0 = tile % n_mt * BX;
             if (k0 == 0 && k1 == n_kt) {
-                dec_store<BX>(d, out, out_f32, bias, M, N, row0, t);
+                dec_store<BX>(d, out, out_f32, bias, M, N, row0, m0, t);
             } else {
                 // a part of the tile: to this CTA's slot, then count it on the tile
                 float* slot = g_dec_ws + (size_t)(cta * 2 + (p == begin ? 0 : 1)) * DEC_SLOT_FLOATS;
@@ -181,7 +187,7 @@ __global__ void __launch_bounds__(DEC_THREADS, 1)
 #pragma unroll
                         for (int i = 0; i < ACC; i++) d[i] += __ldcg(&src[i * 256 + ctid]);
                     }
-                    dec_store<BX>(d, out, out_f32, bias, M, N, row0, t);
+                    dec_store<BX>(d, out, out_f32, bias, M, N, row0, m0, t);
                 }
             }
             p += k1 - k0;
@@ -223,24 +229,31 @@ int matmul_decode_width(int M) {
     return M <= 16 ? 16 : M <= 32 ? 32 : M <= 64 ? 64 : M <= 128 ? 128 : 256;
 }
 
+bool matmul_decode_tiles_ok(int M, int N, int div) {
+    const int width = matmul_decode_width(M) / div;
+    return width >= 16 && (int64_t)ceil_div(N, DEC_ROWS) * ceil_div(M, width) <= DEC_MAX_TILES;
+}
+
 void matmul_decode_launch(void* out, bool out_f32, const bf16* x, const bf16* w, const bf16* bias,
-                          int M, int N, int K, cudaStream_t stream, int grid) {
+                          int M, int N, int K, cudaStream_t stream, int grid, int width) {
     PLAT_ASSERT(matmul_decode_available(), "matmul_decode_launch: needs an sm_90a device and build");
     if (M <= 0 || N <= 0) return;
     PLAT_ASSERT(M <= 256 && K > 0 && K % 8 == 0 && aligned16(x) && aligned16(w),
                 "matmul_decode_launch: M <= 256, K a positive multiple of 8, x and w 16-byte aligned");
-    const int n_tiles = ceil_div(N, DEC_ROWS);
-    PLAT_ASSERT(n_tiles <= DEC_MAX_TILES, "matmul_decode_launch: N too large");
+    const int bx = width > 0 ? width : matmul_decode_width(M);
+    PLAT_ASSERT(bx == 16 || bx == 32 || bx == 64 || bx == 128 || bx == 256,
+                "matmul_decode_launch: width 16, 32, 64, 128 or 256");
+    const int n_tiles = ceil_div(N, DEC_ROWS) * ceil_div(M, bx);
+    PLAT_ASSERT(n_tiles <= DEC_MAX_TILES, "matmul_decode_launch: N too large for this width");
     const int64_t work = (int64_t)n_tiles * ceil_div(K, DEC_BK);
     if (grid <= 0) grid = g_dec_n_sms;
     grid = (int)std::min<int64_t>(std::min(grid, DEC_MAX_CTAS), work);
-    const int bx = matmul_decode_width(M);
     const CUtensorMap map_w = tma_map_rows(w, N, K, DEC_ROWS);
     const CUtensorMap map_x = tma_map_rows(x, M, K, bx);
     switch (bx) {
 #define DEC_LAUNCH(B)                                                                         \
     case B:                                                                                   \
-        matmul_decode_kernel<B><<<grid, DEC_THREADS, dec_smem_bytes(B), stream>>>(            \
+        launch_dependent(matmul_decode_kernel<B>, grid, DEC_THREADS, dec_smem_bytes(B), stream,             \
             map_w, map_x, out, out_f32, bias, M, N, K);                                       \
         break;
         DEC_LAUNCH(16) DEC_LAUNCH(32) DEC_LAUNCH(64) DEC_LAUNCH(128) DEC_LAUNCH(256)
@@ -251,8 +264,9 @@ void matmul_decode_launch(void* out, bool out_f32, const bf16* x, const bf16* w,
 #else
 bool matmul_decode_available() { return false; }
 int matmul_decode_width(int M) { return M; }
+bool matmul_decode_tiles_ok(int, int, int) { return false; }
 void matmul_decode_launch(void*, bool, const bf16*, const bf16*, const bf16*, int, int, int,
-                          cudaStream_t, int) {
+                          cudaStream_t, int, int) {
     PLAT_ASSERT(false, "matmul_decode_launch: CUDA only");
 }
 #endif

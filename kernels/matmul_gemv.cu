@@ -44,6 +44,7 @@ template <int MT, int R, int U>
 __global__ void __launch_bounds__(GEMV_THREADS)
     matmul_gemv_kernel(void* out, bool out_f32, const bf16* x, const bf16* w, const bf16* bias,
                        int M, int N, int K, int ksplit) {
+    grid_dependency_wait();  // launch_dependent: before any global access
     __shared__ float red[GEMV_WARPS][MT][R];
     const int warp = threadIdx.x / WARP_SIZE, lane = threadIdx.x % WARP_SIZE;
     const int group = warp / ksplit, part = warp % ksplit;
@@ -184,6 +185,6 @@ void matmul_gemv_launch(void* out, bool out_f32, const bf16* x, const bf16* w, c
         while (ksplit < GEMV_WARPS && groups * ksplit * 2 <= wave && n_chunks >= 4 * ksplit) ksplit *= 2;
     }
     const int rows_per_block = (GEMV_WARPS / ksplit) * v.R;
-    v.fn<<<ceil_div(N, rows_per_block), GEMV_THREADS, 0, stream>>>(out, out_f32, x, w, bias, M, N, K, ksplit);
+    launch_dependent(v.fn, ceil_div(N, rows_per_block), GEMV_THREADS, 0, stream, out, out_f32, x, w, bias, M, N, K, ksplit);
     CUDA_CHECK_LAUNCH();
 }

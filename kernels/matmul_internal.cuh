@@ -48,20 +48,23 @@ void matmul_wgmma_launch(void* out, bool out_f32, const bf16* x, const bf16* w, 
 // (CTA pairs share the w tile through TMA multicast), 0 = 2 where such clusters fit. Builds
 // its tensor maps on the host per call (no allocation; graph capture is fine).
 bool matmul_wgmma_tma_available();
+// ksplit (no cluster): k ranges per tile (0: enough to fill the SMs where tiles are fewer).
 void matmul_wgmma_tma_launch(void* out, bool out_f32, const bf16* x, const bf16* w,
                              const bf16* bias, int M, int N, int K, cudaStream_t stream,
-                             int cluster = 0);
+                             int cluster = 0, int ksplit = 0);
 // Hopper decode batches, M = 1 .. 256: the weights as wgmma's 64-row operand streamed once by
 // TMA, x as the narrow operand (width matmul_decode_width(M): 16, 32, 64, 128 or 256), stream-K
 // over (128-row tile, 64-wide k-block) items so that every shape fills the SMs, parts of a tile
 // added in a fixed order by the CTA that completes it (kernels/matmul_decode.cu). grid: CTAs
 // (0 = one per SM; any count is correct). Static workspace: launches must not overlap (one
 // stream). sm_90a build on a compute-capability 9.x device only; K % 8 == 0, x and w 16-byte
-// aligned.
+// aligned. width: x rows per tile (0: matmul_decode_width(M); narrower: ceil(M / width) m-tiles).
 bool matmul_decode_available();
 int matmul_decode_width(int M);
+// Whether the launch at width matmul_decode_width(M) / div has few enough tiles (its counters).
+bool matmul_decode_tiles_ok(int M, int N, int div);
 void matmul_decode_launch(void* out, bool out_f32, const bf16* x, const bf16* w, const bf16* bias,
-                          int M, int N, int K, cudaStream_t stream, int grid = 0);
+                          int M, int N, int K, cudaStream_t stream, int grid = 0, int width = 0);
 
 // The small-M kernels (matmul_mma.cu's skinny kernel, matmul_fp8.cu's W8A16 kernel): a block
 // owns 16 rows of w, its warps split K.

@@ -38,6 +38,7 @@ template <int MT, int UNROLL>
 __global__ void __launch_bounds__(SKINNY_MAX_WARPS * 32)
     matmul_skinny_kernel(void* out, bool out_f32, const bf16* x, const bf16* w, const bf16* bias,
                          int M, int N, int K) {
+    grid_dependency_wait();  // launch_dependent: before any global access
 #if EDGELLM_MMA_DEVICE
     __shared__ float red[SKINNY_MAX_WARPS][MT * 8][17];
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
@@ -116,10 +117,10 @@ void matmul_skinny_launch(void* out, bool out_f32, const bf16* x, const bf16* w,
         while (ksplit > 1 && n_chunks < ksplit * 8) ksplit /= 2;
     }
     if (M <= 8)
-        matmul_skinny_kernel<1, 8><<<tiles, ksplit * 32, 0, stream>>>(out, out_f32, x, w, bias, M,
+        launch_dependent(matmul_skinny_kernel<1, 8>, tiles, ksplit * 32, 0, stream, out, out_f32, x, w, bias, M,
                                                                      N, K);
     else
-        matmul_skinny_kernel<8, 4><<<tiles, ksplit * 32, 0, stream>>>(out, out_f32, x, w, bias, M,
+        launch_dependent(matmul_skinny_kernel<8, 4>, tiles, ksplit * 32, 0, stream, out, out_f32, x, w, bias, M,
                                                                      N, K);
     CUDA_CHECK_LAUNCH();
 }

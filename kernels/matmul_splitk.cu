@@ -29,6 +29,7 @@ template <int MT>
 __global__ void __launch_bounds__(SK_WARPS * 32)
     matmul_splitk_kernel(void* out, bool out_f32, const bf16* x, const bf16* w, const bf16* bias,
                          int M, int N, int K) {
+    grid_dependency_wait();  // launch_dependent: before any global access
 #if EDGELLM_MMA_DEVICE
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     const int g = lane >> 2, t = lane & 3;
@@ -156,6 +157,7 @@ __global__ void __launch_bounds__(SK_WARPS * 32)
 // out[i] = sum over kpart (in order) of ws[kpart][i] (+ bias): one thread per output element.
 __global__ void matmul_splitk_reduce_kernel(void* out, bool out_f32, const bf16* bias, int M, int N,
                                             int ksplit) {
+    grid_dependency_wait();  // launch_dependent: before any global access
     const int64_t mn = (int64_t)M * N;
     const int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
     if (i >= mn) return;
@@ -186,17 +188,17 @@ void matmul_splitk_launch(void* out, bool out_f32, const bf16* x, const bf16* w,
     while (ksplit > 1 && (int64_t)ksplit * M * N > SK_WS_FLOATS) ksplit--;
     dim3 grid(tiles, ksplit);
     if (M <= 8)
-        matmul_splitk_kernel<1><<<grid, SK_WARPS * 32, 0, stream>>>(out, out_f32, x, w, bias, M, N, K);
+        launch_dependent(matmul_splitk_kernel<1>, grid, SK_WARPS * 32, 0, stream, out, out_f32, x, w, bias, M, N, K);
     else if (M <= 16)
-        matmul_splitk_kernel<2><<<grid, SK_WARPS * 32, 0, stream>>>(out, out_f32, x, w, bias, M, N, K);
+        launch_dependent(matmul_splitk_kernel<2>, grid, SK_WARPS * 32, 0, stream, out, out_f32, x, w, bias, M, N, K);
     else if (M <= 32)
-        matmul_splitk_kernel<4><<<grid, SK_WARPS * 32, 0, stream>>>(out, out_f32, x, w, bias, M, N, K);
+        launch_dependent(matmul_splitk_kernel<4>, grid, SK_WARPS * 32, 0, stream, out, out_f32, x, w, bias, M, N, K);
     else
-        matmul_splitk_kernel<8><<<grid, SK_WARPS * 32, 0, stream>>>(out, out_f32, x, w, bias, M, N, K);
+        launch_dependent(matmul_splitk_kernel<8>, grid, SK_WARPS * 32, 0, stream, out, out_f32, x, w, bias, M, N, K);
     CUDA_CHECK_LAUNCH();
     if (ksplit > 1) {
         const int64_t mn = (int64_t)M * N;
-        matmul_splitk_reduce_kernel<<<ceil_div(mn, 256), 256, 0, stream>>>(out, out_f32, bias, M, N, ksplit);
+        launch_dependent(matmul_splitk_reduce_kernel, ceil_div(mn, 256), 256, 0, stream, out, out_f32, bias, M, N, ksplit);
         CUDA_CHECK_LAUNCH();
     }
 }

@@ -14,6 +14,7 @@ __global__ void qkv_rope_cache_kernel(bf16* q_out, void* k_cache, void* v_cache,
                                       const bf16* k_norm, float eps, const int32_t* positions,
                                       const int32_t* slot_mapping, const float* inv_freq,
                                       int n_heads, int n_kv_heads, int head_dim) {
+    grid_dependency_wait();  // launch_dependent: before any global access
     const int t = blockIdx.x;
     const int lane = threadIdx.x % WARP_SIZE;
     const int h = blockIdx.y * ROPE_HEADS_PER_BLOCK + threadIdx.x / WARP_SIZE;
@@ -79,11 +80,11 @@ void qkv_rope_cache_forward(act_t* q_out, KvLayer kv, const act_t* qkv,
     dim3 grid(n_tokens, ceil_div(n_heads + n_kv_heads, ROPE_HEADS_PER_BLOCK));
     const float inv_k = 1.0f / kv.k_scale, inv_v = 1.0f / kv.v_scale;
     if (kv.type == KV_FP8_E4M3)
-        qkv_rope_cache_kernel<true><<<grid, ROPE_HEADS_PER_BLOCK * WARP_SIZE, 0, to_stream(stream)>>>(
+        launch_dependent(qkv_rope_cache_kernel<true>, grid, ROPE_HEADS_PER_BLOCK * WARP_SIZE, 0, to_stream(stream), 
             as_bf16(q_out), kv.k, kv.v, inv_k, inv_v, as_bf16(qkv), as_bf16(q_norm), as_bf16(k_norm),
             eps, positions, slot_mapping, inv_freq, n_heads, n_kv_heads, head_dim);
     else
-        qkv_rope_cache_kernel<false><<<grid, ROPE_HEADS_PER_BLOCK * WARP_SIZE, 0, to_stream(stream)>>>(
+        launch_dependent(qkv_rope_cache_kernel<false>, grid, ROPE_HEADS_PER_BLOCK * WARP_SIZE, 0, to_stream(stream), 
             as_bf16(q_out), kv.k, kv.v, inv_k, inv_v, as_bf16(qkv), as_bf16(q_norm), as_bf16(k_norm),
             eps, positions, slot_mapping, inv_freq, n_heads, n_kv_heads, head_dim);
     CUDA_CHECK_LAUNCH();

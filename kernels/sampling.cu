@@ -270,6 +270,7 @@ __global__ void __launch_bounds__(SAMPLE_THREADS)
 sample_kernel(int32_t* tokens, float* logprobs, int32_t* top_ids, float* top_logprobs,
               const float* logits, const SampleRow* rows, const SamplePenalty* penalties, int n,
               float* workspace, int64_t ws_stride) {
+    grid_dependency_wait();  // launch_dependent: before any global access
     __shared__ SampleSmem sm;
     const int slot = blockIdx.x, tid = threadIdx.x, nt = blockDim.x;
     const SampleRow r = rows[slot];
@@ -384,7 +385,7 @@ void sample_forward(int32_t* tokens, float* logprobs, int32_t* top_ids, float* t
                     const float* logits, const SampleRow* rows, const SamplePenalty* penalties,
                     int n_slots, int vocab, void* workspace, plat_stream_t stream) {
     if (n_slots <= 0) return;
-    sample_kernel<<<n_slots, SAMPLE_THREADS, 0, to_stream(stream)>>>(
+    launch_dependent(sample_kernel, n_slots, SAMPLE_THREADS, 0, to_stream(stream), 
         tokens, logprobs, top_ids, top_logprobs, logits, rows, penalties, vocab, (float*)workspace,
         sample_ws_stride(vocab));
     CUDA_CHECK_LAUNCH();

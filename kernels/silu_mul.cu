@@ -5,6 +5,7 @@
 __device__ __forceinline__ float silu_f(float g) { return g / (1.0f + expf(-g)); }
 
 __global__ void silu_mul_kernel(bf16* out, const bf16* gate_up, int n_rows, int inter, bool vec) {
+    grid_dependency_wait();  // launch_dependent: before any global access
     const int per_row = vec ? inter / 8 : inter;
     const int64_t total = (int64_t)n_rows * per_row;
     for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < total;
@@ -37,7 +38,7 @@ void silu_mul_forward(act_t* out, const act_t* gate_up, int n_rows, int inter,
     int threads = 256;
     int64_t blocks = (total + threads - 1) / threads;
     if (blocks > 65536) blocks = 65536;
-    silu_mul_kernel<<<(int)blocks, threads, 0, to_stream(stream)>>>(as_bf16(out), as_bf16(gate_up),
+    launch_dependent(silu_mul_kernel, (int)blocks, threads, 0, to_stream(stream), as_bf16(out), as_bf16(gate_up),
                                                                      n_rows, inter, vec);
     CUDA_CHECK_LAUNCH();
 }

@@ -280,6 +280,10 @@ int main(int argc, char** argv) {
     PlatDeviceProps p;
     plat_get_props(&p);
     printf("device: %s (sm_%d%d, %d SMs)\n", p.name, p.cc_major, p.cc_minor, p.n_sms);
+    if (getenv("BENCH_NO_DEPENDENT_LAUNCH")) {  // plain launches, to compare
+        kernels_set_dependent_launch(false);
+        printf("programmatic dependent launch: off\n");
+    }
     if (argc > 1 && !strcmp(argv[1], "gemv")) {  // M = 1: every variant beside the read limit
         gemv_report(p, true);
         return 0;
@@ -338,6 +342,11 @@ int main(int argc, char** argv) {
             float dec = matmul_decode_available()
                             ? time_ms([&] { matmul_decode_launch(out, false, x, w, nullptr, M, s.N, s.K, 0); })
                             : 0.0f;
+            float dec2 = 0.0f, dec4 = 0.0f;  // x in m-tiles of a half / a quarter of the width
+            if (matmul_decode_available() && M > 32 && matmul_decode_tiles_ok(M, s.N, 2))
+                dec2 = time_ms([&] { matmul_decode_launch(out, false, x, w, nullptr, M, s.N, s.K, 0, 0, matmul_decode_width(M) / 2); });
+            if (matmul_decode_available() && M > 64 && matmul_decode_tiles_ok(M, s.N, 4))
+                dec4 = time_ms([&] { matmul_decode_launch(out, false, x, w, nullptr, M, s.N, s.K, 0, 0, matmul_decode_width(M) / 4); });
             float pub = time_ms([&] { matmul_forward((act_t*)out, (act_t*)x, weight_act((act_t*)w, s.N, s.K), nullptr, M, nullptr); });
             float wg = matmul_wgmma_available()
                            ? time_ms([&] { matmul_wgmma_launch(out, false, x, w, nullptr, M, s.N, s.K, 0); })
@@ -346,8 +355,9 @@ int main(int argc, char** argv) {
                             ? time_ms([&] { matmul_wgmma_tma_launch(out, false, x, w, nullptr, M, s.N, s.K, 0); })
                             : 0.0f;
             printf("msweep %-8s M=%-3d: skinny %.4f ms | splitk %.4f ms | mma.sync tiles %.4f ms | wgmma %.4f ms"
-                   " | wgmma-tma %.4f ms | decode %.4f ms, %.0f GB/s | matmul_forward %.4f ms, %.0f GB/s weights\n",
-                   s.name, M, sk, sp, t0, wg, tma, dec, dec > 0 ? 2.0 * s.N * s.K / (dec * 1e6) : 0.0,
+                   " | wgmma-tma %.4f ms | decode %.4f ms, %.0f GB/s | decode/2 %.4f | decode/4 %.4f"
+                   " | matmul_forward %.4f ms, %.0f GB/s weights\n",
+                   s.name, M, sk, sp, t0, wg, tma, dec, dec > 0 ? 2.0 * s.N * s.K / (dec * 1e6) : 0.0, dec2, dec4,
                    pub, 2.0 * s.N * s.K / (pub * 1e6));
         }
         plat_free(w); plat_free(x); plat_free(out);

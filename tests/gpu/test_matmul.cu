@@ -50,8 +50,9 @@ static void one_case(Path path, int M, int N, int K, bool use_bias, bool out_f32
         case SPLITK:
             matmul_splitk_launch(dout, out_f32, (const bf16*)dx, (const bf16*)dw, bias, M, N, K, 0, ksplit);
             break;
-        case DECODE:  // ksplit: the grid (CTA count; 0 = one per SM)
-            matmul_decode_launch(dout, out_f32, (const bf16*)dx, (const bf16*)dw, bias, M, N, K, 0, ksplit);
+        case DECODE:  // ksplit: the grid (CTA count; 0 = one per SM); variant: x rows per tile
+            matmul_decode_launch(dout, out_f32, (const bf16*)dx, (const bf16*)dw, bias, M, N, K, 0, ksplit,
+                                 variant);
             break;
         case TILED0:
         case TILED1:
@@ -66,7 +67,7 @@ static void one_case(Path path, int M, int N, int K, bool use_bias, bool out_f32
         case WGMMA_TMA1:
         case WGMMA_TMA2:
             matmul_wgmma_tma_launch(dout, out_f32, (const bf16*)dx, (const bf16*)dw, bias, M, N, K,
-                                    0, path == WGMMA_TMA2 ? 2 : 1);
+                                    0, path == WGMMA_TMA2 ? 2 : 1, path == WGMMA_TMA1 ? ksplit : 0);
             break;
         case FMA:
             matmul_fma_launch(dout, out_f32, (const bf16*)dx, (const bf16*)dw, bias, M, N, K, 0);
@@ -80,7 +81,9 @@ static void one_case(Path path, int M, int N, int K, bool use_bias, bool out_f32
     snprintf(name, sizeof(name), "matmul %s M=%d N=%d K=%d%s%s%s%s", path_name(path), M, N, K,
              use_bias ? " bias" : "", out_f32 ? " f32out" : "",
              ksplit ? ((path == DECODE ? " grid=" : " ksplit=") + std::to_string(ksplit)).c_str() : "",
-             variant ? (std::string(" ") + matmul_gemv_variant_name(variant)).c_str() : "");
+             !variant ? ""
+             : path == DECODE ? (" width=" + std::to_string(variant)).c_str()
+                              : (std::string(" ") + matmul_gemv_variant_name(variant)).c_str());
     check_close(name, got, ref, 1e-3, out_f32 ? 1e-5 : 1.0 / 256);
     plat_free(dx); plat_free(dw); plat_free(db); plat_free(dout);
 }
@@ -109,7 +112,65 @@ void run_gemv_tests() {
     for (int m = 1; m <= 2; m++) one_case(GEMV, m, 1001, 1000, m == 1, m == 2);
 }
 
+// A decode-like chain where each kernel reads what the one before wrote (large GEMMs before
+// small kernels, so that a kernel started early by programmatic dependent launch and reading
+// before its wait would see stale data), eagerly and as a captured graph, replayed; the
+// results must equal the plain launches' bit for bit.
+static void dependent_launch_chain_case(int M) {
+    const int H = 4096, I = 14336;
+    auto xv = rand_bf16((size_t)M * H, -1, 1), nw = rand_bf16(H, 0.5f, 1.5f);
+    auto wgu = rand_bf16((size_t)2 * I * H, -0.05f, 0.05f), wd = rand_bf16((size_t)H * I, -0.05f, 0.05f);
+    act_t *x = upload_bf16(xv), *norm_w = upload_bf16(nw), *gu_w = upload_bf16(wgu), *d_w = upload_bf16(wd);
+    act_t* h = (act_t*)plat_alloc((size_t)M * H * 2);
+    act_t* res = (act_t*)plat_alloc((size_t)M * H * 2);
+    act_t* gu = (act_t*)plat_alloc((size_t)M * 2 * I * 2);
+    act_t* act = (act_t*)plat_alloc((size_t)M * I * 2);
+    act_t* down = (act_t*)plat_alloc((size_t)M * H * 2);
+    auto chain = [&](plat_stream_t st) {
+        for (int layer = 0; layer < 3; layer++) {
+            rmsnorm_forward(h, res, norm_w, M, H, 1e-5f, st);
+            matmul_forward(gu, h, weight_act(gu_w, 2 * I, H), nullptr, M, st);
+            silu_mul_forward(act, gu, M, I, st);
+            matmul_forward(down, act, weight_act(d_w, H, I), nullptr, M, st);
+            add_rmsnorm_forward(h, res, down, norm_w, M, H, 1e-5f, st);
+        }
+    };
+    auto run = [&](bool dependent, bool graph) {
+        kernels_set_dependent_launch(dependent);
+        plat_copy_d2d(res, x, (size_t)M * H * 2);
+        plat_stream_t st = plat_stream_create();
+        if (graph && plat_graphs_supported()) {
+            plat_graph_begin_capture(st);
+            chain(st);
+            plat_graph_t g = plat_graph_end_capture(st);
+            for (int r = 0; r < 3; r++) plat_graph_launch(g, st);
+            plat_stream_sync(st);
+            plat_graph_destroy(g);
+        } else {
+            for (int r = 0; r < 3; r++) chain(st);
+            plat_stream_sync(st);
+        }
+        plat_stream_destroy(st);
+        auto out = download_bf16(h, (size_t)M * H);
+        auto r2 = download_bf16(res, (size_t)M * H);
+        out.insert(out.end(), r2.begin(), r2.end());
+        return out;
+    };
+    const auto plain = run(false, false);
+    for (int graph = 0; graph < 2; graph++) {
+        const auto got = run(true, graph == 1);
+        const bool same = memcmp(got.data(), plain.data(), got.size() * sizeof(float)) == 0;
+        char name[128];
+        snprintf(name, sizeof(name), "dependent launch chain M=%d (%s) equals plain launches", M,
+                 graph ? "graph, replayed" : "eager");
+        report(name, same, same ? "bitwise identical" : "results differ");
+    }
+    kernels_set_dependent_launch(true);
+    for (act_t* p : {x, norm_w, gu_w, d_w, h, res, gu, act, down}) plat_free(p);
+}
+
 void run_matmul_tests() {
+    for (int M : {1, 7, 64, 200}) dependent_launch_chain_case(M);
     // public entry points: decode, small batch, prefill, odd shapes
     int shapes[][3] = {{1, 4096, 4096}, {1, 1000, 4096}, {3, 257, 264}, {17, 130, 72},
                        {64, 512, 1024}, {65, 300, 520}, {128, 256, 256}, {200, 384, 4104},
@@ -169,6 +230,12 @@ void run_matmul_tests() {
             i++;
         }
         for (int grid : {1, 7, 66, 100}) one_case(DECODE, 40, 4100, 72, grid % 2 == 0, grid == 7, grid);
+        // x in m-tiles narrower than M: the last m-tile partly past M, whole and partial tiles
+        for (int width : {16, 32, 64, 128}) {
+            one_case(DECODE, 200, 4100, 4104, width == 32, width == 64, 0, width);
+            one_case(DECODE, 129, 257, 264, width == 16, false, 7, width);
+            one_case(DECODE, 77, 1000, 72, true, width == 128, 100, width);
+        }
         one_case(DECODE, 1, 130, 40, true, true);
         one_case(DECODE, 9, 28672, 4096, false, false);
         one_case(DECODE, 64, 4096, 14336, true, false);
@@ -211,6 +278,30 @@ void run_matmul_tests() {
             one_case(p, 1030, 4100, 136, true, false);
             one_case(p, 1030, 4100, 136, false, true);
         }
+    }
+    if (matmul_wgmma_tma_available()) {
+        // split-K: the decode shapes (32 / 48 tiles), ranges of unequal length (5 k-blocks in
+        // 2, 3 in 3), a range per k-block, bias and fp32 output; then the same launch twice
+        one_case(WGMMA_TMA1, 256, 4096, 4096, true, false, 4);
+        one_case(WGMMA_TMA1, 256, 4096, 4096, false, true, 3);
+        one_case(WGMMA_TMA1, 200, 6144, 4096, false, false);
+        one_case(WGMMA_TMA1, 129, 4100, 4104, true, false, 5);
+        one_case(WGMMA_TMA1, 200, 257, 264, true, true, 2);
+        one_case(WGMMA_TMA1, 77, 1000, 192, false, false, 3);
+        one_case(WGMMA_TMA1, 130, 300, 520, true, false, 9);
+        one_case(WGMMA_TMA1, 256, 4096, 14336, false, false);
+        const int M = 256, N = 4096, K = 14336;
+        auto x = rand_bf16((size_t)M * K, -1, 1), w = rand_bf16((size_t)N * K, -1, 1);
+        act_t *dx = upload_bf16(x), *dw = upload_bf16(w);
+        act_t* o1 = (act_t*)plat_alloc((size_t)M * N * 2);
+        act_t* o2 = (act_t*)plat_alloc((size_t)M * N * 2);
+        matmul_wgmma_tma_launch(o1, false, (const bf16*)dx, (const bf16*)dw, nullptr, M, N, K, 0, 1, 4);
+        matmul_wgmma_tma_launch(o2, false, (const bf16*)dx, (const bf16*)dw, nullptr, M, N, K, 0, 1, 4);
+        auto a = download_bf16(o1, (size_t)M * N), b = download_bf16(o2, (size_t)M * N);
+        bool same = memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+        report("matmul wgmma-tma split-K 4 M=256 N=4096 K=14336 launched twice", same,
+               same ? "bitwise identical" : "results differ between launches");
+        plat_free(dx); plat_free(dw); plat_free(o1); plat_free(o2);
     }
     {
         // matmul_tune: times the paths for one shape over two weights, then matmul_forward takes

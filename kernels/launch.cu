@@ -1,0 +1,28 @@
+// launch.cu — whether launch_dependent() (kernels/common.cuh) uses programmatic dependent
+// launch: on a compute-capability 9.x+ device whose kernel paths are not forced older, with
+// this binary's code for the device built from sm_90+ PTX (a compute_80 PTX image JIT-compiled
+// on a Hopper has no griddepcontrol.wait in its kernels), unless switched off.
+#include "kernels/common.cuh"
+
+__global__ void dependent_launch_probe_kernel() { grid_dependency_wait(); }
+
+static int g_dependent_launch = -1;  // -1: not decided yet
+
+bool dependent_launch_enabled() {
+    if (g_dependent_launch < 0) {
+#if EDGELLM_HAS_CUDA_PTX
+        cudaFuncAttributes attr;
+        CUDA_CHECK(cudaFuncGetAttributes(&attr, dependent_launch_probe_kernel));
+        g_dependent_launch = kernel_caps().arch >= 90 && attr.ptxVersion >= 90 && attr.binaryVersion >= 90;
+#else
+        g_dependent_launch = 0;
+#endif
+    }
+    return g_dependent_launch == 1;
+}
+
+void kernels_set_dependent_launch(bool on) {
+    g_dependent_launch = -1;
+    if (!on) g_dependent_launch = 0;
+    else dependent_launch_enabled();
+}
