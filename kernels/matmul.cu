@@ -10,7 +10,8 @@
 //   otherwise by rules measured on an H100 (below): skinny / split-K for M <= 64, TMA wgmma
 //                      (sm_90a build, cc 9.x device) or mma.sync tiles above;
 //   operands the tensor-core paths cannot take (odd K, misaligned) or no PTX: FMA tiles.
-// FP8 and int4 weights: matmul_fp8 / matmul_int4 below (int4: matmul_int4_mma.cu, matmul_int4.cu).
+// FP8 and int4 weights: matmul_fp8 / matmul_int4 below (FP8: matmul_fp8_gemv.cu, matmul_fp8_mma.cu,
+// matmul_fp8.cu; int4: matmul_int4_mma.cu, matmul_int4.cu).
 #include "kernels/matmul_internal.cuh"
 
 static const int FMA_TILE = 32;
@@ -230,24 +231,48 @@ size_t matmul_prepare(const Weight& w) {
     return need;
 }
 
-// WEIGHT_FP8_E4M3: 1-2 rows through the FP8 GEMV; up to 256 rows through the W8A16
-// tensor-core kernel (weights read once per 64 rows);
-// above that, or for a layout it cannot take, dequantized into the scratch and given to the bf16
-// paths (prefill is compute-bound: the extra pass is small beside the GEMM).
+// WEIGHT_FP8_E4M3: one or two rows through the W8A16 GEMV (matmul_fp8_gemv.cu: the weights
+// streamed once into registers, the tensor cores doing the multiply-adds), 3 to 128 rows through
+// the stream-K tensor-core W8A16 kernel (matmul_fp8_mma.cu; tiles of 8, 32, 64 or 128 rows of x,
+// the weights read once per tile column), 129 to 256 rows through the skinny W8A16 kernel as
+// before (64-row slices), and above that w dequantized into the bf16 scratch for the bf16 GEMM
+// paths (prefill is compute-bound: the extra pass is small beside the GEMM). Layouts the new
+// kernels refuse (K % 16 != 0, groups of 16 or 48, misaligned operands) or builds without PTX:
+// the FMA GEMV for one or two rows, the skinny kernel up to 256 where it takes the layout, else
+// dequantized. The GEMV takes up to 8 rows and `gpu_bench fp8` times it beside the stream-K
+// kernel at 4 and 8 rows; FP8_GEMV_MAX_M follows those numbers.
+static const int FP8_GEMV_MAX_M = 2, FP8_MMA_MAX_M = 128;
+
+int matmul_fp8_path(const Weight& w, const bf16* x, int M) {
+    const bool scratch = g_fp8_scratch_bytes >= (size_t)w.n_rows * w.n_cols * sizeof(bf16);
+    if (M <= FP8_GEMV_MAX_M && matmul_fp8_gemv_ok(w, x)) return FP8_PATH_GEMV;
+    if (M <= FP8_MMA_MAX_M && matmul_fp8_mma_ok(w, x)) return FP8_PATH_MMA;
+    if (M <= 2 && matmul_fp8_fma_ok(w, x)) return FP8_PATH_FMA;
+    if (M <= 256 && matmul_fp8_skinny_ok(w, x)) return FP8_PATH_SKINNY;
+    if (!scratch && matmul_fp8_mma_ok(w, x)) return FP8_PATH_MMA;  // no scratch: any M on the tensor cores
+    return FP8_PATH_DEQUANT;
+}
+
+const char* matmul_fp8_path_name(int path) {
+    static const char* const names[] = {"w8a16-gemv", "w8a16-mma", "gemv-fma", "w8a16-skinny", "dequant+bf16"};
+    return path >= 0 && path <= FP8_PATH_DEQUANT ? names[path] : "unknown";
+}
+
 static void matmul_fp8(void* out, bool out_f32, const bf16* x, const Weight& w, const bf16* bias, int M,
                        cudaStream_t stream) {
     if (M <= 0 || w.n_rows <= 0) return;
     const int N = w.n_rows, K = w.n_cols;
-    if (M <= 2 && matmul_fp8_gemv_ok(w, x)) {
-        matmul_fp8_gemv_launch(out, out_f32, x, w, bias, M, stream);
-        return;
-    }
-    if (M <= 256 && matmul_fp8_skinny_ok(w, x)) {
-        for (int m0 = 0; m0 < M; m0 += 64) {
-            void* o = out_f32 ? (void*)((float*)out + (int64_t)m0 * N) : (void*)((bf16*)out + (int64_t)m0 * N);
-            matmul_fp8_skinny_launch(o, out_f32, x + (int64_t)m0 * K, w, bias, std::min(64, M - m0), stream);
-        }
-        return;
+    switch (matmul_fp8_path(w, x, M)) {
+        case FP8_PATH_GEMV: matmul_fp8_gemv_launch(out, out_f32, x, w, bias, M, stream); return;
+        case FP8_PATH_MMA: matmul_fp8_mma_launch(out, out_f32, x, w, bias, M, stream); return;
+        case FP8_PATH_FMA: matmul_fp8_fma_launch(out, out_f32, x, w, bias, M, stream); return;
+        case FP8_PATH_SKINNY:
+            for (int m0 = 0; m0 < M; m0 += 64) {
+                void* o = out_f32 ? (void*)((float*)out + (int64_t)m0 * N) : (void*)((bf16*)out + (int64_t)m0 * N);
+                matmul_fp8_skinny_launch(o, out_f32, x + (int64_t)m0 * K, w, bias, std::min(64, M - m0), stream);
+            }
+            return;
+        default: break;
     }
     PLAT_ASSERT(g_fp8_scratch_bytes >= (size_t)N * K * sizeof(bf16),
                 "matmul: FP8 weight without matmul_prepare (the bf16 scratch is too small)");

@@ -7,6 +7,9 @@
 //    bf16 in registers by bit moves (exactly: the value times 2^-120), times 2^64 in one bf16x2
 //    multiply so that products stay normal; each chunk's sums are scaled by the chunk's fp32
 //    block scale (times 2^56) into the accumulators.
+//    Since matmul_fp8_gemv.cu and matmul_fp8_mma.cu took decode, it serves 129 to 256 rows and
+//    the layouts those refuse.
+//  - matmul_fp8_fma_kernel: one or two rows on the FMA units, any platform (below).
 //  - matmul_fp8_dequant_kernel: the whole matrix to bf16 (any scale layout), for the paths
 //    that take bf16 weights (prefill; layouts the skinny kernel cannot take).
 #include "kernels/matmul_internal.cuh"
@@ -137,7 +140,10 @@ void matmul_fp8_skinny_launch(void* out, bool out_f32, const bf16* x, const Weig
     CUDA_CHECK_LAUNCH();
 }
 
-// ---- M = 1 or 2: a GEMV on the FMA units (as matmul_gemv.cu for bf16) ----------------------
+// ---- M = 1 or 2: a GEMV on the FMA units (as matmul_gemv.cu for bf16), any platform ---------
+// Where the tensor cores are available, matmul_fp8_gemv.cu's kernel takes these rows instead
+// (this one spends more integer operations per byte than the conversion to bf16 pairs); this one
+// serves the builds without PTX and the layouts that kernel refuses (groups of 16 or 48).
 // A warp owns F8G_ROWS rows and all of K: a warp-wide load is 32 lanes x 16 e4m3 = one 512-byte
 // run of a row; F8G_UNROLL of them per row in flight. Lane sums of 16 products are scaled by
 // their group's scale (16 | group_size), then added over lanes by shuffle. The e4m3 bytes become
@@ -147,7 +153,7 @@ static const int F8G_ROWS = 2, F8G_UNROLL = 4, F8G_THREADS = 256;
 
 template <int MT>
 __global__ void __launch_bounds__(F8G_THREADS)
-    matmul_fp8_gemv_kernel(void* out, bool out_f32, const bf16* x, const uint8_t* w, const float* scales,
+    matmul_fp8_fma_kernel(void* out, bool out_f32, const bf16* x, const uint8_t* w, const float* scales,
                            int scale_rows, int group_size, int scale_cols, const bf16* bias, int M, int N,
                            int K) {
     const int warp = threadIdx.x / WARP_SIZE, lane = threadIdx.x % WARP_SIZE;
@@ -239,24 +245,24 @@ __global__ void __launch_bounds__(F8G_THREADS)
         }
 }
 
-bool matmul_fp8_gemv_ok(const Weight& w, const bf16* x) {
+bool matmul_fp8_fma_ok(const Weight& w, const bf16* x) {
     return w.type == WEIGHT_FP8_E4M3 && w.n_cols % 16 == 0 && aligned16(w.data) && aligned16(x) &&
            w.scale_rows > 0 && w.group_size % 16 == 0;
 }
 
-void matmul_fp8_gemv_launch(void* out, bool out_f32, const bf16* x, const Weight& w, const bf16* bias,
+void matmul_fp8_fma_launch(void* out, bool out_f32, const bf16* x, const Weight& w, const bf16* bias,
                             int M, cudaStream_t stream) {
-    PLAT_ASSERT(M >= 1 && M <= 2 && matmul_fp8_gemv_ok(w, x), "matmul_fp8_gemv_launch: M > 2 or a layout it cannot take");
+    PLAT_ASSERT(M >= 1 && M <= 2 && matmul_fp8_fma_ok(w, x), "matmul_fp8_fma_launch: M > 2 or a layout it cannot take");
     const int N = w.n_rows, K = w.n_cols;
     const int rows_per_block = (F8G_THREADS / WARP_SIZE) * F8G_ROWS;
     const int blocks = ceil_div(N, rows_per_block);
     const uint8_t* wd = (const uint8_t*)w.data;
     const int sc = weight_scale_cols(w);
     if (M == 1)
-        matmul_fp8_gemv_kernel<1><<<blocks, F8G_THREADS, 0, stream>>>(out, out_f32, x, wd, w.scales, w.scale_rows,
+        matmul_fp8_fma_kernel<1><<<blocks, F8G_THREADS, 0, stream>>>(out, out_f32, x, wd, w.scales, w.scale_rows,
                                                                        w.group_size, sc, bias, M, N, K);
     else
-        matmul_fp8_gemv_kernel<2><<<blocks, F8G_THREADS, 0, stream>>>(out, out_f32, x, wd, w.scales, w.scale_rows,
+        matmul_fp8_fma_kernel<2><<<blocks, F8G_THREADS, 0, stream>>>(out, out_f32, x, wd, w.scales, w.scale_rows,
                                                                        w.group_size, sc, bias, M, N, K);
     CUDA_CHECK_LAUNCH();
 }

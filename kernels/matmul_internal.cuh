@@ -95,11 +95,35 @@ __device__ __forceinline__ void skinny_reduce_store(const float (*red)[MT * 8][1
 bool matmul_fp8_skinny_ok(const Weight& w, const bf16* x);
 void matmul_fp8_skinny_launch(void* out, bool out_f32, const bf16* x, const Weight& w,
                               const bf16* bias, int M, cudaStream_t stream);
-// M = 1 or 2: a GEMV on the FMA units reading the e4m3 bytes once (16 | group_size, K % 16 == 0,
-// 16-byte aligned operands; any platform).
+// M = 1 or 2 on the FMA units reading the e4m3 bytes once (16 | group_size, K % 16 == 0, 16-byte
+// aligned operands; any platform): the path where the tensor-core kernels cannot run.
+bool matmul_fp8_fma_ok(const Weight& w, const bf16* x);
+void matmul_fp8_fma_launch(void* out, bool out_f32, const bf16* x, const Weight& w, const bf16* bias,
+                           int M, cudaStream_t stream);
+// M = 1 .. matmul_fp8_gemv_max_m() (8): the decode GEMV (kernels/matmul_fp8_gemv.cu), every weight
+// byte read once with 16-byte streaming loads, converted to bf16 in registers and multiplied on
+// the tensor cores (x rows as the n8 operand), scales per group in fp32, the block's warps
+// splitting K (ksplit 1..8; 0 = chosen from K) and summed in warp order. CUDA PTX build on
+// sm_80+, K % 16 == 0, 16-byte aligned w and x, group_size % 64 == 0 or >= K.
 bool matmul_fp8_gemv_ok(const Weight& w, const bf16* x);
-void matmul_fp8_gemv_launch(void* out, bool out_f32, const bf16* x, const Weight& w, const bf16* bias,
-                            int M, cudaStream_t stream);
+int matmul_fp8_gemv_max_m();
+void matmul_fp8_gemv_launch(void* out, bool out_f32, const bf16* x, const Weight& w, const bf16* bias, int M,
+                            cudaStream_t stream, int ksplit = 0);
+// W8A16 on tensor cores for any M (kernels/matmul_fp8_mma.cu): e4m3 bytes, x and scales through
+// a cp.async ring, bytes converted exactly in registers, group scales applied in fp32; stream-K
+// over (tile, k-tile) items with a fixed-order reduction (same bits every launch; static
+// workspace: launches must not overlap). Tile width by M: matmul_fp8_mma_width(M) rows of x
+// (8, 32, 64, then 128 per tile). grid: CTAs (0 = chosen from the shape; any count is correct).
+// Needs the CUDA PTX build on an sm_80+ device, K % 16 == 0, group_size % 64 == 0 or >= K,
+// 16-byte aligned w and x (x may be nullptr to ask about w alone), 4-byte aligned scales.
+bool matmul_fp8_mma_ok(const Weight& w, const bf16* x);
+int matmul_fp8_mma_width(int M);
+void matmul_fp8_mma_launch(void* out, bool out_f32, const bf16* x, const Weight& w, const bf16* bias, int M,
+                           cudaStream_t stream, int grid = 0);
+// The path matmul_forward takes for an FP8 w and M rows of x (matmul.cu says why).
+enum { FP8_PATH_GEMV, FP8_PATH_MMA, FP8_PATH_FMA, FP8_PATH_SKINNY, FP8_PATH_DEQUANT };
+int matmul_fp8_path(const Weight& w, const bf16* x, int M);
+const char* matmul_fp8_path_name(int path);
 // out (n_rows, n_cols) bf16 = the dequantized w (any scale layout).
 void matmul_fp8_dequant_launch(bf16* out, const Weight& w, cudaStream_t stream);
 

@@ -5,7 +5,7 @@
 //   large-M GEMM TFLOP/s (compare with tests/gpu/torch_matmul.py run on the same device);
 //   prefill and decode attention times; mode `moe`: the mixture-of-experts kernels at
 //   Qwen3-30B-A3B's shape (tests/gpu/bench_moe.cu); mode `int4`: the W4A16 GEMMs
-//   (tests/gpu/bench_int4.cu).
+//   (tests/gpu/bench_int4.cu); mode `fp8`: the W8A16 GEMMs (tests/gpu/bench_fp8.cu).
 // Medians of CUDA-event-timed repetitions after warm-up; inputs are random, never zeros.
 // Built as build/cuda/gpu_bench (make PLATFORM=cuda build/cuda/gpu_bench).
 #include "kernels/attention_internal.cuh"
@@ -299,6 +299,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (argc > 1 && !strcmp(argv[1], "int4")) return int4_report(p);  // W4A16 GEMMs, previous path beside current
+    if (argc > 1 && !strcmp(argv[1], "fp8")) return fp8_report(p);    // W8A16 GEMMs, previous path beside current
     if (argc > 1 && !strcmp(argv[1], "step")) {  // decode-step breakdown by op family
         double copy_gbs = 0, read_gbs = 0;
         measure_copy_and_read(p, &copy_gbs, &read_gbs);

@@ -120,3 +120,7 @@ static inline void measure_copy_and_read(const PlatDeviceProps& p, double* copy_
 // `gpu_bench int4`: W4A16 GEMMs on the Llama-3.1-8B shapes, the previous path beside the current
 // one, with the copy and read limits (tests/gpu/bench_int4.cu). Returns the exit status (0).
 int int4_report(const PlatDeviceProps& p);
+// `gpu_bench fp8`: W8A16 GEMMs on the Llama-3.1-8B shapes, the previous path beside the new
+// kernels and the dispatch, with the copy and read limits (tests/gpu/bench_fp8.cu). Returns the
+// exit status (0).
+int fp8_report(const PlatDeviceProps& p);

@@ -1,76 +1,256 @@
-// test_matmul_fp8.cu — WEIGHT_FP8_E4M3 GEMMs (W8A16) through matmul_forward / f32out against
-// matmul_ref on the weights weight_dequant_ref decodes: random e4m3 codes (every finite code can
-// occur) and random positive scales, per output channel and in blocks, odd N, M on both sides of
-// the 64-row slices and of 256 (above: dequantized to bf16 and the bf16 paths), K off the
-// 64-wide chunks and off the scale groups, layouts the W8A16 kernels cannot take (group 48,
-// K % 16 != 0: the dequantizing path). Tolerance: the W8A16 kernel converts e4m3 exactly and
-// sums in fp32 (atol 2e-3, rtol 1/256 for the bf16 output); the dequantizing path rounds each
-// weight to bf16 first (atol 4e-3 * sqrt(K)).
+// test_matmul_fp8.cu — WEIGHT_FP8_E4M3 GEMMs (W8A16) against matmul_ref on the weights
+// weight_dequant_ref decodes, each path on its own and through matmul_forward / f32out:
+//  - the W8A16 GEMV (matmul_fp8_gemv_launch): M 1..8, every scale layout (per tensor: one scale
+//    for the whole matrix; per output channel; 128x128 blocks; 16x64 blocks), odd N (4097, 1000,
+//    130), K off the 64-wide chunks and off the 128 blocks (4112, 4160), K split over 1, 2, 4 and 8
+//    warps (runs that start inside a scale group);
+//  - the stream-K tensor-core kernel (matmul_fp8_mma_launch) at every tile width (M 1, 2, 3, 7, 8,
+//    9, 16, 17, 32, 33, 64, 65, 100, 128, 256) for the same layouts and shapes, bias on and off,
+//    fp32 and bf16 out; grids of 1, 3, 7, 61, 400 CTAs, one per item and the chosen one all match
+//    the reference, and two launches give the same bits;
+//  - matmul_forward's choice (matmul_fp8_path), including the layouts the new kernels refuse
+//    (K % 16 != 0, groups of 48: the FMA GEMV, the skinny kernel or the dequantizing path), M on
+//    both sides of 2, 128 and 256, and Llama-3.1-8B shapes.
+// Random e4m3 codes (every finite code can occur), random positive scales, x never zero; outputs
+// poisoned before each run. Tolerance: the W8A16 kernels convert e4m3 exactly and sum in fp32
+// (atol 2e-3 * sqrt(K / 256), rtol 1/256 for a bf16 output, 1e-5 for fp32); the dequantizing path
+// rounds each weight to bf16 first (atol 4e-3 * sqrt(K)). A wrong fragment layout, swizzle or
+// scale index gives errors of the size of the outputs (about 1 to 10), far above these.
+#include <functional>
 #include "tests/gpu/gpu_check.h"
 #include "kernels/matmul_internal.cuh"
 
-static void fp8_case(int M, int N, int K, int scale_rows, int group, bool use_bias, bool out_f32) {
+// A scale layout: rows and columns per scale (0: the whole dimension).
+struct Fp8Layout {
+    const char* name;
+    int scale_rows, group;
+};
+static const Fp8Layout PER_TENSOR = {"per-tensor", 0, 0}, PER_CHANNEL = {"per-channel", 1, 0},
+                       BLOCK128 = {"block128", 128, 128}, BLOCK16x64 = {"block16x64", 16, 64};
+static const Fp8Layout LAYOUTS[] = {PER_TENSOR, PER_CHANNEL, BLOCK128, BLOCK16x64};
+
+// One random problem on the device with its reference.
+struct Fp8Problem {
+    int M, N, K, scale_rows, group;
+    const char* layout;
+    bool use_bias, out_f32;
+    std::vector<float> ref;
+    Weight w;  // device
+    act_t *x = nullptr, *bias = nullptr;
+    void* out = nullptr;  // (M, N), poisoned before each run
+    size_t out_bytes = 0;
+};
+
+static Fp8Problem fp8_problem(int M, int N, int K, const Fp8Layout& l, bool use_bias, bool out_f32) {
+    Fp8Problem p;
+    p.M = M; p.N = N; p.K = K;
+    p.scale_rows = l.scale_rows ? l.scale_rows : N;
+    p.group = l.group ? l.group : K;
+    p.layout = l.name;
+    p.out_f32 = out_f32;
+    p.use_bias = use_bias && !out_f32;  // matmul_f32out_forward (logits) takes no bias
     std::vector<uint8_t> wq((size_t)N * K);
     for (auto& b : wq) do b = (uint8_t)rand_int(0, 255); while ((b & 0x7f) == 0x7f);
-    const int gr = (N + scale_rows - 1) / scale_rows, gc = (K + group - 1) / group;
+    const int gr = (N + p.scale_rows - 1) / p.scale_rows, gc = (K + p.group - 1) / p.group;
     std::vector<float> sc((size_t)gr * gc);
     std::uniform_real_distribution<float> d(0.5f / 448, 1.5f / 448);
     for (auto& s : sc) s = d(g_rng);
     auto x = rand_bf16((size_t)M * K, -1, 1);
     auto b = rand_bf16(N, -1, 1);
-    use_bias = use_bias && !out_f32;  // matmul_f32out_forward (logits) takes no bias
-    Weight host = weight_fp8(wq.data(), sc.data(), N, K, scale_rows, group);
-    std::vector<float> wf((size_t)N * K), ref((size_t)M * N);
+    Weight host = weight_fp8(wq.data(), sc.data(), N, K, p.scale_rows, p.group);
+    std::vector<float> wf((size_t)N * K);
     weight_dequant_ref(wf.data(), host);
-    matmul_ref(ref.data(), x.data(), wf.data(), use_bias ? b.data() : nullptr, M, N, K);
+    p.ref.resize((size_t)M * N);
+    matmul_ref(p.ref.data(), x.data(), wf.data(), p.use_bias ? b.data() : nullptr, M, N, K);
+    p.w = weight_fp8(upload(wq), upload(sc), N, K, p.scale_rows, p.group);
+    p.x = upload_bf16(x);
+    p.bias = upload_bf16(b);
+    p.out_bytes = (size_t)M * N * (out_f32 ? 4 : 2);
+    p.out = plat_alloc(p.out_bytes);
+    return p;
+}
 
-    uint8_t* dq = upload(wq);
-    float* ds = upload(sc);
-    act_t *dx = upload_bf16(x), *db = upload_bf16(b);
-    Weight w = weight_fp8(dq, ds, N, K, scale_rows, group);
-    matmul_prepare(w);
-    const size_t out_bytes = (size_t)M * N * (out_f32 ? 4 : 2);
-    void* dout = plat_alloc(out_bytes);
-    poison(dout, out_bytes);
-    if (out_f32) matmul_f32out_forward((float*)dout, dx, w, M, nullptr);
-    else matmul_forward((act_t*)dout, dx, w, use_bias ? db : nullptr, M, nullptr);
-    std::vector<float> got = out_f32 ? download((float*)dout, ref.size()) : download_bf16((act_t*)dout, ref.size());
-    const bool gemv = M <= 2 && matmul_fp8_gemv_ok(w, (const bf16*)dx);
-    const bool w8a16 = gemv || (M <= 256 && matmul_fp8_skinny_ok(w, (const bf16*)dx));
+static void fp8_free(Fp8Problem& p) {
+    plat_free((void*)p.w.data); plat_free((void*)p.w.scales);
+    plat_free(p.x); plat_free(p.bias); plat_free(p.out);
+}
+
+// Poisons the output, runs launch, returns the output as floats.
+static std::vector<float> fp8_run(const Fp8Problem& p, const std::function<void()>& launch) {
+    poison(p.out, p.out_bytes);
+    launch();
+    const size_t n = (size_t)p.M * p.N;
+    return p.out_f32 ? download((float*)p.out, n) : download_bf16((act_t*)p.out, n);
+}
+
+static bool fp8_check(const char* path, const Fp8Problem& p, const std::vector<float>& got, bool exact_weights,
+                      const char* extra = "") {
+    char name[200];
+    snprintf(name, sizeof(name), "fp8 %s M=%d N=%d K=%d %s%s%s%s", path, p.M, p.N, p.K, p.layout,
+             p.use_bias ? " bias" : "", p.out_f32 ? " f32out" : "", extra);
+    const double atol = exact_weights ? 2e-3 * sqrt(p.K / 256.0) : 4e-3 * sqrt((double)p.K);
+    return check_close(name, got, p.ref, atol, p.out_f32 ? 1e-5 : 1.0 / 256);
+}
+
+static const bf16* X(const Fp8Problem& p) { return (const bf16*)p.x; }
+static const bf16* B(const Fp8Problem& p) { return p.use_bias ? (const bf16*)p.bias : nullptr; }
+
+// Whether the tensor-core kernels must run here: a CUDA build on sm_80+ kernel paths. Where they
+// must, a layout the cases below choose for them and that they refuse is a failure, not a skip.
+static bool tc_expected() {
+    PlatDeviceProps d;
+    plat_get_props(&d);
+    return EDGELLM_HAS_CUDA_PTX && d.kernel_arch >= 80;
+}
+
+// False (after reporting a failure or a skip) when the kernel refuses the problem.
+static bool fp8_taken(const char* kernel, bool ok, const Fp8Problem& p) {
+    if (ok) return true;
     char name[160];
-    snprintf(name, sizeof(name), "matmul fp8 %s M=%d N=%d K=%d scales %dx%d%s%s",
-             gemv ? "gemv-fma" : w8a16 ? "w8a16-mma" : "dequant+bf16", M, N, K, scale_rows, group, use_bias ? " bias" : "",
-             out_f32 ? " f32out" : "");
-    const double atol = w8a16 ? 2e-3 : 4e-3 * sqrt((double)K);
-    check_close(name, got, ref, atol, out_f32 ? 1e-5 : 1.0 / 256);
-    plat_free(dq); plat_free(ds); plat_free(dx); plat_free(db); plat_free(dout);
+    snprintf(name, sizeof name, "fp8 %s M=%d N=%d K=%d %s: accepted", kernel, p.M, p.N, p.K, p.layout);
+    if (tc_expected()) report(name, false, "the _ok check refuses a layout it must take");
+    else printf("SKIP  %s: no sm_80+ tensor-core path here\n", name);
+    return false;
+}
+
+static void gemv_case(int M, int N, int K, const Fp8Layout& l, bool use_bias, bool out_f32, int ksplit = 0) {
+    Fp8Problem p = fp8_problem(M, N, K, l, use_bias, out_f32);
+    if (fp8_taken("w8a16-gemv", matmul_fp8_gemv_ok(p.w, X(p)), p)) {
+        auto got = fp8_run(p, [&] { matmul_fp8_gemv_launch(p.out, p.out_f32, X(p), p.w, B(p), M, nullptr, ksplit); });
+        char extra[32];
+        snprintf(extra, sizeof extra, " ksplit %d", ksplit);
+        fp8_check("w8a16-gemv", p, got, true, extra);
+    }
+    fp8_free(p);
+}
+
+static void mma_case(int M, int N, int K, const Fp8Layout& l, bool use_bias, bool out_f32) {
+    Fp8Problem p = fp8_problem(M, N, K, l, use_bias, out_f32);
+    if (fp8_taken("w8a16-mma", matmul_fp8_mma_ok(p.w, X(p)), p)) {
+        auto got = fp8_run(p, [&] { matmul_fp8_mma_launch(p.out, p.out_f32, X(p), p.w, B(p), M, nullptr); });
+        char extra[32];
+        snprintf(extra, sizeof extra, " (tile width %d)", matmul_fp8_mma_width(M));
+        fp8_check("w8a16-mma", p, got, true, extra);
+    }
+    fp8_free(p);
+}
+
+// Stream-K: every grid size gives the reference, and the same grid the same bits on a second launch.
+static void mma_grid_case(int M, int N, int K, const Fp8Layout& l) {
+    Fp8Problem p = fp8_problem(M, N, K, l, true, false);
+    if (fp8_taken("w8a16-mma grids", matmul_fp8_mma_ok(p.w, X(p)), p)) {
+        for (int grid : {1, 3, 7, 61, 400, 100000, 0}) {
+            auto run = [&] { matmul_fp8_mma_launch(p.out, false, X(p), p.w, B(p), M, nullptr, grid); };
+            auto a = fp8_run(p, run);
+            auto b = fp8_run(p, run);
+            char extra[48];
+            snprintf(extra, sizeof extra, " grid %d", grid);
+            fp8_check("w8a16-mma", p, a, true, extra);
+            const bool same = memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+            char name[160];
+            snprintf(name, sizeof name, "fp8 w8a16-mma M=%d N=%d K=%d %s grid %d: two launches, same bits", M, N, K,
+                     p.layout, grid);
+            report(name, same, same ? "identical" : "outputs differ between launches");
+        }
+    }
+    fp8_free(p);
+}
+
+// Through matmul_forward / matmul_f32out_forward, naming the path it takes.
+static void forward_case(int M, int N, int K, const Fp8Layout& l, bool use_bias, bool out_f32) {
+    Fp8Problem p = fp8_problem(M, N, K, l, use_bias, out_f32);
+    matmul_prepare(p.w);
+    auto got = fp8_run(p, [&] {
+        if (p.out_f32) matmul_f32out_forward((float*)p.out, p.x, p.w, M, nullptr);
+        else matmul_forward((act_t*)p.out, p.x, p.w, p.use_bias ? p.bias : nullptr, M, nullptr);
+    });
+    const int path = matmul_fp8_path(p.w, X(p), M);
+    char label[64];
+    snprintf(label, sizeof label, "forward(%s)", matmul_fp8_path_name(path));
+    fp8_check(label, p, got, path != FP8_PATH_DEQUANT);
+    fp8_free(p);
+}
+
+// Where the tensor-core kernels run, matmul_forward must pick the GEMV for 1-2 rows and the
+// stream-K kernel for 3..128 on the layouts they take.
+static void path_case() {
+    if (!tc_expected()) return;
+    Fp8Problem p = fp8_problem(1, 64, 256, BLOCK128, false, false);
+    bool ok = true;
+    for (int M : {1, 2, 3, 8, 64, 128}) {
+        const int want = M <= 2 ? FP8_PATH_GEMV : FP8_PATH_MMA;
+        ok = ok && matmul_fp8_path(p.w, X(p), M) == want;
+    }
+    report("fp8 forward path: GEMV for 1-2 rows, stream-K tensor cores for 3-128", ok,
+           ok ? "as expected" : "another path chosen");
+    fp8_free(p);
+}
+
+static void run_gemv_cases() {
+    int i = 0;
+    for (const Fp8Layout& l : LAYOUTS) {
+        for (int M : {1, 2, 3, 7, 8}) {
+            gemv_case(M, 4097, 4096, l, i % 2 == 0, i % 3 == 1);
+            i++;
+        }
+        gemv_case(1, 1000, 4112, l, true, false);    // K % 64 == 16: a partial last chunk
+        gemv_case(2, 130, 4160, l, false, true);     // K % 128 == 64: the last block half full
+        gemv_case(1, 130, 1024, l, true, false, 1);  // one warp owns all of K
+        gemv_case(2, 130, 4160, l, false, false, 3);  // runs that start inside a 128 block
+        gemv_case(1, 33, 1408, l, false, true, 8);    // 22 chunks over 8 warps: 2 or 3 each
+        gemv_case(8, 100, 14336, l, true, false, 0);
+    }
+}
+
+static void run_mma_cases() {
+    int i = 0;
+    for (const Fp8Layout& l : LAYOUTS) {
+        for (int M : {1, 2, 3, 7, 8, 9, 16, 17, 32, 33, 64, 65, 100, 128, 256}) {
+            const int N = M <= 17 ? (i % 2 ? 1000 : 4097) : (i % 2 ? 130 : 257);  // odd N, the CPU reference's time bounded
+            mma_case(M, N, i % 3 ? 4096 : 4160, l, i % 2 == 0, i % 3 == 1);
+            i++;
+        }
+        mma_case(3, 1000, 4112, l, true, false);     // a partial k-block at the end
+        mma_case(100, 257, 4112, l, false, true);    // ... in the 64-wide k-tiles of the wide tile
+        mma_case(17, 130, 8208, l, true, false);     // K % 128 == 16
+    }
+    mma_case(5, 300, 2048, {"block128x192", 128, 192}, true, false);  // a group of 3 k-blocks
+    mma_case(40, 300, 2048, {"block1x64", 1, 64}, false, false);
+    // stream-K: any grid, same bits every launch (each tile width, groups that span segments)
+    mma_grid_case(1, 4097, 4096, BLOCK128);
+    mma_grid_case(7, 1000, 4160, PER_CHANNEL);
+    mma_grid_case(17, 1000, 4096, BLOCK16x64);
+    mma_grid_case(64, 1001, 2048, BLOCK128);
+    mma_grid_case(100, 384, 4112, PER_TENSOR);
 }
 
 void run_fp8_tests() {
-    // per output channel (compressed-tensors "channel"): M around 1, 8, 64, 256 (slices of 64)
+    run_gemv_cases();
+    run_mma_cases();
+    path_case();
+    // matmul_forward's choice: each side of 2, 128 and 256 rows; layouts the new kernels refuse
     int i = 0;
-    for (int M : {1, 2, 3, 8, 9, 33, 64, 65, 130, 256}) {
-        fp8_case(M, 130, 4096, 1, 4096, i % 2 == 0, i % 3 == 1);
+    for (int M : {1, 2, 3, 8, 9, 33, 64, 65, 128, 129, 130, 256, 257}) {
+        forward_case(M, 130, 4096, i % 2 ? PER_CHANNEL : BLOCK128, i % 2 == 0, i % 3 == 1);
         i++;
     }
-    fp8_case(5, 4100, 272, 1, 272, true, false);      // K = 4 chunks + 16
-    fp8_case(17, 257, 1040, 1, 1040, false, true);
-    // 128 x 128 blocks (Qwen3-FP8, DeepSeek): N and K off the block grid, the last group partial
-    fp8_case(1, 6144, 4096, 128, 128, false, false);
-    fp8_case(7, 1300, 4224, 128, 128, true, false);
-    fp8_case(64, 520, 1152, 128, 128, false, true);
-    fp8_case(200, 384, 640, 128, 128, true, false);
-    // small blocks: 16 rows x 64 columns
-    fp8_case(12, 100, 704, 16, 64, true, true);
-    // layouts the W8A16 kernel does not take: the dequantizing path at small M
-    fp8_case(3, 96, 480, 32, 48, true, false);        // group 48: a scale change inside a chunk
-    fp8_case(2, 70, 200, 1, 200, false, true);        // K % 16 != 0
-    fp8_case(1, 77, 528, 8, 48, true, false);         // GEMV with group 48 (16 | 48), 8-row blocks
-    fp8_case(2, 1030, 14336, 128, 128, false, true);  // GEMV, 2 rows, a K of 28 runs
+    forward_case(5, 4100, 272, PER_CHANNEL, true, false);            // K = 4 chunks + 16
+    forward_case(17, 257, 1040, PER_TENSOR, false, true);
+    forward_case(7, 1300, 4224, BLOCK128, true, false);
+    forward_case(200, 384, 640, BLOCK128, true, false);
+    forward_case(12, 100, 704, BLOCK16x64, true, true);
+    forward_case(3, 96, 480, {"block32x48", 32, 48}, true, false);   // group 48: skinny refuses too
+    forward_case(2, 70, 200, PER_CHANNEL, false, true);              // K % 16 != 0
+    forward_case(1, 77, 528, {"block8x48", 8, 48}, true, false);     // the FMA GEMV (16 | 48)
+    forward_case(1, 130, 8200, PER_CHANNEL, true, false);            // K % 16 == 8
+    forward_case(9, 130, 8200, BLOCK128, false, false);
     // above 256 rows: dequantized to bf16, then the bf16 GEMM paths (prefill)
-    fp8_case(300, 512, 1024, 128, 128, true, false);
-    fp8_case(1000, 1000, 512, 1, 512, false, true);
+    forward_case(300, 512, 1024, BLOCK128, true, false);
+    forward_case(1000, 1000, 512, PER_CHANNEL, false, true);
     // Llama-3.1-8B decode shapes
-    fp8_case(1, 28672, 4096, 1, 4096, false, false);
-    fp8_case(64, 4096, 14336, 128, 128, false, false);
+    forward_case(1, 28672, 4096, PER_CHANNEL, false, false);
+    forward_case(2, 6144, 4096, BLOCK128, false, false);
+    forward_case(16, 4096, 4096, PER_TENSOR, false, false);
+    forward_case(64, 4096, 14336, BLOCK128, false, false);
+    forward_case(128, 1024, 4096, PER_CHANNEL, false, false);
 }
