@@ -217,7 +217,6 @@ __global__ void __launch_bounds__(ATTD_WARPS * WARP_SIZE)
     uint8_t* conv = ring + ATTD_STAGES * STAGE_BYTES + attd_q_bytes(HD);  // FP8: the bf16 tile
     int* cum = (int*)(attd_smem + ATTD_WARPS * attd_warp_bytes(HD, FP8));
     int* lens = cum + n_seqs + 1;  // the lengths, read from memory once per CTA
-
     attd_plan(cum, lens, ws_counts, seq_lens, n_seqs, n_kv_heads, sliding_window, n_splits);
     const int n_items = cum[n_seqs] * n_kv_heads;
 
