@@ -5,8 +5,10 @@
 //
 // A CTA owns 128 query rows of one sequence and one kv head (a row is (token, query head of the
 // group), as in attention_mma.cu, so each K/V tile serves the whole GQA group): 2 warpgroups of
-// 64 rows, 256 threads. Keys come in tiles of 128 through the block table: every thread issues
-// cp.async for its 16-byte chunks into a 3-stage ring, two tiles ahead of the math. Q, K and V tiles are stored
+// 64 rows, 256 threads. Keys come in tiles of 128 through the block table (any block size; a
+// shift for powers of two): every thread issues cp.async for its 16-byte chunks into a 3-stage
+// ring, two tiles ahead of the math, one barrier per tile. Shared memory: Q 32 KiB + 3 x (K, V)
+// 64 KiB = 224 KiB at head_dim 128 (half at 64), so one CTA per SM. Q, K and V tiles are stored
 // in the 128-byte swizzled layout of sm90.cuh: slabs of 64 head dims, 128-byte rows, chunk c of
 // row r at c ^ (r % 8). The same bytes serve K as the K-major B of S = Q·Kᵀ and V as the N-major
 // (transposed) B of O += P·V.
@@ -15,7 +17,9 @@
 // into the exponent's FMA; only tiles that cross the diagonal or the window edge are masked);
 // P to bf16 in registers, where the accumulator layout of m64nNk16 is the A-fragment layout of
 // the next k16 chunk, so P·V runs as wgmma with A from registers, with no trip through shared
-// memory. The row sums stay per thread until the end (the quad shares the row max).
+// memory. The row sums stay per thread until the end (the quad shares the row max). The two
+// warpgroups overlap each other's softmax and wgmmas only as the warp schedulers interleave
+// them (no producer warpgroup, no ping-pong barriers).
 // Heavier row tiles (later rows see more keys) are started first: the causal tail is shorter.
 // Only the sm_90a pass compiles the body; elsewhere attention_wgmma_available() says false.
 #include "kernels/attention_internal.cuh"
