@@ -1,8 +1,9 @@
 // attention.cu — attention_forward (dispatch: batches with prefill rows go to the tensor-core
-// kernel in attention_mma.cu where it runs) and the CUDA-core kernel, used for decode and as the
-// portable path: causal GQA attention over the paged KV cache, flash-attention style: K/V tiles
-// are read once per block through the block table into shared memory, each query row keeps an
-// online softmax (running max and sum, fp32, base-2 exponent) and an fp32 output accumulator.
+// kernels, attention_wgmma.cu on Hopper, else attention_mma.cu, where they run) and the
+// CUDA-core kernel, used for decode and as the portable path: causal GQA attention over the
+// paged KV cache, flash-attention style: K/V tiles are read once per block through the block
+// table into shared memory, each query row keeps an online softmax (running max and sum, fp32,
+// base-2 exponent) and an fp32 output accumulator.
 //
 // A block owns ATT_ROWS query rows of one sequence and one kv head; a row is (token, query head
 // of that kv head's group), so the K/V tile serves the whole GQA group. Prefill and chunked
@@ -337,12 +338,16 @@ void attention_forward(act_t* out, const act_t* q, KvLayer kv_layer, const int32
     PLAT_ASSERT(n_splits == 1 || workspace, "attention_forward: workspace required");
     const AttnKv kv = attn_kv(kv_layer, scale);
     cudaStream_t st = to_stream(stream);
-    // Batches with prefill rows: tensor cores where available. Decode: the bandwidth kernel of
-    // attention_decode.cu where it runs, else the CUDA-core kernel, split over keys.
+    // Batches with prefill rows: tensor cores where available (wgmma on Hopper, else mma.sync).
+    // Decode: the bandwidth kernel of attention_decode.cu where it runs, else the CUDA-core
+    // kernel, split over keys.
     if (n_tokens > n_seqs &&
-        attention_prefill_mma(as_bf16(out), as_bf16(q), kv, block_tables, seq_lens, query_start,
-                              n_seqs, n_tokens, n_heads, n_kv_heads, head_dim, block_size,
-                              max_blocks_per_seq, sliding_window, st))
+        (attention_prefill_wgmma(as_bf16(out), as_bf16(q), kv, block_tables, seq_lens, query_start,
+                                 n_seqs, n_tokens, n_heads, n_kv_heads, head_dim, block_size,
+                                 max_blocks_per_seq, sliding_window, st) ||
+         attention_prefill_mma(as_bf16(out), as_bf16(q), kv, block_tables, seq_lens, query_start,
+                               n_seqs, n_tokens, n_heads, n_kv_heads, head_dim, block_size,
+                               max_blocks_per_seq, sliding_window, st)))
         return;
     if (n_tokens == n_seqs &&
         attention_decode(as_bf16(out), as_bf16(q), kv, block_tables, seq_lens, n_seqs, n_heads,

@@ -1,15 +1,18 @@
 // attention_internal.cuh — pieces shared by the attention kernels (attention.cu: CUDA-core
-// decode/split-K path and dispatch; attention_mma.cu: tensor-core prefill path).
+// decode/split-K path and dispatch; attention_mma.cu and attention_wgmma.cu: tensor-core
+// prefill paths).
 #pragma once
 #include "kernels/common.cuh"
 
 // Row tiles are numbered sequence by sequence: sequence s has ceil(n_q(s) * group / rows_per_tile)
-// tiles. Called by one whole warp; lane 0's answer is in *seq_out / *tile_out (seq -1: the block is
-// past the last tile, since grids are sized by an upper bound). Both pointers are shared memory.
+// tiles. Called by one whole warp; lane 0's answer for tile number `block` (default blockIdx.x)
+// is in *seq_out / *tile_out (seq -1: past the last tile, since grids are sized by an upper
+// bound). Both pointers are shared memory.
 __device__ __forceinline__ void attention_find_tile(const int32_t* query_start, int n_seqs,
                                                     int group, int rows_per_tile, int* seq_out,
-                                                    int* tile_out) {
+                                                    int* tile_out, int block = -1) {
     const int lane = threadIdx.x % WARP_SIZE;
+    if (block < 0) block = (int)blockIdx.x;
     if (lane == 0) *seq_out = -1;
     __syncwarp();
     int base = 0;
@@ -25,9 +28,9 @@ __device__ __forceinline__ void attention_find_tile(const int32_t* query_start, 
             if (lane >= o) inc += v;
         }
         int first = base + inc - nt;
-        if (nt > 0 && (int)blockIdx.x >= first && (int)blockIdx.x < first + nt) {
+        if (nt > 0 && block >= first && block < first + nt) {
             *seq_out = s;
-            *tile_out = blockIdx.x - first;
+            *tile_out = block - first;
         }
         base += __shfl_sync(WARP_FULL_MASK, inc, WARP_SIZE - 1);
     }
@@ -43,6 +46,18 @@ struct AttnKv {
     float scale_log2, v_mul;
 };
 AttnKv attn_kv(const KvLayer& kv, float scale);
+
+// Hopper prefill (wgmma, kernels/attention_wgmma.cu): does this device and build run it (an
+// sm_90 device taking sm_90 paths, the sm_90a code loaded)? Asked once.
+bool attention_wgmma_available();
+// The same contract as attention_prefill_mma below, on wgmma: returns false, doing nothing,
+// where it cannot run (not available, head_dim not 64/128, an FP8 cache, a grid too large); the
+// caller then takes attention_prefill_mma.
+bool attention_prefill_wgmma(bf16* out, const bf16* q, const AttnKv& kv,
+                             const int32_t* block_tables, const int32_t* seq_lens,
+                             const int32_t* query_start, int n_seqs, int n_tokens, int n_heads,
+                             int n_kv_heads, int head_dim, int block_size, int max_blocks_per_seq,
+                             int sliding_window, cudaStream_t stream);
 
 // Tensor-core prefill (mma.sync, sm_80+). Returns false, doing nothing, where it cannot run
 // (no PTX build, head_dim not 64/128); the caller then takes the CUDA-core path.

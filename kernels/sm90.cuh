@@ -1,8 +1,9 @@
 // sm90.cuh — inline-PTX wrappers for the Hopper (sm_90a) paths: mbarrier waits and arrivals
 // (also across a thread-block cluster), TMA tensor loads (plain and multicast), setmaxnreg, and
 // wgmma m64nNk16 bf16 (N = 16 .. 256) with both operands in 128-byte swizzled K-major shared
-// memory. Compiled only in the sm_90a pass (EDGELLM_SM90A_DEVICE); callers keep the kernel body
-// behind the same macro so that the other passes still build.
+// memory, or (attention's P·V) A from registers and a transposed (N-major) B. Compiled only in
+// the sm_90a pass (EDGELLM_SM90A_DEVICE); callers keep the kernel body behind the same macro so
+// that the other passes still build.
 #pragma once
 #include "kernels/mma.cuh"
 #if EDGELLM_HAS_CUDA_PTX  // MACA has no TMA and no <cuda.h>
@@ -123,6 +124,12 @@ __device__ __forceinline__ void tma_load_2d_multicast(void* dst, const CUtensorM
         : "memory");
 }
 
+// Orders this thread's generic-proxy shared-memory writes (st.shared, cp.async once waited for)
+// before later async-proxy reads (wgmma operands); then a barrier publishes them to the group.
+__device__ __forceinline__ void sm90_fence_proxy_async() {
+    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+}
+
 // ---- registers ----
 template <int N>
 __device__ __forceinline__ void regs_dec() {
@@ -141,6 +148,19 @@ __device__ __forceinline__ uint64_t sm90_desc_sw128(uint32_t smem_addr) {
     d |= (uint64_t)1 << 16;            // leading byte offset (unused with this swizzle)
     d |= (uint64_t)(1024 >> 4) << 32;  // stride byte offset: next 8-row group
     d |= (uint64_t)1 << 62;            // 128-byte swizzle
+    return d;
+}
+// The same swizzle for an N-major (transposed) B operand stored as slabs of 64 N-columns: within
+// a slab, k-row r is 128 bytes (64 elements along N) with 16-byte chunk c at chunk c ^ (r % 8),
+// so the bytes are laid out exactly as a K-major tile of 64-element rows. Per the PTX ISA's
+// strides for MN-major swizzled layouts: the leading byte offset is the step from one 64-column
+// slab to the next (slab_bytes), the stride byte offset the step to the next 8 k-rows (1024).
+// The address must be 1024-byte aligned (a whole swizzle atom; a k16 step is 2048 bytes).
+__device__ __forceinline__ uint64_t sm90_desc_sw128_mn(uint32_t smem_addr, uint32_t slab_bytes) {
+    uint64_t d = (uint64_t)((smem_addr & 0x3FFFF) >> 4);
+    d |= (uint64_t)((slab_bytes >> 4) & 0x3FFF) << 16;  // leading byte offset: next 64 columns
+    d |= (uint64_t)(1024 >> 4) << 32;                     // stride byte offset: next 8 k-rows
+    d |= (uint64_t)1 << 62;                               // 128-byte swizzle
     return d;
 }
 
@@ -245,6 +265,81 @@ __device__ __forceinline__ void sm90_wgmma_n128(float* d, uint64_t desc_a, uint6
           "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
           "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
         : "l"(desc_a), "l"(desc_b), "n"(1));
+}
+// wgmma with both operands in shared memory, like sm90_wgmma_n128, but scale_d chosen at run time:
+// 0 overwrites d (d = a·bᵀ), 1 accumulates. Saves zeroing the accumulators before a fresh product.
+__device__ __forceinline__ void sm90_wgmma_n128_sd(float* d, uint64_t desc_a, uint64_t desc_b, int scale_d) {
+    asm volatile(
+        "{\n"
+        ".reg .pred p;\n"
+        "setp.ne.b32 p, %66, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 "
+        "{"
+        "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+        "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, "
+        "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "
+        "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, "
+        "%64, %65, p, 1, 1, 0, 0;\n"
+        "}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+          "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
+          "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
+          "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
+          "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
+          "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+        : "l"(desc_a), "l"(desc_b), "r"(scale_d));
+}
+// d (64 x 64 fp32, this warpgroup) += a (64 x 16 bf16 in registers) · b (16 x 64, desc_b, N-major:
+// the transposed operand, see sm90_desc_sw128_mn). a holds this thread's A fragments of the PTX
+// ISA's m64nNk16 layout: warp w of the group has rows 16w..16w+15; with g = lane / 4, t = lane % 4,
+// a[0] = (row g, k 2t, 2t+1), a[1] = (row g+8, k 2t, 2t+1), a[2] = (row g, k 2t+8, 2t+9),
+// a[3] = (row g+8, k 2t+8, 2t+9), the lower k in the low half.
+__device__ __forceinline__ void sm90_wgmma_rs_n64_tb(float* d, const uint32_t* a, uint64_t desc_b) {
+    asm volatile(
+        "{\n"
+        ".reg .pred p;\n"
+        "setp.ne.b32 p, %37, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 "
+        "{"
+        "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+        "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, "
+        "{%32, %33, %34, %35}, %36, p, 1, 1, 1;\n"
+        "}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+          "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "n"(1));
+}
+// d (64 x 128 fp32, this warpgroup) += a (64 x 16 bf16 in registers) · b (16 x 128, desc_b, N-major:
+// the transposed operand, see sm90_desc_sw128_mn). a holds this thread's A fragments of the PTX
+// ISA's m64nNk16 layout: warp w of the group has rows 16w..16w+15; with g = lane / 4, t = lane % 4,
+// a[0] = (row g, k 2t, 2t+1), a[1] = (row g+8, k 2t, 2t+1), a[2] = (row g, k 2t+8, 2t+9),
+// a[3] = (row g+8, k 2t+8, 2t+9), the lower k in the low half.
+__device__ __forceinline__ void sm90_wgmma_rs_n128_tb(float* d, const uint32_t* a, uint64_t desc_b) {
+    asm volatile(
+        "{\n"
+        ".reg .pred p;\n"
+        "setp.ne.b32 p, %69, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 "
+        "{"
+        "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+        "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, "
+        "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "
+        "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, "
+        "{%64, %65, %66, %67}, %68, p, 1, 1, 1;\n"
+        "}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+          "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
+          "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
+          "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
+          "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
+          "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "n"(1));
 }
 // The wgmma of width N (16 .. 256) on a 64-row warpgroup tile: N / 2 fp32 accumulators.
 template <int N>

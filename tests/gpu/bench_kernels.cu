@@ -5,7 +5,9 @@
 //   large-M GEMM TFLOP/s (compare with tests/gpu/torch_matmul.py run on the same device);
 //   prefill and decode attention times; mode `moe`: the mixture-of-experts kernels at
 //   Qwen3-30B-A3B's shape (tests/gpu/bench_moe.cu); mode `int4`: the W4A16 GEMMs
-//   (tests/gpu/bench_int4.cu); mode `fp8`: the W8A16 GEMMs (tests/gpu/bench_fp8.cu).
+//   (tests/gpu/bench_int4.cu); mode `fp8`: the W8A16 GEMMs (tests/gpu/bench_fp8.cu); mode
+//   `prefill`: prefill attention, the wgmma kernel beside the mma.sync one
+//   (tests/gpu/bench_attention.cu).
 // Medians of CUDA-event-timed repetitions after warm-up; inputs are random, never zeros.
 // Built as build/cuda/gpu_bench (make PLATFORM=cuda build/cuda/gpu_bench).
 #include "kernels/attention_internal.cuh"
@@ -13,6 +15,7 @@
 #include "tests/gpu/bench_util.h"  // defines: rand_buf, read_stream, time_ms, time_queued_ms, measure_copy_and_read
 
 void moe_bench(double copy_gbs, double mma_tflops);  // tests/gpu/bench_moe.cu
+void attention_prefill_report();                      // tests/gpu/bench_attention.cu
 
 // Decode GEMV (M = 1; M = 2 in the sweep) on the Llama-3.1-8B shapes against the read-bandwidth limit, both timed
 // the same way (graph-queued launches, each over another copy of the weights, at least 1 GiB of
@@ -292,6 +295,10 @@ int main(int argc, char** argv) {
         attention_decode_report();
         return 0;
     }
+    if (argc > 1 && !strcmp(argv[1], "prefill")) {  // prefill attention: wgmma vs mma.sync
+        attention_prefill_report();
+        return 0;
+    }
     if (argc > 1 && !strcmp(argv[1], "moe")) {  // the MoE kernels, each path, before and after
         double copy_gbs = 0, read_gbs = 0;
         measure_copy_and_read(p, &copy_gbs, &read_gbs);
@@ -411,6 +418,7 @@ int main(int argc, char** argv) {
         plat_free(dq);
         if (ws) plat_free(ws);
     }
+    attention_prefill_report();
     moe_bench(copy_gbs, measure_matrix_rate());
     plat_device_sync();
     return 0;

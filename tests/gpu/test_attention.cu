@@ -7,6 +7,7 @@
 // atol 5e-5, rtol 1/256. Tensor-core kernels (batches with prefill rows, and decode, on sm_80+): P
 // is rounded to bf16 before P·V (as flash-attention and transformers' bf16 attention do), which moves an output
 // by up to 2^-9 · max|v| = 2e-3 here (v in [-1, 1]): atol 2e-3, rtol 1/256.
+// The Hopper wgmma kernel: the same bound (it rounds P the same way), and against mma.sync twice it.
 // FP8 caches (e4m3 bytes with per-tensor scales; slots outside the contexts hold the NaN code
 // 0x7f) against attention_fp8_ref: every kernel reads the bytes exactly, so the same bounds.
 #include "tests/gpu/gpu_check.h"
@@ -16,12 +17,50 @@
 
 struct SeqSpec { int n_q, len; };
 
-// simt: call the CUDA-core kernel directly instead of the public entry point (which sends
-// batches with prefill rows to the tensor-core kernel).
+// Which kernel a case runs: the public entry point (batches with prefill rows go to a
+// tensor-core kernel), the CUDA-core kernel, or the Hopper wgmma kernel called directly (also
+// checking that the public entry point chose it: the same bits), or the wgmma kernel beside the
+// mma.sync one on the same inputs.
+enum AttnPath { AP_PUBLIC, AP_SIMT, AP_WGMMA, AP_WGMMA_VS_MMA };
+
+// Runs the wgmma kernel (path AP_WGMMA or AP_WGMMA_VS_MMA) into dout and, on one GPU, its checks
+// against the other paths. Returns false where the kernel does not run (a note; a FAIL on a
+// Hopper taking Hopper paths, where it must).
+static bool attention_wgmma_run(const std::string& name, AttnPath path, act_t* dout, const act_t* dq,
+                                const KvLayer& kv_layer, const AttnKv& kv, const int32_t* dt,
+                                const int32_t* dl, const int32_t* dqs, int n_seqs, int n_tokens,
+                                int n_heads, int n_kv, int hd, int bs, int max_blocks, int window,
+                                int max_seq_len, float scale) {
+    const bool ran = attention_prefill_wgmma((bf16*)dout, (const bf16*)dq, kv, dt, dl, dqs, n_seqs, n_tokens,
+                                             n_heads, n_kv, hd, bs, max_blocks, window, 0);
+    if (!ran) {
+        if (kernel_caps().arch == 90) report(name, false, "the wgmma kernel did not run on an sm_90 device");
+        else printf("note: the wgmma kernel does not run here (%s)\n", name.c_str());
+        return false;
+    }
+    const size_t out_n = (size_t)n_tokens * n_heads * hd;
+    const std::vector<float> got = download_bf16(dout, out_n);
+    act_t* other = (act_t*)plat_alloc(out_n * 2);
+    poison(other, out_n * 2);
+    if (path == AP_WGMMA) {  // the public entry point takes this kernel: bit for bit the same
+        attention_forward(other, dq, kv_layer, dt, dl, dqs, n_seqs, n_tokens, n_heads, n_kv, hd, bs,
+                          max_blocks, max_seq_len, window, scale, nullptr, nullptr);
+        report(name + " public=wgmma", download_bf16(other, out_n) == got, "public path output bit-identical");
+    } else {  // two roundings of P to bf16 apart: twice the tensor-core bound
+        attention_prefill_mma((bf16*)other, (const bf16*)dq, kv, dt, dl, dqs, n_seqs, n_tokens, n_heads,
+                              n_kv, hd, bs, max_blocks, window, 0);
+        check_close(name + " vs mma.sync", got, download_bf16(other, out_n), 4e-3, 2.0 / 256);
+    }
+    plat_free(other);
+    return true;
+}
+
+// bs: the KV cache's block size (tokens per page).
 static void attention_case(const char* label, std::vector<SeqSpec> seqs, int n_heads, int n_kv,
-                           int hd, int window, int max_seq_len, bool simt = false,
-                           int decode_grid = -1, bool fp8 = false) {
-    const int bs = 16, n_seqs = (int)seqs.size();
+                           int hd, int window, int max_seq_len, AttnPath path = AP_PUBLIC,
+                           int decode_grid = -1, bool fp8 = false, int bs = 16) {
+    const bool simt = path == AP_SIMT, wgmma = path == AP_WGMMA || path == AP_WGMMA_VS_MMA;
+    const int n_seqs = (int)seqs.size();
     int max_blocks = 1, total_blocks = 0, n_tokens = 0;
     for (auto& s : seqs) {
         max_blocks = std::max(max_blocks, (s.len + bs - 1) / bs + 1);
@@ -89,6 +128,17 @@ static void attention_case(const char* label, std::vector<SeqSpec> seqs, int n_h
             if (ws) plat_free(ws);
             return;
         }
+    } else if (wgmma) {
+        char wname[160];
+        snprintf(wname, sizeof(wname), "attention wgmma %s h=%d kv=%d hd=%d win=%d bs=%d", label, n_heads,
+                 n_kv, hd, window, bs);
+        if (!attention_wgmma_run(wname, path, dout, dq, kv_layer, kv, dt, dl, dqs, n_seqs, n_tokens, n_heads,
+                                 n_kv, hd, bs, max_blocks, window, max_seq_len, scale)) {
+            plat_free(dq); plat_free(dk); plat_free(dv); plat_free(dt); plat_free(dl); plat_free(dqs);
+            plat_free(dout);
+            if (ws) plat_free(ws);
+            return;
+        }
     } else if (simt) {
         int n_splits = ws_bytes ? (int)(ws_bytes / ((size_t)n_tokens * n_heads * (hd + 2) * 4)) : 1;
         attention_forward_simt((bf16*)dout, (const bf16*)dq, kv, dt, dl, dqs, n_seqs, n_tokens,
@@ -107,9 +157,10 @@ static void attention_case(const char* label, std::vector<SeqSpec> seqs, int n_h
                       qstart.data(), n_seqs, n_heads, n_kv, hd, bs, max_blocks, window, scale);
     char name[160];
     const bool tensor_cores = !simt && n_tokens > n_seqs && EDGELLM_HAS_CUDA_PTX;
-    const char* kind = decode_grid >= 0 ? "decode-kernel" : tensor_cores ? "tensor-core" : simt ? "cuda-core" : "public";
-    snprintf(name, sizeof(name), "attention%s %s %s h=%d kv=%d hd=%d win=%d%s%s", fp8 ? " fp8-kv" : "", kind, label,
-             n_heads, n_kv, hd, window, ws_bytes ? " split-K" : "",
+    const char* kind = decode_grid >= 0 ? "decode-kernel" : wgmma ? "wgmma" : tensor_cores ? "tensor-core" : simt ? "cuda-core" : "public";
+    snprintf(name, sizeof(name), "attention%s %s %s h=%d kv=%d hd=%d win=%d%s%s%s", fp8 ? " fp8-kv" : "", kind,
+             label, n_heads, n_kv, hd, window, bs != 16 ? (" bs=" + std::to_string(bs)).c_str() : "",
+             ws_bytes ? " split-K" : "",
              decode_grid > 0 ? (" grid=" + std::to_string(decode_grid)).c_str() : "");
     // the decode kernel (public decode path on sm_80+) also rounds P to bf16 for P·V
     const bool bf16_p = tensor_cores || (!simt && n_tokens == n_seqs && EDGELLM_HAS_CUDA_PTX);
@@ -117,6 +168,32 @@ static void attention_case(const char* label, std::vector<SeqSpec> seqs, int n_h
     plat_free(dq); plat_free(dk); plat_free(dv); plat_free(dt); plat_free(dl); plat_free(dqs);
     plat_free(dout);
     if (ws) plat_free(ws);
+}
+
+// The Hopper kernel (attention_wgmma.cu) called directly, against the reference: 128-row tiles of
+// (token, head) rows and 128-key tiles, so row counts that are not multiples of the tile (1 ..
+// 300 and past 1000 rows per sequence), several sequences of different lengths per launch,
+// chunked prefill (context before the query rows, lengths not multiples of the page or the key
+// tile), mixed prefill + decode rows, GQA groups 1/4/8, head_dim 64/128, windows shorter than,
+// equal to and longer than a key tile, pages of 16, 32 and 24 tokens (the division path). Each
+// AP_WGMMA case also checks that the public entry point took this kernel (bit-identical output);
+// the AP_WGMMA_VS_MMA cases compare it with the mma.sync kernel as well.
+static void run_attention_wgmma_tests() {
+    for (int hd : {64, 128}) {
+        attention_case("odd rows", {{1, 1}, {37, 37}, {130, 130}, {300, 300}}, 32, 8, hd, 0, 300, AP_WGMMA);
+        attention_case("odd rows", {{3, 3}, {129, 129}, {255, 255}, {64, 64}}, 8, 8, hd, 0, 255, AP_WGMMA);
+        attention_case("chunked prefill", {{17, 100}, {64, 64}, {5, 300}, {129, 1000}, {250, 517}}, 64, 8, hd, 0,
+                       1000, AP_WGMMA);
+        attention_case("mixed prefill+decode", {{33, 33}, {1, 50}, {16, 32}, {1, 129}}, 16, 2, hd, 0, 129, AP_WGMMA);
+        attention_case("sliding", {{100, 150}, {40, 40}, {300, 700}}, 32, 8, hd, 17, 700, AP_WGMMA);
+        attention_case("sliding", {{257, 1000}, {1, 1}, {33, 500}}, 16, 2, hd, 300, 1000, AP_WGMMA);
+        attention_case("sliding", {{130, 400}, {7, 7}}, 8, 8, hd, 128, 400, AP_WGMMA);
+        attention_case("long", {{1100, 1100}, {1037, 1500}}, 32, 8, hd, 0, 1500, AP_WGMMA);
+        attention_case("pages of 32", {{200, 333}, {45, 45}}, 32, 8, hd, 0, 333, AP_WGMMA, -1, false, 32);
+        attention_case("pages of 24", {{200, 333}, {45, 45}}, 32, 8, hd, 50, 333, AP_WGMMA, -1, false, 24);
+        attention_case("vs mma", {{600, 1300}, {77, 77}, {1, 9}}, 32, 8, hd, 0, 1300, AP_WGMMA_VS_MMA);
+        attention_case("vs mma sliding", {{500, 900}}, 64, 8, hd, 200, 900, AP_WGMMA_VS_MMA);
+    }
 }
 
 void run_attention_tests() {
@@ -127,9 +204,9 @@ void run_attention_tests() {
     attention_case("mixed prefill+decode", {{33, 33}, {1, 50}, {16, 32}}, 16, 2, 64, 0, 50);
     attention_case("sliding prefill", {{100, 150}, {40, 40}}, 8, 2, 64, 32, 150);
     attention_case("sliding prefill", {{100, 150}}, 32, 4, 128, 17, 150);
-    attention_case("prefill 1/37/130", {{1, 1}, {37, 37}, {130, 130}}, 32, 8, 128, 0, 130, true);
-    attention_case("chunked prefill after prefix", {{17, 100}, {64, 64}, {5, 300}}, 16, 2, 64, 0, 300, true);
-    attention_case("sliding prefill", {{100, 150}, {40, 40}}, 8, 2, 64, 32, 150, true);
+    attention_case("prefill 1/37/130", {{1, 1}, {37, 37}, {130, 130}}, 32, 8, 128, 0, 130, AP_SIMT);
+    attention_case("chunked prefill after prefix", {{17, 100}, {64, 64}, {5, 300}}, 16, 2, 64, 0, 300, AP_SIMT);
+    attention_case("sliding prefill", {{100, 150}, {40, 40}}, 8, 2, 64, 32, 150, AP_SIMT);
     attention_case("long prefill", {{300, 700}, {200, 200}}, 8, 8, 128, 0, 700);
     attention_case("long sliding prefill", {{250, 600}}, 16, 2, 128, 100, 600);
     attention_case("decode short (block edges)", {{1, 16}, {1, 17}, {1, 1}, {1, 32}}, 8, 8, 128, 0, 32);
@@ -138,7 +215,7 @@ void run_attention_tests() {
     attention_case("decode long", {{1, 4000}}, 8, 8, 64, 0, 4000);
     attention_case("decode sliding", {{1, 1000}, {1, 90}}, 32, 4, 128, 100, 1000);
     attention_case("decode sliding", {{1, 3000}}, 16, 2, 64, 600, 3000);
-    attention_case("decode long", {{1, 1000}, {1, 3000}}, 32, 8, 128, 0, 3000, true);
+    attention_case("decode long", {{1, 1000}, {1, 3000}}, 32, 8, 128, 0, 3000, AP_SIMT);
     // as a captured graph runs it: splits sized for max_seq_len, rows far shorter (one split,
     // written directly) beside rows that use some of the splits
     attention_case("decode graph-sized", {{1, 256}, {1, 257}, {1, 5}, {1, 7000}, {1, 513}}, 32, 8, 128, 0, 8192);
@@ -149,23 +226,24 @@ void run_attention_tests() {
     std::vector<SeqSpec> many;
     for (int i = 0; i < 70; i++) many.push_back({1, 1 + (i * 977) % 700});
     for (int grid : {0, 1, 3}) {
-        attention_case("decode 70 seqs", many, 32, 8, 128, 0, 4096, false, grid);
-        attention_case("decode 70 seqs", many, 64, 8, 64, 0, 4096, false, grid);
+        attention_case("decode 70 seqs", many, 32, 8, 128, 0, 4096, AP_PUBLIC, grid);
+        attention_case("decode 70 seqs", many, 64, 8, 64, 0, 4096, AP_PUBLIC, grid);
     }
-    attention_case("decode 70 seqs", many, 8, 8, 128, 0, 200, false, 0);  // max_seq_len <= 256: no splits
-    attention_case("decode 70 seqs sliding", many, 16, 2, 128, 77, 4096, false, 0);
-    attention_case("decode long", {{1, 8192}, {1, 16}, {1, 4095}}, 32, 8, 128, 0, 8192, false, 0);
-    attention_case("decode long sliding", {{1, 8000}, {1, 33}}, 64, 8, 64, 1500, 8192, false, 2);
+    attention_case("decode 70 seqs", many, 8, 8, 128, 0, 200, AP_PUBLIC, 0);  // max_seq_len <= 256: no splits
+    attention_case("decode 70 seqs sliding", many, 16, 2, 128, 77, 4096, AP_PUBLIC, 0);
+    attention_case("decode long", {{1, 8192}, {1, 16}, {1, 4095}}, 32, 8, 128, 0, 8192, AP_PUBLIC, 0);
+    attention_case("decode long sliding", {{1, 8000}, {1, 33}}, 64, 8, 64, 1500, 8192, AP_PUBLIC, 2);
+    run_attention_wgmma_tests();
     // FP8 caches through every kernel: tensor-core prefill, CUDA-core, decode kernel, public decode
     for (int hd : {64, 128}) {
-        attention_case("prefill 1/37/130", {{1, 1}, {37, 37}, {130, 130}}, 32, 8, hd, 0, 130, false, -1, true);
-        attention_case("chunked prefill after prefix", {{17, 100}, {64, 64}, {5, 300}}, 16, 2, hd, 0, 300, false, -1, true);
-        attention_case("mixed prefill+decode sliding", {{33, 33}, {1, 50}, {16, 90}}, 16, 2, hd, 40, 90, false, -1, true);
-        attention_case("chunked prefill after prefix", {{17, 100}, {64, 64}, {5, 300}}, 16, 2, hd, 0, 300, true, -1, true);
-        attention_case("decode long", {{1, 1000}, {1, 3000}, {1, 7}}, 32, 8, hd, 0, 3000, true, -1, true);
-        attention_case("decode long", {{1, 1}, {1, 255}, {1, 1000}, {1, 3000}}, 32, 8, hd, 0, 4096, false, -1, true);
-        attention_case("decode sliding", {{1, 1000}, {1, 90}}, 32, 4, hd, 100, 1000, false, -1, true);
+        attention_case("prefill 1/37/130", {{1, 1}, {37, 37}, {130, 130}}, 32, 8, hd, 0, 130, AP_PUBLIC, -1, true);
+        attention_case("chunked prefill after prefix", {{17, 100}, {64, 64}, {5, 300}}, 16, 2, hd, 0, 300, AP_PUBLIC, -1, true);
+        attention_case("mixed prefill+decode sliding", {{33, 33}, {1, 50}, {16, 90}}, 16, 2, hd, 40, 90, AP_PUBLIC, -1, true);
+        attention_case("chunked prefill after prefix", {{17, 100}, {64, 64}, {5, 300}}, 16, 2, hd, 0, 300, AP_SIMT, -1, true);
+        attention_case("decode long", {{1, 1000}, {1, 3000}, {1, 7}}, 32, 8, hd, 0, 3000, AP_SIMT, -1, true);
+        attention_case("decode long", {{1, 1}, {1, 255}, {1, 1000}, {1, 3000}}, 32, 8, hd, 0, 4096, AP_PUBLIC, -1, true);
+        attention_case("decode sliding", {{1, 1000}, {1, 90}}, 32, 4, hd, 100, 1000, AP_PUBLIC, -1, true);
         for (int grid : {0, 3})
-            attention_case("decode 70 seqs", many, 32, 8, hd, 0, 4096, false, grid, true);
+            attention_case("decode 70 seqs", many, 32, 8, hd, 0, 4096, AP_PUBLIC, grid, true);
     }
 }
