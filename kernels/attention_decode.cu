@@ -411,7 +411,7 @@ bool attention_decode(bf16* out, const bf16* q, const AttnKv& kv, const int32_t*
     }
     CUDA_CHECK_LAUNCH();
     if (n_splits > 1) {
-        launch_dependent(attention_decode_combine_kernel, n_seqs * n_heads, head_dim, 0, stream, 
+        launch_dependent(attention_decode_combine_kernel, n_seqs * n_heads, head_dim, 0, stream,
             out, ws_o, ws_ml, counts, n_seqs, n_heads, head_dim);
         CUDA_CHECK_LAUNCH();
     }

@@ -231,24 +231,33 @@ size_t matmul_prepare(const Weight& w) {
     return need;
 }
 
-// WEIGHT_FP8_E4M3: one or two rows through the W8A16 GEMV (matmul_fp8_gemv.cu: the weights
-// streamed once into registers, the tensor cores doing the multiply-adds), 3 to 128 rows through
-// the stream-K tensor-core W8A16 kernel (matmul_fp8_mma.cu; tiles of 8, 32, 64 or 128 rows of x,
-// the weights read once per tile column), 129 to 256 rows through the skinny W8A16 kernel as
-// before (64-row slices), and above that w dequantized into the bf16 scratch for the bf16 GEMM
-// paths (prefill is compute-bound: the extra pass is small beside the GEMM). Layouts the new
-// kernels refuse (K % 16 != 0, groups of 16 or 48, misaligned operands) or builds without PTX:
-// the FMA GEMV for one or two rows, the skinny kernel up to 256 where it takes the layout, else
-// dequantized. The GEMV takes up to 8 rows and `gpu_bench fp8` times it beside the stream-K
-// kernel at 4 and 8 rows; FP8_GEMV_MAX_M follows those numbers.
-static const int FP8_GEMV_MAX_M = 2, FP8_MMA_MAX_M = 128;
+// WEIGHT_FP8_E4M3, by measurements on an H100 (gpu_bench fp8, Llama-3.1-8B shapes, per-channel
+// and 128x128 block scales, 2026-12-06; time of the path below against the previous dispatch):
+//   1 row: the FMA GEMV (matmul_fp8.cu; the tensor-core GEMV of matmul_fp8_gemv.cu took 0.77-0.92x
+//   its speed: qkv 15.6 us against 12.1, gate_up 51.0 against 45.0);
+//   2 rows: the tensor-core GEMV (1.04-1.09x on o_proj, gate_up, down; qkv 0.93x);
+//   3 to 16 rows: the skinny W8A16 kernel (the stream-K kernel took 0.65-0.81x at 4 to 16 rows);
+//   17 to 128 rows: the stream-K tensor-core kernel (matmul_fp8_mma.cu; at 32 rows qkv 1.32x,
+//   gate_up 1.34x, down 1.09x; at 64 1.25-1.59x; at 128 1.63-1.90x), except matrices under 24M
+//   weights up to 64 rows (o_proj 4096 x 4096: 0.77x at 32, 0.81x at 64, 1.27x at 128);
+//   129 to 256 rows: the skinny kernel as before (64-row slices; not measured against the
+//   stream-K kernel), and above that w dequantized into the bf16 scratch for the bf16 GEMM paths
+//   (prefill is compute-bound: the extra pass is small beside the GEMM).
+// Layouts a kernel refuses (K % 16 != 0, groups of 16 or 48, misaligned operands) or builds
+// without PTX fall through to the next path that takes them, else dequantized.
+static const int FP8_MMA_MIN_M = 17, FP8_MMA_MAX_M = 128, FP8_MMA_SMALL_MIN_M = 65;
+static const int64_t FP8_MMA_SMALL_WEIGHTS = (int64_t)24 << 20;
 
 int matmul_fp8_path(const Weight& w, const bf16* x, int M) {
     const bool scratch = g_fp8_scratch_bytes >= (size_t)w.n_rows * w.n_cols * sizeof(bf16);
-    if (M <= FP8_GEMV_MAX_M && matmul_fp8_gemv_ok(w, x)) return FP8_PATH_GEMV;
-    if (M <= FP8_MMA_MAX_M && matmul_fp8_mma_ok(w, x)) return FP8_PATH_MMA;
+    const bool small = (int64_t)w.n_rows * w.n_cols < FP8_MMA_SMALL_WEIGHTS;
+    if (M == 1 && matmul_fp8_fma_ok(w, x)) return FP8_PATH_FMA;
+    if (M <= 2 && matmul_fp8_gemv_ok(w, x)) return FP8_PATH_GEMV;
+    if (M >= (small ? FP8_MMA_SMALL_MIN_M : FP8_MMA_MIN_M) && M <= FP8_MMA_MAX_M && matmul_fp8_mma_ok(w, x))
+        return FP8_PATH_MMA;
     if (M <= 2 && matmul_fp8_fma_ok(w, x)) return FP8_PATH_FMA;
     if (M <= 256 && matmul_fp8_skinny_ok(w, x)) return FP8_PATH_SKINNY;
+    if (M <= FP8_MMA_MAX_M && matmul_fp8_mma_ok(w, x)) return FP8_PATH_MMA;
     if (!scratch && matmul_fp8_mma_ok(w, x)) return FP8_PATH_MMA;  // no scratch: any M on the tensor cores
     return FP8_PATH_DEQUANT;
 }

@@ -48,10 +48,9 @@ void matmul_wgmma_launch(void* out, bool out_f32, const bf16* x, const bf16* w, 
 // (CTA pairs share the w tile through TMA multicast), 0 = 2 where such clusters fit. Builds
 // its tensor maps on the host per call (no allocation; graph capture is fine).
 bool matmul_wgmma_tma_available();
-// ksplit (no cluster): k ranges per tile (0: enough to fill the SMs where tiles are fewer).
 void matmul_wgmma_tma_launch(void* out, bool out_f32, const bf16* x, const bf16* w,
                              const bf16* bias, int M, int N, int K, cudaStream_t stream,
-                             int cluster = 0, int ksplit = 0);
+                             int cluster = 0);
 // Hopper decode batches, M = 1 .. 256: the weights as wgmma's 64-row operand streamed once by
 // TMA, x as the narrow operand (width matmul_decode_width(M): 16, 32, 64, 128 or 256), stream-K
 // over (128-row tile, 64-wide k-block) items so that every shape fills the SMs, parts of a tile

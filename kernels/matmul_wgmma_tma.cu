@@ -12,11 +12,6 @@
 //   band's columns) so that the tiles in flight share x rows and w columns in L2.
 //   cluster 2: a pair of CTAs takes two m-tiles of the same n-tile; each loads half of the w tile
 //   and multicasts it to both, so each SM reads 32 KiB per stage from L2 instead of 48.
-//   split-K (no cluster): where the tiles are fewer than the SMs (M = 129..256 rows of decode
-//   against 4096-row weights: 32 tiles), each tile's k-blocks are cut into ksplit equal ranges,
-//   one unit each; a range's fp32 sums go to its slot of a static workspace and are counted on
-//   the tile, and the CTA that completes the count adds the slots in range order (the same bits
-//   whichever CTA finishes last), then stores as usual and resets the count for the next launch.
 // Out-of-range rows and K columns are zero-filled by the TMA unit (K % 8 == 0 for the 16-byte
 // row stride the tensor map needs); the epilogue writes only rows < M, columns < N.
 // Only the sm_90a pass compiles the body; elsewhere matmul_wgmma_tma_available() says false.
@@ -34,12 +29,8 @@ static const int TM_THREADS = 384;                      // producer + 2 consumer
 static const int TM_A_BYTES = TM_BM * TM_BK * 2;        // 16 KiB
 static const int TM_B_BYTES = TM_BN * TM_BK * 2;        // 32 KiB
 static const int TM_STAGE_BYTES = TM_A_BYTES + TM_B_BYTES;
-// stages + 2 barriers per stage + the split-K flag + 1024 alignment slack
-static const int TM_SMEM_BYTES = TM_STAGES * TM_STAGE_BYTES + 2 * TM_STAGES * 8 + 16 + 1024;
-static const int TM_MAX_SLOTS = 256;  // split-K: tiles x ksplit at most (32 MiB of fp32 sums)
-static const int TM_SLOT_FLOATS = TM_BM * TM_BN;
-__device__ float g_tm_ws[(size_t)TM_MAX_SLOTS * TM_SLOT_FLOATS];
-__device__ unsigned int g_tm_count[TM_MAX_SLOTS];
+// stages + 2 barriers per stage + 1024 alignment slack
+static const int TM_SMEM_BYTES = TM_STAGES * TM_STAGE_BYTES + 2 * TM_STAGES * 8 + 1024;
 
 #if EDGELLM_SM90A_DEVICE
 static const int TM_BAND_ROWS = 2048;  // raster band height
@@ -61,57 +52,25 @@ __device__ __forceinline__ void tm_unit_tile(int u, int n_mu, int n_n, uint32_t 
 }
 #endif
 
-#if EDGELLM_SM90A_DEVICE
-// Split-K: this range's sums d (consumer thread ctid) into slot tile * ksplit + range, counted
-// on the tile. True for the CTA whose range completes the tile, with d then the sum of every
-// range's slot in range order; false for the others (nothing to store).
-__device__ __forceinline__ bool tm_split_sum(float (&d)[128], int tile, int range, int ksplit, int ctid,
-                                             volatile int* last_flag) {
-    float* slot = g_tm_ws + (size_t)(tile * ksplit + range) * TM_SLOT_FLOATS;
-#pragma unroll
-    for (int i = 0; i < 128; i++) __stcg(&slot[i * 256 + ctid], d[i]);
-    __threadfence();
-    asm volatile("bar.sync 1, 256;\n" ::: "memory");  // the consumer warpgroups
-    if (ctid == 0) {
-        const unsigned prev = atomicAdd(&g_tm_count[tile], 1u);
-        const bool done = prev == (unsigned)ksplit - 1;
-        if (done) g_tm_count[tile] = 0;  // every range has arrived: ready for reuse
-        __threadfence();
-        *last_flag = done;
-    }
-    asm volatile("bar.sync 1, 256;\n" ::: "memory");
-    if (!*last_flag) return false;
-#pragma unroll
-    for (int i = 0; i < 128; i++) d[i] = 0.0f;
-    for (int r = 0; r < ksplit; r++) {
-        const float* src = g_tm_ws + (size_t)(tile * ksplit + r) * TM_SLOT_FLOATS;
-#pragma unroll
-        for (int i = 0; i < 128; i++) d[i] += __ldcg(&src[i * 256 + ctid]);
-    }
-    return true;
-}
-#endif
-
 // x map: rows M, box 128 rows; w map: rows N, box 256 / CLUSTER rows (this CTA's share of the
 // w tile). Grid: a multiple of CLUSTER CTAs, at most one per SM (the launch sizes it).
 template <int CLUSTER>
 __global__ void __launch_bounds__(TM_THREADS, 1)
     matmul_wgmma_tma_kernel(const __grid_constant__ CUtensorMap map_x,
                             const __grid_constant__ CUtensorMap map_w, void* out, bool out_f32,
-                            bool out_pairs, const bf16* bias, int M, int N, int K, int ksplit) {
+                            bool out_pairs, const bf16* bias, int M, int N, int K) {
     grid_dependency_wait();  // launch_dependent: before any global access
 #if EDGELLM_SM90A_DEVICE
     extern __shared__ uint8_t tm_smem_raw[];
     uint8_t* smem = (uint8_t*)(((uintptr_t)tm_smem_raw + 1023) & ~(uintptr_t)1023);
     uint64_t* full = (uint64_t*)(smem + TM_STAGES * TM_STAGE_BYTES);  // [TM_STAGES]
     uint64_t* empty = full + TM_STAGES;                                // [TM_STAGES]
-    volatile int* last_flag = (volatile int*)(empty + TM_STAGES);
     const int tid = threadIdx.x, wg = tid / 128, lane = tid % 32;
     const uint32_t rank = CLUSTER > 1 ? cluster_rank() : 0;
     const int n_m = (M + TM_BM - 1) / TM_BM, n_n = (N + TM_BN - 1) / TM_BN;
     const int n_kt = (K + TM_BK - 1) / TM_BK;
     const int n_mu = (n_m + CLUSTER - 1) / CLUSTER;  // m-units: CLUSTER m-tiles each
-    const int n_units = n_mu * n_n * ksplit;  // split-K (CLUSTER 1): unit = tile * ksplit + range
+    const int n_units = n_mu * n_n;
     const int unit0 = blockIdx.x / CLUSTER, unit_step = gridDim.x / CLUSTER;
 
     if (tid == 0) {
@@ -135,15 +94,14 @@ __global__ void __launch_bounds__(TM_THREADS, 1)
             int it = 0;
             for (int u = unit0; u < n_units; u += unit_step) {
                 int m_tile, n_tile;
-                tm_unit_tile<CLUSTER>(u / ksplit, n_mu, n_n, rank, &m_tile, &n_tile);
-                const int kt0 = u % ksplit * n_kt / ksplit, kt1 = (u % ksplit + 1) * n_kt / ksplit;
+                tm_unit_tile<CLUSTER>(u, n_mu, n_n, rank, &m_tile, &n_tile);
                 // Boxes wholly past the matrix (an m-tile past M when the m-tile count is odd,
                 // the upper half of the last w tile under cluster 2) read in-range rows
                 // instead: their products land only in rows or columns that are not stored.
                 const int x_row = min(m_tile, n_m - 1) * TM_BM;
                 int w_row = n_tile * TM_BN + (int)rank * (TM_BN / CLUSTER);
                 if (w_row >= N) w_row = 0;
-                for (int kt = kt0; kt < kt1; kt++, it++) {
+                for (int kt = 0; kt < n_kt; kt++, it++) {
                     const int s = it % TM_STAGES;
                     mbar_wait<CLUSTER>(&empty[s], ((it / TM_STAGES) & 1) ^ 1);
                     mbar_arrive_tx(&full[s], TM_STAGE_BYTES);
@@ -171,12 +129,11 @@ __global__ void __launch_bounds__(TM_THREADS, 1)
         };
         for (int u = unit0; u < n_units; u += unit_step) {
             int m_tile, n_tile;
-            tm_unit_tile<CLUSTER>(u / ksplit, n_mu, n_n, rank, &m_tile, &n_tile);
-            const int kt0 = u % ksplit * n_kt / ksplit, kt1 = (u % ksplit + 1) * n_kt / ksplit;
+            tm_unit_tile<CLUSTER>(u, n_mu, n_n, rank, &m_tile, &n_tile);
 #pragma unroll
             for (int i = 0; i < 128; i++) d[i] = 0.0f;
             sm90_pin_acc(d);
-            for (int kt = kt0; kt < kt1; kt++, it++) {
+            for (int kt = 0; kt < n_kt; kt++, it++) {
                 const int s = it % TM_STAGES;
                 mbar_wait<CLUSTER>(&full[s], (it / TM_STAGES) & 1);
                 const uint32_t xs = sm90_smem_addr(smem + s * TM_STAGE_BYTES + c * 64 * TM_BK * 2);
@@ -187,13 +144,12 @@ __global__ void __launch_bounds__(TM_THREADS, 1)
                     sm90_wgmma(d, sm90_desc_sw128(xs + kk * 32), sm90_desc_sw128(ws + kk * 32));
                 sm90_wgmma_commit();
                 sm90_wgmma_wait<1>();  // the previous k-block's group is done: free its stage
-                if (kt > kt0) release((it - 1) % TM_STAGES);
+                if (kt > 0) release((it - 1) % TM_STAGES);
             }
             sm90_wgmma_wait<0>();
             sm90_pin_acc(d);
-            if (kt1 > kt0) release((it - 1) % TM_STAGES);
+            if (n_kt > 0) release((it - 1) % TM_STAGES);
             if (m_tile >= n_m) continue;
-            if (ksplit > 1 && !tm_split_sum(d, u / ksplit, u % ksplit, ksplit, tid - 128, last_flag)) continue;
 
             // d[4j + 0/1]: row g, cols 8j + 2t, +1; d[4j + 2/3]: row g + 8 (of this warp's 16).
             const int m = m_tile * TM_BM + c * 64 + warp_in_wg * 16 + g;
@@ -309,17 +265,9 @@ bool matmul_wgmma_tma_available() {
     return avail == 1;
 }
 
-// Split-K ranges for a tile count: enough to give every SM a unit, each range at least 8
-// k-blocks, within the workspace's slots.
-static int tm_auto_ksplit(int tiles, int n_kt) {
-    if (tiles >= g_tma_n_sms) return 1;
-    int ks = std::min(g_tma_n_sms / tiles, std::max(1, n_kt / 8));
-    return std::max(1, std::min(ks, TM_MAX_SLOTS / tiles));
-}
-
 void matmul_wgmma_tma_launch(void* out, bool out_f32, const bf16* x, const bf16* w,
                              const bf16* bias, int M, int N, int K, cudaStream_t stream,
-                             int cluster, int ksplit) {
+                             int cluster) {
     PLAT_ASSERT(matmul_wgmma_tma_available(),
                 "matmul_wgmma_tma_launch: needs an sm_90a device and build");
     if (M <= 0 || N <= 0) return;
@@ -335,14 +283,9 @@ void matmul_wgmma_tma_launch(void* out, bool out_f32, const bf16* x, const bf16*
     const bool out_pairs = N % 2 == 0 && ((uintptr_t)out & 7) == 0;  // 2-element stores aligned
     const int64_t n_units = (int64_t)ceil_div(ceil_div(M, TM_BM), cluster) * ceil_div(N, TM_BN);
     if (cluster == 1) {
-        const int tiles = (int)n_units, n_kt = ceil_div(K, TM_BK);
-        if (ksplit <= 0) ksplit = tm_auto_ksplit(tiles, n_kt);
-        ksplit = std::max(1, std::min(ksplit, n_kt));
-        PLAT_ASSERT(ksplit == 1 || (int64_t)tiles * ksplit <= TM_MAX_SLOTS,
-                    "matmul_wgmma_tma_launch: tiles x ksplit past the split-K workspace");
-        const int grid = (int)std::min<int64_t>(n_units * ksplit, g_tma_n_sms);
+        const int grid = (int)std::min<int64_t>(n_units, g_tma_n_sms);
         launch_dependent(matmul_wgmma_tma_kernel<1>, grid, TM_THREADS, TM_SMEM_BYTES, stream,
-            map_x, map_w, out, out_f32, out_pairs, bias, M, N, K, ksplit);
+            map_x, map_w, out, out_f32, out_pairs, bias, M, N, K);
         CUDA_CHECK_LAUNCH();
         return;
     }
@@ -359,12 +302,12 @@ void matmul_wgmma_tma_launch(void* out, bool out_f32, const bf16* x, const bf16*
     cfg.attrs = &cluster_attr;
     cfg.numAttrs = 1;
     CUDA_CHECK(cudaLaunchKernelEx(&cfg, matmul_wgmma_tma_kernel<2>, map_x, map_w, out, out_f32,
-                                  out_pairs, bias, M, N, K, 1));
+                                  out_pairs, bias, M, N, K));
 }
 #else
 bool matmul_wgmma_tma_available() { return false; }
 void matmul_wgmma_tma_launch(void*, bool, const bf16*, const bf16*, const bf16*, int, int, int,
-                             cudaStream_t, int, int) {
+                             cudaStream_t, int) {
     PLAT_ASSERT(false, "matmul_wgmma_tma_launch: CUDA only");
 }
 #endif

@@ -17,7 +17,8 @@ then measures with the engine's defaults unless a figure says otherwise:
 Limits (rough, optimistic): a decode step reads every weight but the embedding once plus the KV
 it attends over, at the copy rate; prefill runs 2 x params FLOPs per token (plus causal
 attention) at the matrix rate; a run is its prefill plus its decode steps.
---quick: only the generate rows (for iterations, not for the record).
+--quick: only the generate rows (for iterations, not for the record); --engine: the generate,
+single-stream and prefill rows (no serve + bench).
 """
 import json, os, re, shutil, subprocess, sys, time
 import torch
@@ -132,7 +133,7 @@ def serve_bench(binary, out_dir, lim, rows):
 
 def main():
     binary, tok_dir, out_dir = sys.argv[1], sys.argv[2], sys.argv[3]
-    quick = "--quick" in sys.argv[4:]
+    quick, engine_only = "--quick" in sys.argv[4:], "--engine" in sys.argv[4:]
     os.makedirs(out_dir, exist_ok=True)
     print("device:", torch.cuda.get_device_name(0), "| date:", time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
     cfg = make_model(tok_dir)
@@ -157,7 +158,8 @@ def main():
         secs, _ = generate(binary, [rand(2048)], 1, ["--max-num-batched-tokens", "2048", "--max-num-seqs", "1"])
         pf = 2 * lim["params"] * 2048 + 2 * lim["L"] * lim["n_heads"] * lim["hd"] * 2048 * 2048
         rows.append(("prefill 2048 (tok/s)", 2048 / secs, 2048 / (pf / (lim["mma_tflops"] * 1e12))))
-        serve_bench(binary, out_dir, lim, rows)
+        if not engine_only:
+            serve_bench(binary, out_dir, lim, rows)
     print(f"\n| figure | edgellm | limit | fraction |\n|---|---|---|---|")
     for name, v, limit in rows:
         print(f"| {name} | {v:,.0f} | {limit:,.0f} | {100 * v / limit:.0f} % |")

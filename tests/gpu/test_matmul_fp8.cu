@@ -171,19 +171,23 @@ static void forward_case(int M, int N, int K, const Fp8Layout& l, bool use_bias,
     fp8_free(p);
 }
 
-// Where the tensor-core kernels run, matmul_forward must pick the GEMV for 1-2 rows and the
-// stream-K kernel for 3..128 on the layouts they take.
+// Where the tensor-core kernels run, matmul_forward takes the paths the measurements chose
+// (kernels/matmul.cu): the FMA GEMV for one row, the tensor-core GEMV for two, the skinny kernel
+// for 3..16, the stream-K kernel for 17..128 (65..128 for matrices under 24M weights).
 static void path_case() {
     if (!tc_expected()) return;
-    Fp8Problem p = fp8_problem(1, 64, 256, BLOCK128, false, false);
+    Fp8Problem big = fp8_problem(1, 6144, 4096, BLOCK128, false, false);
+    Fp8Problem small = fp8_problem(1, 4096, 4096, BLOCK128, false, false);
     bool ok = true;
-    for (int M : {1, 2, 3, 8, 64, 128}) {
-        const int want = M <= 2 ? FP8_PATH_GEMV : FP8_PATH_MMA;
-        ok = ok && matmul_fp8_path(p.w, X(p), M) == want;
+    for (int M : {1, 2, 3, 16, 17, 64, 65, 128, 129}) {
+        const int want_big = M == 1 ? FP8_PATH_FMA : M == 2 ? FP8_PATH_GEMV : M <= 16 || M > 128 ? FP8_PATH_SKINNY : FP8_PATH_MMA;
+        const int want_small = M <= 64 || M > 128 ? (M <= 2 ? want_big : FP8_PATH_SKINNY) : FP8_PATH_MMA;
+        ok = ok && matmul_fp8_path(big.w, X(big), M) == want_big && matmul_fp8_path(small.w, X(small), M) == want_small;
     }
-    report("fp8 forward path: GEMV for 1-2 rows, stream-K tensor cores for 3-128", ok,
+    report("fp8 forward path: FMA GEMV 1 row, GEMV 2, skinny 3-16, stream-K 17-128 (65-128 under 24M weights)", ok,
            ok ? "as expected" : "another path chosen");
-    fp8_free(p);
+    fp8_free(big);
+    fp8_free(small);
 }
 
 static void run_gemv_cases() {
