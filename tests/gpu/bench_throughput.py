@@ -143,23 +143,31 @@ def main():
     g = torch.Generator().manual_seed(3)
     rand = lambda n: torch.randint(0, cfg.vocab_size, (n,), generator=g).tolist()
     rows = []
-    first = None
+
+    def add(name, v, limit):  # printed at once: a run cut short keeps the rows it measured
+        rows.append((name, v, limit))
+        print(f"row: {name}: {v:,.0f} (limit {limit:,.0f}, {100 * v / limit:.0f} %)", flush=True)
+
+    def engine_rows():
+        secs, _ = generate(binary, [rand(2048)], 1, ["--max-num-batched-tokens", "2048", "--max-num-seqs", "1"])
+        pf = 2 * lim["params"] * 2048 + 2 * lim["L"] * lim["n_heads"] * lim["hd"] * 2048 * 2048
+        add("prefill 2048 (tok/s)", 2048 / secs, 2048 / (pf / (lim["mma_tflops"] * 1e12)))
+        secs, _ = generate(binary, [rand(128)], 512, ["--max-num-seqs", "1"])
+        add("single stream 128 in / 512 out", 512 / secs, run_limit(lim, 1, 128, 512))
+
+    if engine_only:
+        engine_rows()
     for n, extra, tag in ((64, [], "defaults"), (64, ["--max-num-seqs", "64", "--max-model-len", "4096"],
                                                   "--max-num-seqs 64 --max-model-len 4096"),
                           (128, [], "defaults"), (256, [], "defaults")):
+        if engine_only and extra:
+            continue
         prompts = [rand(128) for _ in range(n)]
         secs, outs = generate(binary, prompts, 128, extra)
-        rows.append((f"generate {n} x 128/128 ({tag})", n * 128 / secs, run_limit(lim, n, 128, 128)))
-        if first is None:
-            first = (prompts, outs)
-    if not quick:
-        secs, _ = generate(binary, [rand(128)], 512, ["--max-num-seqs", "1"])
-        rows.append(("single stream 128 in / 512 out", 512 / secs, run_limit(lim, 1, 128, 512)))
-        secs, _ = generate(binary, [rand(2048)], 1, ["--max-num-batched-tokens", "2048", "--max-num-seqs", "1"])
-        pf = 2 * lim["params"] * 2048 + 2 * lim["L"] * lim["n_heads"] * lim["hd"] * 2048 * 2048
-        rows.append(("prefill 2048 (tok/s)", 2048 / secs, 2048 / (pf / (lim["mma_tflops"] * 1e12))))
-        if not engine_only:
-            serve_bench(binary, out_dir, lim, rows)
+        add(f"generate {n} x 128/128 ({tag})", n * 128 / secs, run_limit(lim, n, 128, 128))
+    if not quick and not engine_only:
+        engine_rows()
+        serve_bench(binary, out_dir, lim, rows)
     print(f"\n| figure | edgellm | limit | fraction |\n|---|---|---|---|")
     for name, v, limit in rows:
         print(f"| {name} | {v:,.0f} | {limit:,.0f} | {100 * v / limit:.0f} % |")
