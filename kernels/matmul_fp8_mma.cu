@@ -29,7 +29,7 @@
 // as for the other split GEMMs. Compiled to real code only where EDGELLM_HAS_CUDA_PTX is set;
 // elsewhere matmul_fp8_mma_ok() says false and matmul.cu takes another path.
 #include <algorithm>
-#include "kernels/matmul_internal.cuh"
+#include "kernels/mma_streamk.cuh"
 #if EDGELLM_HAS_CUDA_PTX
 #include "kernels/mma.cuh"  // defines: mma_bf16_16816, cp_async16, cp_async4, cp_async_wait
 
@@ -75,35 +75,11 @@ typedef F8Cfg<4, 1, 2, 8, 64, 4> F8Dec64;   // 128 x 64: M <= 64 (66 KiB)
 typedef F8Cfg<4, 2, 2, 8, 64, 4> F8Wide;    // 128 x 128, 8 warps: M > 64 (98 KiB: fits Ada's 99)
 
 #if EDGELLM_MMA_DEVICE
-// Weight row and x row (tile-local) of accumulator element r of lane (g, t) in tile (mi, ni).
-__device__ __forceinline__ int f8m_row(int wr0, int mi, int g, int r) { return wr0 + mi * 16 + g + (r & 2) * 4; }
-__device__ __forceinline__ int f8m_tok(int wt0, int ni, int t, int r) { return wt0 + ni * 8 + 2 * t + (r & 1); }
-
 // The scale group of the k-block holding column k (no division: k-blocks < 2^16).
 __device__ __forceinline__ int f8m_group(const Fp8MmaArgs& a, int k) {
     const uint32_t blk = (uint32_t)k / (uint32_t)F8M_KB;
     return (int)(a.gb == 1 ? blk : __umulhi(blk, a.gb_magic));
 }
-
-template <class C>
-__device__ __forceinline__ void f8m_store(const float (&d)[C::MI][C::NI][4], const Fp8MmaArgs& a, int n0, int m0,
-                                          int wr0, int wt0, int g, int t) {
-#pragma unroll
-    for (int mi = 0; mi < C::MI; mi++)
-#pragma unroll
-        for (int ni = 0; ni < C::NI; ni++)
-#pragma unroll
-            for (int r = 0; r < 4; r++) {
-                const int n = n0 + f8m_row(wr0, mi, g, r), m = m0 + f8m_tok(wt0, ni, t, r);
-                if (n >= a.N || m >= a.M) continue;
-                const float v = d[mi][ni][r] + (a.bias ? __bfloat162float(a.bias[n]) : 0.0f);
-                if (a.out_f32) ((float*)a.out)[(int64_t)m * a.N + n] = v;
-                else ((bf16*)a.out)[(int64_t)m * a.N + n] = __float2bfloat16(v);
-            }
-}
-
-// The CTA whose run of items holds item p (runs [c * W / G, (c + 1) * W / G)).
-__device__ __forceinline__ int64_t f8m_cta_of(int64_t p, int64_t G, int64_t W) { return ((p + 1) * G - 1) / W; }
 
 // Where a tile's pieces sit in one stage of the ring.
 template <class C>
@@ -206,62 +182,6 @@ __device__ __forceinline__ void f8m_compute(const Fp8MmaArgs& a, const F8Stage<C
     }
 }
 
-// A part of tile `tile`: to this CTA's slot (rows of x past M are not written), counted on the
-// tile's counter; the CTA that completes the count adds the parts in CTA order (a fixed order of
-// addition), stores the tile and resets the counter for the next launch. Contains __syncthreads.
-template <class C>
-__device__ __forceinline__ void f8m_finish_part(const Fp8MmaArgs& a, float (&acc)[C::MI][C::NI][4], int tile,
-                                                bool first_segment, int n0, int m0, int wr0, int wt0, int g, int t,
-                                                int* last_flag) {
-    constexpr int MI = C::MI, NI = C::NI, SLOT = C::BW * C::BT;
-    const int64_t G = gridDim.x, W = a.items;
-    float* slot = g_f8m_ws + ((int64_t)blockIdx.x * 2 + (first_segment ? 0 : 1)) * SLOT;
-#pragma unroll
-    for (int mi = 0; mi < MI; mi++)
-#pragma unroll
-        for (int ni = 0; ni < NI; ni++)
-#pragma unroll
-            for (int r = 0; r < 4; r++) {
-                const int tok = f8m_tok(wt0, ni, t, r);
-                if (m0 + tok < a.M) __stcg(&slot[tok * C::BW + f8m_row(wr0, mi, g, r)], acc[mi][ni][r]);
-            }
-    __threadfence();
-    __syncthreads();
-    const int64_t first = f8m_cta_of((int64_t)tile * a.n_kt, G, W);
-    const int64_t last = f8m_cta_of((int64_t)tile * a.n_kt + a.n_kt - 1, G, W);
-    if (threadIdx.x == 0) {
-        const unsigned prev = atomicAdd(&g_f8m_count[tile], 1u);
-        const bool done = prev == (unsigned)(last - first);
-        if (done) g_f8m_count[tile] = 0;  // every part has arrived: ready for the next launch
-        __threadfence();
-        *last_flag = done;
-    }
-    __syncthreads();
-    if (!*last_flag) return;
-#pragma unroll
-    for (int mi = 0; mi < MI; mi++)
-#pragma unroll
-        for (int ni = 0; ni < NI; ni++)
-#pragma unroll
-            for (int r = 0; r < 4; r++) acc[mi][ni][r] = 0.0f;
-    // the tile is the first segment of every CTA but the first, and of that one too when its run
-    // starts with the tile
-    const int s_first = first * W / G == (int64_t)tile * a.n_kt ? 0 : 1;
-#pragma unroll 1
-    for (int64_t c2 = first; c2 <= last; c2++) {
-        const float* src = g_f8m_ws + (c2 * 2 + (c2 == first ? s_first : 0)) * SLOT;
-#pragma unroll
-        for (int mi = 0; mi < MI; mi++)
-#pragma unroll
-            for (int ni = 0; ni < NI; ni++)
-#pragma unroll
-                for (int r = 0; r < 4; r++) {
-                    const int tok = f8m_tok(wt0, ni, t, r);
-                    if (m0 + tok < a.M) acc[mi][ni][r] += __ldcg(&src[tok * C::BW + f8m_row(wr0, mi, g, r)]);
-                }
-    }
-    f8m_store<C>(acc, a, n0, m0, wr0, wt0, g, t);
-}
 #endif
 
 template <class C>
@@ -303,8 +223,8 @@ __global__ void __launch_bounds__(C::THREADS) matmul_fp8_mma_kernel(const Fp8Mma
             f8m_compute<C>(a, F8Stage<C>(smem, i % C::STAGES), kt0 + i, k_end, wr0, wt0, g, t, acc, part);
         }
         cp_async_wait<0>();
-        if (kt0 == 0 && kt1 == a.n_kt) f8m_store<C>(acc, a, n0, m0, wr0, wt0, g, t);
-        else f8m_finish_part<C>(a, acc, tile, p == begin, n0, m0, wr0, wt0, g, t, &last_flag);
+        if (kt0 == 0 && kt1 == a.n_kt) msk_store<C>(acc, a, n0, m0, wr0, wt0, g, t);
+        else msk_finish_part<C>(g_f8m_ws, g_f8m_count, a, acc, tile, p == begin, n0, m0, wr0, wt0, g, t, &last_flag);
         p += nk;
     }
 #endif
