@@ -73,14 +73,15 @@
 #define cudaFreeAsync mcFreeAsync
 #define cudaErrorNotReady mcErrorNotReady
 #define cudaStreamQuery mcStreamQuery
-// Used only inside EDGELLM_HAS_CUDA_PTX blocks (the Hopper TMA GEMM), so never expanded here;
-// named for the rename check.
+// Used only inside EDGELLM_HAS_CUDA_PTX blocks (the Hopper TMA GEMM, programmatic dependent
+// launch), so never expanded here; named for the rename check.
 #define cudaDriverEntryPointQueryResult mcDriverEntryPointQueryResult
 #define cudaDriverEntryPointSuccess mcDriverEntryPointSuccess
 #define cudaEnableDefault mcEnableDefault
 #define cudaGetDriverEntryPointByVersion mcGetDriverEntryPointByVersion
 #define cudaLaunchAttribute mcLaunchAttribute
 #define cudaLaunchAttributeClusterDimension mcLaunchAttributeClusterDimension
+#define cudaLaunchAttributeProgrammaticStreamSerialization mcLaunchAttributeProgrammaticStreamSerialization
 #define cudaLaunchConfig_t mcLaunchConfig_t
 #define cudaLaunchKernelEx mcLaunchKernelEx
 #define cudaOccupancyMaxActiveClusters mcOccupancyMaxActiveClusters
