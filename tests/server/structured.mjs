@@ -252,9 +252,17 @@ function checkCalls(c, onlyName) {
 await test('structured_tool_choice_required_returns_valid_tool_calls', async () => {
   const r = await client.chat.completions.create({ model: 'tiny', messages, tools, tool_choice: 'required', n: 30,
     temperature: 1.0, max_tokens: MAX_TOKENS });
+  // The array of calls has no bound on its length (vLLM's shape), so a sample of the random
+  // model may still be adding calls at max_tokens; every answer that ends must be valid calls.
   const names = new Set();
-  for (const c of r.choices) { checkCalls(c, null); c.message.tool_calls.forEach((t) => names.add(t.function.name)); }
-  return `30/30, functions ${[...names].join(' ')}`;
+  let cut = 0;
+  for (const c of r.choices) {
+    if (c.finish_reason === 'length') { cut++; continue; }
+    checkCalls(c, null);
+    c.message.tool_calls.forEach((t) => names.add(t.function.name));
+  }
+  assert(cut <= 10, `${cut} of 30 answers cut by length`);
+  return `${30 - cut}/30 valid (${cut} cut by length at ${MAX_TOKENS} tokens), functions ${[...names].join(' ')}`;
 });
 
 await test('structured_tool_choice_named_function_returns_that_call', async () => {
