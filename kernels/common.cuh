@@ -196,6 +196,27 @@ __device__ __forceinline__ void grid_dependency_wait() {
 }
 bool dependent_launch_enabled();  // kernels/launch.cu
 
+// Before grid_dependency_wait(): asks the L2 to start fetching [p, p + bytes) (p 16-byte
+// aligned, bytes a multiple of 16), split over the calling warp's lanes in 32 KiB pieces. With
+// launch_dependent a kernel's blocks can be resident while the kernel before it still runs (a
+// norm or an attention combine that leaves the DRAM idle); a GEMM that names its first weights
+// here streams them during that time. A hint only: the data is read after the wait with
+// ordinary loads, and the L2 is the point of coherence, so nothing an earlier kernel is still
+// writing can be seen stale. Sm_90 and later; elsewhere nothing.
+__device__ __forceinline__ void prefetch_l2_warp(const void* p, int64_t bytes) {
+#if EDGELLM_HAS_CUDA_PTX && defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    const int64_t piece = 32 << 10;
+    for (int64_t off = (int64_t)(threadIdx.x % WARP_SIZE) * piece; off < bytes; off += WARP_SIZE * piece) {
+        const uint32_t n = (uint32_t)(bytes - off < piece ? bytes - off : piece);
+        asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;\n" ::"l"((const char*)p + off), "r"(n)
+                     : "memory");
+    }
+#endif
+}
+// Weights a GEMM names for prefetch_l2_warp at most, over all its blocks: the part a predecessor
+// of a few microseconds leaves time for, well inside every Hopper's L2.
+static const int64_t PREFETCH_L2_BYTES = 16ll << 20;
+
 template <typename... KArgs, typename... Args>
 static inline void launch_dependent(void (*kernel)(KArgs...), dim3 grid, dim3 block, size_t smem,
                                     cudaStream_t stream, Args... args) {

@@ -157,7 +157,12 @@ __global__ void __launch_bounds__(F8G_THREADS)
                            int scale_rows, int group_size, int scale_cols, const bf16* bias, int M, int N,
                            int K) {
     const int warp = threadIdx.x / WARP_SIZE, lane = threadIdx.x % WARP_SIZE;
-    const int64_t n0 = ((int64_t)blockIdx.x * (F8G_THREADS / WARP_SIZE) + warp) * F8G_ROWS;
+    // this block's rows of w, while the kernel before may still run (common.cuh)
+    const int64_t n_block = (int64_t)blockIdx.x * (F8G_THREADS / WARP_SIZE) * F8G_ROWS;
+    if (warp == 0 && n_block * K < PREFETCH_L2_BYTES)
+        prefetch_l2_warp(w + n_block * K, std::min<int64_t>((F8G_THREADS / WARP_SIZE) * F8G_ROWS, N - n_block) * K);
+    grid_dependency_wait();  // launch_dependent: before any global access but that hint
+    const int64_t n0 = n_block + (int64_t)warp * F8G_ROWS;
     const int kq = K / 16;                                     // 16-byte groups per row
     const int n_runs = (kq + WARP_SIZE - 1) / WARP_SIZE;       // 512-byte runs per row
     const uint4* wr[F8G_ROWS];
@@ -258,12 +263,8 @@ void matmul_fp8_fma_launch(void* out, bool out_f32, const bf16* x, const Weight&
     const int blocks = ceil_div(N, rows_per_block);
     const uint8_t* wd = (const uint8_t*)w.data;
     const int sc = weight_scale_cols(w);
-    if (M == 1)
-        matmul_fp8_fma_kernel<1><<<blocks, F8G_THREADS, 0, stream>>>(out, out_f32, x, wd, w.scales, w.scale_rows,
-                                                                       w.group_size, sc, bias, M, N, K);
-    else
-        matmul_fp8_fma_kernel<2><<<blocks, F8G_THREADS, 0, stream>>>(out, out_f32, x, wd, w.scales, w.scale_rows,
-                                                                       w.group_size, sc, bias, M, N, K);
+    launch_dependent(M == 1 ? matmul_fp8_fma_kernel<1> : matmul_fp8_fma_kernel<2>, blocks, F8G_THREADS, 0,
+                     stream, out, out_f32, x, wd, w.scales, w.scale_rows, w.group_size, sc, bias, M, N, K);
     CUDA_CHECK_LAUNCH();
 }
 

@@ -44,12 +44,15 @@ template <int MT, int R, int U>
 __global__ void __launch_bounds__(GEMV_THREADS)
     matmul_gemv_kernel(void* out, bool out_f32, const bf16* x, const bf16* w, const bf16* bias,
                        int M, int N, int K, int ksplit) {
-    grid_dependency_wait();  // launch_dependent: before any global access
     __shared__ float red[GEMV_WARPS][MT][R];
     const int warp = threadIdx.x / WARP_SIZE, lane = threadIdx.x % WARP_SIZE;
     const int group = warp / ksplit, part = warp % ksplit;
     const int rows_per_block = (GEMV_WARPS / ksplit) * R;
     const int64_t n_block = (int64_t)blockIdx.x * rows_per_block;
+    // this block's rows of w, while the kernel before may still run (common.cuh)
+    if (warp == 0 && n_block * K * 2 < PREFETCH_L2_BYTES)
+        prefetch_l2_warp(w + n_block * K, (int64_t)min((int64_t)rows_per_block, N - n_block) * K * 2);
+    grid_dependency_wait();  // launch_dependent: before any global access but that hint
     const int64_t n_base = n_block + group * R;
     const int kv = K / 8;  // 16-byte vectors per row
     const int n_chunks = (kv + GEMV_CHUNK8 - 1) / GEMV_CHUNK8;

@@ -38,7 +38,10 @@ template <int MT, int UNROLL>
 __global__ void __launch_bounds__(SKINNY_MAX_WARPS * 32)
     matmul_skinny_kernel(void* out, bool out_f32, const bf16* x, const bf16* w, const bf16* bias,
                          int M, int N, int K) {
-    grid_dependency_wait();  // launch_dependent: before any global access
+    // this block's 16 rows of w, while the kernel before may still run (common.cuh)
+    if (threadIdx.x < WARP_SIZE && (int64_t)blockIdx.x * 16 * K * 2 < PREFETCH_L2_BYTES)
+        prefetch_l2_warp(w + (int64_t)blockIdx.x * 16 * K, (int64_t)min(16, N - (int)blockIdx.x * 16) * K * 2);
+    grid_dependency_wait();  // launch_dependent: before any global access but that hint
 #if EDGELLM_MMA_DEVICE
     __shared__ float red[SKINNY_MAX_WARPS][MT * 8][17];
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
