@@ -5,7 +5,8 @@
 //   M <= 2 (decode):   matmul_gemv_launch — FMA units, one pass over w at the read bandwidth
 //                      (any platform; K % 8 == 0 and aligned operands);
 //   3 <= M <= 256, a shape matmul_tune timed: the path that was fastest on this device for
-//                      the row bucket (decode, skinny, split-K, wgmma-tma or tiled);
+//                      the row bucket (decode stream-K or split mode, skinny, split-K,
+//                      wgmma-tma or tiled);
 //   3 <= M <= 256 otherwise, on Hopper: matmul_decode_launch (weights streamed once, stream-K);
 //   otherwise by rules measured on an H100 (below): skinny / split-K for M <= 64, TMA wgmma
 //                      (sm_90a build, cc 9.x device) or mma.sync tiles above;
@@ -62,10 +63,13 @@ void matmul_fma_launch(void* out, bool out_f32, const bf16* x, const bf16* w, co
 // The paths matmul_tune chooses between.
 // decode/2, decode/4: the decode kernel with x in m-tiles of a half or a quarter of the width
 // that holds all M rows (more, smaller stream-K tiles; each weight band read once per m-tile).
-enum TunePath { TP_RULES = 0, TP_DECODE, TP_DECODE_HALF, TP_DECODE_QUARTER, TP_SKINNY, TP_SPLITK, TP_TMA, TP_TILED,
-                TP_COUNT };
-static const char* const TP_NAMES[TP_COUNT] = {"rules",  "decode",    "decode/2", "decode/4",
-                                               "skinny", "splitk",    "wgmma-tma", "tiled"};
+// decode-split, decode-split/2: the decode kernel's split mode (a cluster per tile, no
+// stream-K), at the full width and at half of it.
+enum TunePath { TP_RULES = 0, TP_DECODE, TP_DECODE_HALF, TP_DECODE_QUARTER, TP_DECODE_SPLIT, TP_DECODE_SPLIT_HALF,
+                TP_SKINNY, TP_SPLITK, TP_TMA, TP_TILED, TP_COUNT };
+static const char* const TP_NAMES[TP_COUNT] = {"rules",        "decode",           "decode/2", "decode/4",
+                                               "decode-split", "decode-split/2",   "skinny",   "splitk",
+                                               "wgmma-tma",    "tiled"};
 // Row buckets: bucket b holds M in (TUNE_M[b - 1], TUNE_M[b]], timed at its upper end.
 static const int TUNE_M[] = {4, 8, 16, 32, 64, 96, 128, 192, 256};
 static const int TUNE_BUCKETS = sizeof(TUNE_M) / sizeof(TUNE_M[0]);
@@ -96,6 +100,14 @@ static void launch_path(int path, void* out, bool out_f32, const bf16* x, const 
             const int div = path == TP_DECODE_HALF ? 2 : 4;
             const int width = matmul_decode_tiles_ok(M, N, div) ? matmul_decode_width(M) / div : 0;
             matmul_decode_launch(out, out_f32, x, w, bias, M, N, K, stream, 0, width);
+            break;
+        }
+        case TP_DECODE_SPLIT:
+        case TP_DECODE_SPLIT_HALF: {
+            const int width = path == TP_DECODE_SPLIT_HALF && matmul_decode_tiles_ok(M, N, 2)
+                                  ? matmul_decode_width(M) / 2 : 0;
+            const int split = matmul_decode_split(M, N, width);  // 0: stream-K, as plain decode
+            matmul_decode_launch(out, out_f32, x, w, bias, M, N, K, stream, 0, width, split);
             break;
         }
         case TP_SKINNY: matmul_skinny_launch(out, out_f32, x, w, bias, M, N, K, stream); break;
@@ -177,6 +189,9 @@ int matmul_tune(const Weight* ws, int n, char* summary, int summary_len, plat_st
         if (matmul_decode_available()) cands[n_c++] = TP_DECODE;
         if (matmul_decode_available() && M > 32 && matmul_decode_tiles_ok(M, N, 2)) cands[n_c++] = TP_DECODE_HALF;
         if (matmul_decode_available() && M > 64 && matmul_decode_tiles_ok(M, N, 4)) cands[n_c++] = TP_DECODE_QUARTER;
+        if (matmul_decode_split(M, N, 0) > 0) cands[n_c++] = TP_DECODE_SPLIT;
+        if (M > 16 && matmul_decode_tiles_ok(M, N, 2) && matmul_decode_split(M, N, matmul_decode_width(M) / 2) > 0)
+            cands[n_c++] = TP_DECODE_SPLIT_HALF;
         if (M <= 64) cands[n_c++] = TP_SKINNY;
         if (M > 8 && M <= 64 && matmul_splitk_ok(M, N)) cands[n_c++] = TP_SPLITK;
         if (M > 32 && matmul_wgmma_tma_available()) cands[n_c++] = TP_TMA;

@@ -17,6 +17,11 @@
 //     tile's counter; the CTA that completes the count adds the parts in CTA order (a fixed
 //     order: the same bits whichever CTA finishes last), adds the bias, stores and resets the
 //     counter for the next launch. Nothing waits on another CTA, so any grid size is correct.
+// Split mode (split = S > 0, for shapes with few tiles): no stream-K. A cluster of S CTAs takes
+// one tile, CTA rank r its k-blocks [r * n_kt / S, (r + 1) * n_kt / S); each puts its fp32 part
+// in its own shared memory, and after a cluster barrier rank r adds the S parts (rank order)
+// of 1/S of the tile's elements through distributed shared memory and stores them. No global
+// workspace, counter or fence; grid = tiles x S. (S = 1: one CTA per whole tile.)
 // The workspace and the counters are static device memory: launches must not overlap (one
 // stream at a time), as for the split-K path.
 // Only the sm_90a pass compiles the body; elsewhere matmul_decode_available() says false.
@@ -38,6 +43,8 @@ static const int DEC_SLOT_FLOATS = DEC_ROWS * 256;  // one tile's partial at the
 __device__ float g_dec_ws[(size_t)DEC_MAX_CTAS * 2 * DEC_SLOT_FLOATS];
 __device__ unsigned int g_dec_count[DEC_MAX_TILES];
 
+// Split mode at x widths up to 128 (at 256 its extra live values make the kernel spill).
+#define DEC_SPLIT_OK(bx) ((bx) <= 128)
 constexpr int dec_stage_bytes(int bx) { return DEC_W_BYTES + bx * DEC_BK * 2; }
 // As many stages as fit in ~200 KiB, at most 8 (128 KiB of weights in flight per SM).
 constexpr int dec_stages(int bx) {
@@ -78,13 +85,45 @@ __device__ __forceinline__ void dec_store(const float* d, void* out, bool out_f3
         }
     }
 }
+
+// Split mode's end: this thread's accumulators to its CTA's part in shared memory, then this
+// CTA's 1/split of the tile's elements summed over the cluster's parts in rank order and stored.
+// Every thread of the CTA calls it (two cluster barriers); consumers pass their d, ctid, row0.
+template <int BX>
+__device__ __forceinline__ void dec_split_reduce(float* part, const float* d, bool consumer, int ctid,
+                                                 int split, void* out, bool out_f32, const bf16* bias,
+                                                 int M, int N, int band_row0, int m0) {
+    constexpr int ACC = BX / 2;
+    if (consumer) {
+        asm volatile("bar.sync 1, 256;\n" ::: "memory");  // both consumer groups are done with the ring
+#pragma unroll
+        for (int i = 0; i < ACC; i++) part[i * 256 + ctid] = d[i];
+    }
+    cluster_sync();
+    if (consumer) {
+        const int share = ACC / split, i0 = (int)cluster_rank() * share;
+        const int row0 = band_row0 + (ctid / 128) * 64 + (ctid % 128) / 32 * 16 + (ctid % 32) / 4;
+        const int t = ctid % 4;
+        for (int i = i0; i < i0 + share; i++) {
+            float v = 0.0f;
+            for (int q = 0; q < split; q++) v += ld_cluster_f32(&part[i * 256 + ctid], (uint32_t)q);
+            // d[4j + 2h + e]: weight row row0 + 8h, x row m0 + 8j + 2t + e (dec_store's layout)
+            const int n = row0 + 8 * ((i / 2) % 2), m = m0 + 8 * (i / 4) + 2 * t + i % 2;
+            if (n >= N || m >= M) continue;
+            v += bias ? __bfloat162float(bias[n]) : 0.0f;
+            if (out_f32) ((float*)out)[(int64_t)m * N + n] = v;
+            else ((bf16*)out)[(int64_t)m * N + n] = __float2bfloat16(v);
+        }
+    }
+    cluster_sync();  // no CTA leaves while another still reads its part
+}
 #endif
 
 template <int BX>
 __global__ void __launch_bounds__(DEC_THREADS, 1)
     matmul_decode_kernel(const __grid_constant__ CUtensorMap map_w,
                          const __grid_constant__ CUtensorMap map_x, void* out, bool out_f32,
-                         const bf16* bias, int M, int N, int K) {
+                         const bf16* bias, int M, int N, int K, int split) {
     grid_dependency_wait();  // launch_dependent: before any global access
 #if EDGELLM_SM90A_DEVICE
     constexpr int STAGES = dec_stages(BX), STAGE_BYTES = dec_stage_bytes(BX), ACC = BX / 2;
@@ -97,7 +136,12 @@ __global__ void __launch_bounds__(DEC_THREADS, 1)
     const int n_mt = (M + BX - 1) / BX;  // m-tiles; tile = 128-row band * n_mt + m-tile
     const int n_tiles = (N + DEC_ROWS - 1) / DEC_ROWS * n_mt, n_kt = (K + DEC_BK - 1) / DEC_BK;
     const int64_t W = (int64_t)n_tiles * n_kt, G = gridDim.x, cta = blockIdx.x;
-    const int64_t begin = dec_begin(cta, G, W), end = dec_begin(cta + 1, G, W);
+    int64_t begin = dec_begin(cta, G, W), end = dec_begin(cta + 1, G, W);
+    if (DEC_SPLIT_OK(BX) && split > 0) {  // split mode: CTA = tile * split + rank
+        const int64_t tile = cta / split, r = cta % split;
+        begin = tile * n_kt + r * n_kt / split;
+        end = tile * n_kt + (r + 1) * n_kt / split;
+    }
 
     if (tid == 0) {
         for (int s = 0; s < STAGES; s++) {
@@ -128,11 +172,15 @@ __global__ void __launch_bounds__(DEC_THREADS, 1)
                 p += k1 - k0;
             }
         }
+        if (DEC_SPLIT_OK(BX) && split > 1)
+            dec_split_reduce<BX>((float*)smem, nullptr, false, 0, split, out, out_f32, bias, M, N, 0, 0);
     } else {
         regs_inc<DEC_CONSUMER_REGS>();
         const int c = wg - 1, ctid = tid - 128, lane = tid % 32;
         const int warp_in_wg = (tid % 128) / 32, g = lane >> 2, t = lane & 3;
         float d[ACC];
+#pragma unroll
+        for (int i = 0; i < ACC; i++) d[i] = 0.0f;  // split mode: a rank with no k-blocks adds zeros
         int it = 0;
         for (int64_t p = begin; p < end;) {
             const int tile = (int)(p / n_kt), k0 = (int)(p % n_kt);
@@ -158,6 +206,10 @@ __global__ void __launch_bounds__(DEC_THREADS, 1)
             if (lane == 0) mbar_arrive(&empty[(it - 1) % STAGES]);
 
             const int row0 = tile / n_mt * DEC_ROWS + c * 64 + warp_in_wg * 16 + g, m0 = tile % n_mt * BX;
+            if (DEC_SPLIT_OK(BX) && split > 1) {  // split mode: one segment, reduced across the cluster below
+                p += k1 - k0;
+                continue;
+            }
             if (k0 == 0 && k1 == n_kt) {
                 dec_store<BX>(d, out, out_f32, bias, M, N, row0, m0, t);
             } else {
@@ -192,11 +244,17 @@ __global__ void __launch_bounds__(DEC_THREADS, 1)
             }
             p += k1 - k0;
         }
+        if (DEC_SPLIT_OK(BX) && split > 1) {
+            const int tile = (int)(cta / split);
+            dec_split_reduce<BX>((float*)smem, d, true, ctid, split, out, out_f32, bias, M, N,
+                                 tile / n_mt * DEC_ROWS, tile % n_mt * BX);
+        }
     }
 #endif
 }
 
 static int g_dec_n_sms = 132;
+static int g_dec_max_clusters[4];  // split mode: clusters of 1, 2, 4, 8 CTAs resident at once
 
 // Lets the BX-wide instantiation take its shared-memory ring.
 template <int BX>
@@ -220,6 +278,23 @@ bool matmul_decode_available() {
             allow_smem<64>();
             allow_smem<128>();
             allow_smem<256>();
+            for (int i = 0; i < 4; i++) {  // the widest ring bounds every width's residency
+                cudaLaunchAttribute attr;
+                attr.id = cudaLaunchAttributeClusterDimension;
+                attr.val.clusterDim.x = 1u << i;
+                attr.val.clusterDim.y = attr.val.clusterDim.z = 1;
+                cudaLaunchConfig_t cfg = {};
+                cfg.gridDim = dim3(1u << i, 1, 1);
+                cfg.blockDim = dim3(DEC_THREADS, 1, 1);
+                cfg.dynamicSmemBytes = dec_smem_bytes(16);
+                cfg.attrs = &attr;
+                cfg.numAttrs = 1;
+                if (cudaOccupancyMaxActiveClusters(&g_dec_max_clusters[i], matmul_decode_kernel<16>, &cfg) !=
+                    cudaSuccess) {
+                    (void)cudaGetLastError();
+                    g_dec_max_clusters[i] = 0;
+                }
+            }
         }
     }
     return avail == 1;
@@ -234,8 +309,18 @@ bool matmul_decode_tiles_ok(int M, int N, int div) {
     return width >= 16 && (int64_t)ceil_div(N, DEC_ROWS) * ceil_div(M, width) <= DEC_MAX_TILES;
 }
 
+int matmul_decode_split(int M, int N, int width) {
+    if (!matmul_decode_available() || M <= 0 || M > 256) return 0;
+    const int bx = width > 0 ? width : matmul_decode_width(M);
+    if (!DEC_SPLIT_OK(bx)) return 0;
+    const int64_t n_tiles = (int64_t)ceil_div(N, DEC_ROWS) * ceil_div(M, bx);
+    for (int i = 3; i >= 0; i--)  // the most CTAs per tile that still fit in one wave
+        if (n_tiles <= g_dec_max_clusters[i]) return 1 << i;
+    return 0;
+}
+
 void matmul_decode_launch(void* out, bool out_f32, const bf16* x, const bf16* w, const bf16* bias,
-                          int M, int N, int K, cudaStream_t stream, int grid, int width) {
+                          int M, int N, int K, cudaStream_t stream, int grid, int width, int split) {
     PLAT_ASSERT(matmul_decode_available(), "matmul_decode_launch: needs an sm_90a device and build");
     if (M <= 0 || N <= 0) return;
     PLAT_ASSERT(M <= 256 && K > 0 && K % 8 == 0 && aligned16(x) && aligned16(w),
@@ -246,18 +331,41 @@ void matmul_decode_launch(void* out, bool out_f32, const bf16* x, const bf16* w,
     const int n_tiles = ceil_div(N, DEC_ROWS) * ceil_div(M, bx);
     PLAT_ASSERT(n_tiles <= DEC_MAX_TILES, "matmul_decode_launch: N too large for this width");
     const int64_t work = (int64_t)n_tiles * ceil_div(K, DEC_BK);
+    PLAT_ASSERT(split == 0 || split == 1 || split == 2 || split == 4 || split == 8,
+                "matmul_decode_launch: split 0 (stream-K), 1, 2, 4 or 8");
     if (grid <= 0) grid = g_dec_n_sms;
     grid = (int)std::min<int64_t>(std::min(grid, DEC_MAX_CTAS), work);
+    if (split > 0) {
+        PLAT_ASSERT(DEC_SPLIT_OK(bx), "matmul_decode_launch: split mode at widths up to 128");
+        PLAT_ASSERT((int64_t)n_tiles * split <= 65535, "matmul_decode_launch: too many tiles for split mode");
+        grid = n_tiles * split;
+    }
     const CUtensorMap map_w = tma_map_rows(w, N, K, DEC_ROWS);
     const CUtensorMap map_x = tma_map_rows(x, M, K, bx);
-    switch (bx) {
-#define DEC_LAUNCH(B)                                                                         \
-    case B:                                                                                   \
-        launch_dependent(matmul_decode_kernel<B>, grid, DEC_THREADS, dec_smem_bytes(B), stream,             \
-            map_w, map_x, out, out_f32, bias, M, N, K);                                       \
-        break;
-        DEC_LAUNCH(16) DEC_LAUNCH(32) DEC_LAUNCH(64) DEC_LAUNCH(128) DEC_LAUNCH(256)
-#undef DEC_LAUNCH
+    void (*kernel)(CUtensorMap, CUtensorMap, void*, bool, const bf16*, int, int, int, int) =
+        bx == 16    ? matmul_decode_kernel<16>
+        : bx == 32  ? matmul_decode_kernel<32>
+        : bx == 64  ? matmul_decode_kernel<64>
+        : bx == 128 ? matmul_decode_kernel<128>
+                    : matmul_decode_kernel<256>;
+    if (split <= 1) {
+        launch_dependent(kernel, grid, DEC_THREADS, dec_smem_bytes(bx), stream, map_w, map_x, out, out_f32, bias, M,
+                         N, K, split);
+    } else {  // clusters of split CTAs, placed early as launch_dependent does where it is on
+        cudaLaunchAttribute attr[2];
+        attr[0].id = cudaLaunchAttributeClusterDimension;
+        attr[0].val.clusterDim.x = (unsigned)split;
+        attr[0].val.clusterDim.y = attr[0].val.clusterDim.z = 1;
+        attr[1].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+        attr[1].val.programmaticStreamSerializationAllowed = 1;
+        cudaLaunchConfig_t cfg = {};
+        cfg.gridDim = dim3((unsigned)grid, 1, 1);
+        cfg.blockDim = dim3(DEC_THREADS, 1, 1);
+        cfg.dynamicSmemBytes = dec_smem_bytes(bx);
+        cfg.stream = stream;
+        cfg.attrs = attr;
+        cfg.numAttrs = dependent_launch_enabled() ? 2 : 1;
+        CUDA_CHECK(cudaLaunchKernelEx(&cfg, kernel, map_w, map_x, out, out_f32, bias, M, N, K, split));
     }
     CUDA_CHECK_LAUNCH();
 }
@@ -265,8 +373,9 @@ void matmul_decode_launch(void* out, bool out_f32, const bf16* x, const bf16* w,
 bool matmul_decode_available() { return false; }
 int matmul_decode_width(int M) { return M; }
 bool matmul_decode_tiles_ok(int, int, int) { return false; }
+int matmul_decode_split(int, int, int) { return 0; }
 void matmul_decode_launch(void*, bool, const bf16*, const bf16*, const bf16*, int, int, int,
-                          cudaStream_t, int, int) {
+                          cudaStream_t, int, int, int) {
     PLAT_ASSERT(false, "matmul_decode_launch: CUDA only");
 }
 #endif

@@ -62,8 +62,14 @@ bool matmul_decode_available();
 int matmul_decode_width(int M);
 // Whether the launch at width matmul_decode_width(M) / div has few enough tiles (its counters).
 bool matmul_decode_tiles_ok(int M, int N, int div);
+// split: 0 stream-K; S = 1, 2, 4 or 8: split mode, a cluster of S CTAs per tile, each a 1/S
+// share of K, the parts added through distributed shared memory (grid is then tiles x S).
 void matmul_decode_launch(void* out, bool out_f32, const bf16* x, const bf16* w, const bf16* bias,
-                          int M, int N, int K, cudaStream_t stream, int grid = 0, int width = 0);
+                          int M, int N, int K, cudaStream_t stream, int grid = 0, int width = 0,
+                          int split = 0);
+// The split for split mode at this width (0: M's): the most CTAs per tile (8, 4, 2, 1) whose
+// clusters all fit on the device at once; 0 where the tiles alone are more than that.
+int matmul_decode_split(int M, int N, int width);
 
 // The small-M kernels (matmul_mma.cu's skinny kernel, matmul_fp8.cu's W8A16 kernel): a block
 // owns 16 rows of w, its warps split K.

@@ -100,6 +100,14 @@ __device__ __forceinline__ void cluster_sync() {
     asm volatile("barrier.cluster.arrive.release;\n" ::: "memory");
     asm volatile("barrier.cluster.wait.acquire;\n" ::: "memory");
 }
+// The float at p's offset in the shared memory of cluster CTA cta_rank (distributed shared memory).
+__device__ __forceinline__ float ld_cluster_f32(const float* p, uint32_t cta_rank) {
+    uint32_t remote;
+    float v;
+    asm volatile("mapa.shared::cluster.u32 %0, %1, %2;\n" : "=r"(remote) : "r"(sm90_smem_addr(p)), "r"(cta_rank));
+    asm volatile("ld.shared::cluster.f32 %0, [%1];\n" : "=f"(v) : "r"(remote) : "memory");
+    return v;
+}
 
 // ---- TMA ----
 __device__ __forceinline__ void tma_prefetch(const CUtensorMap* map) {

@@ -291,6 +291,71 @@ static void gemm_report() {
     }
 }
 
+// gpu_bench one N K M decode|split|tma|forward WIDTH: one GEMM path, 5 launches (for a profiler);
+// WIDTH: the decode kernel's m-tile (0 = M's).
+static int one_report(char** argv) {
+    const int N = atoi(argv[2]), K = atoi(argv[3]), M = atoi(argv[4]), width = atoi(argv[6]);
+    bf16* w = rand_buf((int64_t)N * K, 1);
+    bf16* x = rand_buf((int64_t)M * K, 2);
+    bf16* out = (bf16*)plat_alloc((size_t)M * N * 2);
+    for (int i = 0; i < 5; i++) {
+        if (!strcmp(argv[5], "decode")) matmul_decode_launch(out, false, x, w, nullptr, M, N, K, 0, 0, width);
+        else if (!strcmp(argv[5], "split"))
+            matmul_decode_launch(out, false, x, w, nullptr, M, N, K, 0, 0, width, matmul_decode_split(M, N, width));
+        else if (!strcmp(argv[5], "tma")) matmul_wgmma_tma_launch(out, false, x, w, nullptr, M, N, K, 0);
+        else matmul_forward((act_t*)out, (act_t*)x, weight_act((act_t*)w, N, K), nullptr, M, nullptr);
+    }
+    plat_device_sync();
+    printf("one %s N=%d K=%d M=%d width %d: done\n", argv[5], N, K, M, width);
+    return 0;
+}
+
+struct Shape { const char* name; int N, K; };
+static const Shape DECODE_SHAPES[] = {{"gate_up", 28672, 4096}, {"down", 4096, 14336}, {"lm_head", 128256, 4096},
+                                      {"qkv", 6144, 4096}, {"o_proj", 4096, 4096}};
+
+// decode batches: the small-M path against the tiled tensor-core paths, to place the crossover
+static void msweep_report() {
+    for (const Shape& s : DECODE_SHAPES) {
+        bf16* w = rand_buf((int64_t)s.N * s.K, 1);
+        bf16* x = rand_buf((int64_t)256 * s.K, 2);
+        bf16* out = (bf16*)plat_alloc((size_t)256 * s.N * 2);
+        for (int M : {3, 8, 16, 32, 64, 96, 128, 192, 256}) {
+            float sk = M <= 64 ? time_ms([&] { matmul_skinny_launch(out, false, x, w, nullptr, M, s.N, s.K, 0); }) : 0.0f;
+            float t0 = time_ms([&] { matmul_tiled_launch(0, out, false, x, w, nullptr, M, s.N, s.K, 0); });
+            float sp = M <= 64 ? time_ms([&] { matmul_splitk_launch(out, false, x, w, nullptr, M, s.N, s.K, 0); }) : 0.0f;
+            float dec = matmul_decode_available()
+                            ? time_ms([&] { matmul_decode_launch(out, false, x, w, nullptr, M, s.N, s.K, 0); })
+                            : 0.0f;
+            float spl = 0.0f, spl2 = 0.0f;  // split mode at the full width and at half of it
+            if (matmul_decode_split(M, s.N, 0) > 0)
+                spl = time_ms([&] { matmul_decode_launch(out, false, x, w, nullptr, M, s.N, s.K, 0, 0, 0, matmul_decode_split(M, s.N, 0)); });
+            if (M > 16 && matmul_decode_tiles_ok(M, s.N, 2) && matmul_decode_split(M, s.N, matmul_decode_width(M) / 2) > 0) {
+                const int w2 = matmul_decode_width(M) / 2;
+                spl2 = time_ms([&] { matmul_decode_launch(out, false, x, w, nullptr, M, s.N, s.K, 0, 0, w2, matmul_decode_split(M, s.N, w2)); });
+            }
+            float dec2 = 0.0f, dec4 = 0.0f;  // x in m-tiles of a half / a quarter of the width
+            if (matmul_decode_available() && M > 32 && matmul_decode_tiles_ok(M, s.N, 2))
+                dec2 = time_ms([&] { matmul_decode_launch(out, false, x, w, nullptr, M, s.N, s.K, 0, 0, matmul_decode_width(M) / 2); });
+            if (matmul_decode_available() && M > 64 && matmul_decode_tiles_ok(M, s.N, 4))
+                dec4 = time_ms([&] { matmul_decode_launch(out, false, x, w, nullptr, M, s.N, s.K, 0, 0, matmul_decode_width(M) / 4); });
+            float pub = time_ms([&] { matmul_forward((act_t*)out, (act_t*)x, weight_act((act_t*)w, s.N, s.K), nullptr, M, nullptr); });
+            float wg = matmul_wgmma_available()
+                           ? time_ms([&] { matmul_wgmma_launch(out, false, x, w, nullptr, M, s.N, s.K, 0); })
+                           : 0.0f;
+            float tma = matmul_wgmma_tma_available()
+                            ? time_ms([&] { matmul_wgmma_tma_launch(out, false, x, w, nullptr, M, s.N, s.K, 0); })
+                            : 0.0f;
+            printf("msweep %-8s M=%-3d: skinny %.4f ms | splitk %.4f ms | mma.sync tiles %.4f ms | wgmma %.4f ms"
+                   " | wgmma-tma %.4f ms | decode %.4f ms, %.0f GB/s | decode/2 %.4f | decode/4 %.4f"
+                   " | split %.4f (x%d) | split/2 %.4f | matmul_forward %.4f ms, %.0f GB/s weights\n",
+                   s.name, M, sk, sp, t0, wg, tma, dec, dec > 0 ? 2.0 * s.N * s.K / (dec * 1e6) : 0.0, dec2, dec4,
+                   spl, matmul_decode_split(M, s.N, 0), spl2, pub, 2.0 * s.N * s.K / (pub * 1e6));
+        }
+        plat_free(w); plat_free(x); plat_free(out);
+    }
+}
+
 int main(int argc, char** argv) {
     plat_init(0);
     PlatDeviceProps p;
@@ -320,6 +385,7 @@ int main(int argc, char** argv) {
     }
     if (argc > 1 && !strcmp(argv[1], "int4")) return int4_report(p);  // W4A16 GEMMs, previous path beside current
     if (argc > 1 && !strcmp(argv[1], "fp8")) return fp8_report(p);    // W8A16 GEMMs, previous path beside current
+    if (argc > 6 && !strcmp(argv[1], "one")) return one_report(argv);  // one GEMM path, for a profiler
     if (argc > 1 && !strcmp(argv[1], "step")) {  // decode-step breakdown by op family
         double copy_gbs = 0, read_gbs = 0;
         measure_copy_and_read(p, &copy_gbs, &read_gbs);
@@ -334,10 +400,7 @@ int main(int argc, char** argv) {
 
     // decode GEMV, M = 1 (graph-queued, beside the read limit), then M = 8 and 64
     gemv_report(p, false);
-    struct Shape { const char* name; int N, K; };
-    Shape gemv[] = {{"gate_up", 28672, 4096}, {"down", 4096, 14336}, {"lm_head", 128256, 4096},
-                    {"qkv", 6144, 4096}, {"o_proj", 4096, 4096}};
-    for (auto& s : gemv) {
+    for (const Shape& s : DECODE_SHAPES) {
         bf16* w = rand_buf((int64_t)s.N * s.K, 1);
         bf16* x = rand_buf((int64_t)64 * s.K, 2);
         bf16* out = (bf16*)plat_alloc((size_t)64 * s.N * 2);
@@ -350,39 +413,7 @@ int main(int argc, char** argv) {
         plat_free(w); plat_free(x); plat_free(out);
     }
 
-    // decode batches: the small-M path against the tiled tensor-core paths, to place the
-    // crossover (argv[1] == "msweep" runs only this)
-    for (auto& s : gemv) {
-        bf16* w = rand_buf((int64_t)s.N * s.K, 1);
-        bf16* x = rand_buf((int64_t)256 * s.K, 2);
-        bf16* out = (bf16*)plat_alloc((size_t)256 * s.N * 2);
-        for (int M : {3, 8, 16, 32, 64, 96, 128, 192, 256}) {
-            float sk = M <= 64 ? time_ms([&] { matmul_skinny_launch(out, false, x, w, nullptr, M, s.N, s.K, 0); }) : 0.0f;
-            float t0 = time_ms([&] { matmul_tiled_launch(0, out, false, x, w, nullptr, M, s.N, s.K, 0); });
-            float sp = M <= 64 ? time_ms([&] { matmul_splitk_launch(out, false, x, w, nullptr, M, s.N, s.K, 0); }) : 0.0f;
-            float dec = matmul_decode_available()
-                            ? time_ms([&] { matmul_decode_launch(out, false, x, w, nullptr, M, s.N, s.K, 0); })
-                            : 0.0f;
-            float dec2 = 0.0f, dec4 = 0.0f;  // x in m-tiles of a half / a quarter of the width
-            if (matmul_decode_available() && M > 32 && matmul_decode_tiles_ok(M, s.N, 2))
-                dec2 = time_ms([&] { matmul_decode_launch(out, false, x, w, nullptr, M, s.N, s.K, 0, 0, matmul_decode_width(M) / 2); });
-            if (matmul_decode_available() && M > 64 && matmul_decode_tiles_ok(M, s.N, 4))
-                dec4 = time_ms([&] { matmul_decode_launch(out, false, x, w, nullptr, M, s.N, s.K, 0, 0, matmul_decode_width(M) / 4); });
-            float pub = time_ms([&] { matmul_forward((act_t*)out, (act_t*)x, weight_act((act_t*)w, s.N, s.K), nullptr, M, nullptr); });
-            float wg = matmul_wgmma_available()
-                           ? time_ms([&] { matmul_wgmma_launch(out, false, x, w, nullptr, M, s.N, s.K, 0); })
-                           : 0.0f;
-            float tma = matmul_wgmma_tma_available()
-                            ? time_ms([&] { matmul_wgmma_tma_launch(out, false, x, w, nullptr, M, s.N, s.K, 0); })
-                            : 0.0f;
-            printf("msweep %-8s M=%-3d: skinny %.4f ms | splitk %.4f ms | mma.sync tiles %.4f ms | wgmma %.4f ms"
-                   " | wgmma-tma %.4f ms | decode %.4f ms, %.0f GB/s | decode/2 %.4f | decode/4 %.4f"
-                   " | matmul_forward %.4f ms, %.0f GB/s weights\n",
-                   s.name, M, sk, sp, t0, wg, tma, dec, dec > 0 ? 2.0 * s.N * s.K / (dec * 1e6) : 0.0, dec2, dec4,
-                   pub, 2.0 * s.N * s.K / (pub * 1e6));
-        }
-        plat_free(w); plat_free(x); plat_free(out);
-    }
+    msweep_report();  // argv[1] == "msweep" runs only this
     if (argc > 1 && !strcmp(argv[1], "msweep")) return 0;
 
     gemm_report();

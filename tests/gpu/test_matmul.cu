@@ -1,14 +1,14 @@
 // test_matmul.cu — GEMM against matmul_ref: the public entry points (which pick a path by shape)
 // and each path on its own (the FMA GEMV for 1 or 2 rows in every variant and K split, skinny
 // and split-K mma, both tiled mma configurations, the Hopper wgmma paths with cp.async and with
-// TMA (plain and 2-CTA clusters), portable FMA), with odd
+// TMA (plain and 2-CTA clusters), the decode kernel in stream-K and split mode, portable FMA), with odd
 // sizes, K not a multiple of the k-step, M and N off the tile grid, bias and fp32 output.
 // Tolerance: fp32 accumulation in a different order (atol 1e-3 at these K) plus one bf16
 // rounding of the output (rtol 1/256; fp32 output: 1e-5).
 #include "tests/gpu/gpu_check.h"
 #include "kernels/matmul_internal.cuh"
 
-enum Path { PUBLIC, GEMV, SKINNY, SPLITK, DECODE, TILED0, TILED1, WGMMA2, WGMMA3, WGMMA_TMA1, WGMMA_TMA2, FMA };
+enum Path { PUBLIC, GEMV, SKINNY, SPLITK, DECODE, DECODE_SPLIT, TILED0, TILED1, WGMMA2, WGMMA3, WGMMA_TMA1, WGMMA_TMA2, FMA };
 static const char* path_name(Path p) {
     switch (p) {
         case PUBLIC: return "public";
@@ -16,6 +16,7 @@ static const char* path_name(Path p) {
         case GEMV: return "gemv-fma";
         case SPLITK: return "splitk-mma";
         case DECODE: return "decode-wgmma-streamk";
+        case DECODE_SPLIT: return "decode-wgmma-split";
         case TILED0: return "tiled-mma-128x128";
         case TILED1: return "tiled-mma-128x256";
         case WGMMA2: return "wgmma-128x256";
@@ -54,6 +55,10 @@ static void one_case(Path path, int M, int N, int K, bool use_bias, bool out_f32
             matmul_decode_launch(dout, out_f32, (const bf16*)dx, (const bf16*)dw, bias, M, N, K, 0, ksplit,
                                  variant);
             break;
+        case DECODE_SPLIT:  // ksplit: CTAs per tile (a cluster); variant: x rows per tile
+            matmul_decode_launch(dout, out_f32, (const bf16*)dx, (const bf16*)dw, bias, M, N, K, 0, 0, variant,
+                                 ksplit);
+            break;
         case TILED0:
         case TILED1:
             matmul_tiled_launch(path == TILED1, dout, out_f32, (const bf16*)dx, (const bf16*)dw,
@@ -80,9 +85,10 @@ static void one_case(Path path, int M, int N, int K, bool use_bias, bool out_f32
     char name[128];
     snprintf(name, sizeof(name), "matmul %s M=%d N=%d K=%d%s%s%s%s", path_name(path), M, N, K,
              use_bias ? " bias" : "", out_f32 ? " f32out" : "",
-             ksplit ? ((path == DECODE ? " grid=" : " ksplit=") + std::to_string(ksplit)).c_str() : "",
+             ksplit ? ((path == DECODE ? " grid=" : path == DECODE_SPLIT ? " split=" : " ksplit=") +
+                       std::to_string(ksplit)).c_str() : "",
              !variant ? ""
-             : path == DECODE ? (" width=" + std::to_string(variant)).c_str()
+             : path == DECODE || path == DECODE_SPLIT ? (" width=" + std::to_string(variant)).c_str()
                               : (std::string(" ") + matmul_gemv_variant_name(variant)).c_str());
     check_close(name, got, ref, 1e-3, out_f32 ? 1e-5 : 1.0 / 256);
     plat_free(dx); plat_free(dw); plat_free(db); plat_free(dout);
@@ -236,6 +242,17 @@ void run_matmul_tests() {
             one_case(DECODE, 129, 257, 264, width == 16, false, 7, width);
             one_case(DECODE, 77, 1000, 72, true, width == 128, 100, width);
         }
+        // split mode: clusters of 1, 2, 4, 8 CTAs per tile; K shares that the split does not
+        // divide, ranks with no k-block (K = 72: 2 k-blocks over 4 or 8 ranks), N off the
+        // 128-row tile, the last m-tile past M, every width
+        for (int split : {1, 2, 4, 8}) {
+            one_case(DECODE_SPLIT, 64, 4096, 4104, split == 2, split == 4, split);
+            one_case(DECODE_SPLIT, 33, 1000, 72, split % 2 == 1, false, split);
+            one_case(DECODE_SPLIT, 200, 257, 264, true, split == 8, split, 128);
+            one_case(DECODE_SPLIT, 7, 130, 4096, false, false, split, 16);
+        }
+        for (int width : {32, 64, 128}) one_case(DECODE_SPLIT, 250, 4100, 1000, width == 64, width == 32, 4, width);
+        one_case(DECODE_SPLIT, 256, 4096, 14336, false, false, 2, 128);
         one_case(DECODE, 1, 130, 40, true, true);
         one_case(DECODE, 9, 28672, 4096, false, false);
         one_case(DECODE, 64, 4096, 14336, true, false);

@@ -26,3 +26,25 @@ for name, n, k in [("gate_up", 28672, 4096), ("down", 4096, 14336), ("lm_head", 
     w = torch.rand(n, k, device=dev, dtype=torch.bfloat16) * 2 - 1
     ms = bench(lambda: torch.matmul(x, w.t()))
     print(f"torch.matmul gemv {name} M=1 N={n} K={k}: {ms:.4f} ms, {2*n*k/(ms*1e6):.0f} GB/s")
+
+# Decode batches: the four Llama-3.1-8B GEMMs at the engine's decode widths, 32 back-to-back
+# products replayed as one CUDA graph (as the engine's step runs them), per product.
+print("decode batches (cuBLAS through torch.matmul, 32 products per graph replay):")
+SHAPES = [("qkv", 6144, 4096), ("o_proj", 4096, 4096), ("gate_up", 28672, 4096), ("down", 4096, 14336)]
+for name, n, k in SHAPES:
+    w = torch.rand(n, k, device=dev, dtype=torch.bfloat16) * 2 - 1
+    for m in (8, 64, 128, 192, 256):
+        x = torch.rand(m, k, device=dev, dtype=torch.bfloat16) * 2 - 1
+        out = torch.empty(m, n, device=dev, dtype=torch.bfloat16)
+        torch.matmul(x, w.t(), out=out)
+        g = torch.cuda.CUDAGraph()
+        s = torch.cuda.Stream()
+        with torch.cuda.stream(s):
+            torch.matmul(x, w.t(), out=out)
+            with torch.cuda.graph(g, stream=s):
+                for _ in range(32):
+                    torch.matmul(x, w.t(), out=out)
+        torch.cuda.synchronize()
+        ms = bench(lambda: g.replay(), reps=10) / 32
+        print(f"torch.matmul {name:8s} M={m:<4d} N={n} K={k}: {ms * 1e3:7.1f} us, "
+              f"{n * k * 2 / (ms * 1e6):6.0f} GB/s weights, {2 * m * n * k / (ms * 1e9):6.1f} TFLOP/s")
