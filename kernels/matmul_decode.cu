@@ -278,7 +278,7 @@ bool matmul_decode_available() {
             allow_smem<64>();
             allow_smem<128>();
             allow_smem<256>();
-            for (int i = 0; i < 4; i++) {  // the widest ring bounds every width's residency
+            for (int i = 0; i < 4; i++) {  // every width's ring fills an SM (one CTA each): one query serves all
                 cudaLaunchAttribute attr;
                 attr.id = cudaLaunchAttributeClusterDimension;
                 attr.val.clusterDim.x = 1u << i;
