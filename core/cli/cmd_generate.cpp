@@ -165,7 +165,7 @@ int cmd_generate(int argc, char** argv) {
     double secs = seconds_since(t_start);
     rt.engine->shutdown();
     EngineStats st = rt.engine->stats();
-    log_info("generate: %.3f s from start to the last token: %.1f generated tok/s, %.1f total tok/s",
+    log_info("generate: %.4f s from start to the last token: %.1f generated tok/s, %.1f total tok/s",
              secs, st.n_generation_tokens / secs,
              (st.n_generation_tokens + st.n_prompt_tokens) / secs);
     log_info("generate: %lld steps, %lld prompt + %lld generated tokens, %lld preemptions, "
