@@ -11,6 +11,8 @@
 // n_seqs, one row per sequence and head) also splits the keys across blocks (split-K); each
 // split writes (o / l, m, l) to the workspace and attention_combine_kernel merges them.
 // Lane j of a warp scores key j of the tile; for P·V each lane owns HD / WARP_SIZE output dims.
+// Attention sinks (AttnKv::sinks) join a row's softmax denominator where the row is finished:
+// in attention_store_rows for a row with one split, else once in the combine kernel.
 #include "kernels/attention_internal.cuh"
 #include <math.h>
 
@@ -20,7 +22,6 @@ static const int ATT_ROWS = ATT_WARPS * ATT_ROWS_PER_WARP;
 static const int ATT_KEYS = WARP_SIZE;         // keys per tile: one per lane
 static const int ATT_MIN_KEYS_PER_SPLIT = 256;
 static const int ATT_MAX_SPLITS = 32;
-static const float LOG2E = 1.4426950408889634f;
 
 // Key splits per decode row; 1 for anything with more query rows than sequences.
 static int attention_splits(int n_tokens, int n_seqs, int max_seq_len) {
@@ -86,25 +87,27 @@ __device__ __forceinline__ float attention_online_softmax(float sc, bool ok, flo
     return p;
 }
 
-// This warp's rows of the tile: o / l to out (one split) or (o / l, m, l) to the workspace for
-// attention_combine_kernel.
+// This warp's rows of the tile: o / (l + sink) to out (one split) or (o / l, m, l) to the
+// workspace for attention_combine_kernel (which adds the sink).
 template <int HD, int DPL = HD / WARP_SIZE>
 __device__ __forceinline__ void attention_store_rows(
     bf16* out, float* ws_o, float* ws_ml, const float (&o)[ATT_ROWS_PER_WARP][DPL],
     const float (&m)[ATT_ROWS_PER_WARP], const float (&l)[ATT_ROWS_PER_WARP],
     const bool (&row_ok)[ATT_ROWS_PER_WARP], int r_first, int warp, int lane, int q0, int group,
-    int kvh, int n_heads, int n_tokens, int split, int row_splits, float v_mul) {
+    int kvh, int n_heads, int n_tokens, int split, int row_splits, float v_mul, const bf16* sinks) {
 #pragma unroll
     for (int rr = 0; rr < ATT_ROWS_PER_WARP; rr++) {
         if (!row_ok[rr]) continue;
         int row = r_first + rr * ATT_WARPS + warp;
         int tok = q0 + row / group, head = kvh * group + row % group;
-        float inv = l[rr] > 0.0f ? v_mul / l[rr] : 0.0f;
         if (row_splits == 1) {
+            const float den = attention_sink_den(l[rr], m[rr], sinks, head);
+            const float inv = den > 0.0f ? v_mul / den : 0.0f;
             bf16* dst = out + ((int64_t)tok * n_heads + head) * HD + lane * DPL;
 #pragma unroll
             for (int d = 0; d < DPL; d++) dst[d] = __float2bfloat16(o[rr][d] * inv);
         } else {
+            const float inv = l[rr] > 0.0f ? v_mul / l[rr] : 0.0f;
             int64_t idx = ((int64_t)split * n_tokens + tok) * n_heads + head;
             float* dst = ws_o + idx * HD + lane * DPL;
 #pragma unroll
@@ -118,14 +121,15 @@ __device__ __forceinline__ void attention_store_rows(
 }
 
 // FP8: the cache holds e4m3 bytes, turned into bf16 words of value * 2^-56 as they are fetched
-// (scale_log2 and v_mul carry the scales and the 2^56).
+// (scale_log2 and v_mul carry the scales and the 2^56). sinks: AttnKv's.
 template <int HD, bool FP8>
 __global__ void __launch_bounds__(ATT_WARPS * WARP_SIZE)
     attention_kernel(bf16* out, float* ws_o, float* ws_ml, const bf16* q, const void* k_cache,
                      const void* v_cache, const int32_t* block_tables, const int32_t* seq_lens,
                      const int32_t* query_start, int n_seqs, int n_tokens, int n_heads,
                      int n_kv_heads, int block_size, int max_blocks_per_seq, int sliding_window,
-                     float scale_log2, float v_mul, int n_splits, int want_splits) {
+                     float scale_log2, float v_mul, int n_splits, int want_splits,
+                     const bf16* sinks) {
     constexpr int DPL = HD / WARP_SIZE;  // output dims per lane
     constexpr int KS = HD + 8;           // padded K row: 16-byte lane reads spread over banks
     __shared__ __align__(16) float qs[ATT_ROWS][HD];
@@ -266,21 +270,21 @@ __global__ void __launch_bounds__(ATT_WARPS * WARP_SIZE)
     }
 
     attention_store_rows<HD>(out, ws_o, ws_ml, o, m, l, row_ok, r_first, warp, lane, q0, group, kvh,
-                             n_heads, n_tokens, split, row_splits, v_mul);
+                             n_heads, n_tokens, split, row_splits, v_mul, sinks);
 }
 
-// Merges the key splits of one (token, head): weights l_s * 2^(m_s - max m).
-// Decode only (a token per sequence, token t of sequence t).
+// Merges the key splits of one (token, head): weights l_s * 2^(m_s - max m), and the head's
+// sink. Decode only (a token per sequence, token t of sequence t).
 __global__ void attention_combine_kernel(bf16* out, const float* ws_o, const float* ws_ml,
                                          const int32_t* seq_lens, int n_tokens, int n_heads,
                                          int head_dim, int sliding_window, int max_splits,
-                                         int want_splits) {
+                                         int want_splits, const bf16* sinks) {
     const int64_t th = blockIdx.x;  // token * n_heads + head
     const int64_t stride = (int64_t)n_tokens * n_heads;
     const int n_splits =
         attention_row_splits(seq_lens[th / n_heads], sliding_window, max_splits, want_splits);
     if (n_splits == 1) return;  // written by the attention kernel
-    attention_merge_splits(out, ws_o, ws_ml, th, stride, n_splits, head_dim);
+    attention_merge_splits(out, ws_o, ws_ml, th, stride, n_splits, head_dim, n_heads, sinks);
 }
 
 void attention_forward_simt(bf16* out, const bf16* q, const AttnKv& kv,
@@ -300,7 +304,7 @@ void attention_forward_simt(bf16* out, const bf16* q, const AttnKv& kv,
         kernel<<<grid, ATT_WARPS * WARP_SIZE, 0, st>>>(
             out, ws_o, ws_ml, q, kv.k, kv.v, block_tables, seq_lens, query_start, n_seqs, n_tokens,
             n_heads, n_kv_heads, block_size, max_blocks_per_seq, sliding_window, kv.scale_log2,
-            kv.v_mul, n_splits, want_splits);
+            kv.v_mul, n_splits, want_splits, kv.sinks);
     };
     if (head_dim == 64) {
         if (kv.fp8) launch(attention_kernel<64, true>);
@@ -313,30 +317,30 @@ void attention_forward_simt(bf16* out, const bf16* q, const AttnKv& kv,
     if (n_splits > 1) {
         attention_combine_kernel<<<n_tokens * n_heads, head_dim, 0, st>>>(
             out, ws_o, ws_ml, seq_lens, n_tokens, n_heads, head_dim, sliding_window, n_splits,
-            want_splits);
+            want_splits, kv.sinks);
         CUDA_CHECK_LAUNCH();
     }
 }
 
-AttnKv attn_kv(const KvLayer& kv, float scale) {
+AttnKv attn_kv(const KvLayer& kv, float scale, const bf16* sinks) {
     const bool fp8 = kv.type == KV_FP8_E4M3;
     // an e4m3 cache reads as words of value * 2^-56: the scales and 2^56 go into the score
-    // scale and the output's
+    // scale and the output's (not the sinks: they are logits already)
     return AttnKv{kv.k, kv.v, fp8, scale * LOG2E * (fp8 ? kv.k_scale * FP8_BF16_SHIFT : 1.0f),
-                  fp8 ? kv.v_scale * FP8_BF16_SHIFT : 1.0f};
+                  fp8 ? kv.v_scale * FP8_BF16_SHIFT : 1.0f, sinks};
 }
 
 void attention_forward(act_t* out, const act_t* q, KvLayer kv_layer, const int32_t* block_tables,
                        const int32_t* seq_lens, const int32_t* query_start, int n_seqs,
                        int n_tokens, int n_heads, int n_kv_heads, int head_dim, int block_size,
                        int max_blocks_per_seq, int max_seq_len, int sliding_window, float scale,
-                       void* workspace, plat_stream_t stream) {
+                       void* workspace, plat_stream_t stream, const act_t* sinks) {
     if (n_tokens <= 0 || n_seqs <= 0) return;
     PLAT_ASSERT(head_dim == 64 || head_dim == 128, "attention_forward: head_dim must be 64 or 128");
     PLAT_ASSERT(n_heads % n_kv_heads == 0, "attention_forward: n_heads % n_kv_heads != 0");
     const int n_splits = attention_splits(n_tokens, n_seqs, max_seq_len);
     PLAT_ASSERT(n_splits == 1 || workspace, "attention_forward: workspace required");
-    const AttnKv kv = attn_kv(kv_layer, scale);
+    const AttnKv kv = attn_kv(kv_layer, scale, as_bf16(sinks));
     cudaStream_t st = to_stream(stream);
     // Batches with prefill rows: tensor cores where available (wgmma on Hopper, else mma.sync).
     // Decode: the bandwidth kernel of attention_decode.cu where it runs, else the CUDA-core

@@ -15,7 +15,8 @@
 // prefill kernel does (mma.sync m16n8k16): the group's q rows are the A tile (rows past the group
 // are zero), S = Q · Kᵀ, an online softmax in base 2 on the S fragments (fp32), then O += P · V
 // with P rounded to bf16. One split: the result goes straight to out; several: (o / l, m, l) to
-// the workspace, merged by attention_decode_combine_kernel.
+// the workspace, merged by attention_decode_combine_kernel. Attention sinks (AttnKv::sinks) join
+// a row's softmax denominator once: in the store of a one-split row, else in the combine kernel.
 //
 // An FP8 cache (e4m3 bytes): the ring holds the tiles' bytes as read (16 x HD each for K and V,
 // unpadded), and each tile is turned into bf16 words of value * 2^-56 in one more tile of the
@@ -193,6 +194,35 @@ __device__ __forceinline__ void attd_fp8_tile(uint8_t* conv, const uint8_t* st) 
     __syncwarp();
 }
 
+// Row g (query head `head` of token seq) of an item's output, by the quad that holds it: with one
+// split, o / (l + the head's sink) straight to out; else (o / l, m, l) to the workspace (split
+// `split` of the row), merged with the sink by attention_decode_combine_kernel.
+template <int HD>
+__device__ __forceinline__ void attd_store_row(bf16* out, float* ws_o, float* ws_ml, const float (&o)[HD / 8][4],
+                                               float m_a, float l_a, int seq, int split, int n_split,
+                                               int head, int n_seqs, int n_heads, float v_mul,
+                                               const bf16* sinks) {
+    const int t4 = threadIdx.x % 4;
+    const float den = n_split == 1 ? attention_sink_den(l_a, m_a, sinks, head) : l_a;
+    const float inv = den > 0.0f ? v_mul / den : 0.0f;
+    if (n_split == 1) {
+        bf16* dst = out + ((int64_t)seq * n_heads + head) * HD + 2 * t4;
+#pragma unroll
+        for (int nd = 0; nd < HD / 8; nd++)
+            *reinterpret_cast<bf162*>(dst + nd * 8) = __floats2bfloat162_rn(o[nd][0] * inv, o[nd][1] * inv);
+    } else {
+        const int64_t idx = ((int64_t)split * n_seqs + seq) * n_heads + head;  // n_tokens = n_seqs
+        float* dst = ws_o + idx * HD + 2 * t4;
+#pragma unroll
+        for (int nd = 0; nd < HD / 8; nd++)
+            *reinterpret_cast<float2*>(dst + nd * 8) = make_float2(o[nd][0] * inv, o[nd][1] * inv);
+        if (t4 == 0) {
+            ws_ml[idx * 2] = m_a;
+            ws_ml[idx * 2 + 1] = l_a;
+        }
+    }
+}
+
 #endif
 
 template <int HD, bool FP8>
@@ -201,7 +231,7 @@ __global__ void __launch_bounds__(ATTD_WARPS * WARP_SIZE)
                             const void* k_cache, const void* v_cache, const int32_t* block_tables,
                             const int32_t* seq_lens, int n_seqs, int n_heads, int n_kv_heads,
                             int block_size, int max_blocks_per_seq, int sliding_window,
-                            float scale_log2, float v_mul, int n_splits) {
+                            float scale_log2, float v_mul, int n_splits, const bf16* sinks) {
     grid_dependency_wait();  // launch_dependent: before any global access
 #if EDGELLM_MMA_DEVICE
     constexpr int CH = HD / 8;              // 16-byte chunks of bf16 per key row
@@ -211,7 +241,7 @@ __global__ void __launch_bounds__(ATTD_WARPS * WARP_SIZE)
     constexpr int KV_OFF = FP8 ? ATTD_TILE * HD : ATTD_TILE * LDS * 2;  // V's bytes in a stage
     extern __shared__ __align__(16) uint8_t attd_smem[];
     const int tid = threadIdx.x, lane = tid % WARP_SIZE, warp = tid / WARP_SIZE;
-    const int g = lane >> 2, t4 = lane & 3, group = n_heads / n_kv_heads;  // g, t4: mma fragment
+    const int g = lane >> 2, group = n_heads / n_kv_heads;  // g: this lane's mma fragment row
     uint8_t* ring = attd_smem + warp * attd_warp_bytes(HD, FP8);  // then q and (FP8) conv
     bf16* qs = (bf16*)(ring + ATTD_STAGES * STAGE_BYTES);
     uint8_t* conv = ring + ATTD_STAGES * STAGE_BYTES + attd_q_bytes(HD);  // FP8: the bf16 tile
@@ -321,43 +351,24 @@ __global__ void __launch_bounds__(ATTD_WARPS * WARP_SIZE)
         }
         cp_async_wait<0>();
 
-        // store row g: one split straight to out; else (o / l, m, l) to the workspace
-        if (row_ok) {
-            const int64_t n_tokens = n_seqs;
-            const int head = kvh * group + g;
-            const float inv = l_a > 0.0f ? v_mul / l_a : 0.0f;
-            if (n_split == 1) {
-                bf16* dst = out + ((int64_t)seq * n_heads + head) * HD + 2 * t4;
-#pragma unroll
-                for (int nd = 0; nd < HD / 8; nd++)
-                    *reinterpret_cast<bf162*>(dst + nd * 8) = __floats2bfloat162_rn(o[nd][0] * inv, o[nd][1] * inv);
-            } else {
-                const int64_t idx = ((int64_t)split * n_tokens + seq) * n_heads + head;
-                float* dst = ws_o + idx * HD + 2 * t4;
-#pragma unroll
-                for (int nd = 0; nd < HD / 8; nd++)
-                    *reinterpret_cast<float2*>(dst + nd * 8) = make_float2(o[nd][0] * inv, o[nd][1] * inv);
-                if (t4 == 0) {
-                    ws_ml[idx * 2] = m_a;
-                    ws_ml[idx * 2 + 1] = l_a;
-                }
-            }
-        }
+        if (row_ok)
+            attd_store_row<HD>(out, ws_o, ws_ml, o, m_a, l_a, seq, split, n_split, kvh * group + g,
+                               n_seqs, n_heads, v_mul, sinks);
     }
 #endif
 }
 
-// Merges the key splits of one (token, head) as attention_combine_kernel does, with the split
-// count the plan wrote for the token's sequence.
+// Merges the key splits of one (token, head) as attention_combine_kernel does (the head's sink
+// included), with the split count the plan wrote for the token's sequence.
 __global__ void attention_decode_combine_kernel(bf16* out, const float* ws_o, const float* ws_ml,
                                                 const int* counts, int n_tokens, int n_heads,
-                                                int head_dim) {
+                                                int head_dim, const bf16* sinks) {
     grid_dependency_wait();  // launch_dependent: before any global access
     const int64_t th = blockIdx.x;  // token * n_heads + head
     const int64_t stride = (int64_t)n_tokens * n_heads;
     const int n_splits = counts[th / n_heads];
     if (n_splits == 1) return;  // written by the attention kernel
-    attention_merge_splits(out, ws_o, ws_ml, th, stride, n_splits, head_dim);
+    attention_merge_splits(out, ws_o, ws_ml, th, stride, n_splits, head_dim, n_heads, sinks);
 }
 
 // CTAs resident per SM for the kernel at this shared-memory size (asked once per size).
@@ -400,7 +411,7 @@ bool attention_decode(bf16* out, const bf16* q, const AttnKv& kv, const int32_t*
         launch_dependent(kernel, grid, ATTD_WARPS * WARP_SIZE, smem, stream,
             out, ws_o, ws_ml, counts, q, kv.k, kv.v, block_tables, seq_lens, n_seqs, n_heads,
             n_kv_heads, block_size, max_blocks_per_seq, sliding_window, kv.scale_log2, kv.v_mul,
-            n_splits);
+            n_splits, kv.sinks);
     };
     if (head_dim == 64) {
         if (kv.fp8) launch(attention_decode_kernel<64, true>);
@@ -412,7 +423,7 @@ bool attention_decode(bf16* out, const bf16* q, const AttnKv& kv, const int32_t*
     CUDA_CHECK_LAUNCH();
     if (n_splits > 1) {
         launch_dependent(attention_decode_combine_kernel, n_seqs * n_heads, head_dim, 0, stream,
-            out, ws_o, ws_ml, counts, n_seqs, n_heads, head_dim);
+            out, ws_o, ws_ml, counts, n_seqs, n_heads, head_dim, kv.sinks);
         CUDA_CHECK_LAUNCH();
     }
     return true;

@@ -7,6 +7,7 @@
 // An FP8 cache (e4m3 bytes): cp.async brings each tile's bytes into a double-buffered staging
 // area, and the block turns the current one into a single bf16 K/V tile (words of
 // value * 2^-56; the scales and 2^56 ride on the score scale and the output's) before its math.
+// Attention sinks (AttnKv::sinks) join each row's softmax denominator as the rows are stored.
 #include "kernels/attention_internal.cuh"
 #include "kernels/mma.cuh"
 #include <math.h>
@@ -76,21 +77,26 @@ __device__ __forceinline__ void am_online_softmax(float (&sacc)[AM_KEYS / 8][4],
     *m_a_ = m_a; *m_b_ = m_b; *l_a_ = l_a; *l_b_ = l_b;
 }
 
-// This thread's two rows of the output tile, o / l, to out.
+// This thread's two rows of the output tile, o / (l + the head's sink, if any), to out; m_a, m_b:
+// the rows' running max (base 2).
 template <int HD>
 __device__ __forceinline__ void am_store_rows(bf16* out, const float (&o)[HD / 8][4], float l_a, float l_b,
-                                              bool ok_a, bool ok_b, int row_a, int row_b, int q0,
-                                              int group, int kvh, int n_heads, int t, float v_mul) {
+                                              float m_a, float m_b, bool ok_a, bool ok_b, int row_a,
+                                              int row_b, int q0, int group, int kvh, int n_heads, int t,
+                                              float v_mul, const bf16* sinks) {
+    const int head_a = kvh * group + row_a % group, head_b = kvh * group + row_b % group;
+    l_a = attention_sink_den(l_a, m_a, sinks, head_a);  // (rows past the tile: never stored)
+    l_b = attention_sink_den(l_b, m_b, sinks, head_b);
     const float inv_a = l_a > 0.0f ? v_mul / l_a : 0.0f, inv_b = l_b > 0.0f ? v_mul / l_b : 0.0f;
     if (ok_a) {
-        bf16* dst = out + ((int64_t)(q0 + row_a / group) * n_heads + kvh * group + row_a % group) * HD;
+        bf16* dst = out + ((int64_t)(q0 + row_a / group) * n_heads + head_a) * HD;
 #pragma unroll
         for (int nd = 0; nd < HD / 8; nd++)
             *reinterpret_cast<bf162*>(dst + nd * 8 + 2 * t) =
                 __floats2bfloat162_rn(o[nd][0] * inv_a, o[nd][1] * inv_a);
     }
     if (ok_b) {
-        bf16* dst = out + ((int64_t)(q0 + row_b / group) * n_heads + kvh * group + row_b % group) * HD;
+        bf16* dst = out + ((int64_t)(q0 + row_b / group) * n_heads + head_b) * HD;
 #pragma unroll
         for (int nd = 0; nd < HD / 8; nd++)
             *reinterpret_cast<bf162*>(dst + nd * 8 + 2 * t) =
@@ -111,7 +117,7 @@ __global__ void __launch_bounds__(128)
                          const int32_t* block_tables, const int32_t* seq_lens,
                          const int32_t* query_start, int n_seqs, int n_heads, int n_kv_heads,
                          int block_size, int max_blocks_per_seq, int sliding_window,
-                         float scale_log2, float v_mul) {
+                         float scale_log2, float v_mul, const bf16* sinks) {
 #if EDGELLM_MMA_DEVICE
     constexpr int LDS = HD + 8;  // padded rows: ldmatrix's 8 row addresses hit distinct banks
     constexpr int CH = HD / 8;   // 16-byte chunks per bf16 row
@@ -250,7 +256,8 @@ __global__ void __launch_bounds__(128)
     }
     cp_async_wait<0>();
 
-    am_store_rows<HD>(out, o, l_a, l_b, ok_a, ok_b, row_a, row_b, q0, group, kvh, n_heads, t, v_mul);
+    am_store_rows<HD>(out, o, l_a, l_b, m_a, m_b, ok_a, ok_b, row_a, row_b, q0, group, kvh, n_heads, t,
+                      v_mul, sinks);
 #endif
 }
 
@@ -272,7 +279,7 @@ static void launch_mma(bf16* out, const bf16* q, const AttnKv& kv, const int32_t
     dim3 grid((unsigned)n_tiles, n_kv_heads);
     attention_mma_kernel<HD, FP8><<<grid, 128, smem_bytes, stream>>>(
         out, q, kv.k, kv.v, block_tables, seq_lens, query_start, n_seqs, n_heads, n_kv_heads,
-        block_size, max_blocks_per_seq, sliding_window, kv.scale_log2, kv.v_mul);
+        block_size, max_blocks_per_seq, sliding_window, kv.scale_log2, kv.v_mul, kv.sinks);
     CUDA_CHECK_LAUNCH();
 }
 

@@ -21,6 +21,7 @@
 // warpgroups overlap each other's softmax and wgmmas only as the warp schedulers interleave
 // them (no producer warpgroup, no ping-pong barriers).
 // Heavier row tiles (later rows see more keys) are started first: the causal tail is shorter.
+// Attention sinks (AttnKv::sinks) join each row's softmax denominator as the rows are stored.
 // Only the sm_90a pass compiles the body; elsewhere attention_wgmma_available() says false.
 #include "kernels/attention_internal.cuh"
 #include "kernels/sm90.cuh"
@@ -139,18 +140,23 @@ __device__ __forceinline__ void aw_softmax(const float (&s)[AW_KEYS / 2], uint32
     }
 }
 
-// This thread's rows row_a and row_a + 8 of the output, o / l (l summed over the quad first).
+// This thread's rows row_a and row_a + 8 of the output, o / (l + the head's sink, if any); l is
+// summed over the quad first, m (raw score units) is the quad's already.
 template <int HD>
-__device__ __forceinline__ void aw_store_rows(bf16* out, const float (&o)[HD / 2], float (&l)[2], int row_a,
-                                              int n_rows, int q0, int group, int kvh, int n_heads, int t) {
+__device__ __forceinline__ void aw_store_rows(bf16* out, const float (&o)[HD / 2], float (&l)[2],
+                                              const float (&m)[2], int row_a, int n_rows, int q0,
+                                              int group, int kvh, int n_heads, int t, float scale_log2,
+                                              const bf16* sinks) {
 #pragma unroll
     for (int x = 0; x < 2; x++) {
         l[x] += __shfl_xor_sync(WARP_FULL_MASK, l[x], 1);
         l[x] += __shfl_xor_sync(WARP_FULL_MASK, l[x], 2);
-        const int row = row_a + 8 * x;
+        const int row = row_a + 8 * x, head = kvh * group + row % group;
         if (row >= n_rows) continue;
-        const float inv = l[x] > 0.0f ? 1.0f / l[x] : 0.0f;
-        bf16* dst = out + ((int64_t)(q0 + row / group) * n_heads + kvh * group + row % group) * HD;
+        // l is relative to 2^(m * scale_log2), the base aw_softmax took
+        const float den = attention_sink_den(l[x], m[x] * scale_log2, sinks, head);
+        const float inv = den > 0.0f ? 1.0f / den : 0.0f;
+        bf16* dst = out + ((int64_t)(q0 + row / group) * n_heads + head) * HD;
 #pragma unroll
         for (int j = 0; j < HD / 8; j++)
             *reinterpret_cast<bf162*>(dst + 8 * j + 2 * t) =
@@ -175,7 +181,7 @@ __global__ void __launch_bounds__(AW_THREADS, 1)
                            const int32_t* block_tables, const int32_t* seq_lens,
                            const int32_t* query_start, int n_seqs, int n_heads, int n_kv_heads,
                            int block_size, int bs_shift, int max_blocks_per_seq,
-                           int sliding_window, float scale_log2) {
+                           int sliding_window, float scale_log2, const bf16* sinks) {
 #if EDGELLM_SM90A_DEVICE
     constexpr int TILE = (HD / 64) * AW_SLAB;  // bytes of one Q, K or V tile
     extern __shared__ uint8_t aw_smem_raw[];
@@ -274,7 +280,7 @@ __global__ void __launch_bounds__(AW_THREADS, 1)
         sm90_pin_acc<HD / 2>(o);
     }
     cp_async_wait<0>();
-    aw_store_rows<HD>(out, o, l, row_a, n_rows, q0, group, kvh, n_heads, t);
+    aw_store_rows<HD>(out, o, l, m, row_a, n_rows, q0, group, kvh, n_heads, t, scale_log2, sinks);
 #endif
 }
 
@@ -321,11 +327,11 @@ bool attention_prefill_wgmma(bf16* out, const bf16* q, const AttnKv& kv,
     if (head_dim == 64)
         attention_wgmma_kernel<64><<<grid, AW_THREADS, aw_smem_bytes(64), stream>>>(
             out, q, kc, vc, block_tables, seq_lens, query_start, n_seqs, n_heads, n_kv_heads,
-            block_size, bs_shift, max_blocks_per_seq, sliding_window, kv.scale_log2);
+            block_size, bs_shift, max_blocks_per_seq, sliding_window, kv.scale_log2, kv.sinks);
     else
         attention_wgmma_kernel<128><<<grid, AW_THREADS, aw_smem_bytes(128), stream>>>(
             out, q, kc, vc, block_tables, seq_lens, query_start, n_seqs, n_heads, n_kv_heads,
-            block_size, bs_shift, max_blocks_per_seq, sliding_window, kv.scale_log2);
+            block_size, bs_shift, max_blocks_per_seq, sliding_window, kv.scale_log2, kv.sinks);
     CUDA_CHECK_LAUNCH();
     return true;
 #else

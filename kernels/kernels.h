@@ -174,6 +174,9 @@ void qkv_rope_cache_forward(act_t* q_out, KvLayer kv, const act_t* qkv,
 // is at position p = seq_lens[s] - (query_start[s+1] - query_start[s]) + (r - query_start[s]) and
 // attends to keys j with j <= p and, if sliding_window > 0, j > p - sliding_window.
 // GQA: query head h reads kv head h / (n_heads / n_kv_heads). softmax(q·k * scale) · v in fp32.
+// sinks (n_heads) or nullptr: gpt-oss's attention sinks, one extra logit per query head that
+// takes part in the softmax's denominator only (not scaled, no value):
+// p_j = exp(s_j) / (sum_i exp(s_i) + exp(sinks[h])) with s_j = q·k_j * scale.
 // max_seq_len bounds seq_lens (for workspace/split decisions). workspace must hold
 // attention_workspace_bytes() for this call's own (n_tokens, n_seqs, max_seq_len): the size
 // depends on the shape (pure decode steps, n_tokens == n_seqs, may need the most), so callers
@@ -184,7 +187,7 @@ void attention_forward(act_t* out, const act_t* q, KvLayer kv, const int32_t* bl
                        const int32_t* query_start, int n_seqs, int n_tokens, int n_heads,
                        int n_kv_heads, int head_dim, int block_size, int max_blocks_per_seq,
                        int max_seq_len, int sliding_window, float scale, void* workspace,
-                       plat_stream_t stream);
+                       plat_stream_t stream, const act_t* sinks = nullptr);
 
 // out (n_rows, inter) = silu(gate_up[:, :inter]) * gate_up[:, inter:]; gate_up (n_rows, 2*inter).
 void silu_mul_forward(act_t* out, const act_t* gate_up, int n_rows, int inter,
@@ -205,12 +208,26 @@ void silu_mul_forward(act_t* out, const act_t* gate_up, int n_rows, int inter,
 //     grouped = true when moe_route_forward grouped these ids into it, false to group them here;
 //   moe_shared_add_forward: out[t] += sigmoid(gate_logit[t]) * shared[t] (Qwen2-MoE's shared
 //     expert; gate_logit (n_tokens) fp32, shared (n_tokens, hidden)).
+// The router's bias (gpt-oss; n_experts, or nullptr) is added to the logits before the softmax.
+// MoeExpertOpts changes the experts' function to gpt-oss's (defaults: none of it):
+//   gate_up_bias (n_experts * 2 * inter, the rows of gate_up) is added to the gate and up sums;
+//   limit > 0: the clamped SwiGLU, g = min(gate, limit), u = clamp(up, -limit, limit),
+//     act = g * sigmoid(alpha * g) * (u + 1) (rounded to act_t as silu(gate) * up is);
+//   down_bias (n_experts * hidden) is added to each expert's down sum before its rounding.
+struct MoeExpertOpts {
+    const act_t* gate_up_bias = nullptr;
+    const act_t* down_bias = nullptr;
+    float limit = 0.0f;
+    float alpha = 1.702f;
+};
 void moe_route_forward(int32_t* ids, float* weights, const float* logits, int n_tokens,
-                       int n_experts, int k, bool renorm, void* workspace, plat_stream_t stream);
+                       int n_experts, int k, bool renorm, void* workspace, plat_stream_t stream,
+                       const act_t* bias = nullptr);
 size_t moe_workspace_bytes(int n_tokens, int k, int hidden, int inter);
 void moe_experts_forward(act_t* out, const act_t* x, const int32_t* ids, const float* weights,
                          const Weight& gate_up, const Weight& down, int n_tokens, int k,
-                         int hidden, int inter, void* workspace, bool grouped, plat_stream_t stream);
+                         int hidden, int inter, void* workspace, bool grouped, plat_stream_t stream,
+                         const MoeExpertOpts& opts = MoeExpertOpts());
 void moe_shared_add_forward(act_t* out, const act_t* shared, const float* gate_logit,
                             int n_tokens, int hidden, plat_stream_t stream);
 

@@ -69,16 +69,16 @@ void attention_forward(act_t* out, const act_t* q, KvLayer kv, const int32_t* bl
                        const int32_t* query_start, int n_seqs, int n_tokens, int n_heads,
                        int n_kv_heads, int head_dim, int block_size, int max_blocks_per_seq,
                        int max_seq_len, int sliding_window, float scale, void* workspace,
-                       plat_stream_t) {
+                       plat_stream_t, const act_t* sinks) {
     plat_note_launch();
     if (kv.type == KV_FP8_E4M3) {
         attention_fp8_ref(out, q, (const uint8_t*)kv.k, (const uint8_t*)kv.v, kv.k_scale, kv.v_scale,
                           block_tables, seq_lens, query_start, n_seqs, n_heads, n_kv_heads,
-                          head_dim, block_size, max_blocks_per_seq, sliding_window, scale);
+                          head_dim, block_size, max_blocks_per_seq, sliding_window, scale, sinks);
         return;
     }
     attention_ref(out, q, (const float*)kv.k, (const float*)kv.v, block_tables, seq_lens, query_start, n_seqs, n_heads,
-                  n_kv_heads, head_dim, block_size, max_blocks_per_seq, sliding_window, scale);
+                  n_kv_heads, head_dim, block_size, max_blocks_per_seq, sliding_window, scale, sinks);
 }
 void silu_mul_forward(act_t* out, const act_t* gate_up, int n_rows, int inter, plat_stream_t) {
     plat_note_launch();
@@ -119,14 +119,14 @@ void sample_constrain(float* logits, const int32_t* mask_rows, const uint32_t* m
 }
 
 void moe_route_forward(int32_t* ids, float* weights, const float* logits, int n_tokens,
-                       int n_experts, int k, bool renorm, void*, plat_stream_t) {
+                       int n_experts, int k, bool renorm, void*, plat_stream_t, const act_t* bias) {
     plat_note_launch();
-    moe_topk_ref(ids, weights, logits, n_tokens, n_experts, k, renorm);
+    moe_topk_ref(ids, weights, logits, n_tokens, n_experts, k, renorm, bias);
 }
 size_t moe_workspace_bytes(int, int, int, int) { return 0; }
 void moe_experts_forward(act_t* out, const act_t* x, const int32_t* ids, const float* weights,
                          const Weight& gate_up, const Weight& down, int n_tokens, int k,
-                         int hidden, int inter, void*, bool, plat_stream_t) {
+                         int hidden, int inter, void*, bool, plat_stream_t, const MoeExpertOpts& opts) {
     plat_note_launch();
     // int4 experts: gate_up dequantized into its own buffer (weight_act_data's scratch holds one)
     std::vector<float> gu;
@@ -136,7 +136,8 @@ void moe_experts_forward(act_t* out, const act_t* x, const int32_t* ids, const f
         gu.assign(d, d + (size_t)gate_up.n_rows * gate_up.n_cols);
         gate_up_f = gu.data();
     }
-    moe_experts_ref(out, x, ids, weights, gate_up_f, weight_act_data(down), n_tokens, k, hidden, inter, nullptr);
+    moe_experts_ref(out, x, ids, weights, gate_up_f, weight_act_data(down), n_tokens, k, hidden, inter, nullptr,
+                    opts.gate_up_bias, opts.down_bias, opts.limit, opts.alpha);
 }
 void moe_shared_add_forward(act_t* out, const act_t* shared, const float* gate_logit,
                             int n_tokens, int hidden, plat_stream_t) {

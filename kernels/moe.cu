@@ -4,8 +4,9 @@
 //  - moe_gate_up_kernel / moe_down_kernel: a block per (expert, 8 rows), one warp per row; each
 //    warp reads its rows once per 8 of the expert's tokens (16-byte loads, fp32 sums), so a decode
 //    step reads each selected expert's weights about once for all its tokens; blocks are launched
-//    for min(experts, token * k) experts and take the experts with tokens in order. silu(gate) *
-//    up and the down outputs are rounded to bf16;
+//    for min(experts, token * k) experts and take the experts with tokens in order. The
+//    activation (moe_glu of the gate and up sums plus gate_up's biases: silu(gate) * up, or
+//    gpt-oss's clamped SwiGLU) and the down outputs (plus down's bias) are rounded to bf16;
 //  - the combine (per token the k outputs times their weights, summed in slot order) runs in the
 //    down kernels' epilogue: the block whose rows complete a token's last pair adds them up
 //    (moe_arrive_combine), so the sum is the same whichever block finishes last;
@@ -57,12 +58,14 @@ __device__ __forceinline__ void moe_rows_dot(float (&acc)[R][MOE_TOK], const uin
 
 // The blockIdx.y-th expert with pairs (blocks past the last return at once), rows
 // blockIdx.x * MOE_ROWS + warp of its gate and up halves: for the expert's pairs, MOE_TOK at a
-// time, the gate and up dots over hidden (fp32), and silu(gate) * up rounded to bf16 into act
-// (pair, inter). Every block first clears its share of done (n_done) for the down kernel.
+// time, the gate and up dots over hidden (fp32) plus opts' gate and up biases, and their
+// activation (moe_glu with opts' limit and alpha) rounded to bf16 into act (pair, inter). Every
+// block first clears its share of done (n_done) for the down kernel.
 __global__ void moe_gate_up_kernel(bf16* __restrict__ act, int32_t* __restrict__ done, int n_done,
                                    const bf16* __restrict__ x, const int32_t* __restrict__ offsets,
                                    const int32_t* __restrict__ active, const int32_t* __restrict__ perm,
-                                   const bf16* __restrict__ gate_up, int k, int hidden, int inter, int n_experts) {
+                                   const bf16* __restrict__ gate_up, int k, int hidden, int inter, int n_experts,
+                                   MoeOpts opts) {
     moe_clear_done(done, n_done);
     if ((int)blockIdx.y >= active[n_experts]) return;
     const int e = active[blockIdx.y];
@@ -73,6 +76,8 @@ __global__ void moe_gate_up_kernel(bf16* __restrict__ act, int32_t* __restrict__
     const uint4* const w[2] = {
         reinterpret_cast<const uint4*>(gate_up + ((int64_t)e * 2 * inter + row) * hidden),
         reinterpret_cast<const uint4*>(gate_up + ((int64_t)e * 2 * inter + inter + row) * hidden)};
+    const float bias_g = moe_bias(opts.gate_up_bias, (int64_t)e * 2 * inter + row);
+    const float bias_u = moe_bias(opts.gate_up_bias, (int64_t)e * 2 * inter + inter + row);
     for (int p0 = begin; p0 < end; p0 += MOE_TOK) {
         const int n = min(MOE_TOK, end - p0);
         float acc[2][MOE_TOK];
@@ -86,21 +91,22 @@ __global__ void moe_gate_up_kernel(bf16* __restrict__ act, int32_t* __restrict__
 #pragma unroll
         for (int j = 0; j < MOE_TOK; j++) {
             if (j >= n) break;
-            const float a = warp_sum(acc[0][j]), b = warp_sum(acc[1][j]);
-            if (lane == 0) act[(int64_t)perm[p0 + j] * inter + row] = __float2bfloat16(moe_silu_mul(a, b));
+            const float a = warp_sum(acc[0][j]) + bias_g, b = warp_sum(acc[1][j]) + bias_u;
+            if (lane == 0)
+                act[(int64_t)perm[p0 + j] * inter + row] = __float2bfloat16(moe_glu(a, b, opts.limit, opts.alpha));
         }
     }
 }
 
 // The blockIdx.y-th expert with pairs, down rows blockIdx.x * MOE_ROWS + warp (all within hidden:
-// hidden % 8 == 0): y (pair, hidden) = the down dot of each of the expert's pairs' activations,
-// rounded to bf16; with out, then the combine of the tokens this block completes (done: one
-// counter per token and block of rows).
+// hidden % 8 == 0): y (pair, hidden) = the down dot of each of the expert's pairs' activations
+// plus the row's bias (nullptr: none), rounded to bf16; with out, then the combine of the tokens
+// this block completes (done: one counter per token and block of rows).
 __global__ void moe_down_kernel(bf16* __restrict__ y, bf16* __restrict__ out, int32_t* __restrict__ done,
                                 const float* __restrict__ weights, const bf16* __restrict__ act,
                                 const int32_t* __restrict__ offsets, const int32_t* __restrict__ active,
                                 const int32_t* __restrict__ perm, const bf16* __restrict__ down, int k, int hidden,
-                                int inter, int n_experts) {
+                                int inter, int n_experts, const bf16* __restrict__ bias) {
     __shared__ int32_t s_fin[MOE_ROWS * WARP_SIZE];
     __shared__ int32_t s_n_fin;
     if ((int)blockIdx.y >= active[n_experts]) return;
@@ -109,6 +115,7 @@ __global__ void moe_down_kernel(bf16* __restrict__ y, bf16* __restrict__ out, in
     const int row = blockIdx.x * MOE_ROWS + threadIdx.x / WARP_SIZE;
     const int lane = threadIdx.x % WARP_SIZE;
     const uint4* const w[1] = {reinterpret_cast<const uint4*>(down + ((int64_t)e * hidden + row) * inter)};
+    const float bias_d = moe_bias(bias, (int64_t)e * hidden + row);
     for (int p0 = begin; p0 < end; p0 += MOE_TOK) {
         const int n = min(MOE_TOK, end - p0);
         float acc[1][MOE_TOK];
@@ -122,7 +129,7 @@ __global__ void moe_down_kernel(bf16* __restrict__ y, bf16* __restrict__ out, in
 #pragma unroll
         for (int j = 0; j < MOE_TOK; j++) {
             if (j >= n) break;
-            const float v = warp_sum(acc[0][j]);
+            const float v = warp_sum(acc[0][j]) + bias_d;
             if (lane == 0) y[(int64_t)perm[p0 + j] * hidden + row] = __float2bfloat16(v);
         }
     }
@@ -182,18 +189,19 @@ MoeWs moe_ws_carve(void* workspace, int n_tokens, int k, int hidden, int inter) 
 int moe_down_fma_rows() { return MOE_ROWS; }
 
 void moe_gate_up_fma_launch(const MoeWs& ws, const bf16* x, const bf16* gate_up, int n_tokens, int k, int hidden,
-                            int inter, int n_experts, int n_done, cudaStream_t stream) {
+                            int inter, int n_experts, int n_done, cudaStream_t stream, const MoeOpts& opts) {
     const int cols = std::min(n_experts, n_tokens * k);  // at most this many experts have pairs
     moe_gate_up_kernel<<<dim3(ceil_div(inter, MOE_ROWS), cols), MOE_ROWS * WARP_SIZE, 0, stream>>>(
-        ws.act, ws.done, n_done, x, ws.offsets, ws.active, ws.perm, gate_up, k, hidden, inter, n_experts);
+        ws.act, ws.done, n_done, x, ws.offsets, ws.active, ws.perm, gate_up, k, hidden, inter, n_experts, opts);
     CUDA_CHECK_LAUNCH();
 }
 
 void moe_down_fma_launch(const MoeWs& ws, bf16* out, const float* weights, const bf16* down, int n_tokens, int k,
-                         int hidden, int inter, int n_experts, cudaStream_t stream) {
+                         int hidden, int inter, int n_experts, cudaStream_t stream, const MoeOpts& opts) {
     const int cols = std::min(n_experts, n_tokens * k);
     moe_down_kernel<<<dim3(hidden / MOE_ROWS, cols), MOE_ROWS * WARP_SIZE, 0, stream>>>(
-        ws.y, out, ws.done, weights, ws.act, ws.offsets, ws.active, ws.perm, down, k, hidden, inter, n_experts);
+        ws.y, out, ws.done, weights, ws.act, ws.offsets, ws.active, ws.perm, down, k, hidden, inter, n_experts,
+        opts.down_bias);
     CUDA_CHECK_LAUNCH();
 }
 
@@ -214,7 +222,8 @@ int moe_path_pick(int n_tokens, int k, int n_experts) {
 
 void moe_experts_launch(int path, bool fused_combine, bf16* out, const bf16* x, const int32_t* ids,
                         const float* weights, const bf16* gate_up, const bf16* down, int n_tokens, int k, int hidden,
-                        int inter, int n_experts, void* workspace, bool grouped, cudaStream_t stream) {
+                        int inter, int n_experts, void* workspace, bool grouped, cudaStream_t stream,
+                        const MoeOpts& opts) {
     const MoeWs ws = moe_ws_carve(workspace, n_tokens, k, hidden, inter);
     if (!grouped) moe_group_launch(ws, ids, n_tokens * k, n_experts, stream);
     if (path == MOE_PATH_AUTO) path = moe_path_pick(n_tokens, k, n_experts);
@@ -224,18 +233,19 @@ void moe_experts_launch(int path, bool fused_combine, bf16* out, const bf16* x, 
     const int n_done = fused ? n_tokens * ceil_div(hidden, rows) : 0;
     bf16* fused_out = fused ? out : nullptr;
     if (path == MOE_PATH_MMA) {
-        moe_gate_up_mma_launch(ws, x, gate_up, n_tokens, k, hidden, inter, n_experts, n_done, stream);
-        moe_down_mma_launch(ws, fused_out, weights, down, n_tokens, k, hidden, inter, n_experts, stream);
+        moe_gate_up_mma_launch(ws, x, gate_up, n_tokens, k, hidden, inter, n_experts, n_done, stream, opts);
+        moe_down_mma_launch(ws, fused_out, weights, down, n_tokens, k, hidden, inter, n_experts, stream, opts);
     } else {
-        moe_gate_up_fma_launch(ws, x, gate_up, n_tokens, k, hidden, inter, n_experts, n_done, stream);
-        moe_down_fma_launch(ws, fused_out, weights, down, n_tokens, k, hidden, inter, n_experts, stream);
+        moe_gate_up_fma_launch(ws, x, gate_up, n_tokens, k, hidden, inter, n_experts, n_done, stream, opts);
+        moe_down_fma_launch(ws, fused_out, weights, down, n_tokens, k, hidden, inter, n_experts, stream, opts);
     }
     if (!fused) moe_combine_launch(out, ws, weights, n_tokens, k, hidden, stream);
 }
 
 void moe_experts_forward(act_t* out, const act_t* x, const int32_t* ids, const float* weights,
                          const Weight& gate_up, const Weight& down, int n_tokens, int k,
-                         int hidden, int inter, void* workspace, bool grouped, plat_stream_t stream) {
+                         int hidden, int inter, void* workspace, bool grouped, plat_stream_t stream,
+                         const MoeExpertOpts& opts) {
     if (n_tokens <= 0) return;
     const bool int4 = gate_up.type == WEIGHT_INT4;
     PLAT_ASSERT(int4 ? moe_int4_ok(gate_up, down, hidden, inter) : gate_up.type == WEIGHT_ACT && down.type == WEIGHT_ACT,
@@ -247,6 +257,8 @@ void moe_experts_forward(act_t* out, const act_t* x, const int32_t* ids, const f
                 "moe_experts_forward: gate_up rows must be n_experts * 2 * inter");
     if (int4) {  // int4 experts (moe_int4.cu): CUDA cores, then the combine kernel
         PLAT_ASSERT(aligned16(x), "moe_experts_forward: 16-byte aligned x required");
+        PLAT_ASSERT(!opts.gate_up_bias && !opts.down_bias && !(opts.limit > 0.0f),
+                    "moe_experts_forward: int4 experts take no biases and no clamped SwiGLU (gpt-oss)");
         cudaStream_t st = to_stream(stream);
         const MoeWs ws = moe_ws_carve(workspace, n_tokens, k, hidden, inter);
         if (!grouped) moe_group_launch(ws, ids, n_tokens * k, E, st);
@@ -264,7 +276,16 @@ void moe_experts_forward(act_t* out, const act_t* x, const int32_t* ids, const f
     // combine kernel took 49.8; at 64 tokens 628.5 us against 624 for its parts)
     moe_experts_launch(MOE_PATH_AUTO, false, as_bf16(out), as_bf16(x), ids, weights,
                        as_bf16((const act_t*)gate_up.data), as_bf16((const act_t*)down.data), n_tokens, k, hidden,
-                       inter, E, workspace, grouped, to_stream(stream));
+                       inter, E, workspace, grouped, to_stream(stream), moe_opts(opts));
+}
+
+MoeOpts moe_opts(const MoeExpertOpts& o) {
+    MoeOpts m;
+    m.gate_up_bias = as_bf16(o.gate_up_bias);
+    m.down_bias = as_bf16(o.down_bias);
+    m.limit = o.limit;
+    m.alpha = o.alpha;
+    return m;
 }
 
 void moe_shared_add_forward(act_t* out, const act_t* shared, const float* gate_logit,

@@ -1,7 +1,8 @@
 // moe_int4.cuh — the experts of a mixture-of-experts layer in WEIGHT_INT4 (AWQ / GPTQ /
 // compressed-tensors W4A16 checkpoints), for moe_experts_forward (moe.cu): the same grouping
 // (offsets, active, perm) and the same results as its bf16 kernels, the codes decoded exactly in
-// registers (moe_int4.cu).
+// registers (moe_int4.cu). Plain SwiGLU experts only: moe_experts_forward refuses gpt-oss's
+// options (MoeExpertOpts: biases, clamped SwiGLU) for int4 experts.
 #pragma once
 #include "kernels/common.cuh"
 

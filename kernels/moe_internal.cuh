@@ -1,7 +1,8 @@
 // moe_internal.cuh — the pieces behind moe_route_forward and moe_experts_forward (kernels.h),
 // exposed so that tests/gpu can check each path on its own and the benchmark can time each:
 // routing (kernels/moe_route.cu), the experts on CUDA cores and the combine (kernels/moe.cu), the
-// experts on tensor cores (kernels/moe_mma.cu). Every launch here is capturable: no host
+// experts on tensor cores (kernels/moe_mma.cu); gpt-oss's options (router bias, expert biases,
+// clamped SwiGLU) travel as a bias pointer and MoeOpts. Every launch here is capturable: no host
 // synchronisation, grids from host-side sizes only (blocks past the experts with pairs return at
 // once).
 #pragma once
@@ -21,10 +22,30 @@ struct MoeWs {
 };
 MoeWs moe_ws_carve(void* workspace, int n_tokens, int k, int hidden, int inter);
 
-// silu(gate) * up in fp32, the one expression both expert paths round to bf16.
-__device__ __forceinline__ float moe_silu_mul(float gate, float up) {
+// kernels.h's MoeExpertOpts as the expert kernels take it (by value; bf16 pointers). The
+// default is the plain SwiGLU expert without biases.
+struct MoeOpts {
+    const bf16* gate_up_bias = nullptr;  // (n_experts * 2 * inter) or nullptr: gate_up's rows
+    const bf16* down_bias = nullptr;     // (n_experts * hidden) or nullptr: down's rows
+    float limit = 0.0f;                  // > 0: gpt-oss's clamped SwiGLU (moe_glu)
+    float alpha = 1.702f;
+};
+MoeOpts moe_opts(const MoeExpertOpts& o);
+
+// The expert's activation in fp32 from its (biased) gate and up sums, the one expression every
+// expert path rounds to bf16: silu(gate) * up when limit <= 0, else gpt-oss's
+// min(gate, limit) * sigmoid(alpha * min(gate, limit)) * (clamp(up, -limit, limit) + 1)
+// (gptoss_glu_ref). limit is the same for every thread: the branch never diverges.
+__device__ __forceinline__ float moe_glu(float gate, float up, float limit, float alpha) {
+    if (limit > 0.0f) {
+        const float g = fminf(gate, limit), u = fminf(fmaxf(up, -limit), limit);
+        return g / (1.0f + expf(-alpha * g)) * (u + 1.0f);
+    }
     return gate / (1.0f + expf(-gate)) * up;
 }
+
+// Row r's bias of b (nullptr: 0), fp32.
+__device__ __forceinline__ float moe_bias(const bf16* b, int64_t r) { return b ? __bfloat162float(b[r]) : 0.0f; }
 
 // done[0 .. n_done) = 0, shared out over every thread of the grid (2-D grids included).
 __device__ __forceinline__ void moe_clear_done(int32_t* done, int n_done) {
@@ -82,9 +103,10 @@ __device__ __forceinline__ void moe_arrive_combine(bf16* out, const bf16* y, int
 }
 
 // ---- routing (moe_route.cu) -----------------------------------------------------------------
-// Top-k per token (one warp each), ids and weights (n_tokens, k) as moe_topk_ref gives them.
+// Top-k per token (one warp each), ids and weights (n_tokens, k) as moe_topk_ref gives them;
+// bias (n_experts, or nullptr): the router's, added to every token's logits first.
 void moe_topk_launch(int32_t* ids, float* weights, const float* logits, int n_tokens,
-                     int n_experts, int k, bool renorm, cudaStream_t stream);
+                     int n_experts, int k, bool renorm, cudaStream_t stream, const bf16* bias = nullptr);
 // ids (n_pairs) grouped by expert into ws.offsets, ws.active and ws.perm (one block).
 void moe_group_launch(const MoeWs& ws, const int32_t* ids, int n_pairs, int n_experts,
                       cudaStream_t stream);
@@ -94,33 +116,36 @@ bool moe_route_fused_ok(int n_tokens, int n_experts, int k);
 // Whether moe_route_forward takes the one-block kernel for this batch.
 bool moe_route_one_block(int n_tokens, int n_experts, int k);
 void moe_route_fused_launch(int32_t* ids, float* weights, const MoeWs& ws, const float* logits,
-                            int n_tokens, int n_experts, int k, bool renorm, cudaStream_t stream);
+                            int n_tokens, int n_experts, int k, bool renorm, cudaStream_t stream,
+                            const bf16* bias = nullptr);
 
 // ---- experts -----------------------------------------------------------------------------------
 // Each needs the grouping in ws; cols = min(n_experts, pairs) columns of blocks are launched.
-// gate_up (n_experts * 2 * inter, hidden), down (n_experts * hidden, inter), bf16.
+// gate_up (n_experts * 2 * inter, hidden), down (n_experts * hidden, inter), bf16; opts: the
+// gate_up kernels take its gate_up_bias, limit and alpha, the down kernels its down_bias.
 //
-// ws.act = silu(gate · x) * (up · x) of each pair's token, on CUDA cores (moe.cu). The gate_up
-// kernels also clear ws.done (n_done counters) for the down kernel that follows on the stream.
+// ws.act = moe_glu(gate · x + gate bias, up · x + up bias) of each pair's token, on CUDA cores
+// (moe.cu). The gate_up kernels also clear ws.done (n_done counters) for the down kernel that
+// follows on the stream.
 void moe_gate_up_fma_launch(const MoeWs& ws, const bf16* x, const bf16* gate_up, int n_tokens,
                             int k, int hidden, int inter, int n_experts, int n_done,
-                            cudaStream_t stream);
-// ws.y = down · ws.act of each pair on CUDA cores; with out, the block that completes the last of
-// a token's k pairs for its rows also writes out (n_tokens, hidden) = sum over slots, in slot
-// order, of weights * y (fp32, rounded to bf16), so no combine kernel is needed. ws.done must
-// be clear (the gate_up kernels clear it).
+                            cudaStream_t stream, const MoeOpts& opts = MoeOpts());
+// ws.y = down · ws.act + down bias of each pair on CUDA cores; with out, the block that completes
+// the last of a token's k pairs for its rows also writes out (n_tokens, hidden) = sum over slots,
+// in slot order, of weights * y (fp32, rounded to bf16), so no combine kernel is needed. ws.done
+// must be clear (the gate_up kernels clear it).
 void moe_down_fma_launch(const MoeWs& ws, bf16* out, const float* weights, const bf16* down,
                          int n_tokens, int k, int hidden, int inter, int n_experts,
-                         cudaStream_t stream);
+                         cudaStream_t stream, const MoeOpts& opts = MoeOpts());
 // The same two on tensor cores (moe_mma.cu), for any pair count; moe_mma_available() says
 // whether this build and device have them.
 bool moe_mma_available();
 void moe_gate_up_mma_launch(const MoeWs& ws, const bf16* x, const bf16* gate_up, int n_tokens,
                             int k, int hidden, int inter, int n_experts, int n_done,
-                            cudaStream_t stream);
+                            cudaStream_t stream, const MoeOpts& opts = MoeOpts());
 void moe_down_mma_launch(const MoeWs& ws, bf16* out, const float* weights, const bf16* down,
                          int n_tokens, int k, int hidden, int inter, int n_experts,
-                         cudaStream_t stream);
+                         cudaStream_t stream, const MoeOpts& opts = MoeOpts());
 // Rows of the down output one arrival counter covers, per path (ws.done holds n_tokens *
 // ceil(hidden / rows) of them).
 int moe_down_fma_rows();
@@ -133,9 +158,10 @@ void moe_combine_launch(bf16* out, const MoeWs& ws, const float* weights, int n_
 // captured at one batch size stay valid): tensor cores once the pairs average two per expert.
 enum MoePath { MOE_PATH_AUTO = 0, MOE_PATH_FMA = 1, MOE_PATH_MMA = 2 };
 int moe_path_pick(int n_tokens, int k, int n_experts);
-// moe_experts_forward on a chosen path (AUTO: moe_path_pick); grouped as there; fused_combine
-// false runs the separate combine kernel instead of the down kernel's epilogue.
+// moe_experts_forward on a chosen path (AUTO: moe_path_pick); grouped and opts as there;
+// fused_combine false runs the separate combine kernel instead of the down kernel's epilogue.
 void moe_experts_launch(int path, bool fused_combine, bf16* out, const bf16* x,
                         const int32_t* ids, const float* weights, const bf16* gate_up,
                         const bf16* down, int n_tokens, int k, int hidden, int inter,
-                        int n_experts, void* workspace, bool grouped, cudaStream_t stream);
+                        int n_experts, void* workspace, bool grouped, cudaStream_t stream,
+                        const MoeOpts& opts = MoeOpts());

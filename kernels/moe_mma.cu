@@ -2,7 +2,8 @@
 // accumulation: sm_80, sm_89, sm_90), for batches with a few pairs per expert or more (moe.cu
 // picks the path). A CTA takes one expert with pairs (the blockIdx.y-th of active; CTAs past the
 // last return at once) and 128 of its weight rows as the 16-row A operand: for gate_up, 64 gate
-// rows and the same 64 up rows, so silu(gate) * up is formed in registers; for down, 128 rows.
+// rows and the same 64 up rows, so the activation (moe_glu: silu(gate) * up, or gpt-oss's clamped
+// SwiGLU, after the rows' biases) is formed in registers; for down, 128 rows (plus their biases).
 // It loops over the expert's pairs 64 at a time as the 8-wide B operand: per chunk, the weight
 // tile and the pairs' input rows (x through perm / k, act through perm, gathered by cp.async)
 // stream through a 4-stage ring of 32-wide k steps. An expert with at most 64 pairs has its
@@ -34,17 +35,18 @@ enum {
 // w (n_experts * n_out, K), out = y (pairs, n_out = hidden), K = inter, in = act with pair p's
 // row p; CTA rows r0 .. r0 + 127; warp w's tiles: shared rows 32 w and 32 w + 16; with comb_out,
 // the combine epilogue (done: one counter per token and CTA row block). blockIdx.x = row block *
-// n_slots + slot.
+// n_slots + slot. opts: SWIGLU takes gate_up_bias (w's rows), limit and alpha, down down_bias.
 template <bool SWIGLU>
 __global__ void __launch_bounds__(MM_THREADS)
     moe_mma_kernel(bf16* __restrict__ out, bf16* __restrict__ comb_out, int32_t* __restrict__ done, int n_done,
                    const float* __restrict__ weights, const bf16* __restrict__ in,
                    const int32_t* __restrict__ offsets, const int32_t* __restrict__ active,
                    const int32_t* __restrict__ perm, const bf16* __restrict__ w, int k, int K, int n_out,
-                   int n_experts, int n_slots) {
+                   int n_experts, int n_slots, MoeOpts opts) {
 #if EDGELLM_MMA_DEVICE
     extern __shared__ uint4 moe_mma_smem[];
     __shared__ int32_t s_pair[MM_BN], s_src[MM_BN], s_fin[MM_THREADS], s_n_fin;
+    __shared__ float s_bias[MM_BM];
     if (SWIGLU) moe_clear_done(done, n_done);
     if ((int)blockIdx.y >= active[n_experts]) return;
     const int e = active[blockIdx.y];
@@ -57,7 +59,9 @@ __global__ void __launch_bounds__(MM_THREADS)
     const int g = lane >> 2, t = lane & 3;
     const int c8 = (tid % 4) * 8;  // the thread's 16-byte column of each k step
 
-    // the thread's 4 weight rows: shared rows tid / 4 + 32 j
+    // the thread's 4 weight rows: shared rows tid / 4 + 32 j; with them, s_bias (MM_BM) = the
+    // biases of the CTA's rows in shared-row order (0 without), seen after the chunk's barriers
+    const bf16* bias = SWIGLU ? opts.gate_up_bias : opts.down_bias;
     const bf16* a_src[4];
     bool a_ok[4];
 #pragma unroll
@@ -65,6 +69,9 @@ __global__ void __launch_bounds__(MM_THREADS)
         const int s = tid / 4 + 32 * j, half = s / ROWS, r = r0 + s % ROWS;
         a_ok[j] = r < n_out;
         a_src[j] = w + ((int64_t)e * (SWIGLU ? 2 : 1) * n_out + half * n_out + (a_ok[j] ? r : 0)) * K + c8;
+        if (c8 == 0)
+            s_bias[s] = bias && a_ok[j] ? __bfloat162float(bias[((int64_t)e * (SWIGLU ? 2 : 1) + half) * n_out + r])
+                                        : 0.0f;
     }
     const int a_row0 = SWIGLU ? warp * 16 : warp * 32, a_row1 = SWIGLU ? ROWS + warp * 16 : warp * 32 + 16;
     const int n_kt = (K + MM_BK - 1) / MM_BK;
@@ -96,11 +103,17 @@ __global__ void __launch_bounds__(MM_THREADS)
             }
         };
 
+        // acc[i][j] starts at the biases of its rows (shared rows a_row0 / a_row1 + g + 8 h for
+        // c0 c1 / c2 c3)
         float acc[2][MM_BN / 8][4];
 #pragma unroll
         for (int i = 0; i < 2; i++)
 #pragma unroll
-            for (int j = 0; j < MM_BN / 8; j++) acc[i][j][0] = acc[i][j][1] = acc[i][j][2] = acc[i][j][3] = 0.0f;
+            for (int h = 0; h < 2; h++) {
+                const float b = s_bias[(i ? a_row1 : a_row0) + g + 8 * h];
+#pragma unroll
+                for (int j = 0; j < MM_BN / 8; j++) acc[i][j][2 * h] = acc[i][j][2 * h + 1] = b;
+            }
 
 #pragma unroll
         for (int s = 0; s < MM_STAGES - 1; s++) {
@@ -152,7 +165,9 @@ __global__ void __launch_bounds__(MM_THREADS)
                 for (int h = 0; h < 2; h++) {
                     if (SWIGLU) {
                         const int r = r0 + warp * 16 + g + 8 * h;
-                        if (r < n_out) o[r] = __float2bfloat16(moe_silu_mul(acc[0][j][2 * h + c], acc[1][j][2 * h + c]));
+                        if (r < n_out)
+                            o[r] = __float2bfloat16(
+                                moe_glu(acc[0][j][2 * h + c], acc[1][j][2 * h + c], opts.limit, opts.alpha));
                     } else {
 #pragma unroll
                         for (int i = 0; i < 2; i++) {
@@ -191,7 +206,7 @@ static int mma_slots(int n_tokens, int k, int n_experts) {
 template <bool SWIGLU>
 static void mma_launch(bf16* out, bf16* comb_out, int32_t* done, int n_done, const float* weights, const bf16* in,
                        const MoeWs& ws, const bf16* w, int n_tokens, int k, int K, int n_out, int n_experts,
-                       cudaStream_t stream) {
+                       cudaStream_t stream, const MoeOpts& opts) {
     PLAT_ASSERT(moe_mma_available(), "moe mma: tensor-core path not available");
     auto kernel = moe_mma_kernel<SWIGLU>;
     static bool attr_set = false;  // once per instantiation; the limit is per function
@@ -203,18 +218,19 @@ static void mma_launch(bf16* out, bf16* comb_out, int32_t* done, int n_done, con
     const int n_slots = mma_slots(n_tokens, k, n_experts);
     const dim3 grid(ceil_div(n_out, rows) * n_slots, std::min(n_experts, n_tokens * k));
     kernel<<<grid, MM_THREADS, MM_SMEM_BYTES, stream>>>(out, comb_out, done, n_done, weights, in, ws.offsets,
-                                                         ws.active, ws.perm, w, k, K, n_out, n_experts, n_slots);
+                                                         ws.active, ws.perm, w, k, K, n_out, n_experts, n_slots,
+                                                         opts);
     CUDA_CHECK_LAUNCH();
 }
 
 void moe_gate_up_mma_launch(const MoeWs& ws, const bf16* x, const bf16* gate_up, int n_tokens, int k, int hidden,
-                            int inter, int n_experts, int n_done, cudaStream_t stream) {
+                            int inter, int n_experts, int n_done, cudaStream_t stream, const MoeOpts& opts) {
     mma_launch<true>(ws.act, nullptr, ws.done, n_done, nullptr, x, ws, gate_up, n_tokens, k, hidden, inter,
-                     n_experts, stream);
+                     n_experts, stream, opts);
 }
 
 void moe_down_mma_launch(const MoeWs& ws, bf16* out, const float* weights, const bf16* down, int n_tokens, int k,
-                         int hidden, int inter, int n_experts, cudaStream_t stream) {
+                         int hidden, int inter, int n_experts, cudaStream_t stream, const MoeOpts& opts) {
     mma_launch<false>(ws.y, out, ws.done, 0, weights, ws.act, ws, down, n_tokens, k, inter, hidden, n_experts,
-                      stream);
+                      stream, opts);
 }

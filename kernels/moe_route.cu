@@ -1,24 +1,27 @@
 // moe_route.cu — the routing half of the mixture-of-experts layer on CUDA (kernels.h:
 // moe_route_forward; tests/gpu/test_moe.cu compares it with kernels/ref/moe_ref.cpp):
-//  - moe_topk_kernel: one warp per token: softmax over the experts in fp32, k rounds of a warp
-//    argmax (ties: the lower expert), renormalisation;
+//  - moe_topk_kernel: one warp per token: the router's bias (gpt-oss; optional) added to the
+//    logits, softmax over the experts in fp32, k rounds of a warp argmax (ties: the lower
+//    expert), renormalisation;
 //  - moe_group_kernel: the (token, slot) pairs grouped by expert on the device (counts, offsets,
 //    the experts with pairs, permutation), one block;
 //  - moe_route_kernel: both in one block for small batches (decode), one launch instead of two.
 // Nothing here waits on the host, so decode steps stay inside CUDA graphs.
 #include "kernels/moe_internal.cuh"
 
-// Token t's top k by one warp: ids and weights (n_tokens, k) in global memory, and the ids also
-// in sid (k) when sid is not null (lane 0 writes both).
-__device__ __forceinline__ void moe_topk_token(int32_t* ids, float* weights, int32_t* sid, const float* logits, int t,
-                                               int n_experts, int k, bool renorm) {
+// Token t's top k by one warp over its logits plus bias (n_experts, or nullptr): ids and weights
+// (n_tokens, k) in global memory, and the ids also in sid (k) when sid is not null (lane 0 writes
+// both).
+__device__ __forceinline__ void moe_topk_token(int32_t* ids, float* weights, int32_t* sid, const float* logits,
+                                               const bf16* bias, int t, int n_experts, int k, bool renorm) {
     const int lane = threadIdx.x % WARP_SIZE;
-    const float* l = logits + (int64_t)t * n_experts;
+    const float* lt = logits + (int64_t)t * n_experts;
+    auto l = [&](int e) { return bias ? lt[e] + __bfloat162float(bias[e]) : lt[e]; };  // moe_topk_ref's sum
     float mx = -INFINITY;
-    for (int e = lane; e < n_experts; e += WARP_SIZE) mx = fmaxf(mx, l[e]);
+    for (int e = lane; e < n_experts; e += WARP_SIZE) mx = fmaxf(mx, l(e));
     mx = warp_max(mx);
     float sum = 0.0f;
-    for (int e = lane; e < n_experts; e += WARP_SIZE) sum += expf(l[e] - mx);
+    for (int e = lane; e < n_experts; e += WARP_SIZE) sum += expf(l(e) - mx);
     sum = warp_sum(sum);
     float picked = 0.0f;
     int last = -1;
@@ -28,7 +31,7 @@ __device__ __forceinline__ void moe_topk_token(int32_t* ids, float* weights, int
         float best = -INFINITY;
         int best_e = n_experts;
         for (int e = lane; e < n_experts; e += WARP_SIZE) {
-            const float p = expf(l[e] - mx) / sum;
+            const float p = expf(l(e) - mx) / sum;
             const bool after = p < last_p || (p == last_p && e > last);
             if (after && (p > best || (p == best && e < best_e))) best = p, best_e = e;
         }
@@ -50,11 +53,11 @@ __device__ __forceinline__ void moe_topk_token(int32_t* ids, float* weights, int
         for (int j = 0; j < k; j++) weights[(int64_t)t * k + j] /= picked;
 }
 
-__global__ void moe_topk_kernel(int32_t* ids, float* weights, const float* logits, int n_tokens,
+__global__ void moe_topk_kernel(int32_t* ids, float* weights, const float* logits, const bf16* bias, int n_tokens,
                                 int n_experts, int k, bool renorm) {
     const int t = blockIdx.x * (blockDim.x / WARP_SIZE) + threadIdx.x / WARP_SIZE;
     if (t >= n_tokens) return;
-    moe_topk_token(ids, weights, nullptr, logits, t, n_experts, k, renorm);
+    moe_topk_token(ids, weights, nullptr, logits, bias, t, n_experts, k, renorm);
 }
 
 // ids (n_pairs) grouped by expert by the whole block, with shared count and cursor (n_experts
@@ -105,12 +108,13 @@ __global__ void moe_group_kernel(int32_t* offsets, int32_t* active, int32_t* per
 // One block: warp w takes tokens w, w + warps, ... (moe_topk_kernel's arithmetic, so the same
 // ids and weights), keeping the ids in shared memory, then groups them.
 __global__ void moe_route_kernel(int32_t* ids, float* weights, int32_t* offsets, int32_t* active, int32_t* perm,
-                                 const float* logits, int n_tokens, int n_experts, int k, bool renorm) {
+                                 const float* logits, const bf16* bias, int n_tokens, int n_experts, int k,
+                                 bool renorm) {
     extern __shared__ int32_t moe_route_sh[];  // count, cursor (n_experts each), pair ids (n_tokens * k)
     int32_t* sid = moe_route_sh + 2 * n_experts;
     const int n_warps = blockDim.x / WARP_SIZE;
     for (int t = threadIdx.x / WARP_SIZE; t < n_tokens; t += n_warps)
-        moe_topk_token(ids, weights, sid, logits, t, n_experts, k, renorm);
+        moe_topk_token(ids, weights, sid, logits, bias, t, n_experts, k, renorm);
     __syncthreads();
     moe_group_block(offsets, active, perm, sid, n_tokens * k, n_experts, moe_route_sh, moe_route_sh + n_experts);
 }
@@ -121,10 +125,10 @@ static const int MOE_ROUTE_MAX_PAIRS = 4096;    // shared ids: 16 KiB
 static const int MOE_ROUTE_ONE_BLOCK_TOKENS = 16;  // moe_route_forward's choice (below)
 
 void moe_topk_launch(int32_t* ids, float* weights, const float* logits, int n_tokens, int n_experts, int k,
-                     bool renorm, cudaStream_t stream) {
+                     bool renorm, cudaStream_t stream, const bf16* bias) {
     const int per_block = 4;
     moe_topk_kernel<<<ceil_div(n_tokens, per_block), per_block * WARP_SIZE, 0, stream>>>(
-        ids, weights, logits, n_tokens, n_experts, k, renorm);
+        ids, weights, logits, bias, n_tokens, n_experts, k, renorm);
     CUDA_CHECK_LAUNCH();
 }
 
@@ -145,16 +149,16 @@ bool moe_route_one_block(int n_tokens, int n_experts, int k) {
 }
 
 void moe_route_fused_launch(int32_t* ids, float* weights, const MoeWs& ws, const float* logits, int n_tokens,
-                            int n_experts, int k, bool renorm, cudaStream_t stream) {
+                            int n_experts, int k, bool renorm, cudaStream_t stream, const bf16* bias) {
     PLAT_ASSERT(moe_route_fused_ok(n_tokens, n_experts, k), "moe_route_fused_launch: batch too large for one block");
     const size_t smem = (2 * (size_t)n_experts + (size_t)n_tokens * k) * sizeof(int32_t);
     moe_route_kernel<<<1, MOE_GROUP_THREADS, smem, stream>>>(ids, weights, ws.offsets, ws.active, ws.perm, logits,
-                                                             n_tokens, n_experts, k, renorm);
+                                                             bias, n_tokens, n_experts, k, renorm);
     CUDA_CHECK_LAUNCH();
 }
 
 void moe_route_forward(int32_t* ids, float* weights, const float* logits, int n_tokens, int n_experts, int k,
-                       bool renorm, void* workspace, plat_stream_t stream) {
+                       bool renorm, void* workspace, plat_stream_t stream, const act_t* bias) {
     if (n_tokens <= 0) return;
     PLAT_ASSERT(k >= 1 && k <= n_experts && n_experts <= MOE_MAX_EXPERTS,
                 "moe_route_forward: k must be in 1..n_experts, n_experts at most 1024");
@@ -162,9 +166,9 @@ void moe_route_forward(int32_t* ids, float* weights, const float* logits, int n_
     const MoeWs ws = moe_ws_carve(workspace, n_tokens, k, 0, 0);  // its grouping only
     cudaStream_t st = to_stream(stream);
     if (moe_route_one_block(n_tokens, n_experts, k)) {
-        moe_route_fused_launch(ids, weights, ws, logits, n_tokens, n_experts, k, renorm, st);
+        moe_route_fused_launch(ids, weights, ws, logits, n_tokens, n_experts, k, renorm, st, as_bf16(bias));
     } else {
-        moe_topk_launch(ids, weights, logits, n_tokens, n_experts, k, renorm, st);
+        moe_topk_launch(ids, weights, logits, n_tokens, n_experts, k, renorm, st, as_bf16(bias));
         moe_group_launch(ws, ids, n_tokens * k, n_experts, st);
     }
 }

@@ -1,5 +1,5 @@
-// decoder.cpp — the forward pass of the decoder family (Llama, Mistral, Qwen2, Qwen3; the MoE
-// relatives' sparse MLP layers in moe.cpp): the
+// decoder.cpp — the forward pass of the decoder family (Llama, Mistral, Qwen2, Qwen3, gpt-oss's
+// attention; the MoE relatives' sparse MLP layers in moe.cpp): the
 // layer loop of kernels.h calls over the weights of weights.h, capturable into a graph (no host
 // synchronisation, no allocation).
 #include <math.h>
@@ -27,7 +27,7 @@ void Model::compute(int T, int S, int R, int W, int max_seq_len) {
                 "attention workspace smaller than this step needs");
     plat_stream_t s = stream_;
     const int H = c.hidden_size, I = c.intermediate_size;
-    const float eps = c.rms_norm_eps, scale = 1.0f / sqrtf((float)c.head_dim);
+    const float eps = c.rms_norm_eps, scale = c.attention_scale();
     // bytes of one layer's K (or V)
     const size_t layer_kv = (size_t)n_blocks_ * block_size_ * c.kv_dim() * kv_elem_bytes(kv_type_);
     // a tensor-parallel rank's partial sums of y (o_proj, down) summed over the group in place
@@ -46,8 +46,8 @@ void Model::compute(int T, int S, int R, int W, int max_seq_len) {
                                inv_freq_, T, c.n_heads, c.n_kv_heads, c.head_dim, block_size_, s);
         attention_forward(attn, q, kv, v.tables, v.seq_lens, v.qstart, S, T,
                           c.n_heads, c.n_kv_heads, c.head_dim, block_size_, W, max_seq_len,
-                          c.sliding_window, scale, ws + w.attn_ws, s);
-        matmul_forward(y, attn, L.o_proj, nullptr, T, s);
+                          c.layer_window(l), scale, ws + w.attn_ws, s, L.sinks);
+        matmul_forward(y, attn, L.o_proj, rank_ == 0 ? L.o_bias : nullptr, T, s);  // the bias once
         reduce_ranks(y);
         add_rmsnorm_forward(h, x, y, L.mlp_norm, T, H, eps, s);
         if (c.is_moe_layer(l)) {

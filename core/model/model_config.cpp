@@ -10,7 +10,7 @@
 
 const char* const k_supported_architectures =
     "LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, MixtralForCausalLM, "
-    "Qwen3MoeForCausalLM, Qwen2MoeForCausalLM";
+    "Qwen3MoeForCausalLM, Qwen2MoeForCausalLM, GptOssForCausalLM";
 
 using simdjson::dom::element;
 
@@ -46,6 +46,33 @@ static bool require_int(element obj, const char* key, int* out, std::string* err
     return true;
 }
 
+// YaRN's fields as transformers' _compute_yarn_parameters reads them (factor already read).
+static bool parse_yarn(element rope, ModelConfig* c, std::string* err) {
+    double d;
+    bool present, b;
+    const char* unsupported[] = {"mscale", "mscale_all_dim"};
+    for (const char* key : unsupported)
+        if (!get_num(rope, key, &d, &present, err) || (present && d != 0)) {
+            if (err->empty()) *err = std::string("config.json: yarn rope scaling field '") + key + "' is not supported";
+            return false;
+        }
+    if (!get_num(rope, "original_max_position_embeddings", &d, &present, err)) return false;
+    if (!present || d < 1) {
+        *err = "config.json: yarn rope scaling needs original_max_position_embeddings";
+        return false;
+    }
+    c->rope_original_max_pos = (int)d;
+    if (!get_num(rope, "beta_fast", &d, &present, err)) return false;
+    if (present && d != 0) c->rope_beta_fast = (float)d;
+    if (!get_num(rope, "beta_slow", &d, &present, err)) return false;
+    if (present && d != 0) c->rope_beta_slow = (float)d;
+    if (!rope["truncate"].get(b)) c->rope_truncate = b;
+    if (!get_num(rope, "attention_factor", &d, &present, err)) return false;
+    c->rope_attention_factor = present ? (float)d
+                               : c->rope_factor <= 1.0f ? 1.0f : (float)(0.1 * log((double)c->rope_factor) + 1.0);
+    return true;
+}
+
 static bool parse_rope(element rope, ModelConfig* c, std::string* err) {
     std::string_view type;
     if (rope["rope_type"].get(type) && rope["type"].get(type)) type = "default";
@@ -57,18 +84,19 @@ static bool parse_rope(element rope, ModelConfig* c, std::string* err) {
         c->rope_scaling = RopeScaling::NONE;
         return true;
     }
-    if (type != "linear" && type != "llama3") {
+    if (type != "linear" && type != "llama3" && type != "yarn") {
         *err = "config.json: rope scaling type '" + std::string(type) +
-               "' is not supported (supported: default, linear, llama3)";
+               "' is not supported (supported: default, linear, llama3, yarn)";
         return false;
     }
-    c->rope_scaling = type == "linear" ? RopeScaling::LINEAR : RopeScaling::LLAMA3;
+    c->rope_scaling = type == "linear" ? RopeScaling::LINEAR : type == "llama3" ? RopeScaling::LLAMA3 : RopeScaling::YARN;
     if (!get_num(rope, "factor", &d, &present, err)) return false;
     if (!present || d <= 0) {
         *err = "config.json: rope scaling '" + std::string(type) + "' needs a positive 'factor'";
         return false;
     }
     c->rope_factor = (float)d;
+    if (c->rope_scaling == RopeScaling::YARN) return parse_yarn(rope, c, err);
     if (c->rope_scaling == RopeScaling::LLAMA3) {
         if (!get_num(rope, "low_freq_factor", &d, &present, err)) return false;
         if (present) c->rope_low_freq_factor = (float)d;
@@ -84,11 +112,12 @@ static bool parse_rope(element rope, ModelConfig* c, std::string* err) {
     return true;
 }
 
-// The sparse MLP of MixtralForCausalLM (num_local_experts, every layer, weights always
-// renormalised), Qwen3MoeForCausalLM and Qwen2MoeForCausalLM (num_experts, moe_intermediate_size,
+// The sparse MLP of MixtralForCausalLM and GptOssForCausalLM (num_local_experts, every layer,
+// weights always renormalised: gpt-oss takes the softmax of the top k logits), Qwen3MoeForCausalLM and Qwen2MoeForCausalLM (num_experts, moe_intermediate_size,
 // norm_topk_prob, decoder_sparse_step, mlp_only_layers; Qwen2-MoE's shared expert).
 static bool model_config_moe(element root, ModelConfig* c, std::string* err) {
-    const bool mixtral = c->architecture == "MixtralForCausalLM";
+    const bool gptoss = c->architecture == "GptOssForCausalLM";
+    const bool mixtral = c->architecture == "MixtralForCausalLM" || gptoss;  // the same fields
     const bool qwen2 = c->architecture == "Qwen2MoeForCausalLM";
     // the expert count under the architecture's own key; newer transformers write either name
     const char* experts_key = mixtral ? "num_local_experts" : "num_experts";
@@ -130,6 +159,45 @@ static bool model_config_moe(element root, ModelConfig* c, std::string* err) {
     return true;
 }
 
+// gpt-oss's attention and experts: q/k/v/o biases (attention_bias), sinks, the layer_types'
+// sliding-window layers (transformers' default when absent: sliding first, then alternating), the
+// router's and experts' biases, the clamped SwiGLU (swiglu_limit; alpha 1.702 is fixed in the code).
+static bool model_config_gptoss(element root, ModelConfig* c, std::string* err) {
+    c->o_bias = c->attention_bias;
+    c->attn_sinks = true;
+    c->expert_bias = true;
+    double d;
+    bool present;
+    if (!get_num(root, "swiglu_limit", &d, &present, err)) return false;
+    c->swiglu_limit = present ? (float)d : 7.0f;
+    if (!(c->swiglu_limit > 0.0f)) {
+        *err = "config.json: swiglu_limit must be positive";
+        return false;
+    }
+    if (!get_num(root, "sliding_window", &d, &present, err)) return false;
+    c->sliding_window = present ? (int)d : 0;
+    c->sliding_layers.assign(c->n_layers, 0);
+    simdjson::dom::array types;
+    if (root["layer_types"].get(types)) {
+        for (int l = 0; l < c->n_layers; l++) c->sliding_layers[l] = l % 2 == 0;
+        return true;
+    }
+    if ((int)types.size() != c->n_layers) {
+        *err = "config.json: layer_types must list num_hidden_layers entries";
+        return false;
+    }
+    int l = 0;
+    for (element e : types) {
+        std::string_view t;
+        if (e.get(t) || (t != "sliding_attention" && t != "full_attention")) {
+            *err = "config.json: layer_types entries must be \"sliding_attention\" or \"full_attention\"";
+            return false;
+        }
+        c->sliding_layers[l++] = t == "sliding_attention";
+    }
+    return true;
+}
+
 bool model_config_parse(const std::string& json, ModelConfig* out, std::string* err) {
     simdjson::dom::parser parser;
     element root;
@@ -147,17 +215,14 @@ bool model_config_parse(const std::string& json, ModelConfig* out, std::string* 
     }
     c.architecture = std::string(arch);
     // the MoE architectures are their dense relatives with a sparse MLP (core/model/moe.cpp)
-    const bool moe = arch == "MixtralForCausalLM" || arch == "Qwen3MoeForCausalLM" || arch == "Qwen2MoeForCausalLM";
+    const bool moe = arch == "MixtralForCausalLM" || arch == "Qwen3MoeForCausalLM" || arch == "Qwen2MoeForCausalLM" ||
+                     arch == "GptOssForCausalLM";
     bool is_llama = arch == "LlamaForCausalLM";
     bool is_mistral = arch == "MistralForCausalLM" || arch == "MixtralForCausalLM";
     bool is_qwen2 = arch == "Qwen2ForCausalLM" || arch == "Qwen2MoeForCausalLM";
     bool is_qwen3 = arch == "Qwen3ForCausalLM" || arch == "Qwen3MoeForCausalLM";
-    if (arch == "GptOssForCausalLM") {
-        *err = "config.json: GptOssForCausalLM (gpt-oss) is not supported yet: its attention sinks, "
-               "alternating sliding-window layers and MXFP4 experts are not implemented";
-        return false;
-    }
-    if (!is_llama && !is_mistral && !is_qwen2 && !is_qwen3) {
+    const bool is_gptoss = arch == "GptOssForCausalLM";
+    if (!is_llama && !is_mistral && !is_qwen2 && !is_qwen3 && !is_gptoss) {
         *err = "config.json: architecture '" + c.architecture + "' is not supported (supported: " +
                k_supported_architectures + ")";
         return false;
@@ -213,6 +278,7 @@ bool model_config_parse(const std::string& json, ModelConfig* out, std::string* 
         *err = "config.json: mlp_bias=true is not supported";
         return false;
     }
+    if (is_gptoss && !model_config_gptoss(root, &c, err)) return false;
     std::string_view hidden_act;
     if (!root["hidden_act"].get(hidden_act) && hidden_act != "silu") {
         *err = "config.json: hidden_act '" + std::string(hidden_act) + "' is not supported (silu)";
@@ -232,6 +298,10 @@ bool model_config_parse(const std::string& json, ModelConfig* out, std::string* 
     int64_t bos;
     if (!root["bos_token_id"].get_int64().get(bos)) c.bos_token_id = (int)bos;
     if (!quant_config_parse(root, &c.quant, err)) return false;
+    if (c.quant.method == QuantMethod::MXFP4 && !is_gptoss) {
+        *err = "config.json: quantization_config.quant_method 'mxfp4' is supported for GptOssForCausalLM only";
+        return false;
+    }
     c.moe_layers.assign(c.n_layers, 0);
     if (moe && !model_config_moe(root, &c, err)) return false;
     *out = c;
@@ -278,6 +348,27 @@ std::vector<float> ModelConfig::rope_inv_freq() const {
             }
             f = scaled;
         }
+    } else if (rope_scaling == RopeScaling::YARN) {
+        // dimensions below the correction range keep their frequency (extrapolation), those above
+        // it are divided by factor (interpolation), a linear ramp between
+        const double dim = head_dim, base = rope_theta, orig = rope_original_max_pos;
+        auto correction_dim = [&](double rotations) {
+            return dim * log(orig / (rotations * 2.0 * M_PI)) / (2.0 * log(base));
+        };
+        double low = correction_dim(rope_beta_fast), high = correction_dim(rope_beta_slow);
+        if (rope_truncate) low = floor(low), high = ceil(high);
+        low = fmax(low, 0.0);
+        high = fmin(high, dim - 1);
+        if (low == high) high += 0.001;
+        for (int i = 0; i < half; i++) {
+            const float ramp = fminf(fmaxf((float)((i - low) / (high - low)), 0.0f), 1.0f);
+            const float extrapolation = 1.0f - ramp;
+            inv[i] = inv[i] / rope_factor * (1.0f - extrapolation) + inv[i] * extrapolation;
+        }
     }
     return inv;
+}
+
+float ModelConfig::attention_scale() const {
+    return rope_attention_factor * rope_attention_factor / sqrtf((float)head_dim);
 }

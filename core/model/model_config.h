@@ -1,14 +1,15 @@
 // model_config.h — the decoder shape read from a Hugging Face config.json. One decoder with
 // flags covers LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM and Qwen3ForCausalLM, and
-// with a sparse MLP (mixture of experts) MixtralForCausalLM, Qwen3MoeForCausalLM and
-// Qwen2MoeForCausalLM.
+// with a sparse MLP (mixture of experts) MixtralForCausalLM, Qwen3MoeForCausalLM,
+// Qwen2MoeForCausalLM and GptOssForCausalLM (attention sinks, sliding-window layers, biased
+// router and experts, clamped SwiGLU, YaRN RoPE).
 #pragma once
 #include <stdint.h>
 #include <string>
 #include <vector>
 #include "core/model/quant_config.h"
 
-enum class RopeScaling { NONE, LINEAR, LLAMA3 };
+enum class RopeScaling { NONE, LINEAR, LLAMA3, YARN };
 
 struct ModelConfig {
     std::string architecture;     // e.g. "LlamaForCausalLM"
@@ -27,9 +28,15 @@ struct ModelConfig {
     float rope_factor = 1.0f;               // linear, llama3
     float rope_low_freq_factor = 1.0f;      // llama3
     float rope_high_freq_factor = 4.0f;     // llama3
-    int rope_original_max_pos = 8192;       // llama3
+    int rope_original_max_pos = 8192;       // llama3, yarn
+    float rope_beta_fast = 32.0f, rope_beta_slow = 1.0f;  // yarn
+    bool rope_truncate = true;              // yarn: correction range rounded to whole dimensions
+    float rope_attention_factor = 1.0f;     // yarn: cos and sin scaled by it (q·k by its square)
     int sliding_window = 0;                 // 0 = full attention (Mistral sets it)
+    std::vector<char> sliding_layers;       // empty: the window applies to every layer; else per layer
     bool attention_bias = false;            // q/k/v bias (Qwen2)
+    bool o_bias = false;                    // o_proj bias (gpt-oss)
+    bool attn_sinks = false;                // per-head sink logits (gpt-oss self_attn.sinks)
     bool qk_norm = false;                   // per-head q/k RMSNorm (Qwen3)
     bool tie_word_embeddings = false;
     std::vector<int> eos_token_ids;         // from config.json (int or list)
@@ -42,8 +49,13 @@ struct ModelConfig {
     bool norm_topk_prob = false;            // the top k router weights renormalised to sum 1
     int shared_expert_intermediate_size = 0;  // Qwen2-MoE's shared expert (0: none)
     std::vector<char> moe_layers;           // per layer: 1 = sparse MLP, 0 = dense (intermediate_size)
+    bool expert_bias = false;               // gpt-oss: the router, every expert's gate_up and down biased
+    float swiglu_limit = 0.0f;              // > 0: gpt-oss's clamped SwiGLU (kernels.h MoeExpertOpts)
+    float swiglu_alpha = 1.702f;
 
     bool is_moe_layer(int l) const { return n_experts > 0 && moe_layers[l]; }
+    // the sliding window of layer l (0: full attention)
+    int layer_window(int l) const { return sliding_layers.empty() || sliding_layers[l] ? sliding_window : 0; }
     int q_dim() const { return n_heads * head_dim; }
     int kv_dim() const { return n_kv_heads * head_dim; }
     // bytes of K and V for one token across all layers, for elements of elem_bytes
@@ -52,6 +64,9 @@ struct ModelConfig {
     }
     // RoPE inverse frequencies (head_dim/2) with the scaling applied, as transformers computes them.
     std::vector<float> rope_inv_freq() const;
+    // The softmax scale: 1/sqrt(head_dim), times rope_attention_factor squared (YaRN scales the
+    // rotated q and k each by it).
+    float attention_scale() const;
 };
 
 // Parses config.json text; on failure returns false and sets *err (naming the field, or listing

@@ -1,7 +1,9 @@
 // moe.cpp — the sparse MLP layer (see moe.h). transformers' order: router logits from the
 // normed hidden state, softmax in fp32, top k (renormalised when norm_topk_prob / Mixtral), each
 // selected expert's SwiGLU MLP times its weight, summed; Qwen2-MoE adds its shared expert times
-// sigmoid(shared_expert_gate · h).
+// sigmoid(shared_expert_gate · h). gpt-oss: the router's bias before the softmax (the top k's
+// renormalised softmax is transformers' softmax over the top k logits), the experts' biases and
+// clamped SwiGLU (kernels.h MoeExpertOpts).
 #include "core/model/moe.h"
 
 void moe_mlp_forward(const ModelConfig& c, const LayerWeights& L, act_t* y, const act_t* h, int T,
@@ -12,9 +14,14 @@ void moe_mlp_forward(const ModelConfig& c, const LayerWeights& L, act_t* y, cons
     float* weights = (float*)(ws + w.topk_w);
     matmul_f32out_forward(logits, h, L.router, T, s);
     // the routing leaves the pairs grouped by expert in the experts' workspace
-    moe_route_forward(ids, weights, logits, T, E, K, c.norm_topk_prob, ws + w.moe_ws, s);
+    moe_route_forward(ids, weights, logits, T, E, K, c.norm_topk_prob, ws + w.moe_ws, s, L.router_bias);
+    MoeExpertOpts opts;  // gpt-oss's biases and clamped SwiGLU (else none)
+    opts.gate_up_bias = L.experts_gate_up_bias;
+    opts.down_bias = L.experts_down_bias;
+    opts.limit = c.swiglu_limit;
+    opts.alpha = c.swiglu_alpha;
     moe_experts_forward(y, h, ids, weights, L.experts_gate_up, L.experts_down, T, K, H,
-                        c.moe_intermediate_size, ws + w.moe_ws, /*grouped=*/true, s);
+                        c.moe_intermediate_size, ws + w.moe_ws, /*grouped=*/true, s, opts);
     const int S = c.shared_expert_intermediate_size;
     if (S == 0) return;
     act_t* gate_up = (act_t*)(ws + w.sh_gate_up);

@@ -6,7 +6,8 @@ using simdjson::dom::element;
 
 static const char* k_supported =
     "supported: quant_method fp8, awq (4-bit, version gemm), gptq (4-bit, checkpoint_format gptq), and "
-    "compressed-tensors with format float-quantized (FP8 e4m3) or pack-quantized (int4 weights, W4A16)";
+    "compressed-tensors with format float-quantized (FP8 e4m3) or pack-quantized (int4 weights, W4A16), "
+    "mxfp4 (gpt-oss)";
 
 static bool refuse(const std::string& field, std::string_view value, const std::string& why,
                    std::string* err) {
@@ -255,11 +256,16 @@ bool quant_config_parse(const element& root, QuantConfig* q, std::string* err) {
     if (method == "compressed-tensors") return parse_compressed_tensors(qc, q, err);
     if (method == "awq") return parse_awq(qc, q, err);
     if (method == "gptq") return parse_gptq(qc, q, err);
+    if (method == "mxfp4") {  // the experts only: model_config refuses it for other architectures
+        q->method = QuantMethod::MXFP4;
+        return true;
+    }
     return refuse("quant_method", method, k_supported, err);
 }
 
 std::string QuantConfig::summary() const {
     if (method == QuantMethod::NONE) return "none";
+    if (method == QuantMethod::MXFP4) return "mxfp4 experts (e2m1, an e8m0 scale per 32); dequantized to bf16 at load";
     if (method == QuantMethod::INT4) {
         const char* fmt = int4_format == Int4Format::AWQ ? "awq gemm" : int4_format == Int4Format::GPTQ ? "gptq" : "compressed-tensors pack-quantized";
         return std::string("int4 weights, ") +

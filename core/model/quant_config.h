@@ -13,13 +13,16 @@
 //    qweight / qzeros / scales / g_idx, symmetric or not, with or without desc_act;
 //  - compressed-tensors, format "pack-quantized" (llm-compressor's W4A16 / W4A16_ASYM):
 //    weight_packed / weight_scale (/ weight_zero_point, weight_g_idx), strategy group or channel.
-// core/model/weights_int4.h says how each packs its nibbles. Anything else is refused, naming
-// the field and value.
+// core/model/weights_int4.h says how each packs its nibbles.
+// And quant_method "mxfp4" (gpt-oss): the experts' weights as e2m1 values in blocks of 32 with an
+// e8m0 scale per block (…_blocks / …_scales); everything else is bf16. The experts are
+// dequantized to bf16 at load (exact).
+// Anything else is refused, naming the field and value.
 #pragma once
 #include <string>
 namespace simdjson { namespace dom { class element; } }
 
-enum class QuantMethod { NONE, FP8, INT4 };
+enum class QuantMethod { NONE, FP8, INT4, MXFP4 };
 // Which producer's int4 layout the checkpoint holds (QuantMethod::INT4).
 enum class Int4Format { AWQ, GPTQ, CT_PACKED };
 enum class ScaleLayout { TENSOR, CHANNEL, BLOCK };

@@ -33,9 +33,12 @@ std::vector<TensorSpec> decoder_tensor_table(const ModelConfig& c, bool has_bias
             add(p + "self_attn.k_norm.weight", D, 0, SLOT_K_NORM, l, 0);
         }
         add(p + "self_attn.o_proj.weight", H, Q, SLOT_O_PROJ, l, 0);
+        if (c.o_bias) add(p + "self_attn.o_proj.bias", H, 0, SLOT_O_BIAS, l, 0);
+        if (c.attn_sinks) add(p + "self_attn.sinks", c.n_heads, 0, SLOT_SINKS, l, 0);
         add(p + "post_attention_layernorm.weight", H, 0, SLOT_MLP_NORM, l, 0);
         if (c.is_moe_layer(l)) {
-            moe_tensor_table(c, l, &t);
+            if (c.expert_bias) gptoss_tensor_table(c, l, &t);
+            else moe_tensor_table(c, l, &t);
             continue;
         }
         add(p + "mlp.gate_proj.weight", I, H, SLOT_GATE_UP, l, 0);
@@ -95,29 +98,6 @@ ModelConfig tensor_parallel_local(const ModelConfig& c, int n) {
     l.n_kv_heads = std::max(1, c.n_kv_heads / n);
     l.intermediate_size = c.intermediate_size / n;
     return l;
-}
-
-void moe_tensor_table(const ModelConfig& c, int l, std::vector<TensorSpec>* t) {
-    const int64_t H = c.hidden_size, E = c.n_experts, I = c.moe_intermediate_size,
-                  S = c.shared_expert_intermediate_size;
-    const bool mixtral = c.architecture == "MixtralForCausalLM";
-    const std::string p = "model.layers." + std::to_string(l) + (mixtral ? ".block_sparse_moe." : ".mlp.");
-    auto add = [&](std::string name, int64_t rows, int64_t cols, WeightSlot slot, int64_t row_offset) {
-        t->push_back({name, rows, cols, slot, l, row_offset});
-    };
-    add(p + "gate.weight", E, H, SLOT_ROUTER, 0);
-    for (int64_t e = 0; e < E; e++) {
-        const std::string x = p + "experts." + std::to_string(e) + ".";
-        add(x + (mixtral ? "w1.weight" : "gate_proj.weight"), I, H, SLOT_EXPERTS_GATE_UP, e * 2 * I);
-        add(x + (mixtral ? "w3.weight" : "up_proj.weight"), I, H, SLOT_EXPERTS_GATE_UP, e * 2 * I + I);
-        add(x + (mixtral ? "w2.weight" : "down_proj.weight"), H, I, SLOT_EXPERTS_DOWN, e * H);
-    }
-    if (S > 0) {
-        add(p + "shared_expert.gate_proj.weight", S, H, SLOT_SHARED_GATE_UP, 0);
-        add(p + "shared_expert.up_proj.weight", S, H, SLOT_SHARED_GATE_UP, S);
-        add(p + "shared_expert.down_proj.weight", H, S, SLOT_SHARED_DOWN, 0);
-        add(p + "shared_expert_gate.weight", 1, H, SLOT_SHARED_GATE, 0);
-    }
 }
 
 static std::string shape_str(const std::vector<int64_t>& s) {
@@ -255,6 +235,11 @@ static void assign_region(const Region& r, char* base, DecoderWeights* w) {
         case SLOT_SHARED_GATE_UP: L->shared_gate_up = mat; break;
         case SLOT_SHARED_DOWN: L->shared_down = mat; break;
         case SLOT_SHARED_GATE: L->shared_gate = mat; break;
+        case SLOT_O_BIAS: L->o_bias = p; break;
+        case SLOT_SINKS: L->sinks = p; break;
+        case SLOT_ROUTER_BIAS: L->router_bias = p; break;
+        case SLOT_EXPERTS_GATE_UP_BIAS: L->experts_gate_up_bias = p; break;
+        case SLOT_EXPERTS_DOWN_BIAS: L->experts_down_bias = p; break;
     }
 }
 
@@ -362,8 +347,8 @@ static bool upload_int4_regions(const QuantConfig& q, const std::vector<TensorSp
 bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const SafeTensors& st,
                           const LoadOptions& opts, DecoderWeights* w, LoadStats* stats,
                           std::string* err, int tp_size, int tp_rank) {
-    if (st.find("model.layers.0.self_attn.o_proj.bias")) {
-        *err = dir + ": attention output bias (o_proj.bias) is not supported";
+    if (!c.o_bias && st.find("model.layers.0.self_attn.o_proj.bias")) {
+        *err = dir + ": attention output bias (o_proj.bias) is not supported for " + c.architecture;
         return false;
     }
     if (c.n_experts > 0 && c.quant.method == QuantMethod::FP8) {
@@ -398,6 +383,8 @@ bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const Sa
             }
             is_int4[i] = true;
             found[i] = int4_src[i].packed;
+        } else if (s.layout != TENSOR_PLAIN) {
+            if (!(found[i] = checked_gptoss_tensor(dir, c, st, s, err))) return false;
         } else if (!(found[i] = checked_tensor(dir, st, s, err))) {
             return false;
         }
@@ -471,6 +458,10 @@ bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const Sa
         }
         act_t* dst = (act_t*)((char*)w->base + r.offset) + table[i].row_offset * row_elems;
         const TensorSpec& sp = table[i];
+        if (sp.layout != TENSOR_PLAIN) {
+            gptoss_pieces(c, st, sp, found[i], dst, &pieces);
+            continue;
+        }
         const size_t esz = st_dtype_size(found[i]->dtype);
         const int64_t src_cols = sp.full_cols ? sp.full_cols : (sp.n_cols ? sp.n_cols : 1);
         if (sp.src_col0 == 0 && (sp.full_cols == 0 || sp.full_cols == sp.n_cols)) {  // whole rows

@@ -18,7 +18,14 @@ enum WeightSlot {
     // and Qwen2-MoE's shared expert with its gate
     SLOT_ROUTER, SLOT_EXPERTS_GATE_UP, SLOT_EXPERTS_DOWN, SLOT_SHARED_GATE_UP, SLOT_SHARED_DOWN,
     SLOT_SHARED_GATE,
+    // gpt-oss: o_proj's bias, the attention sinks, the router's bias, the experts' biases
+    SLOT_O_BIAS, SLOT_SINKS, SLOT_ROUTER_BIAS, SLOT_EXPERTS_GATE_UP_BIAS, SLOT_EXPERTS_DOWN_BIAS,
 };
+
+// How a checkpoint tensor maps onto its slot: as it is, or one of gpt-oss's fused expert tensors
+// (core/model/weights_moe.cpp: all experts in one tensor, gate and up interleaved, bf16 stored
+// input-major or MXFP4 blocks output-major).
+enum TensorLayout { TENSOR_PLAIN, TENSOR_GPTOSS_GATE_UP, TENSOR_GPTOSS_DOWN, TENSOR_GPTOSS_GATE_UP_BIAS };
 
 // One checkpoint tensor: (n_rows, n_cols), or (n_rows) for vectors (n_cols == 0).
 struct TensorSpec {
@@ -30,6 +37,7 @@ struct TensorSpec {
     // A tensor-parallel shard: these (n_rows, n_cols) are rows src_row0.. and columns
     // src_col0.. of the checkpoint tensor of full_rows x full_cols (0: the same as n_rows/n_cols).
     int64_t src_row0 = 0, src_col0 = 0, full_rows = 0, full_cols = 0;
+    TensorLayout layout = TENSOR_PLAIN;
 };
 
 // The rank's shard of the tensor table of the whole model (tensor parallelism, Megatron style):
@@ -47,6 +55,8 @@ ModelConfig tensor_parallel_local(const ModelConfig& cfg, int tp_size);
 std::vector<TensorSpec> decoder_tensor_table(const ModelConfig& cfg, bool has_bias, bool tied);
 // A sparse MLP layer's tensors (Mixtral's block_sparse_moe.*, Qwen-MoE's mlp.*), appended.
 void moe_tensor_table(const ModelConfig& cfg, int layer, std::vector<TensorSpec>* table);
+// gpt-oss's MLP layer (mlp.router.*, mlp.experts.*), appended (core/model/weights_moe.cpp).
+void gptoss_tensor_table(const ModelConfig& cfg, int layer, std::vector<TensorSpec>* table);
 
 struct LayerWeights {
     const act_t* attn_norm;   // (hidden)
@@ -65,6 +75,12 @@ struct LayerWeights {
     Weight shared_gate_up;    // (2*shared_inter, hidden), or empty
     Weight shared_down;       // (hidden, shared_inter)
     Weight shared_gate;       // (1, hidden): the shared expert's sigmoid gate
+    // gpt-oss (else nullptr)
+    const act_t* o_bias;               // (hidden)
+    const act_t* sinks;                // (n_heads)
+    const act_t* router_bias;          // (E)
+    const act_t* experts_gate_up_bias; // (E * 2*moe_inter), the rows of experts_gate_up
+    const act_t* experts_down_bias;    // (E * hidden)
 };
 
 struct DecoderWeights {
@@ -122,16 +138,35 @@ struct PieceScale {
     int64_t rows_per = 1, cols_per = 1, grid_cols = 1;
 };
 
+// A gathered piece (gpt-oss's experts): destination element (r, c), rows of row_elems, comes
+// from source element r * row_step + c * col_step; with e8m0 the source is MXFP4: e2m1 codes two
+// to a byte (the lower nibble first) and the e8m0 exponent byte of every 32 source elements.
+struct PieceGather {
+    int64_t row_elems = 0;          // 0: not gathered (destination element i is source element i)
+    int64_t row_step = 0, col_step = 1;
+    const uint8_t* e8m0 = nullptr;
+};
+
 // One upload: n_elements of a float tensor (dtype as in the file) to dst (device act_t); an
-// F8_E4M3 tensor is dequantized with its scale on the way.
+// F8_E4M3 tensor is dequantized with its scale on the way, an MXFP4 one with its exponents.
 struct UploadPiece {
     const char* name;         // the checkpoint tensor's, for messages
     const uint8_t* src;
-    int src_dtype;            // StDtype
+    int src_dtype;            // StDtype (U8 for MXFP4 codes)
     int64_t n_elements;
     act_t* dst;
     PieceScale scale = {};
+    PieceGather gather = {};
 };
+// The gathered pieces of one gpt-oss expert tensor spec (layout != TENSOR_PLAIN): src the
+// checkpoint tensor checked_gptoss_tensor returned, dst where the slot's rows start.
+struct StTensor;
+void gptoss_pieces(const ModelConfig& cfg, const SafeTensors& st, const TensorSpec& spec,
+                   const StTensor* src, act_t* dst, std::vector<UploadPiece>* pieces);
+// The checkpoint tensor behind a gpt-oss expert spec (bf16/f16/f32 or MXFP4 …_blocks with its
+// …_scales), its shape checked; nullptr with *err naming it otherwise.
+const StTensor* checked_gptoss_tensor(const std::string& dir, const ModelConfig& cfg,
+                                      const SafeTensors& st, const TensorSpec& spec, std::string* err);
 // Converts every piece to act_t through the staging buffers of opts and uploads it; returns
 // when all copies are done. Results do not depend on opts (a test holds it to that). Returns
 // false with *err naming the tensor when a piece holds NaN or infinite values (after its

@@ -2,6 +2,7 @@
 // fills one buffer (a plain copy out of the mapped file when the file already holds act_t, else
 // a conversion), split across threads, while the copies of the buffers filled before it run on
 // a stream; a buffer is refilled only after the event recorded behind its last copy.
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <algorithm>
@@ -81,10 +82,41 @@ static void dequant_fp8(act_t* dst, const uint8_t* src, const PieceScale& sc, in
     }
 }
 
+// One source element of a float tensor of dtype, as fp32.
+static inline float load_float(const uint8_t* src, StDtype dtype, int64_t e) {
+    if (dtype == StDtype::F32) {
+        float f;
+        memcpy(&f, src + e * 4, 4);
+        return f;
+    }
+    uint16_t b;
+    memcpy(&b, src + e * 2, 2);
+    return dtype == StDtype::BF16 ? bf16_bits_to_f32(b) : f16_bits_to_f32(b);
+}
+
+// dst[0..n) = destination elements [first, first + n) of a gathered piece (weights.h PieceGather).
+static void gather_range(act_t* dst, const UploadPiece& p, int64_t first, int64_t n) {
+    static const float e2m1[16] = {0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f,
+                                   -0.0f, -0.5f, -1.0f, -1.5f, -2.0f, -3.0f, -4.0f, -6.0f};
+    const PieceGather& g = p.gather;
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t r = (first + i) / g.row_elems, c = (first + i) % g.row_elems;
+        const int64_t e = r * g.row_step + c * g.col_step;
+        if (g.e8m0) {
+            const uint8_t code = (p.src[e / 2] >> (4 * (e & 1))) & 15;
+            store_act(dst + i, ldexpf(e2m1[code], (int)g.e8m0[e / 32] - 127));
+        } else {
+            store_act(dst + i, load_float(p.src, (StDtype)p.src_dtype, e));
+        }
+    }
+}
+
 // dst[0..n) = src elements [first, first + n) of a tensor of dtype, as act_t. Returns how many
 // of them are NaN or infinite, counted on each block while it is still in cache.
-static int64_t convert_range(act_t* dst, const uint8_t* src, StDtype dtype, const PieceScale& sc,
-                             int64_t first, int64_t n) {
+static int64_t convert_range(act_t* dst, const UploadPiece& p, int64_t first, int64_t n) {
+    const uint8_t* src = p.src;
+    const StDtype dtype = (StDtype)p.src_dtype;
+    const PieceScale& sc = p.scale;
 #if defined(EDGELLM_PLATFORM_CPU)
     const StDtype same = StDtype::F32;
 #else
@@ -95,23 +127,14 @@ static int64_t convert_range(act_t* dst, const uint8_t* src, StDtype dtype, cons
     for (int64_t b0 = 0; b0 < n; b0 += block) {
         int64_t nb = std::min(block, n - b0);
         act_t* d = dst + b0;
-        if (dtype == StDtype::F8_E4M3) {
+        if (p.gather.row_elems > 0) {
+            gather_range(d, p, first + b0, nb);
+        } else if (dtype == StDtype::F8_E4M3) {
             dequant_fp8(d, src, sc, first + b0, nb);
         } else if (dtype == same) {  // already the compute type: bit for bit
             memcpy(d, src + (first + b0) * sizeof(act_t), (size_t)nb * sizeof(act_t));
         } else {
-            for (int64_t i = 0; i < nb; i++) {
-                int64_t e = first + b0 + i;
-                float f;
-                if (dtype == StDtype::F32) {
-                    memcpy(&f, src + e * 4, 4);
-                } else {
-                    uint16_t b;
-                    memcpy(&b, src + e * 2, 2);
-                    f = dtype == StDtype::BF16 ? bf16_bits_to_f32(b) : f16_bits_to_f32(b);
-                }
-                store_act(d + i, f);
-            }
+            for (int64_t i = 0; i < nb; i++) store_act(d + i, load_float(src, dtype, first + b0 + i));
         }
         bad += count_non_finite(d, nb);
     }
@@ -120,17 +143,16 @@ static int64_t convert_range(act_t* dst, const uint8_t* src, StDtype dtype, cons
 
 // convert_range over n_threads threads (on the calling thread below min_bytes of output);
 // returns the non-finite count of the whole range.
-static int64_t convert_parallel(act_t* dst, const uint8_t* src, StDtype dtype, const PieceScale& sc,
-                                int64_t first, int64_t n, int n_threads, size_t min_bytes) {
-    if (n_threads <= 1 || (size_t)n * sizeof(act_t) < min_bytes)
-        return convert_range(dst, src, dtype, sc, first, n);
+static int64_t convert_parallel(act_t* dst, const UploadPiece& p, int64_t first, int64_t n, int n_threads,
+                                size_t min_bytes) {
+    if (n_threads <= 1 || (size_t)n * sizeof(act_t) < min_bytes) return convert_range(dst, p, first, n);
     std::vector<std::thread> threads;
     std::vector<int64_t> bad(n_threads, 0);
     int64_t per = (n + n_threads - 1) / n_threads;
     for (int t = 0; t < n_threads; t++) {
         int64_t a = t * per, b = std::min(n, a + per);
         if (a >= b) break;
-        threads.emplace_back([=, &bad] { bad[t] = convert_range(dst + a, src, dtype, sc, first + a, b - a); });
+        threads.emplace_back([=, &p, &bad] { bad[t] = convert_range(dst + a, p, first + a, b - a); });
     }
     for (std::thread& th : threads) th.join();
     int64_t total = 0;
@@ -174,8 +196,7 @@ bool upload_pieces(const std::vector<UploadPiece>& pieces, const LoadOptions& op
             }
             int64_t n = std::min(p.n_elements - first, buf_elems - used);
             Clock::time_point t = Clock::now();
-            int64_t bad = convert_parallel(bufs[cur] + used, p.src, (StDtype)p.src_dtype, p.scale,
-                                           first, n, n_threads, opts.parallel_min_bytes);
+            int64_t bad = convert_parallel(bufs[cur] + used, p, first, n, n_threads, opts.parallel_min_bytes);
             if (bad > 0 && err->empty())
                 *err = std::string("tensor '") + p.name + "' holds NaN or infinite values (" +
                        std::to_string(bad) + " in elements " + std::to_string(first) + ".." +

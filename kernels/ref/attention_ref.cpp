@@ -1,4 +1,5 @@
-// attention_ref.cpp — causal GQA attention over the paged KV cache, optional sliding window.
+// attention_ref.cpp — causal GQA attention over the paged KV cache, optional sliding window and
+// attention sinks (gpt-oss: an extra logit per head in the softmax's denominator).
 // Two passes per query row (scores, then softmax · V) in fp32; the simplest correct form.
 #include "kernels/ref/ref.h"
 #include <math.h>
@@ -9,7 +10,7 @@ void attention_ref(float* out, const float* q, const float* k_cache, const float
                    const int32_t* block_tables, const int32_t* seq_lens,
                    const int32_t* query_start, int n_seqs, int n_heads, int n_kv_heads,
                    int head_dim, int block_size, int max_blocks_per_seq, int sliding_window,
-                   float scale) {
+                   float scale, const float* sinks) {
     const int group = n_heads / n_kv_heads;
     std::vector<float> scores;
     for (int s = 0; s < n_seqs; s++) {
@@ -33,6 +34,10 @@ void attention_ref(float* out, const float* q, const float* k_cache, const float
                     if (scores[j] > mx) mx = scores[j];
                 }
                 double sum = 0;
+                if (sinks) {  // the sink's share of the denominator, under the larger maximum
+                    mx = fmaxf(mx, sinks[h]);
+                    sum = exp((double)sinks[h] - mx);
+                }
                 for (int j = first; j <= pos; j++) {
                     scores[j] = expf(scores[j] - mx);
                     sum += scores[j];
@@ -54,7 +59,8 @@ void attention_fp8_ref(float* out, const float* q, const uint8_t* k_cache, const
                        float k_scale, float v_scale, const int32_t* block_tables,
                        const int32_t* seq_lens, const int32_t* query_start, int n_seqs,
                        int n_heads, int n_kv_heads, int head_dim, int block_size,
-                       int max_blocks_per_seq, int sliding_window, float scale) {
+                       int max_blocks_per_seq, int sliding_window, float scale,
+                       const float* sinks) {
     // each sequence's context read back into a contiguous fp32 cache (block table 0, 1, ...)
     const int64_t kv_dim = (int64_t)n_kv_heads * head_dim;
     std::vector<float> k, v;
@@ -77,6 +83,6 @@ void attention_fp8_ref(float* out, const float* q, const uint8_t* k_cache, const
         const int32_t qs[2] = {0, query_start[s + 1] - q0};
         attention_ref(out + (int64_t)q0 * n_heads * head_dim, q + (int64_t)q0 * n_heads * head_dim,
                       k.data(), v.data(), table.data(), &len, qs, 1, n_heads, n_kv_heads, head_dim,
-                      block_size, (int)table.size(), sliding_window, scale);
+                      block_size, (int)table.size(), sliding_window, scale, sinks);
     }
 }

@@ -38,21 +38,26 @@ void attention_ref(float* out, const float* q, const float* k_cache, const float
                    const int32_t* block_tables, const int32_t* seq_lens,
                    const int32_t* query_start, int n_seqs, int n_heads, int n_kv_heads,
                    int head_dim, int block_size, int max_blocks_per_seq, int sliding_window,
-                   float scale);
+                   float scale, const float* sinks = nullptr);
 // attention_ref over an e4m3 cache: each key and value read back as e4m3 * scale in fp32.
 void attention_fp8_ref(float* out, const float* q, const uint8_t* k_cache, const uint8_t* v_cache,
                        float k_scale, float v_scale, const int32_t* block_tables,
                        const int32_t* seq_lens, const int32_t* query_start, int n_seqs,
                        int n_heads, int n_kv_heads, int head_dim, int block_size,
-                       int max_blocks_per_seq, int sliding_window, float scale);
+                       int max_blocks_per_seq, int sliding_window, float scale,
+                       const float* sinks = nullptr);
 // The mixture-of-experts kernels of kernels.h; weights as fp32 matrices (gate_up (E*2*inter,
 // hidden), down (E*hidden, inter)); silu(gate) * up and each expert's output go through round_fn
-// (the device's act_t rounding; nullptr: kept in fp32).
+// (the device's act_t rounding; nullptr: kept in fp32). bias, gate_up_bias, down_bias, limit and
+// alpha: gpt-oss's router bias and experts (kernels.h MoeExpertOpts), fp32.
 void moe_topk_ref(int32_t* ids, float* weights, const float* logits, int n_tokens, int n_experts,
-                  int k, bool renorm);
+                  int k, bool renorm, const float* bias = nullptr);
 void moe_experts_ref(float* out, const float* x, const int32_t* ids, const float* weights,
                      const float* gate_up, const float* down, int n_tokens, int k, int hidden,
-                     int inter, float (*round_fn)(float));
+                     int inter, float (*round_fn)(float), const float* gate_up_bias = nullptr,
+                     const float* down_bias = nullptr, float limit = 0.0f, float alpha = 1.702f);
+// gpt-oss's clamped SwiGLU of one (gate, up) pair (MoeExpertOpts with limit > 0).
+float gptoss_glu_ref(float gate, float up, float limit, float alpha);
 void moe_shared_add_ref(float* out, const float* shared, const float* gate_logit, int n_tokens,
                         int hidden);
 void silu_mul_ref(float* out, const float* gate_up, int n_rows, int inter);

@@ -61,7 +61,21 @@ SHAPES = {
                             bos_token_id=1, eos_token_id=2),
 }
 N_PROMPT, N_NEW = 512, 64
+# gpt-oss-20b with 4 of its 24 layers (two sliding, two full): saved by transformers' own
+# save_pretrained (bf16, the Hub's fused expert layout) like the dense shapes, compared by the
+# mixture-of-experts rule below
+SHAPES["gpt-oss-20b-4l"] = dict(model_type="gpt_oss", architectures=["GptOssForCausalLM"], vocab_size=201088,
+                                hidden_size=2880, intermediate_size=2880, num_hidden_layers=4,
+                                num_attention_heads=64, num_key_value_heads=8, head_dim=64, num_local_experts=32,
+                                num_experts_per_tok=4, sliding_window=128,
+                                layer_types=["sliding_attention", "full_attention"] * 2,
+                                max_position_embeddings=131072, rms_norm_eps=1e-5, rope_theta=150000.0,
+                                rope_scaling=dict(rope_type="yarn", factor=32.0, beta_fast=32.0, beta_slow=1.0,
+                                                  truncate=False, original_max_position_embeddings=4096),
+                                attention_bias=True, swiglu_limit=7.0, tie_word_embeddings=False,
+                                bos_token_id=199998, eos_token_id=200002, pad_token_id=199999)
 MOE_TYPES = ("qwen3_moe", "mixtral", "qwen2_moe")
+MEAN_RULE_TYPES = MOE_TYPES + ("gpt_oss",)
 
 
 def rel_l2(a, b):
@@ -117,7 +131,7 @@ def compare(name, build_dir, work, d, ids_path, ref32, ref16, vocab, arch):
     print(f"{label}: decode argmax agreement with fp32 {agree * 100:.1f}%")
     res = bool(ok.all())
     base = SHAPES.get(name.removesuffix("-kvfp8"), {})
-    if base.get("model_type") in MOE_TYPES:
+    if base.get("model_type") in MEAN_RULE_TYPES:
         # Mixture of experts: a token whose k-th and k+1-th router scores nearly tie takes another
         # expert under any rounding, in transformers' bf16 run as in ours, but at different rows;
         # with top 2 such a row's logits change wholesale. So the bound holds for the mean over the
@@ -203,6 +217,15 @@ def check(name, build_dir, work):
             elif moe and "experts" in pname:
                 # set here rather than trusting each version's init of its fused expert tensors
                 p.normal_(0.0, cfg.initializer_range)
+            elif model_type == "gpt_oss":  # its init leaves biases at zero and routing flat
+                if pname.endswith("sinks"):
+                    p.normal_(0.0, 1.0)
+                elif pname.endswith("router.weight"):
+                    p.mul_(4.0)
+                elif pname.endswith("experts.gate_up_proj"):
+                    p.normal_(0.0, 0.1)  # pre-activations past swiglu_limit now and then
+                elif pname.endswith("bias"):
+                    p.normal_(0.0, 0.05)
         if moe:
             e = next(p for n, p in model.named_parameters() if "experts" in n)
             print(f"{name}: expert tensor {tuple(e.shape)} std {e.float().std().item():.4f}", flush=True)
@@ -268,15 +291,18 @@ def check(name, build_dir, work):
     torch.cuda.empty_cache()
     # Both references load the saved directory the way users run transformers: fp32, and bf16
     # (from_pretrained keeps non-persistent buffers such as RoPE's inv_freq in fp32).
+    load = dict(device_map="cuda")
+    if model_type == "gpt_oss":
+        load["experts_implementation"] = "eager"  # fp32 too (grouped kernels are bf16 only)
     with torch.no_grad():
-        model = AutoModelForCausalLM.from_pretrained(d, dtype=torch.float32, device_map="cuda").eval()
+        model = AutoModelForCausalLM.from_pretrained(d, dtype=torch.float32, **load).eval()
         out = model.generate(prompt, max_new_tokens=N_NEW, min_new_tokens=N_NEW, do_sample=False,
                              eos_token_id=None, pad_token_id=0, **kv())
         full = out[:, :N_PROMPT + N_NEW]
         ref32 = model(full, **kv()).logits[0].float().cpu()
         del model
         torch.cuda.empty_cache()
-        model = AutoModelForCausalLM.from_pretrained(d, dtype=torch.bfloat16, device_map="cuda").eval()
+        model = AutoModelForCausalLM.from_pretrained(d, dtype=torch.bfloat16, **load).eval()
         ref16 = model(full, **kv()).logits[0].float().cpu()
     del model
     torch.cuda.empty_cache()

@@ -117,7 +117,10 @@ TEST(MoeConfig, fields_of_each_architecture_parse_and_bad_ones_are_refused) {
         {"Qwen3MoeForCausalLM", R"(, "num_experts": 4, "num_experts_per_tok": 8, "moe_intermediate_size": 8)", "num_experts_per_tok 8 of 4"},
         {"Qwen3MoeForCausalLM", R"(, "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 8, "mlp_only_layers": [9])", "mlp_only_layers"},
         {"Qwen2MoeForCausalLM", R"(, "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 8)", "shared_expert_intermediate_size"},
-        {"GptOssForCausalLM", "", "gpt-oss"},
+        {"GptOssForCausalLM", R"(, "num_experts_per_tok": 2)", "num_local_experts"},
+        {"GptOssForCausalLM", R"(, "num_local_experts": 4, "num_experts_per_tok": 2, "layer_types": ["full_attention"])", "layer_types"},
+        {"GptOssForCausalLM", R"(, "num_local_experts": 4, "num_experts_per_tok": 2, "swiglu_limit": 0)", "swiglu_limit"},
+        {"LlamaForCausalLM", R"(, "quantization_config": {"quant_method": "mxfp4"})", "mxfp4"},
     };
     for (const Bad& b : bad) {
         EXPECT_FALSE(model_config_parse(moe_config(b.arch, b.extra), &c, &err)) << b.arch << b.extra;
