@@ -60,14 +60,26 @@ enum WeightType {
                             // and stored column c multiplies input feature perm[c] (act-order
                             // checkpoints, columns sorted by group at load), or c when perm is
                             // nullptr.
+    WEIGHT_MXFP4 = 3,       // OCP MXFP4 (gpt-oss's experts): 4-bit e2m1 codes with an e8m0 exponent
+                            // byte per 32 input features; group_size 32, scale_rows 1, scales and
+                            // perm nullptr, n_cols % 32 == 0:
+                            //   u(r, c) = (data[r * n_cols / 2 + c / 2] >> 4 * (c % 2)) & 15
+                            //     (bytes; the even column in the low nibble, as WEIGHT_INT4)
+                            //   element (r, c) = e2m1(u(r, c)) * 2^(zeros[r * n_cols / 32 + c / 32] - 127)
+                            //     e2m1(0..7) = 0, .5, 1, 1.5, 2, 3, 4, 6; e2m1(8 + u) = -e2m1(u)
+                            //     (zeros: the uint8 exponents; 255, NaN in the OCP format, is not
+                            //     expected). Only as stacked experts in moe_experts_forward (with
+                            //     moe_prepare at load); the GPUs' matmul_forward refuses it (fatal,
+                            //     naming the type).
 };
 struct Weight {
     int32_t type;           // WeightType of data
     int32_t n_rows;         // output features (N)
     int32_t n_cols;         // input features (K)
     const void* data;       // (n_rows, n_cols) row-major, in type
-    const float* scales;    // per the type's scheme; nullptr for WEIGHT_ACT
-    const void* zeros;      // per the type's scheme; nullptr for WEIGHT_ACT
+    const float* scales;    // per the type's scheme; nullptr for WEIGHT_ACT and WEIGHT_MXFP4
+    const void* zeros;      // per the type's scheme (WEIGHT_MXFP4: its e8m0 exponents); nullptr
+                            // for WEIGHT_ACT
     int32_t group_size;     // input features per scale group; 0 for WEIGHT_ACT
     int32_t scale_rows;     // output features per scale group; 0 for WEIGHT_ACT
     const int32_t* perm;    // WEIGHT_INT4: (n_cols) input feature of each stored column, or nullptr
@@ -91,13 +103,22 @@ static inline Weight weight_int4(const uint8_t* data, const float* scales, const
     Weight w = {WEIGHT_INT4, n_rows, n_cols, data, scales, zeros, group_size, 1, perm};
     return w;
 }
-// Columns of the scale grid of w (ceil(n_cols / group_size)); 0 for an unquantized type.
+// The record of an MXFP4 matrix (n_rows, n_cols): packed e2m1 codes (n_rows, n_cols / 2) and the
+// e8m0 exponents (n_rows, n_cols / 32) (see WEIGHT_MXFP4).
+static inline Weight weight_mxfp4(const uint8_t* codes, const uint8_t* e8m0, int n_rows, int n_cols) {
+    Weight w = {WEIGHT_MXFP4, n_rows, n_cols, codes, nullptr, e8m0, 32, 1, nullptr};
+    return w;
+}
+// Columns of the scale grid of w (ceil(n_cols / group_size); the exponent grid for WEIGHT_MXFP4);
+// 0 for an unquantized type.
 static inline int weight_scale_cols(const Weight& w) {
     return w.group_size > 0 ? (w.n_cols + w.group_size - 1) / w.group_size : 0;
 }
-// Name of a WeightType for messages ("act", "fp8_e4m3", or "unknown" for a value no type has).
+// Name of a WeightType for messages ("act", "fp8_e4m3", "int4", "mxfp4", or "unknown" for a
+// value no type has).
 static inline const char* weight_type_name(int32_t type) {
-    return type == WEIGHT_ACT ? "act" : type == WEIGHT_FP8_E4M3 ? "fp8_e4m3" : type == WEIGHT_INT4 ? "int4" : "unknown";
+    return type == WEIGHT_ACT ? "act" : type == WEIGHT_FP8_E4M3 ? "fp8_e4m3" : type == WEIGHT_INT4 ? "int4"
+         : type == WEIGHT_MXFP4 ? "mxfp4" : "unknown";
 }
 // What a kernel entry calls for a weight type it implements: stops with a fatal error naming
 // op and w's type when w is of another type.
@@ -214,6 +235,10 @@ void silu_mul_forward(act_t* out, const act_t* gate_up, int n_rows, int inter,
 //   limit > 0: the clamped SwiGLU, g = min(gate, limit), u = clamp(up, -limit, limit),
 //     act = g * sigmoid(alpha * g) * (u + 1) (rounded to act_t as silu(gate) * up is);
 //   down_bias (n_experts * hidden) is added to each expert's down sum before its rounding.
+// The experts' weights: both WEIGHT_ACT, both WEIGHT_INT4 (no perm; no MoeExpertOpts on GPUs), or both
+// WEIGHT_MXFP4 (any MoeExpertOpts; hidden and inter multiples of 32; moe_prepare called for
+// them at load), the expert weights decoded exactly: the same function as act_t experts holding
+// the decoded values.
 struct MoeExpertOpts {
     const act_t* gate_up_bias = nullptr;
     const act_t* down_bias = nullptr;
@@ -230,6 +255,14 @@ void moe_experts_forward(act_t* out, const act_t* x, const int32_t* ids, const f
                          const MoeExpertOpts& opts = MoeExpertOpts());
 void moe_shared_add_forward(act_t* out, const act_t* shared, const float* gate_logit,
                             int n_tokens, int hidden, plat_stream_t stream);
+// Allocates what moe_experts_forward will need for these stacked experts; call for every MoE
+// layer at load, before graph capture (as matmul_prepare). WEIGHT_MXFP4 experts: a bf16 copy of
+// one layer's experts (gate_up then down, (E * 2 * inter * hidden + E * hidden * inter) * 2
+// bytes) that batches on the tensor-core path dequantize into; one process-wide buffer, grown to
+// the largest layer and shared by all. Returns the bytes of that buffer after the call (the same
+// buffer for every layer: take the largest return, do not add them up); 0 for bf16 or int4
+// experts, on devices without the tensor-core path, and on the CPU platform.
+size_t moe_prepare(const Weight& gate_up, const Weight& down);
 
 // out (n_rows, dim) = x[rows[i]]: picks the rows that need logits. out must not alias x.
 void gather_rows_forward(act_t* out, const act_t* x, const int32_t* rows, int n_rows, int dim,

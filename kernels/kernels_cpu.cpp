@@ -20,11 +20,11 @@ void add_rmsnorm_forward(act_t* out, act_t* residual, const act_t* x, const act_
     plat_note_launch();
     add_rmsnorm_ref(out, residual, x, weight, n_rows, dim, eps);
 }
-// The weight as the fp32 matrix the reference GEMM takes: WEIGHT_ACT as it is, WEIGHT_FP8_E4M3
-// and WEIGHT_INT4 dequantized into a per-thread scratch (the CPU platform runs FP8 checkpoints as
-// W8A16 and int4 ones as W4A16, exactly).
+// The weight as the fp32 matrix the reference GEMM takes: WEIGHT_ACT as it is, WEIGHT_FP8_E4M3,
+// WEIGHT_INT4 and WEIGHT_MXFP4 dequantized into a per-thread scratch (the CPU platform runs FP8
+// checkpoints as W8A16, int4 ones as W4A16 and gpt-oss's MXFP4 experts as W4A16, exactly).
 static const act_t* weight_act_data(const Weight& w) {
-    if (w.type == WEIGHT_FP8_E4M3 || w.type == WEIGHT_INT4) {
+    if (w.type == WEIGHT_FP8_E4M3 || w.type == WEIGHT_INT4 || w.type == WEIGHT_MXFP4) {
         static thread_local std::vector<float> scratch;
         scratch.resize((size_t)w.n_rows * w.n_cols);
         weight_dequant_ref(scratch.data(), w);
@@ -128,7 +128,8 @@ void moe_experts_forward(act_t* out, const act_t* x, const int32_t* ids, const f
                          const Weight& gate_up, const Weight& down, int n_tokens, int k,
                          int hidden, int inter, void*, bool, plat_stream_t, const MoeExpertOpts& opts) {
     plat_note_launch();
-    // int4 experts: gate_up dequantized into its own buffer (weight_act_data's scratch holds one)
+    // int4 and MXFP4 experts: gate_up dequantized into its own buffer (weight_act_data's scratch
+    // holds one)
     std::vector<float> gu;
     const act_t* gate_up_f = (const act_t*)gate_up.data;
     if (gate_up.type != WEIGHT_ACT) {
@@ -144,3 +145,4 @@ void moe_shared_add_forward(act_t* out, const act_t* shared, const float* gate_l
     plat_note_launch();
     moe_shared_add_ref(out, shared, gate_logit, n_tokens, hidden);
 }
+size_t moe_prepare(const Weight&, const Weight&) { return 0; }  // experts are dequantized per call

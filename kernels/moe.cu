@@ -11,7 +11,9 @@
 //    down kernels' epilogue: the block whose rows complete a token's last pair adds them up
 //    (moe_arrive_combine), so the sum is the same whichever block finishes last;
 //    moe_combine_kernel is the same sum as a kernel of its own.
-// The routing (grouping the pairs by expert) is kernels/moe_route.cu.
+// The routing (grouping the pairs by expert) is kernels/moe_route.cu; int4 experts are
+// kernels/moe_int4.cu, MXFP4 experts kernels/moe_mxfp4.cu (moe_experts_forward dispatches on the
+// weights' type).
 #include "kernels/moe_internal.cuh"
 #include "kernels/moe_int4.cuh"
 #include <algorithm>
@@ -247,14 +249,22 @@ void moe_experts_forward(act_t* out, const act_t* x, const int32_t* ids, const f
                          int hidden, int inter, void* workspace, bool grouped, plat_stream_t stream,
                          const MoeExpertOpts& opts) {
     if (n_tokens <= 0) return;
-    const bool int4 = gate_up.type == WEIGHT_INT4;
-    PLAT_ASSERT(int4 ? moe_int4_ok(gate_up, down, hidden, inter) : gate_up.type == WEIGHT_ACT && down.type == WEIGHT_ACT,
-                "moe_experts_forward: experts must be bf16 weights, or int4 without a column permutation");
+    const bool int4 = gate_up.type == WEIGHT_INT4, mxfp4 = gate_up.type == WEIGHT_MXFP4;
+    PLAT_ASSERT(int4 ? moe_int4_ok(gate_up, down, hidden, inter)
+                : mxfp4 ? down.type == WEIGHT_MXFP4
+                        : gate_up.type == WEIGHT_ACT && down.type == WEIGHT_ACT,
+                "moe_experts_forward: experts must be bf16 weights, int4 without a column permutation, or MXFP4 "
+                "(both matrices of one type)");
     PLAT_ASSERT(workspace, "moe_experts_forward: workspace required");
     PLAT_ASSERT(hidden % 8 == 0 && inter % 8 == 0, "moe_experts_forward: hidden and inter must be multiples of 8");
     const int E = (int)(gate_up.n_rows / (2 * (int64_t)inter));
     PLAT_ASSERT(E >= 1 && E <= MOE_MAX_EXPERTS && (int64_t)E * 2 * inter == gate_up.n_rows,
                 "moe_experts_forward: gate_up rows must be n_experts * 2 * inter");
+    if (mxfp4) {  // MXFP4 experts (moe_mxfp4.cu): codes on CUDA cores, or dequantized for tensor cores
+        moe_mxfp4_experts_launch(MOE_PATH_AUTO, as_bf16(out), as_bf16(x), ids, weights, gate_up, down, n_tokens, k,
+                                 hidden, inter, E, workspace, grouped, to_stream(stream), moe_opts(opts));
+        return;
+    }
     if (int4) {  // int4 experts (moe_int4.cu): CUDA cores, then the combine kernel
         PLAT_ASSERT(aligned16(x), "moe_experts_forward: 16-byte aligned x required");
         PLAT_ASSERT(!opts.gate_up_bias && !opts.down_bias && !(opts.limit > 0.0f),

@@ -1,10 +1,10 @@
 // moe_internal.cuh — the pieces behind moe_route_forward and moe_experts_forward (kernels.h),
 // exposed so that tests/gpu can check each path on its own and the benchmark can time each:
 // routing (kernels/moe_route.cu), the experts on CUDA cores and the combine (kernels/moe.cu), the
-// experts on tensor cores (kernels/moe_mma.cu); gpt-oss's options (router bias, expert biases,
-// clamped SwiGLU) travel as a bias pointer and MoeOpts. Every launch here is capturable: no host
-// synchronisation, grids from host-side sizes only (blocks past the experts with pairs return at
-// once).
+// experts on tensor cores (kernels/moe_mma.cu), MXFP4 experts (kernels/moe_mxfp4.cu); gpt-oss's
+// options (router bias, expert biases, clamped SwiGLU) travel as a bias pointer and MoeOpts.
+// Every launch here is capturable: no host synchronisation, grids from host-side sizes only
+// (blocks past the experts with pairs return at once).
 #pragma once
 #include "kernels/common.cuh"
 
@@ -165,3 +165,28 @@ void moe_experts_launch(int path, bool fused_combine, bf16* out, const bf16* x,
                         const bf16* down, int n_tokens, int k, int hidden, int inter,
                         int n_experts, void* workspace, bool grouped, cudaStream_t stream,
                         const MoeOpts& opts = MoeOpts());
+
+// ---- MXFP4 experts (moe_mxfp4.cu) ----------------------------------------------------------------
+// Whether moe_mxfp4_* take these experts: both WEIGHT_MXFP4 with groups of 32, gate_up
+// (E * 2 * inter, hidden) and down (E * hidden, inter), hidden and inter multiples of 32, 16-byte
+// aligned codes.
+bool moe_mxfp4_ok(const Weight& gate_up, const Weight& down, int hidden, int inter);
+// gate_up_out (E * 2 * inter, hidden) and down_out (E * hidden, inter) bf16 = the decoded weights
+// of the experts with pairs in offsets (n_experts + 1; nullptr: every expert), bit for bit
+// weight_dequant_ref's rounded to bf16 (e2m1 * 2^(e - 127) is a bf16 for every code and exponent
+// byte below 255, or past fp32's range infinite in both); the other experts' rows are left as
+// they are.
+void moe_mxfp4_dequant_launch(bf16* gate_up_out, bf16* down_out, const Weight& gate_up,
+                              const Weight& down, const int32_t* offsets, int n_experts,
+                              cudaStream_t stream);
+// The path moe_experts_forward takes for MXFP4 experts (host-side, from the sizes only).
+int moe_mxfp4_path_pick(int n_tokens, int k, int n_experts);
+// moe_experts_forward for MXFP4 experts on a chosen path (AUTO: moe_mxfp4_path_pick), grouped
+// and opts as there. MOE_PATH_FMA: CUDA-core kernels reading the codes, then the combine kernel;
+// MOE_PATH_MMA: the experts with pairs dequantized into moe_prepare's bf16 scratch (fatal when
+// it is too small for these experts), then moe_experts_launch's tensor-core path on it.
+void moe_mxfp4_experts_launch(int path, bf16* out, const bf16* x, const int32_t* ids,
+                              const float* weights, const Weight& gate_up, const Weight& down,
+                              int n_tokens, int k, int hidden, int inter, int n_experts,
+                              void* workspace, bool grouped, cudaStream_t stream,
+                              const MoeOpts& opts = MoeOpts());

@@ -40,18 +40,28 @@ int cmd_info(int argc, char** argv) {
                 ends(t.name, ".weight_zero_point") || ends(t.name, ".weight_g_idx") || ends(t.name, ".weight_shape"))
                 continue;
         }
-        n_params += t.n_elements();
-        if (t.name.find(".experts.") != std::string::npos) n_expert_params += t.n_elements();
+        // MXFP4 (gpt-oss): two weights per byte of …_blocks; the …_scales exponents are not weights
+        const bool mx_blocks = c.quant.method == QuantMethod::MXFP4 && ends(t.name, "_blocks");
+        if (c.quant.method == QuantMethod::MXFP4 && ends(t.name, "_scales")) continue;
+        const int64_t n = t.n_elements() * (mx_blocks ? 2 : 1);
+        n_params += n;
+        if (t.name.find(".experts.") != std::string::npos) n_expert_params += n;
     }
     const char* rope = c.rope_scaling == RopeScaling::LLAMA3   ? "llama3"
-                       : c.rope_scaling == RopeScaling::LINEAR ? "linear" : "default";
+                       : c.rope_scaling == RopeScaling::LINEAR ? "linear"
+                       : c.rope_scaling == RopeScaling::YARN   ? "yarn" : "default";
+    int sliding = 0;
+    for (int l = 0; l < c.n_layers; l++) sliding += c.layer_window(l) > 0;
     printf("architecture:      %s\n", c.architecture.c_str());
     printf("layers:            %d\n", c.n_layers);
     printf("hidden / inter:    %d / %d\n", c.hidden_size, c.intermediate_size);
     printf("heads / kv heads:  %d / %d (head_dim %d)\n", c.n_heads, c.n_kv_heads, c.head_dim);
     printf("vocab:             %d\n", c.vocab_size);
     printf("rope:              %s (theta %g, factor %g)\n", rope, c.rope_theta, c.rope_factor);
-    printf("sliding window:    %d\n", c.sliding_window);
+    printf("sliding window:    %d (%d of %d layers)\n", c.sliding_window, sliding, c.n_layers);
+    if (c.attn_sinks || c.expert_bias)
+        printf("gpt-oss:           attention sinks, q/k/v/o biases, biased router and experts, "
+               "SwiGLU clamped at %g\n", c.swiglu_limit);
     printf("tied embeddings:   %s\n", c.tie_word_embeddings ? "yes" : "no");
     if (c.n_experts > 0) {
         int sparse = 0;

@@ -70,7 +70,9 @@ static int plan_kv(const Config& cfg, int64_t max_blocks_wanted, Runtime* rt) {
     size_t graphs_reserve = cfg.enforce_eager || !plat_graphs_supported() ? 0 : (size_t)256 << 20;
     MemoryPlan plan;
     std::string err;
-    if (!memory_plan_compute(total_b, free_b, cfg.gpu_memory_utilization, rt->model.weight_bytes(),
+    // the weights with the bf16 scratch their quantized prefill paths decode into
+    if (!memory_plan_compute(total_b, free_b, cfg.gpu_memory_utilization,
+                             rt->model.weight_bytes() + rt->model.gemm_scratch_bytes(),
                              rt->model.workspace_bytes(rt->limits), graphs_reserve,
                              rt->model.kv_bytes_per_block(sc.block_size), sc.block_size, sc.max_model_len,
                              &plan, &err))
@@ -153,12 +155,15 @@ int startup_run(const Config& cfg, int64_t max_blocks_wanted, Runtime* rt) {
              rt->have_tokenizer ? "" : " (not loaded)");
     if (rt->model.config().quant.method != QuantMethod::NONE) {
         const double gib = 1073741824.0;
-        const bool int4 = rt->model.config().quant.method == QuantMethod::INT4;
-        const size_t q = int4 ? rt->model.weight_int4_bytes() : rt->model.weight_fp8_bytes();
+        const QuantMethod qm = rt->model.config().quant.method;
+        const bool int4 = qm == QuantMethod::INT4, mx = qm == QuantMethod::MXFP4;
+        const size_t q = int4 ? rt->model.weight_int4_bytes()
+                         : mx ? rt->model.weight_mxfp4_bytes() : rt->model.weight_fp8_bytes();
         log_info("quantization: %s; weights by type: %s %.2f GiB, %s %.2f GiB; bf16 scratch for %s prefill %.2f GiB",
-                 rt->model.config().quant.summary().c_str(), int4 ? "int4 with scales and zeros" : "fp8 e4m3 with scales",
+                 rt->model.config().quant.summary().c_str(),
+                 int4 ? "int4 with scales and zeros" : mx ? "mxfp4 experts with exponents" : "fp8 e4m3 with scales",
                  q / gib, plat_name() == std::string("cpu") ? "fp32" : "bf16", (rt->model.weight_bytes() - q) / gib,
-                 int4 ? "int4" : "FP8", rt->model.gemm_scratch_bytes() / gib);
+                 int4 ? "int4" : mx ? "MXFP4 expert" : "FP8", rt->model.gemm_scratch_bytes() / gib);
     }
     if (tp > 1)
         log_info("tensor parallel: %d ranks in this process, each with %d of %d query heads, %d KV heads and "

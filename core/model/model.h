@@ -66,7 +66,8 @@ public:
     size_t weight_bytes() const { return w_.n_bytes; }
     size_t weight_fp8_bytes() const { return w_.fp8_bytes; }  // of weight_bytes(): e4m3 + scales
     size_t weight_int4_bytes() const { return w_.int4_bytes; }  // of weight_bytes(): int4 + scales, zeros
-    size_t gemm_scratch_bytes() const { return scratch_bytes_; }  // bf16 copy FP8 prefill uses
+    size_t weight_mxfp4_bytes() const { return w_.mxfp4_bytes; }  // of weight_bytes(): MXFP4 experts
+    size_t gemm_scratch_bytes() const { return scratch_bytes_; }  // bf16 copies FP8/int4/MXFP4 prefill uses
     int64_t n_params() const { return w_.n_params; }
     const void* weights_device() const { return w_.base; }  // the allocation, weight_bytes() long
     const LoadStats& load_stats() const { return load_stats_; }

@@ -265,7 +265,7 @@ bool quant_config_parse(const element& root, QuantConfig* q, std::string* err) {
 
 std::string QuantConfig::summary() const {
     if (method == QuantMethod::NONE) return "none";
-    if (method == QuantMethod::MXFP4) return "mxfp4 experts (e2m1, an e8m0 scale per 32); dequantized to bf16 at load";
+    if (method == QuantMethod::MXFP4) return "mxfp4 experts (e2m1, an e8m0 scale per 32), read as they are; the rest bf16";
     if (method == QuantMethod::INT4) {
         const char* fmt = int4_format == Int4Format::AWQ ? "awq gemm" : int4_format == Int4Format::GPTQ ? "gptq" : "compressed-tensors pack-quantized";
         return std::string("int4 weights, ") +

@@ -15,8 +15,8 @@
 //    weight_packed / weight_scale (/ weight_zero_point, weight_g_idx), strategy group or channel.
 // core/model/weights_int4.h says how each packs its nibbles.
 // And quant_method "mxfp4" (gpt-oss): the experts' weights as e2m1 values in blocks of 32 with an
-// e8m0 scale per block (…_blocks / …_scales); everything else is bf16. The experts are
-// dequantized to bf16 at load (exact).
+// e8m0 scale per block (…_blocks / …_scales), kept so on the device (kernels.h WEIGHT_MXFP4);
+// everything else is bf16.
 // Anything else is refused, naming the field and value.
 #pragma once
 #include <string>

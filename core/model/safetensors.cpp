@@ -38,6 +38,12 @@ const char* st_dtype_name(StDtype dtype) {
     return "?";
 }
 
+std::string st_shape_str(const std::vector<int64_t>& shape) {
+    std::string out;
+    for (int64_t d : shape) out += (out.empty() ? "" : ",") + std::to_string(d);
+    return "[" + out + "]";
+}
+
 size_t st_dtype_size(StDtype dtype) {
     for (const DtypeEntry& e : kDtypes)
         if (e.dtype == dtype) return e.size;

@@ -1,5 +1,6 @@
 // weights.cpp — the dense decoder's tensor table, its validation against a checkpoint, and the
-// carving of one device allocation from it (see weights.h).
+// carving of one device allocation from it (see weights.h; tensor-parallel shards in
+// weights_shard.cpp, the expert tables in weights_moe.cpp).
 #include "core/model/weights.h"
 #include <algorithm>
 #include "core/model/safetensors.h"
@@ -48,64 +49,6 @@ std::vector<TensorSpec> decoder_tensor_table(const ModelConfig& c, bool has_bias
     return t;
 }
 
-void tensor_table_shard(const ModelConfig& c, int n, int r, std::vector<TensorSpec>* table) {
-    const int64_t D = c.head_dim, Q = c.q_dim(), KV = c.kv_dim(), I = c.intermediate_size;
-    // KV heads: n_kv / n each, or (n > n_kv) one each, shared by n / n_kv ranks (vLLM replicates)
-    const int64_t kv_local = std::max<int64_t>(1, c.n_kv_heads / n);
-    const int64_t kv_first = c.n_kv_heads >= n ? r * kv_local : r / (n / c.n_kv_heads);
-    for (TensorSpec& s : *table) {
-        s.full_rows = s.n_rows;
-        s.full_cols = s.n_cols;
-        const bool qkv = s.slot == SLOT_QKV || s.slot == SLOT_QKV_BIAS;
-        if (qkv && s.row_offset == 0) {  // q: the rank's heads
-            s.n_rows = Q / n;
-            s.src_row0 = r * s.n_rows;
-        } else if (qkv) {  // k at Q, v at Q + KV: the rank's kv heads, after its q rows
-            const bool v = s.row_offset == Q + KV;
-            s.n_rows = kv_local * D;
-            s.src_row0 = kv_first * D;
-            s.row_offset = Q / n + (v ? kv_local * D : 0);
-        } else if (s.slot == SLOT_GATE_UP) {
-            const bool up = s.row_offset == I;
-            s.n_rows = I / n;
-            s.src_row0 = r * s.n_rows;
-            s.row_offset = up ? I / n : 0;
-        } else if (s.slot == SLOT_O_PROJ) {
-            s.n_cols = Q / n;
-            s.src_col0 = r * s.n_cols;
-        } else if (s.slot == SLOT_DOWN) {
-            s.n_cols = I / n;
-            s.src_col0 = r * s.n_cols;
-        }
-    }
-}
-
-std::string tensor_parallel_check(const ModelConfig& c, int n) {
-    if (n < 1 || c.n_heads % n != 0 || c.intermediate_size % n != 0)
-        return "--tensor-parallel-size " + std::to_string(n) + " must divide num_attention_heads (" +
-               std::to_string(c.n_heads) + ") and intermediate_size (" + std::to_string(c.intermediate_size) + ")";
-    if (c.n_kv_heads % n != 0 && n % c.n_kv_heads != 0)
-        return "--tensor-parallel-size " + std::to_string(n) + " must divide num_key_value_heads (" +
-               std::to_string(c.n_kv_heads) + ") or be a multiple of it (the KV heads are then replicated)";
-    if ((c.n_heads / n) % std::max(1, c.n_kv_heads / n) != 0)
-        return "--tensor-parallel-size " + std::to_string(n) + " splits a query-head group";
-    return "";
-}
-
-ModelConfig tensor_parallel_local(const ModelConfig& c, int n) {
-    ModelConfig l = c;
-    l.n_heads = c.n_heads / n;
-    l.n_kv_heads = std::max(1, c.n_kv_heads / n);
-    l.intermediate_size = c.intermediate_size / n;
-    return l;
-}
-
-static std::string shape_str(const std::vector<int64_t>& s) {
-    std::string out;
-    for (int64_t d : s) out += (out.empty() ? "" : ",") + std::to_string(d);
-    return "[" + out + "]";
-}
-
 // The checkpoint tensor of spec, checked; nullptr with *err when absent or not as specified.
 static const StTensor* checked_tensor(const std::string& dir, const SafeTensors& st,
                                       const TensorSpec& spec, std::string* err) {
@@ -123,8 +66,8 @@ static const StTensor* checked_tensor(const std::string& dir, const SafeTensors&
     std::vector<int64_t> want = {spec.full_rows ? spec.full_rows : spec.n_rows};
     if (spec.n_cols) want.push_back(spec.full_cols ? spec.full_cols : spec.n_cols);
     if (t->shape != want) {
-        *err = dir + ": tensor '" + spec.name + "' has shape " + shape_str(t->shape) +
-               ", config.json implies " + shape_str(want);
+        *err = dir + ": tensor '" + spec.name + "' has shape " + st_shape_str(t->shape) +
+               ", config.json implies " + st_shape_str(want);
         return nullptr;
     }
     return t;
@@ -170,7 +113,7 @@ static bool fp8_scale(const std::string& dir, const QuantConfig& quant, const Sa
         want = "[1]";
     }
     if (!ok) {
-        *err = dir + ": FP8 scale '" + s->name + "' is " + st_dtype_name(s->dtype) + " " + shape_str(s->shape) +
+        *err = dir + ": FP8 scale '" + s->name + "' is " + st_dtype_name(s->dtype) + " " + st_shape_str(s->shape) +
                "; " + quant.summary() + " needs F32, BF16 or F16 " + want;
         return false;
     }
@@ -193,9 +136,11 @@ struct Region {
     size_t scales_offset = 0;
     bool int4 = false, has_perm = false;
     size_t zeros_offset = 0, perm_offset = 0;
+    bool mxfp4 = false;  // gpt-oss experts: codes (n / 2 bytes), then e8m0 exponents at scales_offset
     static size_t align(size_t n) { return (n + 255) / 256 * 256; }  // each tensor 256-byte aligned
     size_t bytes() const {
         const int64_t n = n_rows * (n_cols ? n_cols : 1);
+        if (mxfp4) return align((size_t)n / 2) + align((size_t)n / 32);
         if (int4)
             return align((size_t)n / 2) + align((size_t)(n_rows * grid_cols) * 4) + align((size_t)(n_rows * grid_cols)) +
                    (has_perm ? align((size_t)n_cols * 4) : 0);
@@ -215,6 +160,7 @@ static void assign_region(const Region& r, char* base, DecoderWeights* w) {
         mat = weight_int4((const uint8_t*)(base + r.offset), (const float*)(base + r.scales_offset),
                           (const uint8_t*)(base + r.zeros_offset),
                           r.has_perm ? (const int32_t*)(base + r.perm_offset) : nullptr, rows, cols, (int)r.group_size);
+    if (r.mxfp4) mat = weight_mxfp4((const uint8_t*)(base + r.offset), (const uint8_t*)(base + r.scales_offset), rows, cols);
     LayerWeights* L = r.layer >= 0 ? &w->layers[r.layer] : nullptr;
     switch (r.slot) {
         case SLOT_EMBED: w->embed = p; break;
@@ -344,6 +290,22 @@ static bool upload_int4_regions(const QuantConfig& q, const std::vector<TensorSp
     return ok;
 }
 
+// The upload of a tensor as it is (rows src_row0.. of the checkpoint tensor t, or a column slice
+// of them, one piece per row) to dst.
+static void plain_pieces(const TensorSpec& sp, const StTensor* t, const PieceScale& sc, act_t* dst,
+                         std::vector<UploadPiece>* pieces) {
+    const size_t esz = st_dtype_size(t->dtype);
+    const int64_t src_cols = sp.full_cols ? sp.full_cols : (sp.n_cols ? sp.n_cols : 1);
+    if (sp.src_col0 == 0 && (sp.full_cols == 0 || sp.full_cols == sp.n_cols)) {  // whole rows
+        const int64_t n = sp.n_rows * (sp.n_cols ? sp.n_cols : 1);
+        pieces->push_back({sp.name.c_str(), t->data + sp.src_row0 * src_cols * esz, (int)t->dtype, n, dst, sc});
+        return;
+    }
+    for (int64_t row = 0; row < sp.n_rows; row++)
+        pieces->push_back({sp.name.c_str(), t->data + ((sp.src_row0 + row) * src_cols + sp.src_col0) * esz,
+                           (int)t->dtype, sp.n_cols, dst + row * sp.n_cols, sc});
+}
+
 bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const SafeTensors& st,
                           const LoadOptions& opts, DecoderWeights* w, LoadStats* stats,
                           std::string* err, int tp_size, int tp_rank) {
@@ -397,23 +359,26 @@ bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const Sa
         }
         regions[r].n_rows = std::max(regions[r].n_rows, s.row_offset + s.n_rows);
         region_of[i] = r;
+        regions[r].mxfp4 |= s.layout != TENSOR_PLAIN && found[i]->dtype == StDtype::U8;  // kept 4-bit
     }
     plan_fp8(table, found, scales, region_of, &regions);
     plan_int4(int4_src, is_int4, region_of, &regions);
     w->fp8_bytes = 0;
-    w->int4_bytes = 0;
+    w->int4_bytes = w->mxfp4_bytes = 0;
     size_t total = 0;
     int64_t n_params = 0;
     for (Region& r : regions) {
         r.offset = total;
         const int64_t n = r.n_rows * (r.n_cols ? r.n_cols : 1);
         if (r.fp8) r.scales_offset = r.offset + ((size_t)n + 255) / 256 * 256;
+        if (r.mxfp4) r.scales_offset = r.offset + Region::align((size_t)n / 2);
         if (r.int4) r.scales_offset = r.offset + Region::align((size_t)n / 2),
                     r.zeros_offset = r.scales_offset + Region::align((size_t)(r.n_rows * r.grid_cols) * 4),
                     r.perm_offset = r.zeros_offset + Region::align((size_t)(r.n_rows * r.grid_cols));
         total += r.bytes();
         if (r.fp8) w->fp8_bytes += r.bytes();
         if (r.int4) w->int4_bytes += r.bytes();
+        if (r.mxfp4) w->mxfp4_bytes += r.bytes();
         n_params += n;
     }
     size_t free_b = 0, total_b = 0;
@@ -433,6 +398,7 @@ bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const Sa
     std::vector<RawPiece> raw;
     std::vector<std::vector<float>> grids(regions.size());
     std::vector<std::vector<float>> dequantized;  // int4 pieces of regions that stay dense
+    std::vector<size_t> mxfp4_specs;               // gpt-oss MXFP4 experts, copied after the rest
     dequantized.reserve(table.size());
     for (size_t i = 0; i < table.size(); i++) {
         const Region& r = regions[region_of[i]];
@@ -459,20 +425,11 @@ bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const Sa
         act_t* dst = (act_t*)((char*)w->base + r.offset) + table[i].row_offset * row_elems;
         const TensorSpec& sp = table[i];
         if (sp.layout != TENSOR_PLAIN) {
-            gptoss_pieces(c, st, sp, found[i], dst, &pieces);
+            if (r.mxfp4) mxfp4_specs.push_back(i);
+            else gptoss_pieces(c, sp, found[i], dst, &pieces);
             continue;
         }
-        const size_t esz = st_dtype_size(found[i]->dtype);
-        const int64_t src_cols = sp.full_cols ? sp.full_cols : (sp.n_cols ? sp.n_cols : 1);
-        if (sp.src_col0 == 0 && (sp.full_cols == 0 || sp.full_cols == sp.n_cols)) {  // whole rows
-            const int64_t n = sp.n_rows * (sp.n_cols ? sp.n_cols : 1);
-            pieces.push_back({sp.name.c_str(), found[i]->data + sp.src_row0 * src_cols * esz,
-                              (int)found[i]->dtype, n, dst, scales[i]});
-        } else {  // a column slice: one piece per row
-            for (int64_t row = 0; row < sp.n_rows; row++)
-                pieces.push_back({sp.name.c_str(), found[i]->data + ((sp.src_row0 + row) * src_cols + sp.src_col0) * esz,
-                                  (int)found[i]->dtype, sp.n_cols, dst + row * sp.n_cols, scales[i]});
-        }
+        plain_pieces(sp, found[i], scales[i], dst, &pieces);
     }
     for (size_t k = 0; k < regions.size(); k++)
         if (regions[k].fp8)
@@ -481,6 +438,10 @@ bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const Sa
     std::string uerr;
     bool ok = upload_raw(raw, &uerr) && upload_pieces(pieces, opts, stats, &uerr);
     if (ok) ok = upload_int4_regions(c.quant, table, regions, region_of, int4_src, opts.n_threads, (char*)w->base, &uerr);
+    for (size_t i : mxfp4_specs) {
+        const Region& r = regions[region_of[i]];
+        if (ok) ok = gptoss_mxfp4_upload(c, st, table[i], found[i], (char*)w->base + r.offset, (char*)w->base + r.scales_offset, &uerr);
+    }
     if (!ok) {
         plat_free(w->base);
         *w = DecoderWeights();

@@ -93,6 +93,7 @@ struct DecoderWeights {
     int64_t n_params = 0;               // elements stored (a tied lm_head counts once)
     size_t fp8_bytes = 0;               // of n_bytes: e4m3 matrices with their scale grids
     size_t int4_bytes = 0;              // of n_bytes: int4 matrices with scales, zeros, permutations
+    size_t mxfp4_bytes = 0;             // of n_bytes: MXFP4 experts (e2m1 codes, e8m0 exponents)
 };
 
 // Do need_bytes of weights (n_params parameters) fit in free_bytes of the memory they go to?
@@ -138,31 +139,35 @@ struct PieceScale {
     int64_t rows_per = 1, cols_per = 1, grid_cols = 1;
 };
 
-// A gathered piece (gpt-oss's experts): destination element (r, c), rows of row_elems, comes
-// from source element r * row_step + c * col_step; with e8m0 the source is MXFP4: e2m1 codes two
-// to a byte (the lower nibble first) and the e8m0 exponent byte of every 32 source elements.
+// A gathered piece (gpt-oss's bf16 experts): destination element (r, c), rows of row_elems,
+// comes from source element r * row_step + c * col_step.
 struct PieceGather {
     int64_t row_elems = 0;          // 0: not gathered (destination element i is source element i)
     int64_t row_step = 0, col_step = 1;
-    const uint8_t* e8m0 = nullptr;
 };
 
 // One upload: n_elements of a float tensor (dtype as in the file) to dst (device act_t); an
-// F8_E4M3 tensor is dequantized with its scale on the way, an MXFP4 one with its exponents.
+// F8_E4M3 tensor is dequantized with its scale on the way.
 struct UploadPiece {
     const char* name;         // the checkpoint tensor's, for messages
     const uint8_t* src;
-    int src_dtype;            // StDtype (U8 for MXFP4 codes)
+    int src_dtype;            // StDtype
     int64_t n_elements;
     act_t* dst;
     PieceScale scale = {};
     PieceGather gather = {};
 };
-// The gathered pieces of one gpt-oss expert tensor spec (layout != TENSOR_PLAIN): src the
-// checkpoint tensor checked_gptoss_tensor returned, dst where the slot's rows start.
+// The gathered pieces of one gpt-oss expert tensor spec in floats (layout != TENSOR_PLAIN; MXFP4
+// ones go to gptoss_mxfp4_upload): src the checkpoint tensor checked_gptoss_tensor returned, dst
+// where the slot's rows start.
 struct StTensor;
-void gptoss_pieces(const ModelConfig& cfg, const SafeTensors& st, const TensorSpec& spec,
-                   const StTensor* src, act_t* dst, std::vector<UploadPiece>* pieces);
+void gptoss_pieces(const ModelConfig& cfg, const TensorSpec& spec, const StTensor* src, act_t* dst,
+                   std::vector<UploadPiece>* pieces);
+// Copies a gpt-oss MXFP4 expert spec's codes and exponents as they are (gate_up's rows
+// de-interleaved) into the WEIGHT_MXFP4 region at codes / exps (kernels.h); false with *err
+// naming the tensor when an exponent is 0xff (NaN) or a code's value would overflow bf16.
+bool gptoss_mxfp4_upload(const ModelConfig& cfg, const SafeTensors& st, const TensorSpec& spec,
+                         const StTensor* blocks, char* codes, char* exps, std::string* err);
 // The checkpoint tensor behind a gpt-oss expert spec (bf16/f16/f32 or MXFP4 …_blocks with its
 // …_scales), its shape checked; nullptr with *err naming it otherwise.
 const StTensor* checked_gptoss_tensor(const std::string& dir, const ModelConfig& cfg,

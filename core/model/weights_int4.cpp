@@ -16,12 +16,6 @@ const char* int4_packed_name(const QuantConfig& q) {
     return q.int4_format == Int4Format::CT_PACKED ? "weight_packed" : "qweight";
 }
 
-static std::string shape_str(const std::vector<int64_t>& s) {
-    std::string out;
-    for (int64_t d : s) out += (out.empty() ? "" : ",") + std::to_string(d);
-    return "[" + out + "]";
-}
-
 // The tensor prefix + name of dtype (or a float dtype when dtype is F32 and floats is set) and
 // shape; nullptr with *err when absent (and required) or different.
 static const StTensor* want(const SafeTensors& st, const std::string& name, StDtype dtype, bool floats,
@@ -34,9 +28,9 @@ static const StTensor* want(const SafeTensors& st, const std::string& name, StDt
     const bool dtype_ok = floats ? (t->dtype == StDtype::F16 || t->dtype == StDtype::BF16 || t->dtype == StDtype::F32)
                                  : t->dtype == dtype;
     if (!dtype_ok || t->shape != shape) {
-        *err = "int4 tensor '" + name + "' is " + st_dtype_name(t->dtype) + " " + shape_str(t->shape) + "; " +
+        *err = "int4 tensor '" + name + "' is " + st_dtype_name(t->dtype) + " " + st_shape_str(t->shape) + "; " +
                (floats ? std::string("F16, BF16 or F32") : std::string(st_dtype_name(dtype))) + " " +
-               shape_str(shape) + " expected";
+               st_shape_str(shape) + " expected";
         return nullptr;
     }
     return t;

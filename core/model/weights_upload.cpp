@@ -2,7 +2,6 @@
 // fills one buffer (a plain copy out of the mapped file when the file already holds act_t, else
 // a conversion), split across threads, while the copies of the buffers filled before it run on
 // a stream; a buffer is refilled only after the event recorded behind its last copy.
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <algorithm>
@@ -96,18 +95,10 @@ static inline float load_float(const uint8_t* src, StDtype dtype, int64_t e) {
 
 // dst[0..n) = destination elements [first, first + n) of a gathered piece (weights.h PieceGather).
 static void gather_range(act_t* dst, const UploadPiece& p, int64_t first, int64_t n) {
-    static const float e2m1[16] = {0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f,
-                                   -0.0f, -0.5f, -1.0f, -1.5f, -2.0f, -3.0f, -4.0f, -6.0f};
     const PieceGather& g = p.gather;
     for (int64_t i = 0; i < n; i++) {
         const int64_t r = (first + i) / g.row_elems, c = (first + i) % g.row_elems;
-        const int64_t e = r * g.row_step + c * g.col_step;
-        if (g.e8m0) {
-            const uint8_t code = (p.src[e / 2] >> (4 * (e & 1))) & 15;
-            store_act(dst + i, ldexpf(e2m1[code], (int)g.e8m0[e / 32] - 127));
-        } else {
-            store_act(dst + i, load_float(p.src, (StDtype)p.src_dtype, e));
-        }
+        store_act(dst + i, load_float(p.src, (StDtype)p.src_dtype, r * g.row_step + c * g.col_step));
     }
 }
 

@@ -34,7 +34,22 @@ float fp8_e4m3_ref(uint8_t b) {
     return sign ? -v : v;
 }
 
+float mxfp4_ref(uint8_t code, uint8_t e8m0) {
+    static const float e2m1[8] = {0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f};
+    const float v = ldexpf(e2m1[code & 7], (int)e8m0 - 127);
+    return code & 8 ? -v : v;
+}
+
 void weight_dequant_ref(float* out, const Weight& w) {
+    if (w.type == WEIGHT_MXFP4) {
+        const uint8_t* d = (const uint8_t*)w.data;
+        const uint8_t* e = (const uint8_t*)w.zeros;
+        for (int64_t r = 0; r < w.n_rows; r++)
+            for (int64_t c = 0; c < w.n_cols; c++)
+                out[r * w.n_cols + c] = mxfp4_ref((d[r * (w.n_cols / 2) + c / 2] >> (4 * (c & 1))) & 15,
+                                                  e[r * (w.n_cols / 32) + c / 32]);
+        return;
+    }
     if (w.type == WEIGHT_INT4) {
         const uint8_t* d = (const uint8_t*)w.data;
         const uint8_t* z = (const uint8_t*)w.zeros;

@@ -15,8 +15,12 @@ void matmul_ref(float* out, const float* x, const float* w, const float* bias, i
 // The dequantized matrix (w.n_rows, w.n_cols) of a quantized weight record whose data and scales
 // are host memory: WEIGHT_FP8_E4M3 decoded exactly (e4m3 x scale in fp32); WEIGHT_INT4 as
 // (u - zero) * scale in fp32 (exact), each stored column written back to its input feature
-// (out[r, perm[c]]), so that matmul_ref(out) is the layer's x · wᵀ.
+// (out[r, perm[c]]), so that matmul_ref(out) is the layer's x · wᵀ; WEIGHT_MXFP4 as mxfp4_ref of
+// each code and its 32 columns' exponent (exact).
 void weight_dequant_ref(float* out, const Weight& w);
+// One MXFP4 element: the e2m1 value of code (0..15: 0, .5, 1, 1.5, 2, 3, 4, 6, then the same
+// negated, -0 for 8) times 2^(e8m0 - 127), by ldexpf (exact; infinite past fp32's range).
+float mxfp4_ref(uint8_t code, uint8_t e8m0);
 // The int4 GEMM's reference: out (M, N) = x (M, K) · wᵀ (+ bias) for a WEIGHT_INT4 w in host
 // memory, fp32 sums; the same as matmul_ref over weight_dequant_ref's matrix.
 void matmul_int4_ref(float* out, const float* x, const Weight& w, const float* bias, int M);

@@ -6,7 +6,8 @@
 // touches (the distinct experts the routing selected, averaged over the routings) as GB/s and
 // percent of the copy rate, and its TFLOP/s beside the matrix rate, both measured in the same
 // run. Launches are graph-queued (as captured decode steps run them), each over another routing
-// and another copy of the experts, so no call finds the previous call's weights in L2.
+// and another copy of the experts, so no call finds the previous call's weights in L2. Then
+// gpt-oss-20b's experts as bf16 beside MXFP4 (mx_bench).
 // Run: gpu_bench moe.
 #include <stdio.h>
 #include <string.h>
@@ -152,6 +153,135 @@ void bench_tokens(int T, const std::vector<bf16*>& gu, const std::vector<bf16*>&
     plat_free(out);
 }
 
+// ---- gpt-oss's MXFP4 experts -------------------------------------------------------------------
+// gpt-oss-20b's experts (hidden 2880, inter 2880, 32 experts, top 4, biases and the clamped
+// SwiGLU) as bf16 and as MXFP4 (random codes, exponents 118 .. 124): whole layers through
+// moe_route_forward + moe_experts_forward on each, and the MXFP4 paths alone (after the grouping).
+// Bytes beside a time: the selected experts' weights as that line reads them (MXFP4: codes and
+// exponents; the dequantize line also its bf16 writes).
+const int GH = 2880, GI = 2880, GE = 32, GK = 4;
+
+struct MxCopy {
+    Weight gu, dn;   // WEIGHT_MXFP4 records
+    bf16 *gu_bf16, *dn_bf16;
+};
+
+MxCopy mx_copy(uint32_t seed) {
+    auto mx = [seed](int n_rows, int n_cols, uint32_t salt) {
+        const int64_t n = (int64_t)n_rows * n_cols;
+        const uint8_t* codes = (const uint8_t*)rand_buf(n / 4, seed + salt);  // n / 2 random bytes
+        std::vector<uint8_t> e((size_t)(n / 32));
+        uint32_t h = seed * 2654435761u + salt;
+        for (auto& b : e) {
+            h = h * 1664525u + 1013904223u;
+            b = (uint8_t)(118 + (h >> 24) % 7);
+        }
+        uint8_t* de = (uint8_t*)plat_alloc(e.size());
+        plat_copy_h2d(de, e.data(), e.size());
+        return weight_mxfp4(codes, de, n_rows, n_cols);
+    };
+    MxCopy c{mx(GE * 2 * GI, GH, 1), mx(GE * GH, GI, 2), rand_buf((int64_t)GE * 2 * GI * GH, seed + 3),
+             rand_buf((int64_t)GE * GH * GI, seed + 4)};
+    return c;
+}
+
+void mx_bench_tokens(int T, const std::vector<MxCopy>& w, const MoeExpertOpts& opts, double copy_gbs,
+                     double mma_tflops) {
+    const int pairs = T * GK;
+    bf16* x = rand_buf((int64_t)T * GH, 17);
+    bf16* out = rand_buf((int64_t)T * GH, 18);
+    std::vector<Routing> r(N_ROUTINGS);
+    double n_selected = 0;
+    std::vector<float> logits((size_t)T * GE);
+    uint32_t h = 777u + T;
+    for (int i = 0; i < N_ROUTINGS; i++) {
+        for (float& v : logits) {
+            h = h * 1664525u + 1013904223u;
+            v = ((h >> 8) / 16777216.0f) * 6.0f - 3.0f;
+        }
+        r[i].logits = (float*)plat_alloc(logits.size() * 4);
+        plat_copy_h2d(r[i].logits, logits.data(), logits.size() * 4);
+        r[i].ids = (int32_t*)plat_alloc((size_t)pairs * 4);
+        r[i].weights = (float*)plat_alloc((size_t)pairs * 4);
+        r[i].ws = plat_alloc(moe_workspace_bytes(T, GK, GH, GI));
+        moe_route_forward(r[i].ids, r[i].weights, r[i].logits, T, GE, GK, true, r[i].ws, nullptr);
+        for (int path : {MOE_PATH_FMA, MOE_PATH_MMA})  // once outside the graphs (shared-memory limits)
+            if (path == MOE_PATH_FMA || moe_mma_available())
+                moe_mxfp4_experts_launch(path, out, x, r[i].ids, r[i].weights, w[0].gu, w[0].dn, T, GK, GH, GI, GE,
+                                         r[i].ws, true, nullptr, moe_opts(opts));
+        std::vector<int32_t> ids((size_t)pairs);
+        plat_copy_d2h(ids.data(), r[i].ids, ids.size() * 4);
+        std::vector<char> used(GE, 0);
+        for (int32_t e : ids) used[e] = 1;
+        for (char u : used) n_selected += u;
+    }
+    n_selected /= N_ROUTINGS;
+    const double elems = n_selected * 3.0 * GI * GH, flop = 2.0 * pairs * 3.0 * GI * GH;
+    const Line bf16_layer{elems * 2, flop}, mx_layer{elems * (0.5 + 1.0 / 32), flop};
+    printf("moe T=%-4d gpt-oss-20b experts, %d pairs: %.1f of %d experts selected on average; auto path: %s\n", T,
+           pairs, n_selected, GE, moe_mxfp4_path_pick(T, GK, GE) == MOE_PATH_MMA ? "dequantize + tensor-core" : "cuda-core");
+    const int n = T >= 256 ? 8 : 16;
+    auto q = [&](const std::function<void(int, cudaStream_t)>& fn) { return time_queued_ms(fn, n, 10); };
+    auto line = [&](const char* what, float ms, Line l) { print_line(T, what, ms, l, copy_gbs, mma_tflops); };
+    for (int mx = 0; mx < 2; mx++)
+        line(mx ? "gpt-oss layer mxfp4: route + moe_experts_forward" : "gpt-oss layer bf16: route + moe_experts_forward",
+             q([&](int i, cudaStream_t st) {
+                 const Routing& ri = r[i % N_ROUTINGS];
+                 const MxCopy& c = w[i % N_COPIES];
+                 const Weight gu = mx ? c.gu : weight_act((const act_t*)c.gu_bf16, GE * 2 * GI, GH);
+                 const Weight dn = mx ? c.dn : weight_act((const act_t*)c.dn_bf16, GE * GH, GI);
+                 moe_route_forward(ri.ids, ri.weights, ri.logits, T, GE, GK, true, ri.ws, (plat_stream_t)st);
+                 moe_experts_forward((act_t*)out, (act_t*)x, ri.ids, ri.weights, gu, dn, T, GK, GH, GI, ri.ws, true,
+                                     (plat_stream_t)st, opts);
+             }), mx ? mx_layer : bf16_layer);
+    for (int path : {MOE_PATH_FMA, MOE_PATH_MMA}) {
+        if (path == MOE_PATH_MMA && !moe_mma_available()) continue;
+        line(path == MOE_PATH_MMA ? "mxfp4 experts: dequantize + tensor-core, combine" : "mxfp4 experts: cuda-core, combine",
+             q([&](int i, cudaStream_t st) {
+                 const Routing& ri = r[i % N_ROUTINGS];
+                 const MxCopy& c = w[i % N_COPIES];
+                 moe_mxfp4_experts_launch(path, out, x, ri.ids, ri.weights, c.gu, c.dn, T, GK, GH, GI, GE, ri.ws, true,
+                                          st, moe_opts(opts));
+             }), mx_layer);
+    }
+    if (moe_mma_available())
+        line("mxfp4 dequantize alone (experts with pairs)", q([&](int i, cudaStream_t st) {
+            const MxCopy& c = w[i % N_COPIES];
+            moe_mxfp4_dequant_launch(c.gu_bf16, c.dn_bf16, c.gu, c.dn,
+                                     moe_ws_carve(r[i % N_ROUTINGS].ws, T, GK, GH, GI).offsets, GE, st);
+        }), Line{elems * (0.5 + 1.0 / 32 + 2), 0});
+    for (Routing& ri : r) {
+        plat_free(ri.logits);
+        plat_free(ri.ids);
+        plat_free(ri.weights);
+        plat_free(ri.ws);
+    }
+    plat_free(x);
+    plat_free(out);
+}
+
+void mx_bench(double copy_gbs, double mma_tflops) {
+    printf("moe: gpt-oss-20b experts (hidden %d, inter %d, %d experts, top %d) as bf16 and as MXFP4, %d weight "
+           "copies (%.2f GB bf16, %.2f GB MXFP4 each)\n", GH, GI, GE, GK, N_COPIES, 3.0 * GE * GI * GH * 2 / 1e9,
+           3.0 * GE * GI * GH * (0.5 + 1.0 / 32) / 1e9);
+    std::vector<MxCopy> w;
+    for (int c = 0; c < N_COPIES; c++) w.push_back(mx_copy(100 + 10 * c));
+    printf("moe_prepare: %.2f GB of bf16 scratch\n", moe_prepare(w[0].gu, w[0].dn) / 1e9);
+    bf16* gub = rand_buf((int64_t)GE * 2 * GI, 61);
+    bf16* dnb = rand_buf((int64_t)GE * GH, 62);
+    MoeExpertOpts opts;
+    opts.gate_up_bias = (const act_t*)gub;
+    opts.down_bias = (const act_t*)dnb;
+    opts.limit = 7.0f;
+    for (int T : {1, 8, 64, 256, 2048}) mx_bench_tokens(T, w, opts, copy_gbs, mma_tflops);
+    for (const MxCopy& c : w)
+        for (const void* p : {c.gu.data, c.gu.zeros, c.dn.data, c.dn.zeros, (const void*)c.gu_bf16,
+                              (const void*)c.dn_bf16})
+            plat_free((void*)p);
+    plat_free(gub);
+    plat_free(dnb);
+}
+
 }  // namespace
 
 void moe_bench(double copy_gbs, double mma_tflops) {
@@ -167,4 +297,5 @@ void moe_bench(double copy_gbs, double mma_tflops) {
         plat_free(gu[c]);
         plat_free(dn[c]);
     }
+    mx_bench(copy_gbs, mma_tflops);
 }

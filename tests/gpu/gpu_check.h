@@ -113,3 +113,4 @@ void run_attention_tests();
 void run_sampling_tests();
 void run_moe_tests();
 void run_moe_int4_tests();
+void run_moe_mxfp4_tests();

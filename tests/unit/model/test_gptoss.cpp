@@ -1,7 +1,7 @@
 // test_gptoss.cpp — gpt-oss's pieces on the CPU platform: config.json fields (layer types, YaRN,
 // the clamped SwiGLU), the attention-sink and SwiGLU references by their definitions, and the
-// loader's two expert layouts: an MXFP4 checkpoint and the bf16-layout checkpoint of its
-// dequantized values (input-major, gate and up interleaved) give the same weights. The whole
+// loader's two expert layouts: an MXFP4 checkpoint (kept 4-bit) and the bf16-layout checkpoint
+// of its dequantized values (input-major, gate and up interleaved) compute the same logits. The whole
 // model against transformers is tests/unit/model/test_golden_moe.cpp (fixtures gpt-oss*).
 #include <gtest/gtest.h>
 #include <math.h>
@@ -14,6 +14,11 @@
 #include "core/model/model.h"
 #include "core/model/model_config.h"
 #include "kernels/ref/ref.h"
+#include "tests/unit/model/golden_check.h"
+
+#ifndef EDGELLM_FIXTURES
+#define EDGELLM_FIXTURES "tests/fixtures"
+#endif
 
 namespace {
 
@@ -125,7 +130,7 @@ std::vector<float> rnd_vec(size_t n, float scale) {
 
 // The MXFP4 checkpoint of the config above (random codes, exponents 2^-4..2^1) and its twin with
 // the experts dequantized into the bf16 checkpoints' layout, everything else shared.
-// perturb: one value of the twin's layer-1 up half changed (the comparison must then fail).
+// perturb: one value of each layer-0 expert's up half changed in the twin (must then differ).
 void write_pair(const std::string& mx_dir, const std::string& bf_dir, bool perturb = false) {
     g_seed = 99;
     const int64_t V = 64, H = 64, I = 32, E = 4, NH = 2, HD = 32, Q = NH * HD, KV = HD;
@@ -164,7 +169,8 @@ void write_pair(const std::string& mx_dir, const std::string& bf_dir, bool pertu
                         const int code = (blocks.bytes[idx / 2] >> (4 * (idx % 2))) & 15;
                         w[(e * in + i) * out + o] = ldexpf(e2m1[code], scales.bytes[idx / 32] - 127);
                     }
-            if (perturb && gu && l == 1) w[(2 * in + 5) * out + 2 * 7 + 1] += 0.5f;  // expert 2, up row 7
+            if (perturb && gu && l == 0)  // every expert's up row 7, input 5
+                for (int64_t e = 0; e < E; e++) w[(e * in + 5) * out + 2 * 7 + 1] += 0.5f;
             mx[p + "mlp.experts." + n + "_blocks"] = blocks;
             mx[p + "mlp.experts." + n + "_scales"] = scales;
             bf[p + "mlp.experts." + n] = f32({E, in, out}, w);
@@ -180,27 +186,55 @@ void write_pair(const std::string& mx_dir, const std::string& bf_dir, bool pertu
     }
 }
 
-std::vector<uint8_t> load_weights(const std::string& dir) {
+// The prefill logits of PROMPT over the model in dir (the CPU platform: MXFP4 experts are
+// dequantized exactly before the fp32 math, so the two layouts must agree bit for bit).
+std::vector<float> prefill_logits(const std::string& dir) {
+    const std::vector<int32_t> prompt = {5, 17, 3, 60, 22, 9, 41, 8, 33, 12, 2, 50};
     Model m;
     std::string err;
     EXPECT_TRUE(m.load(dir, &err)) << err;
-    std::vector<uint8_t> bytes(m.weight_bytes());
-    if (!bytes.empty()) memcpy(bytes.data(), m.weights_device(), bytes.size());
-    return bytes;
+    if (!err.empty()) return {};
+    const int P = (int)prompt.size(), V = m.config().vocab_size, bs = 4, n_blocks = (P + bs - 1) / bs;
+    m.allocate_kv(n_blocks, bs);
+    ModelLimits lim;
+    lim.max_tokens = lim.max_logits_rows = lim.max_model_len = P;
+    lim.max_seqs = 1;
+    lim.max_blocks_per_seq = n_blocks;
+    m.allocate_workspace(lim);
+    ForwardBatch b;
+    b.max_blocks_per_seq = n_blocks;
+    for (int i = 0; i < n_blocks; i++) b.block_tables.push_back(i);
+    b.token_ids = prompt;
+    for (int p = 0; p < P; p++) {
+        b.positions.push_back(p);
+        b.slot_mapping.push_back(p);
+        b.logits_rows.push_back(p);
+    }
+    b.query_start = {0, P};
+    b.seq_lens = {P};
+    std::vector<float> logits((size_t)P * V);
+    m.forward(b, logits.data());
+    return logits;
 }
 
-TEST(GptOssWeights, an_mxfp4_checkpoint_and_its_dequantized_twin_load_the_same_weights) {
+TEST(GptOssWeights, an_mxfp4_checkpoint_and_its_dequantized_twin_compute_the_same_logits) {
     const std::string mx = ::testing::TempDir() + "gptoss_mx", bf = ::testing::TempDir() + "gptoss_bf";
     write_pair(mx, bf);
-    std::vector<uint8_t> a = load_weights(mx), b = load_weights(bf);
+    {
+        Model m;
+        std::string err;
+        ASSERT_TRUE(m.load(mx, &err)) << err;
+        EXPECT_GT(m.weight_mxfp4_bytes(), 0u);  // kept 4-bit
+    }
+    std::vector<float> a = prefill_logits(mx), b = prefill_logits(bf);
     ASSERT_FALSE(a.empty());
     ASSERT_EQ(a.size(), b.size());
-    EXPECT_EQ(memcmp(a.data(), b.data(), a.size()), 0);
-    // the comparison can fail: one value of the twin changed
+    EXPECT_EQ(memcmp(a.data(), b.data(), a.size() * 4), 0);
+    // the comparison can fail: one value of the twin's experts changed
     write_pair(mx, bf, /*perturb=*/true);
-    std::vector<uint8_t> c = load_weights(bf);
+    std::vector<float> c = prefill_logits(bf);
     ASSERT_EQ(c.size(), a.size());
-    EXPECT_NE(memcmp(a.data(), c.data(), a.size()), 0);
+    EXPECT_NE(memcmp(a.data(), c.data(), a.size() * 4), 0);
     std::string err;
     Model m;
     // an MXFP4 checkpoint without its quantization_config is refused, naming the tensor
@@ -222,6 +256,37 @@ TEST(GptOssWeights, wrong_expert_shapes_are_refused_naming_the_tensor) {
         std::string err;
         EXPECT_FALSE(m.load(dir, &err));
         EXPECT_NE(err.find("model.layers.0.mlp.experts.gate_up_proj"), std::string::npos) << err;
+    }
+}
+
+// The transformers fixture (tests/fixtures/gpt-oss) is sensitive to each gpt-oss piece: with the
+// clamp, the sliding window or YaRN turned off in config.json the logits leave the bound.
+TEST(GptOssGolden, each_feature_turned_off_in_the_config_fails_the_transformers_comparison) {
+    const std::string src = std::string(EDGELLM_FIXTURES) + "/gpt-oss";
+    Golden g = read_golden(src);
+    std::ifstream f(src + "/config.json");
+    const std::string cfg((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    const std::pair<const char*, const char*> edits[][2] = {
+        {{"\"swiglu_limit\": 7.0", "\"swiglu_limit\": 1000.0"}, {nullptr, nullptr}},
+        {{"\"sliding_attention\"", "\"full_attention\""}, {nullptr, nullptr}},
+        {{"\"rope_type\": \"yarn\"", "\"rope_type\": \"default\""}, {"\"rope_type\": \"yarn\"", "\"rope_type\": \"default\""}},
+    };
+    for (const auto& e : edits) {
+        const std::string dir = ::testing::TempDir() + "gptoss_off";
+        ASSERT_EQ(system(("rm -rf " + dir + " && mkdir -p " + dir + " && cp " + src + "/* " + dir).c_str()), 0);
+        std::string c = cfg;
+        for (const auto& [from, to] : e) {
+            if (!from) continue;
+            const size_t at = c.find(from);
+            ASSERT_NE(at, std::string::npos) << from;
+            c.replace(at, strlen(from), to);
+        }
+        std::ofstream(dir + "/config.json") << c;
+        std::vector<int32_t> greedy;
+        std::string report;
+        double worst;
+        EXPECT_GT(run_and_compare(dir, g, &greedy, &report, &worst), 0) << e[0].first;
+        printf("%s -> %s: worst max|d|/max|ref| %.2e\n", e[0].first, e[0].second, worst);
     }
 }
 
