@@ -32,6 +32,9 @@
 #   int4speed bench_dir.py on the AWQ 8B checkpoint, bench_moe.py qwen3-30b-a3b-awq, and
 #           bench_int4_70b.py (70B AWQ at --gpu-memory-utilization ${INT4_70B_UTIL:-0.5}; needs
 #           TOKENIZER_DIR)
+#   gptoss  gpu_tests moe_mxfp4, the tiny gpt-oss fixtures (bf16 and MXFP4) against transformers'
+#           greedy tokens (check_fixture.py), check_model.py gpt-oss-20b-4l and bench_gptoss.py
+#           (the gpt-oss-20b shape in MXFP4, single stream and 64 concurrent)
 #   structured bench_structured.sh (TTFT with a fresh JSON schema, 64 constrained requests;
 #           needs TOKENIZER_DIR)
 # Each step runs under a time limit (STEP_LIMIT seconds, default 300).
@@ -78,6 +81,11 @@ for step in $steps; do
                                  python3 '$here/bench_moe.py' '$bin/edgellm' qwen3-30b-a3b-awq /dev/shm/edgellm-moe-awq;
                                  python3 '$here/bench_int4_70b.py' '$bin/edgellm' '${TOKENIZER_DIR:-}' '$out/int4_70b' ${INT4_70B_UTIL:-0.5}") ;;
         structured) cmd=(bash "$here/bench_structured.sh" "$bin/edgellm" "${TOKENIZER_DIR:-}" "$out/structured") ;;
+        gptoss) cmd=(bash -c "'$bin/gpu_tests' moe_mxfp4 | tail -1;
+                              python3 '$here/make_gptoss_fixtures.py' /tmp/edgellm-gptoss-fx | tail -2;
+                              python3 '$here/check_fixture.py' '$bin' /tmp/edgellm-gptoss-fx/gpt-oss /tmp/edgellm-gptoss-fx/gpt-oss-mxfp4;
+                              python3 '$here/check_model.py' '$bin' gpt-oss-20b-4l;
+                              python3 '$here/bench_gptoss.py' '$bin/edgellm'") ;;
         *) echo "unknown step $step"; continue ;;
     esac
     timeout "$limit" "${cmd[@]}" > "$out/$step.txt" 2>&1
