@@ -12,7 +12,7 @@ import glob, json, os, struct, sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_engine import cuda_time_ms, run_generate  # noqa: E402
+from bench_engine import copy_rate, run_generate  # noqa: E402
 
 
 def tensor_bytes(d):
@@ -35,11 +35,7 @@ def main():
     binary, d = sys.argv[1], sys.argv[2]
     label = sys.argv[3] if len(sys.argv) > 3 else os.path.basename(d.rstrip("/"))
     cfg = json.load(open(os.path.join(d, "config.json")))
-    x = torch.empty(2 << 30, dtype=torch.uint8, device="cuda")
-    y = torch.empty_like(x)
-    copy_bw = 2 * x.numel() / cuda_time_ms(lambda: y.copy_(x)) * 1e3  # bytes/s, read + write
-    del x, y
-    torch.cuda.empty_cache()
+    copy_bw = copy_rate()  # bytes/s, read + write
     total, embed = tensor_bytes(d)
     read = total - embed
     if cfg.get("tie_word_embeddings"):

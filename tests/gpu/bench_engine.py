@@ -37,6 +37,16 @@ def cuda_time_ms(fn, reps=20, warmup=3):
     return s.elapsed_time(e) / reps
 
 
+def copy_rate():
+    """The device-to-device copy rate in bytes/s (read + write) of a 2 GiB copy."""
+    x = torch.empty(2 << 30, dtype=torch.uint8, device="cuda")
+    y = torch.empty_like(x)
+    rate = 2 * x.numel() / cuda_time_ms(lambda: y.copy_(x)) * 1e3
+    del x, y
+    torch.cuda.empty_cache()
+    return rate
+
+
 def run_generate(binary, model_dir, prompts, max_tokens, extra=()):
     path = "/tmp/edgellm-bench-prompts.jsonl"
     with open(path, "w") as f:

@@ -15,7 +15,7 @@ import json, os, sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_engine import cuda_time_ms, run_generate  # noqa: E402
+from bench_engine import copy_rate, run_generate  # noqa: E402
 from make_gptoss_fixtures import write_shape  # noqa: E402
 
 
@@ -35,11 +35,7 @@ def main():
     if not os.path.exists(os.path.join(d, "config.json")):
         write_shape("20b", d)
     cfg = json.load(open(os.path.join(d, "config.json")))
-    x = torch.empty(2 << 30, dtype=torch.uint8, device="cuda")
-    y = torch.empty_like(x)
-    copy_bw = 2 * x.numel() / cuda_time_ms(lambda: y.copy_(x)) * 1e3  # bytes/s, read + write
-    del x, y
-    torch.cuda.empty_cache()
+    copy_bw = copy_rate()  # bytes/s, read + write
     held, mx = bytes_per_token(cfg, 2.0), bytes_per_token(cfg, 4.25 / 8)
     print(f"device: {torch.cuda.get_device_name(0)}; copy {copy_bw / 1e9:.0f} GB/s (read+write); gpt-oss-20b: "
           f"{held / 1e9:.2f} GB read per token with bf16 experts -> limit {copy_bw / held:.1f} tok/s; "
