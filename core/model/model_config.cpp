@@ -113,15 +113,17 @@ static bool parse_rope(element rope, ModelConfig* c, std::string* err) {
 }
 
 // The sparse MLP of MixtralForCausalLM and GptOssForCausalLM (num_local_experts, every layer,
-// weights always renormalised: gpt-oss takes the softmax of the top k logits), Qwen3MoeForCausalLM and Qwen2MoeForCausalLM (num_experts, moe_intermediate_size,
-// norm_topk_prob, decoder_sparse_step, mlp_only_layers; Qwen2-MoE's shared expert).
+// weights always renormalised: gpt-oss takes the softmax of the top k logits), Qwen3MoeForCausalLM
+// and Qwen2MoeForCausalLM (num_experts, moe_intermediate_size, norm_topk_prob,
+// decoder_sparse_step, mlp_only_layers; Qwen2-MoE's shared expert).
 static bool model_config_moe(element root, ModelConfig* c, std::string* err) {
     const bool gptoss = c->architecture == "GptOssForCausalLM";
-    const bool mixtral = c->architecture == "MixtralForCausalLM" || gptoss;  // the same fields
+    // Mixtral's fields (gpt-oss has the same): num_local_experts, every layer sparse, renormalised
+    const bool local_experts = c->architecture == "MixtralForCausalLM" || gptoss;
     const bool qwen2 = c->architecture == "Qwen2MoeForCausalLM";
     // the expert count under the architecture's own key; newer transformers write either name
-    const char* experts_key = mixtral ? "num_local_experts" : "num_experts";
-    const char* other_key = mixtral ? "num_experts" : "num_local_experts";
+    const char* experts_key = local_experts ? "num_local_experts" : "num_experts";
+    const char* other_key = local_experts ? "num_experts" : "num_local_experts";
     if (root[experts_key].error() && !root[other_key].error()) experts_key = other_key;
     if (!require_int(root, experts_key, &c->n_experts, err) ||
         !require_int(root, "num_experts_per_tok", &c->n_experts_per_tok, err))
@@ -132,11 +134,11 @@ static bool model_config_moe(element root, ModelConfig* c, std::string* err) {
         return false;
     }
     c->moe_intermediate_size = c->intermediate_size;
-    if (!mixtral && !require_int(root, "moe_intermediate_size", &c->moe_intermediate_size, err)) return false;
+    if (!local_experts && !require_int(root, "moe_intermediate_size", &c->moe_intermediate_size, err)) return false;
     if (qwen2 && !require_int(root, "shared_expert_intermediate_size", &c->shared_expert_intermediate_size, err))
         return false;
     bool b;
-    c->norm_topk_prob = mixtral || (!root["norm_topk_prob"].get(b) && b);
+    c->norm_topk_prob = local_experts || (!root["norm_topk_prob"].get(b) && b);
     double d;
     bool present;
     if (!get_num(root, "decoder_sparse_step", &d, &present, err)) return false;
@@ -145,9 +147,9 @@ static bool model_config_moe(element root, ModelConfig* c, std::string* err) {
         *err = "config.json: decoder_sparse_step must be a positive integer";
         return false;
     }
-    for (int l = 0; l < c->n_layers; l++) c->moe_layers[l] = mixtral || (l + 1) % step == 0;
+    for (int l = 0; l < c->n_layers; l++) c->moe_layers[l] = local_experts || (l + 1) % step == 0;
     simdjson::dom::array dense;
-    if (!mixtral && !root["mlp_only_layers"].get(dense))
+    if (!local_experts && !root["mlp_only_layers"].get(dense))
         for (element e : dense) {
             int64_t l;
             if (e.get_int64().get(l) || l < 0 || l >= c->n_layers) {

@@ -22,6 +22,8 @@ enum class StDtype { F64, F32, F16, BF16, F8_E4M3, F8_E5M2, I64, I32, I16, I8, U
 
 const char* st_dtype_name(StDtype dtype);
 size_t st_dtype_size(StDtype dtype);
+// F32, BF16 or F16: the dtypes the loader converts to the activation type.
+inline bool st_float_dtype(StDtype d) { return d == StDtype::F32 || d == StDtype::BF16 || d == StDtype::F16; }
 // A shape for messages: "[4,64]".
 std::string st_shape_str(const std::vector<int64_t>& shape);
 

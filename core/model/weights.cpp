@@ -73,8 +73,6 @@ static const StTensor* checked_tensor(const std::string& dir, const SafeTensors&
     return t;
 }
 
-static bool float_dtype(StDtype d) { return d == StDtype::F32 || d == StDtype::BF16 || d == StDtype::F16; }
-
 // The scale of an F8_E4M3 weight t (spec's shape) as quant says it is stored, checked; false with
 // *err naming the tensor.
 static bool fp8_scale(const std::string& dir, const QuantConfig& quant, const SafeTensors& st,
@@ -94,7 +92,7 @@ static bool fp8_scale(const std::string& dir, const QuantConfig& quant, const Sa
     sc->data = s->data;
     sc->dtype = (int)s->dtype;
     sc->n_cols = K;
-    bool ok = float_dtype(s->dtype);
+    bool ok = st_float_dtype(s->dtype);
     std::string want;
     if (n == 1 && quant.layout != ScaleLayout::BLOCK) {  // per tensor
         sc->rows_per = N, sc->cols_per = K, sc->grid_cols = 1;

@@ -54,8 +54,6 @@ void gptoss_tensor_table(const ModelConfig& c, int l, std::vector<TensorSpec>* t
     add(p + "experts.down_proj_bias", E, H, SLOT_EXPERTS_DOWN_BIAS, TENSOR_PLAIN);  // (E, hidden) as it is
 }
 
-static bool float_dtype(StDtype d) { return d == StDtype::F32 || d == StDtype::BF16 || d == StDtype::F16; }
-
 // The checkpoint tensor name, true with *blocks / *scales set when the checkpoint has spec's
 // projection as MXFP4.
 static bool mxfp4_pair(const SafeTensors& st, const TensorSpec& s, const StTensor** blocks, const StTensor** scales) {
@@ -76,7 +74,7 @@ const StTensor* checked_gptoss_tensor(const std::string& dir, const ModelConfig&
     };
     if (s.layout == TENSOR_GPTOSS_GATE_UP_BIAS) {
         const StTensor* t = st.find(s.name);
-        if (!t || !float_dtype(t->dtype) || t->shape != std::vector<int64_t>{E, 2 * I})
+        if (!t || !st_float_dtype(t->dtype) || t->shape != std::vector<int64_t>{E, 2 * I})
             return fail(s.name, t, "a float tensor " + st_shape_str({E, 2 * I}));
         return t;
     }
@@ -96,7 +94,7 @@ const StTensor* checked_gptoss_tensor(const std::string& dir, const ModelConfig&
         return blocks;
     }
     const StTensor* t = st.find(s.name);
-    if (!t || !float_dtype(t->dtype) || t->shape != std::vector<int64_t>{E, in, out})
+    if (!t || !st_float_dtype(t->dtype) || t->shape != std::vector<int64_t>{E, in, out})
         return fail(s.name, t, "a float tensor " + st_shape_str({E, in, out}) + " (or MXFP4 " + s.name + "_blocks)");
     return t;
 }

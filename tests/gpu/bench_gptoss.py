@@ -8,8 +8,9 @@ stream (1 prompt of 128 random tokens, 512 generated, greedy, EOS ignored) and 6
 prompts of 128 in / 128 out. Beside them: the copy rate (a 2 GiB device-to-device copy, read +
 write) and two single-stream limits = bytes read per token / copy rate, where a token reads the
 attention, routers, norms and lm_head in bf16 and 4 of 32 experts per layer either
-  - as edgellm holds them today (MXFP4 dequantized to bf16 at load: 2 bytes a weight), or
-  - as MXFP4 (4.25 bits a weight: what an expert GEMM reading the blocks would move).
+  - as MXFP4 (4.25 bits a weight: edgellm keeps the experts 4-bit and its decode kernels read the
+    codes and exponents), the limit that applies, or
+  - as bf16 (2 bytes a weight), for comparison with a server that dequantizes them at load.
 """
 import json, os, sys
 import torch
@@ -45,7 +46,7 @@ def main():
     secs = run_generate(binary, d, [rnd(128)], 512)
     tps = 512 / secs
     print(f"gpt-oss-20b single stream 128 in / 512 out: {tps:.1f} tok/s ({100 * tps * held / copy_bw:.0f} % of the "
-          f"bf16-expert limit, {100 * tps * mx / copy_bw:.0f} % of the MXFP4 one)", flush=True)
+          f"bf16-expert limit, {100 * tps * mx / copy_bw:.0f} % of the MXFP4 one, which applies)", flush=True)
     secs = run_generate(binary, d, [rnd(128) for _ in range(64)], 128, ["--max-num-seqs", "64"])
     print(f"gpt-oss-20b 64 x 128/128: {64 * 128 / secs:.0f} output tok/s", flush=True)
 
