@@ -32,6 +32,7 @@ __global__ void __launch_bounds__(SKINNY_MAX_WARPS * 32)
                              int N, int K) {
 #if EDGELLM_MMA_DEVICE
     __shared__ float red[SKINNY_MAX_WARPS][MT * 8][17];
+    grid_dependency_wait();  // launch_dependent: before any global access
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     const int g = lane >> 2, t = lane & 3;
     const int ksplit = blockDim.x / 32;
@@ -132,11 +133,11 @@ void matmul_fp8_skinny_launch(void* out, bool out_f32, const bf16* x, const Weig
     const uint8_t* wd = (const uint8_t*)w.data;
     const int sc = weight_scale_cols(w);
     if (M <= 8)
-        matmul_fp8_skinny_kernel<1, 4><<<tiles, ksplit * 32, 0, stream>>>(
-            out, out_f32, x, wd, w.scales, w.scale_rows, w.group_size, sc, bias, M, N, K);
+        launch_dependent(matmul_fp8_skinny_kernel<1, 4>, tiles, ksplit * 32, 0, stream, out, out_f32, x, wd, w.scales,
+                         w.scale_rows, w.group_size, sc, bias, M, N, K);
     else
-        matmul_fp8_skinny_kernel<8, 2><<<tiles, ksplit * 32, 0, stream>>>(
-            out, out_f32, x, wd, w.scales, w.scale_rows, w.group_size, sc, bias, M, N, K);
+        launch_dependent(matmul_fp8_skinny_kernel<8, 2>, tiles, ksplit * 32, 0, stream, out, out_f32, x, wd, w.scales,
+                         w.scale_rows, w.group_size, sc, bias, M, N, K);
     CUDA_CHECK_LAUNCH();
 }
 

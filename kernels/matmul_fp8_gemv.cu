@@ -63,6 +63,7 @@ __device__ __forceinline__ void f8g_flush(float* acc, float* part, const float* 
 __global__ void __launch_bounds__(SKINNY_MAX_WARPS * 32) matmul_fp8_gemv_kernel(const Fp8GemvArgs a) {
 #if EDGELLM_MMA_DEVICE
     __shared__ float red[SKINNY_MAX_WARPS][8][17];
+    grid_dependency_wait();  // launch_dependent: before any global access
     const int warp = threadIdx.x / WARP_SIZE, lane = threadIdx.x % WARP_SIZE;
     const int g = lane >> 2, t = lane & 3;
     const int ksplit = blockDim.x / WARP_SIZE;
@@ -165,6 +166,6 @@ void matmul_fp8_gemv_launch(void* out, bool out_f32, const bf16* x, const Weight
         ksplit = SKINNY_MAX_WARPS;
         while (ksplit > 1 && n_chunks < ksplit * F8G_U) ksplit /= 2;
     }
-    matmul_fp8_gemv_kernel<<<ceil_div(a.N, 16), ksplit * WARP_SIZE, 0, stream>>>(a);
+    launch_dependent(matmul_fp8_gemv_kernel, ceil_div(a.N, 16), ksplit * WARP_SIZE, 0, stream, a);
     CUDA_CHECK_LAUNCH();
 }

@@ -189,6 +189,7 @@ __global__ void __launch_bounds__(C::THREADS) matmul_fp8_mma_kernel(const Fp8Mma
 #if EDGELLM_MMA_DEVICE
     extern __shared__ uint4 f8m_smem[];
     __shared__ int last_flag;
+    grid_dependency_wait();  // launch_dependent: before any global access
     uint8_t* smem = reinterpret_cast<uint8_t*>(f8m_smem);
     const int tid = threadIdx.x, warp = tid / WARP_SIZE, lane = tid % WARP_SIZE, g = lane >> 2, t = lane & 3;
     const int wr0 = (warp % C::WARPS_W) * C::MI * 16;  // the warp's first weight row in the tile
@@ -270,7 +271,7 @@ static void f8m_launch(Fp8MmaArgs a, int grid, cudaStream_t stream) {
         if (tiles > F8M_MAX_TILES) g = tiles;
     }
     PLAT_ASSERT(g <= 0x7fffffff, "matmul_fp8_mma_launch: too many tiles");
-    matmul_fp8_mma_kernel<C><<<(unsigned)g, C::THREADS, C::SMEM_BYTES, stream>>>(a);
+    launch_dependent(matmul_fp8_mma_kernel<C>, (unsigned)g, C::THREADS, C::SMEM_BYTES, stream, a);
     CUDA_CHECK_LAUNCH();
 }
 

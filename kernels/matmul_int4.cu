@@ -28,6 +28,7 @@ __global__ void __launch_bounds__(I4G_THREADS, 2)
                             const uint8_t* zeros, const int32_t* perm, int group_size, int n_groups,
                             const bf16* bias, int M, int N, int K, bool stage_x) {
     extern __shared__ uint4 i4g_smem[];
+    grid_dependency_wait();  // launch_dependent: before any global access
     constexpr int WORDS = CH / 8;  // 32-bit words of codes per chunk
     // chunks per row in flight: fewer for 8 rows of x, whose FMAs (8 per code) hide the loads anyway
     constexpr int U = MT >= 8 ? I4G_UNROLL / 2 : I4G_UNROLL;
@@ -161,11 +162,11 @@ static void int4_gemv(void* out, bool out_f32, const bf16* x, const Weight& w, c
     const uint8_t* zd = (const uint8_t*)w.zeros;
     const int ng = weight_scale_cols(w);
     if (wide)
-        matmul_int4_gemv_kernel<MT, I4_WIDE><<<grid, I4G_THREADS, smem, stream>>>(
-            out, out_f32, x, wd, w.scales, zd, w.perm, w.group_size, ng, bias, M, w.n_rows, w.n_cols, stage);
+        launch_dependent(matmul_int4_gemv_kernel<MT, I4_WIDE>, grid, I4G_THREADS, smem, stream, out, out_f32, x, wd,
+                         w.scales, zd, w.perm, w.group_size, ng, bias, M, w.n_rows, w.n_cols, stage);
     else
-        matmul_int4_gemv_kernel<MT, 8><<<grid, I4G_THREADS, smem, stream>>>(
-            out, out_f32, x, wd, w.scales, zd, w.perm, w.group_size, ng, bias, M, w.n_rows, w.n_cols, stage);
+        launch_dependent(matmul_int4_gemv_kernel<MT, 8>, grid, I4G_THREADS, smem, stream, out, out_f32, x, wd,
+                         w.scales, zd, w.perm, w.group_size, ng, bias, M, w.n_rows, w.n_cols, stage);
     CUDA_CHECK_LAUNCH();
 }
 

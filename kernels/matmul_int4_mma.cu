@@ -231,6 +231,7 @@ __global__ void __launch_bounds__(C::THREADS) matmul_int4_mma_kernel(const Int4M
 #if EDGELLM_MMA_DEVICE
     extern __shared__ uint4 i4m_smem[];
     __shared__ int last_flag;
+    grid_dependency_wait();  // launch_dependent: before any global access
     uint8_t* smem = reinterpret_cast<uint8_t*>(i4m_smem);
     const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32, g = lane >> 2, t = lane & 3;
     const int wr0 = (warp % C::WARPS_W) * C::MI * 16;  // the warp's first weight row in the tile
@@ -312,7 +313,7 @@ static void i4m_launch(Int4MmaArgs a, int grid, cudaStream_t stream) {
         if (tiles > I4M_MAX_TILES) g = tiles;
     }
     PLAT_ASSERT(g <= 0x7fffffff, "matmul_int4_mma_launch: too many tiles");
-    matmul_int4_mma_kernel<C><<<(unsigned)g, C::THREADS, C::SMEM_BYTES, stream>>>(a);
+    launch_dependent(matmul_int4_mma_kernel<C>, (unsigned)g, C::THREADS, C::SMEM_BYTES, stream, a);
     CUDA_CHECK_LAUNCH();
 }
 

@@ -13,7 +13,8 @@
 //    moe_combine_kernel is the same sum as a kernel of its own.
 // The routing (grouping the pairs by expert) is kernels/moe_route.cu; int4 experts are
 // kernels/moe_int4.cu, MXFP4 experts kernels/moe_mxfp4.cu (moe_experts_forward dispatches on the
-// weights' type).
+// weights' type). Every expert and combine kernel here and there is launched dependent
+// (kernels/common.cuh: each waits for the kernel before it first, its launch overlaps that one).
 #include "kernels/moe_internal.cuh"
 #include "kernels/moe_int4.cuh"
 #include <algorithm>
@@ -24,10 +25,10 @@ static const int MOE_TOK = 8;     // tokens one warp takes per pass over its row
 static const int MOE_UNROLL = 4;  // 16-byte loads of each row in flight per lane
 
 // This lane's share of acc[r][j] += w[r] · xs[j] over n8 16-byte words, for the first n of
-// MOE_TOK vectors: MOE_UNROLL words of each of the R rows loaded before any is used.
-template <int R>
-__device__ __forceinline__ void moe_rows_dot(float (&acc)[R][MOE_TOK], const uint4* const (&w)[R],
-                                             const uint4* const (&xs)[MOE_TOK], int n, int n8) {
+// NT vectors: MOE_UNROLL words of each of the R rows loaded before any is used.
+template <int R, int NT = MOE_TOK>
+__device__ __forceinline__ void moe_rows_dot(float (&acc)[R][NT], const uint4* const (&w)[R],
+                                             const uint4* const (&xs)[NT], int n, int n8) {
     const int lane = threadIdx.x % WARP_SIZE;
     for (int i0 = lane; i0 < n8; i0 += MOE_UNROLL * WARP_SIZE) {
         uint4 wv[R][MOE_UNROLL];
@@ -45,7 +46,7 @@ __device__ __forceinline__ void moe_rows_dot(float (&acc)[R][MOE_TOK], const uin
 #pragma unroll
             for (int r = 0; r < R; r++) vec8_to_f32(Vec8{wv[r][u]}, wf[r]);
 #pragma unroll
-            for (int j = 0; j < MOE_TOK; j++) {
+            for (int j = 0; j < NT; j++) {
                 if (j >= n) break;
                 float xv[8];
                 vec8_to_f32(Vec8{xs[j][i]}, xv);
@@ -68,6 +69,7 @@ __global__ void moe_gate_up_kernel(bf16* __restrict__ act, int32_t* __restrict__
                                    const int32_t* __restrict__ active, const int32_t* __restrict__ perm,
                                    const bf16* __restrict__ gate_up, int k, int hidden, int inter, int n_experts,
                                    MoeOpts opts) {
+    grid_dependency_wait();  // launch_dependent: before any global access
     moe_clear_done(done, n_done);
     if ((int)blockIdx.y >= active[n_experts]) return;
     const int e = active[blockIdx.y];
@@ -111,6 +113,7 @@ __global__ void moe_down_kernel(bf16* __restrict__ y, bf16* __restrict__ out, in
                                 int inter, int n_experts, const bf16* __restrict__ bias) {
     __shared__ int32_t s_fin[MOE_ROWS * WARP_SIZE];
     __shared__ int32_t s_n_fin;
+    grid_dependency_wait();  // launch_dependent: before any global access
     if ((int)blockIdx.y >= active[n_experts]) return;
     const int e = active[blockIdx.y];
     const int begin = offsets[e], end = offsets[e + 1];
@@ -140,8 +143,50 @@ __global__ void moe_down_kernel(bf16* __restrict__ y, bf16* __restrict__ out, in
                            blockIdx.x * MOE_ROWS, MOE_ROWS, s_fin, &s_n_fin);
 }
 
+static const int MOE_DC_ROWS = 4;  // down rows per block of moe_down_combine_kernel
+
+// Token blockIdx.y's down rows r0 = blockIdx.x * MOE_DC_ROWS .. r0 + 3 for each of its k pairs
+// (warp w takes slots w, w + warps, ...: each expert's 4 rows read by one warp), each rounded to
+// bf16 with the row's bias as moe_down_kernel's y is, then out = their weighted sum in slot order
+// as moe_combine_kernel adds them: the down and the combine in one kernel, for batches so small
+// that an expert rarely serves two of their tokens (it reads ids directly, not the grouping).
+__global__ void moe_down_combine_kernel(bf16* __restrict__ out, const float* __restrict__ weights,
+                                        const bf16* __restrict__ act, const int32_t* __restrict__ ids,
+                                        const bf16* __restrict__ down, int k, int hidden, int inter,
+                                        const bf16* __restrict__ bias) {
+    extern __shared__ float moe_dc_sh[];  // (k, MOE_DC_ROWS): the pairs' rounded outputs
+    grid_dependency_wait();  // launch_dependent: before any global access
+    const int t = blockIdx.y, r0 = blockIdx.x * MOE_DC_ROWS;
+    const int warp = threadIdx.x / WARP_SIZE, lane = threadIdx.x % WARP_SIZE, n_warps = blockDim.x / WARP_SIZE;
+    for (int j = warp; j < k; j += n_warps) {
+        const int64_t p = (int64_t)t * k + j;
+        const int64_t e = ids[p];
+        const uint4* w[MOE_DC_ROWS];
+        float acc[MOE_DC_ROWS][1];
+#pragma unroll
+        for (int r = 0; r < MOE_DC_ROWS; r++) {
+            w[r] = reinterpret_cast<const uint4*>(down + (e * hidden + r0 + r) * inter);
+            acc[r][0] = 0.0f;
+        }
+        const uint4* const xs[1] = {reinterpret_cast<const uint4*>(act + p * inter)};
+        moe_rows_dot<MOE_DC_ROWS, 1>(acc, w, xs, 1, inter / 8);
+#pragma unroll
+        for (int r = 0; r < MOE_DC_ROWS; r++) {
+            const float v = warp_sum(acc[r][0]) + moe_bias(bias, e * hidden + r0 + r);
+            if (lane == 0) moe_dc_sh[j * MOE_DC_ROWS + r] = __bfloat162float(__float2bfloat16(v));
+        }
+    }
+    __syncthreads();
+    if (threadIdx.x < MOE_DC_ROWS) {
+        float acc = 0.0f;
+        for (int j = 0; j < k; j++) acc += weights[(int64_t)t * k + j] * moe_dc_sh[j * MOE_DC_ROWS + threadIdx.x];
+        out[(int64_t)t * hidden + r0 + threadIdx.x] = __float2bfloat16(acc);
+    }
+}
+
 // out (token, hidden) = the weighted sum of its k pairs' rows of y, in slot order (fp32).
 __global__ void moe_combine_kernel(bf16* out, const bf16* y, const float* weights, int n_tokens, int k, int hidden) {
+    grid_dependency_wait();  // launch_dependent: before any global access
     const int64_t n = (int64_t)n_tokens * hidden;
     for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
         const int64_t t = i / hidden, c = i % hidden;
@@ -153,6 +198,7 @@ __global__ void moe_combine_kernel(bf16* out, const bf16* y, const float* weight
 
 __global__ void moe_shared_add_kernel(bf16* out, const bf16* shared, const float* gate_logit,
                                       int n_tokens, int hidden) {
+    grid_dependency_wait();  // launch_dependent: before any global access
     const int64_t n = (int64_t)n_tokens * hidden;
     for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
         const float g = 1.0f / (1.0f + expf(-gate_logit[i / hidden]));
@@ -193,25 +239,39 @@ int moe_down_fma_rows() { return MOE_ROWS; }
 void moe_gate_up_fma_launch(const MoeWs& ws, const bf16* x, const bf16* gate_up, int n_tokens, int k, int hidden,
                             int inter, int n_experts, int n_done, cudaStream_t stream, const MoeOpts& opts) {
     const int cols = std::min(n_experts, n_tokens * k);  // at most this many experts have pairs
-    moe_gate_up_kernel<<<dim3(ceil_div(inter, MOE_ROWS), cols), MOE_ROWS * WARP_SIZE, 0, stream>>>(
-        ws.act, ws.done, n_done, x, ws.offsets, ws.active, ws.perm, gate_up, k, hidden, inter, n_experts, opts);
+    launch_dependent(moe_gate_up_kernel, dim3(ceil_div(inter, MOE_ROWS), cols), MOE_ROWS * WARP_SIZE, 0, stream,
+                     ws.act, ws.done, n_done, x, ws.offsets, ws.active, ws.perm, gate_up, k, hidden, inter,
+                     n_experts, opts);
     CUDA_CHECK_LAUNCH();
 }
 
 void moe_down_fma_launch(const MoeWs& ws, bf16* out, const float* weights, const bf16* down, int n_tokens, int k,
                          int hidden, int inter, int n_experts, cudaStream_t stream, const MoeOpts& opts) {
     const int cols = std::min(n_experts, n_tokens * k);
-    moe_down_kernel<<<dim3(hidden / MOE_ROWS, cols), MOE_ROWS * WARP_SIZE, 0, stream>>>(
-        ws.y, out, ws.done, weights, ws.act, ws.offsets, ws.active, ws.perm, down, k, hidden, inter, n_experts,
-        opts.down_bias);
+    launch_dependent(moe_down_kernel, dim3(hidden / MOE_ROWS, cols), MOE_ROWS * WARP_SIZE, 0, stream, ws.y, out,
+                     ws.done, weights, ws.act, ws.offsets, ws.active, ws.perm, down, k, hidden, inter, n_experts,
+                     opts.down_bias);
+    CUDA_CHECK_LAUNCH();
+}
+
+bool moe_down_combine_ok(int n_tokens, int k, int n_experts) {
+    return n_tokens == 1 || (int64_t)n_tokens * k * 2 <= n_experts;
+}
+
+void moe_down_combine_launch(const MoeWs& ws, bf16* out, const float* weights, const int32_t* ids, const bf16* down,
+                             int n_tokens, int k, int hidden, int inter, cudaStream_t stream, const MoeOpts& opts) {
+    PLAT_ASSERT(hidden % MOE_DC_ROWS == 0, "moe_down_combine_launch: hidden must be a multiple of 4");
+    launch_dependent(moe_down_combine_kernel, dim3(hidden / MOE_DC_ROWS, n_tokens), std::min(k, 8) * WARP_SIZE,
+                     (size_t)k * MOE_DC_ROWS * sizeof(float), stream, out, weights, ws.act, ids, down, k, hidden,
+                     inter, opts.down_bias);
     CUDA_CHECK_LAUNCH();
 }
 
 void moe_combine_launch(bf16* out, const MoeWs& ws, const float* weights, int n_tokens, int k, int hidden,
                         cudaStream_t stream) {
     const int64_t n = (int64_t)n_tokens * hidden;
-    moe_combine_kernel<<<(int)std::min<int64_t>(ceil_div(n, 256), 4096), 256, 0, stream>>>(out, ws.y, weights,
-                                                                                          n_tokens, k, hidden);
+    launch_dependent(moe_combine_kernel, (int)std::min<int64_t>(ceil_div(n, 256), 4096), 256, 0, stream, out, ws.y,
+                     weights, n_tokens, k, hidden);
     CUDA_CHECK_LAUNCH();
 }
 
@@ -239,6 +299,10 @@ void moe_experts_launch(int path, bool fused_combine, bf16* out, const bf16* x, 
         moe_down_mma_launch(ws, fused_out, weights, down, n_tokens, k, hidden, inter, n_experts, stream, opts);
     } else {
         moe_gate_up_fma_launch(ws, x, gate_up, n_tokens, k, hidden, inter, n_experts, n_done, stream, opts);
+        if (!fused && moe_down_combine_ok(n_tokens, k, n_experts)) {  // the combine with down: no y
+            moe_down_combine_launch(ws, out, weights, ids, down, n_tokens, k, hidden, inter, stream, opts);
+            return;
+        }
         moe_down_fma_launch(ws, fused_out, weights, down, n_tokens, k, hidden, inter, n_experts, stream, opts);
     }
     if (!fused) moe_combine_launch(out, ws, weights, n_tokens, k, hidden, stream);
@@ -302,7 +366,7 @@ void moe_shared_add_forward(act_t* out, const act_t* shared, const float* gate_l
                             int n_tokens, int hidden, plat_stream_t stream) {
     if (n_tokens <= 0) return;
     const int64_t n = (int64_t)n_tokens * hidden;
-    moe_shared_add_kernel<<<(int)std::min<int64_t>(ceil_div(n, 256), 4096), 256, 0, to_stream(stream)>>>(
-        as_bf16(out), as_bf16(shared), gate_logit, n_tokens, hidden);
+    launch_dependent(moe_shared_add_kernel, (int)std::min<int64_t>(ceil_div(n, 256), 4096), 256, 0,
+                     to_stream(stream), as_bf16(out), as_bf16(shared), gate_logit, n_tokens, hidden);
     CUDA_CHECK_LAUNCH();
 }

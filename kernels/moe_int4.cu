@@ -81,6 +81,7 @@ __global__ void __launch_bounds__(MI4_ROWS * WARP_SIZE)
                             const uint8_t* __restrict__ codes, const float* __restrict__ scales,
                             const uint8_t* __restrict__ zeros, int n_groups, int group, int k, int hidden,
                             int inter, int n_experts) {
+    grid_dependency_wait();  // launch_dependent: before any global access
     if ((int)blockIdx.y >= active[n_experts]) return;
     const int e = active[blockIdx.y];
     const int begin = offsets[e], end = offsets[e + 1];
@@ -117,6 +118,7 @@ __global__ void __launch_bounds__(MI4_ROWS * WARP_SIZE)
                          const uint8_t* __restrict__ codes, const float* __restrict__ scales,
                          const uint8_t* __restrict__ zeros, int n_groups, int group, int hidden, int inter,
                          int n_experts) {
+    grid_dependency_wait();  // launch_dependent: before any global access
     if ((int)blockIdx.y >= active[n_experts]) return;
     const int e = active[blockIdx.y];
     const int begin = offsets[e], end = offsets[e + 1];
@@ -158,11 +160,11 @@ void moe_int4_gate_up_launch(bf16* act, const bf16* x, const int32_t* offsets, c
     const uint8_t *c = (const uint8_t*)w.data, *z = (const uint8_t*)w.zeros;
     const int ng = weight_scale_cols(w);
     if (mi4_wide(w))
-        moe_int4_gate_up_kernel<MI4_WIDE><<<grid, MI4_ROWS * WARP_SIZE, 0, stream>>>(
-            act, x, offsets, active, perm, c, w.scales, z, ng, w.group_size, k, hidden, inter, n_experts);
+        launch_dependent((moe_int4_gate_up_kernel<MI4_WIDE>), grid, MI4_ROWS * WARP_SIZE, 0, stream,
+                         act, x, offsets, active, perm, c, w.scales, z, ng, w.group_size, k, hidden, inter, n_experts);
     else
-        moe_int4_gate_up_kernel<8><<<grid, MI4_ROWS * WARP_SIZE, 0, stream>>>(
-            act, x, offsets, active, perm, c, w.scales, z, ng, w.group_size, k, hidden, inter, n_experts);
+        launch_dependent((moe_int4_gate_up_kernel<8>), grid, MI4_ROWS * WARP_SIZE, 0, stream,
+                         act, x, offsets, active, perm, c, w.scales, z, ng, w.group_size, k, hidden, inter, n_experts);
     CUDA_CHECK_LAUNCH();
 }
 
@@ -173,10 +175,10 @@ void moe_int4_down_launch(bf16* y, const bf16* act, const int32_t* offsets, cons
     const uint8_t *c = (const uint8_t*)w.data, *z = (const uint8_t*)w.zeros;
     const int ng = weight_scale_cols(w);
     if (mi4_wide(w))
-        moe_int4_down_kernel<MI4_WIDE><<<grid, MI4_ROWS * WARP_SIZE, 0, stream>>>(
-            y, act, offsets, active, perm, c, w.scales, z, ng, w.group_size, hidden, inter, n_experts);
+        launch_dependent((moe_int4_down_kernel<MI4_WIDE>), grid, MI4_ROWS * WARP_SIZE, 0, stream,
+                         y, act, offsets, active, perm, c, w.scales, z, ng, w.group_size, hidden, inter, n_experts);
     else
-        moe_int4_down_kernel<8><<<grid, MI4_ROWS * WARP_SIZE, 0, stream>>>(
-            y, act, offsets, active, perm, c, w.scales, z, ng, w.group_size, hidden, inter, n_experts);
+        launch_dependent((moe_int4_down_kernel<8>), grid, MI4_ROWS * WARP_SIZE, 0, stream,
+                         y, act, offsets, active, perm, c, w.scales, z, ng, w.group_size, hidden, inter, n_experts);
     CUDA_CHECK_LAUNCH();
 }

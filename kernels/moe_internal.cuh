@@ -140,6 +140,14 @@ void moe_down_fma_launch(const MoeWs& ws, bf16* out, const float* weights, const
 // The same two on tensor cores (moe_mma.cu), for any pair count; moe_mma_available() says
 // whether this build and device have them.
 bool moe_mma_available();
+// The tensor-core kernels' tile variants (k per stage x ring depth) for the benchmark to time:
+// moe_mma_variant() is the one launches use (the fastest measured that fits this device, unless
+// set); moe_mma_set_variant(v) makes every later launch use variant v and says false, changing
+// nothing, where v does not exist or its shared memory does not fit this device.
+int moe_mma_variants();
+int moe_mma_variant();
+const char* moe_mma_variant_name(int v);
+bool moe_mma_set_variant(int v);
 void moe_gate_up_mma_launch(const MoeWs& ws, const bf16* x, const bf16* gate_up, int n_tokens,
                             int k, int hidden, int inter, int n_experts, int n_done,
                             cudaStream_t stream, const MoeOpts& opts = MoeOpts());
@@ -150,6 +158,15 @@ void moe_down_mma_launch(const MoeWs& ws, bf16* out, const float* weights, const
 // ceil(hidden / rows) of them).
 int moe_down_fma_rows();
 int moe_down_mma_rows();
+// The down GEMM and the combine in one kernel on CUDA cores, reading ids (n_tokens, k) instead of
+// the grouping: out = the same sum of the same bf16-rounded expert outputs as the down kernel and
+// moe_combine_launch give, with no ws.y. moe_experts_launch takes it on the CUDA-core path with a
+// separate combine where moe_down_combine_ok: one token, or few enough pairs that an expert rarely
+// serves two tokens (each pair reads its expert's rows itself).
+bool moe_down_combine_ok(int n_tokens, int k, int n_experts);
+void moe_down_combine_launch(const MoeWs& ws, bf16* out, const float* weights, const int32_t* ids,
+                             const bf16* down, int n_tokens, int k, int hidden, int inter,
+                             cudaStream_t stream, const MoeOpts& opts = MoeOpts());
 // out (n_tokens, hidden) = sum over slots of weights * ws.y, in slot order (the separate combine).
 void moe_combine_launch(bf16* out, const MoeWs& ws, const float* weights, int n_tokens, int k,
                         int hidden, cudaStream_t stream);

@@ -6,7 +6,8 @@
 // SwiGLU, after the rows' biases) is formed in registers; for down, 128 rows (plus their biases).
 // It loops over the expert's pairs 64 at a time as the 8-wide B operand: per chunk, the weight
 // tile and the pairs' input rows (x through perm / k, act through perm, gathered by cp.async)
-// stream through a 4-stage ring of 32-wide k steps. An expert with at most 64 pairs has its
+// stream through a ring of k steps (64 wide in 4 stages by default: 128 bytes of each weight row
+// a stage; see MM_VARIANT_* below). An expert with at most 64 pairs has its
 // weights read from memory once. With more (prefill), n_slots neighbouring CTAs share a weight
 // tile, CTA s taking chunks s, s + n_slots, ...: they stream the tile at the same time, so its
 // bytes come from memory about once per n_slots chunks and from L2 for the others. Outputs
@@ -21,12 +22,17 @@
 enum {
     MM_BM = 128,      // weight rows per CTA (A operand: 8 m16 tiles, two per warp)
     MM_BN = 64,       // pairs per chunk (B operand: up to 8 n8 tiles)
-    MM_BK = 32,       // k per stage
-    MM_LDS = 40,      // shared row pitch in bf16 (80 bytes: ldmatrix's 8 rows hit distinct banks)
-    MM_STAGES = 4,
     MM_THREADS = 128,
-    MM_STAGE_ELEMS = (MM_BM + MM_BN) * MM_LDS,
-    MM_SMEM_BYTES = MM_STAGES * MM_STAGE_ELEMS * 2,  // 60 KiB
+};
+
+// k per stage (BK) and ring depth (STAGES): the variants moe_mma_variant picks from. The shared
+// row pitch is BK + 8 bf16 (16 bytes more than a row: ldmatrix's 8 rows hit distinct banks).
+template <int BK, int STAGES>
+struct MmTile {
+    static constexpr int LDS = BK + 8;
+    static constexpr int CPR = BK / 8;  // 16-byte chunks per row and stage
+    static constexpr int STAGE_ELEMS = (MM_BM + MM_BN) * LDS;
+    static constexpr int SMEM_BYTES = STAGES * STAGE_ELEMS * 2;
 };
 
 // SWIGLU (gate_up): w (n_experts * 2 * n_out, K), out = act (pairs, n_out = inter), K = hidden,
@@ -36,7 +42,7 @@ enum {
 // row p; CTA rows r0 .. r0 + 127; warp w's tiles: shared rows 32 w and 32 w + 16; with comb_out,
 // the combine epilogue (done: one counter per token and CTA row block). blockIdx.x = row block *
 // n_slots + slot. opts: SWIGLU takes gate_up_bias (w's rows), limit and alpha, down down_bias.
-template <bool SWIGLU>
+template <bool SWIGLU, int BK, int STAGES>
 __global__ void __launch_bounds__(MM_THREADS)
     moe_mma_kernel(bf16* __restrict__ out, bf16* __restrict__ comb_out, int32_t* __restrict__ done, int n_done,
                    const float* __restrict__ weights, const bf16* __restrict__ in,
@@ -47,26 +53,28 @@ __global__ void __launch_bounds__(MM_THREADS)
     extern __shared__ uint4 moe_mma_smem[];
     __shared__ int32_t s_pair[MM_BN], s_src[MM_BN], s_fin[MM_THREADS], s_n_fin;
     __shared__ float s_bias[MM_BM];
+    grid_dependency_wait();  // launch_dependent: before any global access
     if (SWIGLU) moe_clear_done(done, n_done);
     if ((int)blockIdx.y >= active[n_experts]) return;
     const int e = active[blockIdx.y];
     const int begin = offsets[e], end = offsets[e + 1];
     constexpr int ROWS = SWIGLU ? MM_BM / 2 : MM_BM;  // output rows per CTA
-    const int row_block = blockIdx.x / n_slots, slot = blockIdx.x % n_slots;
-    const int r0 = row_block * ROWS;
+    const int row_block = blockIdx.x / n_slots, slot = blockIdx.x % n_slots, r0 = row_block * ROWS;
     bf16* smem = reinterpret_cast<bf16*>(moe_mma_smem);
-    const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
-    const int g = lane >> 2, t = lane & 3;
-    const int c8 = (tid % 4) * 8;  // the thread's 16-byte column of each k step
+    using Tile = MmTile<BK, STAGES>;
+    constexpr int LDS = Tile::LDS, CPR = Tile::CPR, STAGE_ELEMS = Tile::STAGE_ELEMS;
+    constexpr int A_PER = MM_BM * CPR / MM_THREADS, B_PER = MM_BN * CPR / MM_THREADS, STRIDE = MM_THREADS / CPR;
+    const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32, g = lane >> 2, t = lane & 3;
+    const int c8 = (tid % CPR) * 8;  // the thread's 16-byte column of each k step
 
-    // the thread's 4 weight rows: shared rows tid / 4 + 32 j; with them, s_bias (MM_BM) = the
-    // biases of the CTA's rows in shared-row order (0 without), seen after the chunk's barriers
+    // the thread's A_PER weight rows: shared rows tid / CPR + STRIDE j; with them, s_bias (MM_BM) =
+    // the biases of the CTA's rows in shared-row order (0 without), seen after the chunk's barriers
     const bf16* bias = SWIGLU ? opts.gate_up_bias : opts.down_bias;
-    const bf16* a_src[4];
-    bool a_ok[4];
+    const bf16* a_src[A_PER];
+    bool a_ok[A_PER];
 #pragma unroll
-    for (int j = 0; j < 4; j++) {
-        const int s = tid / 4 + 32 * j, half = s / ROWS, r = r0 + s % ROWS;
+    for (int j = 0; j < A_PER; j++) {
+        const int s = tid / CPR + STRIDE * j, half = s / ROWS, r = r0 + s % ROWS;
         a_ok[j] = r < n_out;
         a_src[j] = w + ((int64_t)e * (SWIGLU ? 2 : 1) * n_out + half * n_out + (a_ok[j] ? r : 0)) * K + c8;
         if (c8 == 0)
@@ -74,7 +82,7 @@ __global__ void __launch_bounds__(MM_THREADS)
                                         : 0.0f;
     }
     const int a_row0 = SWIGLU ? warp * 16 : warp * 32, a_row1 = SWIGLU ? ROWS + warp * 16 : warp * 32 + 16;
-    const int n_kt = (K + MM_BK - 1) / MM_BK;
+    const int n_kt = (K + BK - 1) / BK;
 
     for (int p0 = begin + slot * MM_BN; p0 < end; p0 += n_slots * MM_BN) {
         const int n = min((int)MM_BN, end - p0), nt = (n + 7) / 8;
@@ -86,20 +94,20 @@ __global__ void __launch_bounds__(MM_THREADS)
         }
         __syncthreads();
         auto load_stage = [&](int stage, int kt) {
-            bf16* as = smem + stage * MM_STAGE_ELEMS;
-            bf16* bs = as + MM_BM * MM_LDS;
-            const int k0 = kt * MM_BK;
+            bf16* as = smem + stage * STAGE_ELEMS;
+            bf16* bs = as + MM_BM * LDS;
+            const int k0 = kt * BK;
             const bool k_ok = k0 + c8 < K;
 #pragma unroll
-            for (int j = 0; j < 4; j++) {
+            for (int j = 0; j < A_PER; j++) {
                 const bool ok = a_ok[j] && k_ok;
-                cp_async16(as + (tid / 4 + 32 * j) * MM_LDS + c8, ok ? a_src[j] + k0 : w, ok);
+                cp_async16(as + (tid / CPR + STRIDE * j) * LDS + c8, ok ? a_src[j] + k0 : w, ok);
             }
 #pragma unroll
-            for (int j = 0; j < 2; j++) {  // rows past the chunk's pairs are zero-filled
-                const int s = tid / 4 + 32 * j;
+            for (int j = 0; j < B_PER; j++) {  // rows past the chunk's pairs are zero-filled
+                const int s = tid / CPR + STRIDE * j;
                 const bool ok = s < n && k_ok;
-                cp_async16(bs + s * MM_LDS + c8, ok ? in + (int64_t)s_src[s] * K + k0 + c8 : in, ok);
+                cp_async16(bs + s * LDS + c8, ok ? in + (int64_t)s_src[s] * K + k0 + c8 : in, ok);
             }
         };
 
@@ -116,29 +124,29 @@ __global__ void __launch_bounds__(MM_THREADS)
             }
 
 #pragma unroll
-        for (int s = 0; s < MM_STAGES - 1; s++) {
+        for (int s = 0; s < STAGES - 1; s++) {
             if (s < n_kt) load_stage(s, s);
             cp_async_commit();
         }
         for (int kt = 0; kt < n_kt; kt++) {
-            cp_async_wait<MM_STAGES - 2>();
+            cp_async_wait<STAGES - 2>();
             __syncthreads();  // tile kt landed for everyone; everyone is done with tile kt-1's stage
-            const int pf = kt + MM_STAGES - 1;
-            if (pf < n_kt) load_stage(pf % MM_STAGES, pf);
+            const int pf = kt + STAGES - 1;
+            if (pf < n_kt) load_stage(pf % STAGES, pf);
             cp_async_commit();
 
-            const bf16* as = smem + (kt % MM_STAGES) * MM_STAGE_ELEMS;
-            const bf16* bs = as + MM_BM * MM_LDS;
+            const bf16* as = smem + (kt % STAGES) * STAGE_ELEMS;
+            const bf16* bs = as + MM_BM * LDS;
 #pragma unroll
-            for (int kk = 0; kk < MM_BK; kk += 16) {
+            for (int kk = 0; kk < BK; kk += 16) {
                 uint32_t af[2][4];
-                ldmatrix_x4(af[0], as + (a_row0 + (lane & 15)) * MM_LDS + kk + (lane >> 4) * 8);
-                ldmatrix_x4(af[1], as + (a_row1 + (lane & 15)) * MM_LDS + kk + (lane >> 4) * 8);
+                ldmatrix_x4(af[0], as + (a_row0 + (lane & 15)) * LDS + kk + (lane >> 4) * 8);
+                ldmatrix_x4(af[1], as + (a_row1 + (lane & 15)) * LDS + kk + (lane >> 4) * 8);
 #pragma unroll
                 for (int j = 0; j < MM_BN / 8; j += 2) {
                     if (j < nt) {  // n8 tiles j and j + 1 (zero rows where past the pairs)
                         uint32_t r[4];
-                        ldmatrix_x4(r, bs + (j * 8 + (lane & 7) + ((lane >> 4) << 3)) * MM_LDS + kk +
+                        ldmatrix_x4(r, bs + (j * 8 + (lane & 7) + ((lane >> 4) << 3)) * LDS + kk +
                                            ((lane >> 3) & 1) * 8);
                         const uint32_t b0[2] = {r[0], r[1]}, b1[2] = {r[2], r[3]};
                         mma_bf16_16816(acc[0][j], af[0], b0);
@@ -185,12 +193,48 @@ __global__ void __launch_bounds__(MM_THREADS)
 #endif
 }
 
+// The (BK, STAGES) variants, timed side by side by gpu_bench moe. Measured on an H100 (2026-12-07,
+// Qwen3-30B-A3B's experts), k64 x 4 stages was the fastest from 64 to 2048 tokens: at 64 tokens
+// gate_up 0.290 ms (91 % of the copy rate) and down 0.151 ms where k32 x 4 took 0.400 and 0.191;
+// k128 x 3 lost at 2048 tokens (1.19 ms against 0.70). The default is the first of k64 x 4, k64 x 3
+// (83 KiB: Ada's 99 KiB per block) and k32 x 4 whose shared memory fits the device.
+static const int MM_N_VARIANTS = 4;
+static const int MM_VARIANT_BK[MM_N_VARIANTS] = {32, 64, 64, 128};
+static const int MM_VARIANT_STAGES[MM_N_VARIANTS] = {4, 3, 4, 3};
+static int g_mma_variant = -1;  // -1: the default, chosen at the first launch
+
+static size_t mma_smem_bytes(int v) {
+    return (size_t)MM_VARIANT_STAGES[v] * (MM_BM + MM_BN) * (MM_VARIANT_BK[v] + 8) * 2;
+}
+
+static int mma_default_variant() {
+    for (int v : {2, 1})
+        if (mma_smem_bytes(v) <= kernel_caps().smem_per_block) return v;
+    return 0;
+}
+
 bool moe_mma_available() {
 #if EDGELLM_HAS_CUDA_PTX
-    return kernel_caps().arch >= 80 && (size_t)MM_SMEM_BYTES <= kernel_caps().smem_per_block;
+    return kernel_caps().arch >= 80 && mma_smem_bytes(0) <= kernel_caps().smem_per_block;
 #else
     return false;
 #endif
+}
+
+int moe_mma_variants() { return MM_N_VARIANTS; }
+
+int moe_mma_variant() { return g_mma_variant < 0 ? mma_default_variant() : g_mma_variant; }
+
+const char* moe_mma_variant_name(int v) {
+    static const char* names[MM_N_VARIANTS] = {"k32 x 4 stages", "k64 x 3 stages", "k64 x 4 stages",
+                                               "k128 x 3 stages"};
+    return v >= 0 && v < MM_N_VARIANTS ? names[v] : "?";
+}
+
+bool moe_mma_set_variant(int v) {
+    if (v < 0 || v >= MM_N_VARIANTS || mma_smem_bytes(v) > kernel_caps().smem_per_block) return false;
+    g_mma_variant = v;
+    return true;
 }
 
 int moe_down_mma_rows() { return MM_BM; }
@@ -202,24 +246,39 @@ static int mma_slots(int n_tokens, int k, int n_experts) {
     return (int)std::min<int64_t>(8, std::max<int64_t>(1, per_expert / MM_BN));
 }
 
+template <bool SWIGLU>
+using MmKernel = void (*)(bf16*, bf16*, int32_t*, int, const float*, const bf16*, const int32_t*, const int32_t*,
+                          const int32_t*, const bf16*, int, int, int, int, int, MoeOpts);
+
+template <bool SWIGLU>
+static MmKernel<SWIGLU> mma_kernel(int v) {
+    switch (v) {
+    case 1: return moe_mma_kernel<SWIGLU, 64, 3>;
+    case 2: return moe_mma_kernel<SWIGLU, 64, 4>;
+    case 3: return moe_mma_kernel<SWIGLU, 128, 3>;
+    default: return moe_mma_kernel<SWIGLU, 32, 4>;
+    }
+}
+
 // grid: (CTA row blocks * slots, min(n_experts, pairs)): at most that many experts have pairs.
 template <bool SWIGLU>
 static void mma_launch(bf16* out, bf16* comb_out, int32_t* done, int n_done, const float* weights, const bf16* in,
                        const MoeWs& ws, const bf16* w, int n_tokens, int k, int K, int n_out, int n_experts,
                        cudaStream_t stream, const MoeOpts& opts) {
     PLAT_ASSERT(moe_mma_available(), "moe mma: tensor-core path not available");
-    auto kernel = moe_mma_kernel<SWIGLU>;
-    static bool attr_set = false;  // once per instantiation; the limit is per function
-    if (!attr_set) {
-        CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, MM_SMEM_BYTES));
-        attr_set = true;
+    const int v = moe_mma_variant();
+    const MmKernel<SWIGLU> kernel = mma_kernel<SWIGLU>(v);
+    const size_t smem = mma_smem_bytes(v);
+    static bool attr_set[MM_N_VARIANTS] = {};  // once per instantiation; the limit is per function
+    if (!attr_set[v]) {
+        CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+        attr_set[v] = true;
     }
     const int rows = SWIGLU ? MM_BM / 2 : MM_BM;
     const int n_slots = mma_slots(n_tokens, k, n_experts);
     const dim3 grid(ceil_div(n_out, rows) * n_slots, std::min(n_experts, n_tokens * k));
-    kernel<<<grid, MM_THREADS, MM_SMEM_BYTES, stream>>>(out, comb_out, done, n_done, weights, in, ws.offsets,
-                                                         ws.active, ws.perm, w, k, K, n_out, n_experts, n_slots,
-                                                         opts);
+    launch_dependent(kernel, grid, MM_THREADS, smem, stream, out, comb_out, done, n_done, weights, in, ws.offsets,
+                     ws.active, ws.perm, w, k, K, n_out, n_experts, n_slots, opts);
     CUDA_CHECK_LAUNCH();
 }
 

@@ -13,7 +13,8 @@
 //    constant load a code); per chunk and token the lane sums code value * x in fp32 and
 //    multiplies by 2^14 * 2^(e - 127) once. Biases, moe_glu (silu(gate) * up, or gpt-oss's
 //    clamped SwiGLU) and the bf16 roundings of act and y are the bf16 kernels'; then moe.cu's
-//    combine kernel.
+//    combine kernel, or, where moe_down_combine_ok (one token, or very few), the down rows and
+//    the combine in one kernel (moe_mxfp4_down_combine_kernel, moe.cu's scheme on the codes).
 //  - many pairs (prefill): the experts with pairs dequantized (exactly) into the bf16 scratch
 //    moe_prepare allocated, then moe_mma.cu's tensor-core kernels on it (moe_experts_launch).
 #include "kernels/moe_internal.cuh"
@@ -50,11 +51,11 @@ __device__ __forceinline__ uint32_t mx_word_of(const uint4& q, int i) {
 }
 
 // acc[r][j] += this lane's share of row r · xs[j] over n_chunks chunks of 32 columns, for the
-// first n of MX_TOK vectors. Row r: codes w[r] (16 bytes a chunk), exponents ex[r] (a byte a
-// chunk). MX_LOADS / R chunks of each row are loaded before any is used.
-template <int R>
-__device__ __forceinline__ void mx_rows_dot(float (&acc)[R][MX_TOK], const uint4* const (&w)[R],
-                                            const uint8_t* const (&ex)[R], const bf16* const (&xs)[MX_TOK], int n,
+// first n of NT vectors. Row r: codes w[r] (16 bytes a chunk), exponents ex[r] (a byte a chunk).
+// MX_LOADS / R chunks of each row are loaded before any is used.
+template <int R, int NT = MX_TOK>
+__device__ __forceinline__ void mx_rows_dot(float (&acc)[R][NT], const uint4* const (&w)[R],
+                                            const uint8_t* const (&ex)[R], const bf16* const (&xs)[NT], int n,
                                             int n_chunks) {
     constexpr int MX_UNROLL = MX_LOADS / R;
     const int lane = threadIdx.x % WARP_SIZE;
@@ -74,18 +75,18 @@ __device__ __forceinline__ void mx_rows_dot(float (&acc)[R][MX_TOK], const uint4
         for (int u = 0; u < MX_UNROLL; u++) {
             const int c = c0 + u * WARP_SIZE;
             if (c >= n_chunks) break;
-            float part[R][MX_TOK];
+            float part[R][NT];
 #pragma unroll
             for (int r = 0; r < R; r++)
 #pragma unroll
-                for (int j = 0; j < MX_TOK; j++) part[r][j] = 0.0f;
+                for (int j = 0; j < NT; j++) part[r][j] = 0.0f;
 #pragma unroll
             for (int i = 0; i < 4; i++) {  // word i: columns 32c + 8i .. 32c + 8i + 7
                 float wf[R][8];
 #pragma unroll
                 for (int r = 0; r < R; r++) mx_word(mx_word_of(q[r][u], i), wf[r]);
 #pragma unroll
-                for (int j = 0; j < MX_TOK; j++) {
+                for (int j = 0; j < NT; j++) {
                     if (j >= n) break;
                     const uint4 a = __ldg(reinterpret_cast<const uint4*>(xs[j] + c * MX_CHUNK + 8 * i));
                     const uint32_t xw[4] = {a.x, a.y, a.z, a.w};
@@ -101,7 +102,7 @@ __device__ __forceinline__ void mx_rows_dot(float (&acc)[R][MX_TOK], const uint4
             for (int r = 0; r < R; r++) {
                 const float s = mx_pow2(e[r][u]);
 #pragma unroll
-                for (int j = 0; j < MX_TOK; j++) {
+                for (int j = 0; j < NT; j++) {
                     if (j >= n) break;
                     acc[r][j] += part[r][j] * 16384.0f * s;  // the 2^-14 of mx_word's values undone first
                 }
@@ -117,6 +118,7 @@ __global__ void __launch_bounds__(MX_ROWS * WARP_SIZE, MX_MIN_BLOCKS)
                              const int32_t* __restrict__ active, const int32_t* __restrict__ perm,
                              const uint8_t* __restrict__ codes, const uint8_t* __restrict__ exps, int k, int hidden,
                              int inter, int n_experts, MoeOpts opts) {
+    grid_dependency_wait();  // launch_dependent: before any global access
     if ((int)blockIdx.y >= active[n_experts]) return;
     const int e = active[blockIdx.y];
     const int begin = offsets[e], end = offsets[e + 1];
@@ -155,6 +157,7 @@ __global__ void __launch_bounds__(MX_ROWS * WARP_SIZE, MX_MIN_BLOCKS)
                           const int32_t* __restrict__ active, const int32_t* __restrict__ perm,
                           const uint8_t* __restrict__ codes, const uint8_t* __restrict__ exps, int hidden, int inter,
                           int n_experts, const bf16* __restrict__ bias) {
+    grid_dependency_wait();  // launch_dependent: before any global access
     if ((int)blockIdx.y >= active[n_experts]) return;
     const int e = active[blockIdx.y];
     const int begin = offsets[e], end = offsets[e + 1];
@@ -181,6 +184,49 @@ __global__ void __launch_bounds__(MX_ROWS * WARP_SIZE, MX_MIN_BLOCKS)
             const float v = warp_sum(acc[0][j]) + bias_d;
             if (lane == 0) y[(int64_t)perm[p0 + j] * hidden + row] = __float2bfloat16(v);
         }
+    }
+}
+
+static const int MX_DC_ROWS = 4;  // down rows per block of moe_mxfp4_down_combine_kernel
+
+// moe_down_combine_kernel (moe.cu) on MXFP4 down rows: token blockIdx.y's rows r0 =
+// blockIdx.x * MX_DC_ROWS .. r0 + 3 for each of its k pairs (warp w takes slots w, w + warps,
+// ...), each rounded to bf16 with the row's bias as moe_mxfp4_down_kernel's y, then out = their
+// weighted sum in slot order as moe_combine_kernel adds them.
+__global__ void __launch_bounds__(MX_ROWS * WARP_SIZE, MX_MIN_BLOCKS)
+    moe_mxfp4_down_combine_kernel(bf16* __restrict__ out, const float* __restrict__ weights,
+                                  const bf16* __restrict__ act, const int32_t* __restrict__ ids,
+                                  const uint8_t* __restrict__ codes, const uint8_t* __restrict__ exps, int k,
+                                  int hidden, int inter, const bf16* __restrict__ bias) {
+    extern __shared__ float mx_dc_sh[];  // (k, MX_DC_ROWS): the pairs' rounded outputs
+    grid_dependency_wait();  // launch_dependent: before any global access
+    const int t = blockIdx.y, r0 = blockIdx.x * MX_DC_ROWS;
+    const int warp = threadIdx.x / WARP_SIZE, lane = threadIdx.x % WARP_SIZE, n_warps = blockDim.x / WARP_SIZE;
+    for (int j = warp; j < k; j += n_warps) {
+        const int64_t p = (int64_t)t * k + j;
+        const int64_t rd = (int64_t)ids[p] * hidden + r0;
+        const uint4* w[MX_DC_ROWS];
+        const uint8_t* ex[MX_DC_ROWS];
+        float acc[MX_DC_ROWS][1];
+#pragma unroll
+        for (int r = 0; r < MX_DC_ROWS; r++) {
+            w[r] = reinterpret_cast<const uint4*>(codes + (rd + r) * (inter / 2));
+            ex[r] = exps + (rd + r) * (inter / MX_CHUNK);
+            acc[r][0] = 0.0f;
+        }
+        const bf16* const as[1] = {act + p * inter};
+        mx_rows_dot<MX_DC_ROWS, 1>(acc, w, ex, as, 1, inter / MX_CHUNK);
+#pragma unroll
+        for (int r = 0; r < MX_DC_ROWS; r++) {
+            const float v = warp_sum(acc[r][0]) + moe_bias(bias, rd + r);
+            if (lane == 0) mx_dc_sh[j * MX_DC_ROWS + r] = __bfloat162float(__float2bfloat16(v));
+        }
+    }
+    __syncthreads();
+    if (threadIdx.x < MX_DC_ROWS) {
+        float acc = 0.0f;
+        for (int j = 0; j < k; j++) acc += weights[(int64_t)t * k + j] * mx_dc_sh[j * MX_DC_ROWS + threadIdx.x];
+        out[(int64_t)t * hidden + r0 + threadIdx.x] = __float2bfloat16(acc);
     }
 }
 
@@ -284,11 +330,18 @@ void moe_mxfp4_experts_launch(int path, bf16* out, const bf16* x, const int32_t*
     const int cols = std::min(n_experts, n_tokens * k);  // at most this many experts have pairs
     const uint8_t *gc = (const uint8_t*)gate_up.data, *ge = (const uint8_t*)gate_up.zeros;
     const uint8_t *dc = (const uint8_t*)down.data, *de = (const uint8_t*)down.zeros;
-    moe_mxfp4_gate_up_kernel<<<dim3(ceil_div(inter, MX_ROWS), cols), MX_ROWS * WARP_SIZE, 0, stream>>>(
-        ws.act, x, ws.offsets, ws.active, ws.perm, gc, ge, k, hidden, inter, n_experts, opts);
+    launch_dependent(moe_mxfp4_gate_up_kernel, dim3(ceil_div(inter, MX_ROWS), cols), MX_ROWS * WARP_SIZE, 0, stream,
+                     ws.act, x, ws.offsets, ws.active, ws.perm, gc, ge, k, hidden, inter, n_experts, opts);
     CUDA_CHECK_LAUNCH();
-    moe_mxfp4_down_kernel<<<dim3(ceil_div(hidden, MX_ROWS), cols), MX_ROWS * WARP_SIZE, 0, stream>>>(
-        ws.y, ws.act, ws.offsets, ws.active, ws.perm, dc, de, hidden, inter, n_experts, opts.down_bias);
+    if (moe_down_combine_ok(n_tokens, k, n_experts)) {  // the combine with down, as for bf16 experts
+        launch_dependent(moe_mxfp4_down_combine_kernel, dim3(hidden / MX_DC_ROWS, n_tokens),
+                         std::min(k, MX_ROWS) * WARP_SIZE, (size_t)k * MX_DC_ROWS * sizeof(float), stream, out,
+                         weights, ws.act, ids, dc, de, k, hidden, inter, opts.down_bias);
+        CUDA_CHECK_LAUNCH();
+        return;
+    }
+    launch_dependent(moe_mxfp4_down_kernel, dim3(ceil_div(hidden, MX_ROWS), cols), MX_ROWS * WARP_SIZE, 0, stream,
+                     ws.y, ws.act, ws.offsets, ws.active, ws.perm, dc, de, hidden, inter, n_experts, opts.down_bias);
     CUDA_CHECK_LAUNCH();
     moe_combine_launch(out, ws, weights, n_tokens, k, hidden, stream);
 }

@@ -1,63 +1,87 @@
 // moe_route.cu — the routing half of the mixture-of-experts layer on CUDA (kernels.h:
 // moe_route_forward; tests/gpu/test_moe.cu compares it with kernels/ref/moe_ref.cpp):
 //  - moe_topk_kernel: one warp per token: the router's bias (gpt-oss; optional) added to the
-//    logits, softmax over the experts in fp32, k rounds of a warp argmax (ties: the lower
-//    expert), renormalisation;
+//    logits, softmax over the experts in fp32 held in registers, k rounds of a warp argmax (ties:
+//    the lower expert), renormalisation;
 //  - moe_group_kernel: the (token, slot) pairs grouped by expert on the device (counts, offsets,
 //    the experts with pairs, permutation), one block;
 //  - moe_route_kernel: both in one block for small batches (decode), one launch instead of two.
-// Nothing here waits on the host, so decode steps stay inside CUDA graphs.
+// Nothing here waits on the host, so decode steps stay inside CUDA graphs; every kernel is
+// launched dependent (kernels/common.cuh), so its launch overlaps the router GEMM's tail.
 #include "kernels/moe_internal.cuh"
 
-// Token t's top k by one warp over its logits plus bias (n_experts, or nullptr): ids and weights
-// (n_tokens, k) in global memory, and the ids also in sid (k) when sid is not null (lane 0 writes
-// both).
+static const int MOE_GROUP_THREADS = 1024;
+static const int MOE_TOPK_SMALL = 256;  // up to this many experts the top-k holds 8 per lane
+
+// Token t's top k by one warp over its logits plus bias (n_experts <= 32 * PL, or nullptr): ids and
+// weights (n_tokens, k) in global memory, and the ids also in sid (k) when sid is not null. Lane l
+// holds the probabilities of experts l, l + 32, ... in PL registers (unrolled loops: constant
+// indices);
+// each round takes the largest left (ties: the lower expert) and marks it taken with -1, the
+// order moe_topk_ref gives. Round j's weight waits in lane j % 32 until 32 rounds or the last
+// are done, then those lanes store theirs (renormalised by the sum of all k once it is known).
+template <int PL>
 __device__ __forceinline__ void moe_topk_token(int32_t* ids, float* weights, int32_t* sid, const float* logits,
                                                const bf16* bias, int t, int n_experts, int k, bool renorm) {
     const int lane = threadIdx.x % WARP_SIZE;
     const float* lt = logits + (int64_t)t * n_experts;
-    auto l = [&](int e) { return bias ? lt[e] + __bfloat162float(bias[e]) : lt[e]; };  // moe_topk_ref's sum
+    float p[PL];
     float mx = -INFINITY;
-    for (int e = lane; e < n_experts; e += WARP_SIZE) mx = fmaxf(mx, l(e));
+#pragma unroll
+    for (int i = 0; i < PL; i++) {
+        const int e = i * WARP_SIZE + lane;
+        p[i] = -INFINITY;
+        if (e < n_experts) p[i] = bias ? lt[e] + __bfloat162float(bias[e]) : lt[e];  // moe_topk_ref's sum
+        mx = fmaxf(mx, p[i]);
+    }
     mx = warp_max(mx);
     float sum = 0.0f;
-    for (int e = lane; e < n_experts; e += WARP_SIZE) sum += expf(l(e) - mx);
+#pragma unroll
+    for (int i = 0; i < PL; i++) {
+        p[i] = i * WARP_SIZE + lane < n_experts ? expf(p[i] - mx) : -1.0f;
+        if (p[i] >= 0.0f) sum += p[i];
+    }
     sum = warp_sum(sum);
-    float picked = 0.0f;
-    int last = -1;
-    float last_p = INFINITY;
+#pragma unroll
+    for (int i = 0; i < PL; i++)
+        if (p[i] >= 0.0f) p[i] = p[i] / sum;
+    float picked = 0.0f, w_mine = 0.0f;
     for (int j = 0; j < k; j++) {
-        // the next expert in (probability descending, index ascending) order after (last_p, last)
-        float best = -INFINITY;
+        float best = -1.0f;
         int best_e = n_experts;
-        for (int e = lane; e < n_experts; e += WARP_SIZE) {
-            const float p = expf(l(e) - mx) / sum;
-            const bool after = p < last_p || (p == last_p && e > last);
-            if (after && (p > best || (p == best && e < best_e))) best = p, best_e = e;
-        }
+#pragma unroll
+        for (int i = 0; i < PL; i++)  // ascending experts: > keeps the lower on ties
+            if (p[i] > best) best = p[i], best_e = i * WARP_SIZE + lane;
         for (int o = WARP_SIZE / 2; o > 0; o >>= 1) {
             const float ob = __shfl_xor_sync(WARP_FULL_MASK, best, o);
             const int oe = __shfl_xor_sync(WARP_FULL_MASK, best_e, o);
             if (ob > best || (ob == best && oe < best_e)) best = ob, best_e = oe;
         }
-        last = best_e;
-        last_p = best;
+#pragma unroll
+        for (int i = 0; i < PL; i++)
+            if (i * WARP_SIZE + lane == best_e) p[i] = -1.0f;
         picked += best;
-        if (lane == 0) {
+        if (lane == j % WARP_SIZE) {
+            w_mine = best;
             ids[(int64_t)t * k + j] = best_e;
-            weights[(int64_t)t * k + j] = best;
             if (sid) sid[t * k + j] = best_e;
         }
+        if (j % WARP_SIZE == WARP_SIZE - 1 || j == k - 1) {
+            const int j0 = j - j % WARP_SIZE;  // this chunk's first round: lane 0's
+            if (lane <= j - j0) weights[(int64_t)t * k + j0 + lane] = renorm && j == k - 1 ? w_mine / picked : w_mine;
+        }
     }
-    if (renorm && lane == 0)
-        for (int j = 0; j < k; j++) weights[(int64_t)t * k + j] /= picked;
+    if (renorm)  // the chunks stored before the sum was complete (k > 32): each lane its own
+        for (int j = lane; j < k - 1 - (k - 1) % WARP_SIZE; j += WARP_SIZE) weights[(int64_t)t * k + j] /= picked;
 }
 
+template <int PL>
 __global__ void moe_topk_kernel(int32_t* ids, float* weights, const float* logits, const bf16* bias, int n_tokens,
                                 int n_experts, int k, bool renorm) {
+    grid_dependency_wait();  // launch_dependent: before any global access
     const int t = blockIdx.x * (blockDim.x / WARP_SIZE) + threadIdx.x / WARP_SIZE;
     if (t >= n_tokens) return;
-    moe_topk_token(ids, weights, nullptr, logits, bias, t, n_experts, k, renorm);
+    moe_topk_token<PL>(ids, weights, nullptr, logits, bias, t, n_experts, k, renorm);
 }
 
 // ids (n_pairs) grouped by expert by the whole block, with shared count and cursor (n_experts
@@ -102,24 +126,26 @@ __device__ void moe_group_block(int32_t* offsets, int32_t* active, int32_t* perm
 __global__ void moe_group_kernel(int32_t* offsets, int32_t* active, int32_t* perm, const int32_t* ids, int n_pairs,
                                  int n_experts) {
     extern __shared__ int32_t moe_group_sh[];  // count, cursor (n_experts each)
+    grid_dependency_wait();  // launch_dependent: before any global access
     moe_group_block(offsets, active, perm, ids, n_pairs, n_experts, moe_group_sh, moe_group_sh + n_experts);
 }
 
 // One block: warp w takes tokens w, w + warps, ... (moe_topk_kernel's arithmetic, so the same
 // ids and weights), keeping the ids in shared memory, then groups them.
-__global__ void moe_route_kernel(int32_t* ids, float* weights, int32_t* offsets, int32_t* active, int32_t* perm,
-                                 const float* logits, const bf16* bias, int n_tokens, int n_experts, int k,
-                                 bool renorm) {
+template <int PL>
+__global__ void __launch_bounds__(MOE_GROUP_THREADS)
+    moe_route_kernel(int32_t* ids, float* weights, int32_t* offsets, int32_t* active, int32_t* perm,
+                     const float* logits, const bf16* bias, int n_tokens, int n_experts, int k, bool renorm) {
     extern __shared__ int32_t moe_route_sh[];  // count, cursor (n_experts each), pair ids (n_tokens * k)
+    grid_dependency_wait();  // launch_dependent: before any global access
     int32_t* sid = moe_route_sh + 2 * n_experts;
     const int n_warps = blockDim.x / WARP_SIZE;
     for (int t = threadIdx.x / WARP_SIZE; t < n_tokens; t += n_warps)
-        moe_topk_token(ids, weights, sid, logits, bias, t, n_experts, k, renorm);
+        moe_topk_token<PL>(ids, weights, sid, logits, bias, t, n_experts, k, renorm);
     __syncthreads();
     moe_group_block(offsets, active, perm, sid, n_tokens * k, n_experts, moe_route_sh, moe_route_sh + n_experts);
 }
 
-static const int MOE_GROUP_THREADS = 1024;
 static const int MOE_ROUTE_MAX_TOKENS = 64;     // two tokens per warp of the fused block at most
 static const int MOE_ROUTE_MAX_PAIRS = 4096;    // shared ids: 16 KiB
 static const int MOE_ROUTE_ONE_BLOCK_TOKENS = 16;  // moe_route_forward's choice (below)
@@ -127,14 +153,16 @@ static const int MOE_ROUTE_ONE_BLOCK_TOKENS = 16;  // moe_route_forward's choice
 void moe_topk_launch(int32_t* ids, float* weights, const float* logits, int n_tokens, int n_experts, int k,
                      bool renorm, cudaStream_t stream, const bf16* bias) {
     const int per_block = 4;
-    moe_topk_kernel<<<ceil_div(n_tokens, per_block), per_block * WARP_SIZE, 0, stream>>>(
-        ids, weights, logits, bias, n_tokens, n_experts, k, renorm);
+    launch_dependent(n_experts <= MOE_TOPK_SMALL ? moe_topk_kernel<MOE_TOPK_SMALL / WARP_SIZE>
+                                                 : moe_topk_kernel<MOE_MAX_EXPERTS / WARP_SIZE>,
+                     ceil_div(n_tokens, per_block), per_block * WARP_SIZE, 0, stream, ids, weights,
+                     logits, bias, n_tokens, n_experts, k, renorm);
     CUDA_CHECK_LAUNCH();
 }
 
 void moe_group_launch(const MoeWs& ws, const int32_t* ids, int n_pairs, int n_experts, cudaStream_t stream) {
-    moe_group_kernel<<<1, MOE_GROUP_THREADS, 2 * n_experts * sizeof(int32_t), stream>>>(
-        ws.offsets, ws.active, ws.perm, ids, n_pairs, n_experts);
+    launch_dependent(moe_group_kernel, 1, MOE_GROUP_THREADS, 2 * n_experts * sizeof(int32_t), stream, ws.offsets,
+                     ws.active, ws.perm, ids, n_pairs, n_experts);
     CUDA_CHECK_LAUNCH();
 }
 
@@ -152,8 +180,10 @@ void moe_route_fused_launch(int32_t* ids, float* weights, const MoeWs& ws, const
                             int n_experts, int k, bool renorm, cudaStream_t stream, const bf16* bias) {
     PLAT_ASSERT(moe_route_fused_ok(n_tokens, n_experts, k), "moe_route_fused_launch: batch too large for one block");
     const size_t smem = (2 * (size_t)n_experts + (size_t)n_tokens * k) * sizeof(int32_t);
-    moe_route_kernel<<<1, MOE_GROUP_THREADS, smem, stream>>>(ids, weights, ws.offsets, ws.active, ws.perm, logits,
-                                                             bias, n_tokens, n_experts, k, renorm);
+    launch_dependent(n_experts <= MOE_TOPK_SMALL ? moe_route_kernel<MOE_TOPK_SMALL / WARP_SIZE>
+                                                 : moe_route_kernel<MOE_MAX_EXPERTS / WARP_SIZE>,
+                     1, MOE_GROUP_THREADS, smem, stream, ids, weights, ws.offsets, ws.active,
+                     ws.perm, logits, bias, n_tokens, n_experts, k, renorm);
     CUDA_CHECK_LAUNCH();
 }
 

@@ -108,9 +108,30 @@ void bench_tokens(int T, const std::vector<bf16*>& gu, const std::vector<bf16*>&
             else moe_down_fma_launch(ws_of(i), nullptr, nullptr, w, T, K, H, I, E, st);
         }), {dn_bytes, dn_flop});
     }
+    const int v_default = moe_mma_available() ? moe_mma_variant() : 0;
+    for (int v = 0; moe_mma_available() && v < moe_mma_variants(); v++) {  // the other tile variants
+        if (v == v_default || !moe_mma_set_variant(v)) continue;
+        moe_gate_up_mma_launch(ws_of(0), x, gu[0], T, K, H, I, E, 0, nullptr);  // sets its shared-memory limit
+        moe_down_mma_launch(ws_of(0), nullptr, nullptr, dn[0], T, K, H, I, E, nullptr);
+        char what[96];
+        snprintf(what, sizeof(what), "gate_up tensor-core, %s", moe_mma_variant_name(v));
+        line(what, q([&](int i, cudaStream_t st) {
+            moe_gate_up_mma_launch(ws_of(i), x, gu[i % N_COPIES], T, K, H, I, E, 0, st);
+        }), {gu_bytes, gu_flop});
+        snprintf(what, sizeof(what), "down tensor-core (y only), %s", moe_mma_variant_name(v));
+        line(what, q([&](int i, cudaStream_t st) {
+            moe_down_mma_launch(ws_of(i), nullptr, nullptr, dn[i % N_COPIES], T, K, H, I, E, st);
+        }), {dn_bytes, dn_flop});
+        moe_mma_set_variant(v_default);
+    }
     line("combine kernel", q([&](int i, cudaStream_t st) {
         moe_combine_launch(out, ws_of(i), r[i % N_ROUTINGS].weights, T, K, H, st);
     }), {0, 0});
+    if (moe_down_combine_ok(T, K, E))
+        line("down + combine in one kernel (per token, no grouping)", q([&](int i, cudaStream_t st) {
+            const Routing& ri = r[i % N_ROUTINGS];
+            moe_down_combine_launch(ws_of(i), out, ri.weights, ri.ids, dn[i % N_COPIES], T, K, H, I, st);
+        }), {dn_bytes, dn_flop});
 
     // whole layers (routing included)
     const Line layer{gu_bytes + dn_bytes, gu_flop + dn_flop};

@@ -224,9 +224,14 @@ static void experts_checks(const MoeInputs& in, const MoeDevOpts& dev, const std
     const char* tag = in.limit > 0.0f ? " gpt-oss" : "";
     char name[200];
     const std::vector<WrongRef> wrong = sensitive ? wrong_refs(in, rids, rw) : std::vector<WrongRef>();
-    for (int path : {MOE_PATH_FMA, MOE_PATH_MMA}) {
-        if (path == MOE_PATH_MMA && !moe_mma_available()) continue;
-        const char* path_name = path == MOE_PATH_MMA ? "tensor-core" : "cuda-core";
+    // the cuda-core path, then the tensor-core path in each tile variant this device fits
+    const int v_default = moe_mma_available() ? moe_mma_variant() : 0;
+    for (int pv = -1; pv < (moe_mma_available() ? moe_mma_variants() : 0); pv++) {
+        const int path = pv < 0 ? MOE_PATH_FMA : MOE_PATH_MMA;
+        if (pv >= 0 && !moe_mma_set_variant(pv)) continue;
+        char path_name[64];
+        snprintf(path_name, sizeof(path_name), "%s", pv < 0 ? "cuda-core" : "tensor-core");
+        if (pv >= 0) snprintf(path_name, sizeof(path_name), "tensor-core %s", moe_mma_variant_name(pv));
         for (int fused = 0; fused < 2; fused++) {
             poison(dout, (size_t)T * H * 2);
             poison(ws_mem, ws_bytes);  // the down kernels' counters too: the gate_up kernels clear them
@@ -246,6 +251,7 @@ static void experts_checks(const MoeInputs& in, const MoeDevOpts& dev, const std
             }
         }
     }
+    if (moe_mma_available()) moe_mma_set_variant(v_default);
     // public entry points: grouping inside, and after moe_route_forward (ids the same as the
     // reference's, checked by route_checks)
     for (int grouped = 0; grouped < 2; grouped++) {
