@@ -206,7 +206,8 @@ TEST_P(GoldenMoeFixture, outputs_under_preemption_and_chunked_prefill_match_each
                                  make_workload(29, 40, 512, 120, 40, false), 24);
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, GoldenMoeFixture, ::testing::Values("qwen3-moe", "mixtral", "qwen2-moe", "qwen3-moe-awq", "gpt-oss"),
+INSTANTIATE_TEST_SUITE_P(Fixtures, GoldenMoeFixture,
+                         ::testing::Values("qwen3-moe", "mixtral", "qwen2-moe", "qwen3-moe-awq", "gpt-oss", "gpt-oss-mxfp4"),
                          [](const ::testing::TestParamInfo<const char*>& i) {
                              std::string n = i.param;
                              for (char& c : n) c = c == '-' ? '_' : c;
