@@ -157,7 +157,7 @@ __global__ void moe_down_combine_kernel(bf16* __restrict__ out, const float* __r
     extern __shared__ float moe_dc_sh[];  // (k, MOE_DC_ROWS): the pairs' rounded outputs
     grid_dependency_wait();  // launch_dependent: before any global access
     const int t = blockIdx.y, r0 = blockIdx.x * MOE_DC_ROWS;
-    const int warp = threadIdx.x / WARP_SIZE, lane = threadIdx.x % WARP_SIZE, n_warps = blockDim.x / WARP_SIZE;
+    const int warp = threadIdx.x / WARP_SIZE, n_warps = blockDim.x / WARP_SIZE;
     for (int j = warp; j < k; j += n_warps) {
         const int64_t p = (int64_t)t * k + j;
         const int64_t e = ids[p];
@@ -170,18 +170,10 @@ __global__ void moe_down_combine_kernel(bf16* __restrict__ out, const float* __r
         }
         const uint4* const xs[1] = {reinterpret_cast<const uint4*>(act + p * inter)};
         moe_rows_dot<MOE_DC_ROWS, 1>(acc, w, xs, 1, inter / 8);
-#pragma unroll
-        for (int r = 0; r < MOE_DC_ROWS; r++) {
-            const float v = warp_sum(acc[r][0]) + moe_bias(bias, e * hidden + r0 + r);
-            if (lane == 0) moe_dc_sh[j * MOE_DC_ROWS + r] = __bfloat162float(__float2bfloat16(v));
-        }
+        moe_slot_rows_store<MOE_DC_ROWS>(moe_dc_sh, acc, bias, e * hidden + r0, j);
     }
     __syncthreads();
-    if (threadIdx.x < MOE_DC_ROWS) {
-        float acc = 0.0f;
-        for (int j = 0; j < k; j++) acc += weights[(int64_t)t * k + j] * moe_dc_sh[j * MOE_DC_ROWS + threadIdx.x];
-        out[(int64_t)t * hidden + r0 + threadIdx.x] = __float2bfloat16(acc);
-    }
+    moe_slot_rows_combine<MOE_DC_ROWS>(out, weights, moe_dc_sh, t, k, hidden, r0);
 }
 
 // out (token, hidden) = the weighted sum of its k pairs' rows of y, in slot order (fp32).

@@ -102,6 +102,30 @@ __device__ __forceinline__ void moe_arrive_combine(bf16* out, const bf16* y, int
     }
 }
 
+// The two ends of a down + combine kernel (moe_down_combine_kernel, moe_mxfp4_down_combine_kernel),
+// whose block takes token t's down rows [r0, r0 + R) for all k of its pairs, slot j by one warp:
+// moe_slot_rows_store puts slot j's R sums (acc: this lane's shares), each with its row's bias
+// (rd: the first row's index in bias) and rounded to bf16 as y is, into s (k, R, shared);
+// after a __syncthreads, moe_slot_rows_combine has threads 0..R-1 write out's rows [r0, r0 + R)
+// of token t = the sum over slots in slot order of weights * s, as moe_combine_kernel adds them.
+template <int R>
+__device__ __forceinline__ void moe_slot_rows_store(float* s, const float (&acc)[R][1], const bf16* bias, int64_t rd,
+                                                    int j) {
+#pragma unroll
+    for (int r = 0; r < R; r++) {
+        const float v = warp_sum(acc[r][0]) + moe_bias(bias, rd + r);
+        if (threadIdx.x % WARP_SIZE == 0) s[j * R + r] = __bfloat162float(__float2bfloat16(v));
+    }
+}
+template <int R>
+__device__ __forceinline__ void moe_slot_rows_combine(bf16* out, const float* weights, const float* s, int t, int k,
+                                                      int hidden, int r0) {
+    if (threadIdx.x >= R) return;
+    float acc = 0.0f;
+    for (int j = 0; j < k; j++) acc += weights[(int64_t)t * k + j] * s[j * R + threadIdx.x];
+    out[(int64_t)t * hidden + r0 + threadIdx.x] = __float2bfloat16(acc);
+}
+
 // ---- routing (moe_route.cu) -----------------------------------------------------------------
 // Top-k per token (one warp each), ids and weights (n_tokens, k) as moe_topk_ref gives them;
 // bias (n_experts, or nullptr): the router's, added to every token's logits first.

@@ -201,7 +201,7 @@ __global__ void __launch_bounds__(MX_ROWS * WARP_SIZE, MX_MIN_BLOCKS)
     extern __shared__ float mx_dc_sh[];  // (k, MX_DC_ROWS): the pairs' rounded outputs
     grid_dependency_wait();  // launch_dependent: before any global access
     const int t = blockIdx.y, r0 = blockIdx.x * MX_DC_ROWS;
-    const int warp = threadIdx.x / WARP_SIZE, lane = threadIdx.x % WARP_SIZE, n_warps = blockDim.x / WARP_SIZE;
+    const int warp = threadIdx.x / WARP_SIZE, n_warps = blockDim.x / WARP_SIZE;
     for (int j = warp; j < k; j += n_warps) {
         const int64_t p = (int64_t)t * k + j;
         const int64_t rd = (int64_t)ids[p] * hidden + r0;
@@ -216,18 +216,10 @@ __global__ void __launch_bounds__(MX_ROWS * WARP_SIZE, MX_MIN_BLOCKS)
         }
         const bf16* const as[1] = {act + p * inter};
         mx_rows_dot<MX_DC_ROWS, 1>(acc, w, ex, as, 1, inter / MX_CHUNK);
-#pragma unroll
-        for (int r = 0; r < MX_DC_ROWS; r++) {
-            const float v = warp_sum(acc[r][0]) + moe_bias(bias, rd + r);
-            if (lane == 0) mx_dc_sh[j * MX_DC_ROWS + r] = __bfloat162float(__float2bfloat16(v));
-        }
+        moe_slot_rows_store<MX_DC_ROWS>(mx_dc_sh, acc, bias, rd, j);
     }
     __syncthreads();
-    if (threadIdx.x < MX_DC_ROWS) {
-        float acc = 0.0f;
-        for (int j = 0; j < k; j++) acc += weights[(int64_t)t * k + j] * mx_dc_sh[j * MX_DC_ROWS + threadIdx.x];
-        out[(int64_t)t * hidden + r0 + threadIdx.x] = __float2bfloat16(acc);
-    }
+    moe_slot_rows_combine<MX_DC_ROWS>(out, weights, mx_dc_sh, t, k, hidden, r0);
 }
 
 // One stacked MXFP4 matrix and its bf16 copy, as the dequantize kernel takes it.
