@@ -253,9 +253,9 @@ bool moe_down_combine_ok(int n_tokens, int k, int n_experts) {
 void moe_down_combine_launch(const MoeWs& ws, bf16* out, const float* weights, const int32_t* ids, const bf16* down,
                              int n_tokens, int k, int hidden, int inter, cudaStream_t stream, const MoeOpts& opts) {
     PLAT_ASSERT(hidden % MOE_DC_ROWS == 0, "moe_down_combine_launch: hidden must be a multiple of 4");
-    launch_dependent(moe_down_combine_kernel, dim3(hidden / MOE_DC_ROWS, n_tokens), std::min(k, 8) * WARP_SIZE,
-                     (size_t)k * MOE_DC_ROWS * sizeof(float), stream, out, weights, ws.act, ids, down, k, hidden,
-                     inter, opts.down_bias);
+    launch_dependent(moe_down_combine_kernel, dim3(hidden / MOE_DC_ROWS, n_tokens),
+                     std::min(k, MOE_ROWS) * WARP_SIZE, (size_t)k * MOE_DC_ROWS * sizeof(float), stream, out, weights,
+                     ws.act, ids, down, k, hidden, inter, opts.down_bias);
     CUDA_CHECK_LAUNCH();
 }
 

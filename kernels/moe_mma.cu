@@ -7,7 +7,7 @@
 // It loops over the expert's pairs 64 at a time as the 8-wide B operand: per chunk, the weight
 // tile and the pairs' input rows (x through perm / k, act through perm, gathered by cp.async)
 // stream through a ring of k steps (64 wide in 4 stages by default: 128 bytes of each weight row
-// a stage; see MM_VARIANT_* below). An expert with at most 64 pairs has its
+// a stage; see MM_VARIANTS below). An expert with at most 64 pairs has its
 // weights read from memory once. With more (prefill), n_slots neighbouring CTAs share a weight
 // tile, CTA s taking chunks s, s + n_slots, ...: they stream the tile at the same time, so its
 // bytes come from memory about once per n_slots chunks and from L2 for the others. Outputs
@@ -25,7 +25,7 @@ enum {
     MM_THREADS = 128,
 };
 
-// k per stage (BK) and ring depth (STAGES): the variants moe_mma_variant picks from. The shared
+// k per stage (BK) and ring depth (STAGES): the variants MM_VARIANTS lists. The shared
 // row pitch is BK + 8 bf16 (16 bytes more than a row: ldmatrix's 8 rows hit distinct banks).
 template <int BK, int STAGES>
 struct MmTile {
@@ -198,24 +198,34 @@ __global__ void __launch_bounds__(MM_THREADS)
 // gate_up 0.290 ms (91 % of the copy rate) and down 0.151 ms where k32 x 4 took 0.400 and 0.191;
 // k128 x 3 lost at 2048 tokens (1.19 ms against 0.70). The default is the first of k64 x 4, k64 x 3
 // (83 KiB: Ada's 99 KiB per block) and k32 x 4 whose shared memory fits the device.
-static const int MM_N_VARIANTS = 4;
-static const int MM_VARIANT_BK[MM_N_VARIANTS] = {32, 64, 64, 128};
-static const int MM_VARIANT_STAGES[MM_N_VARIANTS] = {4, 3, 4, 3};
+using MmKernel = void (*)(bf16*, bf16*, int32_t*, int, const float*, const bf16*, const int32_t*, const int32_t*,
+                          const int32_t*, const bf16*, int, int, int, int, int, MoeOpts);
+struct MmVariant {
+    const char* name;
+    size_t smem;         // dynamic shared memory: MmTile's SMEM_BYTES
+    MmKernel kernel[2];  // [0]: down, [1]: gate_up (SWIGLU)
+};
+template <int BK, int STAGES>
+static MmVariant mm_variant(const char* name) {
+    return {name, (size_t)MmTile<BK, STAGES>::SMEM_BYTES,
+            {moe_mma_kernel<false, BK, STAGES>, moe_mma_kernel<true, BK, STAGES>}};
+}
+static const MmVariant MM_VARIANTS[] = {mm_variant<32, 4>("k32 x 4 stages"), mm_variant<64, 3>("k64 x 3 stages"),
+                                        mm_variant<64, 4>("k64 x 4 stages"), mm_variant<128, 3>("k128 x 3 stages")};
+static const int MM_N_VARIANTS = (int)(sizeof(MM_VARIANTS) / sizeof(MM_VARIANTS[0]));
 static int g_mma_variant = -1;  // -1: the default, chosen at the first launch
 
-static size_t mma_smem_bytes(int v) {
-    return (size_t)MM_VARIANT_STAGES[v] * (MM_BM + MM_BN) * (MM_VARIANT_BK[v] + 8) * 2;
-}
+static bool mma_fits(int v) { return MM_VARIANTS[v].smem <= kernel_caps().smem_per_block; }
 
 static int mma_default_variant() {
     for (int v : {2, 1})
-        if (mma_smem_bytes(v) <= kernel_caps().smem_per_block) return v;
+        if (mma_fits(v)) return v;
     return 0;
 }
 
 bool moe_mma_available() {
 #if EDGELLM_HAS_CUDA_PTX
-    return kernel_caps().arch >= 80 && mma_smem_bytes(0) <= kernel_caps().smem_per_block;
+    return kernel_caps().arch >= 80 && mma_fits(0);
 #else
     return false;
 #endif
@@ -225,14 +235,10 @@ int moe_mma_variants() { return MM_N_VARIANTS; }
 
 int moe_mma_variant() { return g_mma_variant < 0 ? mma_default_variant() : g_mma_variant; }
 
-const char* moe_mma_variant_name(int v) {
-    static const char* names[MM_N_VARIANTS] = {"k32 x 4 stages", "k64 x 3 stages", "k64 x 4 stages",
-                                               "k128 x 3 stages"};
-    return v >= 0 && v < MM_N_VARIANTS ? names[v] : "?";
-}
+const char* moe_mma_variant_name(int v) { return v >= 0 && v < MM_N_VARIANTS ? MM_VARIANTS[v].name : "?"; }
 
 bool moe_mma_set_variant(int v) {
-    if (v < 0 || v >= MM_N_VARIANTS || mma_smem_bytes(v) > kernel_caps().smem_per_block) return false;
+    if (v < 0 || v >= MM_N_VARIANTS || !mma_fits(v)) return false;
     g_mma_variant = v;
     return true;
 }
@@ -246,20 +252,6 @@ static int mma_slots(int n_tokens, int k, int n_experts) {
     return (int)std::min<int64_t>(8, std::max<int64_t>(1, per_expert / MM_BN));
 }
 
-template <bool SWIGLU>
-using MmKernel = void (*)(bf16*, bf16*, int32_t*, int, const float*, const bf16*, const int32_t*, const int32_t*,
-                          const int32_t*, const bf16*, int, int, int, int, int, MoeOpts);
-
-template <bool SWIGLU>
-static MmKernel<SWIGLU> mma_kernel(int v) {
-    switch (v) {
-    case 1: return moe_mma_kernel<SWIGLU, 64, 3>;
-    case 2: return moe_mma_kernel<SWIGLU, 64, 4>;
-    case 3: return moe_mma_kernel<SWIGLU, 128, 3>;
-    default: return moe_mma_kernel<SWIGLU, 32, 4>;
-    }
-}
-
 // grid: (CTA row blocks * slots, min(n_experts, pairs)): at most that many experts have pairs.
 template <bool SWIGLU>
 static void mma_launch(bf16* out, bf16* comb_out, int32_t* done, int n_done, const float* weights, const bf16* in,
@@ -267,8 +259,8 @@ static void mma_launch(bf16* out, bf16* comb_out, int32_t* done, int n_done, con
                        cudaStream_t stream, const MoeOpts& opts) {
     PLAT_ASSERT(moe_mma_available(), "moe mma: tensor-core path not available");
     const int v = moe_mma_variant();
-    const MmKernel<SWIGLU> kernel = mma_kernel<SWIGLU>(v);
-    const size_t smem = mma_smem_bytes(v);
+    const MmKernel kernel = MM_VARIANTS[v].kernel[SWIGLU];
+    const size_t smem = MM_VARIANTS[v].smem;
     static bool attr_set[MM_N_VARIANTS] = {};  // once per instantiation; the limit is per function
     if (!attr_set[v]) {
         CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));

@@ -230,8 +230,8 @@ static void experts_checks(const MoeInputs& in, const MoeDevOpts& dev, const std
         const int path = pv < 0 ? MOE_PATH_FMA : MOE_PATH_MMA;
         if (pv >= 0 && !moe_mma_set_variant(pv)) continue;
         char path_name[64];
-        snprintf(path_name, sizeof(path_name), "%s", pv < 0 ? "cuda-core" : "tensor-core");
-        if (pv >= 0) snprintf(path_name, sizeof(path_name), "tensor-core %s", moe_mma_variant_name(pv));
+        if (pv < 0) snprintf(path_name, sizeof(path_name), "cuda-core");
+        else snprintf(path_name, sizeof(path_name), "tensor-core %s", moe_mma_variant_name(pv));
         for (int fused = 0; fused < 2; fused++) {
             poison(dout, (size_t)T * H * 2);
             poison(ws_mem, ws_bytes);  // the down kernels' counters too: the gate_up kernels clear them
