@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Mixture-of-experts decode speed on a GPU, beside the bandwidth limit measured in the same run.
 
-    python3 tests/gpu/bench_moe.py EDGELLM_BINARY [SHAPE [DIR]]
+    python3 tests/gpu/bench_moe.py EDGELLM_BINARY [SHAPE [DIR [TOKENIZER_DIR]]]
 SHAPE: qwen3-30b-a3b (default; 128 experts, top 8, 48 layers), qwen3-30b-a3b-awq (the same in
 AutoAWQ's int4 packing, groups of 128, quantized on the GPU) or mixtral-8x7b (8 experts, top 2,
 32 layers, 93 GB: needs a GPU and a DIR that hold it). DIR (default /dev/shm/edgellm-moe: the
@@ -14,8 +14,11 @@ Measures: edgellm generate single stream (1 prompt of 128 random tokens, 512 gen
 EOS ignored) and 64 concurrent prompts of 128 in / 128 out. Beside them: the copy rate (a 2 GiB
 device-to-device copy, read + write) and the bandwidth limit of a single stream = bytes read per
 token (attention, routers, norms, the k experts each layer's token uses, lm_head) / copy rate.
+With TOKENIZER_DIR (tokenizer.json and tokenizer_config.json, copied into DIR): also `edgellm serve`
+(--max-model-len 4096, other flags default) + `edgellm bench`, 128 in / 128 out, --temperature 0,
+concurrency 64, 128, 256, 512 requests per level.
 """
-import json, os, subprocess, sys, time
+import json, os, shutil, subprocess, sys, time, urllib.request
 import torch
 from safetensors.torch import save_file
 
@@ -125,6 +128,39 @@ def generate(binary, d, prompts, max_tokens, extra=()):
     return float(last.split("generate:")[1].split(" s ")[0])
 
 
+def serve_bench(binary, d, tok_dir, vocab):
+    for f in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(os.path.join(tok_dir, f), d)
+    log_path = "/tmp/edgellm-moe-serve.log"
+    srv = subprocess.Popen([binary, "serve", d, "--served-model-name", "moe", "--host", "127.0.0.1", "--port", "8000",
+                            "--max-model-len", "4096"], stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
+    try:
+        for _ in range(600):
+            try:
+                urllib.request.urlopen("http://127.0.0.1:8000/health", timeout=1)
+                break
+            except Exception:
+                if srv.poll() is not None:
+                    print("server died:", open(log_path).read()[-2000:])
+                    return
+                time.sleep(0.5)
+        js = "/tmp/edgellm-moe-bench.json"
+        r = subprocess.run([binary, "bench", "--base-url", "http://127.0.0.1:8000", "--model", "moe", "--concurrency",
+                            "64,128,256", "--requests", "512", "--input-len", "128", "--output-len", "128",
+                            "--vocab-size", str(vocab - 1000), "--temperature", "0", "--warmup", "8", "--out", js],
+                           capture_output=True, text=True)
+        print(r.stdout)
+        if r.returncode != 0:
+            print("bench failed:", r.stderr[-2000:])
+            return
+        for level in json.load(open(js))["levels"]:
+            print(f"serve + bench 128/128, concurrency {level['concurrency']}: {level['output_tps']:.0f} output tok/s, "
+                  f"{level['errors']} errors, {level['not_sent']} not sent", flush=True)
+    finally:
+        srv.terminate()
+        srv.wait()
+
+
 def main():
     binary = sys.argv[1]
     name = sys.argv[2] if len(sys.argv) > 2 else "qwen3-30b-a3b"
@@ -156,6 +192,8 @@ def main():
           f"({100 * 512 / secs / (copy_bw / rb):.0f} % of the bandwidth limit)", flush=True)
     secs = generate(binary, d, [rnd(128) for _ in range(64)], 128, ["--max-num-seqs", "64"])
     print(f"{name} 64 x 128/128: {64 * 128 / secs:.0f} output tok/s", flush=True)
+    if len(sys.argv) > 4:
+        serve_bench(binary, d, sys.argv[4], s["vocab"])
 
 
 if __name__ == "__main__":

@@ -22,6 +22,10 @@
 #   moesanitize compute-sanitizer memcheck and racecheck over gpu_tests moe
 #   moebench gpu_bench moe        (each MoE kernel and path, the layer before and now)
 #   moemodels check_model.py      (Qwen3-30B-A3B and Mixtral-8x7B layer shapes against transformers)
+#   moespeed bench_moe.py qwen3-30b-a3b (single stream, 64 prompts, and serve + bench at 64, 128,
+#           256 concurrent with TOKENIZER_DIR=<dir with Qwen3's tokenizer.json>)
+#   mixtral bench_moe.py mixtral-8x7b (single stream and 64 prompts; the 93 GB checkpoint is
+#           written to /dev/shm, grown to 110 GB (root), and earlier MoE checkpoints there removed)
 #   kvfp8   the FP8 KV cache: kernel tests, whole-model check (llama3.1-8b-kvfp8) and
 #           bench_kv_fp8.py at 64 and 256 prompts
 #   throughput bench_throughput.py (generate and serve + bench under concurrency beside the
@@ -68,6 +72,10 @@ for step in $steps; do
                                    compute-sanitizer --tool racecheck --print-limit 5 '$bin/gpu_tests' moe | tail -3") ;;
         moebench) cmd=("$bin/gpu_bench" moe) ;;
         moemodels) cmd=(python3 "$here/check_model.py" "$bin" qwen3-30b-a3b-12l mixtral-8x7b-4l) ;;
+        moespeed) cmd=(python3 "$here/bench_moe.py" "$bin/edgellm" qwen3-30b-a3b /dev/shm/edgellm-moe ${TOKENIZER_DIR:-}) ;;
+        mixtral) cmd=(bash -c "rm -rf /dev/shm/edgellm-moe /dev/shm/edgellm-moe-awq;
+                               mount -o remount,size=110G /dev/shm; df -h /dev/shm | tail -1;
+                               python3 '$here/bench_moe.py' '$bin/edgellm' mixtral-8x7b /dev/shm/edgellm-mixtral") ;;
         kvfp8) cmd=(bash -c "'$bin/gpu_tests' elementwise attention | tail -1;
                              python3 '$here/check_model.py' '$bin' llama3.1-8b-kvfp8;
                              python3 '$here/bench_kv_fp8.py' '$bin/edgellm' 64 256") ;;
@@ -93,6 +101,6 @@ for step in $steps; do
 done
 echo "== summary"
 for f in "$out"/*.txt; do
-    grep -hE "passed, .* failed|ERROR SUMMARY|RACECHECK SUMMARY|^FAIL|^PASS [a-z]|^gemv limit|^gemv .*(matmul_forward|read same)|^read 1 GiB|^copy|single-stream|prefill 2048|64 x 128|KV cache, |^gemm .*(forward|torch)|^torch|^attention|whole step|^moe T=.*(layer|pairs)|^\| (generate|serve|single|prefill)|single stream|TTFT fresh|constrained / plain|^int4 decode step|^70B" "$f" \
+    grep -hE "passed, .* failed|ERROR SUMMARY|RACECHECK SUMMARY|^FAIL|^PASS [a-z]|^gemv limit|^gemv .*(matmul_forward|read same)|^read 1 GiB|^copy|single-stream|prefill 2048|64 x 128|KV cache, |^gemm .*(forward|torch)|^torch|^attention|whole step|^moe T=.*(layer|pairs)|^\| (generate|serve|single|prefill)|single stream|serve \+ bench|TTFT fresh|constrained / plain|^int4 decode step|^70B" "$f" \
         | sed "s|^|$(basename "$f" .txt): |" | cut -c1-200
 done

@@ -7,7 +7,8 @@ on golden.json's prompt, 16 tokens greedy, must give transformers' greedy tokens
 (the prompt as one prefill, then the greedy tokens teacher-forced one decode step at a time)
 against the golden float64 logits: prints the worst row's relative L2 error and max|d|/max|ref|
 (bf16 weights and activations here, so these are bf16-sized, not the CPU platform's 1e-3), and
-the argmax agreement. Prints "N passed, N failed"; exit status 1 on any failure.
+the argmax agreement (which must be 100 %, or for fixtures whose golden.json records transformers'
+own bf16 figures, at least transformers' bf16 agreement; its worst relL2 is printed beside ours). Prints "N passed, N failed"; exit status 1 on any failure.
 """
 import json, os, subprocess, sys
 import numpy as np
@@ -44,7 +45,11 @@ def check(build_dir, d):
     agree = (ours.argmax(1) == ref.argmax(1)).mean()
     print(f"{name}: rows {len(rel)}, worst relL2 {rel.max():.3e} (row {rel.argmax()}), mean {rel.mean():.3e}, "
           f"worst max|d|/max|ref| {mad.max():.3e}, argmax agreement {agree * 100:.1f}%")
-    ok = same and agree == 1.0
+    need = g.get("bf16_argmax_agreement", 1.0)
+    if "bf16_worst_rel_l2" in g:
+        print(f"{name}: transformers bf16 on the same weights: worst relL2 {g['bf16_worst_rel_l2']:.3e}, "
+              f"argmax agreement {need * 100:.1f}%")
+    ok = same and agree >= need - 1e-9
     print(("PASS " if ok else "FAIL ") + name)
     return ok
 

@@ -18,6 +18,15 @@ as tests/gpu/make_golden.py writes them):
   gpt-oss-mxfp4  the same with the experts' weights as MXFP4 (…_blocks / …_scales, e2m1 codes
                  two to a byte, an e8m0 exponent per 32 input features, output-major) and
                  quantization_config {"quant_method": "mxfp4"}
+  gpt-oss-gpu, gpt-oss-mxfp4-gpu   the same two for the GPU check (tests/gpu/check_fixture.py):
+                 every weight rounded to bf16 before the reference is taken (so the GPU's bf16
+                 weights are the reference's own; saved as BF16), and the seed chosen, among
+                 the first 40 tried, so that transformers run in bf16 on the same weights gives
+                 the float64 greedy tokens (a random tiny model's logits have near ties that bf16
+                 arithmetic flips; such a seed is one where it does not). golden.json records
+                 transformers' bf16 figures (argmax agreement and relative L2 error of the
+                 teacher-forced rows) for check_fixture.py to compare against. Not in CI: the
+                 CPU platform checks the fp32 fixtures above.
 The reference is transformers: the fixture directory written first, then loaded back with
 from_pretrained in float64 (so transformers' own reading of the Hub layout is what is checked),
 eager attention and experts; for MXFP4 the dequantized weights (transformers' own MXFP4
@@ -155,12 +164,32 @@ def load_reference(d, quantized, work):
     return from_pretrained(d).eval(), ""
 
 
+def bf16_figures(ref, ids, logits, n_prompt):
+    """transformers in bf16 on ref's weights: (its greedy continuation of ids[:n_prompt] equals
+    ids', its teacher-forced argmax agreement with logits, its worst row relative L2 error)."""
+    import copy
+    m16 = copy.deepcopy(ref).to(torch.bfloat16)
+    with torch.no_grad():
+        g16 = m16.generate(ids[:, :n_prompt], max_new_tokens=ids.shape[1] - n_prompt, do_sample=False,
+                           min_new_tokens=ids.shape[1] - n_prompt, pad_token_id=0, eos_token_id=None)
+        l16 = m16(ids).logits[0].double()
+    ref64 = logits.double()
+    rel = (l16 - ref64).norm(dim=-1) / ref64.norm(dim=-1)
+    agree = (l16.argmax(-1) == ref64.argmax(-1)).double().mean().item()
+    return torch.equal(g16, ids), agree, rel.max().item()
+
+
 def build(name, out_dir, seed):
     torch.manual_seed(seed)
-    quantized = name.endswith("-mxfp4")
+    decisive = name.endswith("-gpu")
+    quantized = name.removesuffix("-gpu").endswith("-mxfp4")
     cfg = AutoConfig.for_model("gpt_oss", **TINY)
     model = AutoModelForCausalLM.from_config(cfg).double()
     randomize(model, cfg)
+    if decisive:
+        with torch.no_grad():
+            for p in model.parameters():
+                p.copy_(p.to(torch.bfloat16).double())
     d = os.path.join(out_dir, name)
     os.makedirs(d, exist_ok=True)
     hub = hub_tensors(model, cfg)
@@ -174,6 +203,8 @@ def build(name, out_dir, seed):
         write_config(work, cfg, TINY, False)
     else:
         tensors = hub
+    if decisive:
+        tensors = {k: v.to(torch.bfloat16) if v.is_floating_point() else v for k, v in tensors.items()}
     save_file(tensors, os.path.join(d, "model.safetensors"), metadata={"format": "pt"})
     write_config(d, cfg, TINY, quantized)
     ref, how = load_reference(d, quantized, work)
@@ -196,14 +227,22 @@ def build(name, out_dir, seed):
         clamp_share = clamp_fraction(ref, out)
     greedy = full[len(prompt):]
     assert greedy == logits[len(prompt) - 1:-1].argmax(-1).tolist(), name
+    bf16 = bf16_figures(ref, out, logits, len(prompt)) if decisive else None
+    if decisive and not bf16[0]:
+        return False
     logits.float().numpy().astype("<f4").tofile(os.path.join(d, "golden_logits.bin"))
     with open(os.path.join(d, "golden.json"), "w") as f:
         json.dump(dict(prompt_ids=prompt, greedy_ids=greedy, logits_file="golden_logits.bin",
                        logits_shape=list(logits.shape),
                        reference="transformers float64 (from_pretrained of this directory), eager attention and experts" +
                                  (", " + how if how else ""),
-                       transformers=transformers.__version__, torch=torch.__version__), f, indent=1)
-    print(name, "prompt", len(prompt), "greedy", greedy, "share of gate/up values past the limit %.3f" % clamp_share)
+                       transformers=transformers.__version__, torch=torch.__version__, seed=seed,
+                       **({} if bf16 is None else dict(bf16_argmax_agreement=bf16[1], bf16_worst_rel_l2=bf16[2]))),
+                  f, indent=1)
+    print(name, "prompt", len(prompt), "greedy", greedy, "share of gate/up values past the limit %.3f" % clamp_share,
+          "" if bf16 is None else "seed %d, transformers bf16: same greedy, argmax agreement %.3f, worst relL2 %.3e"
+          % (seed, bf16[1], bf16[2]))
+    return True
 
 
 def clamp_fraction(model, ids):
@@ -279,4 +318,12 @@ if __name__ == "__main__":
     out_dir = args[0]
     names = args[1:] or ["gpt-oss", "gpt-oss-mxfp4"]
     for i, n in enumerate(names):
-        build(n, out_dir, 4242 + 17 * i)
+        if not n.endswith("-gpu"):
+            build(n, out_dir, 4242 + 17 * i)
+            continue
+        for t in range(40):
+            if build(n, out_dir, 9000 + 101 * i + t):
+                break
+            print(n, "seed", 9000 + 101 * i + t, ": transformers' bf16 greedy differs from its float64; next seed")
+        else:
+            sys.exit(n + ": no seed among 40 where transformers' bf16 greedy equals its float64")
