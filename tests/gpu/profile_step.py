@@ -6,8 +6,9 @@ Runs edgellm generate eagerly (--enforce-eager: ncu times kernels one by one) on
 8 random tokens with 16 new tokens each, lets ncu skip the first SKIP launches (default 1500: the
 prefill step and the first decode steps) and time the next COUNT (default 800, a little more than
 one decode step of a 48-layer model), and prints the kernels summed by name, largest first, with
-the share of the total. The totals are ncu's (clocks locked to base), so they are for comparing
-kernels with each other, not for the step's wall time.
+the share of the total. ncu runs each kernel alone (no overlap of dependent launches) at the
+GPU's own clocks (--clock-control none), so the total is more than the step's wall time in a
+graph; the figures are for comparing kernels with each other.
 """
 import csv, io, json, random, subprocess, sys
 
@@ -18,7 +19,7 @@ r = random.Random(0)
 with open("/tmp/edgellm-profile-prompts.jsonl", "w") as f:
     for _ in range(n):
         f.write(json.dumps([r.randrange(3, 30000) for _ in range(8)]) + "\n")
-cmd = ["ncu", "--csv", "--metrics", "gpu__time_duration.sum", "--launch-skip", str(skip), "--launch-count", str(count),
+cmd = ["ncu", "--csv", "--clock-control", "none", "--metrics", "gpu__time_duration.sum", "--launch-skip", str(skip), "--launch-count", str(count),
        binary, "generate", "--model", model, "--prompts-file", "/tmp/edgellm-profile-prompts.jsonl",
        "--max-tokens", "16", "--ignore-eos", "--max-model-len", "1024", "--max-num-seqs", str(max(n, 1)),
        "--enforce-eager"]
