@@ -248,6 +248,17 @@ struct MoeExpertOpts {
 void moe_route_forward(int32_t* ids, float* weights, const float* logits, int n_tokens,
                        int n_experts, int k, bool renorm, void* workspace, plat_stream_t stream,
                        const act_t* bias = nullptr);
+// add_rmsnorm_forward(h, residual, x, norm_weight, n_tokens, hidden, eps), the router's fp32
+// logits of h (matmul_f32out_forward(logits, h, router, n_tokens)) and moe_route_forward(ids,
+// weights, logits, n_tokens, n_experts, k, renorm, workspace, stream, router_bias) in one launch,
+// for the few tokens of a decode step (h and residual as add_rmsnorm_forward leaves them, bit for
+// bit; the logits' fp32 sums in another order than the GEMM's). Returns false, having done
+// nothing, where it does not apply (more than 4 tokens, a router not in act_t, operands not
+// 16-byte aligned, the CPU platform): then call the three.
+bool moe_norm_route_forward(act_t* h, act_t* residual, const act_t* x, const act_t* norm_weight, float eps,
+                            const Weight& router, const act_t* router_bias, float* logits, int32_t* ids,
+                            float* weights, int n_tokens, int hidden, int n_experts, int k, bool renorm,
+                            void* workspace, plat_stream_t stream);
 size_t moe_workspace_bytes(int n_tokens, int k, int hidden, int inter);
 void moe_experts_forward(act_t* out, const act_t* x, const int32_t* ids, const float* weights,
                          const Weight& gate_up, const Weight& down, int n_tokens, int k,

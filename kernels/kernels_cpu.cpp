@@ -123,6 +123,11 @@ void moe_route_forward(int32_t* ids, float* weights, const float* logits, int n_
     plat_note_launch();
     moe_topk_ref(ids, weights, logits, n_tokens, n_experts, k, renorm, bias);
 }
+// The CPU platform runs the three steps one by one (the caller's fallback).
+bool moe_norm_route_forward(act_t*, act_t*, const act_t*, const act_t*, float, const Weight&, const act_t*, float*,
+                            int32_t*, float*, int, int, int, int, bool, void*, plat_stream_t) {
+    return false;
+}
 size_t moe_workspace_bytes(int, int, int, int) { return 0; }
 void moe_experts_forward(act_t* out, const act_t* x, const int32_t* ids, const float* weights,
                          const Weight& gate_up, const Weight& down, int n_tokens, int k,

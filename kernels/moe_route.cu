@@ -5,7 +5,9 @@
 //    the lower expert), renormalisation;
 //  - moe_group_kernel: the (token, slot) pairs grouped by expert on the device (counts, offsets,
 //    the experts with pairs, permutation), one block;
-//  - moe_route_kernel: both in one block for small batches (decode), one launch instead of two.
+//  - moe_route_kernel: both in one block for small batches (decode), one launch instead of two;
+//  - moe_norm_route_kernel: for up to 4 tokens, the residual add + RMSNorm before the layer, the
+//    router GEMM and moe_route_kernel's work in one launch instead of three.
 // Nothing here waits on the host, so decode steps stay inside CUDA graphs; every kernel is
 // launched dependent (kernels/common.cuh), so its launch overlaps the router GEMM's tail.
 #include "kernels/moe_internal.cuh"
@@ -201,4 +203,124 @@ void moe_route_forward(int32_t* ids, float* weights, const float* logits, int n_
         moe_topk_launch(ids, weights, logits, n_tokens, n_experts, k, renorm, st, as_bf16(bias));
         moe_group_launch(ws, ids, n_tokens * k, n_experts, st);
     }
+}
+
+// ---- the residual add + norm, router and routing of a decode step in one launch ----
+// moe_norm_route_kernel: every block forms the tokens' rounded residual and normed rows in shared
+// memory exactly as add_rmsnorm_kernel does (same threads, same per-thread order, so the same
+// bits), then its warps take router rows (row = global warp, + all warps, ...) for all tokens
+// (fp32 sums of bf16 products, stored to logits). The last block to arrive (a ticket counted
+// after a fence) writes residual and h, reads the logits back past L1 and runs moe_route_kernel's
+// top-k and grouping. Only the last block writes residual, so no block reads a residual another
+// has already advanced.
+__device__ int32_t moe_norm_route_ticket;  // zero between launches: the last block resets it
+static const int MOE_NR_MAX_TOKENS = 4;
+
+template <int PL>
+__global__ void __launch_bounds__(1024) moe_norm_route_kernel(bf16* h, bf16* residual, const bf16* x, const bf16* norm_w, float eps,
+                                      const bf16* router, float* logits, int32_t* ids, float* weights,
+                                      int32_t* offsets, int32_t* active, int32_t* perm, const bf16* bias,
+                                      int n_tokens, int hidden, int n_experts, int k, bool renorm) {
+    extern __shared__ __align__(16) unsigned char moe_nr_sh[];
+    bf16* rs = reinterpret_cast<bf16*>(moe_nr_sh);           // (n_tokens, hidden) rounded residual
+    bf16* hs = rs + (size_t)n_tokens * hidden;                // (n_tokens, hidden) normed
+    float* ls = reinterpret_cast<float*>(hs + (size_t)n_tokens * hidden);  // (n_tokens, n_experts)
+    int32_t* gs = reinterpret_cast<int32_t*>(ls + (size_t)n_tokens * n_experts);  // count, cursor, ids
+    __shared__ int s_last;
+    grid_dependency_wait();  // launch_dependent: before any global access
+    const int n8 = hidden / 8;
+    for (int t = 0; t < n_tokens; t++) {
+        const uint4* rv = reinterpret_cast<const uint4*>(residual + (int64_t)t * hidden);
+        const uint4* xv = reinterpret_cast<const uint4*>(x + (int64_t)t * hidden);
+        uint4* sv = reinterpret_cast<uint4*>(rs + (size_t)t * hidden);
+        float ss = 0.0f;
+        for (int i = threadIdx.x; i < n8; i += blockDim.x) {
+            Vec8 a, b;
+            a.u = rv[i];
+            b.u = xv[i];
+            float fa[8], fb[8];
+            vec8_to_f32(a, fa);
+            vec8_to_f32(b, fb);
+#pragma unroll
+            for (int j = 0; j < 8; j++) fa[j] += fb[j];
+            Vec8 s = f32_to_vec8(fa);
+            sv[i] = s.u;
+            vec8_to_f32(s, fa);
+#pragma unroll
+            for (int j = 0; j < 8; j++) ss += fa[j] * fa[j];
+        }
+        ss = block_sum(ss);
+        row_scale(hs + (size_t)t * hidden, rs + (size_t)t * hidden, norm_w, hidden, rsqrtf(ss / hidden + eps), true);
+    }
+    __syncthreads();
+    const int lane = threadIdx.x % WARP_SIZE, n_warps = blockDim.x / WARP_SIZE;
+    for (int e = blockIdx.x * n_warps + threadIdx.x / WARP_SIZE; e < n_experts; e += gridDim.x * n_warps) {
+        const uint4* w = reinterpret_cast<const uint4*>(router + (int64_t)e * hidden);
+        float acc[MOE_NR_MAX_TOKENS];
+#pragma unroll
+        for (int t = 0; t < MOE_NR_MAX_TOKENS; t++) acc[t] = 0.0f;
+        for (int i = lane; i < n8; i += WARP_SIZE) {
+            float wf[8];
+            vec8_to_f32(Vec8{w[i]}, wf);
+#pragma unroll
+            for (int t = 0; t < MOE_NR_MAX_TOKENS; t++) {
+                if (t >= n_tokens) break;
+                float xf[8];
+                vec8_to_f32(Vec8{reinterpret_cast<const uint4*>(hs + (size_t)t * hidden)[i]}, xf);
+#pragma unroll
+                for (int j = 0; j < 8; j++) acc[t] += wf[j] * xf[j];
+            }
+        }
+#pragma unroll
+        for (int t = 0; t < MOE_NR_MAX_TOKENS; t++) {
+            if (t >= n_tokens) break;
+            const float v = warp_sum(acc[t]);
+            if (lane == 0) logits[(int64_t)t * n_experts + e] = v;
+        }
+    }
+    __threadfence();  // this block's logits visible before its ticket
+    __syncthreads();
+    if (threadIdx.x == 0) s_last = atomicAdd(&moe_norm_route_ticket, 1) == (int)gridDim.x - 1;
+    __syncthreads();
+    if (!s_last) return;
+    __threadfence();
+    if (threadIdx.x == 0) moe_norm_route_ticket = 0;
+    for (int i = threadIdx.x; i < n_tokens * n8; i += blockDim.x) {
+        reinterpret_cast<uint4*>(residual)[i] = reinterpret_cast<const uint4*>(rs)[i];
+        reinterpret_cast<uint4*>(h)[i] = reinterpret_cast<const uint4*>(hs)[i];
+    }
+    for (int i = threadIdx.x; i < n_tokens * n_experts; i += blockDim.x) ls[i] = __ldcg(logits + i);
+    __syncthreads();
+    int32_t* sid = gs + 2 * n_experts;
+    for (int t = threadIdx.x / WARP_SIZE; t < n_tokens; t += n_warps)
+        moe_topk_token<PL>(ids, weights, sid, ls, bias, t, n_experts, k, renorm);
+    __syncthreads();
+    moe_group_block(offsets, active, perm, sid, n_tokens * k, n_experts, gs, gs + n_experts);
+}
+
+static size_t moe_norm_route_smem(int n_tokens, int hidden, int n_experts, int k) {
+    return (size_t)n_tokens * hidden * 2 * sizeof(bf16) + (size_t)n_tokens * n_experts * sizeof(float) +
+           (2 * (size_t)n_experts + (size_t)n_tokens * k) * sizeof(int32_t);
+}
+
+bool moe_norm_route_forward(act_t* h, act_t* residual, const act_t* x, const act_t* norm_weight, float eps,
+                            const Weight& router, const act_t* router_bias, float* logits, int32_t* ids,
+                            float* weights, int n_tokens, int hidden, int n_experts, int k, bool renorm,
+                            void* workspace, plat_stream_t stream) {
+    if (n_tokens < 1 || n_tokens > MOE_NR_MAX_TOKENS || router.type != WEIGHT_ACT || router.n_rows != n_experts ||
+        router.n_cols != hidden || k < 1 || k > n_experts || n_experts > MOE_MAX_EXPERTS || !workspace ||
+        !vec8_ok(hidden, h, residual, x) || !aligned16(norm_weight) || !aligned16(router.data) ||
+        moe_norm_route_smem(n_tokens, hidden, n_experts, k) > 48 * 1024 || row_threads(hidden, true) < WARP_SIZE)
+        return false;
+    const MoeWs ws = moe_ws_carve(workspace, n_tokens, k, 0, 0);
+    const int threads = row_threads(hidden, true), n_warps = threads / WARP_SIZE;
+    const int blocks = ceil_div(n_experts, n_warps);
+    launch_dependent(n_experts <= MOE_TOPK_SMALL ? moe_norm_route_kernel<MOE_TOPK_SMALL / WARP_SIZE>
+                                                 : moe_norm_route_kernel<MOE_MAX_EXPERTS / WARP_SIZE>,
+                     blocks, threads, moe_norm_route_smem(n_tokens, hidden, n_experts, k), to_stream(stream),
+                     as_bf16(h), as_bf16(residual), as_bf16(x), as_bf16(norm_weight), eps,
+                     static_cast<const bf16*>(router.data), logits, ids, weights, ws.offsets, ws.active, ws.perm,
+                     as_bf16(router_bias), n_tokens, hidden, n_experts, k, renorm);
+    CUDA_CHECK_LAUNCH();
+    return true;
 }

@@ -49,11 +49,13 @@ void Model::compute(int T, int S, int R, int W, int max_seq_len) {
                           c.layer_window(l), scale, ws + w.attn_ws, s, L.sinks);
         matmul_forward(y, attn, L.o_proj, rank_ == 0 ? L.o_bias : nullptr, T, s);  // the bias once
         reduce_ranks(y);
-        add_rmsnorm_forward(h, x, y, L.mlp_norm, T, H, eps, s);
         if (c.is_moe_layer(l)) {
-            moe_mlp_forward(c, L, y, h, T, ws, w, s);
+            const bool routed = moe_norm_route(c, L, h, x, y, T, ws, w, s);
+            if (!routed) add_rmsnorm_forward(h, x, y, L.mlp_norm, T, H, eps, s);
+            moe_mlp_forward(c, L, y, h, T, ws, w, s, routed);
             continue;
         }
+        add_rmsnorm_forward(h, x, y, L.mlp_norm, T, H, eps, s);
         matmul_forward(gate_up, h, L.gate_up, nullptr, T, s);
         silu_mul_forward(act, gate_up, T, I, s);
         matmul_forward(y, act, L.down, nullptr, T, s);

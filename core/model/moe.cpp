@@ -6,15 +6,25 @@
 // clamped SwiGLU (kernels.h MoeExpertOpts).
 #include "core/model/moe.h"
 
+bool moe_norm_route(const ModelConfig& c, const LayerWeights& L, act_t* h, act_t* residual, const act_t* x,
+                    int T, char* ws, const WsLayout& w, plat_stream_t s) {
+    return moe_norm_route_forward(h, residual, x, L.mlp_norm, c.rms_norm_eps, L.router, L.router_bias,
+                                  (float*)(ws + w.router), (int32_t*)(ws + w.topk_ids), (float*)(ws + w.topk_w), T,
+                                  c.hidden_size, c.n_experts, c.n_experts_per_tok, c.norm_topk_prob,
+                                  ws + w.moe_ws, s);
+}
+
 void moe_mlp_forward(const ModelConfig& c, const LayerWeights& L, act_t* y, const act_t* h, int T,
-                     char* ws, const WsLayout& w, plat_stream_t s) {
+                     char* ws, const WsLayout& w, plat_stream_t s, bool routed) {
     const int H = c.hidden_size, E = c.n_experts, K = c.n_experts_per_tok;
     float* logits = (float*)(ws + w.router);
     int32_t* ids = (int32_t*)(ws + w.topk_ids);
     float* weights = (float*)(ws + w.topk_w);
-    matmul_f32out_forward(logits, h, L.router, T, s);
-    // the routing leaves the pairs grouped by expert in the experts' workspace
-    moe_route_forward(ids, weights, logits, T, E, K, c.norm_topk_prob, ws + w.moe_ws, s, L.router_bias);
+    if (!routed) {
+        matmul_f32out_forward(logits, h, L.router, T, s);
+        // the routing leaves the pairs grouped by expert in the experts' workspace
+        moe_route_forward(ids, weights, logits, T, E, K, c.norm_topk_prob, ws + w.moe_ws, s, L.router_bias);
+    }
     MoeExpertOpts opts;  // gpt-oss's biases and clamped SwiGLU (else none)
     opts.gate_up_bias = L.experts_gate_up_bias;
     opts.down_bias = L.experts_down_bias;

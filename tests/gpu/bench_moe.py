@@ -16,7 +16,7 @@ device-to-device copy, read + write) and the bandwidth limit of a single stream 
 token (attention, routers, norms, the k experts each layer's token uses, lm_head) / copy rate.
 With TOKENIZER_DIR (tokenizer.json and tokenizer_config.json, copied into DIR): also `edgellm serve`
 (--max-model-len 4096, other flags default) + `edgellm bench`, 128 in / 128 out, --temperature 0,
-concurrency 64, 128, 256, 512 requests per level.
+concurrency 64, 128, 256, 512 requests per level. SINGLE=1 in the environment: the single stream only.
 """
 import json, os, shutil, subprocess, sys, time, urllib.request
 import torch
@@ -190,6 +190,8 @@ def main():
     secs = generate(binary, d, [rnd(128)], 512)
     print(f"{name} single stream 128 in / 512 out: {512 / secs:.1f} tok/s "
           f"({100 * 512 / secs / (copy_bw / rb):.0f} % of the bandwidth limit)", flush=True)
+    if os.environ.get("SINGLE") == "1":
+        return
     secs = generate(binary, d, [rnd(128) for _ in range(64)], 128, ["--max-num-seqs", "64"])
     print(f"{name} 64 x 128/128: {64 * 128 / secs:.0f} output tok/s", flush=True)
     if len(sys.argv) > 4:
