@@ -39,6 +39,28 @@ void print_line(int T, const char* what, float ms, Line l, double copy_gbs, doub
     printf("\n");
 }
 
+// The residual add + norm, router GEMV and route at T <= 4 tokens: three launches and one
+// (moe_norm_route_forward), on a random router (the routings r are overwritten).
+using QueueFn = std::function<float(const std::function<void(int, cudaStream_t)>&)>;
+using LineFn = std::function<void(const char*, float, Line)>;
+static void bench_norm_route(int T, bf16* x, std::vector<Routing>& r, const QueueFn& q, const LineFn& line) {
+    bf16 *res = rand_buf((int64_t)T * H, 9), *hn = rand_buf((int64_t)T * H, 10);
+    bf16 *nw = rand_buf(H, 11), *rw = rand_buf((int64_t)E * H, 12);
+    const Weight router = weight_act((act_t*)rw, E, H);
+    line("norm + router GEMV + route: three launches", q([&](int i, cudaStream_t st) {
+        const Routing& ri = r[i % N_ROUTINGS];
+        add_rmsnorm_forward((act_t*)hn, (act_t*)res, (act_t*)x, (act_t*)nw, T, H, 1e-6f, (plat_stream_t)st);
+        matmul_f32out_forward(ri.logits, (act_t*)hn, router, T, (plat_stream_t)st);
+        moe_route_forward(ri.ids, ri.weights, ri.logits, T, E, K, true, ri.ws, (plat_stream_t)st);
+    }), {0, 0});
+    line("norm + router GEMV + route: one launch", q([&](int i, cudaStream_t st) {
+        const Routing& ri = r[i % N_ROUTINGS];
+        moe_norm_route_forward((act_t*)hn, (act_t*)res, (act_t*)x, (act_t*)nw, 1e-6f, router, nullptr, ri.logits,
+                               ri.ids, ri.weights, T, H, E, K, true, ri.ws, (plat_stream_t)st);
+    }), {0, 0});
+    for (bf16* p : {res, hn, nw, rw}) plat_free(p);
+}
+
 void bench_tokens(int T, const std::vector<bf16*>& gu, const std::vector<bf16*>& dn, double copy_gbs,
                   double mma_tflops) {
     const int pairs = T * K;
@@ -164,23 +186,7 @@ void bench_tokens(int T, const std::vector<bf16*>& gu, const std::vector<bf16*>&
                             weight_act((act_t*)dn[i % N_COPIES], E * H, I), T, K, H, I, ri.ws, true,
                             (plat_stream_t)st);
     }), layer);
-    if (T <= 4) {  // last: these overwrite the routings with a random router's
-        bf16 *res = rand_buf((int64_t)T * H, 9), *hn = rand_buf((int64_t)T * H, 10);
-        bf16 *nw = rand_buf(H, 11), *rw = rand_buf((int64_t)E * H, 12);
-        const Weight router = weight_act((act_t*)rw, E, H);
-        line("norm + router GEMV + route: three launches", q([&](int i, cudaStream_t st) {
-            const Routing& ri = r[i % N_ROUTINGS];
-            add_rmsnorm_forward((act_t*)hn, (act_t*)res, (act_t*)x, (act_t*)nw, T, H, 1e-6f, (plat_stream_t)st);
-            matmul_f32out_forward(ri.logits, (act_t*)hn, router, T, (plat_stream_t)st);
-            moe_route_forward(ri.ids, ri.weights, ri.logits, T, E, K, true, ri.ws, (plat_stream_t)st);
-        }), {0, 0});
-        line("norm + router GEMV + route: one launch", q([&](int i, cudaStream_t st) {
-            const Routing& ri = r[i % N_ROUTINGS];
-            moe_norm_route_forward((act_t*)hn, (act_t*)res, (act_t*)x, (act_t*)nw, 1e-6f, router, nullptr, ri.logits,
-                                   ri.ids, ri.weights, T, H, E, K, true, ri.ws, (plat_stream_t)st);
-        }), {0, 0});
-        for (bf16* p : {res, hn, nw, rw}) plat_free(p);
-    }
+    if (T <= 4) bench_norm_route(T, x, r, q, line);  // last: it overwrites the routings
     for (Routing& ri : r) {
         plat_free(ri.logits);
         plat_free(ri.ids);
