@@ -10,7 +10,9 @@
 //  - the combine (per token the k outputs times their weights, summed in slot order) runs in the
 //    down kernels' epilogue: the block whose rows complete a token's last pair adds them up
 //    (moe_arrive_combine), so the sum is the same whichever block finishes last;
-//    moe_combine_kernel is the same sum as a kernel of its own.
+//    moe_combine_kernel is the same sum as a kernel of its own;
+//  - moe_decode_kernel: one token's gate_up, down and combine in one launch with a grid barrier
+//    between the halves (the single-stream decode step).
 // The routing (grouping the pairs by expert) is kernels/moe_route.cu; int4 experts are
 // kernels/moe_int4.cu, MXFP4 experts kernels/moe_mxfp4.cu (moe_experts_forward dispatches on the
 // weights' type). Every expert and combine kernel here and there is launched dependent
@@ -176,6 +178,69 @@ __global__ void moe_down_combine_kernel(bf16* __restrict__ out, const float* __r
     moe_slot_rows_combine<MOE_DC_ROWS>(out, weights, moe_dc_sh, t, k, hidden, r0);
 }
 
+// One token's whole expert half in one launch (moe_decode_launch): a grid small enough to be
+// resident at once (the occupancy the device reports); phase 1, blocks take (slot, MOE_ROWS gate
+// and up rows) items with a warp a row, the sums and roundings of moe_gate_up_kernel; a grid
+// barrier (arrivals counted after a fence, spun on until all are in); phase 2, (MOE_DC_ROWS down
+// rows) items as moe_down_combine_kernel's blocks compute them. So the result is bit-identical
+// to gate_up + down_combine. The last block out resets both counters for the next launch.
+__device__ unsigned int moe_decode_bar[2];  // arrivals, departures
+
+__global__ void __launch_bounds__(MOE_ROWS * WARP_SIZE)
+    moe_decode_kernel(bf16* __restrict__ out, const float* __restrict__ weights, bf16* __restrict__ act,
+                      const bf16* __restrict__ x, const int32_t* __restrict__ ids, const bf16* __restrict__ gate_up,
+                      const bf16* __restrict__ down, int k, int hidden, int inter, MoeOpts opts) {
+    extern __shared__ float moe_dec_sh[];  // (k, MOE_DC_ROWS): phase 2's rounded outputs
+    grid_dependency_wait();  // launch_dependent: before any global access
+    const int warp = threadIdx.x / WARP_SIZE, lane = threadIdx.x % WARP_SIZE, n_warps = blockDim.x / WARP_SIZE;
+    const int rbs = (inter + MOE_ROWS - 1) / MOE_ROWS;
+    for (int it = blockIdx.x; it < k * rbs; it += gridDim.x) {
+        const int j = it / rbs, row = (it % rbs) * MOE_ROWS + warp;
+        if (row >= inter) continue;
+        const int64_t gr = (int64_t)ids[j] * 2 * inter + row;  // the gate row; the up row is inter further
+        const uint4* const w[2] = {reinterpret_cast<const uint4*>(gate_up + gr * hidden),
+                                   reinterpret_cast<const uint4*>(gate_up + (gr + inter) * hidden)};
+        const uint4* const xs[1] = {reinterpret_cast<const uint4*>(x)};
+        float acc[2][1] = {{0.0f}, {0.0f}};
+        moe_rows_dot<2, 1>(acc, w, xs, 1, hidden / 8);
+        const float a = warp_sum(acc[0][0]) + moe_bias(opts.gate_up_bias, gr);
+        const float b = warp_sum(acc[1][0]) + moe_bias(opts.gate_up_bias, gr + inter);
+        if (lane == 0) act[(int64_t)j * inter + row] = __float2bfloat16(moe_glu(a, b, opts.limit, opts.alpha));
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        __threadfence();  // this block's act before its arrival
+        atomicAdd(&moe_decode_bar[0], 1u);
+        while (*(volatile unsigned int*)&moe_decode_bar[0] < gridDim.x) {
+        }
+        __threadfence();
+    }
+    __syncthreads();
+    for (int it = blockIdx.x; it < hidden / MOE_DC_ROWS; it += gridDim.x) {
+        const int r0 = it * MOE_DC_ROWS;
+        for (int j = warp; j < k; j += n_warps) {
+            const int64_t e = ids[j];
+            const uint4* w[MOE_DC_ROWS];
+            float acc[MOE_DC_ROWS][1];
+#pragma unroll
+            for (int r = 0; r < MOE_DC_ROWS; r++) {
+                w[r] = reinterpret_cast<const uint4*>(down + (e * hidden + r0 + r) * inter);
+                acc[r][0] = 0.0f;
+            }
+            const uint4* const xs[1] = {reinterpret_cast<const uint4*>(act + (int64_t)j * inter)};
+            moe_rows_dot<MOE_DC_ROWS, 1>(acc, w, xs, 1, inter / 8);
+            moe_slot_rows_store<MOE_DC_ROWS>(moe_dec_sh, acc, opts.down_bias, e * hidden + r0, j);
+        }
+        __syncthreads();
+        moe_slot_rows_combine<MOE_DC_ROWS>(out, weights, moe_dec_sh, 0, k, hidden, r0);
+        __syncthreads();
+    }
+    if (threadIdx.x == 0 && atomicAdd(&moe_decode_bar[1], 1u) == gridDim.x - 1) {
+        moe_decode_bar[0] = 0;  // every block has left the barrier
+        moe_decode_bar[1] = 0;
+    }
+}
+
 // out (token, hidden) = the weighted sum of its k pairs' rows of y, in slot order (fp32).
 __global__ void moe_combine_kernel(bf16* out, const bf16* y, const float* weights, int n_tokens, int k, int hidden) {
     grid_dependency_wait();  // launch_dependent: before any global access
@@ -259,6 +324,36 @@ void moe_down_combine_launch(const MoeWs& ws, bf16* out, const float* weights, c
     CUDA_CHECK_LAUNCH();
 }
 
+// The resident grid: CTAs per SM at this shared-memory size (asked once per size) times the SMs.
+static int moe_decode_grid(size_t smem) {
+    static size_t cached_smem = (size_t)-1;
+    static int cached = 0;
+    if (cached_smem != smem) {
+        int per_sm = 0;
+        CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, moe_decode_kernel, MOE_ROWS * WARP_SIZE, smem));
+        cached = per_sm * device_sm_count();
+        cached_smem = smem;
+    }
+    return cached;
+}
+
+bool moe_decode_ok(int n_tokens, int k, int hidden) {
+    return n_tokens == 1 && k <= 64 && hidden % MOE_DC_ROWS == 0;
+}
+
+void moe_decode_launch(const MoeWs& ws, bf16* out, const float* weights, const int32_t* ids, const bf16* x,
+                       const bf16* gate_up, const bf16* down, int k, int hidden, int inter, cudaStream_t stream,
+                       const MoeOpts& opts) {
+    PLAT_ASSERT(moe_decode_ok(1, k, hidden), "moe_decode_launch: one token, k <= 64, hidden a multiple of 4");
+    const size_t smem = (size_t)k * MOE_DC_ROWS * sizeof(float);
+    const int work = std::max(k * ceil_div(inter, MOE_ROWS), hidden / MOE_DC_ROWS);
+    const int grid = std::min(moe_decode_grid(smem), work);
+    PLAT_ASSERT(grid >= 1, "moe_decode_launch: the kernel does not fit an SM");
+    launch_dependent(moe_decode_kernel, grid, MOE_ROWS * WARP_SIZE, smem, stream, out, weights, ws.act, x, ids,
+                     gate_up, down, k, hidden, inter, opts);
+    CUDA_CHECK_LAUNCH();
+}
+
 void moe_combine_launch(bf16* out, const MoeWs& ws, const float* weights, int n_tokens, int k, int hidden,
                         cudaStream_t stream) {
     const int64_t n = (int64_t)n_tokens * hidden;
@@ -290,6 +385,10 @@ void moe_experts_launch(int path, bool fused_combine, bf16* out, const bf16* x, 
         moe_gate_up_mma_launch(ws, x, gate_up, n_tokens, k, hidden, inter, n_experts, n_done, stream, opts);
         moe_down_mma_launch(ws, fused_out, weights, down, n_tokens, k, hidden, inter, n_experts, stream, opts);
     } else {
+        if (!fused && moe_decode_ok(n_tokens, k, hidden)) {  // one token: one launch
+            moe_decode_launch(ws, out, weights, ids, x, gate_up, down, k, hidden, inter, stream, opts);
+            return;
+        }
         moe_gate_up_fma_launch(ws, x, gate_up, n_tokens, k, hidden, inter, n_experts, n_done, stream, opts);
         if (!fused && moe_down_combine_ok(n_tokens, k, n_experts)) {  // the combine with down: no y
             moe_down_combine_launch(ws, out, weights, ids, down, n_tokens, k, hidden, inter, stream, opts);

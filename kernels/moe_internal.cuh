@@ -191,6 +191,14 @@ bool moe_down_combine_ok(int n_tokens, int k, int n_experts);
 void moe_down_combine_launch(const MoeWs& ws, bf16* out, const float* weights, const int32_t* ids,
                              const bf16* down, int n_tokens, int k, int hidden, int inter,
                              cudaStream_t stream, const MoeOpts& opts = MoeOpts());
+// One token (moe_decode_ok): gate_up, down and the combine in one launch whose CTAs are all
+// resident and meet at a grid barrier between the two GEMMs; out bit-identical to
+// moe_gate_up_fma_launch + moe_down_combine_launch. moe_experts_launch takes it for one token on
+// the CUDA-core path with a separate combine. Reads ids, not the grouping.
+bool moe_decode_ok(int n_tokens, int k, int hidden);
+void moe_decode_launch(const MoeWs& ws, bf16* out, const float* weights, const int32_t* ids, const bf16* x,
+                       const bf16* gate_up, const bf16* down, int k, int hidden, int inter, cudaStream_t stream,
+                       const MoeOpts& opts = MoeOpts());
 // out (n_tokens, hidden) = sum over slots of weights * ws.y, in slot order (the separate combine).
 void moe_combine_launch(bf16* out, const MoeWs& ws, const float* weights, int n_tokens, int k,
                         int hidden, cudaStream_t stream);

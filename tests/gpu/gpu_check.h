@@ -112,5 +112,6 @@ void run_int4_tests();
 void run_attention_tests();
 void run_sampling_tests();
 void run_moe_tests();
+void run_moe_decode_tests();  // called by run_moe_tests
 void run_moe_int4_tests();
 void run_moe_mxfp4_tests();

@@ -14,10 +14,7 @@
 //    comparison also fails against references without the down bias and without the clamp;
 //  - a captured graph of route + experts replayed on new router logits;
 //  - the gated shared add;
-//  - the residual add + norm + router + route in one launch (moe_norm_route_forward) against the
-//    three launches it replaces: residual and h bit for bit, the logits to fp32 rounding, the
-//    ids against moe_topk_ref on its own logits, the grouping; launched twice (the arrival
-//    counter must be back at zero) and refused above 4 tokens.
+//  - the decode step's fused launches: tests/gpu/test_moe_decode.cu.
 // Sizes: 1 to 2048 tokens, 2 to 128 experts, hidden and inter off the 64 grid (multiples of 8),
 // experts that get no pairs, one expert that gets every token, Qwen3-30B-A3B's expert shape;
 // gpt-oss: 32 experts, top 4, 1 to 200 tokens (both sides of moe_path_pick's switch).
@@ -86,7 +83,7 @@ static MoeInputs gptoss_inputs(int T, Skew skew) {
 }
 
 // The grouping in ws against ids (pairs): counts, offsets, active and each expert's run.
-static bool grouping_matches(const MoeWs& ws, const std::vector<int32_t>& ids, int E, std::string* why) {
+bool grouping_matches(const MoeWs& ws, const std::vector<int32_t>& ids, int E, std::string* why) {
     const int pairs = (int)ids.size();
     auto off = download(ws.offsets, E + 1);
     auto act = download(ws.active, E + 1);
@@ -387,62 +384,8 @@ static void moe_shared_add_case(int T, int H) {
     plat_free(dgl);
 }
 
-static void moe_norm_route_case(int T, int E, int k, int H, bool renorm, bool bias) {
-    auto r = rand_bf16((size_t)T * H, -2, 2), x = rand_bf16((size_t)T * H, -2, 2), nw = rand_bf16(H, 0.5f, 1.5f);
-    auto rw = rand_bf16((size_t)E * H, -0.1f, 0.1f), rb = bias ? rand_bf16(E, -1, 1) : std::vector<float>();
-    act_t *dr = upload_bf16(r), *dx = upload_bf16(x), *dnw = upload_bf16(nw), *drw = upload_bf16(rw);
-    act_t *drb = upload_or_null(rb), *dh = upload_bf16(r), *dr0 = upload_bf16(r);
-    const Weight router = weight_act(drw, E, H);
-    float* dlog = (float*)plat_alloc((size_t)T * E * 4);
-    int32_t* dids = (int32_t*)plat_alloc((size_t)T * k * 4);
-    float* dw = (float*)plat_alloc((size_t)T * k * 4);
-    const size_t ws_bytes = moe_workspace_bytes(T, k, H, 8);
-    void* ws_mem = plat_alloc(ws_bytes);
-    // the three launches
-    add_rmsnorm_forward(dh, dr, dx, dnw, T, H, 1e-6f, nullptr);
-    matmul_f32out_forward(dlog, dh, router, T, nullptr);
-    const auto h3 = download_bf16(dh, (size_t)T * H), r3 = download_bf16(dr, (size_t)T * H);
-    const auto log3 = download(dlog, (size_t)T * E);
-    char name[160];
-    snprintf(name, sizeof(name), "moe norm+route T=%d E=%d k=%d H=%d%s", T, E, k, H, bias ? " router-bias" : "");
-    const MoeWs ws = moe_ws_carve(ws_mem, T, k, 0, 0);
-    for (int rep = 0; rep < 2; rep++) {
-        plat_copy_d2d(dr, dr0, (size_t)T * H * sizeof(act_t));
-        poison(dh, (size_t)T * H * sizeof(act_t));
-        poison(dlog, (size_t)T * E * 4);
-        poison(ws_mem, ws_bytes);
-        const bool ran = moe_norm_route_forward(dh, dr, dx, dnw, 1e-6f, router, drb, dlog, dids, dw, T, H, E, k,
-                                                renorm, ws_mem, nullptr);
-        report(std::string(name) + ": takes the batch", ran, "");
-        if (!ran) break;
-        const auto h1 = download_bf16(dh, (size_t)T * H), r1 = download_bf16(dr, (size_t)T * H);
-        report(std::string(name) + ": residual and h bit-identical to add_rmsnorm", h1 == h3 && r1 == r3, "");
-        const auto log1 = download(dlog, (size_t)T * E);
-        check_close(std::string(name) + ": logits against the router GEMM", log1, log3, 1e-5, 1e-5);
-        std::vector<int32_t> rids((size_t)T * k);
-        std::vector<float> rwt((size_t)T * k);
-        moe_topk_ref(rids.data(), rwt.data(), log1.data(), T, E, k, renorm, data_or_null(rb));
-        const auto gids = download(dids, (size_t)T * k);
-        std::string why;
-        const bool ok = gids == rids && grouping_matches(ws, gids, E, &why);
-        report(std::string(name) + (rep ? ", again" : "") + ": ids and grouping", ok, ok ? "" : why.c_str());
-        check_close(std::string(name) + ": weights", download(dw, (size_t)T * k), rwt, 1e-7, 1e-5);
-    }
-    report("moe norm+route refuses 5 tokens",
-           !moe_norm_route_forward(dh, dr, dx, dnw, 1e-6f, router, drb, dlog, dids, dw, 5, H, E, k, renorm, ws_mem,
-                                   nullptr), "");
-    for (void* p : {(void*)dr, (void*)dr0, (void*)dx, (void*)dnw, (void*)drw, (void*)drb, (void*)dh, (void*)dlog, (void*)dids,
-                    (void*)dw, ws_mem})
-        if (p) plat_free(p);
-}
-
 void run_moe_tests() {
-    moe_norm_route_case(1, 128, 8, 2048, true, false);  // Qwen3-30B-A3B: 16 blocks
-    moe_norm_route_case(4, 128, 8, 200, true, false);   // one warp a block: 128 blocks
-    moe_norm_route_case(2, 8, 2, 4096, true, false);    // Mixtral: one block
-    moe_norm_route_case(1, 32, 4, 2880, true, true);    // gpt-oss: router bias
-    moe_norm_route_case(3, 60, 4, 200, false, false);   // Qwen2-MoE: no renormalisation
-    moe_norm_route_case(1, 512, 8, 256, true, false);   // over 256 experts: 32 per lane
+    run_moe_decode_tests();
     // hidden 200 and inter 136: neither a multiple of 64 (partial row tiles and k steps)
     for (int T : {1, 3, 64, 300, 2048}) {
         moe_case(T, 8, 2, 200, 136, true, SKEW_NONE, T == 64);  // Mixtral's routing
