@@ -16,7 +16,7 @@ device-to-device copy, read + write) and the bandwidth limit of a single stream 
 token (attention, routers, norms, the k experts each layer's token uses, lm_head) / copy rate.
 With TOKENIZER_DIR (tokenizer.json and tokenizer_config.json, copied into DIR): also `edgellm serve`
 (--max-model-len 4096, other flags default) + `edgellm bench`, 128 in / 128 out, --temperature 0,
-concurrency 64, 128, 256, 512 requests per level. SINGLE=1 in the environment: the single stream only.
+concurrency 64, 128, 256 (CONC in the environment: other levels), 512 requests per level. SINGLE=1 in the environment: the single stream only.
 """
 import json, os, shutil, subprocess, sys, time, urllib.request
 import torch
@@ -146,7 +146,7 @@ def serve_bench(binary, d, tok_dir, vocab):
                 time.sleep(0.5)
         js = "/tmp/edgellm-moe-bench.json"
         r = subprocess.run([binary, "bench", "--base-url", "http://127.0.0.1:8000", "--model", "moe", "--concurrency",
-                            "64,128,256", "--requests", "512", "--input-len", "128", "--output-len", "128",
+                            os.environ.get("CONC", "64,128,256"), "--requests", "512", "--input-len", "128", "--output-len", "128",
                             "--vocab-size", str(vocab - 1000), "--temperature", "0", "--warmup", "8", "--out", js],
                            capture_output=True, text=True)
         print(r.stdout)
