@@ -195,6 +195,7 @@ __device__ __forceinline__ void grid_dependency_wait() {
 #endif
 }
 bool dependent_launch_enabled();  // kernels/launch.cu
+bool moe_fused_decode_enabled();  // kernels/launch.cu: kernels_set_moe_fused_decode's state
 
 // Before grid_dependency_wait(): asks the L2 to start fetching [p, p + bytes) (p 16-byte
 // aligned, bytes a multiple of 16), split over the calling warp's lanes in 32 KiB pieces. With

@@ -145,6 +145,12 @@ int matmul_tune(const Weight* w, int n, char* summary, int summary_len, plat_str
 // the CPU platform.
 void kernels_set_dependent_launch(bool on);
 
+// The fused launches of a mixture-of-experts decode step (moe_norm_route_forward; one token's
+// experts as one launch whose CTAs meet at a grid barrier): off unless
+// EDGELLM_MOE_FUSED_DECODE=1 is in the environment or this turns them on (then they run where
+// they apply); off, the separate launches. No effect on the CPU platform.
+void kernels_set_moe_fused_decode(bool on);
+
 // Allocates what matmul_forward will need for w (the bf16 scratch some FP8 and int4 paths
 // dequantize into); call for every weight at load, before graph capture. Nothing for WEIGHT_ACT.
 // Returns the bytes of that scratch after the call (0 when there is none).
@@ -254,7 +260,8 @@ void moe_route_forward(int32_t* ids, float* weights, const float* logits, int n_
 // for the few tokens of a decode step (h and residual as add_rmsnorm_forward leaves them, bit for
 // bit; the logits' fp32 sums in another order than the GEMM's). Returns false, having done
 // nothing, where it does not apply (more than 4 tokens, a router not in act_t, operands not
-// 16-byte aligned, the CPU platform): then call the three.
+// 16-byte aligned, the fused decode launches off: kernels_set_moe_fused_decode, the CPU
+// platform): then call the three.
 bool moe_norm_route_forward(act_t* h, act_t* residual, const act_t* x, const act_t* norm_weight, float eps,
                             const Weight& router, const act_t* router_bias, float* logits, int32_t* ids,
                             float* weights, int n_tokens, int hidden, int n_experts, int k, bool renorm,

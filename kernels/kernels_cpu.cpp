@@ -123,6 +123,7 @@ void moe_route_forward(int32_t* ids, float* weights, const float* logits, int n_
     plat_note_launch();
     moe_topk_ref(ids, weights, logits, n_tokens, n_experts, k, renorm, bias);
 }
+void kernels_set_moe_fused_decode(bool) {}
 // The CPU platform runs the three steps one by one (the caller's fallback).
 bool moe_norm_route_forward(act_t*, act_t*, const act_t*, const act_t*, float, const Weight&, const act_t*, float*,
                             int32_t*, float*, int, int, int, int, bool, void*, plat_stream_t) {

@@ -1,8 +1,11 @@
-// launch.cu — whether launch_dependent() (kernels/common.cuh) uses programmatic dependent
-// launch: on a compute-capability 9.x+ device whose kernel paths are not forced older, with
+// launch.cu — launch switches. Whether launch_dependent() (kernels/common.cuh) uses
+// programmatic dependent launch: on a compute-capability 9.x+ device whose kernel paths are not forced older, with
 // this binary's code for the device built from sm_90+ PTX (a compute_80 PTX image JIT-compiled
-// on a Hopper has no griddepcontrol.wait in its kernels), unless switched off.
+// on a Hopper has no griddepcontrol.wait in its kernels), unless switched off. Whether the fused
+// MoE decode launches run (kernels.h kernels_set_moe_fused_decode).
 #include "kernels/common.cuh"
+#include <stdlib.h>
+#include <string.h>
 
 __global__ void dependent_launch_probe_kernel() { grid_dependency_wait(); }
 
@@ -26,3 +29,15 @@ void kernels_set_dependent_launch(bool on) {
     if (!on) g_dependent_launch = 0;
     else dependent_launch_enabled();
 }
+
+static int g_moe_fused_decode = -1;  // -1: read EDGELLM_MOE_FUSED_DECODE
+
+bool moe_fused_decode_enabled() {
+    if (g_moe_fused_decode < 0) {
+        const char* env = getenv("EDGELLM_MOE_FUSED_DECODE");
+        g_moe_fused_decode = env && strcmp(env, "1") == 0;
+    }
+    return g_moe_fused_decode == 1;
+}
+
+void kernels_set_moe_fused_decode(bool on) { g_moe_fused_decode = on ? 1 : 0; }

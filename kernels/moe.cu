@@ -385,7 +385,7 @@ void moe_experts_launch(int path, bool fused_combine, bf16* out, const bf16* x, 
         moe_gate_up_mma_launch(ws, x, gate_up, n_tokens, k, hidden, inter, n_experts, n_done, stream, opts);
         moe_down_mma_launch(ws, fused_out, weights, down, n_tokens, k, hidden, inter, n_experts, stream, opts);
     } else {
-        if (!fused && moe_decode_ok(n_tokens, k, hidden)) {  // one token: one launch
+        if (!fused && moe_fused_decode_enabled() && moe_decode_ok(n_tokens, k, hidden)) {  // one token: one launch
             moe_decode_launch(ws, out, weights, ids, x, gate_up, down, k, hidden, inter, stream, opts);
             return;
         }

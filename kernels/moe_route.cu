@@ -307,7 +307,7 @@ bool moe_norm_route_forward(act_t* h, act_t* residual, const act_t* x, const act
                             const Weight& router, const act_t* router_bias, float* logits, int32_t* ids,
                             float* weights, int n_tokens, int hidden, int n_experts, int k, bool renorm,
                             void* workspace, plat_stream_t stream) {
-    if (n_tokens < 1 || n_tokens > MOE_NR_MAX_TOKENS || router.type != WEIGHT_ACT || router.n_rows != n_experts ||
+    if (!moe_fused_decode_enabled() || n_tokens < 1 || n_tokens > MOE_NR_MAX_TOKENS || router.type != WEIGHT_ACT || router.n_rows != n_experts ||
         router.n_cols != hidden || k < 1 || k > n_experts || n_experts > MOE_MAX_EXPERTS || !workspace ||
         !vec8_ok(hidden, h, residual, x) || !aligned16(norm_weight) || !aligned16(router.data) ||
         moe_norm_route_smem(n_tokens, hidden, n_experts, k) > 48 * 1024 || row_threads(hidden, true) < WARP_SIZE)

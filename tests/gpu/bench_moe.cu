@@ -44,6 +44,7 @@ void print_line(int T, const char* what, float ms, Line l, double copy_gbs, doub
 using QueueFn = std::function<float(const std::function<void(int, cudaStream_t)>&)>;
 using LineFn = std::function<void(const char*, float, Line)>;
 static void bench_norm_route(int T, bf16* x, std::vector<Routing>& r, const QueueFn& q, const LineFn& line) {
+    kernels_set_moe_fused_decode(true);
     bf16 *res = rand_buf((int64_t)T * H, 9), *hn = rand_buf((int64_t)T * H, 10);
     bf16 *nw = rand_buf(H, 11), *rw = rand_buf((int64_t)E * H, 12);
     const Weight router = weight_act((act_t*)rw, E, H);
@@ -59,6 +60,7 @@ static void bench_norm_route(int T, bf16* x, std::vector<Routing>& r, const Queu
                                ri.ids, ri.weights, T, H, E, K, true, ri.ws, (plat_stream_t)st);
     }), {0, 0});
     for (bf16* p : {res, hn, nw, rw}) plat_free(p);
+    kernels_set_moe_fused_decode(false);
 }
 
 void bench_tokens(int T, const std::vector<bf16*>& gu, const std::vector<bf16*>& dn, double copy_gbs,

@@ -109,6 +109,7 @@ static void moe_decode_case(int E, int k, int H, int I, bool gptoss) {
 }
 
 void run_moe_decode_tests() {
+    kernels_set_moe_fused_decode(true);
     moe_norm_route_case(1, 128, 8, 2048, true, false);  // Qwen3-30B-A3B: 16 blocks
     moe_norm_route_case(4, 128, 8, 200, true, false);   // one warp a block: 128 blocks
     moe_norm_route_case(2, 8, 2, 4096, true, false);    // Mixtral: one block
