@@ -12,22 +12,7 @@ __global__ void add_rmsnorm_kernel(bf16* out, bf16* residual, const bf16* x, con
     float ss = 0.0f;
     if (vec) {
         uint4* rv = reinterpret_cast<uint4*>(rr);
-        const uint4* xv = reinterpret_cast<const uint4*>(xr);
-        for (int i = threadIdx.x; i < dim / 8; i += blockDim.x) {
-            Vec8 a, b;
-            a.u = rv[i];
-            b.u = xv[i];
-            float fa[8], fb[8];
-            vec8_to_f32(a, fa);
-            vec8_to_f32(b, fb);
-#pragma unroll
-            for (int j = 0; j < 8; j++) fa[j] += fb[j];
-            Vec8 s = f32_to_vec8(fa);
-            rv[i] = s.u;
-            vec8_to_f32(s, fa);  // the norm sees the rounded residual
-#pragma unroll
-            for (int j = 0; j < 8; j++) ss += fa[j] * fa[j];
-        }
+        ss = add_round_sumsq8(rv, rv, reinterpret_cast<const uint4*>(xr), dim / 8);
     } else {
         for (int i = threadIdx.x; i < dim; i += blockDim.x) {
             bf16 s = __float2bfloat16(__bfloat162float(rr[i]) + __bfloat162float(xr[i]));

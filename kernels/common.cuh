@@ -143,6 +143,30 @@ __device__ __forceinline__ float row_sumsq(const bf16* x, int n, bool vec) {
     return block_sum(ss);
 }
 
+// A residual add for one row, 8 elements a 16-byte word: dst[i] = bf16(a[i] + b[i]) (fp32 sum,
+// rounded once) for this thread's words i = threadIdx.x, + blockDim.x, ... < n8; returns the
+// thread's share of the sum of squares of the rounded values (add_rmsnorm's order). dst may
+// equal a.
+__device__ __forceinline__ float add_round_sumsq8(uint4* dst, const uint4* a, const uint4* b, int n8) {
+    float ss = 0.0f;
+    for (int i = threadIdx.x; i < n8; i += blockDim.x) {
+        Vec8 va, vb;
+        va.u = a[i];
+        vb.u = b[i];
+        float fa[8], fb[8];
+        vec8_to_f32(va, fa);
+        vec8_to_f32(vb, fb);
+#pragma unroll
+        for (int j = 0; j < 8; j++) fa[j] += fb[j];
+        Vec8 r = f32_to_vec8(fa);
+        dst[i] = r.u;
+        vec8_to_f32(r, fa);  // the norm sees the rounded residual
+#pragma unroll
+        for (int j = 0; j < 8; j++) ss += fa[j] * fa[j];
+    }
+    return ss;
+}
+
 // out[i] = x[i] * inv * weight[i] for one row, rounded once to bf16. out may equal x (each
 // thread reads an element before it writes that element and no other thread touches it).
 __device__ __forceinline__ void row_scale(bf16* out, const bf16* x, const bf16* weight, int n,

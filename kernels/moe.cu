@@ -147,18 +147,15 @@ __global__ void moe_down_kernel(bf16* __restrict__ y, bf16* __restrict__ out, in
 
 static const int MOE_DC_ROWS = 4;  // down rows per block of moe_down_combine_kernel
 
-// Token blockIdx.y's down rows r0 = blockIdx.x * MOE_DC_ROWS .. r0 + 3 for each of its k pairs
-// (warp w takes slots w, w + warps, ...: each expert's 4 rows read by one warp), each rounded to
-// bf16 with the row's bias as moe_down_kernel's y is, then out = their weighted sum in slot order
-// as moe_combine_kernel adds them: the down and the combine in one kernel, for batches so small
-// that an expert rarely serves two of their tokens (it reads ids directly, not the grouping).
-__global__ void moe_down_combine_kernel(bf16* __restrict__ out, const float* __restrict__ weights,
-                                        const bf16* __restrict__ act, const int32_t* __restrict__ ids,
-                                        const bf16* __restrict__ down, int k, int hidden, int inter,
-                                        const bf16* __restrict__ bias) {
-    extern __shared__ float moe_dc_sh[];  // (k, MOE_DC_ROWS): the pairs' rounded outputs
-    grid_dependency_wait();  // launch_dependent: before any global access
-    const int t = blockIdx.y, r0 = blockIdx.x * MOE_DC_ROWS;
+// Token t's down rows r0 .. r0 + MOE_DC_ROWS - 1 for each of its k pairs (warp w takes slots w,
+// w + warps, ...: each expert's rows read by one warp), each rounded to bf16 with the row's bias
+// as moe_down_kernel's y is, then out = their weighted sum in slot order as moe_combine_kernel
+// adds them. s: (k, MOE_DC_ROWS) floats of shared memory. Contains __syncthreads: call from all
+// threads of the block.
+__device__ __forceinline__ void moe_down_combine_rows(bf16* __restrict__ out, const float* __restrict__ weights,
+                                                      const bf16* __restrict__ act, const int32_t* __restrict__ ids,
+                                                      const bf16* __restrict__ down, int t, int k, int hidden,
+                                                      int inter, const bf16* __restrict__ bias, int r0, float* s) {
     const int warp = threadIdx.x / WARP_SIZE, n_warps = blockDim.x / WARP_SIZE;
     for (int j = warp; j < k; j += n_warps) {
         const int64_t p = (int64_t)t * k + j;
@@ -172,10 +169,23 @@ __global__ void moe_down_combine_kernel(bf16* __restrict__ out, const float* __r
         }
         const uint4* const xs[1] = {reinterpret_cast<const uint4*>(act + p * inter)};
         moe_rows_dot<MOE_DC_ROWS, 1>(acc, w, xs, 1, inter / 8);
-        moe_slot_rows_store<MOE_DC_ROWS>(moe_dc_sh, acc, bias, e * hidden + r0, j);
+        moe_slot_rows_store<MOE_DC_ROWS>(s, acc, bias, e * hidden + r0, j);
     }
     __syncthreads();
-    moe_slot_rows_combine<MOE_DC_ROWS>(out, weights, moe_dc_sh, t, k, hidden, r0);
+    moe_slot_rows_combine<MOE_DC_ROWS>(out, weights, s, t, k, hidden, r0);
+}
+
+// Token blockIdx.y's down rows from blockIdx.x * MOE_DC_ROWS, down and combine
+// (moe_down_combine_rows): for batches so small that an expert rarely serves two of their tokens
+// (it reads ids directly, not the grouping).
+__global__ void moe_down_combine_kernel(bf16* __restrict__ out, const float* __restrict__ weights,
+                                        const bf16* __restrict__ act, const int32_t* __restrict__ ids,
+                                        const bf16* __restrict__ down, int k, int hidden, int inter,
+                                        const bf16* __restrict__ bias) {
+    extern __shared__ float moe_dc_sh[];  // (k, MOE_DC_ROWS): the pairs' rounded outputs
+    grid_dependency_wait();  // launch_dependent: before any global access
+    moe_down_combine_rows(out, weights, act, ids, down, blockIdx.y, k, hidden, inter, bias,
+                          blockIdx.x * MOE_DC_ROWS, moe_dc_sh);
 }
 
 // One token's whole expert half in one launch (moe_decode_launch): a grid small enough to be
@@ -192,7 +202,7 @@ __global__ void __launch_bounds__(MOE_ROWS * WARP_SIZE)
                       const bf16* __restrict__ down, int k, int hidden, int inter, MoeOpts opts) {
     extern __shared__ float moe_dec_sh[];  // (k, MOE_DC_ROWS): phase 2's rounded outputs
     grid_dependency_wait();  // launch_dependent: before any global access
-    const int warp = threadIdx.x / WARP_SIZE, lane = threadIdx.x % WARP_SIZE, n_warps = blockDim.x / WARP_SIZE;
+    const int warp = threadIdx.x / WARP_SIZE, lane = threadIdx.x % WARP_SIZE;
     const int rbs = (inter + MOE_ROWS - 1) / MOE_ROWS;
     for (int it = blockIdx.x; it < k * rbs; it += gridDim.x) {
         const int j = it / rbs, row = (it % rbs) * MOE_ROWS + warp;
@@ -207,9 +217,9 @@ __global__ void __launch_bounds__(MOE_ROWS * WARP_SIZE)
         const float b = warp_sum(acc[1][0]) + moe_bias(opts.gate_up_bias, gr + inter);
         if (lane == 0) act[(int64_t)j * inter + row] = __float2bfloat16(moe_glu(a, b, opts.limit, opts.alpha));
     }
+    __threadfence();  // this block's act visible before its arrival
     __syncthreads();
     if (threadIdx.x == 0) {
-        __threadfence();  // this block's act before its arrival
         atomicAdd(&moe_decode_bar[0], 1u);
         while (*(volatile unsigned int*)&moe_decode_bar[0] < gridDim.x) {
         }
@@ -217,23 +227,9 @@ __global__ void __launch_bounds__(MOE_ROWS * WARP_SIZE)
     }
     __syncthreads();
     for (int it = blockIdx.x; it < hidden / MOE_DC_ROWS; it += gridDim.x) {
-        const int r0 = it * MOE_DC_ROWS;
-        for (int j = warp; j < k; j += n_warps) {
-            const int64_t e = ids[j];
-            const uint4* w[MOE_DC_ROWS];
-            float acc[MOE_DC_ROWS][1];
-#pragma unroll
-            for (int r = 0; r < MOE_DC_ROWS; r++) {
-                w[r] = reinterpret_cast<const uint4*>(down + (e * hidden + r0 + r) * inter);
-                acc[r][0] = 0.0f;
-            }
-            const uint4* const xs[1] = {reinterpret_cast<const uint4*>(act + (int64_t)j * inter)};
-            moe_rows_dot<MOE_DC_ROWS, 1>(acc, w, xs, 1, inter / 8);
-            moe_slot_rows_store<MOE_DC_ROWS>(moe_dec_sh, acc, opts.down_bias, e * hidden + r0, j);
-        }
-        __syncthreads();
-        moe_slot_rows_combine<MOE_DC_ROWS>(out, weights, moe_dec_sh, 0, k, hidden, r0);
-        __syncthreads();
+        moe_down_combine_rows(out, weights, act, ids, down, 0, k, hidden, inter, opts.down_bias, it * MOE_DC_ROWS,
+                              moe_dec_sh);
+        __syncthreads();  // the next item's slots overwrite moe_dec_sh
     }
     if (threadIdx.x == 0 && atomicAdd(&moe_decode_bar[1], 1u) == gridDim.x - 1) {
         moe_decode_bar[0] = 0;  // every block has left the barrier

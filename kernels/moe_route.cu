@@ -230,25 +230,9 @@ __global__ void __launch_bounds__(1024) moe_norm_route_kernel(bf16* h, bf16* res
     grid_dependency_wait();  // launch_dependent: before any global access
     const int n8 = hidden / 8;
     for (int t = 0; t < n_tokens; t++) {
-        const uint4* rv = reinterpret_cast<const uint4*>(residual + (int64_t)t * hidden);
-        const uint4* xv = reinterpret_cast<const uint4*>(x + (int64_t)t * hidden);
-        uint4* sv = reinterpret_cast<uint4*>(rs + (size_t)t * hidden);
-        float ss = 0.0f;
-        for (int i = threadIdx.x; i < n8; i += blockDim.x) {
-            Vec8 a, b;
-            a.u = rv[i];
-            b.u = xv[i];
-            float fa[8], fb[8];
-            vec8_to_f32(a, fa);
-            vec8_to_f32(b, fb);
-#pragma unroll
-            for (int j = 0; j < 8; j++) fa[j] += fb[j];
-            Vec8 s = f32_to_vec8(fa);
-            sv[i] = s.u;
-            vec8_to_f32(s, fa);
-#pragma unroll
-            for (int j = 0; j < 8; j++) ss += fa[j] * fa[j];
-        }
+        float ss = add_round_sumsq8(reinterpret_cast<uint4*>(rs + (size_t)t * hidden),
+                                    reinterpret_cast<const uint4*>(residual + (int64_t)t * hidden),
+                                    reinterpret_cast<const uint4*>(x + (int64_t)t * hidden), n8);
         ss = block_sum(ss);
         row_scale(hs + (size_t)t * hidden, rs + (size_t)t * hidden, norm_w, hidden, rsqrtf(ss / hidden + eps), true);
     }
