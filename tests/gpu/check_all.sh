@@ -24,6 +24,9 @@
 #   moemodels check_model.py      (Qwen3-30B-A3B and Mixtral-8x7B layer shapes against transformers)
 #   moespeed bench_moe.py qwen3-30b-a3b (single stream, 64 prompts, and serve + bench at 64, 128,
 #           256 concurrent with TOKENIZER_DIR=<dir with Qwen3's tokenizer.json>)
+#   moefused the fused MoE decode launches (off by default): gpu_tests moe (their tests turn them
+#           on), then bench_moe.py's single stream with EDGELLM_MOE_FUSED_DECODE unset and =1
+#           (needs moespeed's checkpoint, or writes it)
 #   moeprof profile_step.py on moespeed's checkpoint, one sequence (one decode step by kernel)
 #   mixtral bench_moe.py mixtral-8x7b (single stream and 64 prompts; the 93 GB checkpoint is
 #           written to /dev/shm, grown to 110 GB (root), and earlier MoE checkpoints there removed)
@@ -74,6 +77,9 @@ for step in $steps; do
         moebench) cmd=("$bin/gpu_bench" moe) ;;
         moemodels) cmd=(python3 "$here/check_model.py" "$bin" qwen3-30b-a3b-12l mixtral-8x7b-4l) ;;
         moespeed) cmd=(python3 "$here/bench_moe.py" "$bin/edgellm" qwen3-30b-a3b /dev/shm/edgellm-moe ${TOKENIZER_DIR:-}) ;;
+        moefused) cmd=(bash -c "'$bin/gpu_tests' moe | grep -E 'FAIL|passed' | tail -5;
+                                SINGLE=1 python3 '$here/bench_moe.py' '$bin/edgellm' qwen3-30b-a3b /dev/shm/edgellm-moe | grep -E 'limits|single stream';
+                                EDGELLM_MOE_FUSED_DECODE=1 SINGLE=1 python3 '$here/bench_moe.py' '$bin/edgellm' qwen3-30b-a3b /dev/shm/edgellm-moe | grep 'single stream'") ;;
         moeprof) cmd=(python3 "$here/profile_step.py" "$bin/edgellm" /dev/shm/edgellm-moe 1 1500 500) ;;
         mixtral) cmd=(bash -c "rm -rf /dev/shm/edgellm-moe /dev/shm/edgellm-moe-awq;
                                mount -o remount,size=110G /dev/shm; df -h /dev/shm | tail -1;
