@@ -404,9 +404,8 @@ class GoldenInt4 : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(GoldenInt4, logits_and_greedy_continuation_match_the_dequantized_reference) {
     const std::string dir = std::string(EDGELLM_FIXTURES) + "/" + GetParam();
-    if (!std::ifstream(dir + "/golden.json").good())
-        GTEST_SKIP() << dir << " is not there yet: run tests/gpu/make_int4_fixtures.py (torch + transformers) "
-                     << "to write it";
+    ASSERT_TRUE(std::ifstream(dir + "/golden.json").good())
+        << dir << "/golden.json is missing: tests/gpu/make_int4_fixtures.py (torch + transformers) writes it";
     Golden g = read_golden(dir);
     std::vector<int32_t> greedy;
     std::string report;
