@@ -40,8 +40,9 @@
 #   int4speed bench_dir.py on the AWQ 8B checkpoint, bench_moe.py qwen3-30b-a3b-awq, and
 #           bench_int4_70b.py (70B AWQ at --gpu-memory-utilization ${INT4_70B_UTIL:-0.5}; needs
 #           TOKENIZER_DIR)
-#   gptoss  gpu_tests moe_mxfp4, the tiny gpt-oss fixtures (bf16 and MXFP4) against transformers'
-#           greedy tokens (check_fixture.py), check_model.py gpt-oss-20b-4l and bench_gptoss.py
+#   gptoss  gpu_tests moe_mxfp4, the tiny gpt-oss GPU fixtures (bf16 weights, bf16 and MXFP4
+#           experts, make_gptoss_fixtures.py's -gpu names) against transformers' greedy tokens
+#           (check_fixture.py), check_model.py gpt-oss-20b-4l and bench_gptoss.py
 #           (the gpt-oss-20b shape in MXFP4, single stream and 64 concurrent)
 #   structured bench_structured.sh (TTFT with a fresh JSON schema, 64 constrained requests;
 #           needs TOKENIZER_DIR)
@@ -98,8 +99,8 @@ for step in $steps; do
                                  python3 '$here/bench_int4_70b.py' '$bin/edgellm' '${TOKENIZER_DIR:-}' '$out/int4_70b' ${INT4_70B_UTIL:-0.5}") ;;
         structured) cmd=(bash "$here/bench_structured.sh" "$bin/edgellm" "${TOKENIZER_DIR:-}" "$out/structured") ;;
         gptoss) cmd=(bash -c "'$bin/gpu_tests' moe_mxfp4 | tail -1;
-                              python3 '$here/make_gptoss_fixtures.py' /tmp/edgellm-gptoss-fx | tail -2;
-                              python3 '$here/check_fixture.py' '$bin' /tmp/edgellm-gptoss-fx/gpt-oss /tmp/edgellm-gptoss-fx/gpt-oss-mxfp4;
+                              python3 '$here/make_gptoss_fixtures.py' /tmp/edgellm-gptoss-fx gpt-oss-gpu gpt-oss-mxfp4-gpu | tail -2;
+                              python3 '$here/check_fixture.py' '$bin' /tmp/edgellm-gptoss-fx/gpt-oss-gpu /tmp/edgellm-gptoss-fx/gpt-oss-mxfp4-gpu;
                               python3 '$here/check_model.py' '$bin' gpt-oss-20b-4l;
                               python3 '$here/bench_gptoss.py' '$bin/edgellm'") ;;
         *) echo "unknown step $step"; continue ;;
