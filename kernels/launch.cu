@@ -1,8 +1,8 @@
 // launch.cu — launch switches. Whether launch_dependent() (kernels/common.cuh) uses
-// programmatic dependent launch: on a compute-capability 9.x+ device whose kernel paths are not forced older, with
-// this binary's code for the device built from sm_90+ PTX (a compute_80 PTX image JIT-compiled
-// on a Hopper has no griddepcontrol.wait in its kernels), unless switched off. Whether the fused
-// MoE decode launches run (kernels.h kernels_set_moe_fused_decode).
+// programmatic dependent launch: on a compute-capability 9.x+ device whose kernel paths are not
+// forced older, with this binary's code for the device built from sm_90+ PTX (a compute_80 PTX
+// image JIT-compiled on a Hopper has no griddepcontrol.wait in its kernels), unless switched
+// off. Whether the fused MoE decode launches run (kernels.h kernels_set_moe_fused_decode).
 #include "kernels/common.cuh"
 #include <stdlib.h>
 #include <string.h>

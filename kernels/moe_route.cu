@@ -132,20 +132,30 @@ __global__ void moe_group_kernel(int32_t* offsets, int32_t* active, int32_t* per
     moe_group_block(offsets, active, perm, ids, n_pairs, n_experts, moe_group_sh, moe_group_sh + n_experts);
 }
 
-// One block: warp w takes tokens w, w + warps, ... (moe_topk_kernel's arithmetic, so the same
-// ids and weights), keeping the ids in shared memory, then groups them.
+// The whole routing by one block: warp w takes tokens w, w + warps, ... (moe_topk_kernel's
+// arithmetic, so the same ids and weights), keeping the ids in shared memory, then groups them.
+// sh: shared count, cursor (n_experts each) and pair ids (n_tokens * k). Contains
+// __syncthreads: call from all threads.
+template <int PL>
+__device__ __forceinline__ void moe_route_block(int32_t* ids, float* weights, int32_t* offsets, int32_t* active,
+                                                int32_t* perm, const float* logits, const bf16* bias, int n_tokens,
+                                                int n_experts, int k, bool renorm, int32_t* sh) {
+    int32_t* sid = sh + 2 * n_experts;
+    const int n_warps = blockDim.x / WARP_SIZE;
+    for (int t = threadIdx.x / WARP_SIZE; t < n_tokens; t += n_warps)
+        moe_topk_token<PL>(ids, weights, sid, logits, bias, t, n_experts, k, renorm);
+    __syncthreads();
+    moe_group_block(offsets, active, perm, sid, n_tokens * k, n_experts, sh, sh + n_experts);
+}
+
 template <int PL>
 __global__ void __launch_bounds__(MOE_GROUP_THREADS)
     moe_route_kernel(int32_t* ids, float* weights, int32_t* offsets, int32_t* active, int32_t* perm,
                      const float* logits, const bf16* bias, int n_tokens, int n_experts, int k, bool renorm) {
     extern __shared__ int32_t moe_route_sh[];  // count, cursor (n_experts each), pair ids (n_tokens * k)
     grid_dependency_wait();  // launch_dependent: before any global access
-    int32_t* sid = moe_route_sh + 2 * n_experts;
-    const int n_warps = blockDim.x / WARP_SIZE;
-    for (int t = threadIdx.x / WARP_SIZE; t < n_tokens; t += n_warps)
-        moe_topk_token<PL>(ids, weights, sid, logits, bias, t, n_experts, k, renorm);
-    __syncthreads();
-    moe_group_block(offsets, active, perm, sid, n_tokens * k, n_experts, moe_route_sh, moe_route_sh + n_experts);
+    moe_route_block<PL>(ids, weights, offsets, active, perm, logits, bias, n_tokens, n_experts, k, renorm,
+                        moe_route_sh);
 }
 
 static const int MOE_ROUTE_MAX_TOKENS = 64;     // two tokens per warp of the fused block at most
@@ -217,10 +227,11 @@ __device__ int32_t moe_norm_route_ticket;  // zero between launches: the last bl
 static const int MOE_NR_MAX_TOKENS = 4;
 
 template <int PL>
-__global__ void __launch_bounds__(1024) moe_norm_route_kernel(bf16* h, bf16* residual, const bf16* x, const bf16* norm_w, float eps,
-                                      const bf16* router, float* logits, int32_t* ids, float* weights,
-                                      int32_t* offsets, int32_t* active, int32_t* perm, const bf16* bias,
-                                      int n_tokens, int hidden, int n_experts, int k, bool renorm) {
+__global__ void __launch_bounds__(1024)
+    moe_norm_route_kernel(bf16* h, bf16* residual, const bf16* x, const bf16* norm_w, float eps,
+                          const bf16* router, float* logits, int32_t* ids, float* weights,
+                          int32_t* offsets, int32_t* active, int32_t* perm, const bf16* bias,
+                          int n_tokens, int hidden, int n_experts, int k, bool renorm) {
     extern __shared__ __align__(16) unsigned char moe_nr_sh[];
     bf16* rs = reinterpret_cast<bf16*>(moe_nr_sh);           // (n_tokens, hidden) rounded residual
     bf16* hs = rs + (size_t)n_tokens * hidden;                // (n_tokens, hidden) normed
@@ -275,11 +286,7 @@ __global__ void __launch_bounds__(1024) moe_norm_route_kernel(bf16* h, bf16* res
     }
     for (int i = threadIdx.x; i < n_tokens * n_experts; i += blockDim.x) ls[i] = __ldcg(logits + i);
     __syncthreads();
-    int32_t* sid = gs + 2 * n_experts;
-    for (int t = threadIdx.x / WARP_SIZE; t < n_tokens; t += n_warps)
-        moe_topk_token<PL>(ids, weights, sid, ls, bias, t, n_experts, k, renorm);
-    __syncthreads();
-    moe_group_block(offsets, active, perm, sid, n_tokens * k, n_experts, gs, gs + n_experts);
+    moe_route_block<PL>(ids, weights, offsets, active, perm, ls, bias, n_tokens, n_experts, k, renorm, gs);
 }
 
 static size_t moe_norm_route_smem(int n_tokens, int hidden, int n_experts, int k) {
