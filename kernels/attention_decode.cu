@@ -374,17 +374,8 @@ __global__ void attention_decode_combine_kernel(bf16* out, const float* ws_o, co
 // CTAs resident per SM for the kernel at this shared-memory size (asked once per size).
 template <int HD, bool FP8>
 static int attd_blocks_per_sm(size_t smem) {
-    static size_t cached_smem = 0;
-    static int cached = 0;
-    if (cached_smem != smem) {
-        if (smem > 48 * 1024)
-            CUDA_CHECK(cudaFuncSetAttribute(attention_decode_kernel<HD, FP8>,
-                                            cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
-        CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(
-            &cached, attention_decode_kernel<HD, FP8>, ATTD_WARPS * WARP_SIZE, smem));
-        cached_smem = smem;
-    }
-    return cached;
+    static BlocksPerSm occ;
+    return occ.get((const void*)attention_decode_kernel<HD, FP8>, ATTD_WARPS * WARP_SIZE, smem);
 }
 
 bool attention_decode(bf16* out, const bf16* q, const AttnKv& kv, const int32_t* block_tables,

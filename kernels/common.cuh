@@ -47,6 +47,37 @@ static inline const KernelCaps& kernel_caps() {
 }
 static inline int device_sm_count() { return kernel_caps().n_sms; }
 
+// CTAs of `kernel` resident per multiprocessor at `threads` threads and `smem` bytes of dynamic
+// shared memory, after raising the kernel's dynamic limit when smem is over the default 48 KiB.
+// A kernel with no image for this device (or built for below sm_80 when min_arch says so)
+// answers 0 instead of failing: the caller then takes another path.
+static inline int blocks_per_sm(const void* kernel, int threads, size_t smem, int min_arch = 0) {
+    cudaFuncAttributes attr;
+    if (cudaFuncGetAttributes(&attr, kernel) != cudaSuccess || attr.binaryVersion < min_arch) {
+        (void)cudaGetLastError();  // a missing kernel image is an answer here, not an error
+        return 0;
+    }
+    if (smem > 48 * 1024)
+        CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+    int n = 0;
+    CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, kernel, threads, smem));
+    return n;
+}
+
+// blocks_per_sm for a kernel launched at varying shared-memory sizes: asked again only when the
+// size changes (one per call site: `static BlocksPerSm occ;`).
+struct BlocksPerSm {
+    size_t smem = (size_t)-1;
+    int n = 0;
+    int get(const void* kernel, int threads, size_t bytes) {
+        if (bytes != smem) {
+            n = blocks_per_sm(kernel, threads, bytes);
+            smem = bytes;
+        }
+        return n;
+    }
+};
+
 // 8 bf16 in one 16-byte word.
 struct Vec8 {
     uint4 u;

@@ -235,20 +235,9 @@ __global__ void __launch_bounds__(C::THREADS) matmul_fp8_mma_kernel(const Fp8Mma
 // build cannot run it).
 template <class C>
 static int f8m_per_sm() {
-    static int per_sm = -1;  // read-only device info, asked once
-    if (per_sm < 0) {
-        per_sm = 0;
-        const KernelCaps& caps = kernel_caps();
-        cudaFuncAttributes attr;
-        if (caps.arch >= 80 && (size_t)C::SMEM_BYTES + 16 <= caps.smem_per_block &&
-            cudaFuncGetAttributes(&attr, matmul_fp8_mma_kernel<C>) == cudaSuccess && attr.binaryVersion >= 80) {
-            CUDA_CHECK(cudaFuncSetAttribute(matmul_fp8_mma_kernel<C>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                            C::SMEM_BYTES));
-            CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, matmul_fp8_mma_kernel<C>, C::THREADS,
-                                                                     C::SMEM_BYTES));
-        }
-        (void)cudaGetLastError();  // a missing kernel image is an answer here, not an error
-    }
+    static const int per_sm = kernel_caps().arch >= 80 && (size_t)C::SMEM_BYTES + 16 <= kernel_caps().smem_per_block
+                                  ? blocks_per_sm((const void*)matmul_fp8_mma_kernel<C>, C::THREADS, C::SMEM_BYTES, 80)
+                                  : 0;  // read-only device info, asked once
     return per_sm;
 }
 

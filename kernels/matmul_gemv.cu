@@ -157,8 +157,7 @@ static int gemv_blocks_per_sm(int variant) {
     static int cached[N_GEMV_VARIANTS] = {};
     int& n = cached[variant - 1];
     if (n == 0) {
-        CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(
-            &n, (const void*)GEMV_VARIANTS[variant - 1].fn, GEMV_THREADS, 0));
+        n = blocks_per_sm((const void*)GEMV_VARIANTS[variant - 1].fn, GEMV_THREADS, 0);
         if (n < 1) n = 1;
     }
     return n;

@@ -322,15 +322,8 @@ void moe_down_combine_launch(const MoeWs& ws, bf16* out, const float* weights, c
 
 // The resident grid: CTAs per SM at this shared-memory size (asked once per size) times the SMs.
 static int moe_decode_grid(size_t smem) {
-    static size_t cached_smem = (size_t)-1;
-    static int cached = 0;
-    if (cached_smem != smem) {
-        int per_sm = 0;
-        CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, moe_decode_kernel, MOE_ROWS * WARP_SIZE, smem));
-        cached = per_sm * device_sm_count();
-        cached_smem = smem;
-    }
-    return cached;
+    static BlocksPerSm occ;
+    return occ.get((const void*)moe_decode_kernel, MOE_ROWS * WARP_SIZE, smem) * device_sm_count();
 }
 
 bool moe_decode_ok(int n_tokens, int k, int hidden) {
