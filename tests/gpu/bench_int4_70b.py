@@ -13,7 +13,7 @@ made and layer i stores layer i % 8's tensors; every layer is its own tensors on
 GPU, so the bytes read per token are those of 80 layers. The limit: every tensor but the
 embedding table, read once per token at the copy rate measured here (2 GiB, read + write).
 """
-import json, os, re, shutil, subprocess, sys, time, urllib.request
+import json, os, re, shutil, subprocess, sys, time
 import torch
 from safetensors.torch import save_file
 
@@ -22,6 +22,7 @@ from bench_dir import tensor_bytes  # noqa: E402
 from bench_engine import cuda_time_ms  # noqa: E402
 from int4_quant import awq_gemm  # noqa: E402
 from make_int4_fixtures import quantization_config  # noqa: E402
+from serve_util import start_server, stop_server  # noqa: E402
 
 SHAPE = dict(hidden=8192, inter=28672, layers=80, heads=64, kv_heads=8, vocab=128256)
 DISTINCT = 8
@@ -133,21 +134,10 @@ def main():
           f"the limit {limit:.1f}); whole command {wall:.1f} s", flush=True)
 
     # serve + bench
-    log = open(os.path.join(out, "serve.log"), "w")
     t0 = time.time()
-    srv = subprocess.Popen([binary, "serve", "--model", d, "--served-model-name", "llama-70b-awq", "--host",
+    srv, ok = start_server([binary, "serve", "--model", d, "--served-model-name", "llama-70b-awq", "--host",
                             "127.0.0.1", "--port", "8011", "--max-model-len", "4096", "--gpu-memory-utilization",
-                            util], stdout=log, stderr=subprocess.STDOUT)
-    ok = False
-    for _ in range(600):
-        try:
-            urllib.request.urlopen("http://127.0.0.1:8011/health", timeout=1)
-            ok = True
-            break
-        except Exception:
-            if srv.poll() is not None:
-                break
-            time.sleep(0.5)
+                            util], os.path.join(out, "serve.log"), 8011)
     print(f"serve: {'ready' if ok else 'FAILED'} {time.time() - t0:.1f} s after start", flush=True)
     rc = 1
     if ok:
@@ -157,8 +147,7 @@ def main():
                            capture_output=True, text=True)
         print(b.stdout[-3000:], b.stderr[-1500:], flush=True)
         rc = b.returncode
-    srv.terminate()
-    srv.wait()
+    stop_server(srv)
     log.close()
     for l in open(os.path.join(out, "serve.log")):
         if re.search(r"weights|KV cache|had room|memory", l):

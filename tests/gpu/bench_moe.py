@@ -18,11 +18,12 @@ With TOKENIZER_DIR (tokenizer.json and tokenizer_config.json, copied into DIR): 
 (--max-model-len 4096, other flags default) + `edgellm bench`, 128 in / 128 out, --temperature 0,
 concurrency 64, 128, 256 (CONC in the environment: other levels), 512 requests per level. SINGLE=1 in the environment: the single stream only.
 """
-import json, os, shutil, subprocess, sys, time, urllib.request
+import json, os, shutil, subprocess, sys, time
 import torch
 from safetensors.torch import save_file
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from serve_util import start_server, stop_server  # noqa: E402
 
 SHAPES = {
     "qwen3-30b-a3b": dict(arch="Qwen3MoeForCausalLM", model_type="qwen3_moe", vocab=151936, hidden=2048,
@@ -131,19 +132,11 @@ def generate(binary, d, prompts, max_tokens, extra=()):
 def serve_bench(binary, d, tok_dir, vocab):
     for f in ("tokenizer.json", "tokenizer_config.json"):
         shutil.copy(os.path.join(tok_dir, f), d)
-    log_path = "/tmp/edgellm-moe-serve.log"
-    srv = subprocess.Popen([binary, "serve", d, "--served-model-name", "moe", "--host", "127.0.0.1", "--port", "8000",
-                            "--max-model-len", "4096"], stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
+    srv, ready = start_server([binary, "serve", d, "--served-model-name", "moe", "--host", "127.0.0.1", "--port",
+                               "8000", "--max-model-len", "4096"], "/tmp/edgellm-moe-serve.log", 8000)
     try:
-        for _ in range(600):
-            try:
-                urllib.request.urlopen("http://127.0.0.1:8000/health", timeout=1)
-                break
-            except Exception:
-                if srv.poll() is not None:
-                    print("server died:", open(log_path).read()[-2000:])
-                    return
-                time.sleep(0.5)
+        if not ready:
+            return
         js = "/tmp/edgellm-moe-bench.json"
         r = subprocess.run([binary, "bench", "--base-url", "http://127.0.0.1:8000", "--model", "moe", "--concurrency",
                             os.environ.get("CONC", "64,128,256"), "--requests", "512", "--input-len", "128", "--output-len", "128",
@@ -157,8 +150,7 @@ def serve_bench(binary, d, tok_dir, vocab):
             print(f"serve + bench 128/128, concurrency {level['concurrency']}: {level['output_tps']:.0f} output tok/s, "
                   f"{level['errors']} errors, {level['not_sent']} not sent", flush=True)
     finally:
-        srv.terminate()
-        srv.wait()
+        stop_server(srv)
 
 
 def main():

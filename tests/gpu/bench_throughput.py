@@ -26,6 +26,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check_model import SHAPES  # noqa: E402
 from bench_engine import cuda_time_ms  # noqa: E402
+from serve_util import start_server, stop_server  # noqa: E402
 
 MODEL = "/tmp/edgellm-bench/llama3.1-8b"
 
@@ -93,20 +94,11 @@ def generate(binary, prompts, n_out, extra):
 
 
 def serve_bench(binary, out_dir, lim, rows):
-    log = open(os.path.join(out_dir, "serve.log"), "w")
-    srv = subprocess.Popen([binary, "serve", MODEL, "--served-model-name", "llama-8b-random", "--host",
-                            "127.0.0.1", "--port", "8000"], stdout=log, stderr=subprocess.STDOUT)
+    srv, ready = start_server([binary, "serve", MODEL, "--served-model-name", "llama-8b-random", "--host",
+                               "127.0.0.1", "--port", "8000"], os.path.join(out_dir, "serve.log"), 8000, 300)
     try:
-        import urllib.request
-        for _ in range(300):
-            try:
-                urllib.request.urlopen("http://127.0.0.1:8000/health", timeout=1)
-                break
-            except Exception:
-                if srv.poll() is not None:
-                    print("server died:", open(os.path.join(out_dir, "serve.log")).read()[-2000:])
-                    sys.exit(1)
-                time.sleep(0.5)
+        if not ready:
+            sys.exit(1)
         for conc, n_req, n_in, n_out, tag in ((  "64,128,256", 512, 128, 128, "128/128"),
                                                ("64", 256, 1024, 256, "1024/256")):
             js = os.path.join(out_dir, f"bench_{n_in}_{n_out}.json")
@@ -127,8 +119,7 @@ def serve_bench(binary, out_dir, lim, rows):
                 rows.append((f"serve + bench {tag}, concurrency {c}", tps,
                              run_limit(lim, int(c), n_in, n_out)))
     finally:
-        srv.terminate()
-        srv.wait()
+        stop_server(srv)
 
 
 def main():
