@@ -32,13 +32,9 @@
 #include "kernels/mma.cuh"  // defines: mma_bf16_16816, cp_async16, cp_async4, cp_async_wait
 
 static const int I4M_KB = 32;                  // codes per k-block: one word per lane and weight row
-static const int I4M_MAX_TILES = 8192;         // tiles a stream-K launch may split (counters)
-static const int64_t I4M_WS_FLOATS = 8 << 20;  // 32 MiB of partial sums (two slots per CTA)
-static const int I4M_MAX_PER_SM = 4;           // CTAs per SM a stream-K grid counts on
-static const int I4M_DP_WAVES = 2;             // at least this many waves of tiles: one CTA per tile
 
-__device__ float g_i4m_ws[I4M_WS_FLOATS];
-__device__ unsigned int g_i4m_count[I4M_MAX_TILES];
+__device__ float g_i4m_ws[MSK_WS_FLOATS];
+__device__ unsigned int g_i4m_count[MSK_MAX_TILES];
 
 struct Int4MmaArgs {
     void* out;              // (M, N) bf16, or fp32 when out_f32
@@ -230,46 +226,16 @@ template <class C>
 __global__ void __launch_bounds__(C::THREADS) matmul_int4_mma_kernel(const Int4MmaArgs a) {
 #if EDGELLM_MMA_DEVICE
     extern __shared__ uint4 i4m_smem[];
-    __shared__ int last_flag;
-    grid_dependency_wait();  // launch_dependent: before any global access
     uint8_t* smem = reinterpret_cast<uint8_t*>(i4m_smem);
-    const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32, g = lane >> 2, t = lane & 3;
-    const int wr0 = (warp % C::WARPS_W) * C::MI * 16;  // the warp's first weight row in the tile
-    const int wt0 = (warp / C::WARPS_W) * C::NI * 8;   // and its first x row
-    const int64_t G = gridDim.x, W = a.items;
-    const int64_t begin = blockIdx.x * W / G, end = (blockIdx.x + 1) * W / G;
-    for (int64_t p = begin; p < end;) {  // segments: one tile's k-tiles [kt0, kt1)
-        const int tile = (int)(p / a.n_kt), kt0 = (int)(p % a.n_kt);
-        const int kt1 = (int)(a.n_kt - kt0 < end - p ? a.n_kt : kt0 + (end - p)), nk = kt1 - kt0;
-        const int n0 = (tile / a.tiles_t) * C::BW, m0 = (tile % a.tiles_t) * C::BT;
-        const int k_end = min(a.K, kt1 * C::BK);
-        float acc[C::MI][C::NI][4], part[C::MI][C::NI][4];  // part: the current group's sums, before its scale
-#pragma unroll
-        for (int mi = 0; mi < C::MI; mi++)
-#pragma unroll
-            for (int ni = 0; ni < C::NI; ni++)
-#pragma unroll
-                for (int r = 0; r < 4; r++) acc[mi][ni][r] = part[mi][ni][r] = 0.0f;
-
-        __syncthreads();  // the previous segment is done with the ring and last_flag
-#pragma unroll
-        for (int s = 0; s < C::STAGES - 1; s++) {
-            if (s < nk) i4m_load_stage<C>(a, I4Stage<C>(smem, s), kt0 + s, n0, m0, tid);
-            cp_async_commit();
-        }
-        for (int i = 0; i < nk; i++) {
-            cp_async_wait<C::STAGES - 2>();
-            __syncthreads();  // k-tile i landed for everyone; everyone is done with k-tile i - 1's stage
-            const int pf = i + C::STAGES - 1;
-            if (pf < nk) i4m_load_stage<C>(a, I4Stage<C>(smem, pf % C::STAGES), kt0 + pf, n0, m0, tid);
-            cp_async_commit();
-            i4m_compute<C>(a, I4Stage<C>(smem, i % C::STAGES), kt0 + i, k_end, n0, wr0, wt0, g, t, acc, part);
-        }
-        cp_async_wait<0>();
-        if (kt0 == 0 && kt1 == a.n_kt) msk_store<C>(acc, a, n0, m0, wr0, wt0, g, t);
-        else msk_finish_part<C>(g_i4m_ws, g_i4m_count, a, acc, tile, p == begin, n0, m0, wr0, wt0, g, t, &last_flag);
-        p += nk;
-    }
+    msk_run<C>(
+        a, g_i4m_ws, g_i4m_count,
+        [&](int stage, int kt, int n0, int m0, int tid) {
+            i4m_load_stage<C>(a, I4Stage<C>(smem, stage), kt, n0, m0, tid);
+        },
+        [&](int stage, int kt, int k_end, int n0, int wr0, int wt0, int g, int t, float (&acc)[C::MI][C::NI][4],
+            float (&part)[C::MI][C::NI][4]) {
+            i4m_compute<C>(a, I4Stage<C>(smem, stage), kt, k_end, n0, wr0, wt0, g, t, acc, part);
+        });
 #endif
 }
 
@@ -290,18 +256,7 @@ static bool i4m_available() {
 
 template <class C>
 static void i4m_launch(Int4MmaArgs a, int grid, cudaStream_t stream) {
-    a.tiles_t = ceil_div(a.M, C::BT);
-    a.n_kt = ceil_div(a.K, C::BK);
-    const int64_t tiles = (int64_t)ceil_div(a.N, C::BW) * a.tiles_t;
-    a.items = tiles * a.n_kt;
-    const int64_t slots = (int64_t)device_sm_count() * std::min(i4m_per_sm<C>(), I4M_MAX_PER_SM);
-    int64_t g = grid > 0 ? grid : tiles >= I4M_DP_WAVES * slots ? tiles : slots;
-    g = std::min(g, a.items);
-    if (g != tiles) {  // parts of tiles: bounded by the workspace and the counters
-        g = std::min<int64_t>(g, I4M_WS_FLOATS / (2 * C::BW * C::BT));
-        if (tiles > I4M_MAX_TILES) g = tiles;
-    }
-    PLAT_ASSERT(g <= 0x7fffffff, "matmul_int4_mma_launch: too many tiles");
+    const int g = msk_plan<C>(a, i4m_per_sm<C>(), grid);
     launch_dependent(matmul_int4_mma_kernel<C>, (unsigned)g, C::THREADS, C::SMEM_BYTES, stream, a);
     CUDA_CHECK_LAUNCH();
 }

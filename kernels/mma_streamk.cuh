@@ -4,8 +4,35 @@
 // between CTAs. C is the kernel's configuration (MI, NI, BW weight rows, BT x rows per tile);
 // Args carries out, out_f32, bias, M, N, n_kt (k-blocks per tile) and items (tiles x n_kt).
 #pragma once
+#include <algorithm>
 #include "kernels/matmul_internal.cuh"
 #include "kernels/mma.cuh"  // defines: EDGELLM_MMA_DEVICE
+
+static const int MSK_MAX_TILES = 8192;         // tiles a stream-K launch may split (counters)
+static const int64_t MSK_WS_FLOATS = 8 << 20;  // 32 MiB of partial sums (two slots per CTA)
+static const int MSK_MAX_PER_SM = 4;           // CTAs per SM a stream-K grid counts on
+static const int MSK_DP_WAVES = 2;             // at least this many waves of tiles: one CTA per tile
+
+// Fills a's tiles_t, n_kt and items for its M, N, K and returns the grid: `grid` when > 0, else
+// one CTA per tile when there are MSK_DP_WAVES waves of tiles on the SMs' slots (per_sm CTAs
+// resident per SM, at most MSK_MAX_PER_SM), else a CTA per slot cutting tiles into parts, as many
+// as the workspace holds (and one per tile past MSK_MAX_TILES: no counters left).
+template <class C, class Args>
+static int msk_plan(Args& a, int per_sm, int grid) {
+    a.tiles_t = ceil_div(a.M, C::BT);
+    a.n_kt = ceil_div(a.K, C::BK);
+    const int64_t tiles = (int64_t)ceil_div(a.N, C::BW) * a.tiles_t;
+    a.items = tiles * a.n_kt;
+    const int64_t slots = (int64_t)device_sm_count() * std::min(per_sm, MSK_MAX_PER_SM);
+    int64_t g = grid > 0 ? grid : tiles >= MSK_DP_WAVES * slots ? tiles : slots;
+    g = std::min(g, a.items);
+    if (g != tiles) {  // parts of tiles: bounded by the workspace and the counters
+        g = std::min<int64_t>(g, MSK_WS_FLOATS / (2 * C::BW * C::BT));
+        if (tiles > MSK_MAX_TILES) g = tiles;
+    }
+    PLAT_ASSERT(g <= 0x7fffffff, "stream-K GEMM: too many tiles");
+    return (int)g;
+}
 
 #if EDGELLM_MMA_DEVICE
 // Weight row and x row (tile-local) of accumulator element r of lane (g, t) in tile (mi, ni).
@@ -88,5 +115,54 @@ __device__ __forceinline__ void msk_finish_part(float* ws, unsigned int* count, 
                 }
     }
     msk_store<C>(acc, a, n0, m0, wr0, wt0, g, t);
+}
+
+// A stream-K kernel's body (the kernel supplies its ring and its k-tile): this CTA's run of items
+// [blockIdx.x * W / G, (blockIdx.x + 1) * W / G) in segments of one tile's k-tiles [kt0, kt1),
+// each streamed through the STAGES-deep cp.async ring — load(stage, kt, n0, m0, tid) issues
+// k-tile kt's copies into a stage, compute(stage, kt, k_end, n0, wr0, wt0, g, t, acc, part) adds
+// it into acc (part: the current scale group's sums) — then the tile stored whole (msk_store) or
+// as a part (msk_finish_part over ws and count).
+template <class C, class Args, class Load, class Compute>
+__device__ __forceinline__ void msk_run(const Args& a, float* ws, unsigned int* count, Load load, Compute compute) {
+    __shared__ int last_flag;
+    grid_dependency_wait();  // launch_dependent: before any global access
+    const int tid = threadIdx.x, warp = tid / WARP_SIZE, lane = tid % WARP_SIZE, g = lane >> 2, t = lane & 3;
+    const int wr0 = (warp % C::WARPS_W) * C::MI * 16;  // the warp's first weight row in the tile
+    const int wt0 = (warp / C::WARPS_W) * C::NI * 8;   // and its first x row
+    const int64_t G = gridDim.x, W = a.items;
+    const int64_t begin = blockIdx.x * W / G, end = (blockIdx.x + 1) * W / G;
+    for (int64_t p = begin; p < end;) {  // segments: one tile's k-tiles [kt0, kt1)
+        const int tile = (int)(p / a.n_kt), kt0 = (int)(p % a.n_kt);
+        const int kt1 = (int)(a.n_kt - kt0 < end - p ? a.n_kt : kt0 + (end - p)), nk = kt1 - kt0;
+        const int n0 = (tile / a.tiles_t) * C::BW, m0 = (tile % a.tiles_t) * C::BT;
+        const int k_end = min(a.K, kt1 * C::BK);
+        float acc[C::MI][C::NI][4], part[C::MI][C::NI][4];  // part: the current group's sums, before its scale
+#pragma unroll
+        for (int mi = 0; mi < C::MI; mi++)
+#pragma unroll
+            for (int ni = 0; ni < C::NI; ni++)
+#pragma unroll
+                for (int r = 0; r < 4; r++) acc[mi][ni][r] = part[mi][ni][r] = 0.0f;
+
+        __syncthreads();  // the previous segment is done with the ring and last_flag
+#pragma unroll
+        for (int s = 0; s < C::STAGES - 1; s++) {
+            if (s < nk) load(s, kt0 + s, n0, m0, tid);
+            cp_async_commit();
+        }
+        for (int i = 0; i < nk; i++) {
+            cp_async_wait<C::STAGES - 2>();
+            __syncthreads();  // k-tile i landed for everyone; everyone is done with k-tile i - 1's stage
+            const int pf = i + C::STAGES - 1;
+            if (pf < nk) load(pf % C::STAGES, kt0 + pf, n0, m0, tid);
+            cp_async_commit();
+            compute(i % C::STAGES, kt0 + i, k_end, n0, wr0, wt0, g, t, acc, part);
+        }
+        cp_async_wait<0>();
+        if (kt0 == 0 && kt1 == a.n_kt) msk_store<C>(acc, a, n0, m0, wr0, wt0, g, t);
+        else msk_finish_part<C>(ws, count, a, acc, tile, p == begin, n0, m0, wr0, wt0, g, t, &last_flag);
+        p += nk;
+    }
 }
 #endif
