@@ -23,44 +23,6 @@
 
 static const int MOE_ROWS = 8;  // rows per block: one warp each
 
-static const int MOE_TOK = 8;     // tokens one warp takes per pass over its rows
-static const int MOE_UNROLL = 4;  // 16-byte loads of each row in flight per lane
-
-// This lane's share of acc[r][j] += w[r] · xs[j] over n8 16-byte words, for the first n of
-// NT vectors: MOE_UNROLL words of each of the R rows loaded before any is used.
-template <int R, int NT = MOE_TOK>
-__device__ __forceinline__ void moe_rows_dot(float (&acc)[R][NT], const uint4* const (&w)[R],
-                                             const uint4* const (&xs)[NT], int n, int n8) {
-    const int lane = threadIdx.x % WARP_SIZE;
-    for (int i0 = lane; i0 < n8; i0 += MOE_UNROLL * WARP_SIZE) {
-        uint4 wv[R][MOE_UNROLL];
-#pragma unroll
-        for (int u = 0; u < MOE_UNROLL; u++) {
-            const int i = i0 + u * WARP_SIZE;
-#pragma unroll
-            for (int r = 0; r < R; r++) wv[r][u] = i < n8 ? w[r][i] : make_uint4(0, 0, 0, 0);
-        }
-#pragma unroll
-        for (int u = 0; u < MOE_UNROLL; u++) {
-            const int i = i0 + u * WARP_SIZE;
-            if (i >= n8) break;
-            float wf[R][8];  // converted once for all the tokens
-#pragma unroll
-            for (int r = 0; r < R; r++) vec8_to_f32(Vec8{wv[r][u]}, wf[r]);
-#pragma unroll
-            for (int j = 0; j < NT; j++) {
-                if (j >= n) break;
-                float xv[8];
-                vec8_to_f32(Vec8{xs[j][i]}, xv);
-#pragma unroll
-                for (int r = 0; r < R; r++)
-#pragma unroll
-                    for (int q = 0; q < 8; q++) acc[r][j] += wf[r][q] * xv[q];
-            }
-        }
-    }
-}
-
 // The blockIdx.y-th expert with pairs (blocks past the last return at once), rows
 // blockIdx.x * MOE_ROWS + warp of its gate and up halves: for the expert's pairs, MOE_TOK at a
 // time, the gate and up dots over hidden (fp32) plus opts' gate and up biases, and their

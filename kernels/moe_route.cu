@@ -250,26 +250,19 @@ __global__ void __launch_bounds__(1024)
     __syncthreads();
     const int lane = threadIdx.x % WARP_SIZE, n_warps = blockDim.x / WARP_SIZE;
     for (int e = blockIdx.x * n_warps + threadIdx.x / WARP_SIZE; e < n_experts; e += gridDim.x * n_warps) {
-        const uint4* w = reinterpret_cast<const uint4*>(router + (int64_t)e * hidden);
-        float acc[MOE_NR_MAX_TOKENS];
+        const uint4* const w[1] = {reinterpret_cast<const uint4*>(router + (int64_t)e * hidden)};
+        const uint4* xs[MOE_NR_MAX_TOKENS];
+        float acc[1][MOE_NR_MAX_TOKENS];
 #pragma unroll
-        for (int t = 0; t < MOE_NR_MAX_TOKENS; t++) acc[t] = 0.0f;
-        for (int i = lane; i < n8; i += WARP_SIZE) {
-            float wf[8];
-            vec8_to_f32(Vec8{w[i]}, wf);
-#pragma unroll
-            for (int t = 0; t < MOE_NR_MAX_TOKENS; t++) {
-                if (t >= n_tokens) break;
-                float xf[8];
-                vec8_to_f32(Vec8{reinterpret_cast<const uint4*>(hs + (size_t)t * hidden)[i]}, xf);
-#pragma unroll
-                for (int j = 0; j < 8; j++) acc[t] += wf[j] * xf[j];
-            }
+        for (int t = 0; t < MOE_NR_MAX_TOKENS; t++) {
+            xs[t] = reinterpret_cast<const uint4*>(hs + (size_t)min(t, n_tokens - 1) * hidden);
+            acc[0][t] = 0.0f;
         }
+        moe_rows_dot<1, MOE_NR_MAX_TOKENS>(acc, w, xs, n_tokens, n8);
 #pragma unroll
         for (int t = 0; t < MOE_NR_MAX_TOKENS; t++) {
             if (t >= n_tokens) break;
-            const float v = warp_sum(acc[t]);
+            const float v = warp_sum(acc[0][t]);
             if (lane == 0) logits[(int64_t)t * n_experts + e] = v;
         }
     }
@@ -298,9 +291,9 @@ bool moe_norm_route_forward(act_t* h, act_t* residual, const act_t* x, const act
                             const Weight& router, const act_t* router_bias, float* logits, int32_t* ids,
                             float* weights, int n_tokens, int hidden, int n_experts, int k, bool renorm,
                             void* workspace, plat_stream_t stream) {
-    if (!moe_fused_decode_enabled() || n_tokens < 1 || n_tokens > MOE_NR_MAX_TOKENS || router.type != WEIGHT_ACT || router.n_rows != n_experts ||
-        router.n_cols != hidden || k < 1 || k > n_experts || n_experts > MOE_MAX_EXPERTS || !workspace ||
-        !vec8_ok(hidden, h, residual, x) || !aligned16(norm_weight) || !aligned16(router.data) ||
+    if (!moe_fused_decode_enabled() || n_tokens < 1 || n_tokens > MOE_NR_MAX_TOKENS || router.type != WEIGHT_ACT ||
+        router.n_rows != n_experts || router.n_cols != hidden || k < 1 || k > n_experts ||
+        n_experts > MOE_MAX_EXPERTS || !workspace || !vec8_ok(hidden, h, residual, x) || !aligned16(norm_weight) || !aligned16(router.data) ||
         moe_norm_route_smem(n_tokens, hidden, n_experts, k) > 48 * 1024 || row_threads(hidden, true) < WARP_SIZE)
         return false;
     const MoeWs ws = moe_ws_carve(workspace, n_tokens, k, 0, 0);
