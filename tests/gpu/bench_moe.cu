@@ -26,6 +26,36 @@ struct Routing {
     void* ws;        // moe_workspace_bytes(T, K, H, I), grouped
 };
 
+// r's N_ROUTINGS routings of T tokens over E experts (top-k of random logits from seed,
+// renormalised, grouped), each followed by warm(routing); returns the distinct experts a routing
+// selects, averaged.
+static double make_routings(std::vector<Routing>& r, int T, int E, int K, int H, int I, uint32_t seed,
+                            const std::function<void(const Routing&)>& warm) {
+    const int pairs = T * K;
+    double n_selected = 0;
+    std::vector<float> logits((size_t)T * E);
+    uint32_t h = seed;
+    for (Routing& ri : r) {
+        for (float& v : logits) {
+            h = h * 1664525u + 1013904223u;
+            v = ((h >> 8) / 16777216.0f) * 6.0f - 3.0f;
+        }
+        ri.logits = (float*)plat_alloc(logits.size() * 4);
+        plat_copy_h2d(ri.logits, logits.data(), logits.size() * 4);
+        ri.ids = (int32_t*)plat_alloc((size_t)pairs * 4);
+        ri.weights = (float*)plat_alloc((size_t)pairs * 4);
+        ri.ws = plat_alloc(moe_workspace_bytes(T, K, H, I));
+        moe_route_forward(ri.ids, ri.weights, ri.logits, T, E, K, true, ri.ws, nullptr);
+        warm(ri);
+        std::vector<int32_t> ids((size_t)pairs);
+        plat_copy_d2h(ids.data(), ri.ids, ids.size() * 4);
+        std::vector<char> used(E, 0);
+        for (int32_t e : ids) used[e] = 1;
+        for (char u : used) n_selected += u;
+    }
+    return n_selected / r.size();
+}
+
 struct Line {  // what one timed line prints beside its time
     double bytes;  // expert weight bytes touched per call (0: none)
     double flop;   // per call (0: none)
@@ -69,33 +99,14 @@ void bench_tokens(int T, const std::vector<bf16*>& gu, const std::vector<bf16*>&
     bf16* x = rand_buf((int64_t)T * H, 7);
     bf16* out = rand_buf((int64_t)T * H, 8);
     std::vector<Routing> r(N_ROUTINGS);
-    double n_selected = 0;  // distinct experts per routing, averaged
-    std::vector<float> logits((size_t)T * E);
-    uint32_t h = 12345u + T;
-    for (int i = 0; i < N_ROUTINGS; i++) {
-        for (float& v : logits) {
-            h = h * 1664525u + 1013904223u;
-            v = ((h >> 8) / 16777216.0f) * 6.0f - 3.0f;
-        }
-        r[i].logits = (float*)plat_alloc(logits.size() * 4);
-        plat_copy_h2d(r[i].logits, logits.data(), logits.size() * 4);
-        r[i].ids = (int32_t*)plat_alloc((size_t)pairs * 4);
-        r[i].weights = (float*)plat_alloc((size_t)pairs * 4);
-        r[i].ws = plat_alloc(moe_workspace_bytes(T, K, H, I));
-        moe_route_forward(r[i].ids, r[i].weights, r[i].logits, T, E, K, true, r[i].ws, nullptr);
-        // fill act and y once, so every kernel timed alone reads real values; each path runs once
-        // outside the graphs (its first launch sets its shared-memory limit)
+    // act and y filled once, so every kernel timed alone reads real values; each path runs once
+    // outside the graphs (its first launch sets its shared-memory limit)
+    const double n_selected = make_routings(r, T, E, K, H, I, 12345u + T, [&](const Routing& ri) {
         for (int path : {MOE_PATH_FMA, MOE_PATH_MMA})
             if (path == MOE_PATH_FMA || moe_mma_available())
-                moe_experts_launch(path, true, out, x, r[i].ids, r[i].weights, gu[0], dn[0], T, K, H, I, E, r[i].ws,
-                                   true, nullptr);
-        std::vector<int32_t> ids((size_t)pairs);
-        plat_copy_d2h(ids.data(), r[i].ids, ids.size() * 4);
-        std::vector<char> used(E, 0);
-        for (int32_t e : ids) used[e] = 1;
-        for (char u : used) n_selected += u;
-    }
-    n_selected /= N_ROUTINGS;
+                moe_experts_launch(path, true, out, x, ri.ids, ri.weights, gu[0], dn[0], T, K, H, I, E, ri.ws, true,
+                                   nullptr);
+    });
     const double gu_bytes = n_selected * 2.0 * I * H * 2, dn_bytes = n_selected * (double)H * I * 2;
     const double gu_flop = 2.0 * pairs * 2.0 * I * H, dn_flop = 2.0 * pairs * (double)H * I;
     printf("moe T=%-4d %d pairs: %.1f of %d experts selected on average, %.1f MB of expert weights per call, "
@@ -237,31 +248,12 @@ void mx_bench_tokens(int T, const std::vector<MxCopy>& w, const MoeExpertOpts& o
     bf16* x = rand_buf((int64_t)T * GH, 17);
     bf16* out = rand_buf((int64_t)T * GH, 18);
     std::vector<Routing> r(N_ROUTINGS);
-    double n_selected = 0;
-    std::vector<float> logits((size_t)T * GE);
-    uint32_t h = 777u + T;
-    for (int i = 0; i < N_ROUTINGS; i++) {
-        for (float& v : logits) {
-            h = h * 1664525u + 1013904223u;
-            v = ((h >> 8) / 16777216.0f) * 6.0f - 3.0f;
-        }
-        r[i].logits = (float*)plat_alloc(logits.size() * 4);
-        plat_copy_h2d(r[i].logits, logits.data(), logits.size() * 4);
-        r[i].ids = (int32_t*)plat_alloc((size_t)pairs * 4);
-        r[i].weights = (float*)plat_alloc((size_t)pairs * 4);
-        r[i].ws = plat_alloc(moe_workspace_bytes(T, GK, GH, GI));
-        moe_route_forward(r[i].ids, r[i].weights, r[i].logits, T, GE, GK, true, r[i].ws, nullptr);
+    const double n_selected = make_routings(r, T, GE, GK, GH, GI, 777u + T, [&](const Routing& ri) {
         for (int path : {MOE_PATH_FMA, MOE_PATH_MMA})  // once outside the graphs (shared-memory limits)
             if (path == MOE_PATH_FMA || moe_mma_available())
-                moe_mxfp4_experts_launch(path, out, x, r[i].ids, r[i].weights, w[0].gu, w[0].dn, T, GK, GH, GI, GE,
-                                         r[i].ws, true, nullptr, moe_opts(opts));
-        std::vector<int32_t> ids((size_t)pairs);
-        plat_copy_d2h(ids.data(), r[i].ids, ids.size() * 4);
-        std::vector<char> used(GE, 0);
-        for (int32_t e : ids) used[e] = 1;
-        for (char u : used) n_selected += u;
-    }
-    n_selected /= N_ROUTINGS;
+                moe_mxfp4_experts_launch(path, out, x, ri.ids, ri.weights, w[0].gu, w[0].dn, T, GK, GH, GI, GE, ri.ws,
+                                         true, nullptr, moe_opts(opts));
+    });
     const double elems = n_selected * 3.0 * GI * GH, flop = 2.0 * pairs * 3.0 * GI * GH;
     const Line bf16_layer{elems * 2, flop}, mx_layer{elems * (0.5 + 1.0 / 32), flop};
     printf("moe T=%-4d gpt-oss-20b experts, %d pairs: %.1f of %d experts selected on average; auto path: %s\n", T,
