@@ -117,12 +117,7 @@ __global__ void __launch_bounds__(SKINNY_MAX_WARPS * 32) matmul_fp8_gemv_kernel(
         }
     }
     if (c_begin < c_end) f8g_flush(acc, part, s0_row, s1_row, gi);
-    // acc: c0 (row g, x row 2t), c1 (row g, x row 2t + 1), c2 / c3 the same for row g + 8
-    const int tok = 2 * t;
-    red[warp][tok][g] = acc[0];
-    red[warp][tok + 1][g] = acc[1];
-    red[warp][tok][g + 8] = acc[2];
-    red[warp][tok + 1][g + 8] = acc[3];
+    skinny_park<1>(red, acc, 1);
     __syncthreads();
     skinny_reduce_store<1>(red, a.out, a.out_f32, a.bias, a.M, a.N, n0, ksplit);
 #endif

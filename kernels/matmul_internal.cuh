@@ -75,6 +75,23 @@ int matmul_decode_split(int M, int N, int width);
 // owns 16 rows of w, its warps split K.
 static const int SKINNY_MAX_WARPS = 8;
 
+// A small-M kernel's warp parks its sums for skinny_reduce_store: acc[mt * 4 + r] is element r of
+// its m16n8 tile mt (r = 0, 1: weight row g, x rows mt * 8 + 2t and + 1; r = 2, 3: the same for
+// row g + 8), for the first n_mt tiles, into red[warp][x row][weight row].
+template <int MT>
+__device__ __forceinline__ void skinny_park(float (*red)[MT * 8][17], const float* acc, int n_mt) {
+    const int warp = threadIdx.x / WARP_SIZE, lane = threadIdx.x % WARP_SIZE, g = lane >> 2, t = lane & 3;
+#pragma unroll
+    for (int mt = 0; mt < MT; mt++) {
+        if (mt >= n_mt) break;
+        const int tok = mt * 8 + 2 * t;
+        red[warp][tok][g] = acc[mt * 4];
+        red[warp][tok + 1][g] = acc[mt * 4 + 1];
+        red[warp][tok][g + 8] = acc[mt * 4 + 2];
+        red[warp][tok + 1][g + 8] = acc[mt * 4 + 3];
+    }
+}
+
 // The end of the small-M kernels: each of the ksplit warps left its partial sums for the block's
 // 16 rows in red[warp][token][row]; add them in warp order (+ bias) and store.
 template <int MT>

@@ -91,16 +91,7 @@ __global__ void __launch_bounds__(SKINNY_MAX_WARPS * 32)
             }
         }
     }
-    // acc[mt]: c0 (row g, token 2t), c1 (row g, token 2t+1), c2/c3 the same for row g+8.
-#pragma unroll
-    for (int mt = 0; mt < MT; mt++) {
-        if (mt >= n_mt) break;
-        const int tok = mt * 8 + 2 * t;
-        red[warp][tok][g] = acc[mt][0];
-        red[warp][tok + 1][g] = acc[mt][1];
-        red[warp][tok][g + 8] = acc[mt][2];
-        red[warp][tok + 1][g + 8] = acc[mt][3];
-    }
+    skinny_park<MT>(red, &acc[0][0], n_mt);
     __syncthreads();
     skinny_reduce_store<MT>(red, out, out_f32, bias, M, N, n0, ksplit);
 #endif
