@@ -284,8 +284,7 @@ __global__ void attention_combine_kernel(bf16* out, const float* ws_o, const flo
     const int n_splits =
         attention_row_splits(seq_lens[th / n_heads], sliding_window, max_splits, want_splits);
     if (n_splits == 1) return;  // written by the attention kernel
-    attention_merge_splits(out, ws_o, ws_ml, th, stride, n_splits, head_dim, n_heads, sinks, threadIdx.x,
-                           blockDim.x);
+    attention_merge_splits(out, ws_o, ws_ml, th, stride, n_splits, head_dim, n_heads, sinks);
 }
 
 void attention_forward_simt(bf16* out, const bf16* q, const AttnKv& kv,

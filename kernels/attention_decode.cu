@@ -8,16 +8,15 @@
 // about two items per warp of the grid, at least ATTD_MIN_KEYS, rounded to 16; a sequence's
 // split count = its keys / that, at most the launch's n_splits (the workspace's depth). No CTA
 // is launched for a split that does not exist, and warps past the last item return at once.
+// CTA 0 writes each sequence's split count to the workspace for the combine kernel.
 //
 // A warp streams its keys in tiles of 16 through a STAGES-deep cp.async ring of its own (K and V:
 // 16 x HD bf16 each, rows padded by 16 bytes for ldmatrix) and works on the tensor cores as the
 // prefill kernel does (mma.sync m16n8k16): the group's q rows are the A tile (rows past the group
 // are zero), S = Q · Kᵀ, an online softmax in base 2 on the S fragments (fp32), then O += P · V
 // with P rounded to bf16. One split: the result goes straight to out; several: (o / l, m, l) to
-// the workspace, and the warp of the (sequence, kv head)'s last split to finish (a fence, then a
-// ticket) merges the splits in split order, as a separate combine launch would: no second
-// launch, and the same bits whichever warp finishes last. Attention sinks (AttnKv::sinks) join a
-// row's softmax denominator once: in the store of a one-split row, else in the merge.
+// the workspace, merged by attention_decode_combine_kernel. Attention sinks (AttnKv::sinks) join
+// a row's softmax denominator once: in the store of a one-split row, else in the combine kernel.
 //
 // An FP8 cache (e4m3 bytes): the ring holds the tiles' bytes as read (16 x HD each for K and V,
 // unpadded), and each tile is turned into bf16 words of value * 2^-56 in one more tile of the
@@ -34,7 +33,6 @@ static const int ATTD_STAGES = 2;
 static const int ATTD_TILE = 16;       // keys per tile
 static const int ATTD_MAX_GROUP = 8;   // query heads per kv head
 static const int ATTD_MIN_KEYS = 64;   // keys per item at least
-static const int ATTD_TICKETS = 1 << 16;  // (sequence, kv head) pairs that may split keys
 
 // Rows of K, V and q in shared memory are padded by 16 bytes, so that ldmatrix's eight row
 // addresses fall in distinct banks.
@@ -56,14 +54,10 @@ __device__ __forceinline__ int attd_span_start(int len, int sliding_window) {
     return sliding_window > 0 ? max(0, len - sliding_window) : 0;
 }
 
-// Splits of (sequence, kv head) pairs stored so far in this launch; the last to store resets its
-// count for the next launch (zero at module load).
-__device__ unsigned int attd_tickets[ATTD_TICKETS];
-
 #if EDGELLM_MMA_DEVICE
 // The plan, by every CTA alike: lens = the lengths; keys per item from the total; cum[s + 1] -
-// cum[s] = sequence s's split count, cum a running sum.
-__device__ __forceinline__ void attd_plan(int* cum, int* lens, const int32_t* seq_lens,
+// cum[s] = sequence s's split count (CTA 0 also writes it to ws_counts), cum a running sum.
+__device__ __forceinline__ void attd_plan(int* cum, int* lens, int* ws_counts, const int32_t* seq_lens,
                                           int n_seqs, int n_kv_heads, int sliding_window, int n_splits) {
     const int tid = threadIdx.x, lane = tid % WARP_SIZE, warp = tid / WARP_SIZE;
     __shared__ long long sh_total;
@@ -92,6 +86,7 @@ __device__ __forceinline__ void attd_plan(int* cum, int* lens, const int32_t* se
         const int span = lens[s] - attd_span_start(lens[s], sliding_window);
         const int c = max(1, min(n_splits, (span + kpi - 1) / kpi));
         cum[s + 1] = c;
+        if (blockIdx.x == 0 && ws_counts) ws_counts[s] = c;
     }
     __syncthreads();
     if (warp == 0) {
@@ -201,7 +196,7 @@ __device__ __forceinline__ void attd_fp8_tile(uint8_t* conv, const uint8_t* st) 
 
 // Row g (query head `head` of token seq) of an item's output, by the quad that holds it: with one
 // split, o / (l + the head's sink) straight to out; else (o / l, m, l) to the workspace (split
-// `split` of the row), merged with the sink by the last split's warp.
+// `split` of the row), merged with the sink by attention_decode_combine_kernel.
 template <int HD>
 __device__ __forceinline__ void attd_store_row(bf16* out, float* ws_o, float* ws_ml, const float (&o)[HD / 8][4],
                                                float m_a, float l_a, int seq, int split, int n_split,
@@ -228,25 +223,11 @@ __device__ __forceinline__ void attd_store_row(bf16* out, float* ws_o, float* ws
     }
 }
 
-// After an item of a split row has stored its part: true in the warp of the pair's last split to
-// finish, which then sees every split's stores (fence before the ticket, fence after it).
-__device__ __forceinline__ bool attd_last_split(int pair, int n_split) {
-    __threadfence();
-    __syncwarp();
-    unsigned int t = 0;
-    if (threadIdx.x % WARP_SIZE == 0) t = atomicAdd(&attd_tickets[pair], 1u);
-    t = __shfl_sync(WARP_FULL_MASK, t, 0);
-    if (t != (unsigned int)n_split - 1) return false;
-    __threadfence();
-    if (threadIdx.x % WARP_SIZE == 0) attd_tickets[pair] = 0;
-    return true;
-}
-
 #endif
 
 template <int HD, bool FP8>
 __global__ void __launch_bounds__(ATTD_WARPS * WARP_SIZE)
-    attention_decode_kernel(bf16* out, float* ws_o, float* ws_ml, const bf16* q,
+    attention_decode_kernel(bf16* out, float* ws_o, float* ws_ml, int* ws_counts, const bf16* q,
                             const void* k_cache, const void* v_cache, const int32_t* block_tables,
                             const int32_t* seq_lens, int n_seqs, int n_heads, int n_kv_heads,
                             int block_size, int max_blocks_per_seq, int sliding_window,
@@ -266,7 +247,7 @@ __global__ void __launch_bounds__(ATTD_WARPS * WARP_SIZE)
     uint8_t* conv = ring + ATTD_STAGES * STAGE_BYTES + attd_q_bytes(HD);  // FP8: the bf16 tile
     int* cum = (int*)(attd_smem + ATTD_WARPS * attd_warp_bytes(HD, FP8));
     int* lens = cum + n_seqs + 1;  // the lengths, read from memory once per CTA
-    attd_plan(cum, lens, seq_lens, n_seqs, n_kv_heads, sliding_window, n_splits);
+    attd_plan(cum, lens, ws_counts, seq_lens, n_seqs, n_kv_heads, sliding_window, n_splits);
     const int n_items = cum[n_seqs] * n_kv_heads;
 
     // ---- the items: one per warp at a time ----
@@ -373,12 +354,21 @@ __global__ void __launch_bounds__(ATTD_WARPS * WARP_SIZE)
         if (row_ok)
             attd_store_row<HD>(out, ws_o, ws_ml, o, m_a, l_a, seq, split, n_split, kvh * group + g,
                                n_seqs, n_heads, v_mul, sinks);
-        if (n_split > 1 && attd_last_split(seq * n_kv_heads + kvh, n_split))
-            for (int h = kvh * group; h < (kvh + 1) * group; h++)
-                attention_merge_splits(out, ws_o, ws_ml, (int64_t)seq * n_heads + h, (int64_t)n_seqs * n_heads,
-                                       n_split, HD, n_heads, sinks, lane, WARP_SIZE);
     }
 #endif
+}
+
+// Merges the key splits of one (token, head) as attention_combine_kernel does (the head's sink
+// included), with the split count the plan wrote for the token's sequence.
+__global__ void attention_decode_combine_kernel(bf16* out, const float* ws_o, const float* ws_ml,
+                                                const int* counts, int n_tokens, int n_heads,
+                                                int head_dim, const bf16* sinks) {
+    grid_dependency_wait();  // launch_dependent: before any global access
+    const int64_t th = blockIdx.x;  // token * n_heads + head
+    const int64_t stride = (int64_t)n_tokens * n_heads;
+    const int n_splits = counts[th / n_heads];
+    if (n_splits == 1) return;  // written by the attention kernel
+    attention_merge_splits(out, ws_o, ws_ml, th, stride, n_splits, head_dim, n_heads, sinks);
 }
 
 // CTAs resident per SM for the kernel at this shared-memory size (asked once per size).
@@ -401,16 +391,16 @@ bool attention_decode(bf16* out, const bf16* q, const AttnKv& kv, const int32_t*
     const int per_sm = head_dim == 64 ? (kv.fp8 ? attd_blocks_per_sm<64, true>(smem) : attd_blocks_per_sm<64, false>(smem))
                                       : (kv.fp8 ? attd_blocks_per_sm<128, true>(smem) : attd_blocks_per_sm<128, false>(smem));
     if (per_sm < 1) return false;
-    // more pairs than tickets: enough items to fill the GPU without splitting keys
-    if (!workspace || (int64_t)n_seqs * n_kv_heads > ATTD_TICKETS) n_splits = 1;
     float* ws_o = n_splits > 1 ? (float*)workspace : nullptr;
     float* ws_ml = ws_o ? ws_o + (int64_t)n_splits * n_seqs * n_heads * head_dim : nullptr;
+    int* counts = ws_ml ? (int*)(ws_ml + (int64_t)n_splits * n_seqs * n_heads * 2) : nullptr;
+    if (n_splits > 1 && !workspace) n_splits = 1;
     const int64_t most = ceil_div((int64_t)n_seqs * n_kv_heads * n_splits, ATTD_WARPS);
     if (grid <= 0) grid = per_sm * device_sm_count();
     grid = (int)std::min<int64_t>(grid, most);
     auto launch = [&](auto kernel) {
         launch_dependent(kernel, grid, ATTD_WARPS * WARP_SIZE, smem, stream,
-            out, ws_o, ws_ml, q, kv.k, kv.v, block_tables, seq_lens, n_seqs, n_heads,
+            out, ws_o, ws_ml, counts, q, kv.k, kv.v, block_tables, seq_lens, n_seqs, n_heads,
             n_kv_heads, block_size, max_blocks_per_seq, sliding_window, kv.scale_log2, kv.v_mul,
             n_splits, kv.sinks);
     };
@@ -422,6 +412,11 @@ bool attention_decode(bf16* out, const bf16* q, const AttnKv& kv, const int32_t*
         else launch(attention_decode_kernel<128, false>);
     }
     CUDA_CHECK_LAUNCH();
+    if (n_splits > 1) {
+        launch_dependent(attention_decode_combine_kernel, n_seqs * n_heads, head_dim, 0, stream,
+            out, ws_o, ws_ml, counts, n_seqs, n_heads, head_dim, kv.sinks);
+        CUDA_CHECK_LAUNCH();
+    }
     return true;
 }
 #else

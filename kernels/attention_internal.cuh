@@ -103,28 +103,25 @@ bool attention_decode(bf16* out, const bf16* q, const AttnKv& kv, const int32_t*
 // Output row th (token * n_heads + head) from its n_splits key splits in the workspace (split s
 // at s * stride + th: o / l in ws_o, (m, l) in ws_ml), weighted l_s * 2^(m_s - max m); splits
 // that saw no key (l = 0) are skipped. sinks (n_heads) or nullptr: the head's sink joins the
-// denominator here, once for the row (the splits leave it out). Threads t0, t0 + nt, ... over
-// head_dim (a block per row: threadIdx.x, blockDim.x). The workspace is read past L1 (__ldcg), so
-// a caller in the kernel that wrote it (after a fence and a ticket) reads what the others wrote.
+// denominator here, once for the row (the splits leave it out). One block per row, threads over
+// head_dim.
 __device__ __forceinline__ void attention_merge_splits(bf16* out, const float* ws_o, const float* ws_ml,
                                                        int64_t th, int64_t stride, int n_splits,
-                                                       int head_dim, int n_heads, const bf16* sinks,
-                                                       int t0, int nt) {
+                                                       int head_dim, int n_heads, const bf16* sinks) {
     float mx = -INFINITY;
     for (int s = 0; s < n_splits; s++) {
         const float* ml = ws_ml + (s * stride + th) * 2;
-        if (__ldcg(ml + 1) > 0.0f) mx = fmaxf(mx, __ldcg(ml));
+        if (ml[1] > 0.0f) mx = fmaxf(mx, ml[0]);
     }
     // the sink's weight on the scale of the splits' (relative to 2^mx)
     const float sink_wgt = attention_sink_den(0.0f, mx, sinks, (int)(th % n_heads));
-    for (int d = t0; d < head_dim; d += nt) {
+    for (int d = threadIdx.x; d < head_dim; d += blockDim.x) {
         float num = 0.0f, den = sink_wgt;
         for (int s = 0; s < n_splits; s++) {
             const float* ml = ws_ml + (s * stride + th) * 2;
-            const float l = __ldcg(ml + 1);
-            if (l <= 0.0f) continue;
-            const float wgt = l * exp2f(__ldcg(ml) - mx);
-            num += wgt * __ldcg(ws_o + (s * stride + th) * head_dim + d);
+            if (ml[1] <= 0.0f) continue;
+            const float wgt = ml[1] * exp2f(ml[0] - mx);
+            num += wgt * ws_o[(s * stride + th) * head_dim + d];
             den += wgt;
         }
         out[th * head_dim + d] = __float2bfloat16(den > 0.0f ? num / den : 0.0f);  // den inf: 0

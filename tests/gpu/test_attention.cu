@@ -153,17 +153,12 @@ static void attention_case(const char* label, std::vector<SeqSpec> seqs, int n_h
         if (dsinks) plat_free(dsinks);
     };
     if (decode_grid >= 0) {  // the decode kernel on its own, with this many CTAs (0: default)
-        // launched twice, everything poisoned in between: the second launch's merges need the
-        // first's split tickets reset
         int n_splits = ws_bytes ? (int)(ws_bytes / ((size_t)n_tokens * n_heads * (hd + 2) * 4)) : 1;
-        for (int rep = 0; rep < 2; rep++) {
-            poison(dout, out_n * 2);
-            if (ws) poison(ws, ws_bytes);
-            if (!attention_decode((bf16*)dout, (const bf16*)dq, kv, dt, dl, n_seqs, n_heads, n_kv, hd, bs, max_blocks,
-                                  n_splits, window, ws, 0, decode_grid)) {
-                printf("note: the decode kernel does not run here (%s)\n", label);
-                return free_all();
-            }
+        bool ran = attention_decode((bf16*)dout, (const bf16*)dq, kv, dt, dl, n_seqs, n_heads, n_kv,
+                                    hd, bs, max_blocks, n_splits, window, ws, 0, decode_grid);
+        if (!ran) {
+            printf("note: the decode kernel does not run here (%s)\n", label);
+            return free_all();
         }
     } else if (wgmma) {
         char wname[160];
