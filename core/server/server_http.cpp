@@ -164,7 +164,7 @@ std::shared_ptr<AdmissionSlot> ServerImpl::admit(httplib::Response& res) {
                                   " are running or waiting (--max-num-seqs + --max-waiting-requests). Retry later.");
         return nullptr;
     }
-    metrics.set_inflight(n);
+    metrics.add_inflight(1);
     auto slot = std::make_shared<AdmissionSlot>();
     slot->inflight = &inflight;
     slot->metrics = &metrics;

@@ -32,7 +32,10 @@ AccessRecord& access_record();
 struct AdmissionSlot {
     std::atomic<int>* inflight;
     ServerMetrics* metrics;
-    ~AdmissionSlot() { metrics->set_inflight(--*inflight); }
+    ~AdmissionSlot() {
+        --*inflight;
+        metrics->add_inflight(-1);
+    }
 };
 
 // The connection of the request being handled: whether its client is still there.

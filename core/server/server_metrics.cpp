@@ -66,9 +66,11 @@ void ServerMetrics::record_rejected(const std::string& reason) {
     rejected_[reason]++;
 }
 
-void ServerMetrics::set_inflight(int n) {
+// A change, not a value: values read from the server's counter by racing threads could be stored
+// out of order and leave the gauge stale (23 shown with 24 admitted, or 1 left after the load).
+void ServerMetrics::add_inflight(int delta) {
     std::lock_guard<std::mutex> lk(mu_);
-    inflight_ = n;
+    inflight_ += delta;
 }
 
 std::string prom_label_escape(const std::string& s) {

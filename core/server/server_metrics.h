@@ -61,7 +61,7 @@ public:
     void record_request_params(int n, int max_tokens, int max_generation_tokens);
     void record_http(int status);                   // edgellm_http_responses_total{status}
     void record_rejected(const std::string& reason); // edgellm_requests_rejected_total{reason}
-    void set_inflight(int n);                        // edgellm_http_requests_inflight
+    void add_inflight(int delta);                    // edgellm_http_requests_inflight (+1 admitted, -1 answered)
 
     // The whole exposition text; model_name is the label value on every vLLM series.
     std::string render(const std::string& model_name, const EngineGauges& g) const;

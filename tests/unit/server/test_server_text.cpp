@@ -2,6 +2,8 @@
 // back only what could still start one; JSON escaping and error bodies; Prometheus histograms.
 #include <gtest/gtest.h>
 #include <string>
+#include <thread>
+#include <vector>
 #include "core/server/server_json.h"
 #include "core/server/server_metrics.h"
 #include "core/server/server_stop.h"
@@ -107,6 +109,31 @@ TEST(ServerMetrics, request_phases_and_parameters_use_vllm_names) {
         "# TYPE vllm:request_decode_time_seconds histogram\n",
     };
     for (const char* w : want) EXPECT_NE(t.find(w), std::string::npos) << w;
+}
+
+// Admissions and answers from many request threads at once: the gauge counts every one of them
+// (each thread admits 2,000, holds them, then answers them).
+TEST(ServerMetrics, inflight_gauge_counts_racing_admissions_and_answers) {
+    ServerMetrics m(100);
+    const int T = 8, N = 2000;
+    auto gauge = [&] {
+        const std::string t = m.render("m", EngineGauges());
+        const std::string key = "edgellm_http_requests_inflight{model_name=\"m\"} ";
+        const size_t at = t.find(key);
+        return at == std::string::npos ? -1 : std::stoi(t.substr(at + key.size()));
+    };
+    auto run = [&](int delta) {
+        std::vector<std::thread> th;
+        for (int i = 0; i < T; i++)
+            th.emplace_back([&] {
+                for (int k = 0; k < N; k++) m.add_inflight(delta);
+            });
+        for (std::thread& t : th) t.join();
+    };
+    run(+1);
+    EXPECT_EQ(gauge(), T * N);
+    run(-1);
+    EXPECT_EQ(gauge(), 0);
 }
 
 TEST(ServerMetrics, histogram_buckets_are_cumulative_in_the_text) {
