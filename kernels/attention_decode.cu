@@ -388,8 +388,9 @@ bool attention_decode(bf16* out, const bf16* q, const AttnKv& kv, const int32_t*
     if (kernel_caps().arch < 80) return false;
     const size_t smem = attd_smem_bytes(head_dim, kv.fp8, n_seqs);
     if (smem > kernel_caps().smem_per_block) return false;
-    const int per_sm = head_dim == 64 ? (kv.fp8 ? attd_blocks_per_sm<64, true>(smem) : attd_blocks_per_sm<64, false>(smem))
-                                      : (kv.fp8 ? attd_blocks_per_sm<128, true>(smem) : attd_blocks_per_sm<128, false>(smem));
+    const int per_sm = head_dim == 64
+                           ? (kv.fp8 ? attd_blocks_per_sm<64, true>(smem) : attd_blocks_per_sm<64, false>(smem))
+                           : (kv.fp8 ? attd_blocks_per_sm<128, true>(smem) : attd_blocks_per_sm<128, false>(smem));
     if (per_sm < 1) return false;
     float* ws_o = n_splits > 1 ? (float*)workspace : nullptr;
     float* ws_ml = ws_o ? ws_o + (int64_t)n_splits * n_seqs * n_heads * head_dim : nullptr;

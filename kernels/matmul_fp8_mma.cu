@@ -225,7 +225,9 @@ bool matmul_fp8_mma_ok(const Weight& w, const bf16* x) {
            aligned16(w.data) && aligned16(x) && ((uintptr_t)w.scales & 3) == 0 && f8m_available();
 }
 
-int matmul_fp8_mma_width(int M) { return M <= 8 ? F8Dec8::BT : M <= 32 ? F8Dec32::BT : M <= 64 ? F8Dec64::BT : F8Wide::BT; }
+int matmul_fp8_mma_width(int M) {
+    return M <= 8 ? F8Dec8::BT : M <= 32 ? F8Dec32::BT : M <= 64 ? F8Dec64::BT : F8Wide::BT;
+}
 
 void matmul_fp8_mma_launch(void* out, bool out_f32, const bf16* x, const Weight& w, const bf16* bias, int M,
                            cudaStream_t stream, int grid) {

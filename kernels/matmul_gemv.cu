@@ -187,6 +187,7 @@ void matmul_gemv_launch(void* out, bool out_f32, const bf16* x, const bf16* w, c
         while (ksplit < GEMV_WARPS && groups * ksplit * 2 <= wave && n_chunks >= 4 * ksplit) ksplit *= 2;
     }
     const int rows_per_block = (GEMV_WARPS / ksplit) * v.R;
-    launch_dependent(v.fn, ceil_div(N, rows_per_block), GEMV_THREADS, 0, stream, out, out_f32, x, w, bias, M, N, K, ksplit);
+    launch_dependent(v.fn, ceil_div(N, rows_per_block), GEMV_THREADS, 0, stream, out, out_f32, x, w, bias, M, N, K,
+                     ksplit);
     CUDA_CHECK_LAUNCH();
 }

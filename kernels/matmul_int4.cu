@@ -5,9 +5,10 @@
 //    and the group size are multiples of 32 and the codes 16-byte aligned, else 8 (one 4-byte
 //    load); a chunk lies in one group. Each lane has I4G_UNROLL chunks per row in flight (half
 //    that for 8 rows of x), with their scales and zero points, before it uses any; each chunk of
-//    x is read and widened once for all the warp's rows. The block's rows of x are staged in shared memory once where they
-//    fit in I4G_SMEM_X bytes (gathered through the permutation for act-order weights), else read
-//    from global memory (L1), through the permutation. Codes become floats exactly with the 2^23
+//    x is read and widened once for all the warp's rows. The block's rows of x are staged in
+//    shared memory once where they fit in I4G_SMEM_X bytes (gathered through the permutation
+//    for act-order weights), else read from global memory (L1), through the permutation.
+//    Codes become floats exactly with the 2^23
 //    trick ((0x4B000000 | u) as float - (2^23 + zero) = u - zero); a chunk's sum times its scale.
 //    On CUDA the tensor-core kernel (matmul_int4_mma.cu) takes every M where it can; this path
 //    serves the platforms without it and the layouts it refuses.

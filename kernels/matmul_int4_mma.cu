@@ -150,7 +150,8 @@ __device__ __forceinline__ void i4m_load_stage(const Int4MmaArgs& a, const I4Sta
         const bool ok = n < a.N;
         const int64_t idx = (int64_t)(ok ? n : 0) * a.n_groups + g_first + j, base = idx & ~(int64_t)3;
         cp_async4(st.scales + r * NB + j, a.scales + idx, ok ? 4 : 0);
-        cp_async4(st.zeros + r * NB + j, a.zeros + base, ok ? (int)(zeros_total - base < 4 ? zeros_total - base : 4) : 0);
+        const int zeros_n = (int)(zeros_total - base < 4 ? zeros_total - base : 4);
+        cp_async4(st.zeros + r * NB + j, a.zeros + base, ok ? zeros_n : 0);
     }
 }
 
@@ -176,7 +177,8 @@ __device__ __forceinline__ void i4m_compute(const Int4MmaArgs& a, const I4Stage<
 #pragma unroll
                 for (int h = 0; h < 2; h++) {
                     const int r = wr0 + mi * 16 + g + 8 * h;
-                    z2[mi][h] = i4m_zero2(st.zeros[r * NB + slot], ((uint32_t)(n0 + r) * (uint32_t)a.n_groups + gi) & 3u);
+                    const uint32_t nib = ((uint32_t)(n0 + r) * (uint32_t)a.n_groups + gi) & 3u;
+                    z2[mi][h] = i4m_zero2(st.zeros[r * NB + slot], nib);
                 }
         }
         uint32_t af[MI][8];  // A fragments of the block's two k16 steps, rows g and g + 8
@@ -268,7 +270,9 @@ bool matmul_int4_mma_ok(const Weight& w, const bf16* x) {
            i4m_available();
 }
 
-int matmul_int4_mma_width(int M) { return M <= 8 ? I4Dec8::BT : M <= 32 ? I4Dec32::BT : M <= 64 ? I4Dec64::BT : I4Wide::BT; }
+int matmul_int4_mma_width(int M) {
+    return M <= 8 ? I4Dec8::BT : M <= 32 ? I4Dec32::BT : M <= 64 ? I4Dec64::BT : I4Wide::BT;
+}
 
 void matmul_int4_mma_launch(void* out, bool out_f32, const bf16* x, const Weight& w, const bf16* bias, int M,
                             cudaStream_t stream, int grid) {

@@ -198,7 +198,8 @@ void matmul_splitk_launch(void* out, bool out_f32, const bf16* x, const bf16* w,
     CUDA_CHECK_LAUNCH();
     if (ksplit > 1) {
         const int64_t mn = (int64_t)M * N;
-        launch_dependent(matmul_splitk_reduce_kernel, ceil_div(mn, 256), 256, 0, stream, out, out_f32, bias, M, N, ksplit);
+        launch_dependent(matmul_splitk_reduce_kernel, ceil_div(mn, 256), 256, 0, stream, out, out_f32, bias, M, N,
+                         ksplit);
         CUDA_CHECK_LAUNCH();
     }
 }

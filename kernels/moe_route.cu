@@ -293,7 +293,8 @@ bool moe_norm_route_forward(act_t* h, act_t* residual, const act_t* x, const act
                             void* workspace, plat_stream_t stream) {
     if (!moe_fused_decode_enabled() || n_tokens < 1 || n_tokens > MOE_NR_MAX_TOKENS || router.type != WEIGHT_ACT ||
         router.n_rows != n_experts || router.n_cols != hidden || k < 1 || k > n_experts ||
-        n_experts > MOE_MAX_EXPERTS || !workspace || !vec8_ok(hidden, h, residual, x) || !aligned16(norm_weight) || !aligned16(router.data) ||
+        n_experts > MOE_MAX_EXPERTS || !workspace || !vec8_ok(hidden, h, residual, x) || !aligned16(norm_weight) ||
+        !aligned16(router.data) ||
         moe_norm_route_smem(n_tokens, hidden, n_experts, k) > 48 * 1024 || row_threads(hidden, true) < WARP_SIZE)
         return false;
     const MoeWs ws = moe_ws_carve(workspace, n_tokens, k, 0, 0);
