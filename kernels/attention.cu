@@ -152,7 +152,9 @@ __global__ void __launch_bounds__(ATT_WARPS * WARP_SIZE)
     const int r_last = min(r_first + ATT_ROWS, n_rows) - 1;
     const int pos_lo = len - n_q + r_first / group, pos_hi = len - n_q + r_last / group;
     const int k_end_all = min(len, pos_hi + 1);
-    const int k_start_all = sliding_window > 0 ? max(0, pos_lo - sliding_window + 1) : 0;
+    // key tiles start at multiples of ATT_KEYS (keys before the window are masked), so a row
+    // meets the same tiles whichever rows share its block: batch-invariant paths rely on it
+    const int k_start_all = sliding_window > 0 ? max(0, pos_lo - sliding_window + 1) / ATT_KEYS * ATT_KEYS : 0;
     int span = max(0, k_end_all - k_start_all);
     const int row_splits = attention_row_splits(len, sliding_window, n_splits, want_splits);
     if (split >= row_splits) return;  // the whole block: no barrier is left unmatched
@@ -342,6 +344,14 @@ void attention_forward(act_t* out, const act_t* q, KvLayer kv_layer, const int32
     PLAT_ASSERT(n_splits == 1 || workspace, "attention_forward: workspace required");
     const AttnKv kv = attn_kv(kv_layer, scale, as_bf16(sinks));
     cudaStream_t st = to_stream(stream);
+    // Batch-invariant: every row, decode or prefill, through the CUDA-core kernel with its keys
+    // in one split (the same tiles, the same online softmax, whatever else is in the batch).
+    if (kernels_batch_invariant()) {
+        attention_forward_simt(as_bf16(out), as_bf16(q), kv, block_tables, seq_lens, query_start, n_seqs, n_tokens,
+                               n_heads, n_kv_heads, head_dim, block_size, max_blocks_per_seq, 1, sliding_window,
+                               nullptr, st);
+        return;
+    }
     // Batches with prefill rows: tensor cores where available (wgmma on Hopper, else mma.sync).
     // Decode: the bandwidth kernel of attention_decode.cu where it runs, else the CUDA-core
     // kernel, split over keys.

@@ -151,6 +151,17 @@ void kernels_set_dependent_launch(bool on);
 // they apply); off, the separate launches. No effect on the CPU platform.
 void kernels_set_moe_fused_decode(bool on);
 
+// Batch-invariant kernel paths (serve/generate --batch-invariant): every row's result depends on
+// that row's inputs only, never on how many rows share the launch, which other rows they are, or
+// whether the row is decoded or (re)computed in a prefill chunk, so greedy outputs stay the same
+// under KV pressure, preemption and any batch mix. GEMMs take one tensor-core tile kernel with
+// a fixed k order for every M (no GEMV, split-K or stream-K; FP8 and int4 weights through their
+// bf16 copy), attention one CUDA-core kernel with one key split for prefill and decode rows
+// alike, mixture-of-experts layers their CUDA-core expert kernels. Slower (decode most). Off
+// unless turned on here. The CPU platform's kernels are batch-invariant either way.
+void kernels_set_batch_invariant(bool on);
+bool kernels_batch_invariant();
+
 // Allocates what matmul_forward will need for w (the bf16 scratch some FP8 and int4 paths
 // dequantize into); call for every weight at load, before graph capture. Nothing for WEIGHT_ACT.
 // Returns the bytes of that scratch after the call (0 when there is none).

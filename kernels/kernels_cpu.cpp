@@ -124,6 +124,10 @@ void moe_route_forward(int32_t* ids, float* weights, const float* logits, int n_
     moe_topk_ref(ids, weights, logits, n_tokens, n_experts, k, renorm, bias);
 }
 void kernels_set_moe_fused_decode(bool) {}
+
+static bool g_batch_invariant = false;  // recorded only: these kernels are batch-invariant anyway
+void kernels_set_batch_invariant(bool on) { g_batch_invariant = on; }
+bool kernels_batch_invariant() { return g_batch_invariant; }
 // The CPU platform runs the three steps one by one (the caller's fallback).
 bool moe_norm_route_forward(act_t*, act_t*, const act_t*, const act_t*, float, const Weight&, const act_t*, float*,
                             int32_t*, float*, int, int, int, int, bool, void*, plat_stream_t) {

@@ -2,7 +2,8 @@
 // programmatic dependent launch: on a compute-capability 9.x+ device whose kernel paths are not
 // forced older, with this binary's code for the device built from sm_90+ PTX (a compute_80 PTX
 // image JIT-compiled on a Hopper has no griddepcontrol.wait in its kernels), unless switched
-// off. Whether the fused MoE decode launches run (kernels.h kernels_set_moe_fused_decode).
+// off. Whether the fused MoE decode launches run (kernels.h kernels_set_moe_fused_decode), and
+// whether the batch-invariant paths are taken (kernels_set_batch_invariant).
 #include "kernels/common.cuh"
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,12 @@ bool moe_fused_decode_enabled() {
         const char* env = getenv("EDGELLM_MOE_FUSED_DECODE");
         g_moe_fused_decode = env && strcmp(env, "1") == 0;
     }
-    return g_moe_fused_decode == 1;
+    return g_moe_fused_decode == 1 && !kernels_batch_invariant();  // one token's own launches
 }
 
 void kernels_set_moe_fused_decode(bool on) { g_moe_fused_decode = on ? 1 : 0; }
+
+static bool g_batch_invariant = false;
+
+void kernels_set_batch_invariant(bool on) { g_batch_invariant = on; }
+bool kernels_batch_invariant() { return g_batch_invariant; }

@@ -121,6 +121,11 @@ static void matmul_dispatch(void* out, bool out_f32, const bf16* x, const bf16* 
                             const bf16* bias, int M, int N, int K, cudaStream_t stream) {
     if (M <= 0 || N <= 0) return;
     PLAT_ASSERT(N <= 65535 * 256 && M <= 65535 * 128, "matmul: M or N too large");
+    if (kernels_batch_invariant()) {  // one tile kernel, one k order per element, whatever M is
+        if (matmul_mma_ok(x, w, K)) matmul_tiled_launch(0, out, out_f32, x, w, bias, M, N, K, stream);
+        else matmul_fma_launch(out, out_f32, x, w, bias, M, N, K, stream);
+        return;
+    }
     if (M <= 2 && matmul_gemv_ok(x, w, K)) {
         matmul_gemv_launch(out, out_f32, x, w, bias, M, N, K, stream);
         return;
@@ -286,7 +291,7 @@ static void matmul_fp8(void* out, bool out_f32, const bf16* x, const Weight& w, 
                        cudaStream_t stream) {
     if (M <= 0 || w.n_rows <= 0) return;
     const int N = w.n_rows, K = w.n_cols;
-    switch (matmul_fp8_path(w, x, M)) {
+    switch (kernels_batch_invariant() ? FP8_PATH_DEQUANT : matmul_fp8_path(w, x, M)) {
         case FP8_PATH_GEMV: matmul_fp8_gemv_launch(out, out_f32, x, w, bias, M, stream); return;
         case FP8_PATH_MMA: matmul_fp8_mma_launch(out, out_f32, x, w, bias, M, stream); return;
         case FP8_PATH_FMA: matmul_fp8_fma_launch(out, out_f32, x, w, bias, M, stream); return;
@@ -328,7 +333,7 @@ static void matmul_int4(void* out, bool out_f32, const bf16* x, const Weight& w,
                         cudaStream_t stream) {
     if (M <= 0 || w.n_rows <= 0) return;
     const int N = w.n_rows, K = w.n_cols;
-    const int path = matmul_int4_path(w, x, M);
+    const int path = kernels_batch_invariant() ? INT4_PATH_DEQUANT : matmul_int4_path(w, x, M);
     if (path == INT4_PATH_MMA) {
         matmul_int4_mma_launch(out, out_f32, x, w, bias, M, stream);
         return;

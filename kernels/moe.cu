@@ -316,8 +316,11 @@ void moe_combine_launch(bf16* out, const MoeWs& ws, const float* weights, int n_
 // Tensor cores once the pairs average two per expert with pairs or more: below that (decode of a
 // few tokens) the CUDA-core blocks of 8 rows spread the few experts' weights over more SMs than
 // the tensor-core tiles of 128 rows would, and each token's dot is one pass over a row anyway.
+// Batch-invariant: always the CUDA-core kernels (a token's sums do not depend on the others').
 int moe_path_pick(int n_tokens, int k, int n_experts) {
-    return moe_mma_available() && (int64_t)n_tokens * k >= 2 * (int64_t)n_experts ? MOE_PATH_MMA : MOE_PATH_FMA;
+    return moe_mma_available() && !kernels_batch_invariant() && (int64_t)n_tokens * k >= 2 * (int64_t)n_experts
+               ? MOE_PATH_MMA
+               : MOE_PATH_FMA;
 }
 
 void moe_experts_launch(int path, bool fused_combine, bf16* out, const bf16* x, const int32_t* ids,

@@ -23,7 +23,9 @@ static void add_engine_flags(cxxopts::Options& opts) {
         ("max-model-len", "longest context in tokens (default: the model's)", cxxopts::value<int>()->default_value("0"))
         ("device", "device ordinal", cxxopts::value<int>()->default_value("0"))
         ("kernel-arch", "take an older GPU's kernel paths on this one: sm80 (A100), sm89 (Ada), sm90 "
-                        "(Hopper) or native", cxxopts::value<std::string>()->default_value("native"));
+                        "(Hopper) or native", cxxopts::value<std::string>()->default_value("native"))
+        ("batch-invariant", "kernel paths whose results do not depend on the batch: the same greedy outputs "
+                            "under any load, KV pressure and preemption; slower (vLLM: VLLM_BATCH_INVARIANT=1)");
     opts.add_options("memory")
         ("gpu-memory-utilization", "share of device memory this process may use", cxxopts::value<double>()->default_value("0.9"))
         ("block-size", "KV cache block size in tokens", cxxopts::value<int>()->default_value("16"))
@@ -119,6 +121,9 @@ static void fill(const cxxopts::ParseResult& a, ConfigCommand cmd, Config* c) {
     take(a, "max-model-len", &c->max_model_len);
     take(a, "device", &c->device);
     take(a, "kernel-arch", &c->kernel_arch);
+    const char* vllm_bi = getenv("VLLM_BATCH_INVARIANT");  // vLLM's switch for the same thing
+    c->batch_invariant = a.count("batch-invariant") > 0 || (vllm_bi && (!strcmp(vllm_bi, "1") ||
+                                                                      !strcmp(vllm_bi, "true")));
     take(a, "gpu-memory-utilization", &c->gpu_memory_utilization);
     take(a, "block-size", &c->block_size);
     take(a, "num-kv-blocks", &c->num_kv_blocks);

@@ -23,6 +23,7 @@ struct Config {
     int max_model_len = 0;                  // 0 = the model's max_position_embeddings
     int device = 0;
     std::string kernel_arch = "native";     // native | sm80 | sm89 | sm90 (older paths on a newer GPU)
+    bool batch_invariant = false;           // kernels_set_batch_invariant (or VLLM_BATCH_INVARIANT=1)
     std::string numa = "auto";
     // memory
     double gpu_memory_utilization = 0.9;

@@ -9,6 +9,7 @@
 #include "core/util/log.h"
 #include "core/util/numa.h"
 #include "core/util/sd_notify.h"
+#include "kernels/kernels.h"
 #include "platform/platform.h"
 
 
@@ -28,6 +29,9 @@ static int start_device(const Config& cfg) {
     if (!numa_parse_setting(cfg.numa, &numa, &err)) return fail(cfg, 2, "--numa: " + err);
     plat_set_kernel_arch(plat_parse_kernel_arch(cfg.kernel_arch.c_str()));
     plat_init(cfg.device);
+    kernels_set_batch_invariant(cfg.batch_invariant);
+    if (cfg.batch_invariant)
+        log_info("batch-invariant kernel paths: one GEMM tile kernel and one attention kernel for every batch");
     PlatDeviceProps props;
     plat_get_props(&props);
     log_info("platform %s, device %d: %s, %.1f GiB", plat_name(), props.device, props.name,

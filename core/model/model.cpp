@@ -182,6 +182,7 @@ static std::vector<int> graph_bucket_sizes(int max_seqs) {
 
 double Model::tune_matmuls() {
     Clock::time_point t0 = Clock::now();
+    if (kernels_batch_invariant()) return 0.0;  // one GEMM path for every size: nothing to choose
     const int n = std::min<int>(8, (int)w_.layers.size());
     std::vector<Weight> qkv, o, gate_up, down;
     for (int l = 0; l < n; l++) {

@@ -44,6 +44,9 @@
 #           experts, make_gptoss_fixtures.py's -gpu names) against transformers' greedy tokens
 #           (check_fixture.py), check_model.py gpt-oss-20b-4l and bench_gptoss.py
 #           (the gpt-oss-20b shape in MXFP4, single stream and 64 concurrent)
+#   invariant --batch-invariant: check_pressure.py with it on the Llama-3.1-8B shape (made by
+#           bench_throughput.py's make_model when missing; needs TOKENIZER_DIR) and the whole-model
+#           check with EDGELLM_BATCH_INVARIANT=1
 #   structured bench_structured.sh (TTFT with a fresh JSON schema, 64 constrained requests;
 #           needs TOKENIZER_DIR)
 # Each step runs under a time limit (STEP_LIMIT seconds, default 300).
@@ -97,6 +100,9 @@ for step in $steps; do
                                  python3 '$here/bench_dir.py' '$bin/edgellm' /tmp/edgellm-int4/llama3.1-8b-awq awq-8b;
                                  python3 '$here/bench_moe.py' '$bin/edgellm' qwen3-30b-a3b-awq /dev/shm/edgellm-moe-awq;
                                  python3 '$here/bench_int4_70b.py' '$bin/edgellm' '${TOKENIZER_DIR:-}' '$out/int4_70b' ${INT4_70B_UTIL:-0.5}") ;;
+        invariant) cmd=(bash -c "python3 -c \"import sys; sys.path.insert(0, sys.argv[1]); import bench_throughput as b; b.make_model(sys.argv[2])\" '$here' '${TOKENIZER_DIR:-}' > /dev/null &&
+                                 python3 '$here/check_pressure.py' '$bin/edgellm' /tmp/edgellm-bench/llama3.1-8b --batch-invariant;
+                                 EDGELLM_BATCH_INVARIANT=1 python3 '$here/check_model.py' '$bin' llama3.1-8b") ;;
         structured) cmd=(bash "$here/bench_structured.sh" "$bin/edgellm" "${TOKENIZER_DIR:-}" "$out/structured") ;;
         gptoss) cmd=(bash -c "'$bin/gpu_tests' moe_mxfp4 | tail -1;
                               python3 '$here/make_gptoss_fixtures.py' /tmp/edgellm-gptoss-fx gpt-oss-gpu gpt-oss-mxfp4-gpu | tail -2;

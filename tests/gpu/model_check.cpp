@@ -36,6 +36,8 @@ int main(int argc, char** argv) {
     int N = (int)ids.size() - P;  // forced continuation tokens
     if (P <= 0 || N < 0) { fprintf(stderr, "bad N_PROMPT\n"); return 2; }
     plat_init(0);
+    if (getenv("EDGELLM_BATCH_INVARIANT")) kernels_set_batch_invariant(true);  // --batch-invariant
+    printf("batch-invariant paths: %s\n", kernels_batch_invariant() ? "on" : "off");
     double t0 = now_s();
     Model m;
     std::string err;

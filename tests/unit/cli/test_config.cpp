@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 #include "core/cli/config.h"
 #include "core/cli/startup.h"
@@ -199,6 +200,35 @@ TEST(Startup, generate_and_serve_end_sequences_at_the_tokenizers_eos_and_size_th
     }
     EXPECT_EQ(n_blocks[0], 4 * 256 / 16) << "max-num-seqs x blocks per sequence caps the plan";
     EXPECT_EQ(n_blocks[0], n_blocks[1]);
+}
+
+// --batch-invariant, EDGELLM_BATCH_INVARIANT=1 or vLLM's VLLM_BATCH_INVARIANT=1 reach the
+// kernels' switch at start-up, for serve and generate; without them it is off.
+TEST(Startup, batch_invariant_from_the_flag_or_either_variable_reaches_the_kernels) {
+    log_set_quiet(true);
+    unsetenv("EDGELLM_BATCH_INVARIANT");
+    unsetenv("VLLM_BATCH_INVARIANT");
+    auto start = [](ConfigCommand cmd, const std::vector<std::string>& extra) {
+        Config cfg;
+        std::vector<std::string> a = {"--model", k_model, "--max-model-len", "64", "--max-num-seqs", "2",
+                                      "--enforce-eager"};
+        a.insert(a.end(), extra.begin(), extra.end());
+        EXPECT_LT(parse(cmd, a, &cfg), 0);
+        Runtime rt;
+        EXPECT_LT(startup_run(cfg, 0, &rt), 0);
+        return std::make_pair(cfg.batch_invariant, kernels_batch_invariant());
+    };
+    for (ConfigCommand cmd : {CMD_SERVE, CMD_GENERATE}) {
+        EXPECT_EQ(start(cmd, {}), std::make_pair(false, false)) << cmd;
+        EXPECT_EQ(start(cmd, {"--batch-invariant"}), std::make_pair(true, true)) << cmd;
+        EXPECT_EQ(start(cmd, {}), std::make_pair(false, false)) << cmd << ": a later start turns it off again";
+        for (const char* var : {"EDGELLM_BATCH_INVARIANT", "VLLM_BATCH_INVARIANT"}) {
+            setenv(var, "1", 1);
+            EXPECT_EQ(start(cmd, {}), std::make_pair(true, true)) << cmd << " " << var;
+            unsetenv(var);
+        }
+    }
+    kernels_set_batch_invariant(false);
 }
 
 }  // namespace
