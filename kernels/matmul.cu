@@ -122,7 +122,8 @@ static void matmul_dispatch(void* out, bool out_f32, const bf16* x, const bf16* 
     if (M <= 0 || N <= 0) return;
     PLAT_ASSERT(N <= 65535 * 256 && M <= 65535 * 128, "matmul: M or N too large");
     if (kernels_batch_invariant()) {  // one tile kernel, one k order per element, whatever M is
-        if (matmul_mma_ok(x, w, K)) matmul_tiled_launch(0, out, out_f32, x, w, bias, M, N, K, stream);
+        if (matmul_mma_ok(x, w, K))  // smaller tiles (the same sums) where M is small: more CTAs
+            matmul_tiled_launch(M <= 16 ? 2 : M <= 64 ? 3 : 0, out, out_f32, x, w, bias, M, N, K, stream);
         else matmul_fma_launch(out, out_f32, x, w, bias, M, N, K, stream);
         return;
     }

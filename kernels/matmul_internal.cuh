@@ -31,7 +31,10 @@ bool matmul_splitk_ok(int M, int N);
 void matmul_splitk_launch(void* out, bool out_f32, const bf16* x, const bf16* w, const bf16* bias,
                           int M, int N, int K, cudaStream_t stream, int ksplit = 0);
 // Large M: mma.sync tiles with ldmatrix and a cp.async pipeline. config 0: 128x128 tiles,
-// 4 stages; config 1: 128x256 tiles, 3 stages.
+// 4 stages; config 1: 128x256 tiles, 3 stages; the batch-invariant paths' small tiles, which
+// fill the SMs at decode sizes: config 2: 16x32 (M <= 16), 8 stages; config 3: 64x32, 6 stages.
+// Every config sums each element's k in the same order (k steps of 16 from 0, one accumulator),
+// so their results are bitwise equal.
 void matmul_tiled_launch(int config, void* out, bool out_f32, const bf16* x, const bf16* w,
                          const bf16* bias, int M, int N, int K, cudaStream_t stream);
 // Portable fp32-FMA tiles: any shape and alignment, every platform.

@@ -242,5 +242,7 @@ static void tiled_launch(void* out, bool out_f32, const bf16* x, const bf16* w, 
 void matmul_tiled_launch(int config, void* out, bool out_f32, const bf16* x, const bf16* w,
                          const bf16* bias, int M, int N, int K, cudaStream_t stream) {
     if (config == 1) tiled_launch<128, 256, 64, 64, 3>(out, out_f32, x, w, bias, M, N, K, stream);
+    else if (config == 2) tiled_launch<16, 32, 16, 16, 8>(out, out_f32, x, w, bias, M, N, K, stream);
+    else if (config == 3) tiled_launch<64, 32, 32, 16, 6>(out, out_f32, x, w, bias, M, N, K, stream);
     else tiled_launch<128, 128, 64, 32, 4>(out, out_f32, x, w, bias, M, N, K, stream);
 }

@@ -8,7 +8,10 @@
 #include "tests/gpu/gpu_check.h"
 #include "kernels/matmul_internal.cuh"
 
-enum Path { PUBLIC, GEMV, SKINNY, SPLITK, DECODE, DECODE_SPLIT, TILED0, TILED1, WGMMA2, WGMMA3, WGMMA_TMA1, WGMMA_TMA2, FMA };
+enum Path {
+    PUBLIC, GEMV, SKINNY, SPLITK, DECODE, DECODE_SPLIT, TILED0, TILED1, TILED2, TILED3, WGMMA2, WGMMA3, WGMMA_TMA1,
+    WGMMA_TMA2, FMA
+};
 static const char* path_name(Path p) {
     switch (p) {
         case PUBLIC: return "public";
@@ -19,6 +22,8 @@ static const char* path_name(Path p) {
         case DECODE_SPLIT: return "decode-wgmma-split";
         case TILED0: return "tiled-mma-128x128";
         case TILED1: return "tiled-mma-128x256";
+        case TILED2: return "tiled-mma-16x32";
+        case TILED3: return "tiled-mma-64x32";
         case WGMMA2: return "wgmma-128x256";
         case WGMMA3: return "wgmma-192x256";
         case WGMMA_TMA1: return "wgmma-tma-128x256";
@@ -61,8 +66,10 @@ static void one_case(Path path, int M, int N, int K, bool use_bias, bool out_f32
             break;
         case TILED0:
         case TILED1:
-            matmul_tiled_launch(path == TILED1, dout, out_f32, (const bf16*)dx, (const bf16*)dw,
-                                bias, M, N, K, 0);
+        case TILED2:
+        case TILED3:
+            matmul_tiled_launch((int)path - (int)TILED0, dout, out_f32, (const bf16*)dx, (const bf16*)dw, bias, M,
+                                N, K, 0);
             break;
         case WGMMA2:
         case WGMMA3:
@@ -175,7 +182,49 @@ static void dependent_launch_chain_case(int M) {
     for (act_t* p : {x, norm_w, gu_w, d_w, h, res, gu, act, down}) plat_free(p);
 }
 
+// Batch-invariant paths (kernels_set_batch_invariant): the first M rows of a product of 200 rows,
+// computed with only M rows, are bitwise those of the 200-row product, at every tile size the
+// paths switch between (1, 2, 16 | 17, 64 | 65, 130) and for bf16 and fp32 outputs; and they are
+// within the reference's tolerance.
+static void batch_invariant_case(int N, int K, bool use_bias, bool out_f32) {
+    const int MAX = 200;
+    auto x = rand_bf16((size_t)MAX * K, -1, 1), w = rand_bf16((size_t)N * K, -1, 1), b = rand_bf16(N, -1, 1);
+    act_t *dx = upload_bf16(x), *dw = upload_bf16(w), *db = upload_bf16(b);
+    const size_t esz = out_f32 ? 4 : 2;
+    void* full = plat_alloc((size_t)MAX * N * esz);
+    void* part = plat_alloc((size_t)MAX * N * esz);
+    kernels_set_batch_invariant(true);
+    auto run = [&](void* out, int M) {
+        if (out_f32) matmul_f32out_forward((float*)out, dx, weight_act(dw, N, K), M, nullptr);
+        else matmul_forward((act_t*)out, dx, weight_act(dw, N, K), use_bias ? db : nullptr, M, nullptr);
+    };
+    run(full, MAX);
+    std::vector<uint8_t> want((size_t)MAX * N * esz);
+    plat_copy_d2h(want.data(), full, want.size());
+    std::vector<float> ref((size_t)MAX * N);
+    matmul_ref(ref.data(), x.data(), w.data(), use_bias && !out_f32 ? b.data() : nullptr, MAX, N, K);
+    for (int M : {1, 2, 16, 17, 64, 65, 130}) {
+        poison(part, (size_t)MAX * N * esz);
+        run(part, M);
+        std::vector<uint8_t> got((size_t)M * N * esz);
+        plat_copy_d2h(got.data(), part, got.size());
+        const bool same = memcmp(got.data(), want.data(), got.size()) == 0;
+        char name[128];
+        snprintf(name, sizeof(name), "matmul batch-invariant M=%d of %d N=%d K=%d%s%s", M, MAX, N, K,
+                 use_bias && !out_f32 ? " bias" : "", out_f32 ? " f32out" : "");
+        report(name, same, same ? "rows bitwise equal to the larger product's" : "rows differ with the row count");
+        std::vector<float> got_f = out_f32 ? download((float*)part, (size_t)M * N)
+                                           : download_bf16((act_t*)part, (size_t)M * N);
+        check_close(std::string(name) + " vs reference", got_f,
+                    std::vector<float>(ref.begin(), ref.begin() + (size_t)M * N), 1e-3, out_f32 ? 1e-5 : 1.0 / 256);
+    }
+    kernels_set_batch_invariant(false);
+    plat_free(dx); plat_free(dw); plat_free(db); plat_free(full); plat_free(part);
+}
+
 void run_matmul_tests() {
+    batch_invariant_case(4100, 4104, true, false);
+    batch_invariant_case(257, 264, false, true);
     for (int M : {1, 7, 64, 200}) dependent_launch_chain_case(M);
     // public entry points: decode, small batch, prefill, odd shapes
     int shapes[][3] = {{1, 4096, 4096}, {1, 1000, 4096}, {3, 257, 264}, {17, 130, 72},
@@ -271,7 +320,7 @@ void run_matmul_tests() {
                same ? "bitwise identical" : "results differ between launches");
         plat_free(dx); plat_free(dw); plat_free(o1); plat_free(o2);
     } else printf("note: no sm_90a device/build here; the decode wgmma path is not exercised\n");
-    std::vector<Path> tiled = {TILED0, TILED1};
+    std::vector<Path> tiled = {TILED0, TILED1, TILED2, TILED3};
     if (matmul_wgmma_available()) {
         tiled.push_back(WGMMA2);
         tiled.push_back(WGMMA3);
