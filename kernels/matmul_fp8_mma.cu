@@ -197,15 +197,8 @@ __global__ void __launch_bounds__(C::THREADS) matmul_fp8_mma_kernel(const Fp8Mma
 #endif
 }
 
-// Per shape, once: the shared-memory limit, and how many CTAs fit on an SM (0: this device or
-// build cannot run it).
 template <class C>
-static int f8m_per_sm() {
-    static const int per_sm = kernel_caps().arch >= 80 && (size_t)C::SMEM_BYTES + 16 <= kernel_caps().smem_per_block
-                                  ? blocks_per_sm((const void*)matmul_fp8_mma_kernel<C>, C::THREADS, C::SMEM_BYTES, 80)
-                                  : 0;  // read-only device info, asked once
-    return per_sm;
-}
+static int f8m_per_sm() { return msk_per_sm<C>(matmul_fp8_mma_kernel<C>); }
 
 static bool f8m_available() {
     return f8m_per_sm<F8Dec8>() > 0 && f8m_per_sm<F8Dec32>() > 0 && f8m_per_sm<F8Dec64>() > 0 &&
@@ -214,9 +207,7 @@ static bool f8m_available() {
 
 template <class C>
 static void f8m_launch(Fp8MmaArgs a, int grid, cudaStream_t stream) {
-    const int g = msk_plan<C>(a, f8m_per_sm<C>(), grid);
-    launch_dependent(matmul_fp8_mma_kernel<C>, (unsigned)g, C::THREADS, C::SMEM_BYTES, stream, a);
-    CUDA_CHECK_LAUNCH();
+    msk_launch<C>(matmul_fp8_mma_kernel<C>, a, grid, stream);
 }
 
 bool matmul_fp8_mma_ok(const Weight& w, const bf16* x) {

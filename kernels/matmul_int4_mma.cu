@@ -241,15 +241,8 @@ __global__ void __launch_bounds__(C::THREADS) matmul_int4_mma_kernel(const Int4M
 #endif
 }
 
-// Per shape, once: the shared-memory limit, and how many CTAs fit on an SM (0: this device or
-// build cannot run it).
 template <class C>
-static int i4m_per_sm() {
-    static const int per_sm = kernel_caps().arch >= 80 && (size_t)C::SMEM_BYTES + 16 <= kernel_caps().smem_per_block
-                                  ? blocks_per_sm((const void*)matmul_int4_mma_kernel<C>, C::THREADS, C::SMEM_BYTES, 80)
-                                  : 0;  // read-only device info, asked once
-    return per_sm;
-}
+static int i4m_per_sm() { return msk_per_sm<C>(matmul_int4_mma_kernel<C>); }
 
 static bool i4m_available() {
     return i4m_per_sm<I4Dec8>() > 0 && i4m_per_sm<I4Dec32>() > 0 && i4m_per_sm<I4Dec64>() > 0 &&
@@ -258,9 +251,7 @@ static bool i4m_available() {
 
 template <class C>
 static void i4m_launch(Int4MmaArgs a, int grid, cudaStream_t stream) {
-    const int g = msk_plan<C>(a, i4m_per_sm<C>(), grid);
-    launch_dependent(matmul_int4_mma_kernel<C>, (unsigned)g, C::THREADS, C::SMEM_BYTES, stream, a);
-    CUDA_CHECK_LAUNCH();
+    msk_launch<C>(matmul_int4_mma_kernel<C>, a, grid, stream);
 }
 
 bool matmul_int4_mma_ok(const Weight& w, const bf16* x) {

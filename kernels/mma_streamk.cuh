@@ -34,6 +34,24 @@ static int msk_plan(Args& a, int per_sm, int grid) {
     return (int)g;
 }
 
+// How many CTAs of kernel (configuration C) fit on an SM, asked once per kernel; 0 where this
+// device (before sm_80, or too little shared memory) or this build cannot run it.
+template <class C, class Args>
+static int msk_per_sm(void (*kernel)(Args)) {
+    static const int per_sm = kernel_caps().arch >= 80 && (size_t)C::SMEM_BYTES + 16 <= kernel_caps().smem_per_block
+                                  ? blocks_per_sm((const void*)kernel, C::THREADS, C::SMEM_BYTES, 80)
+                                  : 0;  // read-only device info
+    return per_sm;
+}
+
+// Plans a's grid (msk_plan: `grid`, or from the CTAs per SM) and launches kernel on it, dependent.
+template <class C, class Args>
+static void msk_launch(void (*kernel)(Args), Args a, int grid, cudaStream_t stream) {
+    const int g = msk_plan<C>(a, msk_per_sm<C>(kernel), grid);
+    launch_dependent(kernel, (unsigned)g, C::THREADS, C::SMEM_BYTES, stream, a);
+    CUDA_CHECK_LAUNCH();
+}
+
 #if EDGELLM_MMA_DEVICE
 // Weight row and x row (tile-local) of accumulator element r of lane (g, t) in tile (mi, ni).
 __device__ __forceinline__ int msk_row(int wr0, int mi, int g, int r) { return wr0 + mi * 16 + g + (r & 2) * 4; }
