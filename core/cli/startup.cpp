@@ -31,7 +31,7 @@ static int start_device(const Config& cfg) {
     plat_init(cfg.device);
     kernels_set_batch_invariant(cfg.batch_invariant);
     if (cfg.batch_invariant)
-        log_info("batch-invariant kernel paths: one GEMM tile kernel and one attention kernel for every batch");
+        log_info("batch-invariant kernel paths: every row's result independent of the rest of its batch");
     PlatDeviceProps props;
     plat_get_props(&props);
     log_info("platform %s, device %d: %s, %.1f GiB", plat_name(), props.device, props.name,
