@@ -41,7 +41,8 @@ public:
             out[i].token = tokens[i];
             if (rows[i].n_top >= 0) out[i].logprob = lps[i];
             for (int j = 0; j < rows[i].n_top; j++)
-                out[i].top.push_back({top_ids[(size_t)i * SAMPLE_MAX_TOP + j], top_lps[(size_t)i * SAMPLE_MAX_TOP + j]});
+                out[i].top.push_back(
+                    {top_ids[(size_t)i * SAMPLE_MAX_TOP + j], top_lps[(size_t)i * SAMPLE_MAX_TOP + j]});
         }
         n_device_steps++;
         return true;
@@ -57,7 +58,8 @@ private:
 // id 0 is end-of-sequence (not a grammar token); the rest spell pieces of the schema's JSON
 const std::vector<std::string> k_tokens = {
     "<eos>", "{", "}", "\"", ":", ",", " ", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "a", "b", "c",
-    "k", "n", "{\"", "\":", "\",", "\"}", "ab", "\"k\":", "\"n\":", "12", "99", ", ", ": ", "x", "\"c\"", "}}", "[", "]", "t", "g", "s", "tags", "\"]"};
+    "k", "n", "{\"", "\":", "\",", "\"}", "ab", "\"k\":", "\"n\":", "12", "99", ", ", ": ", "x", "\"c\"", "}}", "[",
+    "]", "t", "g", "s", "tags", "\"]"};
 const char* k_schema = R"({"type":"object","properties":{"k":{"enum":["ab","c"]},"n":{"type":"integer",
     "minimum":0,"maximum":99},"tags":{"type":"array","items":{"enum":["a","b"]},"maxItems":2}},"required":["k","n"]})";
 
@@ -81,7 +83,7 @@ Outputs run(const std::vector<std::vector<int32_t>>& prompts, const std::vector<
     SamplingFakeModel model(c.vocab_size, n_blocks, 16, device);
     model.on_event = on_event;
     Outputs out;
-    auto drain = [&](Engine& e, std::vector<SubmitResult>& subs, std::vector<size_t>& which) {
+    auto drain = [&](Engine& e, std::vector<SubmitResult>& subs, const std::vector<size_t>& which) {
         size_t n_done = 0;
         std::vector<bool> done(subs.size(), false);
         for (int step = 0; n_done < subs.size() && step < 20000; step++) {
@@ -101,25 +103,22 @@ Outputs run(const std::vector<std::vector<int32_t>>& prompts, const std::vector<
         EXPECT_EQ(model.error, "");
         out.n_preemptions += e.stats().n_preemptions;
     };
-    if (together) {
+    // Serves the requests listed in which on an engine of their own.
+    auto serve = [&](const std::vector<size_t>& which) {
         Engine e(c, &model);
-        std::vector<SubmitResult> subs(prompts.size());
-        std::vector<size_t> which;
-        for (size_t i = 0; i < prompts.size(); i++) {
+        std::vector<SubmitResult> subs(which.size());
+        for (size_t j = 0; j < which.size(); j++) {
             std::string err;
-            EXPECT_TRUE(e.submit(prompts[i], params[i], &subs[i], &err)) << err;
-            which.push_back(i);
+            EXPECT_TRUE(e.submit(prompts[which[j]], params[which[j]], &subs[j], &err)) << err;
         }
         drain(e, subs, which);
+    };
+    if (together) {
+        std::vector<size_t> all(prompts.size());
+        for (size_t i = 0; i < all.size(); i++) all[i] = i;
+        serve(all);
     } else {
-        for (size_t i = 0; i < prompts.size(); i++) {
-            Engine e(c, &model);
-            std::vector<SubmitResult> subs(1);
-            std::vector<size_t> which = {i};
-            std::string err;
-            EXPECT_TRUE(e.submit(prompts[i], params[i], &subs[0], &err)) << err;
-            drain(e, subs, which);
-        }
+        for (size_t i = 0; i < prompts.size(); i++) serve({i});
     }
     out.n_device_steps = model.n_device_steps;
     return out;
@@ -141,88 +140,94 @@ std::shared_ptr<const CompiledGrammar> compile_test_schema() {
     return g;
 }
 
-}  // namespace
-
-TEST(GrammarEngine, every_sample_is_a_complete_match_and_preemption_does_not_change_tokens) {
-    std::string err;
-    std::shared_ptr<const CompiledGrammar> g = compile_test_schema();
-    ASSERT_TRUE(g);
-
-    std::mt19937 rng(11);
+struct Requests {
     std::vector<std::vector<int32_t>> prompts;
     std::vector<SamplingParams> params;
-    for (int i = 0; i < 24; i++) {
-        std::vector<int32_t> p(20 + rng() % 40);
+};
+
+// n_requests requests for grammar g, drawn from rng: request i has a prompt of min_len + rng() % len_range
+// random tokens other than end-of-sequence and samples at temperature 1 with seed seed_base + i, at most 48
+// tokens (the longest match is 41 bytes); vary(i, rng, &params), called after the prompt is drawn, changes
+// what a test needs.
+Requests make_requests(int n_requests, std::mt19937& rng, uint32_t min_len, uint32_t len_range, int64_t seed_base,
+                       const std::shared_ptr<const CompiledGrammar>& g,
+                       const std::function<void(int, std::mt19937&, SamplingParams*)>& vary = nullptr) {
+    Requests r;
+    for (int i = 0; i < n_requests; i++) {
+        std::vector<int32_t> p(min_len + rng() % len_range);
         for (int32_t& t : p) t = 1 + (int32_t)(rng() % (k_tokens.size() - 1));
-        prompts.push_back(p);
+        r.prompts.push_back(p);
         SamplingParams sp;
         sp.temperature = 1.0f;
         sp.has_seed = true;
-        sp.seed = 1000 + i;
-        sp.n = i % 4 == 0 ? 3 : 1;
-        sp.max_tokens = 48;  // the longest match is 41 bytes
+        sp.seed = seed_base + i;
+        sp.max_tokens = 48;
         sp.grammar = g;
-        params.push_back(sp);
+        if (vary) vary(i, rng, &sp);
+        r.params.push_back(sp);
     }
-    Outputs alone = run(prompts, params, 400, false);
-    Outputs crowded = run(prompts, params, 14, true);
-    EXPECT_GT(crowded.n_preemptions, 0) << "the pool was meant to force preemptions";
+    return r;
+}
+
+// The text of a sample's tokens but the last (its end-of-sequence).
+std::string text_before_eos(const std::vector<int32_t>& toks) {
+    std::string text;
+    for (size_t k = 0; k + 1 < toks.size(); k++) text += k_tokens[toks[k]];
+    return text;
+}
+
+// Every sample of got (24 requests, 6 of them with n = 3: 36 samples) stopped at end-of-sequence after a
+// complete match of g, with the very tokens the same sample has in want.
+void expect_complete_matches_with_the_same_tokens(const Outputs& got, const Outputs& want,
+                                                  const CompiledGrammar& g) {
     int n_samples = 0;
-    for (auto& kv : crowded.tokens) {
+    for (const auto& kv : got.tokens) {
+        SCOPED_TRACE("request " + std::to_string(kv.first.first) + " sample " + std::to_string(kv.first.second));
         const std::vector<int32_t>& toks = kv.second;
         n_samples++;
-        EXPECT_EQ(crowded.finish[kv.first], "stop");
+        EXPECT_EQ(got.finish.count(kv.first) ? got.finish.at(kv.first) : "", "stop");
         ASSERT_FALSE(toks.empty());
         EXPECT_EQ(toks.back(), 0) << "ends with end-of-sequence";
-        std::string text;
-        for (size_t k = 0; k + 1 < toks.size(); k++) text += k_tokens[toks[k]];
-        EXPECT_TRUE(g->dfa.matches(text)) << text;
-        EXPECT_EQ(toks, alone.tokens[kv.first]) << "request " << kv.first.first << " sample " << kv.first.second;
+        const std::string text = text_before_eos(toks);
+        EXPECT_TRUE(g.dfa.matches(text)) << text;
+        EXPECT_EQ(toks, want.tokens.count(kv.first) ? want.tokens.at(kv.first) : std::vector<int32_t>());
     }
     EXPECT_EQ(n_samples, 18 + 6 * 3);
+}
+
+}  // namespace
+
+TEST(GrammarEngine, every_sample_is_a_complete_match_and_preemption_does_not_change_tokens) {
+    std::shared_ptr<const CompiledGrammar> g = compile_test_schema();
+    ASSERT_TRUE(g);
+    std::mt19937 rng(11);
+    Requests req = make_requests(24, rng, 20, 40, 1000, g, [](int i, std::mt19937&, SamplingParams* sp) {
+        sp->n = i % 4 == 0 ? 3 : 1;
+    });
+    Outputs alone = run(req.prompts, req.params, 400, false);
+    Outputs crowded = run(req.prompts, req.params, 14, true);
+    EXPECT_GT(crowded.n_preemptions, 0) << "the pool was meant to force preemptions";
+    expect_complete_matches_with_the_same_tokens(crowded, alone, *g);
 }
 
 // The same requests (seeded, n = 3 forks sharing their first logits row, some greedy, some with
 // logit_bias) sampled on the device path give exactly the host path's tokens, under preemption.
 TEST(GrammarEngine, device_path_masks_give_the_host_paths_tokens) {
-    std::string err;
     std::shared_ptr<const CompiledGrammar> g = compile_test_schema();
     ASSERT_TRUE(g);
     std::mt19937 rng(12);
-    std::vector<std::vector<int32_t>> prompts;
-    std::vector<SamplingParams> params;
-    for (int i = 0; i < 24; i++) {
-        std::vector<int32_t> p(20 + rng() % 40);
-        for (int32_t& t : p) t = 1 + (int32_t)(rng() % (k_tokens.size() - 1));
-        prompts.push_back(p);
-        SamplingParams sp;
-        sp.temperature = i % 5 == 0 ? 0.0f : 1.0f;
-        sp.has_seed = true;
-        sp.seed = 2000 + i;
-        sp.n = i % 4 == 0 ? 3 : 1;
-        sp.max_tokens = 48;
-        sp.grammar = g;
-        if (i % 3 == 1) sp.logit_bias = {{1 + (int32_t)(rng() % 40), 3.0f}, {7, -2.0f}};
-        if (i % 7 == 2) sp.logprobs = 2;
-        params.push_back(sp);
-    }
-    Outputs host = run(prompts, params, 400, true, false);
-    Outputs device = run(prompts, params, 14, true, true);
+    Requests req = make_requests(24, rng, 20, 40, 2000, g, [](int i, std::mt19937& r, SamplingParams* sp) {
+        sp->temperature = i % 5 == 0 ? 0.0f : 1.0f;
+        sp->n = i % 4 == 0 ? 3 : 1;
+        if (i % 3 == 1) sp->logit_bias = {{1 + (int32_t)(r() % 40), 3.0f}, {7, -2.0f}};
+        if (i % 7 == 2) sp->logprobs = 2;
+    });
+    Outputs host = run(req.prompts, req.params, 400, true, false);
+    Outputs device = run(req.prompts, req.params, 14, true, true);
     EXPECT_GT(device.n_device_steps, 0);
     EXPECT_EQ(host.n_device_steps, 0);
     EXPECT_GT(device.n_preemptions, 0);
-    int n_samples = 0;
-    for (auto& kv : device.tokens) {
-        n_samples++;
-        const std::vector<int32_t>& toks = kv.second;
-        EXPECT_EQ(device.finish[kv.first], "stop");
-        ASSERT_FALSE(toks.empty());
-        std::string text;
-        for (size_t k = 0; k + 1 < toks.size(); k++) text += k_tokens[toks[k]];
-        EXPECT_TRUE(g->dfa.matches(text)) << text;
-        EXPECT_EQ(toks, host.tokens[kv.first]) << "request " << kv.first.first << " sample " << kv.first.second;
-    }
-    EXPECT_EQ(n_samples, 18 + 6 * 3);
+    expect_complete_matches_with_the_same_tokens(device, host, *g);
 }
 
 // The engine leaves the grammar masks to the runner's build_constraints() call, which comes only
@@ -230,7 +235,6 @@ TEST(GrammarEngine, device_path_masks_give_the_host_paths_tokens) {
 // compiled fresh (no mask of any state kept yet), no mask is computed before a step's forward or
 // between steps, and every mask the run needed was computed inside build_constraints().
 TEST(GrammarEngine, grammar_masks_are_computed_only_after_the_steps_forward_is_enqueued) {
-    std::string err;
     std::shared_ptr<const CompiledGrammar> g = compile_test_schema();
     ASSERT_TRUE(g);
     auto n_masks_computed = [&] {
@@ -244,21 +248,8 @@ TEST(GrammarEngine, grammar_masks_are_computed_only_after_the_steps_forward_is_e
     auto on_event = [&](const char* what) { events.push_back({what, n_masks_computed()}); };
 
     std::mt19937 rng(13);
-    std::vector<std::vector<int32_t>> prompts;
-    std::vector<SamplingParams> params;
-    for (int i = 0; i < 8; i++) {
-        std::vector<int32_t> p(10 + rng() % 20);
-        for (int32_t& t : p) t = 1 + (int32_t)(rng() % (k_tokens.size() - 1));
-        prompts.push_back(p);
-        SamplingParams sp;
-        sp.temperature = 1.0f;
-        sp.has_seed = true;
-        sp.seed = 3000 + i;
-        sp.max_tokens = 48;
-        sp.grammar = g;
-        params.push_back(sp);
-    }
-    Outputs device = run(prompts, params, 400, true, true, on_event);
+    Requests req = make_requests(8, rng, 10, 20, 3000, g);
+    Outputs device = run(req.prompts, req.params, 400, true, true, on_event);
     ASSERT_GT(device.n_device_steps, 0);
     ASSERT_EQ(events.size(), 3u * device.n_device_steps);
     size_t before = 0;  // masks computed when the previous step's forward_sample was done
@@ -275,9 +266,8 @@ TEST(GrammarEngine, grammar_masks_are_computed_only_after_the_steps_forward_is_e
     }
     EXPECT_EQ(n_masks_computed(), before) << "masks computed after the last step";
     EXPECT_GT(n_steps_computing, 1) << "new grammar states were meant to be reached in several steps";
-    for (auto& kv : device.tokens) {
-        std::string text;
-        for (size_t k = 0; k + 1 < kv.second.size(); k++) text += k_tokens[kv.second[k]];
+    for (const auto& kv : device.tokens) {
+        const std::string text = text_before_eos(kv.second);
         EXPECT_TRUE(g->dfa.matches(text)) << text;
     }
 }

@@ -16,20 +16,28 @@ struct Parsed {
     std::vector<ToolCall> calls;
 };
 
-Parsed run_pieces(const std::string& parser, const std::vector<std::string>& pieces, const std::string& tools = "") {
+// One expected call: its name and its arguments as minified JSON.
+struct Call {
+    std::string name;
+    std::string arguments;
+};
+
+Parsed run_pieces(const std::string& parser, const std::vector<std::string>& pieces,
+                  const std::string& tools = "") {
     std::unique_ptr<ToolCallParser> p = tool_parser_create(parser, tools, 42);
     Parsed r;
+    auto take = [&r](ToolParseOut* out) {
+        r.content += out->content;
+        for (ToolCall& c : out->calls) r.calls.push_back(c);
+        *out = ToolParseOut();
+    };
     ToolParseOut out;
     for (const std::string& piece : pieces) {
-        out = ToolParseOut();
         p->push(piece, &out);
-        r.content += out.content;
-        for (ToolCall& c : out.calls) r.calls.push_back(c);
+        take(&out);
     }
-    out = ToolParseOut();
     p->finish(&out);
-    r.content += out.content;
-    for (ToolCall& c : out.calls) r.calls.push_back(c);
+    take(&out);
     EXPECT_EQ(p->n_calls(), (int)r.calls.size());
     return r;
 }
@@ -62,11 +70,24 @@ void expect_call(const Parsed& r, size_t i, const std::string& name, const std::
     EXPECT_EQ(r.calls[i].arguments, args);
 }
 
-// The text comes back unchanged and nothing is a call.
-void expect_plain(const std::string& parser, const std::string& text) {
-    Parsed r = run_all_splits(parser, text);
-    EXPECT_EQ(r.content, text) << parser;
-    EXPECT_TRUE(r.calls.empty()) << parser << ": " << describe(r);
+// text, whole and at every split, gives this content and exactly these calls, in this order.
+void expect_calls(const std::string& parser, const std::string& text, const std::string& content,
+                  const std::vector<Call>& calls, const std::string& tools = "") {
+    SCOPED_TRACE(parser + " on [" + text + "]");
+    Parsed r = run_all_splits(parser, text, tools);
+    EXPECT_EQ(r.content, content);
+    ASSERT_EQ(r.calls.size(), calls.size()) << describe(r);
+    for (size_t i = 0; i < calls.size(); i++) expect_call(r, i, calls[i].name, calls[i].arguments);
+}
+
+// Each text comes back unchanged, whole and at every split, and nothing is a call.
+void expect_plain(const std::string& parser, const std::vector<std::string>& texts, const std::string& tools = "") {
+    for (const std::string& text : texts) {
+        SCOPED_TRACE(parser + " on [" + text + "]");
+        Parsed r = run_all_splits(parser, text, tools);
+        EXPECT_EQ(r.content, text) << parser;
+        EXPECT_TRUE(r.calls.empty()) << parser << ": " << describe(r);
+    }
 }
 
 }  // namespace
@@ -74,35 +95,33 @@ void expect_plain(const std::string& parser, const std::string& text) {
 // ---- hermes (Qwen2.5 / Qwen3) ----
 
 TEST(ToolParserHermes, qwen3_call_with_nested_arguments_quotes_braces_and_unicode) {
-    const std::string text =
-        "<tool_call>\n"
-        "{\"name\": \"get_weather\", \"arguments\": {\"location\": \"S\xC3\xA3o Paulo, \\\"BR\\\"\", "
-        "\"options\": {\"units\": \"metric\", \"days\": [1, 2, 3]}, "
-        "\"note\": \"use {braces} and </tool_call> or ] inside\"}}\n"
-        "</tool_call>";
-    Parsed r = run_all_splits("hermes", text);
-    EXPECT_EQ(r.content, "");
-    ASSERT_EQ(r.calls.size(), 1u);
-    expect_call(r, 0, "get_weather",
-                "{\"location\":\"S\xC3\xA3o Paulo, \\\"BR\\\"\",\"options\":{\"units\":\"metric\",\"days\":[1,2,3]},"
-                "\"note\":\"use {braces} and </tool_call> or ] inside\"}");
+    expect_calls("hermes",
+                 "<tool_call>\n"
+                 "{\"name\": \"get_weather\", \"arguments\": {\"location\": \"S\xC3\xA3o Paulo, \\\"BR\\\"\", "
+                 "\"options\": {\"units\": \"metric\", \"days\": [1, 2, 3]}, "
+                 "\"note\": \"use {braces} and </tool_call> or ] inside\"}}\n"
+                 "</tool_call>",
+                 "",
+                 {{"get_weather",
+                   "{\"location\":\"S\xC3\xA3o Paulo, \\\"BR\\\"\",\"options\":{\"units\":\"metric\",\"days\":[1,2,3]},"
+                   "\"note\":\"use {braces} and </tool_call> or ] inside\"}"}});
 }
 
 TEST(ToolParserHermes, text_before_several_calls_is_the_content) {
-    const std::string text =
-        "Let me look both up.\n\n"
-        "<tool_call>\n{\"name\": \"search\", \"arguments\": {\"q\": \"\xE5\x8C\x97\xE4\xBA\xAC \xE5\xA4\xA9\xE6\xB0\x94\"}}\n</tool_call>\n"
-        "<tool_call>\n{\"name\": \"get_time\", \"arguments\": {\"tz\": \"Asia/Shanghai\", \"fmt\": \"%H:%M\"}}\n</tool_call>";
-    Parsed r = run_all_splits("hermes", text);
-    EXPECT_EQ(r.content, "Let me look both up.");
-    ASSERT_EQ(r.calls.size(), 2u);
-    expect_call(r, 0, "search", "{\"q\":\"\xE5\x8C\x97\xE4\xBA\xAC \xE5\xA4\xA9\xE6\xB0\x94\"}");
-    expect_call(r, 1, "get_time", "{\"tz\":\"Asia/Shanghai\",\"fmt\":\"%H:%M\"}");
+    expect_calls("hermes",
+                 "Let me look both up.\n\n"
+                 "<tool_call>\n{\"name\": \"search\", \"arguments\": "
+                 "{\"q\": \"\xE5\x8C\x97\xE4\xBA\xAC \xE5\xA4\xA9\xE6\xB0\x94\"}}\n</tool_call>\n"
+                 "<tool_call>\n{\"name\": \"get_time\", \"arguments\": "
+                 "{\"tz\": \"Asia/Shanghai\", \"fmt\": \"%H:%M\"}}\n</tool_call>",
+                 "Let me look both up.",
+                 {{"search", "{\"q\":\"\xE5\x8C\x97\xE4\xBA\xAC \xE5\xA4\xA9\xE6\xB0\x94\"}"},
+                  {"get_time", "{\"tz\":\"Asia/Shanghai\",\"fmt\":\"%H:%M\"}"}});
 }
 
 TEST(ToolParserHermes, call_ids_have_the_chatcmpl_tool_form_and_differ) {
-    Parsed r = run_pieces("hermes", {"<tool_call>\n{\"name\": \"a\", \"arguments\": {}}\n</tool_call>\n"
-                                     "<tool_call>\n{\"name\": \"b\", \"arguments\": {}}\n</tool_call>"});
+    const std::string call_a = "<tool_call>\n{\"name\": \"a\", \"arguments\": {}}\n</tool_call>";
+    Parsed r = run_pieces("hermes", {call_a + "\n<tool_call>\n{\"name\": \"b\", \"arguments\": {}}\n</tool_call>"});
     ASSERT_EQ(r.calls.size(), 2u);
     std::set<std::string> ids;
     for (const ToolCall& c : r.calls) {
@@ -115,158 +134,129 @@ TEST(ToolParserHermes, call_ids_have_the_chatcmpl_tool_form_and_differ) {
     // a parser with another seed draws other ids
     std::unique_ptr<ToolCallParser> p = tool_parser_create("hermes", "", 43);
     ToolParseOut out;
-    p->push("<tool_call>\n{\"name\": \"a\", \"arguments\": {}}\n</tool_call>", &out);
+    p->push(call_a, &out);
     ASSERT_EQ(out.calls.size(), 1u);
     EXPECT_NE(out.calls[0].id, r.calls[0].id);
 }
 
 TEST(ToolParserHermes, escaped_unicode_and_arguments_given_as_a_json_string) {
-    Parsed r = run_all_splits("hermes",
-                              "<tool_call>\n{\"name\": \"say\", \"arguments\": \"{\\\"text\\\": \\\"caf\\\\u00e9 \\\\\\\"ok\\\\\\\"\\\"}\"}\n</tool_call>");
-    ASSERT_EQ(r.calls.size(), 1u);
-    // the string held {"text": "caf\u00e9 \"ok\""}: the object, minified, with the escape decoded
-    expect_call(r, 0, "say", "{\"text\":\"caf\xC3\xA9 \\\"ok\\\"\"}");
-    EXPECT_EQ(r.content, "");
+    // the string holds {"text": "caf\u00e9 \"ok\""}: the object, minified, with the escape decoded
+    expect_calls("hermes",
+                 "<tool_call>\n{\"name\": \"say\", \"arguments\": "
+                 "\"{\\\"text\\\": \\\"caf\\\\u00e9 \\\\\\\"ok\\\\\\\"\\\"}\"}\n</tool_call>",
+                 "", {{"say", "{\"text\":\"caf\xC3\xA9 \\\"ok\\\"\"}"}});
 }
 
 TEST(ToolParserHermes, text_after_the_calls_is_content_too) {
-    Parsed r = run_all_splits("hermes", "<tool_call>\n{\"name\": \"f\", \"arguments\": {\"n\": 1}}\n</tool_call>\n\nDone.");
-    ASSERT_EQ(r.calls.size(), 1u);
-    expect_call(r, 0, "f", "{\"n\":1}");
-    EXPECT_EQ(r.content, "Done.");
+    expect_calls("hermes", "<tool_call>\n{\"name\": \"f\", \"arguments\": {\"n\": 1}}\n</tool_call>\n\nDone.",
+                 "Done.", {{"f", "{\"n\":1}"}});
 }
 
 TEST(ToolParserHermes, complete_call_without_its_closing_tag_at_the_end_is_a_call) {
-    Parsed r = run_all_splits("hermes", "<tool_call>\n{\"name\": \"f\", \"arguments\": {\"x\": [1, {\"y\": null}]}}\n</tool_");
-    ASSERT_EQ(r.calls.size(), 1u);
-    expect_call(r, 0, "f", "{\"x\":[1,{\"y\":null}]}");
-    EXPECT_EQ(r.content, "");
+    expect_calls("hermes", "<tool_call>\n{\"name\": \"f\", \"arguments\": {\"x\": [1, {\"y\": null}]}}\n</tool_",
+                 "", {{"f", "{\"x\":[1,{\"y\":null}]}"}});
 }
 
 TEST(ToolParserHermes, text_without_calls_passes_unchanged) {
-    expect_plain("hermes", "The weather in Paris is 18\xC2\xB0" "C. Use <b>tags</b> or <tool> freely.\n\n");
-    expect_plain("hermes", "Compare a<b and then <tool_ca");   // a partial marker at the end is text
-    expect_plain("hermes", "  \n  ");
-    expect_plain("hermes", "");
+    expect_plain("hermes", {
+        "The weather in Paris is 18\xC2\xB0" "C. Use <b>tags</b> or <tool> freely.\n\n",
+        "Compare a<b and then <tool_ca",  // a partial marker at the end is text
+        "  \n  ",
+        "",
+    });
 }
 
 TEST(ToolParserHermes, unfinished_call_cut_by_max_tokens_is_returned_as_content) {
-    const std::string text = "Sure.\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Par";
-    Parsed r = run_all_splits("hermes", text);
-    EXPECT_TRUE(r.calls.empty()) << describe(r);
-    EXPECT_EQ(r.content, text);
+    expect_plain("hermes", {"Sure.\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Par"});
 }
 
 TEST(ToolParserHermes, malformed_calls_are_returned_as_content) {
-    for (const std::string& text : {
-             // a brace missing: the object never closes
-             std::string("<tool_call>\n{\"name\": \"f\", \"arguments\": {\"a\": 1}\n</tool_call>"),
-             // not a call object
-             std::string("<tool_call>\n{\"function\": \"f\"}\n</tool_call>"),
-             // not JSON inside
-             std::string("<tool_call>\nget_weather(city=\"Paris\")\n</tool_call>"),
-             // arguments of the wrong type
-             std::string("<tool_call>\n{\"name\": \"f\", \"arguments\": 7}\n</tool_call>"),
-             // invalid JSON that balances
-             std::string("<tool_call>\n{\"name\": \"f\", \"arguments\": {a: 1}}\n</tool_call>"),
-         }) {
-        Parsed r = run_all_splits("hermes", text);
-        EXPECT_TRUE(r.calls.empty()) << describe(r);
-        EXPECT_EQ(r.content, text);
-    }
+    expect_plain("hermes", {
+        // a brace missing: the object never closes
+        "<tool_call>\n{\"name\": \"f\", \"arguments\": {\"a\": 1}\n</tool_call>",
+        // not a call object
+        "<tool_call>\n{\"function\": \"f\"}\n</tool_call>",
+        // not JSON inside
+        "<tool_call>\nget_weather(city=\"Paris\")\n</tool_call>",
+        // arguments of the wrong type
+        "<tool_call>\n{\"name\": \"f\", \"arguments\": 7}\n</tool_call>",
+        // invalid JSON that balances
+        "<tool_call>\n{\"name\": \"f\", \"arguments\": {a: 1}}\n</tool_call>",
+    });
 }
 
 TEST(ToolParserHermes, a_malformed_block_does_not_hide_a_good_call_after_it) {
-    Parsed r = run_all_splits("hermes", "<tool_call>\nnope\n</tool_call>\n<tool_call>\n{\"name\": \"g\", \"arguments\": {}}\n</tool_call>");
-    ASSERT_EQ(r.calls.size(), 1u);
-    expect_call(r, 0, "g", "{}");
-    EXPECT_EQ(r.content, "<tool_call>\nnope\n</tool_call>");
+    expect_calls("hermes",
+                 "<tool_call>\nnope\n</tool_call>\n<tool_call>\n{\"name\": \"g\", \"arguments\": {}}\n</tool_call>",
+                 "<tool_call>\nnope\n</tool_call>", {{"g", "{}"}});
 }
 
 // ---- llama3_json (Llama 3.1 / 3.2) ----
 
 TEST(ToolParserLlama3, whole_message_call_with_parameters) {
-    Parsed r = run_all_splits("llama3_json",
-                              "{\"name\": \"get_weather\", \"parameters\": {\"city\": \"San Francisco, CA\", \"unit\": \"fahrenheit\"}}");
-    ASSERT_EQ(r.calls.size(), 1u);
-    expect_call(r, 0, "get_weather", "{\"city\":\"San Francisco, CA\",\"unit\":\"fahrenheit\"}");
-    EXPECT_EQ(r.content, "");
+    expect_calls("llama3_json",
+                 "{\"name\": \"get_weather\", \"parameters\": "
+                 "{\"city\": \"San Francisco, CA\", \"unit\": \"fahrenheit\"}}",
+                 "", {{"get_weather", "{\"city\":\"San Francisco, CA\",\"unit\":\"fahrenheit\"}"}});
 }
 
 TEST(ToolParserLlama3, python_tag_and_several_calls_separated_by_semicolons) {
-    Parsed r = run_all_splits("llama3_json",
-                              "<|python_tag|>{\"name\": \"a\", \"parameters\": {\"x\": 1}}; "
-                              "{\"name\": \"b\", \"arguments\": {\"y\": \"semi;colon {not} a call\"}};");
-    ASSERT_EQ(r.calls.size(), 2u);
-    expect_call(r, 0, "a", "{\"x\":1}");
-    expect_call(r, 1, "b", "{\"y\":\"semi;colon {not} a call\"}");
-    EXPECT_EQ(r.content, "");
+    expect_calls("llama3_json",
+                 "<|python_tag|>{\"name\": \"a\", \"parameters\": {\"x\": 1}}; "
+                 "{\"name\": \"b\", \"arguments\": {\"y\": \"semi;colon {not} a call\"}};",
+                 "", {{"a", "{\"x\":1}"}, {"b", "{\"y\":\"semi;colon {not} a call\"}"}});
 }
 
 TEST(ToolParserLlama3, leading_whitespace_before_the_call_is_dropped) {
-    Parsed r = run_all_splits("llama3_json", "\n\n {\"name\": \"ping\", \"parameters\": {}}\n");
-    ASSERT_EQ(r.calls.size(), 1u);
-    expect_call(r, 0, "ping", "{}");
-    EXPECT_EQ(r.content, "");
+    expect_calls("llama3_json", "\n\n {\"name\": \"ping\", \"parameters\": {}}\n", "", {{"ping", "{}"}});
 }
 
 TEST(ToolParserLlama3, plain_answers_and_json_that_is_not_a_call_are_content) {
-    expect_plain("llama3_json", "Hello! How can I help you today? {\"name\": \"x\", \"parameters\": {}}");
-    expect_plain("llama3_json", "{\"answer\": 42, \"unit\": \"none\"}");
-    expect_plain("llama3_json", "{oops}");
-    expect_plain("llama3_json", "<|python_tag|>print(\"hi\")");
-    expect_plain("llama3_json", "<|pyth");
+    expect_plain("llama3_json", {
+        "Hello! How can I help you today? {\"name\": \"x\", \"parameters\": {}}",
+        "{\"answer\": 42, \"unit\": \"none\"}",
+        "{oops}",
+        "<|python_tag|>print(\"hi\")",
+        "<|pyth",
+    });
 }
 
 TEST(ToolParserLlama3, unfinished_call_is_content) {
-    const std::string text = "{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Par";
-    Parsed r = run_all_splits("llama3_json", text);
-    EXPECT_TRUE(r.calls.empty());
-    EXPECT_EQ(r.content, text);
+    expect_plain("llama3_json", {"{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Par"});
 }
 
 TEST(ToolParserLlama3, text_after_a_call_that_is_not_another_call_is_content) {
-    Parsed r = run_all_splits("llama3_json", "{\"name\": \"f\", \"parameters\": {\"k\": true}} and then some words");
-    ASSERT_EQ(r.calls.size(), 1u);
-    expect_call(r, 0, "f", "{\"k\":true}");
-    EXPECT_EQ(r.content, "and then some words");
+    expect_calls("llama3_json", "{\"name\": \"f\", \"parameters\": {\"k\": true}} and then some words",
+                 "and then some words", {{"f", "{\"k\":true}"}});
 }
 
 // ---- mistral ----
 
 TEST(ToolParserMistral, json_array_form_with_two_calls) {
-    Parsed r = run_all_splits("mistral",
-                              "[TOOL_CALLS][{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\", \"days\": 3}}, "
-                              "{\"name\": \"get_time\", \"arguments\": {\"tz\": \"CET\"}}]");
-    ASSERT_EQ(r.calls.size(), 2u);
-    expect_call(r, 0, "get_weather", "{\"city\":\"Paris\",\"days\":3}");
-    expect_call(r, 1, "get_time", "{\"tz\":\"CET\"}");
-    EXPECT_EQ(r.content, "");
+    expect_calls("mistral",
+                 "[TOOL_CALLS][{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\", \"days\": 3}}, "
+                 "{\"name\": \"get_time\", \"arguments\": {\"tz\": \"CET\"}}]",
+                 "", {{"get_weather", "{\"city\":\"Paris\",\"days\":3}"}, {"get_time", "{\"tz\":\"CET\"}"}});
 }
 
 TEST(ToolParserMistral, name_args_form_with_two_calls_and_text_before) {
-    Parsed r = run_all_splits("mistral",
-                              "I'll check both. [TOOL_CALLS]get_weather[ARGS]{\"city\": \"Z\xC3\xBCrich\", \"q\": \"[ARGS] }\"}"
-                              "[TOOL_CALLS]get_time[ARGS]{\"tz\": \"Europe/Zurich\"}");
-    ASSERT_EQ(r.calls.size(), 2u);
-    expect_call(r, 0, "get_weather", "{\"city\":\"Z\xC3\xBCrich\",\"q\":\"[ARGS] }\"}");
-    expect_call(r, 1, "get_time", "{\"tz\":\"Europe/Zurich\"}");
-    EXPECT_EQ(r.content, "I'll check both.");
+    expect_calls("mistral",
+                 "I'll check both. [TOOL_CALLS]get_weather[ARGS]{\"city\": \"Z\xC3\xBCrich\", \"q\": \"[ARGS] }\"}"
+                 "[TOOL_CALLS]get_time[ARGS]{\"tz\": \"Europe/Zurich\"}",
+                 "I'll check both.",
+                 {{"get_weather", "{\"city\":\"Z\xC3\xBCrich\",\"q\":\"[ARGS] }\"}"},
+                  {"get_time", "{\"tz\":\"Europe/Zurich\"}"}});
 }
 
 TEST(ToolParserMistral, text_and_unfinished_or_malformed_calls_are_content) {
-    expect_plain("mistral", "Use [brackets] like [TOOL");
-    for (const std::string& text : {
-             std::string("[TOOL_CALLS]get_weather[ARGS]{\"city\": \"Par"),
-             std::string("[TOOL_CALLS][{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}"),
-             std::string("[TOOL_CALLS][{\"city\": \"Paris\"}]"),
-             std::string("[TOOL_CALLS]get weather[ARGS]{}"),
-             std::string("[TOOL_CALLS]"),
-         }) {
-        Parsed r = run_all_splits("mistral", text);
-        EXPECT_TRUE(r.calls.empty()) << describe(r);
-        EXPECT_EQ(r.content, text);
-    }
+    expect_plain("mistral", {
+        "Use [brackets] like [TOOL",
+        "[TOOL_CALLS]get_weather[ARGS]{\"city\": \"Par",
+        "[TOOL_CALLS][{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}",
+        "[TOOL_CALLS][{\"city\": \"Paris\"}]",
+        "[TOOL_CALLS]get weather[ARGS]{}",
+        "[TOOL_CALLS]",
+    });
 }
 
 // ---- qwen3_coder ----
@@ -279,70 +269,61 @@ const char k_coder_tools[] = R"([{"type":"function","function":{"name":"run","pa
 }
 
 TEST(ToolParserQwen3Coder, parameters_take_the_json_types_of_the_schema) {
-    const std::string text =
-        "I'll run it.\n"
-        "<tool_call>\n<function=run>\n"
-        "<parameter=command>\nls -la \"/tmp/my dir\" | grep '{x}'\n</parameter>\n"
-        "<parameter=timeout>\n30\n</parameter>\n"
-        "<parameter=ratio>\n0.75\n</parameter>\n"
-        "<parameter=verbose>\nTrue\n</parameter>\n"
-        "<parameter=env>\n{\"PATH\": \"/usr/bin\", \"LANG\": \"C.UTF-8\"}\n</parameter>\n"
-        "<parameter=files>\n[\"a.txt\", \"\xC3\xA9t\xC3\xA9.txt\"]\n</parameter>\n"
-        "<parameter=limit>\n5\n</parameter>\n"
-        "<parameter=extra>\nmulti\nline\n</parameter>\n"
-        "</function>\n</tool_call>";
-    Parsed r = run_all_splits("qwen3_coder", text, k_coder_tools);
-    EXPECT_EQ(r.content, "I'll run it.");
-    ASSERT_EQ(r.calls.size(), 1u);
-    expect_call(r, 0, "run",
-                "{\"command\":\"ls -la \\\"/tmp/my dir\\\" | grep '{x}'\",\"timeout\":30,\"ratio\":0.75,\"verbose\":true,"
-                "\"env\":{\"PATH\":\"/usr/bin\",\"LANG\":\"C.UTF-8\"},\"files\":[\"a.txt\",\"\xC3\xA9t\xC3\xA9.txt\"],"
-                "\"limit\":5,\"extra\":\"multi\\nline\"}");
+    expect_calls("qwen3_coder",
+                 "I'll run it.\n"
+                 "<tool_call>\n<function=run>\n"
+                 "<parameter=command>\nls -la \"/tmp/my dir\" | grep '{x}'\n</parameter>\n"
+                 "<parameter=timeout>\n30\n</parameter>\n"
+                 "<parameter=ratio>\n0.75\n</parameter>\n"
+                 "<parameter=verbose>\nTrue\n</parameter>\n"
+                 "<parameter=env>\n{\"PATH\": \"/usr/bin\", \"LANG\": \"C.UTF-8\"}\n</parameter>\n"
+                 "<parameter=files>\n[\"a.txt\", \"\xC3\xA9t\xC3\xA9.txt\"]\n</parameter>\n"
+                 "<parameter=limit>\n5\n</parameter>\n"
+                 "<parameter=extra>\nmulti\nline\n</parameter>\n"
+                 "</function>\n</tool_call>",
+                 "I'll run it.",
+                 {{"run",
+                   "{\"command\":\"ls -la \\\"/tmp/my dir\\\" | grep '{x}'\",\"timeout\":30,\"ratio\":0.75,"
+                   "\"verbose\":true,\"env\":{\"PATH\":\"/usr/bin\",\"LANG\":\"C.UTF-8\"},"
+                   "\"files\":[\"a.txt\",\"\xC3\xA9t\xC3\xA9.txt\"],\"limit\":5,\"extra\":\"multi\\nline\"}"}},
+                 k_coder_tools);
 }
 
 TEST(ToolParserQwen3Coder, values_that_do_not_fit_their_type_stay_strings_and_null_is_null) {
-    const std::string text =
-        "<tool_call>\n<function=run>\n"
-        "<parameter=timeout>\nsoon\n</parameter>\n"
-        "<parameter=ratio>\n1e3\n</parameter>\n"
-        "<parameter=verbose>\nmaybe\n</parameter>\n"
-        "<parameter=env>\n{not json}\n</parameter>\n"
-        "<parameter=command>\nnull\n</parameter>\n"
-        "<parameter=limit>\n-12\n</parameter>\n"
-        "</function>\n</tool_call>";
-    Parsed r = run_all_splits("qwen3_coder", text, k_coder_tools);
-    ASSERT_EQ(r.calls.size(), 1u);
-    expect_call(r, 0, "run",
-                "{\"timeout\":\"soon\",\"ratio\":1e3,\"verbose\":\"maybe\",\"env\":\"{not json}\",\"command\":null,"
-                "\"limit\":-12}");
+    expect_calls("qwen3_coder",
+                 "<tool_call>\n<function=run>\n"
+                 "<parameter=timeout>\nsoon\n</parameter>\n"
+                 "<parameter=ratio>\n1e3\n</parameter>\n"
+                 "<parameter=verbose>\nmaybe\n</parameter>\n"
+                 "<parameter=env>\n{not json}\n</parameter>\n"
+                 "<parameter=command>\nnull\n</parameter>\n"
+                 "<parameter=limit>\n-12\n</parameter>\n"
+                 "</function>\n</tool_call>",
+                 "",
+                 {{"run", "{\"timeout\":\"soon\",\"ratio\":1e3,\"verbose\":\"maybe\",\"env\":\"{not json}\","
+                          "\"command\":null,\"limit\":-12}"}},
+                 k_coder_tools);
 }
 
 TEST(ToolParserQwen3Coder, two_calls_and_a_function_without_schema_gives_strings) {
-    const std::string text =
-        "<tool_call>\n<function=read>\n<parameter=path>\n/etc/hosts\n</parameter>\n</function>\n</tool_call>\n"
-        "<tool_call>\n<function=unknown_fn>\n<parameter=n>\n7\n</parameter>\n</function>\n</tool_call>";
-    Parsed r = run_all_splits("qwen3_coder", text, k_coder_tools);
-    ASSERT_EQ(r.calls.size(), 2u);
-    expect_call(r, 0, "read", "{\"path\":\"/etc/hosts\"}");
-    expect_call(r, 1, "unknown_fn", "{\"n\":\"7\"}");
-    EXPECT_EQ(r.content, "");
+    expect_calls("qwen3_coder",
+                 "<tool_call>\n<function=read>\n<parameter=path>\n/etc/hosts\n</parameter>\n</function>\n"
+                 "</tool_call>\n"
+                 "<tool_call>\n<function=unknown_fn>\n<parameter=n>\n7\n</parameter>\n</function>\n</tool_call>",
+                 "", {{"read", "{\"path\":\"/etc/hosts\"}"}, {"unknown_fn", "{\"n\":\"7\"}"}}, k_coder_tools);
     // without any tools in the request every value is a string
-    Parsed s = run_all_splits("qwen3_coder", "<tool_call>\n<function=run>\n<parameter=timeout>\n30\n</parameter>\n</function>\n</tool_call>");
-    ASSERT_EQ(s.calls.size(), 1u);
-    expect_call(s, 0, "run", "{\"timeout\":\"30\"}");
+    expect_calls("qwen3_coder",
+                 "<tool_call>\n<function=run>\n<parameter=timeout>\n30\n</parameter>\n</function>\n</tool_call>",
+                 "", {{"run", "{\"timeout\":\"30\"}"}});
 }
 
 TEST(ToolParserQwen3Coder, unfinished_and_malformed_calls_are_content) {
-    for (const std::string& text : {
-             std::string("<tool_call>\n<function=run>\n<parameter=command>\nls -la"),
-             std::string("<tool_call>\n<function=run>\n<parameter=command>\nls\n</parameter>\n"),
-             std::string("<tool_call>\n{\"name\": \"run\"}\n</tool_call>"),
-             std::string("<tool_call>\n<function=>\n</function>\n</tool_call>"),
-         }) {
-        Parsed r = run_all_splits("qwen3_coder", text, k_coder_tools);
-        EXPECT_TRUE(r.calls.empty()) << describe(r);
-        EXPECT_EQ(r.content, text);
-    }
+    expect_plain("qwen3_coder", {
+        "<tool_call>\n<function=run>\n<parameter=command>\nls -la",
+        "<tool_call>\n<function=run>\n<parameter=command>\nls\n</parameter>\n",
+        "<tool_call>\n{\"name\": \"run\"}\n</tool_call>",
+        "<tool_call>\n<function=>\n</function>\n</tool_call>",
+    }, k_coder_tools);
 }
 
 TEST(ToolParser, known_names_and_unknown_ones) {
