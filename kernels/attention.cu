@@ -152,8 +152,7 @@ __global__ void __launch_bounds__(ATT_WARPS * WARP_SIZE)
     const int r_last = min(r_first + ATT_ROWS, n_rows) - 1;
     const int pos_lo = len - n_q + r_first / group, pos_hi = len - n_q + r_last / group;
     const int k_end_all = min(len, pos_hi + 1);
-    // key tiles start at multiples of ATT_KEYS (keys before the window are masked), so a row
-    // meets the same tiles whichever rows share its block: batch-invariant paths rely on it
+    // tiles start at multiples of ATT_KEYS (earlier keys masked): a row meets the same tiles in any block
     const int k_start_all = sliding_window > 0 ? max(0, pos_lo - sliding_window + 1) / ATT_KEYS * ATT_KEYS : 0;
     int span = max(0, k_end_all - k_start_all);
     const int row_splits = attention_row_splits(len, sliding_window, n_splits, want_splits);
