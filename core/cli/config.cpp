@@ -113,6 +113,12 @@ static void take(const cxxopts::ParseResult& a, const char* name, T* out) {
     }
 }
 
+// A switch given as an environment variable the way vLLM reads its own (VLLM_*=1 or true).
+static bool env_switch(const char* var) {
+    const char* v = getenv(var);
+    return v && (!strcmp(v, "1") || !strcmp(v, "true"));
+}
+
 // The parsed flags into cfg (every flag the command registered).
 static void fill(const cxxopts::ParseResult& a, ConfigCommand cmd, Config* c) {
     if (a.count("model")) c->model_dir = a["model"].as<std::string>();
@@ -121,9 +127,7 @@ static void fill(const cxxopts::ParseResult& a, ConfigCommand cmd, Config* c) {
     take(a, "max-model-len", &c->max_model_len);
     take(a, "device", &c->device);
     take(a, "kernel-arch", &c->kernel_arch);
-    const char* vllm_bi = getenv("VLLM_BATCH_INVARIANT");  // vLLM's switch for the same thing
-    c->batch_invariant = a.count("batch-invariant") > 0 || (vllm_bi && (!strcmp(vllm_bi, "1") ||
-                                                                      !strcmp(vllm_bi, "true")));
+    c->batch_invariant = a.count("batch-invariant") > 0 || env_switch("VLLM_BATCH_INVARIANT");  // vLLM's switch
     take(a, "gpu-memory-utilization", &c->gpu_memory_utilization);
     take(a, "block-size", &c->block_size);
     take(a, "num-kv-blocks", &c->num_kv_blocks);
@@ -359,10 +363,8 @@ bool config_resolve_model(const Config& c, const ModelConfig& mc, int* max_model
     int len = c.max_model_len > 0 ? c.max_model_len : mc.max_position_embeddings;
     if (len <= 0) len = 2048;  // config.json without max_position_embeddings
     bool allow_long = false;
-    for (const char* var : {"EDGELLM_ALLOW_LONG_MAX_MODEL_LEN", "VLLM_ALLOW_LONG_MAX_MODEL_LEN"}) {
-        const char* v = getenv(var);
-        allow_long |= v && (!strcmp(v, "1") || !strcmp(v, "true"));
-    }
+    for (const char* var : {"EDGELLM_ALLOW_LONG_MAX_MODEL_LEN", "VLLM_ALLOW_LONG_MAX_MODEL_LEN"})
+        allow_long |= env_switch(var);
     if (mc.max_position_embeddings > 0 && len > mc.max_position_embeddings && !allow_long) {
         *err = "--max-model-len " + std::to_string(len) + " exceeds the model's max_position_embeddings " +
                std::to_string(mc.max_position_embeddings) +
