@@ -58,9 +58,12 @@ JsonScan json_scan_value(std::string_view s, size_t start, size_t* end) {
     return JSON_INCOMPLETE;
 }
 
-// Parses json as one value into *out (valid while the thread's parser is not reused).
+// Parses json as one value into *out (valid while the thread's parser is not reused). As with the
+// request parser, buffers grown for a large value are given back at the next small one.
 static bool json_parse(std::string_view json, element* out) {
+    constexpr size_t KEEP_BYTES = 64 << 10;
     thread_local simdjson::dom::parser parser;
+    if (parser.capacity() > KEEP_BYTES && json.size() <= KEEP_BYTES) parser = simdjson::dom::parser();
     auto r = parser.parse(json.data(), json.size(), true);
     if (r.error()) return false;
     *out = r.value_unsafe();

@@ -117,6 +117,7 @@ void split_pattern(const std::string& s, SplitPattern pat, std::vector<std::pair
         i = gap = e;
     }
     if (gap < v.size()) out->push_back({v[gap].off, end});
+    if (v.capacity() > (64 << 10)) std::vector<Cp>().swap(v);  // a long text's buffer is not kept per thread
 }
 
 
