@@ -36,9 +36,11 @@ bool fail(RequestError* err, const std::string& param, const std::string& msg) {
 // keeps the buffers of the largest body it parsed (about 14 bytes per body byte). A worker that
 // once took a large body (up to --max-request-bytes) gives them back at its next smaller one, so
 // the pool does not hold workers x the largest body for good.
+thread_local simdjson::dom::parser t_parser;
+
 bool parse_object(const char* body, size_t len, element* root, RequestError* err) {
     constexpr size_t KEEP_BYTES = 64 << 10;
-    thread_local simdjson::dom::parser parser;
+    simdjson::dom::parser& parser = t_parser;
     if (parser.capacity() > KEEP_BYTES && len <= KEEP_BYTES) parser = simdjson::dom::parser();
     auto res = parser.parse(body, len, true);
     if (res.error()) {
@@ -363,6 +365,8 @@ int chat_field(std::string_view key, element v, ChatRequest* c, RequestError* er
 }
 
 }  // namespace
+
+size_t request_parser_capacity() { return t_parser.capacity(); }
 
 bool parse_completion_request(const char* body, size_t len, CompletionRequest* out, RequestError* err) {
     element root;

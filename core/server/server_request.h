@@ -117,3 +117,7 @@ struct DetokenizeRequest {
 };
 bool parse_tokenize_request(const char* body, size_t len, TokenizeRequest* out, RequestError* err);
 bool parse_detokenize_request(const char* body, size_t len, DetokenizeRequest* out, RequestError* err);
+
+// Bytes of document the calling thread's request parser has buffers for (it keeps them between
+// requests up to 64 KB; a larger body's are given back at the next smaller one).
+size_t request_parser_capacity();
