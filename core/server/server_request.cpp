@@ -32,17 +32,14 @@ bool fail(RequestError* err, const std::string& param, const std::string& msg) {
     return false;
 }
 
-// Parses body into *root (an object). The parser is per thread: it is reused across requests and
-// keeps the buffers of the largest body it parsed (about 14 bytes per body byte). A worker that
-// once took a large body (up to --max-request-bytes) gives them back at its next smaller one, so
-// the pool does not hold workers x the largest body for good.
+// Parses body into *root (an object). The parser is per thread, reused across requests; it keeps
+// the buffers of the largest body it parsed (about 14 bytes per byte), so a worker that took a
+// large one gives them back at its next body under 64 KB (not workers x the largest body for good).
 thread_local simdjson::dom::parser t_parser;
 
 bool parse_object(const char* body, size_t len, element* root, RequestError* err) {
-    constexpr size_t KEEP_BYTES = 64 << 10;
-    simdjson::dom::parser& parser = t_parser;
-    if (parser.capacity() > KEEP_BYTES && len <= KEEP_BYTES) parser = simdjson::dom::parser();
-    auto res = parser.parse(body, len, true);
+    if (t_parser.capacity() > (64 << 10) && len <= (64 << 10)) t_parser = simdjson::dom::parser();
+    auto res = t_parser.parse(body, len, true);
     if (res.error()) {
         if (res.error() == simdjson::UTF8_ERROR)
             return fail(err, "", "request body is not valid UTF-8");
