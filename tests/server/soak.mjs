@@ -10,12 +10,12 @@ import { startServer, stopServer, test, assert, raw, n_failures } from './lib.mj
 
 const N = +(process.env.SOAK_REQUESTS || 200000);
 const svg = process.env.SOAK_SVG || 'build/test-results/soak_rss.svg';
-// Each HTTP worker keeps small per-thread buffers (its JSON parser, its allocator heap) once it has
-// served a request, so RSS rises by up to a few hundred KB whenever a worker runs for the first
-// time. The default pool (max-num-seqs + max-waiting-requests + 16 = 280 workers) keeps finding
-// first-time workers for tens of thousands of requests -- steps of about 2 MB at request 11,000 or
-// 22,000 that are bounded by the pool, not by the requests. 24 workers are all warm within the
-// warm-up, so what grows after it grows per request.
+// Each HTTP worker keeps per-thread memory (its JSON parser's buffers, its allocator heap) once it
+// has served a request: about 2 MB the first time a worker runs. The pool hands requests to the
+// worker that went idle last (test_lifo_pool.cpp), so a load of 16 runs on about 16 of the default
+// 280 workers -- but a rare moment with more of them busy (dropped streams still finishing) wakes
+// one more, and a run of 16,000 stepped up 2-4 MB (3.6 %) at request 8,500-11,000, flat after.
+// 24 workers are all warm within the warm-up, so what grows after it grows per request.
 const srv = await startServer(['--max-num-seqs', '8', '--max-model-len', '256', '--enforce-eager',
                                '--disable-access-log', '--http-threads', '24']);
 const rss = () => +fs.readFileSync(`/proc/${srv.proc.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1];
@@ -55,10 +55,9 @@ let next = 0;
 await Promise.all(Array.from({ length: 16 }, async () => { while (next < N) await one(next++); }));
 
 const at = (n) => samples.find((s) => s[0] >= n)[1];
-// The workers' heaps and the caches fill first (by request 3,000-4,000 in most runs). With the
-// default pool, runs of 16,000 stepped up 3.6-4 % at about 8,500-11,000 and were flat after: new
-// workers, see above. The plateau is measured over the last 40 %: a leak of 1 KB per request
-// would still show as 5.7 % there (6,400 requests over about 110 MB), one of 600 bytes as 3.4 %.
+// The workers' heaps and the caches fill first (by request 3,000-4,000 in most runs). The plateau
+// is measured over the last 40 %: a leak of 1 KB per request would still show as 5.7 % there
+// (6,400 requests over about 110 MB), one of 600 bytes as 3.4 %.
 const warm = Math.max(3000, Math.floor(N * 0.6));
 const base = at(warm), last = samples[samples.length - 1][1];
 const growth = (last - base) / base;
