@@ -26,9 +26,7 @@
 #include <unordered_map>
 #include "httplib.h"
 
-// The request workers: the thread that went idle last takes the next request, so a light load
-// keeps using the same few threads (and their allocator caches) instead of touching all of them.
-class LifoPool;
+class LifoPool;  // the request workers, last idle first (lifo_pool.h)
 
 struct GateConfig {
     int max_connections = 8192;

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <algorithm>
 #include <string_view>
-#include "simdjson.h"
+#include "core/server/json_thread_parser.h"
 
 using simdjson::dom::element;
 using simdjson::dom::element_type;
@@ -32,13 +32,12 @@ bool fail(RequestError* err, const std::string& param, const std::string& msg) {
     return false;
 }
 
-// Parses body into *root (an object). The parser is per thread, reused across requests; it keeps
-// the buffers of the largest body it parsed (about 14 bytes per byte), so a worker that took a
-// large one gives them back at its next body under 64 KB (not workers x the largest body for good).
+// Parses body into *root (an object). The parser is per thread, reused across requests, and gives
+// back what a large body grew at the next small one (json_thread_parser.h).
 thread_local simdjson::dom::parser t_parser;
 
 bool parse_object(const char* body, size_t len, element* root, RequestError* err) {
-    if (t_parser.capacity() > (64 << 10) && len <= (64 << 10)) t_parser = simdjson::dom::parser();
+    json_parser_fit(&t_parser, len);
     auto res = t_parser.parse(body, len, true);
     if (res.error()) {
         if (res.error() == simdjson::UTF8_ERROR)

@@ -3,8 +3,8 @@
 #include "core/server/tool_parser.h"
 
 #include <algorithm>
+#include "core/server/json_thread_parser.h"
 #include "core/server/tool_parser_impl.h"
-#include "simdjson.h"
 
 using simdjson::dom::element;
 using simdjson::dom::element_type;
@@ -58,12 +58,11 @@ JsonScan json_scan_value(std::string_view s, size_t start, size_t* end) {
     return JSON_INCOMPLETE;
 }
 
-// Parses json as one value into *out (valid while the thread's parser is not reused). As with the
-// request parser, buffers grown for a large value are given back at the next small one.
+// Parses json as one value into *out (valid while the thread's parser is not reused; buffers grown
+// for a large value are given back at the next small one, json_thread_parser.h).
 static bool json_parse(std::string_view json, element* out) {
-    constexpr size_t KEEP_BYTES = 64 << 10;
     thread_local simdjson::dom::parser parser;
-    if (parser.capacity() > KEEP_BYTES && json.size() <= KEEP_BYTES) parser = simdjson::dom::parser();
+    json_parser_fit(&parser, json.size());
     auto r = parser.parse(json.data(), json.size(), true);
     if (r.error()) return false;
     *out = r.value_unsafe();
