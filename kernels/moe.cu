@@ -14,8 +14,8 @@
 //  - moe_decode_kernel: one token's gate_up, down and combine in one launch with a grid barrier
 //    between the halves (the single-stream decode step).
 // The routing (grouping the pairs by expert) is kernels/moe_route.cu; int4 experts are
-// kernels/moe_int4.cu, MXFP4 experts kernels/moe_mxfp4.cu (moe_experts_forward dispatches on the
-// weights' type). Every expert and combine kernel here and there is launched dependent
+// kernels/moe_int4.cu, MXFP4 experts kernels/moe_mxfp4.cu, FP8 experts kernels/moe_fp8.cu
+// (moe_experts_forward dispatches on the weights' type). Every expert and combine kernel here and there is launched dependent
 // (kernels/common.cuh: each waits for the kernel before it first, its launch overlaps that one).
 #include "kernels/moe_internal.cuh"
 #include "kernels/moe_int4.cuh"
@@ -359,11 +359,12 @@ void moe_experts_forward(act_t* out, const act_t* x, const int32_t* ids, const f
                          const MoeExpertOpts& opts) {
     if (n_tokens <= 0) return;
     const bool int4 = gate_up.type == WEIGHT_INT4, mxfp4 = gate_up.type == WEIGHT_MXFP4;
+    const bool fp8 = gate_up.type == WEIGHT_FP8_E4M3;
     PLAT_ASSERT(int4 ? moe_int4_ok(gate_up, down, hidden, inter)
-                : mxfp4 ? down.type == WEIGHT_MXFP4
-                        : gate_up.type == WEIGHT_ACT && down.type == WEIGHT_ACT,
-                "moe_experts_forward: experts must be bf16 weights, int4 without a column permutation, or MXFP4 "
-                "(both matrices of one type)");
+                : mxfp4 || fp8 ? down.type == gate_up.type
+                               : gate_up.type == WEIGHT_ACT && down.type == WEIGHT_ACT,
+                "moe_experts_forward: experts must be bf16 weights, int4 without a column permutation, MXFP4 or "
+                "FP8 (both matrices of one type)");
     PLAT_ASSERT(workspace, "moe_experts_forward: workspace required");
     PLAT_ASSERT(hidden % 8 == 0 && inter % 8 == 0, "moe_experts_forward: hidden and inter must be multiples of 8");
     const int E = (int)(gate_up.n_rows / (2 * (int64_t)inter));
@@ -372,6 +373,13 @@ void moe_experts_forward(act_t* out, const act_t* x, const int32_t* ids, const f
     if (mxfp4) {  // MXFP4 experts (moe_mxfp4.cu): codes on CUDA cores, or dequantized for tensor cores
         moe_mxfp4_experts_launch(MOE_PATH_AUTO, as_bf16(out), as_bf16(x), ids, weights, gate_up, down, n_tokens, k,
                                  hidden, inter, E, workspace, grouped, to_stream(stream), moe_opts(opts));
+        return;
+    }
+    if (fp8) {  // FP8 experts (moe_fp8.cu): bytes on CUDA cores, or dequantized for tensor cores
+        PLAT_ASSERT(!opts.gate_up_bias && !opts.down_bias && !(opts.limit > 0.0f),
+                    "moe_experts_forward: FP8 experts take no biases and no clamped SwiGLU (gpt-oss)");
+        moe_fp8_experts_launch(MOE_PATH_AUTO, as_bf16(out), as_bf16(x), ids, weights, gate_up, down, n_tokens, k,
+                               hidden, inter, E, workspace, grouped, to_stream(stream));
         return;
     }
     if (int4) {  // int4 experts (moe_int4.cu): CUDA cores, then the combine kernel

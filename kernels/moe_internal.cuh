@@ -277,3 +277,27 @@ void moe_mxfp4_experts_launch(int path, bf16* out, const bf16* x, const int32_t*
                               int n_tokens, int k, int hidden, int inter, int n_experts,
                               void* workspace, bool grouped, cudaStream_t stream,
                               const MoeOpts& opts = MoeOpts());
+
+// The bf16 scratch moe_prepare sized for compressed (MXFP4, FP8) experts, checked to hold n
+// values (fatal otherwise: moe_prepare was not called for these experts).
+bf16* moe_bf16_scratch(size_t n);
+
+// ---- FP8 experts (moe_fp8.cu) --------------------------------------------------------------------
+// Whether moe_fp8_* take these experts: both WEIGHT_FP8_E4M3 with scales, gate_up
+// (E * 2 * inter, hidden) and down (E * hidden, inter), widths multiples of 16, scale groups
+// multiples of 16 or whole rows, 16-byte aligned bytes.
+bool moe_fp8_ok(const Weight& gate_up, const Weight& down, int hidden, int inter);
+// gate_up_out and down_out bf16 = value * scale rounded to bf16 for the experts with pairs in
+// offsets (n_experts + 1; nullptr: every expert); the other experts' rows are left as they are.
+void moe_fp8_dequant_launch(bf16* gate_up_out, bf16* down_out, const Weight& gate_up, const Weight& down,
+                            const int32_t* offsets, int n_experts, cudaStream_t stream);
+// The path moe_experts_forward takes for FP8 experts (host-side, from the sizes only).
+int moe_fp8_path_pick(int n_tokens, int k, int n_experts);
+// moe_experts_forward for FP8 experts (plain SwiGLU, no MoeExpertOpts) on a chosen path (AUTO:
+// moe_fp8_path_pick), grouped as there. MOE_PATH_FMA: CUDA-core kernels reading the bytes
+// (exact fp32 products of value and scale), then the combine kernel; MOE_PATH_MMA: the experts
+// with pairs dequantized into moe_prepare's bf16 scratch, then moe_experts_launch's tensor cores.
+void moe_fp8_experts_launch(int path, bf16* out, const bf16* x, const int32_t* ids, const float* weights,
+                            const Weight& gate_up, const Weight& down, int n_tokens, int k, int hidden, int inter,
+                            int n_experts, void* workspace, bool grouped, cudaStream_t stream);
+

@@ -271,8 +271,9 @@ void moe_mxfp4_dequant_launch(bf16* gate_up_out, bf16* down_out, const Weight& g
     CUDA_CHECK_LAUNCH();
 }
 
-// The bf16 copy of one layer's MXFP4 experts for the tensor-core path: gate_up's rows, then
-// down's (sized by moe_prepare, so that nothing is allocated during graph capture).
+// The bf16 copy of one layer's compressed (MXFP4 or FP8) experts for the tensor-core path:
+// gate_up's rows, then down's (sized by moe_prepare, so that nothing is allocated during graph
+// capture).
 static bf16* g_mx_scratch = nullptr;
 static size_t g_mx_scratch_bytes = 0;
 
@@ -280,9 +281,16 @@ static size_t mx_scratch_need(const Weight& gate_up, const Weight& down) {
     return ((size_t)gate_up.n_rows * gate_up.n_cols + (size_t)down.n_rows * down.n_cols) * sizeof(bf16);
 }
 
+bf16* moe_bf16_scratch(size_t n) {
+    PLAT_ASSERT(g_mx_scratch_bytes >= n * sizeof(bf16),
+                "moe_experts_forward: compressed experts without moe_prepare (the bf16 scratch is too small)");
+    return g_mx_scratch;
+}
+
 size_t moe_prepare(const Weight& gate_up, const Weight& down) {
-    if (gate_up.type != WEIGHT_MXFP4 || !moe_mma_available()) return 0;
-    PLAT_ASSERT(down.type == WEIGHT_MXFP4, "moe_prepare: gate_up is MXFP4 but down is not");
+    const bool mx = gate_up.type == WEIGHT_MXFP4, f8 = gate_up.type == WEIGHT_FP8_E4M3;
+    if (!(mx || f8) || !moe_mma_available()) return 0;
+    PLAT_ASSERT(down.type == gate_up.type, "moe_prepare: gate_up and down are not of one type");
     const size_t need = mx_scratch_need(gate_up, down);
     if (need > g_mx_scratch_bytes) {
         if (g_mx_scratch) plat_free(g_mx_scratch);
@@ -310,10 +318,8 @@ void moe_mxfp4_experts_launch(int path, bf16* out, const bf16* x, const int32_t*
     if (!grouped) moe_group_launch(ws, ids, n_tokens * k, n_experts, stream);
     if (path == MOE_PATH_AUTO) path = moe_mxfp4_path_pick(n_tokens, k, n_experts);
     if (path == MOE_PATH_MMA) {
-        PLAT_ASSERT(g_mx_scratch_bytes >= mx_scratch_need(gate_up, down),
-                    "moe_experts_forward: MXFP4 experts without moe_prepare (the bf16 scratch is too small)");
-        bf16* gu = g_mx_scratch;
-        bf16* dn = g_mx_scratch + (size_t)gate_up.n_rows * gate_up.n_cols;
+        bf16* gu = moe_bf16_scratch(mx_scratch_need(gate_up, down) / sizeof(bf16));
+        bf16* dn = gu + (size_t)gate_up.n_rows * gate_up.n_cols;
         moe_mxfp4_dequant_launch(gu, dn, gate_up, down, ws.offsets, n_experts, stream);
         moe_experts_launch(MOE_PATH_MMA, false, out, x, ids, weights, gu, dn, n_tokens, k, hidden, inter, n_experts,
                            workspace, true, stream, opts);

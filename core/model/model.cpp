@@ -88,7 +88,7 @@ bool Model::load(const std::string& dir, std::string* err, const LoadOptions& op
     scratch_bytes_ = matmul_prepare(w_.lm_head);
     for (const LayerWeights& L : w_.layers)
         for (const Weight* m : {&L.qkv, &L.o_proj, &L.gate_up, &L.down}) scratch_bytes_ = matmul_prepare(*m);
-    size_t moe_scratch = 0;  // MXFP4 experts: the bf16 copy their prefill path decodes into
+    size_t moe_scratch = 0;  // MXFP4 and FP8 experts: the bf16 copy their prefill path decodes into
     for (const LayerWeights& L : w_.layers)
         if (L.experts_gate_up.n_rows) moe_scratch = moe_prepare(L.experts_gate_up, L.experts_down);
     scratch_bytes_ += moe_scratch;

@@ -188,8 +188,9 @@ static void assign_region(const Region& r, char* base, DecoderWeights* w) {
 }
 
 // Whether the pieces of each region can stay FP8 on the device (every piece F8_E4M3, block
-// scales starting on a block row); a region that cannot is dequantized at load instead. Sets
-// the regions' scale grids.
+// scales starting on a block row, not a router or shared-expert gate: those small matrices feed
+// fp32 routing logits); a region that cannot is dequantized at load instead. Sets the regions'
+// scale grids.
 static void plan_fp8(const std::vector<TensorSpec>& table, const std::vector<const StTensor*>& found,
                      const std::vector<PieceScale>& scales, const std::vector<int>& region_of,
                      std::vector<Region>* regions) {
@@ -205,7 +206,7 @@ static void plan_fp8(const std::vector<TensorSpec>& table, const std::vector<con
         const int64_t srows = per_row ? 1 : sc.rows_per, group = per_row ? r.n_cols : sc.cols_per;
         if (r.group_size == 0) r.scale_rows = srows, r.group_size = group;
         ok[region_of[i]] = ok[region_of[i]] && r.scale_rows == srows && r.group_size == group &&
-                           table[i].row_offset % srows == 0;
+                           table[i].row_offset % srows == 0 && r.slot != SLOT_ROUTER && r.slot != SLOT_SHARED_GATE;
     }
     for (size_t k = 0; k < regions->size(); k++) {
         Region& r = (*regions)[k];
@@ -309,10 +310,6 @@ bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const Sa
                           std::string* err, int tp_size, int tp_rank) {
     if (!c.o_bias && st.find("model.layers.0.self_attn.o_proj.bias")) {
         *err = dir + ": attention output bias (o_proj.bias) is not supported for " + c.architecture;
-        return false;
-    }
-    if (c.n_experts > 0 && c.quant.method == QuantMethod::FP8) {
-        *err = dir + ": FP8 mixture-of-experts checkpoints (" + c.quant.summary() + ") are not supported yet";
         return false;
     }
     bool tied = c.tie_word_embeddings || !st.find("lm_head.weight");

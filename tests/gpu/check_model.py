@@ -157,6 +157,9 @@ FP8_SHAPES = {"llama3.1-8b-fp8": ("llama3.1-8b", "channel"), "qwen3-8b-fp8": ("q
 INT4_SHAPES = {"llama3.1-8b-awq": ("llama3.1-8b", "awq"), "llama3.1-8b-gptq": ("llama3.1-8b", "gptq"),
                # every linear but the router (experts too) in AutoAWQ's packing
                "qwen3-30b-a3b-12l-awq": ("qwen3-30b-a3b-12l", "awq")}
+# mixture-of-experts FP8 as Qwen's FP8 releases: every linear but the router (experts too) in
+# 128 x 128 blocks
+MOE_FP8_SHAPES = {"qwen3-30b-a3b-12l-fp8": "qwen3-30b-a3b-12l"}
 
 
 def quantize_int4(model, fmt):
@@ -193,6 +196,8 @@ def check(name, build_dir, work):
     if name in INT4_SHAPES:
         base, fmt = INT4_SHAPES[name]
         scheme = "int4-" + fmt
+    if name in MOE_FP8_SHAPES:
+        base, scheme = MOE_FP8_SHAPES[name], "moe-fp8"
     kv = (lambda: dict(past_key_values=fp8_kv_cache(), use_cache=True)) if kv8 else (lambda: {})
     spec = dict(SHAPES[base])
     model_type = spec.pop("model_type")
@@ -235,7 +240,7 @@ def check(name, build_dir, work):
     if moe:
         # saved one tensor per expert and projection (the Hub layout), bf16; both references run
         # these same bf16 weights (fp32, then bf16)
-        from make_moe_fixtures import awq_hub, hub_tensors, set_from_hub
+        from make_moe_fixtures import awq_hub, fp8_hub, hub_tensors, set_from_hub
         model = model.cpu()
         layout = model_type if model_type == "mixtral" else base
         tensors = {k: v.to(torch.bfloat16) for k, v in hub_tensors(layout, model).items()}
@@ -250,6 +255,13 @@ def check(name, build_dir, work):
             set_from_hub(layout, model, deq)
             del deq
             c["quantization_config"] = quantization_config("awq", 128, False, False)
+        if scheme == "moe-fp8":
+            tensors, deq = fp8_hub(tensors, (128, 128), "cuda")
+            model = model.float()
+            set_from_hub(layout, model, deq)
+            del deq
+            c["quantization_config"] = {"quant_method": "fp8", "fmt": "e4m3", "activation_scheme": "dynamic",
+                                        "weight_block_size": [128, 128]}
         with open(os.path.join(d, "config.json"), "w") as f:
             json.dump(c, f, indent=1)
         save_file(tensors, os.path.join(d, "model.safetensors"), metadata={"format": "pt"})

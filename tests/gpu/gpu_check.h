@@ -115,3 +115,4 @@ void run_moe_tests();
 void run_moe_decode_tests();  // called by run_moe_tests
 void run_moe_int4_tests();
 void run_moe_mxfp4_tests();
+void run_moe_fp8_tests();

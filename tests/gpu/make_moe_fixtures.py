@@ -17,6 +17,11 @@ is scaled up so that routing is decisive (no near-ties between the k-th and k+1-
   qwen3-moe-awq  qwen3-moe with every linear but the router, embedding and lm_head packed as
                AutoAWQ's gemm format (groups of 16; experts too); the reference runs the
                dequantized weights
+  qwen3-moe-fp8  qwen3-moe with every linear but the router, embedding and lm_head in Qwen's
+               block-wise FP8 (quant_method "fp8", weight F8_E4M3 with weight_scale_inv per
+               16 x 16 block: smaller blocks than the 128 x 128 of the Hub's checkpoints, so that
+               the tiny experts hold several and stack on block rows); the reference runs the
+               dequantized weights (e4m3 value x its scale, exact in float64)
 The reference is transformers itself in float64 with eager experts.
 """
 import json, os, sys
@@ -48,6 +53,10 @@ MODELS = {
 # dequantized weights
 MODELS["qwen3-moe-awq"] = dict(MODELS["qwen3-moe"])
 AWQ_GROUP = 16
+# FP8 twin: block-wise e4m3 as Qwen's FP8 releases store it (tests/gpu/make_fp8_fixtures.py's
+# quantize_block), blocks of FP8_BLOCK
+MODELS["qwen3-moe-fp8"] = dict(MODELS["qwen3-moe"])
+FP8_BLOCK = (16, 16)
 PER_EXPERT = {"mixtral": ("w1", "w3", "w2")}  # gate, up, down names; others gate_proj, up_proj, down_proj
 QUANTIZED = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj", "w1", "w2", "w3")
 
@@ -142,6 +151,29 @@ def awq_hub(hub, group, device="cpu"):
     return out, deq
 
 
+def fp8_hub(hub, block, device=None):
+    """Block-wise FP8 of every linear in hub (Hub layout) but the router, embedding and lm_head:
+    (the tensors to save, the others as they are; the dequantized weights by name). device None:
+    make_fp8_fixtures' block loop, dequantized in float64; else fp8_quant's (vectorized, on
+    that device; dequantized in float32)."""
+    out, deq = {}, {}
+    for k, v in hub.items():
+        part = k.split(".")[-2] if k.endswith(".weight") else ""
+        if part not in QUANTIZED:
+            out[k] = v
+            continue
+        if device is None:
+            from make_fp8_fixtures import quantize_block
+            q, scale, dq = quantize_block(v.float(), *block)
+        else:
+            from fp8_quant import _block
+            q, scale, dq = _block(v.to(device), *block)
+        out[k] = q.cpu()
+        out[k[: -len("weight")] + "weight_scale_inv"] = scale.float().cpu()
+        deq[k] = dq.cpu()
+    return out, deq
+
+
 def build(name, spec, out_dir, seed):
     torch.manual_seed(seed)
     kw = dict(COMMON)
@@ -165,11 +197,14 @@ def build(name, spec, out_dir, seed):
                 p.copy_(torch.randn_like(p) / (p.shape[-1] ** 0.5))
     d = os.path.join(out_dir, name)
     os.makedirs(d, exist_ok=True)
-    layout = name.removesuffix("-awq")
+    layout = name.removesuffix("-awq").removesuffix("-fp8")
     tensors = hub_tensors(layout, model)
     if name.endswith("-awq"):
         tensors, deq = awq_hub(tensors, AWQ_GROUP)
         set_from_hub(layout, model, deq)  # the reference runs the dequantized weights
+    if name.endswith("-fp8"):
+        tensors, deq = fp8_hub(tensors, FP8_BLOCK)
+        set_from_hub(layout, model, deq)
     save_file(tensors, os.path.join(d, "model.safetensors"), metadata={"format": "pt"})
     c = cfg.to_dict()
     c.pop("_attn_implementation_autoset", None)
@@ -177,6 +212,9 @@ def build(name, spec, out_dir, seed):
     if name.endswith("-awq"):
         from make_int4_fixtures import quantization_config
         c["quantization_config"] = quantization_config("awq", AWQ_GROUP, False, False)
+    if name.endswith("-fp8"):
+        c["quantization_config"] = {"quant_method": "fp8", "fmt": "e4m3", "activation_scheme": "dynamic",
+                                    "weight_block_size": list(FP8_BLOCK)}
     with open(os.path.join(d, "config.json"), "w") as f:
         json.dump(c, f, indent=1)
     g = torch.Generator().manual_seed(seed + 1)
@@ -193,7 +231,8 @@ def build(name, spec, out_dir, seed):
         json.dump(dict(prompt_ids=prompt, greedy_ids=greedy, logits_file="golden_logits.bin",
                        logits_shape=list(logits.shape),
                        reference="transformers float64, eager experts" +
-                                 (", dequantized int4 weights (awq)" if name.endswith("-awq") else ""),
+                                 (", dequantized int4 weights (awq)" if name.endswith("-awq") else "") +
+                                 (", dequantized fp8 weights (16x16 blocks)" if name.endswith("-fp8") else ""),
                        transformers=transformers.__version__, torch=torch.__version__), f, indent=1)
     print(name, "prompt", len(prompt), "greedy", greedy)
 

@@ -268,7 +268,7 @@ void run_elementwise_tests() {
 }
 
 // Arguments name the groups to run (elementwise, matmul, gemv, fp8, int4, attention, sampling, moe,
-// moe_int4, moe_mxfp4); none runs all.
+// moe_int4, moe_mxfp4, moe_fp8); none runs all.
 int main(int argc, char** argv) {
     plat_init(0);
     PlatDeviceProps p;
@@ -292,6 +292,7 @@ int main(int argc, char** argv) {
     if (wanted("moe")) run_moe_tests();
     if (wanted("moe_int4")) run_moe_int4_tests();
     if (wanted("moe_mxfp4")) run_moe_mxfp4_tests();
+    if (wanted("moe_fp8")) run_moe_fp8_tests();
     plat_device_sync();
     printf("%d passed, %d failed\n", g_passed, g_failed);
     return g_failed ? 1 : 0;

@@ -181,7 +181,7 @@ TEST(EngineMoe, outputs_under_pressure_match_each_request_run_alone) {
     expect_pressure_matches_solo(dir, make_workload(23, 60, 512, 200, 48, false), 30);
 }
 
-// tests/fixtures/{qwen3-moe,mixtral,qwen2-moe} (tests/gpu/make_moe_fixtures.py): tiny random
+// tests/fixtures/{qwen3-moe,mixtral,qwen2-moe,...} (tests/gpu/make_moe_fixtures.py): tiny random
 // MoE checkpoints in the Hub's layout (one tensor per expert) and transformers' float64 logits
 // with eager experts; every row within 1e-3 of max|ref| and the same greedy tokens, through
 // prefill and paged decode.
@@ -207,7 +207,8 @@ TEST_P(GoldenMoeFixture, outputs_under_preemption_and_chunked_prefill_match_each
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, GoldenMoeFixture,
-                         ::testing::Values("qwen3-moe", "mixtral", "qwen2-moe", "qwen3-moe-awq", "gpt-oss", "gpt-oss-mxfp4"),
+                         ::testing::Values("qwen3-moe", "mixtral", "qwen2-moe", "qwen3-moe-awq", "qwen3-moe-fp8",
+                                           "gpt-oss", "gpt-oss-mxfp4"),
                          [](const ::testing::TestParamInfo<const char*>& i) {
                              std::string n = i.param;
                              for (char& c : n) c = c == '-' ? '_' : c;

@@ -1,0 +1,159 @@
+// test_moe_fp8.cu — FP8 experts (kernels/moe_fp8.cu) against moe_experts_ref on the weights
+// weight_dequant_ref decodes: random e4m3 bytes (every finite code, NaN left out), random positive
+// scales per 128 x 128 block, per row (per channel; a per-tensor scale is a row scale repeated)
+// and per 16-row x 32-column block, Qwen3-30B-A3B's widths, 1 to 300 tokens, experts with no
+// tokens and experts taking every token. Each case runs both paths on their own after the
+// grouping (the CUDA-core kernels compared with the exact dequantized weights; the tensor-core
+// path with them rounded to bf16, as it holds them), then the public entry with its own grouping
+// and after moe_route_forward. A reference whose scales are one block row off must be rejected.
+#include "tests/gpu/gpu_check.h"
+#include "kernels/moe_internal.cuh"
+#include <algorithm>
+
+namespace {
+struct HostFp8 {
+    std::vector<uint8_t> bytes;
+    std::vector<float> scales;
+    int n_rows, n_cols, scale_rows, group;
+    Weight host() { return weight_fp8(bytes.data(), scales.data(), n_rows, n_cols, scale_rows, group); }
+    std::vector<float> dequant(int shift = 0) {  // shift: scale rows taken shift block rows down
+        HostFp8 s = *this;
+        const int gr = (n_rows + scale_rows - 1) / scale_rows, gc = (int)(scales.size() / gr);
+        for (int r = 0; r < gr; r++)
+            for (int c = 0; c < gc; c++) s.scales[(size_t)r * gc + c] = scales[(size_t)((r + shift) % gr) * gc + c];
+        std::vector<float> f((size_t)n_rows * n_cols);
+        weight_dequant_ref(f.data(), s.host());
+        return f;
+    }
+};
+
+HostFp8 rand_fp8(int N, int K, int scale_rows, int group) {
+    HostFp8 w{{}, {}, N, K, scale_rows, group};
+    w.bytes.resize((size_t)N * K);
+    for (auto& b : w.bytes) do b = (uint8_t)rand_int(0, 255); while ((b & 0x7f) == 0x7f);
+    const size_t gr = (N + scale_rows - 1) / scale_rows, gc = (K + group - 1) / group;
+    w.scales.resize(gr * gc);
+    std::uniform_real_distribution<float> d(0.5f / (64 * sqrtf((float)K)), 1.5f / (64 * sqrtf((float)K)));
+    for (auto& s : w.scales) s = d(g_rng);
+    return w;
+}
+
+struct DevFp8 {
+    uint8_t* bytes;
+    float* scales;
+    Weight w;
+};
+DevFp8 upload_fp8(const HostFp8& h) {
+    DevFp8 d{upload(h.bytes), upload(h.scales), {}};
+    d.w = weight_fp8(d.bytes, d.scales, h.n_rows, h.n_cols, h.scale_rows, h.group);
+    return d;
+}
+
+size_t outside(const std::vector<float>& got, const std::vector<float>& ref, double atol, double rtol) {
+    size_t n = 0;
+    for (size_t i = 0; i < got.size(); i++) n += !(fabs((double)got[i] - ref[i]) <= atol + rtol * fabs((double)ref[i]));
+    return n;
+}
+
+std::vector<float> rounded(std::vector<float> v) {
+    for (float& f : v) f = bf16_round(f);
+    return v;
+}
+}  // namespace
+
+enum Fp8MoeScales { PER_BLOCK128, PER_ROW, PER_BLOCK16x32 };
+
+// skew: every token's top k are experts 0 .. k-1.
+static void moe_fp8_case(int T, int E, int k, int H, int I, Fp8MoeScales scales, bool skew) {
+    const int sr = scales == PER_BLOCK128 ? 128 : scales == PER_ROW ? 1 : 16;
+    const int g_gu = scales == PER_BLOCK128 ? 128 : scales == PER_ROW ? H : 32;
+    const int g_dn = scales == PER_BLOCK128 ? 128 : scales == PER_ROW ? I : 32;
+    const char* sname = scales == PER_BLOCK128 ? "blocks 128x128" : scales == PER_ROW ? "per row" : "blocks 16x32";
+    auto logits = rand_bf16((size_t)T * E, -3, 3);
+    if (skew)
+        for (int t = 0; t < T; t++)
+            for (int e = 0; e < k; e++) logits[(size_t)t * E + e] += 20.0f;
+    std::vector<int32_t> ids((size_t)T * k);
+    std::vector<float> wts((size_t)T * k);
+    moe_topk_ref(ids.data(), wts.data(), logits.data(), T, E, k, true);
+    auto x = rand_bf16((size_t)T * H, -1, 1);
+    HostFp8 gu = rand_fp8(E * 2 * I, H, sr, g_gu), dn = rand_fp8(E * H, I, sr, g_dn);
+    const std::vector<float> gu_f = gu.dequant(), dn_f = dn.dequant();
+    auto experts_ref = [&](const std::vector<float>& a, const std::vector<float>& b) {
+        std::vector<float> out((size_t)T * H);
+        moe_experts_ref(out.data(), x.data(), ids.data(), wts.data(), a.data(), b.data(), T, k, H, I, bf16_round);
+        return out;
+    };
+    const std::vector<float> ref = experts_ref(gu_f, dn_f), ref16 = experts_ref(rounded(gu_f), rounded(dn_f));
+    const std::vector<float> wrong = experts_ref(gu.dequant(1), dn.dequant(1));
+    double big = 0;
+    for (float v : ref) big = std::max(big, (double)fabsf(v));
+    const double atol = big / 256, rtol = 1.0 / 128;
+
+    const DevFp8 dgu = upload_fp8(gu), ddn = upload_fp8(dn);
+    const size_t need = ((size_t)E * 2 * I * H + (size_t)E * H * I) * 2;
+    char name[200], detail[96];
+    snprintf(name, sizeof(name), "moe fp8 moe_prepare E=%d H=%d I=%d: the bf16 scratch where it is needed", E, H, I);
+    const size_t got_scratch = moe_prepare(dgu.w, ddn.w);
+    report(name, moe_mma_available() ? got_scratch >= need : got_scratch == 0, "");
+    snprintf(name, sizeof(name), "moe fp8 H=%d I=%d %s: moe_fp8_ok takes these experts", H, I, sname);
+    report(name, moe_fp8_ok(dgu.w, ddn.w, H, I), "");
+    act_t* dx = upload_bf16(x);
+    int32_t* did = upload(ids);
+    float* dw = upload(wts);
+    float* dlog = upload(logits);
+    act_t* dout = (act_t*)plat_alloc((size_t)T * H * 2);
+    int32_t* rids = (int32_t*)plat_alloc((size_t)T * k * 4);
+    float* rw = (float*)plat_alloc((size_t)T * k * 4);
+    const size_t ws_bytes = moe_workspace_bytes(T, k, H, I);
+    void* ws = plat_alloc(ws_bytes);
+    const MoeWs mws = moe_ws_carve(ws, T, k, H, I);
+    const char* tag = skew ? " experts 0..k-1 take all" : "";
+
+    for (int path : {MOE_PATH_FMA, MOE_PATH_MMA}) {
+        if (path == MOE_PATH_MMA && !moe_mma_available()) continue;
+        poison(dout, (size_t)T * H * 2);
+        poison(ws, ws_bytes);
+        moe_group_launch(mws, did, T * k, E, 0);
+        moe_fp8_experts_launch(path, as_bf16(dout), as_bf16(dx), did, dw, dgu.w, ddn.w, T, k, H, I, E, ws, true, 0);
+        const std::vector<float> got = download_bf16(dout, (size_t)T * H);
+        const bool mma = path == MOE_PATH_MMA;
+        const char* pname = mma ? "dequantize + tensor-core" : "cuda-core";
+        snprintf(name, sizeof(name), "moe fp8 experts %s T=%d E=%d k=%d H=%d I=%d %s%s", pname, T, E, k, H, I, sname,
+                 tag);
+        check_close(name, got, mma ? ref16 : ref, atol, rtol);
+        const size_t n_bad = outside(got, wrong, atol, rtol);
+        snprintf(name, sizeof(name), "moe fp8 experts %s T=%d %s: a reference with shifted scale rows is rejected",
+                 pname, T, sname);
+        snprintf(detail, sizeof(detail), "%zu of %zu outside", n_bad, got.size());
+        report(name, n_bad > got.size() / 2, detail);
+    }
+    const bool mma = moe_fp8_path_pick(T, k, E) == MOE_PATH_MMA;
+    for (int routed = 0; routed < 2; routed++) {
+        poison(dout, (size_t)T * H * 2);
+        poison(ws, ws_bytes);
+        if (routed) moe_route_forward(rids, rw, dlog, T, E, k, true, ws, nullptr);
+        moe_experts_forward(dout, dx, routed ? rids : did, routed ? rw : dw, dgu.w, ddn.w, T, k, H, I, ws, routed == 1,
+                            nullptr);
+        snprintf(name, sizeof(name), "moe fp8 experts public%s (%s) T=%d E=%d k=%d H=%d I=%d %s%s",
+                 routed ? " after route" : "", mma ? "tensor-core" : "cuda-core", T, E, k, H, I, sname, tag);
+        check_close(name, download_bf16(dout, (size_t)T * H), mma ? ref16 : ref, atol, rtol);
+    }
+    for (void* p : {(void*)dgu.bytes, (void*)dgu.scales, (void*)ddn.bytes, (void*)ddn.scales, (void*)dx, (void*)did,
+                    (void*)dw, (void*)dlog, (void*)dout, (void*)rids, (void*)rw, ws})
+        plat_free(p);
+}
+
+void run_moe_fp8_tests() {
+    // Qwen3-30B-A3B's widths (32 of its 128 experts, to keep the host reference small)
+    moe_fp8_case(1, 32, 8, 2048, 768, PER_BLOCK128, false);
+    moe_fp8_case(24, 32, 8, 2048, 768, PER_BLOCK128, false);
+    moe_fp8_case(96, 32, 8, 2048, 768, PER_ROW, false);
+    // many experts, few tokens: most experts get none
+    moe_fp8_case(3, 128, 8, 256, 96, PER_ROW, false);
+    // every token on experts 0 and 1: 300 tokens in passes of 8
+    moe_fp8_case(300, 8, 2, 256, 96, PER_BLOCK128, true);
+    // odd widths: 16-column chunks that end a row, blocks that straddle experts' rows
+    moe_fp8_case(17, 8, 2, 528, 336, PER_BLOCK16x32, false);
+    moe_fp8_case(5, 16, 4, 272, 48, PER_BLOCK128, false);
+}
