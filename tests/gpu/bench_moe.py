@@ -3,7 +3,8 @@
 
     python3 tests/gpu/bench_moe.py EDGELLM_BINARY [SHAPE [DIR [TOKENIZER_DIR]]]
 SHAPE: qwen3-30b-a3b (default; 128 experts, top 8, 48 layers), qwen3-30b-a3b-awq (the same in
-AutoAWQ's int4 packing, groups of 128, quantized on the GPU) or mixtral-8x7b (8 experts, top 2,
+AutoAWQ's int4 packing, groups of 128, quantized on the GPU), qwen3-30b-a3b-fp8 (the same in
+128 x 128 block FP8, quantized on the GPU) or mixtral-8x7b (8 experts, top 2,
 32 layers, 93 GB: needs a GPU and a DIR that hold it). DIR (default /dev/shm/edgellm-moe: the
 checkpoint is written to memory: 64 GB disks are too small for it) gets a random bf16
 checkpoint of the whole shape, one shard per layer, written tensor by tensor (transformers is not
@@ -43,6 +44,9 @@ SHAPES = {
 # AWQ twin (every linear but the router packed as AutoAWQ's gemm format, groups of 128; embedding
 # and lm_head bf16), as the Qwen3-30B-A3B-AWQ checkpoints people serve
 SHAPES["qwen3-30b-a3b-awq"] = dict(SHAPES["qwen3-30b-a3b"], awq=128)
+# FP8 twin (every linear but the router in e4m3 with 128 x 128 block scales, quant_method "fp8"),
+# as Qwen's Qwen3-30B-A3B-FP8
+SHAPES["qwen3-30b-a3b-fp8"] = dict(SHAPES["qwen3-30b-a3b"], fp8=(128, 128))
 
 
 def rand(shape, std):
@@ -79,6 +83,9 @@ def write_checkpoint(s, d):
         if s.get("awq"):
             from make_moe_fixtures import awq_hub
             ts, _ = awq_hub(ts, s["awq"], "cuda")
+        if s.get("fp8"):
+            from make_moe_fixtures import fp8_hub
+            ts, _ = fp8_hub(ts, s["fp8"], "cuda")
         f = f"model-{l + 1:05d}-of-{files:05d}.safetensors"
         save_file(ts, os.path.join(d, f), metadata={"format": "pt"})
         index.update({k: f for k in ts})
@@ -96,6 +103,9 @@ def write_checkpoint(s, d):
     if s.get("awq"):
         from make_int4_fixtures import quantization_config
         cfg["quantization_config"] = quantization_config("awq", s["awq"], False, False)
+    if s.get("fp8"):
+        cfg["quantization_config"] = {"quant_method": "fp8", "fmt": "e4m3", "activation_scheme": "dynamic",
+                                      "weight_block_size": list(s["fp8"])}
     with open(os.path.join(d, "config.json"), "w") as fh:
         json.dump(cfg, fh, indent=1)
     print(f"checkpoint: {d}, {L} layers, written in {time.time() - t:.0f} s", flush=True)
@@ -107,8 +117,9 @@ def read_bytes_per_token(s):
     H, I, E, L, V = s["hidden"], s["moe_inter"], s["experts"], s["layers"], s["vocab"]
     q, kv = s["heads"] * s["head_dim"], s["kv_heads"] * s["head_dim"]
     linear = H * (q + 2 * kv) + q * H + s["topk"] * 3 * H * I
-    # AWQ: 4-bit codes, an fp16 scale and a 4-bit zero point per group
-    per = 0.5 + 2.5 / s["awq"] if s.get("awq") else 2
+    # AWQ: 4-bit codes, an fp16 scale and a 4-bit zero point per group; FP8: a byte and an fp32
+    # scale per block
+    per = 0.5 + 2.5 / s["awq"] if s.get("awq") else 1 + 4 / (s["fp8"][0] * s["fp8"][1]) if s.get("fp8") else 2
     return per * L * linear + 2 * (L * (E * H + 2 * H) + V * H + H)
 
 
