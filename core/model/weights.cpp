@@ -189,8 +189,9 @@ static void assign_region(const Region& r, char* base, DecoderWeights* w) {
 
 // Whether the pieces of each region can stay FP8 on the device (every piece F8_E4M3, block
 // scales starting on a block row, not a router or shared-expert gate: those small matrices feed
-// fp32 routing logits); a region that cannot is dequantized at load instead. Sets the regions'
-// scale grids.
+// fp32 routing logits; stacked experts with widths and scale groups in whole 16-byte loads, as
+// the GPUs' expert kernels read them); a region that cannot is dequantized at load instead. Sets
+// the regions' scale grids.
 static void plan_fp8(const std::vector<TensorSpec>& table, const std::vector<const StTensor*>& found,
                      const std::vector<PieceScale>& scales, const std::vector<int>& region_of,
                      std::vector<Region>* regions) {
@@ -205,8 +206,10 @@ static void plan_fp8(const std::vector<TensorSpec>& table, const std::vector<con
         const bool per_row = sc.cols_per == r.n_cols;  // per tensor or per channel: one scale a row
         const int64_t srows = per_row ? 1 : sc.rows_per, group = per_row ? r.n_cols : sc.cols_per;
         if (r.group_size == 0) r.scale_rows = srows, r.group_size = group;
+        const bool experts = r.slot == SLOT_EXPERTS_GATE_UP || r.slot == SLOT_EXPERTS_DOWN;
         ok[region_of[i]] = ok[region_of[i]] && r.scale_rows == srows && r.group_size == group &&
-                           table[i].row_offset % srows == 0 && r.slot != SLOT_ROUTER && r.slot != SLOT_SHARED_GATE;
+                           table[i].row_offset % srows == 0 && r.slot != SLOT_ROUTER && r.slot != SLOT_SHARED_GATE &&
+                           !(experts && (r.n_cols % 16 != 0 || (group < r.n_cols && group % 16 != 0)));
     }
     for (size_t k = 0; k < regions->size(); k++) {
         Region& r = (*regions)[k];

@@ -22,6 +22,9 @@ is scaled up so that routing is decisive (no near-ties between the k-th and k+1-
                16 x 16 block: smaller blocks than the 128 x 128 of the Hub's checkpoints, so that
                the tiny experts hold several and stack on block rows); the reference runs the
                dequantized weights (e4m3 value x its scale, exact in float64)
+  mixtral-fp8  mixtral in compressed-tensors float-quantized FP8 (llm-compressor's FP8 Mixtral
+               checkpoints): every linear but the router and lm_head e4m3 with a bf16
+               weight_scale per output channel; the reference runs the dequantized weights
 The reference is transformers itself in float64 with eager experts.
 """
 import json, os, sys
@@ -57,6 +60,8 @@ AWQ_GROUP = 16
 # quantize_block), blocks of FP8_BLOCK
 MODELS["qwen3-moe-fp8"] = dict(MODELS["qwen3-moe"])
 FP8_BLOCK = (16, 16)
+MODELS["mixtral-fp8"] = dict(MODELS["mixtral"])
+FP8_SCHEME = {"qwen3-moe-fp8": FP8_BLOCK, "mixtral-fp8": "channel"}
 PER_EXPERT = {"mixtral": ("w1", "w3", "w2")}  # gate, up, down names; others gate_proj, up_proj, down_proj
 QUANTIZED = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj", "w1", "w2", "w3")
 
@@ -152,24 +157,28 @@ def awq_hub(hub, group, device="cpu"):
 
 
 def fp8_hub(hub, block, device=None):
-    """Block-wise FP8 of every linear in hub (Hub layout) but the router, embedding and lm_head:
-    (the tensors to save, the others as they are; the dequantized weights by name). device None:
-    make_fp8_fixtures' block loop, dequantized in float64; else fp8_quant's (vectorized, on
-    that device; dequantized in float32)."""
+    """FP8 of every linear in hub (Hub layout) but the router, embedding and lm_head, in blocks
+    (block = (rows, columns): weight_scale_inv) or per output channel (block = "channel":
+    weight_scale): (the tensors to save, the others as they are; the dequantized weights by
+    name). device None: make_fp8_fixtures' quantizers, dequantized in float64; else fp8_quant's
+    (vectorized, on that device; dequantized in float32)."""
     out, deq = {}, {}
     for k, v in hub.items():
         part = k.split(".")[-2] if k.endswith(".weight") else ""
         if part not in QUANTIZED:
             out[k] = v
             continue
-        if device is None:
-            from make_fp8_fixtures import quantize_block
-            q, scale, dq = quantize_block(v.float(), *block)
+        if block == "channel":
+            from make_fp8_fixtures import quantize_channel
+            from fp8_quant import _channel
+            q, scale, dq = quantize_channel(v.float()) if device is None else _channel(v.to(device))
+            out[k[: -len("weight")] + "weight_scale"] = scale.cpu()
         else:
+            from make_fp8_fixtures import quantize_block
             from fp8_quant import _block
-            q, scale, dq = _block(v.to(device), *block)
+            q, scale, dq = quantize_block(v.float(), *block) if device is None else _block(v.to(device), *block)
+            out[k[: -len("weight")] + "weight_scale_inv"] = scale.float().cpu()
         out[k] = q.cpu()
-        out[k[: -len("weight")] + "weight_scale_inv"] = scale.float().cpu()
         deq[k] = dq.cpu()
     return out, deq
 
@@ -203,7 +212,7 @@ def build(name, spec, out_dir, seed):
         tensors, deq = awq_hub(tensors, AWQ_GROUP)
         set_from_hub(layout, model, deq)  # the reference runs the dequantized weights
     if name.endswith("-fp8"):
-        tensors, deq = fp8_hub(tensors, FP8_BLOCK)
+        tensors, deq = fp8_hub(tensors, FP8_SCHEME[name])
         set_from_hub(layout, model, deq)
     save_file(tensors, os.path.join(d, "model.safetensors"), metadata={"format": "pt"})
     c = cfg.to_dict()
@@ -212,7 +221,18 @@ def build(name, spec, out_dir, seed):
     if name.endswith("-awq"):
         from make_int4_fixtures import quantization_config
         c["quantization_config"] = quantization_config("awq", AWQ_GROUP, False, False)
-    if name.endswith("-fp8"):
+    if name.endswith("-fp8") and FP8_SCHEME[name] == "channel":
+        c["quantization_config"] = {
+            "quant_method": "compressed-tensors", "format": "float-quantized", "quantization_status": "compressed",
+            "ignore": ["lm_head", "re:.*block_sparse_moe.gate"], "kv_cache_scheme": None,
+            "config_groups": {"group_0": {
+                "targets": ["Linear"],
+                "weights": {"type": "float", "num_bits": 8, "strategy": "channel", "symmetric": True,
+                            "dynamic": False, "observer": "minmax"},
+                "input_activations": {"type": "float", "num_bits": 8, "strategy": "token", "symmetric": True,
+                                      "dynamic": True},
+                "output_activations": None}}}
+    elif name.endswith("-fp8"):
         c["quantization_config"] = {"quant_method": "fp8", "fmt": "e4m3", "activation_scheme": "dynamic",
                                     "weight_block_size": list(FP8_BLOCK)}
     with open(os.path.join(d, "config.json"), "w") as f:
@@ -232,7 +252,9 @@ def build(name, spec, out_dir, seed):
                        logits_shape=list(logits.shape),
                        reference="transformers float64, eager experts" +
                                  (", dequantized int4 weights (awq)" if name.endswith("-awq") else "") +
-                                 (", dequantized fp8 weights (16x16 blocks)" if name.endswith("-fp8") else ""),
+                                 (", dequantized fp8 weights (%s)" % ("16x16 blocks" if FP8_SCHEME[name] != "channel"
+                                                                       else "per channel")
+                                  if name.endswith("-fp8") else ""),
                        transformers=transformers.__version__, torch=torch.__version__), f, indent=1)
     print(name, "prompt", len(prompt), "greedy", greedy)
 

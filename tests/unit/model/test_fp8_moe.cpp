@@ -1,7 +1,7 @@
-// test_fp8_moe.cpp — Qwen's block-wise FP8 mixture-of-experts checkpoints
-// (tests/fixtures/qwen3-moe-fp8, made by tests/gpu/make_moe_fixtures.py; its golden test against
-// transformers is in test_golden_moe.cpp): the stacked experts stay one byte a weight, their
-// block scales stacked on block rows, each expert's rows where the bf16 layout has them; the
+// test_fp8_moe.cpp — FP8 mixture-of-experts checkpoints (tests/fixtures/{qwen3-moe,mixtral}-fp8,
+// made by tests/gpu/make_moe_fixtures.py; their golden tests against transformers are in
+// test_golden_moe.cpp): the stacked experts stay one byte a weight, their scales stacked with
+// their rows (block rows, or one a row), each expert's rows where the bf16 layout has them; the
 // router stays dense (its logits are fp32).
 #include <gtest/gtest.h>
 #include <string.h>
@@ -20,6 +20,21 @@
 
 namespace {
 
+// A fixture's config, tensors and weights as the loader lays them out.
+struct Loaded {
+    ModelConfig c;
+    SafeTensors st;
+    DecoderWeights w;
+    ~Loaded() { if (w.base) plat_free(w.base); }
+};
+void load(const std::string& name, Loaded* m) {
+    const std::string dir = std::string(EDGELLM_FIXTURES) + "/" + name;
+    std::string err;
+    LoadStats stats;
+    ASSERT_TRUE(model_config_load(dir, &m->c, &err) && m->st.open_dir(dir, &err)) << err;
+    ASSERT_TRUE(decoder_weights_load(dir, m->c, m->st, LoadOptions(), &m->w, &stats, &err)) << err;
+}
+
 float f32_at(const StTensor* t, int64_t i) {
     float f;
     memcpy(&f, t->data + i * 4, 4);
@@ -27,15 +42,11 @@ float f32_at(const StTensor* t, int64_t i) {
 }
 
 TEST(Fp8Moe, block_fp8_experts_load_as_stacked_fp8_matrices) {
-    const std::string dir = std::string(EDGELLM_FIXTURES) + "/qwen3-moe-fp8";
-    ModelConfig c;
-    SafeTensors st;
-    std::string err;
-    ASSERT_TRUE(model_config_load(dir, &c, &err) && st.open_dir(dir, &err)) << err;
-    DecoderWeights w;
-    LoadStats stats;
-    ASSERT_TRUE(decoder_weights_load(dir, c, st, LoadOptions(), &w, &stats, &err)) << err;
-    const LayerWeights& L = w.layers[0];
+    Loaded m;
+    load("qwen3-moe-fp8", &m);
+    if (HasFatalFailure()) return;
+    const ModelConfig& c = m.c;
+    const LayerWeights& L = m.w.layers[0];
     ASSERT_EQ(L.experts_gate_up.type, WEIGHT_FP8_E4M3);
     ASSERT_EQ(L.experts_down.type, WEIGHT_FP8_E4M3);
     EXPECT_EQ(L.router.type, WEIGHT_ACT);
@@ -44,15 +55,15 @@ TEST(Fp8Moe, block_fp8_experts_load_as_stacked_fp8_matrices) {
     const int64_t H = c.hidden_size, I = c.moe_intermediate_size, E = c.n_experts;
     EXPECT_EQ(L.experts_gate_up.n_rows, E * 2 * I);
     EXPECT_EQ(L.experts_down.n_rows, E * H);
-    EXPECT_GT(w.fp8_bytes, 0u);
+    EXPECT_GT(m.w.fp8_bytes, 0u);
     // expert 5's up rows and down rows: the checkpoint's bytes times their own blocks' scales
     std::vector<float> gu((size_t)(E * 2 * I * H)), dn((size_t)(E * H * I));
     weight_dequant_ref(gu.data(), L.experts_gate_up);
     weight_dequant_ref(dn.data(), L.experts_down);
     auto expect_rows = [&](const char* proj, const std::vector<float>& all, int64_t row0, int64_t rows, int64_t cols) {
         const std::string base = "model.layers.0.mlp.experts.5." + std::string(proj) + ".";
-        const StTensor* q = st.find(base + "weight");
-        const StTensor* s = st.find(base + "weight_scale_inv");
+        const StTensor* q = m.st.find(base + "weight");
+        const StTensor* s = m.st.find(base + "weight_scale_inv");
         ASSERT_TRUE(q && s) << base;
         ASSERT_EQ(q->dtype, StDtype::F8_E4M3);
         const int64_t gc = (cols + 15) / 16;
@@ -66,7 +77,6 @@ TEST(Fp8Moe, block_fp8_experts_load_as_stacked_fp8_matrices) {
     };
     expect_rows("up_proj", gu, 5 * 2 * I + I, I, H);
     expect_rows("down_proj", dn, 5 * H, H, I);
-    plat_free(w.base);
 }
 
 }  // namespace
