@@ -79,4 +79,33 @@ TEST(Fp8Moe, block_fp8_experts_load_as_stacked_fp8_matrices) {
     expect_rows("down_proj", dn, 5 * H, H, I);
 }
 
+// compressed-tensors' per-channel FP8 (tests/fixtures/mixtral-fp8, llm-compressor's layout): a
+// bf16 weight_scale per output row, so every expert's rows keep their own scales when stacked.
+TEST(Fp8Moe, per_channel_fp8_experts_keep_a_scale_per_row) {
+    Loaded m;
+    load("mixtral-fp8", &m);
+    if (HasFatalFailure()) return;
+    const ModelConfig& c = m.c;
+    const LayerWeights& L = m.w.layers[1];
+    ASSERT_EQ(L.experts_down.type, WEIGHT_FP8_E4M3);
+    EXPECT_EQ(L.router.type, WEIGHT_ACT);
+    EXPECT_EQ(L.experts_down.scale_rows, 1);
+    const int64_t H = c.hidden_size, I = c.moe_intermediate_size, E = c.n_experts;
+    std::vector<float> dn((size_t)(E * H * I));
+    weight_dequant_ref(dn.data(), L.experts_down);
+    const std::string base = "model.layers.1.block_sparse_moe.experts.3.w2.";
+    const StTensor* q = m.st.find(base + "weight");
+    const StTensor* s = m.st.find(base + "weight_scale");
+    ASSERT_TRUE(q && s && s->dtype == StDtype::BF16) << base;
+    int64_t n_bad = 0;
+    for (int64_t r = 0; r < H; r++) {
+        uint16_t b;
+        memcpy(&b, s->data + r * 2, 2);
+        const float scale = bf16_bits_to_f32(b);
+        for (int64_t k = 0; k < I; k++)
+            n_bad += dn[(size_t)((3 * H + r) * I + k)] != f8e4m3_bits_to_f32(q->data[r * I + k]) * scale;
+    }
+    EXPECT_EQ(n_bad, 0);
+}
+
 }  // namespace

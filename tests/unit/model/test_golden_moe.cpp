@@ -208,7 +208,7 @@ TEST_P(GoldenMoeFixture, outputs_under_preemption_and_chunked_prefill_match_each
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, GoldenMoeFixture,
                          ::testing::Values("qwen3-moe", "mixtral", "qwen2-moe", "qwen3-moe-awq", "qwen3-moe-fp8",
-                                           "gpt-oss", "gpt-oss-mxfp4"),
+                                           "mixtral-fp8", "gpt-oss", "gpt-oss-mxfp4"),
                          [](const ::testing::TestParamInfo<const char*>& i) {
                              std::string n = i.param;
                              for (char& c : n) c = c == '-' ? '_' : c;
