@@ -69,6 +69,24 @@ inline std::vector<T> download(const T* p, size_t n) {
     plat_copy_d2h(v.data(), p, n * sizeof(T));
     return v;
 }
+// A routing as core/model/moe.cpp's reference forms it: random router logits (T, E) in [-3, 3]
+// (skew: experts 0 .. k-1 raised by 20 for every token, so they take every token) and each
+// token's renormalised top k.
+struct TestRouting {
+    std::vector<float> logits;
+    std::vector<int32_t> ids;
+    std::vector<float> weights;
+};
+inline TestRouting rand_routing(int T, int E, int k, bool skew) {
+    TestRouting r{rand_bf16((size_t)T * E, -3, 3), std::vector<int32_t>((size_t)T * k),
+                  std::vector<float>((size_t)T * k)};
+    if (skew)
+        for (int t = 0; t < T; t++)
+            for (int e = 0; e < k; e++) r.logits[(size_t)t * E + e] += 20.0f;
+    moe_topk_ref(r.ids.data(), r.weights.data(), r.logits.data(), T, E, k, true);
+    return r;
+}
+
 inline void poison(void* p, size_t n_bytes) { plat_memset(p, 0xFF, n_bytes); }
 
 // Compares and prints "PASS|FAIL  name  n=..  max|d|=..  (atol .. rtol ..)".

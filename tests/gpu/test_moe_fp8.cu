@@ -69,13 +69,10 @@ static void moe_fp8_case(int T, int E, int k, int H, int I, Fp8MoeScales scales,
     const int g_gu = scales == PER_BLOCK128 ? 128 : scales == PER_ROW ? H : 32;
     const int g_dn = scales == PER_BLOCK128 ? 128 : scales == PER_ROW ? I : 32;
     const char* sname = scales == PER_BLOCK128 ? "blocks 128x128" : scales == PER_ROW ? "per row" : "blocks 16x32";
-    auto logits = rand_bf16((size_t)T * E, -3, 3);
-    if (skew)
-        for (int t = 0; t < T; t++)
-            for (int e = 0; e < k; e++) logits[(size_t)t * E + e] += 20.0f;
-    std::vector<int32_t> ids((size_t)T * k);
-    std::vector<float> wts((size_t)T * k);
-    moe_topk_ref(ids.data(), wts.data(), logits.data(), T, E, k, true);
+    const TestRouting routing = rand_routing(T, E, k, skew);
+    const std::vector<float>& logits = routing.logits;
+    const std::vector<int32_t>& ids = routing.ids;
+    const std::vector<float>& wts = routing.weights;
     auto x = rand_bf16((size_t)T * H, -1, 1);
     HostFp8 gu = rand_fp8(E * 2 * I, H, sr, g_gu), dn = rand_fp8(E * H, I, sr, g_dn);
     const std::vector<float> gu_f = gu.dequant(), dn_f = dn.dequant();

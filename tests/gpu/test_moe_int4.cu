@@ -33,13 +33,10 @@ HostInt4 rand_int4(int N, int K, int group) {
 // routed: ids and weights from moe_route_forward on the device, which also groups the pairs
 // (grouped = true), as core/model/moe.cpp runs it.
 static void moe_int4_case(int T, int E, int k, int H, int I, int g_gu, int g_dn, bool skew, bool routed = false) {
-    auto logits = rand_bf16((size_t)T * E, -3, 3);
-    if (skew)
-        for (int t = 0; t < T; t++)
-            for (int e = 0; e < k; e++) logits[(size_t)t * E + e] += 20.0f;
-    std::vector<int32_t> ids((size_t)T * k);
-    std::vector<float> wts((size_t)T * k);
-    moe_topk_ref(ids.data(), wts.data(), logits.data(), T, E, k, true);
+    const TestRouting routing = rand_routing(T, E, k, skew);
+    const std::vector<float>& logits = routing.logits;
+    const std::vector<int32_t>& ids = routing.ids;
+    const std::vector<float>& wts = routing.weights;
     auto x = rand_bf16((size_t)T * H, -1, 1);
     HostInt4 gu = rand_int4(E * 2 * I, H, g_gu), dn = rand_int4(E * H, I, g_dn);
     std::vector<float> gu_f((size_t)E * 2 * I * H), dn_f((size_t)E * H * I);
