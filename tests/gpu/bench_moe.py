@@ -104,8 +104,8 @@ def write_checkpoint(s, d):
         from make_int4_fixtures import quantization_config
         cfg["quantization_config"] = quantization_config("awq", s["awq"], False, False)
     if s.get("fp8"):
-        cfg["quantization_config"] = {"quant_method": "fp8", "fmt": "e4m3", "activation_scheme": "dynamic",
-                                      "weight_block_size": list(s["fp8"])}
+        from fp8_quant import quantization_config as fp8_config
+        cfg["quantization_config"] = fp8_config(s["fp8"])
     with open(os.path.join(d, "config.json"), "w") as fh:
         json.dump(cfg, fh, indent=1)
     print(f"checkpoint: {d}, {L} layers, written in {time.time() - t:.0f} s", flush=True)

@@ -260,8 +260,8 @@ def check(name, build_dir, work):
             model = model.float()
             set_from_hub(layout, model, deq)
             del deq
-            c["quantization_config"] = {"quant_method": "fp8", "fmt": "e4m3", "activation_scheme": "dynamic",
-                                        "weight_block_size": [128, 128]}
+            from fp8_quant import quantization_config as fp8_config
+            c["quantization_config"] = fp8_config((128, 128))
         with open(os.path.join(d, "config.json"), "w") as f:
             json.dump(c, f, indent=1)
         save_file(tensors, os.path.join(d, "model.safetensors"), metadata={"format": "pt"})

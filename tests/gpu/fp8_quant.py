@@ -9,7 +9,7 @@ Every q/k/v/o/gate/up/down weight becomes float8_e4m3fn with its scale: per outp
 model's own weights are replaced by the dequantized values (fp8 value x scale, in the model's
 dtype; use a float32 model for an exact reference). Other tensors (embedding, norms, lm_head)
 are returned as they are (bf16). save_fp8(dir, model, tensors, qcfg) writes config.json and
-model.safetensors.
+model.safetensors; quantization_config(scheme) is the qcfg of a scheme.
 """
 import json, os
 import torch
@@ -53,18 +53,24 @@ def quantize_linear(model, scheme):
             p.copy_(deq.to(p.dtype))
         else:
             tensors[name] = p.data.to(torch.bfloat16).cpu()
+    return tensors, quantization_config(scheme)
+
+
+def quantization_config(scheme, ignore=("lm_head",)):
+    """config.json's quantization_config for scheme as the producers write it: compressed-tensors
+    float-quantized per output channel ("channel"; ignore: the modules left unquantized), or
+    quant_method "fp8" with weight_block_size (a (rows, columns) block)."""
     if scheme == "channel":
-        qcfg = {"quant_method": "compressed-tensors", "format": "float-quantized", "quantization_status": "compressed",
-                "ignore": ["lm_head"], "kv_cache_scheme": None,
-                "config_groups": {"group_0": {"targets": ["Linear"],
-                                              "weights": {"type": "float", "num_bits": 8, "strategy": "channel",
-                                                          "symmetric": True, "dynamic": False},
-                                              "input_activations": {"type": "float", "num_bits": 8, "strategy": "token",
-                                                                    "symmetric": True, "dynamic": True},
-                                              "output_activations": None}}}
-    else:
-        qcfg = {"quant_method": "fp8", "fmt": "e4m3", "activation_scheme": "dynamic", "weight_block_size": list(scheme)}
-    return tensors, qcfg
+        return {"quant_method": "compressed-tensors", "format": "float-quantized", "quantization_status": "compressed",
+                "ignore": list(ignore), "kv_cache_scheme": None,
+                "config_groups": {"group_0": {
+                    "targets": ["Linear"],
+                    "weights": {"type": "float", "num_bits": 8, "strategy": "channel", "symmetric": True,
+                                "dynamic": False, "observer": "minmax"},
+                    "input_activations": {"type": "float", "num_bits": 8, "strategy": "token", "symmetric": True,
+                                          "dynamic": True},
+                    "output_activations": None}}}
+    return {"quant_method": "fp8", "fmt": "e4m3", "activation_scheme": "dynamic", "weight_block_size": list(scheme)}
 
 
 def save_fp8(d, model, tensors, qcfg):

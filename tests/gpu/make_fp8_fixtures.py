@@ -26,6 +26,8 @@ import transformers
 from safetensors.torch import save_file
 from transformers import AutoConfig, AutoModelForCausalLM
 
+from fp8_quant import quantization_config
+
 N_NEW = 16
 FP8_MAX = 448.0
 COMMON = dict(vocab_size=512, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
@@ -122,20 +124,7 @@ def build(name, spec, scheme, out_dir, seed):
     save_file({k: v.contiguous() for k, v in tensors.items()}, os.path.join(d, "model.safetensors"),
               metadata={"format": "pt"})
     c = cfg.to_dict()
-    if scheme == "channel":
-        c["quantization_config"] = {
-            "quant_method": "compressed-tensors", "format": "float-quantized",
-            "quantization_status": "compressed", "ignore": ["lm_head"], "kv_cache_scheme": None,
-            "config_groups": {"group_0": {
-                "targets": ["Linear"],
-                "weights": {"type": "float", "num_bits": 8, "strategy": "channel", "symmetric": True,
-                            "dynamic": False, "observer": "minmax"},
-                "input_activations": {"type": "float", "num_bits": 8, "strategy": "token",
-                                      "symmetric": True, "dynamic": True},
-                "output_activations": None}}}
-    else:
-        c["quantization_config"] = {"quant_method": "fp8", "fmt": "e4m3", "activation_scheme": "dynamic",
-                                    "weight_block_size": list(scheme)}
+    c["quantization_config"] = quantization_config(scheme)
     if kv:
         c["quantization_config"]["kv_cache_scheme"] = {"type": "float", "num_bits": 8, "strategy": "tensor",
                                                        "dynamic": False, "symmetric": True}

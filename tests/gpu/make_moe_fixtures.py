@@ -221,20 +221,9 @@ def build(name, spec, out_dir, seed):
     if name.endswith("-awq"):
         from make_int4_fixtures import quantization_config
         c["quantization_config"] = quantization_config("awq", AWQ_GROUP, False, False)
-    if name.endswith("-fp8") and FP8_SCHEME[name] == "channel":
-        c["quantization_config"] = {
-            "quant_method": "compressed-tensors", "format": "float-quantized", "quantization_status": "compressed",
-            "ignore": ["lm_head", "re:.*block_sparse_moe.gate"], "kv_cache_scheme": None,
-            "config_groups": {"group_0": {
-                "targets": ["Linear"],
-                "weights": {"type": "float", "num_bits": 8, "strategy": "channel", "symmetric": True,
-                            "dynamic": False, "observer": "minmax"},
-                "input_activations": {"type": "float", "num_bits": 8, "strategy": "token", "symmetric": True,
-                                      "dynamic": True},
-                "output_activations": None}}}
-    elif name.endswith("-fp8"):
-        c["quantization_config"] = {"quant_method": "fp8", "fmt": "e4m3", "activation_scheme": "dynamic",
-                                    "weight_block_size": list(FP8_BLOCK)}
+    if name.endswith("-fp8"):  # the Mixtral producers leave the router out by name
+        from fp8_quant import quantization_config as fp8_config
+        c["quantization_config"] = fp8_config(FP8_SCHEME[name], ("lm_head", "re:.*block_sparse_moe.gate"))
     with open(os.path.join(d, "config.json"), "w") as f:
         json.dump(c, f, indent=1)
     g = torch.Generator().manual_seed(seed + 1)
