@@ -15,8 +15,9 @@
 //    between the halves (the single-stream decode step).
 // The routing (grouping the pairs by expert) is kernels/moe_route.cu; int4 experts are
 // kernels/moe_int4.cu, MXFP4 experts kernels/moe_mxfp4.cu, FP8 experts kernels/moe_fp8.cu
-// (moe_experts_forward dispatches on the weights' type). Every expert and combine kernel here and there is launched dependent
-// (kernels/common.cuh: each waits for the kernel before it first, its launch overlaps that one).
+// (moe_experts_forward dispatches on the weights' type). Every expert and combine kernel here and
+// there is launched dependent (kernels/common.cuh: each waits for the kernel before it first, its
+// launch overlaps that one).
 #include "kernels/moe_internal.cuh"
 #include "kernels/moe_int4.cuh"
 #include <algorithm>

@@ -242,9 +242,8 @@ void moe_fp8_experts_launch(int path, bf16* out, const bf16* x, const int32_t* i
     if (!grouped) moe_group_launch(ws, ids, n_tokens * k, n_experts, stream);
     if (path == MOE_PATH_AUTO) path = moe_fp8_path_pick(n_tokens, k, n_experts);
     if (path == MOE_PATH_MMA) {
-        const size_t n_gu = (size_t)gate_up.n_rows * gate_up.n_cols;
-        bf16* gu = moe_bf16_scratch(n_gu + (size_t)down.n_rows * down.n_cols);
-        bf16* dn = gu + n_gu;
+        bf16 *gu, *dn;
+        moe_bf16_scratch(gate_up, down, &gu, &dn);
         moe_fp8_dequant_launch(gu, dn, gate_up, down, ws.offsets, n_experts, stream);
         moe_experts_launch(MOE_PATH_MMA, false, out, x, ids, weights, gu, dn, n_tokens, k, hidden, inter, n_experts,
                            workspace, true, stream);

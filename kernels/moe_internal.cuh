@@ -278,9 +278,9 @@ void moe_mxfp4_experts_launch(int path, bf16* out, const bf16* x, const int32_t*
                               void* workspace, bool grouped, cudaStream_t stream,
                               const MoeOpts& opts = MoeOpts());
 
-// The bf16 scratch moe_prepare sized for compressed (MXFP4, FP8) experts, checked to hold n
-// values (fatal otherwise: moe_prepare was not called for these experts).
-bf16* moe_bf16_scratch(size_t n);
+// The bf16 scratch moe_prepare sized for compressed (MXFP4, FP8) experts, as the copies of these
+// experts' gate_up and down (fatal when it is too small: moe_prepare was not called for them).
+void moe_bf16_scratch(const Weight& gate_up, const Weight& down, bf16** gate_up_out, bf16** down_out);
 
 // ---- FP8 experts (moe_fp8.cu) --------------------------------------------------------------------
 // Whether moe_fp8_* take these experts: both WEIGHT_FP8_E4M3 with scales, gate_up
@@ -300,4 +300,3 @@ int moe_fp8_path_pick(int n_tokens, int k, int n_experts);
 void moe_fp8_experts_launch(int path, bf16* out, const bf16* x, const int32_t* ids, const float* weights,
                             const Weight& gate_up, const Weight& down, int n_tokens, int k, int hidden, int inter,
                             int n_experts, void* workspace, bool grouped, cudaStream_t stream);
-

@@ -281,10 +281,11 @@ static size_t mx_scratch_need(const Weight& gate_up, const Weight& down) {
     return ((size_t)gate_up.n_rows * gate_up.n_cols + (size_t)down.n_rows * down.n_cols) * sizeof(bf16);
 }
 
-bf16* moe_bf16_scratch(size_t n) {
-    PLAT_ASSERT(g_mx_scratch_bytes >= n * sizeof(bf16),
+void moe_bf16_scratch(const Weight& gate_up, const Weight& down, bf16** gate_up_out, bf16** down_out) {
+    PLAT_ASSERT(g_mx_scratch_bytes >= mx_scratch_need(gate_up, down),
                 "moe_experts_forward: compressed experts without moe_prepare (the bf16 scratch is too small)");
-    return g_mx_scratch;
+    *gate_up_out = g_mx_scratch;
+    *down_out = g_mx_scratch + (size_t)gate_up.n_rows * gate_up.n_cols;
 }
 
 size_t moe_prepare(const Weight& gate_up, const Weight& down) {
@@ -318,8 +319,8 @@ void moe_mxfp4_experts_launch(int path, bf16* out, const bf16* x, const int32_t*
     if (!grouped) moe_group_launch(ws, ids, n_tokens * k, n_experts, stream);
     if (path == MOE_PATH_AUTO) path = moe_mxfp4_path_pick(n_tokens, k, n_experts);
     if (path == MOE_PATH_MMA) {
-        bf16* gu = moe_bf16_scratch(mx_scratch_need(gate_up, down) / sizeof(bf16));
-        bf16* dn = gu + (size_t)gate_up.n_rows * gate_up.n_cols;
+        bf16 *gu, *dn;
+        moe_bf16_scratch(gate_up, down, &gu, &dn);
         moe_mxfp4_dequant_launch(gu, dn, gate_up, down, ws.offsets, n_experts, stream);
         moe_experts_launch(MOE_PATH_MMA, false, out, x, ids, weights, gu, dn, n_tokens, k, hidden, inter, n_experts,
                            workspace, true, stream, opts);
