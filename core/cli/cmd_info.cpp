@@ -76,7 +76,7 @@ int cmd_info(int argc, char** argv) {
     printf("quantization:      %s\n", c.quant.summary().c_str());
     printf("parameters:        %lld (%.3f B)\n", (long long)n_params, n_params / 1e9);
     for (auto& kv : bytes_by_dtype)
-        printf("bytes %-5s        %zu (%.2f GiB)\n", kv.first.c_str(), kv.second, kv.second / 1073741824.0);
+        printf("%-19s%zu (%.2f GiB)\n", ("bytes " + kv.first).c_str(), kv.second, kv.second / 1073741824.0);
     printf("files:             %zu\n", st.files().size());
     printf("kv bytes/token:    %lld (bf16), %lld (fp32)\n", (long long)c.kv_bytes_per_token(2),
            (long long)c.kv_bytes_per_token(4));

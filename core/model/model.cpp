@@ -90,7 +90,8 @@ bool Model::load(const std::string& dir, std::string* err, const LoadOptions& op
         for (const Weight* m : {&L.qkv, &L.o_proj, &L.gate_up, &L.down}) scratch_bytes_ = matmul_prepare(*m);
     size_t moe_scratch = 0;  // MXFP4 and FP8 experts: the bf16 copy their prefill path decodes into
     for (const LayerWeights& L : w_.layers)
-        if (L.experts_gate_up.n_rows) moe_scratch = moe_prepare(L.experts_gate_up, L.experts_down);
+        if (L.experts_gate_up.n_rows)
+            moe_scratch = std::max(moe_scratch, moe_prepare(L.experts_gate_up, L.experts_down));
     scratch_bytes_ += moe_scratch;
     std::vector<float> inv = cfg_.rope_inv_freq();
     inv_freq_ = (float*)plat_alloc(inv.size() * sizeof(float));
