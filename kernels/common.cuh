@@ -122,6 +122,20 @@ __device__ __forceinline__ void f8x16_to_bf16(const uint4& a, uint32_t* p) {
     f8x4_to_bf16x4(a.w, &p[6], &p[7]);
 }
 
+// 16 int4 codes (8 bytes, column 2j in the low nibble of byte j) minus the zero point z (0..127)
+// -> 8 bf16x2 words, in column order, exact: a code u becomes bf16 128 + u by its bits (0x4300 | u),
+// then one bf16x2 subtraction of 128 + z.
+__device__ __forceinline__ void int4x16_to_bf16(uint2 q, uint32_t z, uint32_t* p) {
+    const uint32_t zz = 0x43004300u | (z * 0x00010001u);
+#pragma unroll
+    for (int j = 0; j < 8; j++) {
+        const uint32_t v = (j < 4 ? q.x : q.y) >> (8 * (j % 4));
+        uint32_t u = (v & 0xfu) | ((v & 0xf0u) << 12) | 0x43004300u;
+        bf162 r = __hsub2(*reinterpret_cast<bf162*>(&u), *reinterpret_cast<const bf162*>(&zz));
+        p[j] = *reinterpret_cast<uint32_t*>(&r);
+    }
+}
+
 __device__ __forceinline__ float warp_sum(float v) {
 #pragma unroll
     for (int o = WARP_SIZE / 2; o > 0; o >>= 1) v += __shfl_xor_sync(WARP_FULL_MASK, v, o);
@@ -251,6 +265,7 @@ __device__ __forceinline__ void grid_dependency_wait() {
 }
 bool dependent_launch_enabled();  // kernels/launch.cu
 bool moe_fused_decode_enabled();  // kernels/launch.cu: kernels_set_moe_fused_decode's state
+bool moe_quant_mma_auto();        // kernels/launch.cu: FP8 / int4 experts' tensor-core kernels on auto paths
 
 // Before grid_dependency_wait(): asks the L2 to start fetching [p, p + bytes) (p 16-byte
 // aligned, bytes a multiple of 16), split over the calling warp's lanes in 32 KiB pieces. With

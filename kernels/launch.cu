@@ -43,6 +43,20 @@ bool moe_fused_decode_enabled() {
 
 void kernels_set_moe_fused_decode(bool on) { g_moe_fused_decode = on ? 1 : 0; }
 
+// The tensor-core kernels reading FP8 and int4 experts' bytes on the automatic paths:
+// EDGELLM_MOE_QUANT_MMA=1 or 0 in the environment, else MOE_QUANT_MMA_DEFAULT (off while they
+// have no measurement on a GPU; tests and benchmarks call them by path either way).
+static const int MOE_QUANT_MMA_DEFAULT = 0;
+static int g_moe_quant_mma = -1;  // -1: read EDGELLM_MOE_QUANT_MMA
+
+bool moe_quant_mma_auto() {
+    if (g_moe_quant_mma < 0) {
+        const char* env = getenv("EDGELLM_MOE_QUANT_MMA");
+        g_moe_quant_mma = env ? strcmp(env, "1") == 0 : MOE_QUANT_MMA_DEFAULT;
+    }
+    return g_moe_quant_mma == 1;
+}
+
 static bool g_batch_invariant = false;
 
 void kernels_set_batch_invariant(bool on) { g_batch_invariant = on; }

@@ -383,18 +383,12 @@ void moe_experts_forward(act_t* out, const act_t* x, const int32_t* ids, const f
                                hidden, inter, E, workspace, grouped, to_stream(stream));
         return;
     }
-    if (int4) {  // int4 experts (moe_int4.cu): CUDA cores, then the combine kernel
+    if (int4) {  // int4 experts (moe_int4.cu): codes on CUDA cores or tensor cores, then the combine
         PLAT_ASSERT(aligned16(x), "moe_experts_forward: 16-byte aligned x required");
         PLAT_ASSERT(!opts.gate_up_bias && !opts.down_bias && !(opts.limit > 0.0f),
                     "moe_experts_forward: int4 experts take no biases and no clamped SwiGLU (gpt-oss)");
-        cudaStream_t st = to_stream(stream);
-        const MoeWs ws = moe_ws_carve(workspace, n_tokens, k, hidden, inter);
-        if (!grouped) moe_group_launch(ws, ids, n_tokens * k, E, st);
-        const int cols = std::min(E, n_tokens * k);
-        moe_int4_gate_up_launch(ws.act, as_bf16(x), ws.offsets, ws.active, ws.perm, gate_up, k, hidden, inter, E,
-                                cols, st);
-        moe_int4_down_launch(ws.y, ws.act, ws.offsets, ws.active, ws.perm, down, hidden, inter, E, cols, st);
-        moe_combine_launch(as_bf16(out), ws, weights, n_tokens, k, hidden, st);
+        moe_int4_experts_launch(MOE_PATH_AUTO, as_bf16(out), as_bf16(x), ids, weights, gate_up, down, n_tokens, k,
+                                hidden, inter, E, workspace, grouped, to_stream(stream));
         return;
     }
     PLAT_ASSERT(aligned16(x) && aligned16(gate_up.data) && aligned16(down.data),

@@ -12,9 +12,12 @@
 //    2^-56 (exact), the lane sums them times x in fp32 and multiplies by the chunk's scale times
 //    2^56 once per chunk and token. silu(gate) * up and the down outputs are rounded to bf16 as
 //    the bf16 experts' kernels do; then moe.cu's combine kernel.
-//  - more pairs per expert than one pass takes (prefill): the experts with pairs dequantized into
+//  - two pairs per expert or more (moe.cu's switch for bf16 experts): moe_mma.cu's tensor-core
+//    kernels reading the bytes into their A operand (exact, one byte read per weight), where the
+//    scale groups are whole rows or multiples of 64 columns;
+//  - other scale groups past eight pairs per expert: the experts with pairs dequantized into
 //    moe_prepare's bf16 scratch (value * scale rounded to bf16, as a bf16 model made from the
-//    dequantized weights holds them), then moe_mma.cu's tensor-core kernels on it.
+//    dequantized weights holds them), then moe_mma.cu's bf16 tensor-core kernels on it.
 #include "kernels/moe_internal.cuh"
 #include <algorithm>
 
@@ -221,13 +224,15 @@ void moe_fp8_dequant_launch(bf16* gate_up_out, bf16* down_out, const Weight& gat
     CUDA_CHECK_LAUNCH();
 }
 
-// Tensor cores once an expert averages more pairs than the CUDA-core kernels take in one pass
-// over its rows: up to there those read each weight byte once, where the tensor-core path moves
-// five bytes per weight (the byte read, bf16 written and read back). Not yet timed on a GPU.
-int moe_fp8_path_pick(int n_tokens, int k, int n_experts) {
+// The direct tensor-core kernels from moe_path_pick's two pairs per expert on, where they take
+// the scale layout; otherwise the dequantizing path once an expert averages more pairs than the
+// CUDA-core kernels take in one pass over its rows (it moves five bytes per weight: the byte
+// read, bf16 written and read back).
+int moe_fp8_path_pick(int n_tokens, int k, int n_experts, const Weight& gate_up, const Weight& down) {
+    if (moe_quant_mma_auto() && moe_fp8_mma_ok(gate_up, down)) return moe_path_pick(n_tokens, k, n_experts);
     return moe_mma_available() && !kernels_batch_invariant() &&
                    (int64_t)n_tokens * k > (int64_t)MF8_TOK * n_experts
-               ? MOE_PATH_MMA
+               ? MOE_PATH_DEQUANT
                : MOE_PATH_FMA;
 }
 
@@ -240,8 +245,14 @@ void moe_fp8_experts_launch(int path, bf16* out, const bf16* x, const int32_t* i
     PLAT_ASSERT(aligned16(x), "moe_experts_forward: 16-byte aligned x required");
     const MoeWs ws = moe_ws_carve(workspace, n_tokens, k, hidden, inter);
     if (!grouped) moe_group_launch(ws, ids, n_tokens * k, n_experts, stream);
-    if (path == MOE_PATH_AUTO) path = moe_fp8_path_pick(n_tokens, k, n_experts);
-    if (path == MOE_PATH_MMA) {
+    if (path == MOE_PATH_AUTO) path = moe_fp8_path_pick(n_tokens, k, n_experts, gate_up, down);
+    if (path == MOE_PATH_MMA && moe_fp8_mma_ok(gate_up, down)) {
+        moe_quant_gate_up_mma_launch(ws, x, gate_up, n_tokens, k, hidden, inter, n_experts, stream);
+        moe_quant_down_mma_launch(ws, down, n_tokens, k, hidden, inter, n_experts, stream);
+        moe_combine_launch(out, ws, weights, n_tokens, k, hidden, stream);
+        return;
+    }
+    if (path == MOE_PATH_MMA || path == MOE_PATH_DEQUANT) {
         bf16 *gu, *dn;
         moe_bf16_scratch(gate_up, down, &gu, &dn);
         moe_fp8_dequant_launch(gu, dn, gate_up, down, ws.offsets, n_experts, stream);

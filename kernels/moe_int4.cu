@@ -4,9 +4,12 @@
 // load, where a width or the group size is not a multiple of 32), subtracts the group's zero
 // point and sums (u - z) * x in fp32 before one multiply by the group's scale (a chunk lies in
 // one group). silu(gate) * up and the down outputs are rounded to bf16 as the bf16 path does.
+// From moe_path_pick's two pairs per expert on, moe_mma.cu's tensor-core kernels read the codes
+// instead (groups of a multiple of 64 columns or whole rows; moe_int4_mma_ok).
 // The stacked experts are one WEIGHT_INT4 matrix each: gate_up (E * 2 * inter, hidden) with
 // expert e's gate rows at e * 2 * inter and its up rows after them, down (E * hidden, inter).
 #include "kernels/moe_int4.cuh"
+#include "kernels/moe_internal.cuh"
 #include <algorithm>
 
 static const int MI4_ROWS = 8;  // warps per block, one row (gate_up: one gate and one up) each
@@ -181,4 +184,33 @@ void moe_int4_down_launch(bf16* y, const bf16* act, const int32_t* offsets, cons
         launch_dependent((moe_int4_down_kernel<8>), grid, MI4_ROWS * WARP_SIZE, 0, stream,
                          y, act, offsets, active, perm, c, w.scales, z, ng, w.group_size, hidden, inter, n_experts);
     CUDA_CHECK_LAUNCH();
+}
+
+bool moe_int4_mma_ok(const Weight& gate_up, const Weight& down) {
+    return gate_up.type == WEIGHT_INT4 && down.type == WEIGHT_INT4 && moe_quant_mma_ok(gate_up, down);
+}
+
+int moe_int4_path_pick(int n_tokens, int k, int n_experts, const Weight& gate_up, const Weight& down) {
+    return moe_quant_mma_auto() && moe_int4_mma_ok(gate_up, down) ? moe_path_pick(n_tokens, k, n_experts)
+                                                                  : MOE_PATH_FMA;
+}
+
+void moe_int4_experts_launch(int path, bf16* out, const bf16* x, const int32_t* ids, const float* weights,
+                             const Weight& gate_up, const Weight& down, int n_tokens, int k, int hidden, int inter,
+                             int n_experts, void* workspace, bool grouped, cudaStream_t stream) {
+    const MoeWs ws = moe_ws_carve(workspace, n_tokens, k, hidden, inter);
+    if (!grouped) moe_group_launch(ws, ids, n_tokens * k, n_experts, stream);
+    if (path == MOE_PATH_AUTO) path = moe_int4_path_pick(n_tokens, k, n_experts, gate_up, down);
+    if (path == MOE_PATH_MMA) {
+        PLAT_ASSERT(moe_int4_mma_ok(gate_up, down), "moe int4 experts: the tensor-core kernels do not take these");
+        moe_quant_gate_up_mma_launch(ws, x, gate_up, n_tokens, k, hidden, inter, n_experts, stream);
+        moe_quant_down_mma_launch(ws, down, n_tokens, k, hidden, inter, n_experts, stream);
+    } else {
+        const int cols = std::min(n_experts, n_tokens * k);
+        moe_int4_gate_up_launch(ws.act, x, ws.offsets, ws.active, ws.perm, gate_up, k, hidden, inter, n_experts,
+                                cols, stream);
+        moe_int4_down_launch(ws.y, ws.act, ws.offsets, ws.active, ws.perm, down, hidden, inter, n_experts, cols,
+                             stream);
+    }
+    moe_combine_launch(out, ws, weights, n_tokens, k, hidden, stream);
 }

@@ -243,7 +243,8 @@ void moe_combine_launch(bf16* out, const MoeWs& ws, const float* weights, int n_
 
 // The experts path moe_experts_forward takes (a host-side function of the sizes only, so graphs
 // captured at one batch size stay valid): tensor cores once the pairs average two per expert.
-enum MoePath { MOE_PATH_AUTO = 0, MOE_PATH_FMA = 1, MOE_PATH_MMA = 2 };
+// MOE_PATH_DEQUANT (compressed experts, moe_fp8_experts_launch): tensor cores on a bf16 copy.
+enum MoePath { MOE_PATH_AUTO = 0, MOE_PATH_FMA = 1, MOE_PATH_MMA = 2, MOE_PATH_DEQUANT = 3 };
 int moe_path_pick(int n_tokens, int k, int n_experts);
 // moe_experts_forward on a chosen path (AUTO: moe_path_pick); grouped and opts as there;
 // fused_combine false runs the separate combine kernel instead of the down kernel's epilogue.
@@ -291,12 +292,27 @@ bool moe_fp8_ok(const Weight& gate_up, const Weight& down, int hidden, int inter
 // offsets (n_experts + 1; nullptr: every expert); the other experts' rows are left as they are.
 void moe_fp8_dequant_launch(bf16* gate_up_out, bf16* down_out, const Weight& gate_up, const Weight& down,
                             const int32_t* offsets, int n_experts, cudaStream_t stream);
-// The path moe_experts_forward takes for FP8 experts (host-side, from the sizes only).
-int moe_fp8_path_pick(int n_tokens, int k, int n_experts);
+// The tensor-core kernels reading quantized experts' bytes (moe_mma.cu): whether they take these
+// FP8 or int4 experts (both of one type; scale groups whole rows or multiples of 64 columns; int4
+// also widths multiples of 32, no permutation; a tensor-core device), and the two GEMMs into
+// ws.act and ws.y (plain SwiGLU, no biases; ws.y's combine is the caller's).
+bool moe_quant_mma_ok(const Weight& gate_up, const Weight& down);
+static inline bool moe_fp8_mma_ok(const Weight& gate_up, const Weight& down) {
+    return gate_up.type == WEIGHT_FP8_E4M3 && moe_quant_mma_ok(gate_up, down);
+}
+void moe_quant_gate_up_mma_launch(const MoeWs& ws, const bf16* x, const Weight& gate_up, int n_tokens, int k,
+                                  int hidden, int inter, int n_experts, cudaStream_t stream);
+void moe_quant_down_mma_launch(const MoeWs& ws, const Weight& down, int n_tokens, int k, int hidden, int inter,
+                               int n_experts, cudaStream_t stream);
+// The path moe_experts_forward takes for FP8 experts (host-side, from the sizes and the scale
+// layout only).
+int moe_fp8_path_pick(int n_tokens, int k, int n_experts, const Weight& gate_up, const Weight& down);
 // moe_experts_forward for FP8 experts (plain SwiGLU, no MoeExpertOpts) on a chosen path (AUTO:
-// moe_fp8_path_pick), grouped as there. MOE_PATH_FMA: CUDA-core kernels reading the bytes
-// (exact fp32 products of value and scale), then the combine kernel; MOE_PATH_MMA: the experts
-// with pairs dequantized into moe_prepare's bf16 scratch, then moe_experts_launch's tensor cores.
+// moe_fp8_path_pick), grouped as there, each followed by the combine kernel. MOE_PATH_FMA:
+// CUDA-core kernels reading the bytes; MOE_PATH_MMA: tensor-core kernels reading the bytes (both
+// exact fp32 products of value and scale; MMA falls back to DEQUANT where moe_fp8_mma_ok says
+// no); MOE_PATH_DEQUANT: the experts with pairs dequantized into moe_prepare's bf16 scratch, then
+// moe_experts_launch's tensor cores.
 void moe_fp8_experts_launch(int path, bf16* out, const bf16* x, const int32_t* ids, const float* weights,
                             const Weight& gate_up, const Weight& down, int n_tokens, int k, int hidden, int inter,
                             int n_experts, void* workspace, bool grouped, cudaStream_t stream);

@@ -292,6 +292,7 @@ size_t moe_prepare(const Weight& gate_up, const Weight& down) {
     const bool mx = gate_up.type == WEIGHT_MXFP4, f8 = gate_up.type == WEIGHT_FP8_E4M3;
     if (!(mx || f8) || !moe_mma_available()) return 0;
     PLAT_ASSERT(down.type == gate_up.type, "moe_prepare: gate_up and down are not of one type");
+    if (f8 && moe_quant_mma_auto() && moe_fp8_mma_ok(gate_up, down)) return 0;  // the kernels read the bytes
     const size_t need = mx_scratch_need(gate_up, down);
     if (need > g_mx_scratch_bytes) {
         if (g_mx_scratch) plat_free(g_mx_scratch);

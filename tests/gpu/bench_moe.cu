@@ -7,10 +7,11 @@
 // percent of the copy rate, and its TFLOP/s beside the matrix rate, both measured in the same
 // run. Launches are graph-queued (as captured decode steps run them), each over another routing
 // and another copy of the experts, so no call finds the previous call's weights in L2. Then
-// gpt-oss-20b's experts as bf16 beside MXFP4 (mx_bench).
+// the experts in FP8 and int4 (q_bench), gpt-oss-20b's experts as bf16 beside MXFP4 (mx_bench).
 // Run: gpu_bench moe.
 #include <stdio.h>
 #include <string.h>
+#include "kernels/moe_int4.cuh"
 #include "kernels/moe_internal.cuh"
 #include "tests/gpu/bench_util.h"  // defines: rand_buf, time_ms, time_queued_ms
 
@@ -54,6 +55,18 @@ static double make_routings(std::vector<Routing>& r, int T, int E, int K, int H,
         for (char u : used) n_selected += u;
     }
     return n_selected / r.size();
+}
+
+// The routings and the input and output of one token count's run, freed.
+static void free_run(std::vector<Routing>& r, bf16* x, bf16* out) {
+    for (Routing& ri : r) {
+        plat_free(ri.logits);
+        plat_free(ri.ids);
+        plat_free(ri.weights);
+        plat_free(ri.ws);
+    }
+    plat_free(x);
+    plat_free(out);
 }
 
 struct Line {  // what one timed line prints beside its time
@@ -200,14 +213,106 @@ void bench_tokens(int T, const std::vector<bf16*>& gu, const std::vector<bf16*>&
                             (plat_stream_t)st);
     }), layer);
     if (T <= 4) bench_norm_route(T, x, r, q, line);  // last: it overwrites the routings
-    for (Routing& ri : r) {
-        plat_free(ri.logits);
-        plat_free(ri.ids);
-        plat_free(ri.weights);
-        plat_free(ri.ws);
+    free_run(r, x, out);
+}
+
+// ---- FP8 and int4 experts ------------------------------------------------------------------------
+// The same experts quantized as checkpoints hold them (random bytes): FP8 e4m3 with a scale per
+// 128 x 128 block (Qwen3-30B-A3B-FP8's layout; a few bytes are NaN codes, which cost the kernels
+// nothing) and int4 with a scale and zero point per 128 columns (AWQ / GPTQ): whole layers through
+// moe_route_forward + moe_experts_forward beside the bf16 experts, and each path alone after the
+// grouping, with the combine kernel. Bytes beside a time: the selected experts' weights as the
+// line reads them (the codes and their scales, int4 also the zero points).
+struct QCopy {
+    Weight gu, dn;
+};
+
+QCopy q_copy(int type, uint32_t seed) {
+    auto q = [type, seed](int n_rows, int n_cols, uint32_t salt) {
+        const int64_t n = (int64_t)n_rows * n_cols;
+        const uint8_t* bytes = (const uint8_t*)rand_buf(type == WEIGHT_INT4 ? n / 4 : n / 2, seed + salt);
+        const int gr = type == WEIGHT_INT4 ? n_rows : (n_rows + 127) / 128, gc = (n_cols + 127) / 128;
+        std::vector<float> sc((size_t)gr * gc, 1.0f / 256);
+        float* dsc = (float*)plat_alloc(sc.size() * 4);
+        plat_copy_h2d(dsc, sc.data(), sc.size() * 4);
+        if (type == WEIGHT_FP8_E4M3) return weight_fp8(bytes, dsc, n_rows, n_cols, 128, 128);
+        std::vector<uint8_t> z(sc.size(), 8);
+        uint8_t* dz = (uint8_t*)plat_alloc(z.size());
+        plat_copy_h2d(dz, z.data(), z.size());
+        return weight_int4(bytes, dsc, dz, nullptr, n_rows, n_cols, 128);
+    };
+    return QCopy{q(E * 2 * I, H, 1), q(E * H, I, 2)};
+}
+
+static void q_launch(int path, bf16* out, const bf16* x, const Routing& ri, const QCopy& c, int T,
+                     cudaStream_t st) {
+    if (c.gu.type == WEIGHT_INT4)
+        moe_int4_experts_launch(path, out, x, ri.ids, ri.weights, c.gu, c.dn, T, K, H, I, E, ri.ws, true, st);
+    else
+        moe_fp8_experts_launch(path, out, x, ri.ids, ri.weights, c.gu, c.dn, T, K, H, I, E, ri.ws, true, st);
+}
+
+void q_bench_tokens(int T, const std::vector<QCopy>& w, const std::vector<bf16*>& gu, const std::vector<bf16*>& dn,
+                    double copy_gbs, double mma_tflops) {
+    const int pairs = T * K;
+    const bool int4 = w[0].gu.type == WEIGHT_INT4;
+    const char* tn = int4 ? "int4" : "fp8";
+    const bool mma_ok = moe_quant_mma_ok(w[0].gu, w[0].dn);
+    bf16* x = rand_buf((int64_t)T * H, 27);
+    bf16* out = rand_buf((int64_t)T * H, 28);
+    std::vector<Routing> r(N_ROUTINGS);
+    const double n_selected = make_routings(r, T, E, K, H, I, 4242u + T, [&](const Routing& ri) {
+        for (int path : {MOE_PATH_FMA, MOE_PATH_MMA})  // once outside the graphs (shared-memory limits)
+            if (path == MOE_PATH_FMA || mma_ok) q_launch(path, out, x, ri, w[0], T, nullptr);
+    });
+    const double elems = n_selected * 3.0 * I * H, flop = 2.0 * pairs * 3.0 * I * H;
+    const double q_bytes = int4 ? elems * (0.5 + 5.0 / 128) : elems * (1 + 4.0 / (128 * 128));
+    const Line bf16_layer{elems * 2, flop}, q_layer{q_bytes, flop};
+    const int auto_path = int4 ? moe_int4_path_pick(T, K, E, w[0].gu, w[0].dn)
+                               : moe_fp8_path_pick(T, K, E, w[0].gu, w[0].dn);
+    printf("moe T=%-4d %s experts, %d pairs: %.1f of %d experts selected on average; auto path: %s\n", T, tn, pairs,
+           n_selected, E,
+           auto_path == MOE_PATH_MMA ? "tensor-core" : auto_path == MOE_PATH_FMA ? "cuda-core" : "dequantize");
+    const int n = T >= 256 ? 8 : 16;
+    auto q = [&](const std::function<void(int, cudaStream_t)>& fn) { return time_queued_ms(fn, n, 10); };
+    auto line = [&](const char* what, float ms, Line l) { print_line(T, what, ms, l, copy_gbs, mma_tflops); };
+    char what[96];
+    for (int qt = 0; qt < 2; qt++) {
+        snprintf(what, sizeof(what), "layer %s: route + moe_experts_forward", qt ? tn : "bf16");
+        line(what, q([&](int i, cudaStream_t st) {
+                 const Routing& ri = r[i % N_ROUTINGS];
+                 const Weight g = qt ? w[i % N_COPIES].gu : weight_act((const act_t*)gu[i % N_COPIES], E * 2 * I, H);
+                 const Weight d = qt ? w[i % N_COPIES].dn : weight_act((const act_t*)dn[i % N_COPIES], E * H, I);
+                 moe_route_forward(ri.ids, ri.weights, ri.logits, T, E, K, true, ri.ws, (plat_stream_t)st);
+                 moe_experts_forward((act_t*)out, (act_t*)x, ri.ids, ri.weights, g, d, T, K, H, I, ri.ws, true,
+                                     (plat_stream_t)st);
+             }), qt ? q_layer : bf16_layer);
     }
-    plat_free(x);
-    plat_free(out);
+    for (int path : {MOE_PATH_FMA, MOE_PATH_MMA}) {
+        if (path == MOE_PATH_MMA && !mma_ok) continue;
+        snprintf(what, sizeof(what), "%s experts: %s, combine", tn,
+                 path == MOE_PATH_MMA ? "tensor-core on the codes" : "cuda-core");
+        line(what, q([&](int i, cudaStream_t st) {
+                 q_launch(path, out, x, r[i % N_ROUTINGS], w[i % N_COPIES], T, st);
+             }), q_layer);
+    }
+    free_run(r, x, out);
+}
+
+void q_bench(int type, const std::vector<bf16*>& gu, const std::vector<bf16*>& dn, double copy_gbs,
+             double mma_tflops) {
+    const bool int4 = type == WEIGHT_INT4;
+    printf("moe: Qwen3-30B-A3B experts as %s, %d weight copies (%.2f GB each)\n",
+           int4 ? "int4 (groups of 128)" : "FP8 (128 x 128 block scales)", N_COPIES,
+           3.0 * E * I * H * (int4 ? 0.5 : 1.0) / 1e9);
+    std::vector<QCopy> w;
+    for (int c = 0; c < N_COPIES; c++) w.push_back(q_copy(type, 200 + 10 * c));
+    printf("moe_prepare: %.2f GB of bf16 scratch\n", moe_prepare(w[0].gu, w[0].dn) / 1e9);
+    for (int T : {1, 8, 64, 256, 2048}) q_bench_tokens(T, w, gu, dn, copy_gbs, mma_tflops);
+    for (const QCopy& c : w)
+        for (const void* p : {c.gu.data, (const void*)c.gu.scales, c.gu.zeros, c.dn.data, (const void*)c.dn.scales,
+                              c.dn.zeros})
+            if (p) plat_free((void*)p);
 }
 
 // ---- gpt-oss's MXFP4 experts -------------------------------------------------------------------
@@ -288,14 +393,7 @@ void mx_bench_tokens(int T, const std::vector<MxCopy>& w, const MoeExpertOpts& o
             moe_mxfp4_dequant_launch(c.gu_bf16, c.dn_bf16, c.gu, c.dn,
                                      moe_ws_carve(r[i % N_ROUTINGS].ws, T, GK, GH, GI).offsets, GE, st);
         }), Line{elems * (0.5 + 1.0 / 32 + 2), 0});
-    for (Routing& ri : r) {
-        plat_free(ri.logits);
-        plat_free(ri.ids);
-        plat_free(ri.weights);
-        plat_free(ri.ws);
-    }
-    plat_free(x);
-    plat_free(out);
+    free_run(r, x, out);
 }
 
 void mx_bench(double copy_gbs, double mma_tflops) {
@@ -331,6 +429,8 @@ void moe_bench(double copy_gbs, double mma_tflops) {
         dn[c] = rand_buf((int64_t)E * H * I, 50 + c);
     }
     for (int T : {1, 8, 64, 256, 2048}) bench_tokens(T, gu, dn, copy_gbs, mma_tflops);
+    q_bench(WEIGHT_FP8_E4M3, gu, dn, copy_gbs, mma_tflops);
+    q_bench(WEIGHT_INT4, gu, dn, copy_gbs, mma_tflops);
     for (int c = 0; c < N_COPIES; c++) {
         plat_free(gu[c]);
         plat_free(dn[c]);

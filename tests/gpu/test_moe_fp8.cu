@@ -2,10 +2,12 @@
 // weight_dequant_ref decodes: random e4m3 bytes (every finite code, NaN left out), random positive
 // scales per 128 x 128 block, per row (per channel; a per-tensor scale is a row scale repeated)
 // and per 16-row x 32-column block, Qwen3-30B-A3B's widths, 1 to 300 tokens, experts with no
-// tokens and experts taking every token. Each case runs both paths on their own after the
-// grouping (the CUDA-core kernels compared with the exact dequantized weights; the tensor-core
-// path with them rounded to bf16, as it holds them), then the public entry with its own grouping
-// and after moe_route_forward. A reference whose scales are one block row off must be rejected.
+// tokens and experts taking every token. Each case runs its paths on their own after the
+// grouping (the CUDA-core kernels and the byte-reading tensor-core kernels compared with the exact
+// dequantized weights; wherever moe_prepare made its bf16 scratch, the dequantizing tensor-core
+// path with them rounded to bf16, as it holds them), then the public
+// entry with its own grouping and after moe_route_forward. A reference whose scales are one block
+// row off must be rejected.
 #include "tests/gpu/gpu_check.h"
 #include "kernels/moe_internal.cuh"
 #include <algorithm>
@@ -92,7 +94,12 @@ static void moe_fp8_case(int T, int E, int k, int H, int I, Fp8MoeScales scales,
     char name[200], detail[96];
     snprintf(name, sizeof(name), "moe fp8 moe_prepare E=%d H=%d I=%d: the bf16 scratch where it is needed", E, H, I);
     const size_t got_scratch = moe_prepare(dgu.w, ddn.w);
-    report(name, moe_mma_available() ? got_scratch >= need : got_scratch == 0, "");
+    const bool direct = moe_fp8_mma_ok(dgu.w, ddn.w);
+    const bool scratch = moe_mma_available() && !(moe_quant_mma_auto() && direct);  // the dequantizing path's
+    report(name, scratch ? got_scratch >= need : got_scratch == 0, "");
+    snprintf(name, sizeof(name), "moe fp8 H=%d I=%d %s: the byte-reading tensor-core kernels %s these experts", H, I,
+             sname, scales == PER_BLOCK16x32 ? "refuse" : "take");
+    report(name, direct == (moe_mma_available() && scales != PER_BLOCK16x32), "");
     snprintf(name, sizeof(name), "moe fp8 H=%d I=%d %s: moe_fp8_ok takes these experts", H, I, sname);
     report(name, moe_fp8_ok(dgu.w, ddn.w, H, I), "");
     act_t* dx = upload_bf16(x);
@@ -107,25 +114,27 @@ static void moe_fp8_case(int T, int E, int k, int H, int I, Fp8MoeScales scales,
     const MoeWs mws = moe_ws_carve(ws, T, k, H, I);
     const char* tag = skew ? " experts 0..k-1 take all" : "";
 
-    for (int path : {MOE_PATH_FMA, MOE_PATH_MMA}) {
-        if (path == MOE_PATH_MMA && !moe_mma_available()) continue;
+    for (int path : {MOE_PATH_FMA, MOE_PATH_MMA, MOE_PATH_DEQUANT}) {
+        if ((path == MOE_PATH_MMA && !direct) || (path == MOE_PATH_DEQUANT && !scratch)) continue;
         poison(dout, (size_t)T * H * 2);
         poison(ws, ws_bytes);
         moe_group_launch(mws, did, T * k, E, 0);
         moe_fp8_experts_launch(path, as_bf16(dout), as_bf16(dx), did, dw, dgu.w, ddn.w, T, k, H, I, E, ws, true, 0);
         const std::vector<float> got = download_bf16(dout, (size_t)T * H);
-        const bool mma = path == MOE_PATH_MMA;
-        const char* pname = mma ? "dequantize + tensor-core" : "cuda-core";
+        const bool dq = path == MOE_PATH_DEQUANT;
+        const char* pname = dq ? "dequantize + tensor-core" : path == MOE_PATH_MMA ? "tensor-core" : "cuda-core";
         snprintf(name, sizeof(name), "moe fp8 experts %s T=%d E=%d k=%d H=%d I=%d %s%s", pname, T, E, k, H, I, sname,
                  tag);
-        check_close(name, got, mma ? ref16 : ref, atol, rtol);
+        check_close(name, got, dq ? ref16 : ref, atol, rtol);
         const size_t n_bad = outside(got, wrong, atol, rtol);
         snprintf(name, sizeof(name), "moe fp8 experts %s T=%d %s: a reference with shifted scale rows is rejected",
                  pname, T, sname);
         snprintf(detail, sizeof(detail), "%zu of %zu outside", n_bad, got.size());
         report(name, n_bad > got.size() / 2, detail);
     }
-    const bool mma = moe_fp8_path_pick(T, k, E) == MOE_PATH_MMA;
+    const int auto_path = moe_fp8_path_pick(T, k, E, dgu.w, ddn.w);
+    const bool dq = auto_path == MOE_PATH_DEQUANT;
+    const char* aname = dq ? "dequantize + tensor-core" : auto_path == MOE_PATH_MMA ? "tensor-core" : "cuda-core";
     for (int routed = 0; routed < 2; routed++) {
         poison(dout, (size_t)T * H * 2);
         poison(ws, ws_bytes);
@@ -133,8 +142,8 @@ static void moe_fp8_case(int T, int E, int k, int H, int I, Fp8MoeScales scales,
         moe_experts_forward(dout, dx, routed ? rids : did, routed ? rw : dw, dgu.w, ddn.w, T, k, H, I, ws, routed == 1,
                             nullptr);
         snprintf(name, sizeof(name), "moe fp8 experts public%s (%s) T=%d E=%d k=%d H=%d I=%d %s%s",
-                 routed ? " after route" : "", mma ? "tensor-core" : "cuda-core", T, E, k, H, I, sname, tag);
-        check_close(name, download_bf16(dout, (size_t)T * H), mma ? ref16 : ref, atol, rtol);
+                 routed ? " after route" : "", aname, T, E, k, H, I, sname, tag);
+        check_close(name, download_bf16(dout, (size_t)T * H), dq ? ref16 : ref, atol, rtol);
     }
     for (void* p : {(void*)dgu.bytes, (void*)dgu.scales, (void*)ddn.bytes, (void*)ddn.scales, (void*)dx, (void*)did,
                     (void*)dw, (void*)dlog, (void*)dout, (void*)rids, (void*)rw, ws})
@@ -153,4 +162,8 @@ void run_moe_fp8_tests() {
     // odd widths: 16-column chunks that end a row, blocks that straddle experts' rows
     moe_fp8_case(17, 8, 2, 528, 336, PER_BLOCK16x32, false);
     moe_fp8_case(5, 16, 4, 272, 48, PER_BLOCK128, false);
+    // experts 0 and 1 with 65 pairs each (a 64-pair chunk and one more), widths past whole
+    // 64-column blocks, per-row scales; block scales with tile rows past inter and past hidden
+    moe_fp8_case(65, 4, 2, 336, 208, PER_ROW, true);
+    moe_fp8_case(40, 8, 3, 400, 80, PER_BLOCK128, false);
 }

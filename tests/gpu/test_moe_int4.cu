@@ -4,8 +4,12 @@
 // the 4-byte one (a width or group that is not), whole-row groups, 1 to 300 tokens, experts with
 // no tokens (many experts, few tokens) and two experts taking every token (skew). The reference
 // rounds silu(gate) * up and each expert's output to bf16 as the kernels do; the codes decode
-// exactly, so what differs is the fp32 summation order and the roundings it flips.
+// exactly, so what differs is the fp32 summation order and the roundings it flips. Each case runs
+// the CUDA-core kernels and, where they take the experts, the tensor-core kernels reading the
+// codes on their own, then the public entry on its own path.
 #include "tests/gpu/gpu_check.h"
+#include "kernels/moe_int4.cuh"
+#include "kernels/moe_internal.cuh"
 #include <algorithm>
 
 namespace {
@@ -57,13 +61,25 @@ static void moe_int4_case(int T, int E, int k, int H, int I, int g_gu, int g_dn,
     void* ws = plat_alloc(moe_workspace_bytes(T, k, H, I));
     poison(ws, moe_workspace_bytes(T, k, H, I));
     float* dlog = upload(logits);
-    if (routed) moe_route_forward(did, dw, dlog, T, E, k, true, ws, nullptr);
-    moe_experts_forward(dout, dx, did, dw, wgu, wdn, T, k, H, I, ws, routed, nullptr);
-    char name[160];
-    snprintf(name, sizeof(name), "moe int4 experts T=%d E=%d k=%d H=%d I=%d groups %d/%d%s%s", T, E, k, H, I,
-             g_gu, g_dn, skew ? " skew" : "", routed ? " routed" : "");
     float big = 0.0f;
     for (float v : ref) big = std::max(big, fabsf(v));
+    char name[200];
+    const bool mma_ok = moe_int4_mma_ok(wgu, wdn);
+    for (int path : {MOE_PATH_FMA, MOE_PATH_MMA}) {
+        if (path == MOE_PATH_MMA && !mma_ok) continue;
+        moe_int4_experts_launch(path, as_bf16(dout), as_bf16(dx), did, dw, wgu, wdn, T, k, H, I, E, ws, false, 0);
+        snprintf(name, sizeof(name), "moe int4 experts %s T=%d E=%d k=%d H=%d I=%d groups %d/%d%s",
+                 path == MOE_PATH_MMA ? "tensor-core" : "cuda-core", T, E, k, H, I, g_gu, g_dn, skew ? " skew" : "");
+        check_close(name, download_bf16(dout, (size_t)T * H), ref, big / 256, 1.0 / 128);
+        poison(dout, (size_t)T * H * 2);
+        poison(ws, moe_workspace_bytes(T, k, H, I));
+    }
+    if (routed) moe_route_forward(did, dw, dlog, T, E, k, true, ws, nullptr);
+    moe_experts_forward(dout, dx, did, dw, wgu, wdn, T, k, H, I, ws, routed, nullptr);
+    const bool mma = moe_int4_path_pick(T, k, E, wgu, wdn) == MOE_PATH_MMA;
+    snprintf(name, sizeof(name), "moe int4 experts public (%s) T=%d E=%d k=%d H=%d I=%d groups %d/%d%s%s",
+             mma ? "tensor-core" : "cuda-core", T, E, k, H, I, g_gu, g_dn, skew ? " skew" : "",
+             routed ? " routed" : "");
     check_close(name, download_bf16(dout, (size_t)T * H), ref, big / 256, 1.0 / 128);
     for (void* p : {(void*)gq, (void*)gz, (void*)dq, (void*)dz, (void*)gs, (void*)ds, (void*)dx, (void*)did,
                     (void*)dw, (void*)dout, (void*)dlog, ws})
@@ -84,4 +100,9 @@ void run_moe_int4_tests() {
     // the engine's order: routing and grouping in one call, then the experts
     moe_int4_case(5, 64, 8, 512, 256, 128, 128, false, true);
     moe_int4_case(100, 64, 8, 512, 256, 128, 128, false, true);
+    // the tensor-core kernels: a 64-pair chunk and one pair more on experts 0 and 1, whole-row
+    // groups, widths past whole 64-column blocks (a zero-filled half block), tile rows past inter
+    // and past hidden
+    moe_int4_case(65, 4, 2, 352, 224, 352, 224, true);
+    moe_int4_case(40, 8, 3, 416, 96, 64, 96, false);
 }
