@@ -256,9 +256,9 @@ void silu_mul_forward(act_t* out, const act_t* gate_up, int n_rows, int inter,
 // both WEIGHT_MXFP4 (any MoeExpertOpts; hidden and inter multiples of 32; moe_prepare called for
 // them at load) or both WEIGHT_FP8_E4M3 (no MoeExpertOpts on GPUs; hidden, inter and scale groups
 // multiples of 16 or a scale per row; moe_prepare called at load), the expert weights decoded
-// exactly: the same function as act_t experts holding the decoded values (FP8 with scale groups
-// that are not whole rows or multiples of 64 columns, on the GPUs' prefill path: the decoded
-// values rounded to bf16).
+// exactly: the same function as act_t experts holding the decoded values (FP8 on the GPUs'
+// prefill path, unless the byte-reading tensor-core kernels serve them as above: the decoded values
+// rounded to bf16).
 struct MoeExpertOpts {
     const act_t* gate_up_bias = nullptr;
     const act_t* down_bias = nullptr;
@@ -289,13 +289,13 @@ void moe_shared_add_forward(act_t* out, const act_t* shared, const float* gate_l
                             int n_tokens, int hidden, plat_stream_t stream);
 // Allocates what moe_experts_forward will need for these stacked experts; call for every MoE
 // layer at load, before graph capture (as matmul_prepare). WEIGHT_MXFP4 experts and FP8 experts
-// whose scale groups the byte-reading tensor-core kernels do not take (other than whole rows or
-// multiples of 64 columns): a bf16 copy of one layer's experts (gate_up then down, (E * 2 *
-// inter * hidden + E * hidden * inter) * 2 bytes) that batches on the tensor-core path dequantize
-// into; one process-wide buffer, grown to the largest layer and shared by all. Returns the bytes
-// of that buffer after the call (the same buffer for every layer: take the largest return, do not
-// add them up); 0 for experts that need none (bf16, int4, those FP8 ones), on devices without the
-// tensor-core path, and on the CPU platform.
+// (except where the byte-reading tensor-core kernels serve them: EDGELLM_MOE_QUANT_MMA=1 and
+// scale groups whole rows or multiples of 64 columns): a bf16 copy of one layer's experts
+// (gate_up then down, (E * 2 * inter * hidden + E * hidden * inter) * 2 bytes) that batches on the
+// tensor-core path dequantize into; one process-wide buffer, grown to the largest layer and shared
+// by all. Returns the bytes of that buffer after the call (the same buffer for every layer: take
+// the largest return, do not add them up); 0 for experts that need none (bf16, int4, those FP8
+// ones), on devices without the tensor-core path, and on the CPU platform.
 size_t moe_prepare(const Weight& gate_up, const Weight& down);
 
 // out (n_rows, dim) = x[rows[i]]: picks the rows that need logits. out must not alias x.
