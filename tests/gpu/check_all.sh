@@ -21,6 +21,10 @@
 #   moe     gpu_tests moe         (the mixture-of-experts kernels against kernels/ref)
 #   moesanitize compute-sanitizer memcheck and racecheck over gpu_tests moe
 #   moebench gpu_bench moe        (each MoE kernel and path, the layer before and now)
+#   quantmoe the tensor-core kernels reading FP8 and int4 experts' bytes, with EDGELLM_MOE_QUANT_MMA=1
+#           (their automatic paths on): gpu_tests moe_fp8 moe_int4, under memcheck and racecheck,
+#           gpu_bench moe's FP8 and int4 lines beside bf16, check_model.py on the Qwen3-30B-A3B
+#           shape in FP8 and AWQ (12 layers)
 #   moemodels check_model.py      (Qwen3-30B-A3B and Mixtral-8x7B layer shapes against transformers)
 #   moespeed bench_moe.py qwen3-30b-a3b (single stream, 64 prompts, and serve + bench at 64, 128,
 #           256 concurrent with TOKENIZER_DIR=<dir with Qwen3's tokenizer.json>)
@@ -79,6 +83,11 @@ for step in $steps; do
         moesanitize) cmd=(bash -c "compute-sanitizer --tool memcheck --print-limit 5 '$bin/gpu_tests' moe | tail -3;
                                    compute-sanitizer --tool racecheck --print-limit 5 '$bin/gpu_tests' moe | tail -3") ;;
         moebench) cmd=("$bin/gpu_bench" moe) ;;
+        quantmoe) cmd=(env EDGELLM_MOE_QUANT_MMA=1 bash -c "'$bin/gpu_tests' moe_fp8 moe_int4 | grep -E 'FAIL|passed';
+                          compute-sanitizer --tool memcheck --print-limit 5 '$bin/gpu_tests' moe_fp8 moe_int4 | tail -3;
+                          compute-sanitizer --tool racecheck --print-limit 5 '$bin/gpu_tests' moe_fp8 moe_int4 | tail -3;
+                          '$bin/gpu_bench' moe | grep -E 'fp8|int4|FP8|layer bf16';
+                          python3 '$here/check_model.py' '$bin' qwen3-30b-a3b-12l-fp8 qwen3-30b-a3b-12l-awq") ;;
         moemodels) cmd=(python3 "$here/check_model.py" "$bin" qwen3-30b-a3b-12l mixtral-8x7b-4l) ;;
         moespeed) cmd=(python3 "$here/bench_moe.py" "$bin/edgellm" qwen3-30b-a3b /dev/shm/edgellm-moe ${TOKENIZER_DIR:-}) ;;
         moefused) cmd=(bash -c "'$bin/gpu_tests' moe | grep -E 'FAIL|passed' | tail -5;
