@@ -247,9 +247,7 @@ void moe_fp8_experts_launch(int path, bf16* out, const bf16* x, const int32_t* i
     if (!grouped) moe_group_launch(ws, ids, n_tokens * k, n_experts, stream);
     if (path == MOE_PATH_AUTO) path = moe_fp8_path_pick(n_tokens, k, n_experts, gate_up, down);
     if (path == MOE_PATH_MMA && moe_fp8_mma_ok(gate_up, down)) {
-        moe_quant_gate_up_mma_launch(ws, x, gate_up, n_tokens, k, hidden, inter, n_experts, stream);
-        moe_quant_down_mma_launch(ws, down, n_tokens, k, hidden, inter, n_experts, stream);
-        moe_combine_launch(out, ws, weights, n_tokens, k, hidden, stream);
+        moe_quant_mma_launch(out, ws, x, weights, gate_up, down, n_tokens, k, hidden, inter, n_experts, stream);
         return;
     }
     if (path == MOE_PATH_MMA || path == MOE_PATH_DEQUANT) {

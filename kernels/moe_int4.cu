@@ -186,10 +186,6 @@ void moe_int4_down_launch(bf16* y, const bf16* act, const int32_t* offsets, cons
     CUDA_CHECK_LAUNCH();
 }
 
-bool moe_int4_mma_ok(const Weight& gate_up, const Weight& down) {
-    return gate_up.type == WEIGHT_INT4 && down.type == WEIGHT_INT4 && moe_quant_mma_ok(gate_up, down);
-}
-
 int moe_int4_path_pick(int n_tokens, int k, int n_experts, const Weight& gate_up, const Weight& down) {
     return moe_quant_mma_auto() && moe_int4_mma_ok(gate_up, down) ? moe_path_pick(n_tokens, k, n_experts)
                                                                   : MOE_PATH_FMA;
@@ -198,19 +194,19 @@ int moe_int4_path_pick(int n_tokens, int k, int n_experts, const Weight& gate_up
 void moe_int4_experts_launch(int path, bf16* out, const bf16* x, const int32_t* ids, const float* weights,
                              const Weight& gate_up, const Weight& down, int n_tokens, int k, int hidden, int inter,
                              int n_experts, void* workspace, bool grouped, cudaStream_t stream) {
+    PLAT_ASSERT(moe_int4_ok(gate_up, down, hidden, inter) && aligned16(x),
+                "moe int4 experts: matrices this code does not take (see moe_int4_ok), or x not 16-byte aligned");
     const MoeWs ws = moe_ws_carve(workspace, n_tokens, k, hidden, inter);
     if (!grouped) moe_group_launch(ws, ids, n_tokens * k, n_experts, stream);
     if (path == MOE_PATH_AUTO) path = moe_int4_path_pick(n_tokens, k, n_experts, gate_up, down);
     if (path == MOE_PATH_MMA) {
         PLAT_ASSERT(moe_int4_mma_ok(gate_up, down), "moe int4 experts: the tensor-core kernels do not take these");
-        moe_quant_gate_up_mma_launch(ws, x, gate_up, n_tokens, k, hidden, inter, n_experts, stream);
-        moe_quant_down_mma_launch(ws, down, n_tokens, k, hidden, inter, n_experts, stream);
-    } else {
-        const int cols = std::min(n_experts, n_tokens * k);
-        moe_int4_gate_up_launch(ws.act, x, ws.offsets, ws.active, ws.perm, gate_up, k, hidden, inter, n_experts,
-                                cols, stream);
-        moe_int4_down_launch(ws.y, ws.act, ws.offsets, ws.active, ws.perm, down, hidden, inter, n_experts, cols,
-                             stream);
+        moe_quant_mma_launch(out, ws, x, weights, gate_up, down, n_tokens, k, hidden, inter, n_experts, stream);
+        return;
     }
+    const int cols = std::min(n_experts, n_tokens * k);
+    moe_int4_gate_up_launch(ws.act, x, ws.offsets, ws.active, ws.perm, gate_up, k, hidden, inter, n_experts, cols,
+                            stream);
+    moe_int4_down_launch(ws.y, ws.act, ws.offsets, ws.active, ws.perm, down, hidden, inter, n_experts, cols, stream);
     moe_combine_launch(out, ws, weights, n_tokens, k, hidden, stream);
 }

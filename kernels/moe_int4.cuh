@@ -18,9 +18,6 @@ void moe_int4_gate_up_launch(bf16* act, const bf16* x, const int32_t* offsets, c
 void moe_int4_down_launch(bf16* y, const bf16* act, const int32_t* offsets, const int32_t* active,
                           const int32_t* perm, const Weight& down, int hidden, int inter, int n_experts,
                           int cols, cudaStream_t stream);
-// The tensor-core kernels reading the codes (moe_mma.cu) take these experts: groups of a multiple
-// of 64 columns or whole rows, widths multiples of 32, 16-byte aligned codes, a tensor-core device.
-bool moe_int4_mma_ok(const Weight& gate_up, const Weight& down);
 // The path moe_experts_forward takes for int4 experts (host-side, from the sizes and the layout
 // only): the tensor-core kernels where they take the experts and moe_path_pick (moe_internal.cuh)
 // says tensor cores, else the CUDA-core kernels.

@@ -294,16 +294,19 @@ void moe_fp8_dequant_launch(bf16* gate_up_out, bf16* down_out, const Weight& gat
                             const int32_t* offsets, int n_experts, cudaStream_t stream);
 // The tensor-core kernels reading quantized experts' bytes (moe_mma.cu): whether they take these
 // FP8 or int4 experts (both of one type; scale groups whole rows or multiples of 64 columns; int4
-// also widths multiples of 32, no permutation; a tensor-core device), and the two GEMMs into
-// ws.act and ws.y (plain SwiGLU, no biases; ws.y's combine is the caller's).
+// also widths multiples of 32, no permutation; a tensor-core device), and the experts on them:
+// gate_up into ws.act, down into ws.y, then the combine into out (plain SwiGLU, no biases; the
+// pairs already grouped into ws).
 bool moe_quant_mma_ok(const Weight& gate_up, const Weight& down);
 static inline bool moe_fp8_mma_ok(const Weight& gate_up, const Weight& down) {
     return gate_up.type == WEIGHT_FP8_E4M3 && moe_quant_mma_ok(gate_up, down);
 }
-void moe_quant_gate_up_mma_launch(const MoeWs& ws, const bf16* x, const Weight& gate_up, int n_tokens, int k,
-                                  int hidden, int inter, int n_experts, cudaStream_t stream);
-void moe_quant_down_mma_launch(const MoeWs& ws, const Weight& down, int n_tokens, int k, int hidden, int inter,
-                               int n_experts, cudaStream_t stream);
+static inline bool moe_int4_mma_ok(const Weight& gate_up, const Weight& down) {
+    return gate_up.type == WEIGHT_INT4 && moe_quant_mma_ok(gate_up, down);
+}
+void moe_quant_mma_launch(bf16* out, const MoeWs& ws, const bf16* x, const float* weights, const Weight& gate_up,
+                          const Weight& down, int n_tokens, int k, int hidden, int inter, int n_experts,
+                          cudaStream_t stream);
 // The path moe_experts_forward takes for FP8 experts (host-side, from the sizes and the scale
 // layout only).
 int moe_fp8_path_pick(int n_tokens, int k, int n_experts, const Weight& gate_up, const Weight& down);

@@ -80,6 +80,9 @@ __device__ __forceinline__ void mm_quant_stage(float (&acc)[2][MM_BN / 8][4], fl
                                                const uint8_t* as, const bf16* bs, int blk0, int K, int nt,
                                                int a_row0, int a_row1, const int64_t (&q_row)[2][2],
                                                const MmQuant& fs, int g, int t) {
+    // one 64-column block a stage: a deeper stage would run blocks past K, whose flush reads
+    // scales past the row's last group
+    static_assert(BK == 64, "quantized experts: 64-column stages");
 #pragma unroll
     for (int kb = 0; kb < BK; kb += 64) {  // 64-column blocks: 16 weights a lane and row
         const int blk = blk0 + kb / 64, grp = blk / fs.gb;
@@ -441,12 +444,13 @@ void moe_down_mma_launch(const MoeWs& ws, bf16* out, const float* weights, const
 // Scale groups whole rows or whole 64-column blocks (Qwen's 128 x 128 blocks, per channel, per
 // tensor; int4 groups of 64 or 128), and for int4 no permutation and 16-byte chunks of 32 codes
 // that rows do not split.
+// The kernel's copies need 16-byte aligned rows: widths multiples of 16 bytes' worth of weights.
 static bool quant_ok(const Weight& w) {
     const bool groups = w.group_size >= w.n_cols || (w.group_size > 0 && w.group_size % 64 == 0);
+    const bool base = groups && w.n_cols > 0 && w.scales && aligned16(w.data);
     const int codes_per_chunk = 16 * 2;  // one 16-byte cp.async of int4 codes
-    if (w.type == WEIGHT_INT4)
-        return groups && !w.perm && w.zeros && w.n_cols % codes_per_chunk == 0 && aligned16(w.data);
-    return groups && w.type == WEIGHT_FP8_E4M3;
+    if (w.type == WEIGHT_INT4) return base && !w.perm && w.zeros && w.n_cols % codes_per_chunk == 0;
+    return base && w.type == WEIGHT_FP8_E4M3 && w.n_cols % 16 == 0 && w.scale_rows >= 1;
 }
 
 static MmQuant quant_scales(const Weight& w) {
@@ -469,20 +473,16 @@ bool moe_quant_mma_ok(const Weight& gate_up, const Weight& down) {
            quant_mma_ok(gate_up, down, gate_up.type == WEIGHT_INT4 ? MM_W_INT4 : MM_W_FP8);
 }
 
-void moe_quant_gate_up_mma_launch(const MoeWs& ws, const bf16* x, const Weight& gate_up, int n_tokens, int k,
-                                  int hidden, int inter, int n_experts, cudaStream_t stream) {
-    PLAT_ASSERT(quant_ok(gate_up), "moe mma: quantized experts this kernel does not take (see quant_ok)");
-    const MmQuant fs = quant_scales(gate_up);
+void moe_quant_mma_launch(bf16* out, const MoeWs& ws, const bf16* x, const float* weights, const Weight& gate_up,
+                          const Weight& down, int n_tokens, int k, int hidden, int inter, int n_experts,
+                          cudaStream_t stream) {
+    PLAT_ASSERT(moe_quant_mma_ok(gate_up, down) && aligned16(x),
+                "moe mma: quantized experts this kernel does not take (see quant_ok), or x not 16-byte aligned");
     const int wt = gate_up.type == WEIGHT_INT4 ? MM_W_INT4 : MM_W_FP8;
+    const MmQuant fs_gu = quant_scales(gate_up), fs_dn = quant_scales(down);
     mma_launch<true>(ws.act, nullptr, ws.done, 0, nullptr, x, ws, gate_up.data, n_tokens, k, hidden, inter,
-                     n_experts, stream, MoeOpts(), wt, &fs);
-}
-
-void moe_quant_down_mma_launch(const MoeWs& ws, const Weight& down, int n_tokens, int k, int hidden, int inter,
-                               int n_experts, cudaStream_t stream) {
-    PLAT_ASSERT(quant_ok(down), "moe mma: quantized experts this kernel does not take (see quant_ok)");
-    const MmQuant fs = quant_scales(down);
-    const int wt = down.type == WEIGHT_INT4 ? MM_W_INT4 : MM_W_FP8;
+                     n_experts, stream, MoeOpts(), wt, &fs_gu);
     mma_launch<false>(ws.y, nullptr, ws.done, 0, nullptr, ws.act, ws, down.data, n_tokens, k, inter, hidden,
-                      n_experts, stream, MoeOpts(), wt, &fs);
+                      n_experts, stream, MoeOpts(), wt, &fs_dn);
+    moe_combine_launch(out, ws, weights, n_tokens, k, hidden, stream);
 }

@@ -63,20 +63,21 @@ std::vector<float> rounded(std::vector<float> v) {
 }
 }  // namespace
 
-enum Fp8MoeScales { PER_BLOCK128, PER_ROW, PER_BLOCK16x32 };
+enum Fp8MoeScales { PER_BLOCK128, PER_ROW, PER_BLOCK16x32, PER_BLOCK16x64, PER_TENSOR };
 
 // skew: every token's top k are experts 0 .. k-1.
 static void moe_fp8_case(int T, int E, int k, int H, int I, Fp8MoeScales scales, bool skew) {
-    const int sr = scales == PER_BLOCK128 ? 128 : scales == PER_ROW ? 1 : 16;
-    const int g_gu = scales == PER_BLOCK128 ? 128 : scales == PER_ROW ? H : 32;
-    const int g_dn = scales == PER_BLOCK128 ? 128 : scales == PER_ROW ? I : 32;
-    const char* sname = scales == PER_BLOCK128 ? "blocks 128x128" : scales == PER_ROW ? "per row" : "blocks 16x32";
+    static const int SR[] = {128, 1, 16, 16, 0}, G[] = {128, 0, 32, 64, 0};  // 0: whole rows / the matrix
+    static const char* const NAMES[] = {"blocks 128x128", "per row", "blocks 16x32", "blocks 16x64", "per tensor"};
+    const int sr_gu = SR[scales] ? SR[scales] : E * 2 * I, sr_dn = SR[scales] ? SR[scales] : E * H;
+    const int g_gu = G[scales] ? G[scales] : H, g_dn = G[scales] ? G[scales] : I;
+    const char* sname = NAMES[scales];
     const TestRouting routing = rand_routing(T, E, k, skew);
     const std::vector<float>& logits = routing.logits;
     const std::vector<int32_t>& ids = routing.ids;
     const std::vector<float>& wts = routing.weights;
     auto x = rand_bf16((size_t)T * H, -1, 1);
-    HostFp8 gu = rand_fp8(E * 2 * I, H, sr, g_gu), dn = rand_fp8(E * H, I, sr, g_dn);
+    HostFp8 gu = rand_fp8(E * 2 * I, H, sr_gu, g_gu), dn = rand_fp8(E * H, I, sr_dn, g_dn);
     const std::vector<float> gu_f = gu.dequant(), dn_f = dn.dequant();
     auto experts_ref = [&](const std::vector<float>& a, const std::vector<float>& b) {
         std::vector<float> out((size_t)T * H);
@@ -126,6 +127,7 @@ static void moe_fp8_case(int T, int E, int k, int H, int I, Fp8MoeScales scales,
         snprintf(name, sizeof(name), "moe fp8 experts %s T=%d E=%d k=%d H=%d I=%d %s%s", pname, T, E, k, H, I, sname,
                  tag);
         check_close(name, got, dq ? ref16 : ref, atol, rtol);
+        if (scales == PER_TENSOR) continue;  // one scale row: shifting it changes nothing
         const size_t n_bad = outside(got, wrong, atol, rtol);
         snprintf(name, sizeof(name), "moe fp8 experts %s T=%d %s: a reference with shifted scale rows is rejected",
                  pname, T, sname);
@@ -166,4 +168,9 @@ void run_moe_fp8_tests() {
     // 64-column blocks, per-row scales; block scales with tile rows past inter and past hidden
     moe_fp8_case(65, 4, 2, 336, 208, PER_ROW, true);
     moe_fp8_case(40, 8, 3, 400, 80, PER_BLOCK128, false);
+    // 150 pairs an expert on average: the tensor-core kernels' grid takes two slots of pairs;
+    // groups of 64 columns (a flush every stage) on 16-row blocks; one scale a matrix
+    moe_fp8_case(300, 4, 2, 256, 96, PER_BLOCK128, false);
+    moe_fp8_case(33, 8, 2, 320, 192, PER_BLOCK16x64, false);
+    moe_fp8_case(20, 8, 2, 256, 128, PER_TENSOR, false);
 }
