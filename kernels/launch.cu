@@ -47,15 +47,24 @@ void kernels_set_moe_fused_decode(bool on) { g_moe_fused_decode = on ? 1 : 0; }
 // EDGELLM_MOE_QUANT_MMA=1 or 0 in the environment, else MOE_QUANT_MMA_DEFAULT (off while they
 // have no measurement on a GPU; tests and benchmarks call them by path either way).
 static const int MOE_QUANT_MMA_DEFAULT = 0;
-static int g_moe_quant_mma = -1;  // -1: read EDGELLM_MOE_QUANT_MMA
+// Hopper's wgmma kernel for FP8 and int4 decode batches (matmul_quant_decode.cu) on
+// matmul_forward's paths: EDGELLM_FP8_WGMMA / EDGELLM_INT4_WGMMA =1 or 0, else the defaults (off
+// while unmeasured on a GPU).
+static const int FP8_WGMMA_DEFAULT = 0, INT4_WGMMA_DEFAULT = 0;
 
-bool moe_quant_mma_auto() {
-    if (g_moe_quant_mma < 0) {
-        const char* env = getenv("EDGELLM_MOE_QUANT_MMA");
-        g_moe_quant_mma = env ? strcmp(env, "1") == 0 : MOE_QUANT_MMA_DEFAULT;
+// A switch read once from the environment ("1" on, anything else off), else its default.
+static bool env_switch(const char* name, int fallback, int* cached) {
+    if (*cached < 0) {
+        const char* env = getenv(name);
+        *cached = env ? strcmp(env, "1") == 0 : fallback;
     }
-    return g_moe_quant_mma == 1;
+    return *cached == 1;
 }
+
+static int g_moe_quant_mma = -1, g_fp8_wgmma = -1, g_int4_wgmma = -1;  // -1: not read yet
+bool moe_quant_mma_auto() { return env_switch("EDGELLM_MOE_QUANT_MMA", MOE_QUANT_MMA_DEFAULT, &g_moe_quant_mma); }
+bool fp8_wgmma_auto() { return env_switch("EDGELLM_FP8_WGMMA", FP8_WGMMA_DEFAULT, &g_fp8_wgmma); }
+bool int4_wgmma_auto() { return env_switch("EDGELLM_INT4_WGMMA", INT4_WGMMA_DEFAULT, &g_int4_wgmma); }
 
 static bool g_batch_invariant = false;
 

@@ -269,11 +269,17 @@ size_t matmul_prepare(const Weight& w) {
 static const int FP8_MMA_MIN_M = 17, FP8_MMA_MAX_M = 128, FP8_MMA_SMALL_MIN_M = 65;
 static const int64_t FP8_MMA_SMALL_WEIGHTS = (int64_t)24 << 20;
 
+// Hopper's wgmma W8A16 / W4A16 kernel (matmul_quant_decode.cu) takes 3 to 256 rows where it takes
+// the layout and fp8_wgmma_auto() / int4_wgmma_auto() say so (off until measured on a GPU).
+static const int WGMMA_QUANT_MIN_M = 3, WGMMA_QUANT_MAX_M = 256;
+
 int matmul_fp8_path(const Weight& w, const bf16* x, int M) {
     const bool scratch = g_fp8_scratch_bytes >= (size_t)w.n_rows * w.n_cols * sizeof(bf16);
     const bool small = (int64_t)w.n_rows * w.n_cols < FP8_MMA_SMALL_WEIGHTS;
     if (M == 1 && matmul_fp8_fma_ok(w, x)) return FP8_PATH_FMA;
     if (M <= 2 && matmul_fp8_gemv_ok(w, x)) return FP8_PATH_GEMV;
+    if (M >= WGMMA_QUANT_MIN_M && M <= WGMMA_QUANT_MAX_M && fp8_wgmma_auto() && matmul_wgmma_quant_ok(w, x))
+        return FP8_PATH_WGMMA;
     if (M >= (small ? FP8_MMA_SMALL_MIN_M : FP8_MMA_MIN_M) && M <= FP8_MMA_MAX_M && matmul_fp8_mma_ok(w, x))
         return FP8_PATH_MMA;
     if (M <= 2 && matmul_fp8_fma_ok(w, x)) return FP8_PATH_FMA;
@@ -284,8 +290,9 @@ int matmul_fp8_path(const Weight& w, const bf16* x, int M) {
 }
 
 const char* matmul_fp8_path_name(int path) {
-    static const char* const names[] = {"w8a16-gemv", "w8a16-mma", "gemv-fma", "w8a16-skinny", "dequant+bf16"};
-    return path >= 0 && path <= FP8_PATH_DEQUANT ? names[path] : "unknown";
+    static const char* const names[] = {"w8a16-gemv", "w8a16-mma",    "gemv-fma",
+                                        "w8a16-skinny", "dequant+bf16", "w8a16-wgmma"};
+    return path >= 0 && path <= FP8_PATH_WGMMA ? names[path] : "unknown";
 }
 
 static void matmul_fp8(void* out, bool out_f32, const bf16* x, const Weight& w, const bf16* bias, int M,
@@ -295,6 +302,7 @@ static void matmul_fp8(void* out, bool out_f32, const bf16* x, const Weight& w, 
     switch (kernels_batch_invariant() ? FP8_PATH_DEQUANT : matmul_fp8_path(w, x, M)) {
         case FP8_PATH_GEMV: matmul_fp8_gemv_launch(out, out_f32, x, w, bias, M, stream); return;
         case FP8_PATH_MMA: matmul_fp8_mma_launch(out, out_f32, x, w, bias, M, stream); return;
+        case FP8_PATH_WGMMA: matmul_wgmma_quant_launch(out, out_f32, x, w, bias, M, stream); return;
         case FP8_PATH_FMA: matmul_fp8_fma_launch(out, out_f32, x, w, bias, M, stream); return;
         case FP8_PATH_SKINNY:
             for (int m0 = 0; m0 < M; m0 += 64) {
@@ -325,6 +333,8 @@ int matmul_int4_path(const Weight& w, const bf16* x, int M) {
     const bool scratch = g_fp8_scratch_bytes >= (size_t)w.n_rows * w.n_cols * sizeof(bf16);
     const bool gemv = matmul_int4_gemv_ok(w, x), mma = matmul_int4_mma_ok(w, x);
     if (gemv && M < INT4_MMA_MIN_M) return INT4_PATH_GEMV;
+    if (M >= WGMMA_QUANT_MIN_M && M <= WGMMA_QUANT_MAX_M && int4_wgmma_auto() && matmul_wgmma_quant_ok(w, x))
+        return INT4_PATH_WGMMA;
     if (mma && (M <= INT4_MMA_MAX_M || !scratch)) return INT4_PATH_MMA;
     if (gemv && (M <= 64 || !scratch)) return INT4_PATH_GEMV;
     return INT4_PATH_DEQUANT;
@@ -337,6 +347,10 @@ static void matmul_int4(void* out, bool out_f32, const bf16* x, const Weight& w,
     const int path = kernels_batch_invariant() ? INT4_PATH_DEQUANT : matmul_int4_path(w, x, M);
     if (path == INT4_PATH_MMA) {
         matmul_int4_mma_launch(out, out_f32, x, w, bias, M, stream);
+        return;
+    }
+    if (path == INT4_PATH_WGMMA) {
+        matmul_wgmma_quant_launch(out, out_f32, x, w, bias, M, stream);
         return;
     }
     const bool scratch = g_fp8_scratch_bytes >= (size_t)N * K * sizeof(bf16);

@@ -26,22 +26,24 @@
 // stream at a time), as for the split-K path.
 // Only the sm_90a pass compiles the body; elsewhere matmul_decode_available() says false.
 #include <algorithm>
-#include "kernels/matmul_internal.cuh"
+#include "kernels/matmul_decode.cuh"
 #if EDGELLM_HAS_CUDA_PTX
 #include "kernels/sm90.cuh"
 #endif
 
 #if EDGELLM_HAS_CUDA_PTX
 static const int DEC_THREADS = 384;             // producer + 2 consumer warpgroups
-static const int DEC_ROWS = 128;                // weight rows per tile
 static const int DEC_BK = 64;                   // k-block: 64 bf16 = one 128-byte swizzle row
 static const int DEC_W_BYTES = DEC_ROWS * DEC_BK * 2;  // 16 KiB
-static const int DEC_MAX_CTAS = 256;
-static const int DEC_MAX_TILES = 16384;         // 128-row bands x m-tiles
-static const int DEC_SLOT_FLOATS = DEC_ROWS * 256;  // one tile's partial at the widest BX
 
 __device__ float g_dec_ws[(size_t)DEC_MAX_CTAS * 2 * DEC_SLOT_FLOATS];
 __device__ unsigned int g_dec_count[DEC_MAX_TILES];
+
+// Asked at every launch, not cached: each device (tensor parallelism) has its own copy.
+void matmul_decode_workspace(float** ws, unsigned int** count) {
+    CUDA_CHECK(cudaGetSymbolAddress((void**)ws, g_dec_ws));
+    CUDA_CHECK(cudaGetSymbolAddress((void**)count, g_dec_count));
+}
 
 // Split mode at x widths up to 128 (at 256 its extra live values make the kernel spill).
 #define DEC_SPLIT_OK(bx) ((bx) <= 128)
@@ -56,35 +58,6 @@ constexpr int dec_smem_bytes(int bx) {
 
 #if EDGELLM_SM90A_DEVICE
 static const int DEC_PRODUCER_REGS = 40, DEC_CONSUMER_REGS = 232;
-
-// First work item of CTA c of G over W items, and the CTA whose range holds item p.
-__device__ __forceinline__ int64_t dec_begin(int64_t c, int64_t G, int64_t W) { return c * W / G; }
-__device__ __forceinline__ int64_t dec_cta_of(int64_t p, int64_t G, int64_t W) {
-    return ((p + 1) * G - 1) / W;
-}
-
-// Stores this thread's accumulators (d[4j + 2h + e]: weight row row0 + 8h, x row 8j + 2t + e).
-template <int BX>
-__device__ __forceinline__ void dec_store(const float* d, void* out, bool out_f32,
-                                          const bf16* bias, int M, int N, int row0, int m0, int t) {
-#pragma unroll
-    for (int h = 0; h < 2; h++) {
-        const int n = row0 + 8 * h;
-        if (n >= N) continue;
-        const float b = bias ? __bfloat162float(bias[n]) : 0.0f;
-#pragma unroll
-        for (int j = 0; j < BX / 8; j++) {
-#pragma unroll
-            for (int e = 0; e < 2; e++) {
-                const int m = m0 + 8 * j + 2 * t + e;
-                if (m >= M) continue;
-                const float v = d[4 * j + 2 * h + e] + b;
-                if (out_f32) ((float*)out)[(int64_t)m * N + n] = v;
-                else ((bf16*)out)[(int64_t)m * N + n] = __float2bfloat16(v);
-            }
-        }
-    }
-}
 
 // Split mode's end: this thread's accumulators to its CTA's part in shared memory, then this
 // CTA's 1/split of the tile's elements summed over the cluster's parts in rank order and stored.
@@ -210,38 +183,8 @@ __global__ void __launch_bounds__(DEC_THREADS, 1)
                 p += k1 - k0;
                 continue;
             }
-            if (k0 == 0 && k1 == n_kt) {
-                dec_store<BX>(d, out, out_f32, bias, M, N, row0, m0, t);
-            } else {
-                // a part of the tile: to this CTA's slot, then count it on the tile
-                float* slot = g_dec_ws + (size_t)(cta * 2 + (p == begin ? 0 : 1)) * DEC_SLOT_FLOATS;
-#pragma unroll
-                for (int i = 0; i < ACC; i++) __stcg(&slot[i * 256 + ctid], d[i]);
-                __threadfence();
-                asm volatile("bar.sync 1, 256;\n" ::: "memory");  // the consumer warpgroups
-                const int64_t first = dec_cta_of((int64_t)tile * n_kt, G, W);
-                const int64_t last = dec_cta_of((int64_t)tile * n_kt + n_kt - 1, G, W);
-                if (ctid == 0) {
-                    const unsigned prev = atomicAdd(&g_dec_count[tile], 1u);
-                    const bool done = prev == (unsigned)(last - first);
-                    if (done) g_dec_count[tile] = 0;  // every part has arrived: ready for reuse
-                    __threadfence();
-                    *last_flag = done;
-                }
-                asm volatile("bar.sync 1, 256;\n" ::: "memory");
-                if (*last_flag) {
-#pragma unroll
-                    for (int i = 0; i < ACC; i++) d[i] = 0.0f;
-                    for (int64_t c2 = first; c2 <= last; c2++) {
-                        const int64_t b2 = dec_begin(c2, G, W);
-                        const int slot2 = b2 >= (int64_t)tile * n_kt ? 0 : 1;
-                        const float* src = g_dec_ws + (size_t)(c2 * 2 + slot2) * DEC_SLOT_FLOATS;
-#pragma unroll
-                        for (int i = 0; i < ACC; i++) d[i] += __ldcg(&src[i * 256 + ctid]);
-                    }
-                    dec_store<BX>(d, out, out_f32, bias, M, N, row0, m0, t);
-                }
-            }
+            dec_finish<BX>(d, g_dec_ws, g_dec_count, last_flag, p, begin, tile, k0, k1, n_kt, cta, G, W, ctid, out,
+                           out_f32, bias, M, N, row0, m0, t);
             p += k1 - k0;
         }
         if (DEC_SPLIT_OK(BX) && split > 1) {

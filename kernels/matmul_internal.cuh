@@ -145,8 +145,23 @@ bool matmul_fp8_mma_ok(const Weight& w, const bf16* x);
 int matmul_fp8_mma_width(int M);
 void matmul_fp8_mma_launch(void* out, bool out_f32, const bf16* x, const Weight& w, const bf16* bias, int M,
                            cudaStream_t stream, int grid = 0);
+// W8A16 and W4A16 on Hopper's wgmma for decode batches (kernels/matmul_quant_decode.cu): FP8 or
+// int4 bytes and x by TMA, the bytes turned into wgmma's register A fragments exactly, x the
+// BX-row operand in shared memory (matmul_wgmma_quant_width(M): 16, 32, 64, then m-tiles of 128),
+// group scales in fp32; stream-K through matmul_decode.cu's workspace (same bits every launch;
+// launches must not overlap). grid: CTAs (0 = one per SM; any count is correct). Needs the sm_90a
+// build on a Hopper, K % 128 == 0 (FP8) or % 256 == 0 (int4), group_size % 128 == 0 or >= K, int4
+// without a permutation, 16-byte aligned w and x.
+bool matmul_wgmma_quant_ok(const Weight& w, const bf16* x);
+int matmul_wgmma_quant_width(int M);
+void matmul_wgmma_quant_launch(void* out, bool out_f32, const bf16* x, const Weight& w, const bf16* bias, int M,
+                               cudaStream_t stream, int grid = 0);
+// kernels/launch.cu: matmul_forward takes this kernel for FP8 / int4 weights (EDGELLM_FP8_WGMMA,
+// EDGELLM_INT4_WGMMA)
+bool fp8_wgmma_auto();
+bool int4_wgmma_auto();
 // The path matmul_forward takes for an FP8 w and M rows of x (matmul.cu says why).
-enum { FP8_PATH_GEMV, FP8_PATH_MMA, FP8_PATH_FMA, FP8_PATH_SKINNY, FP8_PATH_DEQUANT };
+enum { FP8_PATH_GEMV, FP8_PATH_MMA, FP8_PATH_FMA, FP8_PATH_SKINNY, FP8_PATH_DEQUANT, FP8_PATH_WGMMA };
 int matmul_fp8_path(const Weight& w, const bf16* x, int M);
 const char* matmul_fp8_path_name(int path);
 // out (n_rows, n_cols) bf16 = the dequantized w (any scale layout).
@@ -170,7 +185,7 @@ void matmul_int4_mma_launch(void* out, bool out_f32, const bf16* x, const Weight
 // 16-byte aligned x; any platform). Act-order weights (perm) read x through the permutation.
 bool matmul_int4_gemv_ok(const Weight& w, const bf16* x);
 // The path matmul_forward takes for an int4 w and M rows of x (matmul.cu says why).
-enum { INT4_PATH_GEMV, INT4_PATH_MMA, INT4_PATH_DEQUANT };
+enum { INT4_PATH_GEMV, INT4_PATH_MMA, INT4_PATH_DEQUANT, INT4_PATH_WGMMA };
 int matmul_int4_path(const Weight& w, const bf16* x, int M);
 void matmul_int4_gemv_launch(void* out, bool out_f32, const bf16* x, const Weight& w, const bf16* bias,
                              int M, cudaStream_t stream);

@@ -209,18 +209,29 @@ static TmaEncodeFn tma_encode_fn() {
 
 bool tma_encode_available() { return tma_encode_fn() != nullptr; }
 
-CUtensorMap tma_map_rows(const bf16* p, int rows, int K, int box_rows) {
+// A row-major (rows, K) matrix of elem_bytes-wide elements read in boxes of 128 bytes of a row x
+// box_rows, 128-byte swizzle, out-of-range elements zero.
+static CUtensorMap tma_map_128b(const void* p, CUtensorMapDataType type, int elem_bytes, int rows, int K,
+                                int box_rows) {
     CUtensorMap map;
     const cuuint64_t dims[2] = {(cuuint64_t)K, (cuuint64_t)rows};
-    const cuuint64_t strides[1] = {(cuuint64_t)K * 2};  // bytes between rows
-    const cuuint32_t box[2] = {(cuuint32_t)TM_BK, (cuuint32_t)box_rows};
+    const cuuint64_t strides[1] = {(cuuint64_t)K * elem_bytes};  // bytes between rows
+    const cuuint32_t box[2] = {(cuuint32_t)(128 / elem_bytes), (cuuint32_t)box_rows};
     const cuuint32_t elem_strides[2] = {1, 1};
-    CUresult r = tma_encode_fn()(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, (void*)p, dims,
-                                 strides, box, elem_strides, CU_TENSOR_MAP_INTERLEAVE_NONE,
-                                 CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
-                                 CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
-    PLAT_ASSERT(r == CUDA_SUCCESS, "tma_map_rows: cuTensorMapEncodeTiled rejected an operand");
+    CUresult r = tma_encode_fn()(&map, type, 2, (void*)p, dims, strides, box, elem_strides,
+                                 CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+                                 CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+    PLAT_ASSERT(r == CUDA_SUCCESS, "tma map: cuTensorMapEncodeTiled rejected an operand");
     return map;
+}
+
+CUtensorMap tma_map_rows(const bf16* p, int rows, int K, int box_rows) {
+    static_assert(TM_BK * 2 == 128, "a box row is one 128-byte swizzle row");
+    return tma_map_128b(p, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, rows, K, box_rows);
+}
+
+CUtensorMap tma_map_bytes(const uint8_t* p, int rows, int K, int box_rows) {
+    return tma_map_128b(p, CU_TENSOR_MAP_DATA_TYPE_UINT8, 1, rows, K, box_rows);
 }
 
 static int g_tma_n_sms = 132;

@@ -23,6 +23,8 @@
 bool tma_encode_available();
 #if EDGELLM_HAS_CUDA_PTX
 CUtensorMap tma_map_rows(const bf16* p, int rows, int K, int box_rows);
+// The same for a matrix of bytes (rows, K) (FP8 weights): boxes of 128 bytes x box_rows.
+CUtensorMap tma_map_bytes(const uint8_t* p, int rows, int K, int box_rows);
 #endif
 
 #if EDGELLM_SM90A_DEVICE
@@ -314,6 +316,71 @@ __device__ __forceinline__ void sm90_wgmma_rs_n128_tb(float* d, const uint32_t* 
         "}\n"
         : SM90_D64
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "n"(1));
+}
+// d (64 x N fp32, this warpgroup) += a (64 x 16 bf16 in registers, the fragment layout of
+// sm90_wgmma_rs_n64_tb) · b (N x 16, desc_b, K-major as for sm90_wgmma_n)ᵀ, N = 16 .. 128. The
+// registers of a are read while the wgmma runs: they must keep their values until a wait says
+// it is done.
+template <int N>
+__device__ __forceinline__ void sm90_wgmma_rs(float* d, const uint32_t* a, uint64_t desc_b) {
+    static_assert(N == 16 || N == 32 || N == 64 || N == 128, "wgmma width");
+    if constexpr (N == 16) {
+        asm volatile(
+            "{\n"
+            ".reg .pred p;\n"
+            "setp.ne.b32 p, %13, 0;\n"
+            "wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 "
+            "{"
+            "%0, %1, %2, %3, %4, %5, %6, %7"
+            "}, "
+            "{%8, %9, %10, %11}, %12, p, 1, 1, 0;\n"
+            "}\n"
+            : SM90_D8(0)
+            : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "n"(1));
+    } else if constexpr (N == 32) {
+        asm volatile(
+            "{\n"
+            ".reg .pred p;\n"
+            "setp.ne.b32 p, %21, 0;\n"
+            "wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16 "
+            "{"
+            "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15"
+            "}, "
+            "{%16, %17, %18, %19}, %20, p, 1, 1, 0;\n"
+            "}\n"
+            : SM90_D8(0), SM90_D8(8)
+            : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "n"(1));
+    } else if constexpr (N == 64) {
+        asm volatile(
+            "{\n"
+            ".reg .pred p;\n"
+            "setp.ne.b32 p, %37, 0;\n"
+            "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 "
+            "{"
+            "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+            "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31"
+            "}, "
+            "{%32, %33, %34, %35}, %36, p, 1, 1, 0;\n"
+            "}\n"
+            : SM90_D32(0)
+            : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "n"(1));
+    } else if constexpr (N == 128) {
+        asm volatile(
+            "{\n"
+            ".reg .pred p;\n"
+            "setp.ne.b32 p, %69, 0;\n"
+            "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 "
+            "{"
+            "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+            "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, "
+            "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "
+            "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63"
+            "}, "
+            "{%64, %65, %66, %67}, %68, p, 1, 1, 0;\n"
+            "}\n"
+            : SM90_D64
+            : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "n"(1));
+    }
 }
 // The wgmma of width N (16 .. 256) on a 64-row warpgroup tile: N / 2 fp32 accumulators.
 template <int N>

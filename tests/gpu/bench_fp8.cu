@@ -3,10 +3,12 @@
 // per-output-channel scales (compressed-tensors) and 128x128 block scales (Qwen-style). Per line,
 // each graph-timed over enough copies of the weights that none is read from L2: the previous path
 // (the FMA GEMV at 1-2 rows, else the skinny W8A16 kernel in 64-row slices), the new kernels on
-// their own (the W8A16 GEMV up to 8 rows, the stream-K tensor-core kernel at every M), and
+// their own (the W8A16 GEMV up to 8 rows, the stream-K tensor-core kernel at every M, Hopper's
+// wgmma kernel at every M where it runs), and
 // matmul_forward's choice; milliseconds and GB/s of weight bytes (e4m3 + scales), the dispatch's
 // share of the copy and read limits measured in the same run. At the end the four GEMMs over 32
-// layers at M = 1 and 64: the decode step's FP8 share, previous against current.
+// layers at M = 1 and 64: the decode step's FP8 share, previous against current (and the wgmma
+// kernel's at 64 and 128 rows).
 #include "tests/gpu/bench_util.h"
 
 // Random e4m3 bytes (no NaN codes) and scales about 1/448.
@@ -38,10 +40,10 @@ struct Fp8Shape {
 };
 
 // One shape and scale layout at every M; adds the M = 1 and 64 times to step[0..1] (previous) and
-// step[2..3] (current).
+// step[2..3] (current), the wgmma kernel's at M = 64 and 128 to step[4..5].
 static void fp8_shape(const Fp8Shape& s, int scale_rows, int group, double copy_gbs, double read_gbs,
                       double* step) {
-    const int Ms[] = {1, 2, 4, 8, 16, 32, 64, 128}, max_m = 128;
+    const int Ms[] = {1, 2, 4, 8, 16, 32, 64, 128, 256}, max_m = 256;
     const int gr = (s.N + scale_rows - 1) / scale_rows, gc = (s.K + group - 1) / group;
     const int64_t w_bytes = (int64_t)s.N * s.K + (int64_t)gr * gc * 4;
     const int copies = std::max<int>(2, (int)(((int64_t)512 << 20) / w_bytes + 1));
@@ -71,18 +73,26 @@ static void fp8_shape(const Fp8Shape& s, int scale_rows, int group, double copy_
             t_mma = time_queued_ms([&](int i, cudaStream_t st) {
                 matmul_fp8_mma_launch(out, false, x, w[i % copies], nullptr, M, st);
             }, n);
+        float t_wg = 0;
+        if (matmul_wgmma_quant_ok(w[0], x))
+            t_wg = time_queued_ms([&](int i, cudaStream_t st) {
+                matmul_wgmma_quant_launch(out, false, x, w[i % copies], nullptr, M, st);
+            }, n);
         const float t_new = time_queued_ms([&](int i, cudaStream_t st) {
             matmul_forward((act_t*)out, (const act_t*)x, w[i % copies], nullptr, M, (plat_stream_t)st);
         }, n);
         printf("fp8 %-7s %5dx%-5d %-11s M=%-3d | old %.4f ms %5.0f GB/s | gemv %.4f ms %5.0f GB/s | mma %.4f ms "
-               "%5.0f GB/s | forward (%s) %.4f ms %5.0f GB/s %5.1f%% of copy %5.1f%% of read | %.2fx old\n",
+               "%5.0f GB/s | wgmma %.4f ms %5.0f GB/s %5.1f%% of copy | forward (%s) %.4f ms %5.0f GB/s %5.1f%% of copy "
+               "%5.1f%% of read | %.2fx old\n",
                s.name, s.N, s.K, group == s.K ? "per-channel" : "block128", M, t_old, gbs(t_old), t_gemv, gbs(t_gemv),
-               t_mma, gbs(t_mma), matmul_fp8_path_name(matmul_fp8_path(w[0], x, M)), t_new, gbs(t_new),
+               t_mma, gbs(t_mma), t_wg, gbs(t_wg), 100.0 * gbs(t_wg) / copy_gbs,
+               matmul_fp8_path_name(matmul_fp8_path(w[0], x, M)), t_new, gbs(t_new),
                100.0 * gbs(t_new) / copy_gbs, 100.0 * gbs(t_new) / read_gbs, t_old / t_new);
         if (M == 1 || M == 64) {
             step[M == 64] += t_old;
             step[2 + (M == 64)] += t_new;
         }
+        if (M == 64 || M == 128) step[4 + (M == 128)] += t_wg;
     }
     for (Weight& c : w) {
         plat_free((void*)c.data);
@@ -100,11 +110,13 @@ int fp8_report(const PlatDeviceProps& p) {
     const Fp8Shape shapes[] = {{"qkv", 6144, 4096}, {"o_proj", 4096, 4096}, {"gate_up", 28672, 4096},
                                {"down", 4096, 14336}};
     for (int layout = 0; layout < 2; layout++) {
-        double step[4] = {0, 0, 0, 0};
+        double step[6] = {0, 0, 0, 0, 0, 0};
         for (const Fp8Shape& s : shapes) fp8_shape(s, layout ? 128 : 1, layout ? 128 : s.K, copy_gbs, read_gbs, step);
         for (int i = 0; i < 2; i++)
             printf("fp8 %s decode step M=%d, the four GEMMs x 32 layers: old %.3f ms, new %.3f ms\n",
                    layout ? "block128" : "per-channel", i ? 64 : 1, 32 * step[i], 32 * step[2 + i]);
+        printf("fp8 %s decode step, the four GEMMs x 32 layers on the wgmma kernel: M=64 %.3f ms, M=128 %.3f ms "
+               "(0: not taken)\n", layout ? "block128" : "per-channel", 32 * step[4], 32 * step[5]);
     }
     return 0;
 }

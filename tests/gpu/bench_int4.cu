@@ -6,8 +6,9 @@
 // that none is read from L2. Per line: milliseconds, bytes moved (codes, scales, zero points and
 // x read, out written), GB/s and its share of the copy and read limits measured in the same
 // run, TFLOP/s. For M <= 16 the two W4A16 kernels are also timed on their own, the tensor-core
-// one at several stream-K grid sizes; at the end the sum of the four GEMMs over 32 layers, the
-// decode step's int4 share.
+// one at several stream-K grid sizes; from 4 to 256 rows Hopper's wgmma kernel beside the
+// tensor-core one (where it runs); at the end the sum of the four GEMMs over 32 layers, the decode
+// step's int4 share.
 #include "tests/gpu/bench_util.h"
 
 static __global__ void fill_int4(uint8_t* codes, int64_t n_bytes, float* scales, uint8_t* zeros, int64_t n_groups,
@@ -113,6 +114,7 @@ int int4_report(const PlatDeviceProps& p) {
     const int Ms[] = {1, 4, 16, 64, 128, 256, 2048};
     const int n_m = sizeof(Ms) / sizeof(Ms[0]), group = 128, max_m = 2048;
     double step_new[2] = {0, 0}, step_old[2] = {0, 0};  // M = 1, 64: the four GEMMs of one layer
+    double step_wg[2] = {0, 0};                         // M = 64, 128: the wgmma kernel's
     printf("int4 W4A16, groups of %d; copy %.0f GB/s (read + write), read %.0f GB/s\n", group, copy_gbs, read_gbs);
     for (const Shape& s : shapes) {
         const int G = (s.K + group - 1) / group;
@@ -156,6 +158,20 @@ int int4_report(const PlatDeviceProps& p) {
                 step_new[M == 64] += t_new;
                 step_old[M == 64] += t_old;
             }
+            if (M >= 4 && M <= 256 && matmul_wgmma_quant_ok(w[0], x) && matmul_int4_mma_ok(w[0], x)) {
+                const float t_wg = time_queued_ms([&](int i, cudaStream_t st) {
+                    matmul_wgmma_quant_launch(out, false, x, w[i % copies], nullptr, M, st);
+                }, n);
+                const float t_mma = time_queued_ms([&](int i, cudaStream_t st) {
+                    matmul_int4_mma_launch(out, false, x, w[i % copies], nullptr, M, st);
+                }, n);
+                char c[160], d[160];
+                rate(t_wg, c, sizeof c);
+                rate(t_mma, d, sizeof d);
+                printf("int4 %-8s %5dx%-5d M=%-4d wgmma %s | mma %s | wgmma %.2fx faster\n", s.name, s.N, s.K, M, c, d,
+                       t_mma / t_wg);
+                if (M == 64 || M == 128) step_wg[M == 128] += t_wg;
+            }
             if (M > 16) continue;
             // the kernels on their own: tensor-core (chosen grid, then stream-K grids of 1..4 CTAs per SM) and FMA GEMV
             char line[512];
@@ -186,5 +202,7 @@ int int4_report(const PlatDeviceProps& p) {
     for (int i = 0; i < 2; i++)
         printf("int4 decode step M=%d, the four GEMMs x 32 layers (lm_head not included): new %.3f ms, old %.3f ms\n",
                i ? 64 : 1, 32 * step_new[i], 32 * step_old[i]);
+    printf("int4 decode step, the four GEMMs x 32 layers on the wgmma kernel: M=64 %.3f ms, M=128 %.3f ms (0: not "
+           "taken)\n", 32 * step_wg[0], 32 * step_wg[1]);
     return 0;
 }

@@ -25,6 +25,13 @@
 #           (their automatic paths on): gpu_tests moe_fp8 moe_int4, under memcheck and racecheck,
 #           gpu_bench moe's FP8 and int4 lines beside bf16, check_model.py on the Qwen3-30B-A3B
 #           shape in FP8 and AWQ (12 layers)
+#   fp8wgmma Hopper's wgmma W8A16 kernel for FP8 decode batches: gpu_tests fp8 (every FP8 GEMM path,
+#           this kernel's cases among them), under memcheck, gpu_bench fp8's lines from 64 rows,
+#           then with EDGELLM_FP8_WGMMA=1 (matmul_forward takes it for 3-256 rows): gpu_tests fp8,
+#           check_model.py on the FP8 8B shapes and bench_fp8.py (per channel)
+#   int4wgmma the same kernel reading int4: gpu_tests int4 under memcheck, gpu_bench int4's wgmma
+#           lines, then with EDGELLM_INT4_WGMMA=1: gpu_tests int4, check_model.py on the AWQ and
+#           GPTQ 8B shapes (GPTQ's act-order keeps the other kernels) and bench_dir.py on AWQ
 #   moemodels check_model.py      (Qwen3-30B-A3B and Mixtral-8x7B layer shapes against transformers)
 #   moespeed bench_moe.py qwen3-30b-a3b (single stream, 64 prompts, and serve + bench at 64, 128,
 #           256 concurrent with TOKENIZER_DIR=<dir with Qwen3's tokenizer.json>)
@@ -88,6 +95,18 @@ for step in $steps; do
                           compute-sanitizer --tool racecheck --print-limit 5 '$bin/gpu_tests' moe_fp8 moe_int4 | tail -3;
                           '$bin/gpu_bench' moe | grep -E 'fp8|int4|FP8|layer bf16';
                           python3 '$here/check_model.py' '$bin' qwen3-30b-a3b-12l-fp8 qwen3-30b-a3b-12l-awq") ;;
+        fp8wgmma) cmd=(bash -c "'$bin/gpu_tests' fp8 | grep -E 'FAIL|passed';
+                                compute-sanitizer --tool memcheck --print-limit 5 '$bin/gpu_tests' fp8 | tail -3;
+                                '$bin/gpu_bench' fp8 | grep -E 'M=(64|128|256) |decode step';
+                                export EDGELLM_FP8_WGMMA=1; '$bin/gpu_tests' fp8 | grep -E 'FAIL|passed';
+                                python3 '$here/check_model.py' '$bin' llama3.1-8b-fp8 qwen3-8b-fp8;
+                                python3 '$here/bench_fp8.py' '$bin/edgellm' channel") ;;
+        int4wgmma) cmd=(bash -c "'$bin/gpu_tests' int4 | grep -E 'FAIL|passed';
+                                 compute-sanitizer --tool memcheck --print-limit 5 '$bin/gpu_tests' int4 | tail -3;
+                                 '$bin/gpu_bench' int4 | grep -E 'wgmma';
+                                 export EDGELLM_INT4_WGMMA=1; '$bin/gpu_tests' int4 | grep -E 'FAIL|passed';
+                                 KEEP=1 WORK=/tmp/edgellm-int4 python3 '$here/check_model.py' '$bin' llama3.1-8b-awq llama3.1-8b-gptq;
+                                 python3 '$here/bench_dir.py' '$bin/edgellm' /tmp/edgellm-int4/llama3.1-8b-awq awq-8b") ;;
         moemodels) cmd=(python3 "$here/check_model.py" "$bin" qwen3-30b-a3b-12l mixtral-8x7b-4l) ;;
         moespeed) cmd=(python3 "$here/bench_moe.py" "$bin/edgellm" qwen3-30b-a3b /dev/shm/edgellm-moe ${TOKENIZER_DIR:-}) ;;
         moefused) cmd=(bash -c "'$bin/gpu_tests' moe | grep -E 'FAIL|passed' | tail -5;
@@ -125,6 +144,6 @@ for step in $steps; do
 done
 echo "== summary"
 for f in "$out"/*.txt; do
-    grep -hE "passed, .* failed|ERROR SUMMARY|RACECHECK SUMMARY|^FAIL|^PASS [a-z]|^gemv limit|^gemv .*(matmul_forward|read same)|^read 1 GiB|^copy|single-stream|prefill 2048|64 x 128|KV cache, |^gemm .*(forward|torch)|^torch|^attention|whole step|^moe T=.*(layer|pairs)|^\| (generate|serve|single|prefill)|single stream|serve \+ bench|TTFT fresh|constrained / plain|^int4 decode step|^70B" "$f" \
+    grep -hE "passed, .* failed|ERROR SUMMARY|RACECHECK SUMMARY|^FAIL|^PASS [a-z]|^gemv limit|^gemv .*(matmul_forward|read same)|^read 1 GiB|^copy|single-stream|prefill 2048|64 x 128|KV cache, |^gemm .*(forward|torch)|^torch|^attention|whole step|^moe T=.*(layer|pairs)|^\| (generate|serve|single|prefill)|single stream|serve \+ bench|TTFT fresh|constrained / plain|^int4 decode step|^70B|^fp8 .*decode step|weights, auto KV" "$f" \
         | sed "s|^|$(basename "$f" .txt): |" | cut -c1-200
 done

@@ -8,6 +8,10 @@
 //    9, 16, 17, 32, 33, 64, 65, 100, 128, 256) for the same layouts and shapes, bias on and off,
 //    fp32 and bf16 out; grids of 1, 3, 7, 61, 400 CTAs, one per item and the chosen one all match
 //    the reference, and two launches give the same bits;
+//  - the Hopper wgmma kernel (matmul_wgmma_quant_launch) at every x width and m-tile count (M 1 to
+//    256), per tensor, per channel and 128-row block scales (groups of 128, 256, 384 columns), odd
+//    N, K of 1 to 33 k-blocks; grids of 1 to 256 CTAs against the reference and the same bits twice;
+//    the layouts it refuses (K % 128 != 0, groups of 64);
 //  - matmul_forward's choice (matmul_fp8_path), including the layouts the new kernels refuse
 //    (K % 16 != 0, groups of 48: the FMA GEMV, the skinny kernel or the dequantizing path), M on
 //    both sides of 2, 128 and 256, and Llama-3.1-8B shapes.
@@ -156,6 +160,77 @@ static void mma_grid_case(int M, int N, int K, const Fp8Layout& l) {
     fp8_free(p);
 }
 
+// The Hopper wgmma kernel (matmul_wgmma_quant_launch), where the bf16 decode kernel runs (an sm_90a
+// build on a Hopper): a layout it must take and refuses is a failure. grid 0: its own choice.
+static bool wgmma_taken(const Fp8Problem& p) {
+    if (matmul_wgmma_quant_ok(p.w, X(p))) return true;
+    char name[160];
+    snprintf(name, sizeof name, "fp8 w8a16-wgmma M=%d N=%d K=%d %s: accepted", p.M, p.N, p.K, p.layout);
+    if (matmul_decode_available()) report(name, false, "matmul_wgmma_quant_ok refuses a layout it must take");
+    else printf("SKIP  %s: no sm_90a Hopper path here\n", name);
+    return false;
+}
+
+static void wgmma_case(int M, int N, int K, const Fp8Layout& l, bool use_bias, bool out_f32) {
+    Fp8Problem p = fp8_problem(M, N, K, l, use_bias, out_f32);
+    if (wgmma_taken(p)) {
+        auto got = fp8_run(p, [&] { matmul_wgmma_quant_launch(p.out, p.out_f32, X(p), p.w, B(p), M, nullptr); });
+        char extra[32];
+        snprintf(extra, sizeof extra, " (x width %d)", matmul_wgmma_quant_width(M));
+        fp8_check("w8a16-wgmma", p, got, true, extra);
+    }
+    fp8_free(p);
+}
+
+// Stream-K: every grid size gives the reference, and the same grid the same bits on a second launch.
+static void wgmma_grid_case(int M, int N, int K, const Fp8Layout& l) {
+    Fp8Problem p = fp8_problem(M, N, K, l, true, false);
+    if (wgmma_taken(p)) {
+        for (int grid : {1, 3, 7, 61, 133, 256, 0}) {
+            auto run = [&] { matmul_wgmma_quant_launch(p.out, false, X(p), p.w, B(p), M, nullptr, grid); };
+            auto a = fp8_run(p, run);
+            auto b = fp8_run(p, run);
+            char extra[48];
+            snprintf(extra, sizeof extra, " grid %d", grid);
+            fp8_check("w8a16-wgmma", p, a, true, extra);
+            const bool same = memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+            char name[160];
+            snprintf(name, sizeof name, "fp8 w8a16-wgmma M=%d N=%d K=%d %s grid %d: two launches, same bits", M, N, K,
+                     p.layout, grid);
+            report(name, same, same ? "identical" : "outputs differ between launches");
+        }
+    }
+    fp8_free(p);
+}
+
+static void run_wgmma_cases() {
+    int i = 0;
+    for (const Fp8Layout& l : {PER_TENSOR, PER_CHANNEL, BLOCK128}) {
+        for (int M : {1, 3, 8, 16, 17, 32, 33, 64, 65, 100, 128, 129, 200, 256}) {
+            const int N = M <= 17 ? (i % 2 ? 1000 : 4097) : (i % 2 ? 130 : 257);  // odd N, tiles cut short
+            wgmma_case(M, N, i % 3 ? 4096 : 4224, l, i % 2 == 0, i % 3 == 1);  // 4224: 33 k-blocks
+            i++;
+        }
+        wgmma_case(5, 300, 128, l, true, false);  // one k-block
+        wgmma_case(70, 64, 1408, l, false, true);   // half a tile of weight rows
+    }
+    wgmma_case(9, 300, 2048, {"block128x256", 128, 256}, true, false);  // a group of 2 k-blocks
+    wgmma_case(40, 300, 2304, {"block1x384", 1, 384}, false, false);    // 3 k-blocks, per-row scales
+    wgmma_case(24, 1000, 4096, {"block64x128", 64, 128}, true, true);   // two scale rows a tile
+    // refused: K not a multiple of 128, groups of 64 (the other paths take these)
+    for (int r = 0; r < 2; r++) {
+        Fp8Problem p = r ? fp8_problem(8, 64, 4096, BLOCK16x64, false, false)
+                         : fp8_problem(8, 64, 4160, PER_CHANNEL, false, false);
+        char name[160];
+        snprintf(name, sizeof name, "fp8 w8a16-wgmma K=%d %s: refused", p.K, p.layout);
+        report(name, !matmul_wgmma_quant_ok(p.w, X(p)), "");
+        fp8_free(p);
+    }
+    wgmma_grid_case(3, 4097, 4096, BLOCK128);
+    wgmma_grid_case(64, 1001, 2048, PER_CHANNEL);
+    wgmma_grid_case(200, 384, 4224, BLOCK128);
+}
+
 // Through matmul_forward / matmul_f32out_forward, naming the path it takes.
 static void forward_case(int M, int N, int K, const Fp8Layout& l, bool use_bias, bool out_f32) {
     Fp8Problem p = fp8_problem(M, N, K, l, use_bias, out_f32);
@@ -179,9 +254,14 @@ static void path_case() {
     Fp8Problem big = fp8_problem(1, 6144, 4096, BLOCK128, false, false);
     Fp8Problem small = fp8_problem(1, 4096, 4096, BLOCK128, false, false);
     bool ok = true;
+    const bool wgmma = fp8_wgmma_auto() && matmul_wgmma_quant_ok(big.w, X(big));  // EDGELLM_FP8_WGMMA=1 on Hopper
     for (int M : {1, 2, 3, 16, 17, 64, 65, 128, 129}) {
-        const int want_big = M == 1 ? FP8_PATH_FMA : M == 2 ? FP8_PATH_GEMV : M <= 16 || M > 128 ? FP8_PATH_SKINNY : FP8_PATH_MMA;
-        const int want_small = M <= 64 || M > 128 ? (M <= 2 ? want_big : FP8_PATH_SKINNY) : FP8_PATH_MMA;
+        int want_big = M == 1                ? FP8_PATH_FMA
+                       : M == 2              ? FP8_PATH_GEMV
+                       : M <= 16 || M > 128 ? FP8_PATH_SKINNY
+                                             : FP8_PATH_MMA;
+        int want_small = M <= 64 || M > 128 ? (M <= 2 ? want_big : FP8_PATH_SKINNY) : FP8_PATH_MMA;
+        if (wgmma && M >= 3) want_big = want_small = FP8_PATH_WGMMA;
         ok = ok && matmul_fp8_path(big.w, X(big), M) == want_big && matmul_fp8_path(small.w, X(small), M) == want_small;
     }
     report("fp8 forward path: FMA GEMV 1 row, GEMV 2, skinny 3-16, stream-K 17-128 (65-128 under 24M weights)", ok,
@@ -231,6 +311,7 @@ static void run_mma_cases() {
 void run_fp8_tests() {
     run_gemv_cases();
     run_mma_cases();
+    run_wgmma_cases();
     path_case();
     // matmul_forward's choice: each side of 2, 128 and 256 rows; layouts the new kernels refuse
     int i = 0;

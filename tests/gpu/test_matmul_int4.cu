@@ -8,6 +8,9 @@
 //  - the FMA GEMV (matmul_int4_gemv_launch): M 1..8, 9, 17, 64, both load widths (K % 32 != 0,
 //    groups of 8 and 24), act-order with x staged in shared memory and read through the
 //    permutation from global memory;
+//  - the Hopper wgmma kernel (matmul_wgmma_quant_launch) at every x width and m-tile count (M 1 to
+//    256), groups of 128, 256 and whole rows, odd N, K of 1 to 33 k-blocks of 256; grids of 1 to
+//    256 CTAs (same bits twice); the layouts it refuses (act-order, groups of 64, K % 256 != 0);
 //  - matmul_forward's choice, with the dequantizing path for a layout neither kernel takes above
 //    64 rows, and Llama-3.1-8B shapes.
 // Random codes, zero points 0..16, positive scales, x never zero; outputs poisoned before each
@@ -127,8 +130,9 @@ static void forward_case(int M, int N, int K, int group, bool act_order, bool us
         else matmul_forward((act_t*)p.out, p.x, p.w, p.use_bias ? p.bias : nullptr, M, nullptr);
     });
     const int path = matmul_int4_path(p.w, X(p), M);
-    const bool mma = path == INT4_PATH_MMA, gemv = path == INT4_PATH_GEMV;
-    int4_check(mma ? "forward(mma)" : gemv ? "forward(gemv-fma)" : "forward(dequant+bf16)", p, got, mma || gemv);
+    const bool mma = path == INT4_PATH_MMA, gemv = path == INT4_PATH_GEMV, wg = path == INT4_PATH_WGMMA;
+    const char* label = mma ? "forward(mma)" : gemv ? "forward(gemv-fma)" : wg ? "forward(wgmma)" : "forward(dequant+bf16)";
+    int4_check(label, p, got, mma || gemv || wg);
     int4_free(p);
 }
 
@@ -155,7 +159,62 @@ static void mma_grid_case(int M, int N, int K, int group, bool act_order) {
     int4_free(p);
 }
 
+// The Hopper wgmma kernel, where the bf16 decode kernel runs (an sm_90a build on a Hopper): a layout
+// it must take and refuses is a failure. grids: also every grid in the list, the same bits twice.
+static void wgmma_case(int M, int N, int K, int group, bool use_bias, bool out_f32, bool grids = false) {
+    Int4Problem p = int4_problem(M, N, K, group, false, use_bias, out_f32);
+    if (!matmul_wgmma_quant_ok(p.w, X(p))) {
+        if (matmul_decode_available()) report("int4 w4a16-wgmma: matmul_wgmma_quant_ok refuses a layout it must take",
+                                              false, "");
+        else printf("SKIP  int4 w4a16-wgmma M=%d N=%d K=%d: no sm_90a Hopper path here\n", M, N, K);
+        int4_free(p);
+        return;
+    }
+    std::vector<int> gs = {0};
+    if (grids) gs = {1, 3, 7, 61, 133, 256, 0};
+    for (int grid : gs) {
+        auto run = [&] { matmul_wgmma_quant_launch(p.out, p.out_f32, X(p), p.w, B(p), M, nullptr, grid); };
+        auto a = int4_run(p, run);
+        char extra[48];
+        snprintf(extra, sizeof extra, " (x width %d) grid %d", matmul_wgmma_quant_width(M), grid);
+        int4_check("w4a16-wgmma", p, a, true, extra);
+        if (!grids) continue;
+        auto b = int4_run(p, run);
+        const bool same = memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+        char name[160];
+        snprintf(name, sizeof name, "int4 w4a16-wgmma M=%d N=%d K=%d grid %d: two launches, same bits", M, N, K, grid);
+        report(name, same, same ? "identical" : "outputs differ between launches");
+    }
+    int4_free(p);
+}
+
+static void run_wgmma_cases() {
+    int i = 0;
+    for (int M : {1, 3, 8, 16, 17, 32, 33, 64, 65, 100, 128, 129, 200, 256}) {
+        const int N = M <= 17 ? (i % 2 ? 1000 : 4097) : (i % 2 ? 130 : 257);
+        wgmma_case(M, N, i % 3 ? 4096 : 8448, i % 4 == 3 ? 256 : 128, i % 2 == 0, i % 3 == 1);  // 8448: 33 k-blocks
+        i++;
+    }
+    wgmma_case(5, 300, 256, 128, true, false);     // one k-block, two groups
+    wgmma_case(9, 77, 4096, 4096, false, false);   // one group per row
+    wgmma_case(70, 77, 2304, 2304, true, true);    // ... K not a power of two
+    wgmma_case(40, 64, 1536, 512, false, false);   // groups of 4 blocks, half a tile of rows
+    wgmma_case(3, 4097, 4096, 128, true, false, true);
+    wgmma_case(64, 1001, 2048, 128, true, false, true);
+    wgmma_case(200, 384, 4352, 4352, true, false, true);
+    // refused: act-order, groups of 64, K % 256 != 0 (the other paths take these)
+    for (int r = 0; r < 3; r++) {
+        Int4Problem p = int4_problem(8, 64, r == 2 ? 4224 : 4096, r == 1 ? 64 : 128, r == 0, false, false);
+        char name[160];
+        snprintf(name, sizeof name, "int4 w4a16-wgmma K=%d group %d%s: refused", p.K, p.group,
+                 p.act_order ? " act-order" : "");
+        report(name, !matmul_wgmma_quant_ok(p.w, X(p)), "");
+        int4_free(p);
+    }
+}
+
 void run_int4_tests() {
+    run_wgmma_cases();
     // tensor-core kernel: every tile width around its edges (groups of 128, K = 4096, odd N)
     int i = 0;
     for (int M : {1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 17, 32, 33, 64, 65, 100, 128, 256, 300}) {
