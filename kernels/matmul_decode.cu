@@ -116,34 +116,18 @@ __global__ void __launch_bounds__(DEC_THREADS, 1)
         end = tile * n_kt + (r + 1) * n_kt / split;
     }
 
-    if (tid == 0) {
-        for (int s = 0; s < STAGES; s++) {
-            mbar_init(&full[s], 1);
-            mbar_init(&empty[s], 8);  // one arrival per consumer warp
-        }
-        mbar_init_fence();
-    }
-    __syncthreads();
+    dec_ring_init<STAGES>(full, empty);
 
     if (wg == 0) {
         regs_dec<DEC_PRODUCER_REGS>();
         if (tid == 0) {
             tma_prefetch(&map_w);
             tma_prefetch(&map_x);
-            int it = 0;
-            for (int64_t p = begin; p < end;) {
-                const int tile = (int)(p / n_kt), k0 = (int)(p % n_kt);
-                const int k1 = (int)std::min<int64_t>(n_kt, k0 + (end - p));
-                for (int kt = k0; kt < k1; kt++, it++) {
-                    const int s = it % STAGES;
-                    mbar_wait<1>(&empty[s], ((it / STAGES) & 1) ^ 1);
-                    mbar_arrive_tx(&full[s], STAGE_BYTES);
-                    uint8_t* ws = smem + s * STAGE_BYTES;
-                    tma_load_2d(ws, &map_w, kt * DEC_BK, tile / n_mt * DEC_ROWS, &full[s]);
-                    tma_load_2d(ws + DEC_W_BYTES, &map_x, kt * DEC_BK, tile % n_mt * BX, &full[s]);
-                }
-                p += k1 - k0;
-            }
+            auto load = [&](uint8_t* ws, int tile, int kt, uint64_t* bar) {
+                tma_load_2d(ws, &map_w, kt * DEC_BK, tile / n_mt * DEC_ROWS, bar);
+                tma_load_2d(ws + DEC_W_BYTES, &map_x, kt * DEC_BK, tile % n_mt * BX, bar);
+            };
+            dec_produce<STAGES, STAGE_BYTES>(smem, full, empty, begin, end, n_kt, load);
         }
         if (DEC_SPLIT_OK(BX) && split > 1)
             dec_split_reduce<BX>((float*)smem, nullptr, false, 0, split, out, out_f32, bias, M, N, 0, 0);

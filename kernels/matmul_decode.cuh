@@ -5,10 +5,11 @@
 // Accumulators are wgmma's m64nBX layout on two consumer warpgroups of 64 weight rows each:
 // d[4j + 2h + e] is weight row row0 + 8h, x row m0 + 8j + 2t + e.
 #pragma once
+#include <algorithm>
 #include "kernels/matmul_internal.cuh"
 
 #if EDGELLM_HAS_CUDA_PTX
-#include "kernels/mma.cuh"  // EDGELLM_MMA_DEVICE
+#include "kernels/sm90.cuh"  // EDGELLM_MMA_DEVICE, EDGELLM_SM90A_DEVICE, mbarriers, TMA
 static const int DEC_ROWS = 128;                    // weight rows per tile
 static const int DEC_MAX_CTAS = 256;
 static const int DEC_MAX_TILES = 16384;             // 128-row bands x m-tiles
@@ -90,6 +91,42 @@ __device__ __forceinline__ void dec_finish(float* d, float* ws, unsigned int* co
         for (int i = 0; i < ACC; i++) d[i] += __ldcg(&src[i * 256 + ctid]);
     }
     dec_store<BX>(d, out, out_f32, bias, M, N, row0, m0, t);
+}
+#endif
+
+#if EDGELLM_SM90A_DEVICE
+// The ring's barriers (thread 0, then the whole CTA): full[s] one arrival (the producer's, with
+// the stage's bytes), empty[s] one per consumer warp.
+template <int STAGES>
+__device__ __forceinline__ void dec_ring_init(uint64_t* full, uint64_t* empty) {
+    if (threadIdx.x == 0) {
+        for (int s = 0; s < STAGES; s++) {
+            mbar_init(&full[s], 1);
+            mbar_init(&empty[s], 8);  // one arrival per consumer warp
+        }
+        mbar_init_fence();
+    }
+    __syncthreads();
+}
+
+// The producer thread: the items [begin, end) of n_kt k-blocks a tile, each into the next stage
+// once the consumers have freed it; load(stage bytes, tile, kt, full barrier) issues its TMA loads
+// of STAGE_BYTES in all.
+template <int STAGES, int STAGE_BYTES, class Load>
+__device__ __forceinline__ void dec_produce(uint8_t* smem, uint64_t* full, uint64_t* empty, int64_t begin,
+                                            int64_t end, int n_kt, Load load) {
+    int it = 0;
+    for (int64_t p = begin; p < end;) {
+        const int tile = (int)(p / n_kt), k0 = (int)(p % n_kt);
+        const int k1 = (int)std::min<int64_t>(n_kt, k0 + (end - p));
+        for (int kt = k0; kt < k1; kt++, it++) {
+            const int s = it % STAGES;
+            mbar_wait<1>(&empty[s], ((it / STAGES) & 1) ^ 1);
+            mbar_arrive_tx(&full[s], STAGE_BYTES);
+            load(smem + s * STAGE_BYTES, tile, kt, &full[s]);
+        }
+        p += k1 - k0;
+    }
 }
 #endif
 #endif

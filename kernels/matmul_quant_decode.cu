@@ -28,7 +28,6 @@
 #include <algorithm>
 #include "kernels/matmul_decode.cuh"
 #if EDGELLM_HAS_CUDA_PTX
-#include "kernels/sm90.cuh"
 
 static const int QD_THREADS = 384;                // producer + 2 consumer warpgroups
 static const int QD_ROW_BYTES = 128;              // a weight row's bytes per k-block
@@ -139,37 +138,21 @@ __global__ void __launch_bounds__(QD_THREADS, 1)
     const int64_t W = (int64_t)n_tiles * n_kt, G = gridDim.x, cta = blockIdx.x;
     const int64_t begin = dec_begin(cta, G, W), end = dec_begin(cta + 1, G, W);
 
-    if (tid == 0) {
-        for (int s = 0; s < STAGES; s++) {
-            mbar_init(&full[s], 1);
-            mbar_init(&empty[s], 8);  // one arrival per consumer warp
-        }
-        mbar_init_fence();
-    }
-    __syncthreads();
+    dec_ring_init<STAGES>(full, empty);
 
     if (wg == 0) {
         regs_dec<40>();
         if (tid == 0) {
             tma_prefetch(&map_w);
             tma_prefetch(&map_x);
-            int it = 0;
-            for (int64_t p = begin; p < end;) {
-                const int tile = (int)(p / n_kt), k0 = (int)(p % n_kt);
-                const int k1 = (int)std::min<int64_t>(n_kt, k0 + (end - p));
-                for (int kt = k0; kt < k1; kt++, it++) {
-                    const int s = it % STAGES;
-                    mbar_wait<1>(&empty[s], ((it / STAGES) & 1) ^ 1);
-                    mbar_arrive_tx(&full[s], STAGE_BYTES);
-                    uint8_t* st = smem + s * STAGE_BYTES;
-                    const int xr = tile % n_mt * BX;
-                    tma_load_2d(st, &map_w, kt * QD_ROW_BYTES, tile / n_mt * DEC_ROWS, &full[s]);
+            auto load = [&](uint8_t* st, int tile, int kt, uint64_t* bar) {
+                const int xr = tile % n_mt * BX;
+                tma_load_2d(st, &map_w, kt * QD_ROW_BYTES, tile / n_mt * DEC_ROWS, bar);
 #pragma unroll
-                    for (int b = 0; b < BK / 64; b++)
-                        tma_load_2d(st + QD_W_BYTES + b * BX * 128, &map_x, kt * BK + 64 * b, xr, &full[s]);
-                }
-                p += k1 - k0;
-            }
+                for (int b = 0; b < BK / 64; b++)  // x: boxes of 64 columns
+                    tma_load_2d(st + QD_W_BYTES + b * BX * 128, &map_x, kt * BK + 64 * b, xr, bar);
+            };
+            dec_produce<STAGES, STAGE_BYTES>(smem, full, empty, begin, end, n_kt, load);
         }
     } else {
         regs_inc<232>();

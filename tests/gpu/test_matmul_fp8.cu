@@ -139,24 +139,29 @@ static void mma_case(int M, int N, int K, const Fp8Layout& l, bool use_bias, boo
     fp8_free(p);
 }
 
-// Stream-K: every grid size gives the reference, and the same grid the same bits on a second launch.
+// Stream-K: every grid size gives the reference, and the same grid the same bits on a second launch
+// (launch(p, grid) runs the kernel named kernel).
+static void grid_runs(const Fp8Problem& p, const char* kernel, std::initializer_list<int> grids,
+                      const std::function<void(int)>& launch) {
+    for (int grid : grids) {
+        auto a = fp8_run(p, [&] { launch(grid); });
+        auto b = fp8_run(p, [&] { launch(grid); });
+        char extra[48];
+        snprintf(extra, sizeof extra, " grid %d", grid);
+        fp8_check(kernel, p, a, true, extra);
+        const bool same = memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+        char name[160];
+        snprintf(name, sizeof name, "fp8 %s M=%d N=%d K=%d %s grid %d: two launches, same bits", kernel, p.M, p.N,
+                 p.K, p.layout, grid);
+        report(name, same, same ? "identical" : "outputs differ between launches");
+    }
+}
+
 static void mma_grid_case(int M, int N, int K, const Fp8Layout& l) {
     Fp8Problem p = fp8_problem(M, N, K, l, true, false);
-    if (fp8_taken("w8a16-mma grids", matmul_fp8_mma_ok(p.w, X(p)), p)) {
-        for (int grid : {1, 3, 7, 61, 400, 100000, 0}) {
-            auto run = [&] { matmul_fp8_mma_launch(p.out, false, X(p), p.w, B(p), M, nullptr, grid); };
-            auto a = fp8_run(p, run);
-            auto b = fp8_run(p, run);
-            char extra[48];
-            snprintf(extra, sizeof extra, " grid %d", grid);
-            fp8_check("w8a16-mma", p, a, true, extra);
-            const bool same = memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-            char name[160];
-            snprintf(name, sizeof name, "fp8 w8a16-mma M=%d N=%d K=%d %s grid %d: two launches, same bits", M, N, K,
-                     p.layout, grid);
-            report(name, same, same ? "identical" : "outputs differ between launches");
-        }
-    }
+    if (fp8_taken("w8a16-mma grids", matmul_fp8_mma_ok(p.w, X(p)), p))
+        grid_runs(p, "w8a16-mma", {1, 3, 7, 61, 400, 100000, 0},
+                  [&](int grid) { matmul_fp8_mma_launch(p.out, false, X(p), p.w, B(p), M, nullptr, grid); });
     fp8_free(p);
 }
 
@@ -182,24 +187,11 @@ static void wgmma_case(int M, int N, int K, const Fp8Layout& l, bool use_bias, b
     fp8_free(p);
 }
 
-// Stream-K: every grid size gives the reference, and the same grid the same bits on a second launch.
 static void wgmma_grid_case(int M, int N, int K, const Fp8Layout& l) {
     Fp8Problem p = fp8_problem(M, N, K, l, true, false);
-    if (wgmma_taken(p)) {
-        for (int grid : {1, 3, 7, 61, 133, 256, 0}) {
-            auto run = [&] { matmul_wgmma_quant_launch(p.out, false, X(p), p.w, B(p), M, nullptr, grid); };
-            auto a = fp8_run(p, run);
-            auto b = fp8_run(p, run);
-            char extra[48];
-            snprintf(extra, sizeof extra, " grid %d", grid);
-            fp8_check("w8a16-wgmma", p, a, true, extra);
-            const bool same = memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-            char name[160];
-            snprintf(name, sizeof name, "fp8 w8a16-wgmma M=%d N=%d K=%d %s grid %d: two launches, same bits", M, N, K,
-                     p.layout, grid);
-            report(name, same, same ? "identical" : "outputs differ between launches");
-        }
-    }
+    if (wgmma_taken(p))
+        grid_runs(p, "w8a16-wgmma", {1, 3, 7, 61, 133, 256, 0},
+                  [&](int grid) { matmul_wgmma_quant_launch(p.out, false, X(p), p.w, B(p), M, nullptr, grid); });
     fp8_free(p);
 }
 
