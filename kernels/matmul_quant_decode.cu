@@ -128,7 +128,9 @@ __global__ void __launch_bounds__(QD_THREADS, 1)
     constexpr int STAGES = qd_stages(WT, BX), STAGE_BYTES = qd_stage_bytes(WT, BX), ACC = BX / 2;
     constexpr int BK = qd_bk(WT), NB = BK / 128;  // columns and 128-column blocks per k-block
     extern __shared__ uint8_t qd_smem_raw[];
-    uint8_t* smem = (uint8_t*)(((uintptr_t)qd_smem_raw + 1023) & ~(uintptr_t)1023);
+    // offset within the shared array (not a cast through uintptr_t), so that the fragment loads
+    // stay shared-memory loads
+    uint8_t* smem = qd_smem_raw + ((1024 - (sm90_smem_addr(qd_smem_raw) & 1023)) & 1023);
     uint64_t* full = (uint64_t*)(smem + STAGES * STAGE_BYTES);  // [STAGES]
     uint64_t* empty = full + STAGES;                             // [STAGES]
     volatile int* last_flag = (volatile int*)(empty + STAGES);
@@ -185,6 +187,9 @@ __global__ void __launch_bounds__(QD_THREADS, 1)
                     uint32_t af[8][4];
                     qd_fragments<WT>(af, st, hh, r0, g, t, zz);
                     sm90_pin_acc<ACC>(acc);
+#pragma unroll
+                    for (int q = 0; q < 8; q++)  // the conversions stay before the fence
+                        asm volatile("" : "+r"(af[q][0]), "+r"(af[q][1]), "+r"(af[q][2]), "+r"(af[q][3])::"memory");
                     sm90_wgmma_fence();
 #pragma unroll
                     for (int q = 0; q < 8; q++)  // x box 2hh + q / 4, 32 bytes a step within its rows
@@ -194,7 +199,7 @@ __global__ void __launch_bounds__(QD_THREADS, 1)
                     sm90_wgmma_wait<0>();
                     sm90_pin_acc<ACC>(acc);
 #pragma unroll
-                    for (int q = 0; q < 8; q++)  // the fragments stay in their registers until here
+                    for (int q = 0; q < 8; q++)  // the fragments live until the wait (ptxas also tracks them)
                         asm volatile("" ::"r"(af[q][0]), "r"(af[q][1]), "r"(af[q][2]), "r"(af[q][3]) : "memory");
                     if constexpr (!ROWS) {
                         if ((cb + 1) % a.gb == 0 || (kt + 1 == k1 && hh == NB - 1))
@@ -240,7 +245,9 @@ static bool qd_available() {
     if (avail < 0) {
         cudaFuncAttributes attr;
         CUDA_CHECK(cudaFuncGetAttributes(&attr, matmul_quant_decode_kernel<QD_FP8, 16, true>));
-        const int most = std::max(qd_smem_bytes(QD_FP8, 128), qd_smem_bytes(QD_INT4, 128));
+        int most = 0;
+        for (int bx = 16; bx <= 128; bx *= 2)
+            most = std::max(most, std::max(qd_smem_bytes(QD_FP8, bx), qd_smem_bytes(QD_INT4, bx)));
         avail = matmul_decode_available() && attr.binaryVersion == 90 && kernel_caps().smem_per_block >= (size_t)most;
         const cudaFuncAttribute smem = cudaFuncAttributeMaxDynamicSharedMemorySize;
         for (int bx = 16; avail && bx <= 128; bx *= 2)
@@ -258,8 +265,9 @@ bool matmul_wgmma_quant_ok(const Weight& w, const bf16* x) {
     const int bk = w.type == WEIGHT_INT4 ? qd_bk(QD_INT4) : qd_bk(QD_FP8);
     const bool groups = w.group_size >= w.n_cols || (w.group_size > 0 && w.group_size % 128 == 0);
     const bool type = w.type == WEIGHT_FP8_E4M3 || (w.type == WEIGHT_INT4 && w.zeros && !w.perm);
+    const bool tiles = (int64_t)ceil_div(w.n_rows, DEC_ROWS) * 2 <= DEC_MAX_TILES;  // two m-tiles: M up to 256
     return type && w.n_rows > 0 && w.n_cols > 0 && w.n_cols % bk == 0 && groups && w.scales && w.scale_rows >= 1 &&
-           aligned16(w.data) && aligned16(x) && qd_available();
+           tiles && aligned16(w.data) && aligned16(x) && qd_available();
 }
 
 void matmul_wgmma_quant_launch(void* out, bool out_f32, const bf16* x, const Weight& w, const bf16* bias, int M,

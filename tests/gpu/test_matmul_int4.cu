@@ -199,6 +199,7 @@ static void run_wgmma_cases() {
     wgmma_case(9, 77, 4096, 4096, false, false);   // one group per row
     wgmma_case(70, 77, 2304, 2304, true, true);    // ... K not a power of two
     wgmma_case(40, 64, 1536, 512, false, false);   // groups of 4 blocks, half a tile of rows
+    wgmma_case(33, 257, 2304, 384, true, false);   // groups of 384: every other one ends inside a k-block
     wgmma_case(3, 4097, 4096, 128, true, false, true);
     wgmma_case(64, 1001, 2048, 128, true, false, true);
     wgmma_case(200, 384, 4352, 4352, true, false, true);
