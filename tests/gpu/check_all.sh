@@ -21,17 +21,17 @@
 #   moe     gpu_tests moe         (the mixture-of-experts kernels against kernels/ref)
 #   moesanitize compute-sanitizer memcheck and racecheck over gpu_tests moe
 #   moebench gpu_bench moe        (each MoE kernel and path, the layer before and now)
-#   quantmoe the tensor-core kernels reading FP8 and int4 experts' bytes, with EDGELLM_MOE_QUANT_MMA=1
-#           (their automatic paths on): gpu_tests moe_fp8 moe_int4, under memcheck and racecheck,
-#           gpu_bench moe's FP8 and int4 lines beside bf16, check_model.py on the Qwen3-30B-A3B
-#           shape in FP8 and AWQ (12 layers)
-#   fp8wgmma Hopper's wgmma W8A16 kernel for FP8 decode batches: gpu_tests fp8 (every FP8 GEMM path,
-#           this kernel's cases among them), under memcheck, gpu_bench fp8's lines from 64 rows,
-#           then with EDGELLM_FP8_WGMMA=1 (matmul_forward takes it for 3-256 rows): gpu_tests fp8,
-#           check_model.py on the FP8 8B shapes and bench_fp8.py (per channel)
-#   int4wgmma the same kernel reading int4: gpu_tests int4 under memcheck, gpu_bench int4's wgmma
-#           lines, then with EDGELLM_INT4_WGMMA=1: gpu_tests int4, check_model.py on the AWQ and
-#           GPTQ 8B shapes (GPTQ's act-order keeps the other kernels) and bench_dir.py on AWQ
+#   The kernels that read FP8 and int4 bytes and have no GPU run yet, with their automatic paths
+#   on (EDGELLM_FP8_WGMMA=1 EDGELLM_INT4_WGMMA=1 EDGELLM_MOE_QUANT_MMA=1), in steps of a few
+#   minutes each, most important first:
+#   qtests  gpu_tests fp8 int4 moe_fp8 moe_int4 (every FP8 / int4 GEMM and expert path by name,
+#           and matmul_forward / moe_experts_forward taking the new ones)
+#   qsanitize compute-sanitizer memcheck over each of those groups, racecheck over moe_fp8 moe_int4
+#   qbench  gpu_bench fp8, int4 and moe: the new kernels' lines beside the other paths
+#   qmodels check_model.py llama3.1-8b-fp8 llama3.1-8b-awq (kept), qwen3-8b-fp8 llama3.1-8b-gptq,
+#           then bench_dir.py on the kept FP8 and AWQ checkpoints (single stream, 64 prompts)
+#   qmoe    check_model.py qwen3-30b-a3b-12l-fp8 qwen3-30b-a3b-12l-awq, then CONC=64 bench_moe.py
+#           qwen3-30b-a3b-fp8 (serve + bench too with TOKENIZER_DIR holding Qwen3's tokenizer)
 #   moemodels check_model.py      (Qwen3-30B-A3B and Mixtral-8x7B layer shapes against transformers)
 #   moespeed bench_moe.py qwen3-30b-a3b (single stream, 64 prompts, and serve + bench at 64, 128,
 #           256 concurrent with TOKENIZER_DIR=<dir with Qwen3's tokenizer.json>)
@@ -65,6 +65,7 @@ set -u
 bin=$1 out=$2
 shift 2
 steps=${*:-matmul sanitize gemv tests models engine bench torch}
+quant="EDGELLM_FP8_WGMMA=1 EDGELLM_INT4_WGMMA=1 EDGELLM_MOE_QUANT_MMA=1"  # the q* steps' switches
 limit=${STEP_LIMIT:-300}
 mkdir -p "$out"
 export PYTHONUNBUFFERED=1
@@ -90,23 +91,19 @@ for step in $steps; do
         moesanitize) cmd=(bash -c "compute-sanitizer --tool memcheck --print-limit 5 '$bin/gpu_tests' moe | tail -3;
                                    compute-sanitizer --tool racecheck --print-limit 5 '$bin/gpu_tests' moe | tail -3") ;;
         moebench) cmd=("$bin/gpu_bench" moe) ;;
-        quantmoe) cmd=(env EDGELLM_MOE_QUANT_MMA=1 bash -c "'$bin/gpu_tests' moe_fp8 moe_int4 | grep -E 'FAIL|passed';
-                          compute-sanitizer --tool memcheck --print-limit 5 '$bin/gpu_tests' moe_fp8 moe_int4 | tail -3;
-                          compute-sanitizer --tool racecheck --print-limit 5 '$bin/gpu_tests' moe_fp8 moe_int4 | tail -3;
-                          '$bin/gpu_bench' moe | grep -E 'fp8|int4|FP8|layer bf16';
-                          python3 '$here/check_model.py' '$bin' qwen3-30b-a3b-12l-fp8 qwen3-30b-a3b-12l-awq") ;;
-        fp8wgmma) cmd=(bash -c "'$bin/gpu_tests' fp8 | grep -E 'FAIL|passed';
-                                compute-sanitizer --tool memcheck --print-limit 5 '$bin/gpu_tests' fp8 | tail -3;
-                                '$bin/gpu_bench' fp8 | grep -E 'M=(64|128|256) |decode step';
-                                export EDGELLM_FP8_WGMMA=1; '$bin/gpu_tests' fp8 | grep -E 'FAIL|passed';
-                                python3 '$here/check_model.py' '$bin' llama3.1-8b-fp8 qwen3-8b-fp8;
-                                python3 '$here/bench_fp8.py' '$bin/edgellm' channel") ;;
-        int4wgmma) cmd=(bash -c "'$bin/gpu_tests' int4 | grep -E 'FAIL|passed';
-                                 compute-sanitizer --tool memcheck --print-limit 5 '$bin/gpu_tests' int4 | tail -3;
-                                 '$bin/gpu_bench' int4 | grep -E 'wgmma';
-                                 export EDGELLM_INT4_WGMMA=1; '$bin/gpu_tests' int4 | grep -E 'FAIL|passed';
-                                 KEEP=1 WORK=/tmp/edgellm-int4 python3 '$here/check_model.py' '$bin' llama3.1-8b-awq llama3.1-8b-gptq;
-                                 python3 '$here/bench_dir.py' '$bin/edgellm' /tmp/edgellm-int4/llama3.1-8b-awq awq-8b") ;;
+        qtests) cmd=(env $quant "$bin/gpu_tests" fp8 int4 moe_fp8 moe_int4) ;;
+        qsanitize) cmd=(env $quant bash -c "for g in fp8 int4 'moe_fp8 moe_int4'; do
+                              compute-sanitizer --tool memcheck --print-limit 5 '$bin/gpu_tests' \$g | tail -2; done;
+                          compute-sanitizer --tool racecheck --print-limit 5 '$bin/gpu_tests' moe_fp8 moe_int4 | tail -2") ;;
+        qbench) cmd=(bash -c "'$bin/gpu_bench' fp8 | grep -E '^fp8 (W8A16|.*M=(64|128|256) )|decode step';
+                              '$bin/gpu_bench' int4 | grep -E 'W4A16|wgmma|decode step';
+                              '$bin/gpu_bench' moe | grep -E 'fp8|int4|FP8|layer bf16'") ;;
+        qmodels) cmd=(env $quant bash -c "KEEP=1 WORK=/tmp/edgellm-q python3 '$here/check_model.py' '$bin' llama3.1-8b-fp8 llama3.1-8b-awq;
+                                          python3 '$here/check_model.py' '$bin' qwen3-8b-fp8 llama3.1-8b-gptq;
+                                          python3 '$here/bench_dir.py' '$bin/edgellm' /tmp/edgellm-q/llama3.1-8b-fp8 fp8-8b;
+                                          python3 '$here/bench_dir.py' '$bin/edgellm' /tmp/edgellm-q/llama3.1-8b-awq awq-8b") ;;
+        qmoe) cmd=(env $quant CONC=64 bash -c "python3 '$here/check_model.py' '$bin' qwen3-30b-a3b-12l-fp8 qwen3-30b-a3b-12l-awq;
+                                               python3 '$here/bench_moe.py' '$bin/edgellm' qwen3-30b-a3b-fp8 /dev/shm/edgellm-moe-fp8 ${TOKENIZER_DIR:-}") ;;
         moemodels) cmd=(python3 "$here/check_model.py" "$bin" qwen3-30b-a3b-12l mixtral-8x7b-4l) ;;
         moespeed) cmd=(python3 "$here/bench_moe.py" "$bin/edgellm" qwen3-30b-a3b /dev/shm/edgellm-moe ${TOKENIZER_DIR:-}) ;;
         moefused) cmd=(bash -c "'$bin/gpu_tests' moe | grep -E 'FAIL|passed' | tail -5;

@@ -52,7 +52,7 @@ tar -C "$bin" -xJf "$here/tok.tar.xz"
 out=$1
 shift
 qwen=0
-for s in "$@"; do case $s in moe*|quantmoe) qwen=1 ;; esac; done
+for s in "$@"; do case $s in moe*|qmoe) qwen=1 ;; esac; done
 if [ -z "${TOKENIZER_DIR:-}" ]; then
     if [ $qwen = 1 ]; then export TOKENIZER_DIR=$bin/q; else export TOKENIZER_DIR=$bin/l; fi
 fi
