@@ -43,6 +43,10 @@ static void add_engine_flags(cxxopts::Options& opts) {
          cxxopts::value<std::string>()->default_value("auto"))
         ("kv-cache-dtype", "KV cache type: auto or bfloat16, or fp8 / fp8_e4m3 (one byte per value, "
                               "the checkpoint's k_scale / v_scale or 1.0)", cxxopts::value<std::string>()->default_value("auto"))
+        ("q,quantization", "the checkpoint's quantization method as config.json names it (fp8, awq, awq_marlin, gptq, "
+                           "gptq_marlin, compressed-tensors, mxfp4; default: read from config.json), or fp8 on an "
+                           "unquantized checkpoint: its linear layers quantized to e4m3 at load (one scale a row)",
+         cxxopts::value<std::string>())
         ("seed", "serve: seed of the random seeds given to requests without one (default: random); "
                  "generate: prompt i samples with seed + i", cxxopts::value<uint64_t>());
     opts.add_options("")("h,help", "show this help");
@@ -139,6 +143,7 @@ static void fill(const cxxopts::ParseResult& a, ConfigCommand cmd, Config* c) {
     take(a, "pipeline-parallel-size", &c->pipeline_parallel_size);
     take(a, "dtype", &c->dtype);
     take(a, "kv-cache-dtype", &c->kv_cache_dtype);
+    take(a, "quantization", &c->quantization);
     if ((c->has_seed = a.count("seed") > 0)) c->seed = a["seed"].as<uint64_t>();
     if (cmd == CMD_GENERATE) {
         take(a, "prompt-ids", &c->prompt_ids);

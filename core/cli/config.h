@@ -56,6 +56,7 @@ struct Config {
     int pipeline_parallel_size = 1;
     std::string dtype = "auto";
     std::string kv_cache_dtype = "auto";
+    std::string quantization;  // vLLM's --quantization / -q: "" (as config.json says) or a method
     bool trust_remote_code = false;
     // tool calls and reasoning in chat answers (vLLM's flags, set by vllm_flags_check)
     bool enable_auto_tool_choice = false;

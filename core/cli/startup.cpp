@@ -143,11 +143,13 @@ int startup_run(const Config& cfg, int64_t max_blocks_wanted, Runtime* rt) {
         rt->comm = plat_comm_create_local(tp);
         rt->model.set_tensor_parallel(rt->comm, 0);
     }
-    bool loaded = rt->model.load(cfg.model_dir, &err);
+    LoadOptions lo;
+    lo.quantization = cfg.quantization;
+    bool loaded = rt->model.load(cfg.model_dir, &err, lo);
     for (int r = 1; loaded && r < tp; r++) {
         rt->ranks.emplace_back(new Model());
         rt->ranks.back()->set_tensor_parallel(rt->comm, r);
-        loaded = rt->ranks.back()->load(cfg.model_dir, &err);
+        loaded = rt->ranks.back()->load(cfg.model_dir, &err, lo);
     }
     tok_thread.join();
     if (!loaded) return fail(cfg, 1, err);

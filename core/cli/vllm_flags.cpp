@@ -104,7 +104,7 @@ static const std::vector<VllmFlag> k_flags = {
     {"rope-theta", "", true, 'R', "", "rope_theta is read from config.json (edit it there)"},
     {"tokenizer-revision", "", true, 'R', "", "models are local directories; nothing is downloaded"},
     {"max-model-len", "", true, 'E', "", ""},
-    {"quantization", "-q", true, 'R', "", "quantized checkpoints are not supported yet: weights are read as stored (bf16, fp16, fp32)"},
+    {"quantization", "-q", true, 'E', "", "the checkpoint's own method (fp8, awq, awq_marlin, gptq, gptq_marlin, compressed-tensors, mxfp4), or fp8 on an unquantized checkpoint (quantized at load)"},
     {"enforce-eager", "", false, 'E', "", ""},
     {"no-enforce-eager", "", false, 'N', "", "the default here"},
     {"max-seq-len-to-capture", "", true, 'N', "", "decode graphs serve every context length"},

@@ -71,6 +71,10 @@ static bool kv_scales_load(const SafeTensors& st, int n_layers, std::vector<floa
 
 bool Model::load(const std::string& dir, std::string* err, const LoadOptions& opts) {
     if (!model_config_load(dir, &cfg_, err)) return false;
+    if (!quant_config_apply_flag(opts.quantization, &cfg_.quant, err)) {
+        *err = dir + ": " + *err;
+        return false;
+    }
     SafeTensors st;
     if (!st.open_dir(dir, err)) return false;
     const int tp = comm_ ? plat_comm_size(comm_) : 1;

@@ -263,8 +263,45 @@ bool quant_config_parse(const element& root, QuantConfig* q, std::string* err) {
     return refuse("quant_method", method, k_supported, err);
 }
 
+bool quant_config_apply_flag(const std::string& flag, QuantConfig* q, std::string* err) {
+    if (flag.empty() || flag == "none") return true;
+    static const char* const known[] = {"fp8",         "awq", "awq_marlin", "gptq", "gptq_marlin",
+                                        "compressed-tensors", "mxfp4"};
+    bool ok = false;
+    for (const char* k : known) ok = ok || flag == k;
+    const std::string what = "--quantization " + flag + ": ";
+    if (!ok) {
+        *err = what + "not supported; edgellm reads fp8, awq (awq_marlin), gptq (gptq_marlin), compressed-tensors and "
+                      "mxfp4 checkpoints as their config.json says (no flag needed), and quantizes the linear layers "
+                      "of an unquantized checkpoint to fp8 at load with --quantization fp8";
+        return false;
+    }
+    if (q->method == QuantMethod::NONE) {
+        if (flag != "fp8") {
+            *err = what + "config.json has no quantization_config: the checkpoint is not quantized (of the "
+                          "--quantization methods only fp8 quantizes weights at load)";
+            return false;
+        }
+        *q = QuantConfig();
+        q->method = QuantMethod::FP8;
+        q->producer = "online";
+        q->layout = ScaleLayout::CHANNEL;
+        return true;
+    }
+    const std::string base = flag == "awq_marlin" ? "awq" : flag == "gptq_marlin" ? "gptq" : flag;
+    if (base != q->producer) {
+        *err = what + "the checkpoint's quantization_config.quant_method is " + q->producer +
+               " (leave --quantization out, or give that method)";
+        return false;
+    }
+    return true;
+}
+
 std::string QuantConfig::summary() const {
     if (method == QuantMethod::NONE) return "none";
+    if (producer == "online")
+        return "fp8 e4m3 weights, per-channel scales (the linear layers quantized at load, --quantization fp8); "
+               "run as W8A16";
     if (method == QuantMethod::MXFP4) return "mxfp4 experts (e2m1, an e8m0 scale per 32), read as they are; the rest bf16";
     if (method == QuantMethod::INT4) {
         const char* fmt = int4_format == Int4Format::AWQ ? "awq gemm" : int4_format == Int4Format::GPTQ ? "gptq" : "compressed-tensors pack-quantized";

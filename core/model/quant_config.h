@@ -29,7 +29,8 @@ enum class ScaleLayout { TENSOR, CHANNEL, BLOCK };
 
 struct QuantConfig {
     QuantMethod method = QuantMethod::NONE;
-    std::string producer;         // "compressed-tensors", "fp8", "awq" or "gptq"
+    std::string producer;         // "compressed-tensors", "fp8", "awq", "gptq", "mxfp4", or "online"
+                                  // (--quantization fp8 on an unquantized checkpoint: quantized at load)
     ScaleLayout layout = ScaleLayout::TENSOR;  // from the format; per tensor also when the scale
                                                // tensor has one element
     int block_n = 0, block_k = 0;  // BLOCK: output rows x input columns per scale
@@ -54,3 +55,10 @@ struct QuantConfig {
 // Reads root["quantization_config"] (absent or null: NONE). False with *err naming the field
 // ("config.json: quantization_config.quant_method 'awq' is not supported ...").
 bool quant_config_parse(const simdjson::dom::element& root, QuantConfig* q, std::string* err);
+
+// vLLM's --quantization (-q) against the checkpoint's quantization_config q ("" or "none": nothing
+// asked). A quantized checkpoint takes its own method's name (awq_marlin and gptq_marlin name the
+// kernels vLLM would pick for awq and gptq); an unquantized one takes fp8, which makes q the
+// per-channel FP8 quantization that the loader applies to the linear layers (producer "online");
+// anything else is false with *err saying why.
+bool quant_config_apply_flag(const std::string& flag, QuantConfig* q, std::string* err);

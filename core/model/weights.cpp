@@ -6,6 +6,7 @@
 #include "core/model/safetensors.h"
 #include "core/model/dtype.h"
 #include "core/model/weights_int4.h"
+#include "core/model/weights_online_fp8.h"
 #include <string.h>
 #include "platform/platform.h"
 
@@ -237,6 +238,29 @@ static void fill_piece_scales(const TensorSpec& spec, const PieceScale& sc, cons
         }
 }
 
+// --quantization fp8 (weights_online_fp8.h): the regions of the linear slots whose pieces are
+// whole float tensors become FP8 with one scale a row (stacked experts: widths in whole 16-byte
+// loads, as plan_fp8 asks).
+static void plan_online_fp8(const std::vector<TensorSpec>& table, const std::vector<const StTensor*>& found,
+                            const std::vector<int>& region_of, std::vector<Region>* regions) {
+    std::vector<bool> ok(regions->size(), true);
+    for (size_t i = 0; i < table.size(); i++) {
+        const TensorSpec& s = table[i];
+        const StDtype d = found[i]->dtype;
+        const bool whole = s.layout == TENSOR_PLAIN && s.src_col0 == 0 && (s.full_cols == 0 || s.full_cols == s.n_cols);
+        const bool flt = d == StDtype::BF16 || d == StDtype::F16 || d == StDtype::F32;
+        ok[region_of[i]] = ok[region_of[i]] && whole && flt && online_fp8_slot(s.slot);
+    }
+    for (size_t k = 0; k < regions->size(); k++) {
+        Region& r = (*regions)[k];
+        const bool experts = r.slot == SLOT_EXPERTS_GATE_UP || r.slot == SLOT_EXPERTS_DOWN;
+        if (!ok[k] || r.n_cols <= 0 || (experts && r.n_cols % 16 != 0)) continue;
+        r.fp8 = true;
+        r.scale_rows = 1, r.group_size = r.n_cols;
+        r.grid_rows = r.n_rows, r.grid_cols = 1;
+    }
+}
+
 // Whether each region with int4 pieces stays int4 on the device: every piece int4, the same
 // group size and column permutation (fused q/k/v or gate/up share their input, so act-order
 // producers give them one g_idx), groups that are runs after sorting, n_cols % 8 == 0, and for
@@ -361,6 +385,7 @@ bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const Sa
     }
     plan_fp8(table, found, scales, region_of, &regions);
     plan_int4(int4_src, is_int4, region_of, &regions);
+    if (c.quant.producer == "online") plan_online_fp8(table, found, region_of, &regions);
     w->fp8_bytes = 0;
     w->int4_bytes = w->mxfp4_bytes = 0;
     size_t total = 0;
@@ -397,6 +422,7 @@ bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const Sa
     std::vector<std::vector<float>> grids(regions.size());
     std::vector<std::vector<float>> dequantized;  // int4 pieces of regions that stay dense
     std::vector<size_t> mxfp4_specs;               // gpt-oss MXFP4 experts, copied after the rest
+    std::vector<OnlineFp8Piece> online;            // --quantization fp8: quantized below
     dequantized.reserve(table.size());
     for (size_t i = 0; i < table.size(); i++) {
         const Region& r = regions[region_of[i]];
@@ -413,10 +439,17 @@ bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const Sa
             continue;
         }
         if (r.fp8) {  // bytes as they are; the scales into the region's fp32 grid
-            raw.push_back({table[i].name.c_str(), found[i]->data, (size_t)found[i]->n_elements(),
-                           (char*)w->base + r.offset + table[i].row_offset * row_elems});
             std::vector<float>& grid = grids[region_of[i]];
             grid.resize((size_t)(r.grid_rows * r.grid_cols));
+            if (found[i]->dtype != StDtype::F8_E4M3) {  // --quantization fp8
+                const TensorSpec& sp = table[i];
+                online.push_back({sp.name, found[i]->data + sp.src_row0 * sp.n_cols * st_dtype_size(found[i]->dtype),
+                                  (int)found[i]->dtype, sp.n_rows, sp.n_cols,
+                                  (char*)w->base + r.offset + sp.row_offset * r.n_cols, grid.data() + sp.row_offset});
+                continue;
+            }
+            raw.push_back({table[i].name.c_str(), found[i]->data, (size_t)found[i]->n_elements(),
+                           (char*)w->base + r.offset + table[i].row_offset * row_elems});
             fill_piece_scales(table[i], scales[i], r, grid.data());
             continue;
         }
@@ -434,7 +467,8 @@ bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const Sa
             raw.push_back({"(scales)", (const uint8_t*)grids[k].data(), grids[k].size() * 4,
                            (char*)w->base + regions[k].scales_offset, false});
     std::string uerr;
-    bool ok = upload_raw(raw, &uerr) && upload_pieces(pieces, opts, stats, &uerr);
+    bool ok = online_fp8_upload(online, opts.n_threads, &uerr) && upload_raw(raw, &uerr) &&
+              upload_pieces(pieces, opts, stats, &uerr);
     if (ok) ok = upload_int4_regions(c.quant, table, regions, region_of, int4_src, opts.n_threads, (char*)w->base, &uerr);
     for (size_t i : mxfp4_specs) {
         const Region& r = regions[region_of[i]];

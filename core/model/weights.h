@@ -106,6 +106,7 @@ bool weights_fit(size_t need_bytes, int64_t n_params, size_t free_bytes, size_t 
 // How the host stages weights to the device: n_buffers pinned buffers of staging_bytes each,
 // filled by n_threads threads (0: up to 8, by the machine) while earlier buffers upload.
 struct LoadOptions {
+    std::string quantization;  // vLLM's --quantization (quant_config_apply_flag); "" nothing asked
     size_t staging_bytes = (size_t)64 << 20;
     int n_buffers = 3;
     int n_threads = 0;

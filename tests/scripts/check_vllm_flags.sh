@@ -23,7 +23,12 @@ if [ -z "$missing" ]; then pass vllm_flags_with_the_same_meaning_are_in_help
 else fail vllm_flags_with_the_same_meaning_are_in_help "not in serve --help:$missing"; fi
 n=$(echo "$table" | grep -c '^| `--')
 if [ "$n" -ge 200 ]; then pass vllm_flags_table_has_every_flag; else fail vllm_flags_table_has_every_flag "$n rows"; fi
-err=$("$bin" serve tests/fixtures/llama --quantization awq 2>&1 >/dev/null); rc=$?
-if [ $rc -eq 2 ] && echo "$err" | grep -q "vLLM's --quantization is not supported by edgellm: quantized"; then
+err=$("$bin" serve tests/fixtures/llama --lora-modules a=b 2>&1 >/dev/null); rc=$?
+if [ $rc -eq 2 ] && echo "$err" | grep -q "vLLM's --lora-modules is not supported by edgellm: LoRA adapters"; then
   pass vllm_flags_refused_flag_stops_serve_with_its_reason
 else fail vllm_flags_refused_flag_stops_serve_with_its_reason "exit $rc: $err"; fi
+# --quantization: checked against the checkpoint when it loads
+err=$("$bin" serve tests/fixtures/llama --quantization awq 2>&1 >/dev/null); rc=$?
+if [ $rc -ne 0 ] && echo "$err" | grep -q -- "--quantization awq: config.json has no quantization_config"; then
+  pass vllm_flags_quantization_method_the_checkpoint_lacks_stops_serve
+else fail vllm_flags_quantization_method_the_checkpoint_lacks_stops_serve "exit $rc: $err"; fi

@@ -8,7 +8,9 @@
 #include <fstream>
 #include <string>
 #include <vector>
+#include <map>
 #include "core/model/model.h"
+#include "kernels/ref/ref.h"
 #include "simdjson.h"
 
 struct Golden {
@@ -56,14 +58,17 @@ inline int argmax(const float* x, int n) {
 // Returns the number of rows whose logits are out of tolerance; fills the greedy tokens.
 // kv_type: the KV cache's (kernels.h).
 // comm: rank `rank` of a tensor-parallel group (every rank runs this at the same time).
+// quantization: the load's --quantization.
 inline int run_and_compare(const std::string& dir, const Golden& g, std::vector<int32_t>* greedy,
                     std::string* report, double* worst_rel, int kv_type = KV_ACT,
-                    PlatComm* comm = nullptr, int rank = 0) {
+                    PlatComm* comm = nullptr, int rank = 0, const std::string& quantization = "") {
     *worst_rel = 0;
     Model m;
     m.set_tensor_parallel(comm, rank);
     std::string err;
-    if (!m.load(dir, &err)) {
+    LoadOptions lo;
+    lo.quantization = quantization;
+    if (!m.load(dir, &err, lo)) {
         *report = err;
         return -1;
     }
@@ -130,3 +135,66 @@ inline int run_and_compare(const std::string& dir, const Golden& g, std::vector<
     return bad;
 }
 
+// Logits of prefill and greedy decode of like's prompt (as many tokens as like.greedy) by the
+// model in dir: a Golden to compare other models against.
+inline Golden record_golden(const std::string& dir, const Golden& like) {
+    Golden g = like;
+    Model m;
+    std::string err;
+    EXPECT_TRUE(m.load(dir, &err)) << err;
+    const int V = m.config().vocab_size, P = (int)g.prompt.size(), N = (int)g.greedy.size();
+    m.allocate_kv(16, 4);
+    ModelLimits lim;
+    lim.max_tokens = P;
+    lim.max_logits_rows = P;
+    lim.max_model_len = P + N;
+    lim.max_seqs = 1;
+    lim.max_blocks_per_seq = 16;
+    m.allocate_workspace(lim);
+    ForwardBatch b;
+    b.max_blocks_per_seq = 16;
+    for (int i = 0; i < 16; i++) b.block_tables.push_back(i);
+    b.token_ids = g.prompt;
+    for (int p = 0; p < P; p++) b.positions.push_back(p), b.slot_mapping.push_back(p), b.logits_rows.push_back(p);
+    b.query_start = {0, P};
+    b.seq_lens = {P};
+    g.logits.assign((size_t)(P + N) * V, 0.0f);
+    m.forward(b, g.logits.data());
+    g.greedy.clear();
+    int next = argmax(&g.logits[(size_t)(P - 1) * V], V);
+    for (int i = 0; i < N; i++) {
+        g.greedy.push_back(next);
+        const int p = P + i;
+        b.token_ids = {next}, b.positions = {p}, b.slot_mapping = {p}, b.logits_rows = {0};
+        b.query_start = {0, 1}, b.seq_lens = {p + 1};
+        m.forward(b, &g.logits[(size_t)p * V]);
+        next = argmax(&g.logits[(size_t)p * V], V);
+    }
+    return g;
+}
+
+// A dense layer's fused linear and the checkpoint tensors it is made of (names after the layer's
+// "model.layers.N." prefix, without ".weight").
+struct FusedLinear {
+    const Weight* w;
+    std::vector<std::string> parts;
+};
+inline std::vector<FusedLinear> fused_linears(const DecoderWeights& w, int l) {
+    return {{&w.layers[l].qkv, {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"}},
+            {&w.layers[l].o_proj, {"self_attn.o_proj"}},
+            {&w.layers[l].gate_up, {"mlp.gate_proj", "mlp.up_proj"}},
+            {&w.layers[l].down, {"mlp.down_proj"}}};
+}
+
+// m, dequantized by the reference, holds exactly its parts' values deq[prefix + part + ".weight"].
+inline void expect_dequantizes_to(const FusedLinear& m, const std::string& prefix,
+                                  std::map<std::string, std::vector<float>>& deq) {
+    std::vector<float> got((size_t)m.w->n_rows * m.w->n_cols), want;
+    weight_dequant_ref(got.data(), *m.w);
+    for (const std::string& part : m.parts) {
+        const std::vector<float>& d = deq[prefix + part + ".weight"];
+        want.insert(want.end(), d.begin(), d.end());
+    }
+    ASSERT_EQ(got.size(), want.size()) << prefix << m.parts[0];
+    EXPECT_EQ(memcmp(got.data(), want.data(), got.size() * 4), 0) << prefix << m.parts[0] << " differs";
+}

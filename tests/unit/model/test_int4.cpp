@@ -224,42 +224,6 @@ std::map<std::string, std::vector<float>> make_checkpoints(const std::string& di
     return deq;
 }
 
-// Logits of prefill and greedy decode of the fixture's prompt (a Golden to compare against).
-Golden record(const std::string& dir, const Golden& like) {
-    Golden g = like;
-    Model m;
-    std::string err;
-    EXPECT_TRUE(m.load(dir, &err)) << err;
-    const int V = m.config().vocab_size, P = (int)g.prompt.size(), N = (int)g.greedy.size();
-    m.allocate_kv(16, 4);
-    ModelLimits lim;
-    lim.max_tokens = P;
-    lim.max_logits_rows = P;
-    lim.max_model_len = P + N;
-    lim.max_seqs = 1;
-    lim.max_blocks_per_seq = 16;
-    m.allocate_workspace(lim);
-    ForwardBatch b;
-    b.max_blocks_per_seq = 16;
-    for (int i = 0; i < 16; i++) b.block_tables.push_back(i);
-    b.token_ids = g.prompt;
-    for (int p = 0; p < P; p++) b.positions.push_back(p), b.slot_mapping.push_back(p), b.logits_rows.push_back(p);
-    b.query_start = {0, P};
-    b.seq_lens = {P};
-    g.logits.assign((size_t)(P + N) * V, 0.0f);
-    m.forward(b, g.logits.data());
-    g.greedy.clear();
-    int next = argmax(&g.logits[(size_t)(P - 1) * V], V);
-    for (int i = 0; i < N; i++) {
-        g.greedy.push_back(next);
-        const int p = P + i;
-        b.token_ids = {next}, b.positions = {p}, b.slot_mapping = {p}, b.logits_rows = {0};
-        b.query_start = {0, 1}, b.seq_lens = {p + 1};
-        m.forward(b, &g.logits[(size_t)p * V]);
-        next = argmax(&g.logits[(size_t)p * V], V);
-    }
-    return g;
-}
 
 const Scheme k_schemes[] = {
     {"awq_g32", AWQ, 32, false, false},
@@ -308,29 +272,17 @@ TEST_P(Int4Packing, loaded_weights_equal_the_dequantized_values_and_decode_like_
     EXPECT_GT(w.int4_bytes, 0u);
     for (int l = 0; l < c.n_layers; l++) {
         const std::string p = "model.layers." + std::to_string(l) + ".";
-        struct M { const Weight* w; std::vector<std::string> parts; };
-        const M mats[] = {{&w.layers[l].qkv, {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"}},
-                          {&w.layers[l].o_proj, {"self_attn.o_proj"}},
-                          {&w.layers[l].gate_up, {"mlp.gate_proj", "mlp.up_proj"}},
-                          {&w.layers[l].down, {"mlp.down_proj"}}};
-        for (const M& m : mats) {
+        for (const FusedLinear& m : fused_linears(w, l)) {
             EXPECT_EQ(m.w->type, WEIGHT_INT4) << p << m.parts[0];
             EXPECT_EQ(m.w->perm != nullptr, sc.act_order) << p << m.parts[0];
-            std::vector<float> got((size_t)m.w->n_rows * m.w->n_cols), want;
-            weight_dequant_ref(got.data(), *m.w);
-            for (const std::string& part : m.parts) {
-                const std::vector<float>& d = deq[p + part + ".weight"];
-                want.insert(want.end(), d.begin(), d.end());
-            }
-            ASSERT_EQ(got.size(), want.size());
-            EXPECT_EQ(memcmp(got.data(), want.data(), got.size() * 4), 0) << p << m.parts[0] << " differs";
+            expect_dequantizes_to(m, p, deq);
         }
     }
     plat_free(w.base);
 
     // the whole model: the dense twin's logits and greedy tokens
     Golden like = read_golden(k_src);
-    Golden dense = record(dir + "_dense", like);
+    Golden dense = record_golden(dir + "_dense", like);
     std::vector<int32_t> greedy;
     std::string report;
     double worst;

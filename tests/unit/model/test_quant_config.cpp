@@ -213,4 +213,44 @@ TEST(QuantConfig, fp8_tensors_need_the_config_and_scales_of_the_declared_shape) 
     EXPECT_NE(e.find("needs F32, BF16 or F16 [2, 2]"), std::string::npos) << e;
 }
 
+
+// vLLM's --quantization against the checkpoint's quantization_config: its own method (and the
+// marlin names of awq / gptq) pass; a mismatch, an unknown method, or a method that needs a
+// quantized checkpoint on an unquantized one are refused saying why; fp8 on an unquantized one
+// asks for the per-channel quantization at load.
+TEST(QuantConfig, quantization_flag_matches_the_checkpoint_or_quantizes_to_fp8_at_load) {
+    auto apply = [](const std::string& qc, const std::string& flag, ModelConfig* c) {
+        EXPECT_EQ(parse(qc, c), "");
+        std::string err;
+        return quant_config_apply_flag(flag, &c->quant, &err) ? std::string() : err;
+    };
+    const std::string awq =
+        R"({"quant_method": "awq", "bits": 4, "group_size": 128, "zero_point": true, "version": "gemm"})";
+    const std::string fp8 =
+        R"({"quant_method": "fp8", "weight_block_size": [128, 128], "activation_scheme": "dynamic"})";
+    ModelConfig c;
+    for (const char* f : {"", "none", "awq", "awq_marlin"}) {
+        EXPECT_EQ(apply(awq, f, &c), "") << f;
+        EXPECT_EQ(c.quant.method, QuantMethod::INT4) << f;
+        EXPECT_EQ(c.quant.producer, "awq") << f;
+    }
+    std::string e = apply(awq, "gptq_marlin", &c);
+    EXPECT_NE(e.find("--quantization gptq_marlin"), std::string::npos) << e;
+    EXPECT_NE(e.find("quant_method is awq"), std::string::npos) << e;
+    EXPECT_EQ(apply(fp8, "fp8", &c), "");
+    EXPECT_EQ(c.quant.layout, ScaleLayout::BLOCK);  // the checkpoint's own, untouched
+    EXPECT_NE(apply(ct(R"({"type": "float", "num_bits": 8, "strategy": "channel"})"), "fp8", &c)
+                  .find("quant_method is compressed-tensors"), std::string::npos);
+    e = apply("", "bitsandbytes", &c);
+    EXPECT_NE(e.find("--quantization bitsandbytes: not supported"), std::string::npos) << e;
+    e = apply("", "gptq", &c);
+    EXPECT_NE(e.find("the checkpoint is not quantized"), std::string::npos) << e;
+    EXPECT_EQ(c.quant.method, QuantMethod::NONE);
+    EXPECT_EQ(apply("", "fp8", &c), "");
+    EXPECT_EQ(c.quant.method, QuantMethod::FP8);
+    EXPECT_EQ(c.quant.producer, "online");
+    EXPECT_EQ(c.quant.layout, ScaleLayout::CHANNEL);
+    EXPECT_NE(c.quant.summary().find("quantized at load"), std::string::npos) << c.quant.summary();
+}
+
 }  // namespace

@@ -1,0 +1,179 @@
+// test_online_fp8.cpp — --quantization fp8 on an unquantized checkpoint: the fixtures' decoder
+// linears (dense, experts, shared experts) are quantized at load to e4m3 with one scale a row.
+// Checked against this test's own quantization (scale = max |w| / 448 a row, each value the
+// nearest e4m3 code found by searching all codes, ties to the even code, decoded by its own
+// formula): the loaded matrices dequantize to exactly those values, the embedding, lm_head and
+// routers stay as they are, and each model (llama, Mixtral, Qwen2-MoE, Qwen3-MoE) decodes like
+// the dense twin made of the dequantized values (and unlike the unquantized one).
+#include <gtest/gtest.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <algorithm>
+#include <map>
+#include <string>
+#include <vector>
+#include "core/model/model_config.h"
+#include "core/model/safetensors.h"
+#include "core/model/weights.h"
+#include "kernels/ref/ref.h"
+#include "platform/platform.h"
+#include "tests/unit/model/golden_check.h"
+#include "tests/unit/model/int4_checkpoint.h"
+
+namespace {
+
+const std::string k_fixtures = std::string(EDGELLM_FIXTURES) + "/", k_src = k_fixtures + "llama";
+
+// The value of e4m3 code c (0..0x7e, positive), from the format's definition.
+double e4m3_value(int c) {
+    const int e = c >> 3, m = c & 7;
+    return e == 0 ? m / 512.0 : (1.0 + m / 8.0) * ldexp(1.0, e - 7);
+}
+
+// x (|x| <= 448) rounded to the nearest e4m3 value, ties to the even code.
+float nearest_e4m3(float x) {
+    const double a = fabs((double)x);
+    int best = 0;
+    for (int c = 1; c <= 0x7e; c++) {
+        const double d = fabs(e4m3_value(c) - a), db = fabs(e4m3_value(best) - a);
+        if (d < db || (d == db && (c & 1) == 0)) best = c;
+    }
+    return (float)(x < 0 ? -e4m3_value(best) : e4m3_value(best));
+}
+
+// w (rows x cols) quantized per row and dequantized in fp32: value * (max |w| / 448).
+std::vector<float> fp8_per_row(const std::vector<float>& w, int64_t rows, int64_t cols) {
+    std::vector<float> d(w.size());
+    for (int64_t r = 0; r < rows; r++) {
+        float amax = 0.0f;
+        for (int64_t c = 0; c < cols; c++) amax = fmaxf(amax, fabsf(w[r * cols + c]));
+        const float s = amax > 0.0f ? amax / 448.0f : 1.0f;
+        for (int64_t c = 0; c < cols; c++) d[r * cols + c] = nearest_e4m3(w[r * cols + c] / s) * s;
+    }
+    return d;
+}
+
+// The linears --quantization fp8 quantizes (Mixtral's experts: w1, w2, w3; not the routers).
+bool is_linear(const std::string& name) {
+    if (name.rfind("model.layers.", 0) != 0) return false;
+    for (const char* p : {"q_proj.", "k_proj.", "v_proj.", "o_proj.", "gate_proj.", "up_proj.", "down_proj.",
+                          "experts.*.w1.", "experts.*.w2.", "experts.*.w3."}) {
+        std::string q = p;
+        const size_t star = q.find('*');
+        if (star == std::string::npos ? name.find(q) != std::string::npos
+                                      : name.find(q.substr(0, star)) != std::string::npos &&
+                                            name.find(q.substr(star + 1)) != std::string::npos)
+            return true;
+    }
+    return false;
+}
+
+// The dense twin of fixture src in dir (its tensors, its linears as fp8_per_row gives them);
+// returns those linears by name.
+std::map<std::string, std::vector<float>> make_dense_twin(const std::string& src, const std::string& dir) {
+    EXPECT_EQ(system(("rm -rf " + dir + " && mkdir -p " + dir + " && cp " + src + "/config.json " + dir).c_str()), 0);
+    SafeTensors st;
+    std::string err;
+    EXPECT_TRUE(st.open_dir(src, &err)) << err;
+    std::vector<StOut> ts;
+    std::map<std::string, std::vector<float>> deq;
+    for (const StTensor& t : st.tensors()) {
+        EXPECT_EQ(t.dtype, StDtype::F32) << t.name;
+        std::vector<float> w(t.n_elements());
+        memcpy(w.data(), t.data, w.size() * 4);
+        if (is_linear(t.name) && t.shape.size() == 2)  // not the biases
+            w = deq[t.name] = fp8_per_row(w, t.shape[0], t.shape[1]);
+        StOut o{t.name, "F32", t.shape, std::vector<uint8_t>(w.size() * 4)};
+        memcpy(o.bytes.data(), w.data(), o.bytes.size());
+        ts.push_back(o);
+    }
+    write_safetensors(dir + "/model.safetensors", ts);
+    return deq;
+}
+
+TEST(OnlineFp8, linears_load_as_an_independent_per_row_quantization) {
+    const std::string dir = ::testing::TempDir() + "online_fp8_dense";
+    std::map<std::string, std::vector<float>> deq = make_dense_twin(k_src, dir);
+    ASSERT_EQ(deq.size(), 7u * 2);  // the fixture's two layers
+
+    ModelConfig c;
+    SafeTensors st;
+    std::string err;
+    ASSERT_TRUE(model_config_load(k_src, &c, &err) && st.open_dir(k_src, &err)) << err;
+    ASSERT_TRUE(quant_config_apply_flag("fp8", &c.quant, &err)) << err;
+    DecoderWeights w;
+    LoadStats stats;
+    ASSERT_TRUE(decoder_weights_load(k_src, c, st, LoadOptions(), &w, &stats, &err)) << err;
+    EXPECT_GT(w.fp8_bytes, 0u);
+    EXPECT_EQ(w.lm_head.type, WEIGHT_ACT);  // lm_head and the embedding stay as they are
+    for (int l = 0; l < c.n_layers; l++) {
+        const std::string p = "model.layers." + std::to_string(l) + ".";
+        for (const FusedLinear& m : fused_linears(w, l)) {
+            ASSERT_EQ(m.w->type, WEIGHT_FP8_E4M3) << p << m.parts[0];
+            EXPECT_EQ(m.w->scale_rows, 1) << p << m.parts[0];
+            EXPECT_EQ(m.w->group_size, m.w->n_cols) << p << m.parts[0];
+            expect_dequantizes_to(m, p, deq);
+        }
+    }
+    plat_free(w.base);
+}
+
+class OnlineFp8Model : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(OnlineFp8Model, decodes_like_the_dense_twin_of_its_quantized_weights) {
+    const std::string src = k_fixtures + GetParam(), dir = ::testing::TempDir() + "online_fp8_" + GetParam();
+    make_dense_twin(src, dir);
+    ModelConfig c;
+    SafeTensors st;
+    std::string err;
+    ASSERT_TRUE(model_config_load(src, &c, &err) && st.open_dir(src, &err)) << err;
+    ASSERT_TRUE(quant_config_apply_flag("fp8", &c.quant, &err)) << err;
+    DecoderWeights w;
+    LoadStats stats;
+    ASSERT_TRUE(decoder_weights_load(src, c, st, LoadOptions(), &w, &stats, &err)) << err;
+    for (const LayerWeights& L : w.layers) {  // the experts too; the routers stay as they are
+        if (L.experts_gate_up.n_rows) {
+            EXPECT_EQ(L.experts_gate_up.type, WEIGHT_FP8_E4M3);
+            EXPECT_EQ(L.experts_down.type, WEIGHT_FP8_E4M3);
+            EXPECT_EQ(L.router.type, WEIGHT_ACT);
+        }
+        if (L.shared_gate_up.n_rows) {
+            EXPECT_EQ(L.shared_gate_up.type, WEIGHT_FP8_E4M3);
+        }
+    }
+    plat_free(w.base);
+
+    Golden like = read_golden(src);
+    Golden dense = record_golden(dir, like);
+    std::vector<int32_t> greedy;
+    std::string report;
+    double worst;
+    EXPECT_EQ(run_and_compare(src, dense, &greedy, &report, &worst, KV_ACT, nullptr, 0, "fp8"), 0) << report;
+    EXPECT_EQ(greedy, dense.greedy);
+    EXPECT_LT(worst, 1e-5) << "the same fp32 weights should give the same logits";
+    // and the quantization is not a no-op: the unquantized fixture's logits differ
+    greedy.clear();
+    report.clear();
+    EXPECT_GT(run_and_compare(src, like, &greedy, &report, &worst, KV_ACT, nullptr, 0, "fp8"), 0)
+        << "fp8 weights matched the unquantized model";
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, OnlineFp8Model, ::testing::Values("llama", "mixtral", "qwen2-moe", "qwen3-moe"),
+                         [](const ::testing::TestParamInfo<const char*>& i) {
+                             std::string n = i.param;
+                             std::replace(n.begin(), n.end(), '-', '_');
+                             return n;
+                         });
+
+// A method that needs a quantized checkpoint, on the unquantized fixture, stops the load saying so.
+TEST(OnlineFp8, other_methods_on_an_unquantized_checkpoint_are_refused) {
+    Model m;
+    std::string err;
+    LoadOptions lo;
+    lo.quantization = "awq";
+    EXPECT_FALSE(m.load(k_src, &err, lo));
+    EXPECT_NE(err.find("--quantization awq: config.json has no quantization_config"), std::string::npos) << err;
+}
+
+}  // namespace
