@@ -28,7 +28,8 @@
 #           and matmul_forward / moe_experts_forward taking the new ones)
 #   qsanitize compute-sanitizer memcheck over each of those groups, racecheck over moe_fp8 moe_int4
 #   qbench  gpu_bench fp8, int4 and moe: the new kernels' lines beside the other paths
-#   qmodels check_model.py llama3.1-8b-fp8 llama3.1-8b-awq (kept), qwen3-8b-fp8 llama3.1-8b-gptq,
+#   qmodels check_model.py llama3.1-8b-fp8 llama3.1-8b-awq (kept), qwen3-8b-fp8 llama3.1-8b-gptq
+#           llama3.1-8b-fp8-online (a bf16 checkpoint with --quantization fp8),
 #           then bench_dir.py on the kept FP8 and AWQ checkpoints (single stream, 64 prompts)
 #   qmoe    check_model.py qwen3-30b-a3b-12l-fp8 qwen3-30b-a3b-12l-awq, then CONC=64 bench_moe.py
 #           qwen3-30b-a3b-fp8 (serve + bench too with TOKENIZER_DIR holding Qwen3's tokenizer)
@@ -99,7 +100,7 @@ for step in $steps; do
                               '$bin/gpu_bench' int4 | grep -E 'W4A16|wgmma|decode step';
                               '$bin/gpu_bench' moe | grep -E 'fp8|int4|FP8|layer bf16'") ;;
         qmodels) cmd=(env $quant bash -c "KEEP=1 WORK=/tmp/edgellm-q python3 '$here/check_model.py' '$bin' llama3.1-8b-fp8 llama3.1-8b-awq;
-                                          python3 '$here/check_model.py' '$bin' qwen3-8b-fp8 llama3.1-8b-gptq;
+                                          python3 '$here/check_model.py' '$bin' qwen3-8b-fp8 llama3.1-8b-gptq llama3.1-8b-fp8-online;
                                           python3 '$here/bench_dir.py' '$bin/edgellm' /tmp/edgellm-q/llama3.1-8b-fp8 fp8-8b;
                                           python3 '$here/bench_dir.py' '$bin/edgellm' /tmp/edgellm-q/llama3.1-8b-awq awq-8b") ;;
         qmoe) cmd=(env $quant CONC=64 bash -c "python3 '$here/check_model.py' '$bin' qwen3-30b-a3b-12l-fp8 qwen3-30b-a3b-12l-awq;

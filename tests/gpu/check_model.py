@@ -2,6 +2,7 @@
 """Whole-model check of edgellm's GPU path against transformers, on random weights of real shapes.
 
     python3 tests/gpu/check_model.py BUILD_DIR [llama3.1-8b qwen3-8b llama3.1-8b-fp8 qwen3-8b-fp8 ...]
+(llama3.1-8b-fp8-online: a bf16 checkpoint that edgellm quantizes at load, --quantization fp8)
 
 For each shape: transformers builds the model with random weights (bf16, its own init; norm
 weights randomised around 1), saves it as a Hugging Face directory, loads that directory back with
@@ -102,6 +103,8 @@ def compare(name, build_dir, work, d, ids_path, ref32, ref16, vocab, arch):
     env = dict(os.environ)
     if name.endswith("-kvfp8"):
         env["EDGELLM_KV_FP8"] = "1"
+    if name.endswith("-online"):
+        env["EDGELLM_QUANTIZATION"] = "fp8"  # model_check loads with --quantization fp8
     label = name
     if arch:
         env["EDGELLM_KERNEL_ARCH"] = arch
@@ -150,7 +153,10 @@ def compare(name, build_dir, work, d, ids_path, ref32, ref16, vocab, arch):
 # FP8 checkpoints of the same shapes (tests/gpu/fp8_quant.py): edgellm loads the FP8 files;
 # the references run transformers on the dequantized weights (fp32, and the same weights rounded
 # to bf16: "a torch bf16 run of the same W8A16 scheme").
-FP8_SHAPES = {"llama3.1-8b-fp8": ("llama3.1-8b", "channel"), "qwen3-8b-fp8": ("qwen3-8b", (128, 128))}
+FP8_SHAPES = {"llama3.1-8b-fp8": ("llama3.1-8b", "channel"), "qwen3-8b-fp8": ("qwen3-8b", (128, 128)),
+              # the bf16 checkpoint, quantized by edgellm at load (--quantization fp8): per row,
+              # fp32 scales (fp8_quant.quantize_rows_f32 makes the references' weights)
+              "llama3.1-8b-fp8-online": ("llama3.1-8b", "online")}
 # int4 (W4A16) checkpoints of the same shapes (tests/gpu/int4_quant.py packs them as the producers
 # do, groups of 128): AutoAWQ gemm (asymmetric), GPTQ v1 with act-order (symmetric, q/k/v and
 # gate/up sharing a column order). The references run the dequantized weights, fp32 and bf16.
@@ -270,8 +276,14 @@ def check(name, build_dir, work):
         print(f"{name}: built and saved in {time.time() - t:.1f} s", flush=True)
         scheme = "moe"
     if scheme:
+        if scheme == "online":  # the bf16 weights as they are; edgellm quantizes them at load
+            model.save_pretrained(d, safe_serialization=True)
         model = model.float()
-        if scheme != "moe":
+        if scheme == "online":
+            from fp8_quant import quantize_rows_f32
+            quantize_rows_f32(model)
+            print(f"{name}: built and saved (bf16) in {time.time() - t:.1f} s", flush=True)
+        elif scheme != "moe":
             from fp8_quant import quantize_linear, save_fp8
             if scheme.startswith("int4-"):
                 tensors, qcfg = quantize_int4(model, scheme[5:])

@@ -56,6 +56,20 @@ def quantize_linear(model, scheme):
     return tensors, quantization_config(scheme)
 
 
+@torch.no_grad()
+def quantize_rows_f32(model):
+    """--quantization fp8 as edgellm applies it at load to a bf16 checkpoint: every linear's weight
+per output row, fp32 scale max|w| / 448 (1 for a row of zeros), e4m3 nearest even; the model's
+weights are replaced by the dequantized values (use a float32 model)."""
+    for name, p in model.named_parameters():
+        if name.endswith(".weight") and name.split(".")[-2] in LINEAR:
+            w = p.data.float()
+            scale = w.abs().amax(dim=1, keepdim=True) / FP8_MAX
+            scale = torch.where(scale > 0, scale, torch.ones_like(scale))
+            q = (w / scale).to(torch.float8_e4m3fn)
+            p.copy_((q.float() * scale).to(p.dtype))
+
+
 def quantization_config(scheme, ignore=("lm_head",)):
     """config.json's quantization_config for scheme as the producers write it: compressed-tensors
     float-quantized per output channel ("channel"; ignore: the modules left unquantized), or

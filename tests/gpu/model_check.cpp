@@ -41,7 +41,9 @@ int main(int argc, char** argv) {
     double t0 = now_s();
     Model m;
     std::string err;
-    if (!m.load(dir, &err)) { fprintf(stderr, "%s\n", err.c_str()); return 1; }
+    LoadOptions lo;  // EDGELLM_QUANTIZATION: --quantization (fp8 quantizes a bf16 checkpoint at load)
+    if (const char* q = getenv("EDGELLM_QUANTIZATION")) lo.quantization = q;
+    if (!m.load(dir, &err, lo)) { fprintf(stderr, "%s\n", err.c_str()); return 1; }
     plat_device_sync();
     double t_load = now_s() - t0;
     const int V = m.config().vocab_size;
