@@ -249,12 +249,13 @@ static bool qd_available() {
         for (int bx = 16; bx <= 128; bx *= 2)
             most = std::max(most, std::max(qd_smem_bytes(QD_FP8, bx), qd_smem_bytes(QD_INT4, bx)));
         avail = matmul_decode_available() && attr.binaryVersion == 90 && kernel_caps().smem_per_block >= (size_t)most;
-        const cudaFuncAttribute smem = cudaFuncAttributeMaxDynamicSharedMemorySize;
         for (int bx = 16; avail && bx <= 128; bx *= 2)
-            for (int rows = 0; rows < 2; rows++) {
-                CUDA_CHECK(cudaFuncSetAttribute(qd_kernel<QD_FP8>(bx, rows), smem, qd_smem_bytes(QD_FP8, bx)));
-                CUDA_CHECK(cudaFuncSetAttribute(qd_kernel<QD_INT4>(bx, rows), smem, qd_smem_bytes(QD_INT4, bx)));
-            }
+            for (int rows = 0; rows < 2; rows++)
+                for (int wt : {QD_FP8, QD_INT4}) {
+                    const QdKernel k = wt == QD_FP8 ? qd_kernel<QD_FP8>(bx, rows) : qd_kernel<QD_INT4>(bx, rows);
+                    const size_t bytes = qd_smem_bytes(wt, bx);
+                    CUDA_CHECK(cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes));
+                }
     }
     return avail == 1;
 }

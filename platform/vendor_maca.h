@@ -62,6 +62,7 @@
 #define cudaGraphDestroy mcGraphDestroy
 #define cudaGraphExecDestroy mcGraphExecDestroy
 #define cudaFuncSetAttribute mcFuncSetAttribute
+#define cudaGetSymbolAddress mcGetSymbolAddress
 #define cudaFuncAttributeMaxDynamicSharedMemorySize mcFuncAttributeMaxDynamicSharedMemorySize
 #define cudaFuncAttributes mcFuncAttributes
 #define cudaFuncGetAttributes mcFuncGetAttributes
