@@ -134,6 +134,10 @@ $(BUILD)/gpu_bench: $(call obj,$(GPU_BENCH_SRC)) $(LIB_OBJ) $(MIMALLOC_OBJ)
 $(BUILD)/int4_repack_bench: $(call obj,tests/bench/int4_repack_bench.cpp) $(LIB_OBJ) $(MIMALLOC_OBJ)
 	$(CXX) $(LDFLAGS) -o $@ $(MIMALLOC_OBJ) $(call obj,tests/bench/int4_repack_bench.cpp) $(LIB_OBJ) $(LDLIBS)
 
+# Host time of --quantization fp8 at load (tests/bench/online_fp8_bench.cpp): make PLATFORM=cpu build/cpu/online_fp8_bench
+$(BUILD)/online_fp8_bench: $(call obj,tests/bench/online_fp8_bench.cpp) $(LIB_OBJ) $(MIMALLOC_OBJ)
+	$(CXX) $(LDFLAGS) -o $@ $(MIMALLOC_OBJ) $(call obj,tests/bench/online_fp8_bench.cpp) $(LIB_OBJ) $(LDLIBS)
+
 demo: $(DEPS)/.done
 	$(MAKE) PLATFORM=cpu build/cpu/edgellm
 	bash dist/demo.sh
