@@ -4,7 +4,10 @@
 #include "core/grammar/grammar_ast.h"
 
 // One character of a JSON string: anything but '"', '\' and control characters, or an escape.
-// bmp_only: no raw character past U+FFFF, so that one character is one UTF-16 unit too.
+// bmp_only: no raw character past U+FFFF, so that one character is one UTF-16 unit too. \u
+// escapes of the surrogates (D800-DFFF) are left out: a lone one is not a character and strict
+// parsers (the server's tool-call parser among them) refuse the text, and a pair would be one
+// character here but two UTF-16 units.
 static GNodeP json_char(bool bmp_only) {
     auto build = [](bool bmp) {
         CodeRanges hex = {{'0', '9'}, {'A', 'F'}, {'a', 'f'}};
@@ -13,7 +16,11 @@ static GNodeP json_char(bool bmp_only) {
         GNodeP raw = g_charset(cs);
         GNodeP simple = g_concat({g_bytes("\\"), g_charset({{'"', '"'}, {'/', '/'}, {'\\', '\\'}, {'b', 'b'},
                                                              {'f', 'f'}, {'n', 'n'}, {'r', 'r'}, {'t', 't'}})});
-        GNodeP u = g_concat({g_bytes("\\u"), g_repeat(g_charset(hex), 4, 4)});
+        CodeRanges hex_not_d = {{'0', '9'}, {'A', 'C'}, {'E', 'F'}, {'a', 'c'}, {'e', 'f'}};
+        GNodeP u = g_concat({g_bytes("\\u"),
+                             g_alt({g_concat({g_charset(hex_not_d), g_repeat(g_charset(hex), 3, 3)}),
+                                    g_concat({g_charset({{'D', 'D'}, {'d', 'd'}}), g_charset({{'0', '7'}}),
+                                              g_repeat(g_charset(hex), 2, 2)})})});
         return g_alt({raw, simple, u});
     };
     static const GNodeP any = build(false), bmp = build(true);

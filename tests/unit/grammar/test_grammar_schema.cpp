@@ -73,16 +73,20 @@ TEST(GrammarSchema, numbers_and_integers_follow_json_and_the_digit_bounds) {
 }
 
 TEST(GrammarSchema, strings_escape_and_count_characters) {
-    expect_set(R"({"type":"string"})", {R"("a\"b")", R"("\u00e9")", "\"\xC3\xA9\"", R"("\n\\\/")", R"("")"},
+    expect_set(R"({"type":"string"})",
+               {R"("a\"b")", R"("\u00e9")", "\"\xC3\xA9\"", R"("\n\\\/")", R"("")", R"("\uD7FF\uE000")"},
                {"\"a\nb\"", R"("\x")", R"("\u00g0")", R"("a)", R"("a""b")", "\"\xFF\""});
+    // no escaped surrogates: a lone one is refused by strict parsers; characters past U+FFFF are
+    // written as they are
+    expect_set(R"({"type":"string"})", {"\"\xF0\x9F\x98\x80\""}, {R"("\ud800")", R"("\uDC00")", R"("\ud83d\ude00")"});
     // characters, not bytes: code points of 2, 3 and 4 bytes; an escape is one character
     expect_set(R"({"type":"string","minLength":2,"maxLength":3})",
                {R"("ab")", "\"\xC3\xA9\xE2\x82\xAC\"", "\"a\xC3\xA9\xE2\x82\xAC\"", R"("\n\u0041")"},
                {R"("a")", R"("abcd")", R"("\n")"});
     // under a maxLength no character past U+FFFF (two UTF-16 units, which JavaScript counts), so
     // the length is the same in code points and in UTF-16 units; without one they are allowed
-    expect_set(R"({"type":"string","maxLength":3})", {R"("abc")", R"("\ud83d\ude00")"},
-               {"\"\xF0\x9F\x98\x80\"", "\"a\xF0\x9F\x98\x80\""});
+    expect_set(R"({"type":"string","maxLength":3})", {R"("abc")", R"("\u00e9\u4e2d")"},
+               {"\"\xF0\x9F\x98\x80\"", "\"a\xF0\x9F\x98\x80\"", R"("\ud83d\ude00")"});
     expect_set(R"({"type":"string","minLength":2})", {"\"\xC3\xA9\xF0\x9F\x98\x80\""}, {"\"\xF0\x9F\x98\x80\""});
 }
 
