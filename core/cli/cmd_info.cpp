@@ -1,4 +1,4 @@
-// cmd_info.cpp — `edgellm info --model DIR`: architecture, shape, parameter count, bytes per
+// cmd_info.cpp — `edgellm info --model DIR [-q METHOD]`: architecture, shape, parameter count, bytes per
 // dtype on disk and KV-cache bytes per token. Reads config.json and safetensors headers only.
 #include <stdio.h>
 #include <string.h>
@@ -7,6 +7,7 @@
 #include "core/cli/commands.h"
 #include "core/cli/config.h"
 #include "core/model/model_config.h"
+#include "core/model/quant_config.h"
 #include "core/model/safetensors.h"
 
 int cmd_info(int argc, char** argv) {
@@ -17,7 +18,8 @@ int cmd_info(int argc, char** argv) {
     if (!config_validate(cfg, &err)) { fprintf(stderr, "edgellm info: %s\n", err.c_str()); return 2; }
     ModelConfig c;
     SafeTensors st;
-    if (!model_config_load(dir, &c, &err) || !st.open_dir(dir, &err)) {
+    if (!model_config_load(dir, &c, &err) || !quant_config_apply_flag(cfg.quantization, &c.quant, &err) ||
+        !st.open_dir(dir, &err)) {
         fprintf(stderr, "edgellm info: %s\n", err.c_str());
         return 1;
     }

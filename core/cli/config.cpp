@@ -126,6 +126,7 @@ static bool env_switch(const char* var) {
 // The parsed flags into cfg (every flag the command registered).
 static void fill(const cxxopts::ParseResult& a, ConfigCommand cmd, Config* c) {
     if (a.count("model")) c->model_dir = a["model"].as<std::string>();
+    take(a, "quantization", &c->quantization);
     if (cmd == CMD_INFO) return;
     take(a, "generation-config", &c->generation_config);
     take(a, "max-model-len", &c->max_model_len);
@@ -143,7 +144,6 @@ static void fill(const cxxopts::ParseResult& a, ConfigCommand cmd, Config* c) {
     take(a, "pipeline-parallel-size", &c->pipeline_parallel_size);
     take(a, "dtype", &c->dtype);
     take(a, "kv-cache-dtype", &c->kv_cache_dtype);
-    take(a, "quantization", &c->quantization);
     if ((c->has_seed = a.count("seed") > 0)) c->seed = a["seed"].as<uint64_t>();
     if (cmd == CMD_GENERATE) {
         take(a, "prompt-ids", &c->prompt_ids);
@@ -184,6 +184,8 @@ int config_parse(ConfigCommand cmd, int argc, char** argv, Config* cfg) {
     cxxopts::Options opts(name, about[cmd]);
     if (cmd == CMD_INFO) {
         opts.add_options()("model", "Hugging Face model directory", cxxopts::value<std::string>())
+                          ("q,quantization", "as serve's: what the load would run (fp8 on an unquantized "
+                                             "checkpoint: its linear layers in e4m3)", cxxopts::value<std::string>())
                           ("h,help", "show this help");
     } else {
         add_engine_flags(opts);

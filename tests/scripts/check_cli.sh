@@ -27,6 +27,11 @@ experts() { $bin info --model "tests/fixtures/$1" 2>&1 | grep "expert parameters
 if [ -n "$(experts qwen3-moe)" ] && [ "$(experts qwen3-moe)" = "$(experts qwen3-moe-awq)" ]; then
   echo "PASS info_int4_expert_parameters_match_the_bf16_shapes"
 else echo "FAIL info_int4_expert_parameters_match_the_bf16_shapes: '$(experts qwen3-moe)' vs '$(experts qwen3-moe-awq)'"; fi
+# -q as serve takes it: fp8 on a bf16 checkpoint is shown as quantized at load; a method the
+# checkpoint does not have is refused as the load would refuse it
+if $bin info --model tests/fixtures/llama -q fp8 2>&1 | grep -q "^quantization: .*quantized at load"; then
+  echo "PASS info_quantization_fp8_shows_the_load"
+else echo "FAIL info_quantization_fp8_shows_the_load: $($bin info --model tests/fixtures/llama -q fp8 2>&1 | head -3)"; fi
 expect_fail() {  # name, expected message fragment, command...
   local name=$1 frag=$2; shift 2
   out=$("$@" 2>&1); rc=$?
@@ -36,4 +41,5 @@ expect_fail() {  # name, expected message fragment, command...
 expect_fail generate_rejects_missing_model_dir "cannot open" $bin generate --model /nonexistent --prompt-ids 1,2
 expect_fail generate_rejects_bad_prompt_ids "prompt-ids" $bin generate --model tests/fixtures/llama --prompt-ids 1,x
 expect_fail generate_rejects_out_of_vocab_id "outside the vocabulary" $bin generate --model tests/fixtures/llama --prompt-ids 1,99999
+expect_fail info_refuses_a_quantization_the_checkpoint_lacks "quant_method is compressed-tensors" $bin info --model tests/fixtures/llama-fp8 -q awq
 expect_fail unknown_command_is_refused "unknown command" $bin frobnicate
