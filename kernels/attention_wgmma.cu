@@ -90,7 +90,7 @@ __device__ __forceinline__ void aw_load_kv(uint8_t* ks, uint8_t* vs, const bf16*
 // s[4j + 0/1] = row a (g), keys 8j + 2t + 0/1; s[4j + 2/3] = row b (g + 8), same keys. With mask,
 // key index i of the tile is kept for row x only when lo[x] < i <= hi[x] (causal and window
 // bounds, relative to the tile). Writes P = 2^(s * scale_log2 - max) as bf16 A fragments (p[kk]:
-// key chunk kk, from S entries 8kk .. 8kk+7, see sm90_wgmma_rs_n128_tb), rescales o, keeps the
+// key chunk kk, from S entries 8kk .. 8kk+7, see sm90_wgmma_rs), rescales o, keeps the
 // running max m (raw score units) and this thread's share of the row sum l.
 template <int HD>
 __device__ __forceinline__ void aw_softmax(const float (&s)[AW_KEYS / 2], uint32_t (&p)[AW_KEYS / 16][4],
@@ -168,8 +168,7 @@ __device__ __forceinline__ void aw_store_rows(bf16* out, const float (&o)[HD / 2
 template <int HD>
 __device__ __forceinline__ void aw_wgmma_pv(float* o, const uint32_t* p, uint32_t v_addr) {
     const uint64_t desc = sm90_desc_sw128_mn(v_addr, AW_SLAB);
-    if constexpr (HD == 64) sm90_wgmma_rs_n64_tb(o, p, desc);
-    else sm90_wgmma_rs_n128_tb(o, p, desc);
+    sm90_wgmma_rs<HD, 1>(o, p, desc);
 }
 #endif
 

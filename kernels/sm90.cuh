@@ -277,53 +277,17 @@ __device__ __forceinline__ void sm90_wgmma_n128_sd(float* d, uint64_t desc_a, ui
         : SM90_D64
         : "l"(desc_a), "l"(desc_b), "r"(scale_d));
 }
-// d (64 x 64 fp32, this warpgroup) += a (64 x 16 bf16 in registers) · b (16 x 64, desc_b, N-major:
-// the transposed operand, see sm90_desc_sw128_mn). a holds this thread's A fragments of the PTX
-// ISA's m64nNk16 layout: warp w of the group has rows 16w..16w+15; with g = lane / 4, t = lane % 4,
-// a[0] = (row g, k 2t, 2t+1), a[1] = (row g+8, k 2t, 2t+1), a[2] = (row g, k 2t+8, 2t+9),
-// a[3] = (row g+8, k 2t+8, 2t+9), the lower k in the low half.
-__device__ __forceinline__ void sm90_wgmma_rs_n64_tb(float* d, const uint32_t* a, uint64_t desc_b) {
-    asm volatile(
-        "{\n"
-        ".reg .pred p;\n"
-        "setp.ne.b32 p, %37, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 "
-        "{"
-        "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
-        "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, "
-        "{%32, %33, %34, %35}, %36, p, 1, 1, 1;\n"
-        "}\n"
-        : SM90_D32(0)
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "n"(1));
-}
-// d (64 x 128 fp32, this warpgroup) += a (64 x 16 bf16 in registers) · b (16 x 128, desc_b, N-major:
-// the transposed operand, see sm90_desc_sw128_mn). a holds this thread's A fragments of the PTX
-// ISA's m64nNk16 layout: warp w of the group has rows 16w..16w+15; with g = lane / 4, t = lane % 4,
-// a[0] = (row g, k 2t, 2t+1), a[1] = (row g+8, k 2t, 2t+1), a[2] = (row g, k 2t+8, 2t+9),
-// a[3] = (row g+8, k 2t+8, 2t+9), the lower k in the low half.
-__device__ __forceinline__ void sm90_wgmma_rs_n128_tb(float* d, const uint32_t* a, uint64_t desc_b) {
-    asm volatile(
-        "{\n"
-        ".reg .pred p;\n"
-        "setp.ne.b32 p, %69, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 "
-        "{"
-        "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
-        "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, "
-        "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "
-        "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, "
-        "{%64, %65, %66, %67}, %68, p, 1, 1, 1;\n"
-        "}\n"
-        : SM90_D64
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "n"(1));
-}
-// d (64 x N fp32, this warpgroup) += a (64 x 16 bf16 in registers, the fragment layout of
-// sm90_wgmma_rs_n64_tb) · b (N x 16, desc_b, K-major as for sm90_wgmma_n)ᵀ, N = 16 .. 128. The
-// registers of a are read while the wgmma runs: they must keep their values until a wait says
-// it is done.
-template <int N>
+// d (64 x N fp32, this warpgroup) += a (64 x 16 bf16 in registers) · b, N = 16 .. 128. a holds
+// this thread's A fragments of the PTX ISA's m64nNk16 layout: warp w of the group has rows
+// 16w..16w+15; with g = lane / 4, t = lane % 4, a[0] = (row g, k 2t, 2t+1), a[1] = (row g+8,
+// k 2t, 2t+1), a[2] = (row g, k 2t+8, 2t+9), a[3] = (row g+8, k 2t+8, 2t+9), the lower k in the
+// low half. b is N x 16 (desc_b, K-major as for sm90_wgmma_n)ᵀ, or with TRANS_B = 1 16 x N (N-major:
+// the transposed operand, see sm90_desc_sw128_mn). The registers of a are read while the wgmma
+// runs: they must keep their values until a wait says it is done.
+template <int N, int TRANS_B = 0>
 __device__ __forceinline__ void sm90_wgmma_rs(float* d, const uint32_t* a, uint64_t desc_b) {
     static_assert(N == 16 || N == 32 || N == 64 || N == 128, "wgmma width");
+    static_assert(TRANS_B == 0 || TRANS_B == 1, "b's major order");
     if constexpr (N == 16) {
         asm volatile(
             "{\n"
@@ -333,10 +297,10 @@ __device__ __forceinline__ void sm90_wgmma_rs(float* d, const uint32_t* a, uint6
             "{"
             "%0, %1, %2, %3, %4, %5, %6, %7"
             "}, "
-            "{%8, %9, %10, %11}, %12, p, 1, 1, 0;\n"
+            "{%8, %9, %10, %11}, %12, p, 1, 1, %14;\n"
             "}\n"
             : SM90_D8(0)
-            : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "n"(1));
+            : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "n"(1), "n"(TRANS_B));
     } else if constexpr (N == 32) {
         asm volatile(
             "{\n"
@@ -346,10 +310,10 @@ __device__ __forceinline__ void sm90_wgmma_rs(float* d, const uint32_t* a, uint6
             "{"
             "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15"
             "}, "
-            "{%16, %17, %18, %19}, %20, p, 1, 1, 0;\n"
+            "{%16, %17, %18, %19}, %20, p, 1, 1, %22;\n"
             "}\n"
             : SM90_D8(0), SM90_D8(8)
-            : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "n"(1));
+            : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "n"(1), "n"(TRANS_B));
     } else if constexpr (N == 64) {
         asm volatile(
             "{\n"
@@ -360,10 +324,10 @@ __device__ __forceinline__ void sm90_wgmma_rs(float* d, const uint32_t* a, uint6
             "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
             "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31"
             "}, "
-            "{%32, %33, %34, %35}, %36, p, 1, 1, 0;\n"
+            "{%32, %33, %34, %35}, %36, p, 1, 1, %38;\n"
             "}\n"
             : SM90_D32(0)
-            : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "n"(1));
+            : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "n"(1), "n"(TRANS_B));
     } else if constexpr (N == 128) {
         asm volatile(
             "{\n"
@@ -376,10 +340,10 @@ __device__ __forceinline__ void sm90_wgmma_rs(float* d, const uint32_t* a, uint6
             "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "
             "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63"
             "}, "
-            "{%64, %65, %66, %67}, %68, p, 1, 1, 0;\n"
+            "{%64, %65, %66, %67}, %68, p, 1, 1, %70;\n"
             "}\n"
             : SM90_D64
-            : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "n"(1));
+            : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "n"(1), "n"(TRANS_B));
     }
 }
 // The wgmma of width N (16 .. 256) on a 64-row warpgroup tile: N / 2 fp32 accumulators.
