@@ -92,19 +92,24 @@ std::map<std::string, std::vector<float>> make_dense_twin(const std::string& src
     return deq;
 }
 
+// Fixture src's config and weights loaded as --quantization fp8 loads them.
+void load_online_fp8(const std::string& src, ModelConfig* c, DecoderWeights* w) {
+    SafeTensors st;
+    std::string err;
+    ASSERT_TRUE(model_config_load(src, c, &err) && st.open_dir(src, &err)) << err;
+    ASSERT_TRUE(quant_config_apply_flag("fp8", &c->quant, &err)) << err;
+    LoadStats stats;
+    ASSERT_TRUE(decoder_weights_load(src, *c, st, LoadOptions(), w, &stats, &err)) << err;
+}
+
 TEST(OnlineFp8, linears_load_as_an_independent_per_row_quantization) {
     const std::string dir = ::testing::TempDir() + "online_fp8_dense";
     std::map<std::string, std::vector<float>> deq = make_dense_twin(k_src, dir);
     ASSERT_EQ(deq.size(), 7u * 2);  // the fixture's two layers
 
     ModelConfig c;
-    SafeTensors st;
-    std::string err;
-    ASSERT_TRUE(model_config_load(k_src, &c, &err) && st.open_dir(k_src, &err)) << err;
-    ASSERT_TRUE(quant_config_apply_flag("fp8", &c.quant, &err)) << err;
     DecoderWeights w;
-    LoadStats stats;
-    ASSERT_TRUE(decoder_weights_load(k_src, c, st, LoadOptions(), &w, &stats, &err)) << err;
+    ASSERT_NO_FATAL_FAILURE(load_online_fp8(k_src, &c, &w));
     EXPECT_GT(w.fp8_bytes, 0u);
     EXPECT_EQ(w.lm_head.type, WEIGHT_ACT);  // lm_head and the embedding stay as they are
     for (int l = 0; l < c.n_layers; l++) {
@@ -125,13 +130,8 @@ TEST_P(OnlineFp8Model, decodes_like_the_dense_twin_of_its_quantized_weights) {
     const std::string src = k_fixtures + GetParam(), dir = ::testing::TempDir() + "online_fp8_" + GetParam();
     make_dense_twin(src, dir);
     ModelConfig c;
-    SafeTensors st;
-    std::string err;
-    ASSERT_TRUE(model_config_load(src, &c, &err) && st.open_dir(src, &err)) << err;
-    ASSERT_TRUE(quant_config_apply_flag("fp8", &c.quant, &err)) << err;
     DecoderWeights w;
-    LoadStats stats;
-    ASSERT_TRUE(decoder_weights_load(src, c, st, LoadOptions(), &w, &stats, &err)) << err;
+    ASSERT_NO_FATAL_FAILURE(load_online_fp8(src, &c, &w));
     for (const LayerWeights& L : w.layers) {  // the experts too; the routers stay as they are
         if (L.experts_gate_up.n_rows) {
             EXPECT_EQ(L.experts_gate_up.type, WEIGHT_FP8_E4M3);
