@@ -239,17 +239,16 @@ static void fill_piece_scales(const TensorSpec& spec, const PieceScale& sc, cons
 }
 
 // --quantization fp8 (weights_online_fp8.h): the regions of the linear slots whose pieces are
-// whole float tensors become FP8 with one scale a row (stacked experts: widths in whole 16-byte
-// loads, as plan_fp8 asks).
+// plain float tensors (or a tensor-parallel rank's block of one) become FP8 with one scale a row
+// of the block (stacked experts: widths in whole 16-byte loads, as plan_fp8 asks).
 static void plan_online_fp8(const std::vector<TensorSpec>& table, const std::vector<const StTensor*>& found,
                             const std::vector<int>& region_of, std::vector<Region>* regions) {
     std::vector<bool> ok(regions->size(), true);
     for (size_t i = 0; i < table.size(); i++) {
         const TensorSpec& s = table[i];
         const StDtype d = found[i]->dtype;
-        const bool whole = s.layout == TENSOR_PLAIN && s.src_col0 == 0 && (s.full_cols == 0 || s.full_cols == s.n_cols);
         const bool flt = d == StDtype::BF16 || d == StDtype::F16 || d == StDtype::F32;
-        ok[region_of[i]] = ok[region_of[i]] && whole && flt && online_fp8_slot(s.slot);
+        ok[region_of[i]] = ok[region_of[i]] && s.layout == TENSOR_PLAIN && flt && online_fp8_slot(s.slot);
     }
     for (size_t k = 0; k < regions->size(); k++) {
         Region& r = (*regions)[k];
@@ -343,8 +342,9 @@ bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const Sa
     bool has_bias = st.find("model.layers.0.self_attn.q_proj.bias") != nullptr;
     std::vector<TensorSpec> table = decoder_tensor_table(c, has_bias, tied);
     if (tp_size > 1) {
-        if (c.quant.method != QuantMethod::NONE || c.n_experts > 0) {
-            *err = dir + ": tensor parallelism takes dense bf16/fp16/fp32 checkpoints for now";
+        if ((c.quant.method != QuantMethod::NONE && c.quant.producer != "online") || c.n_experts > 0) {
+            *err = dir + ": tensor parallelism takes dense bf16/fp16/fp32 checkpoints (and --quantization fp8 "
+                         "on them) for now";
             return false;
         }
         tensor_table_shard(c, tp_size, tp_rank, &table);
@@ -443,8 +443,9 @@ bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const Sa
             grid.resize((size_t)(r.grid_rows * r.grid_cols));
             if (found[i]->dtype != StDtype::F8_E4M3) {  // --quantization fp8
                 const TensorSpec& sp = table[i];
-                online.push_back({sp.name, found[i]->data + sp.src_row0 * sp.n_cols * st_dtype_size(found[i]->dtype),
-                                  (int)found[i]->dtype, sp.n_rows, sp.n_cols,
+                const int64_t ld = sp.full_cols ? sp.full_cols : sp.n_cols;  // a rank's columns: the whole row apart
+                online.push_back({sp.name, found[i]->data + (sp.src_row0 * ld + sp.src_col0) * st_dtype_size(found[i]->dtype),
+                                  (int)found[i]->dtype, sp.n_rows, sp.n_cols, ld,
                                   (char*)w->base + r.offset + sp.row_offset * r.n_cols, grid.data() + sp.row_offset});
                 continue;
             }

@@ -32,12 +32,12 @@ static inline float load_elem(const uint8_t* row, int dtype, int64_t i) {
 }
 
 // Rows [r0, r1): false at the first non-finite value (its row in *bad_row).
-static bool quantize_rows(const uint8_t* src, int dtype, int64_t cols, int64_t r0, int64_t r1, uint8_t* q,
-                          float* scales, int64_t* bad_row) {
+static bool quantize_rows(const uint8_t* src, int dtype, int64_t cols, int64_t ld, int64_t r0, int64_t r1,
+                          uint8_t* q, float* scales, int64_t* bad_row) {
     const size_t esz = dtype == (int)StDtype::F32 ? 4 : 2;
     std::vector<float> w((size_t)cols);
     for (int64_t r = r0; r < r1; r++) {
-        const uint8_t* row = src + (size_t)r * cols * esz;
+        const uint8_t* row = src + (size_t)r * ld * esz;
         float amax = 0.0f;
         for (int64_t c = 0; c < cols; c++) {
             w[c] = load_elem(row, dtype, c);
@@ -55,7 +55,7 @@ static bool quantize_rows(const uint8_t* src, int dtype, int64_t cols, int64_t r
 }
 
 bool online_fp8_quantize(const std::string& name, const uint8_t* src, int dtype, int64_t rows, int64_t cols,
-                         uint8_t* q, float* scales, int n_threads, std::string* err) {
+                         int64_t ld, uint8_t* q, float* scales, int n_threads, std::string* err) {
     if (dtype != (int)StDtype::F32 && dtype != (int)StDtype::BF16 && dtype != (int)StDtype::F16) {
         *err = "--quantization fp8: tensor '" + name + "' is " + st_dtype_name((StDtype)dtype) +
                ", not a float type to quantize";
@@ -68,9 +68,9 @@ bool online_fp8_quantize(const std::string& name, const uint8_t* src, int dtype,
     std::vector<std::thread> threads;
     for (int t = 1; t < n; t++)
         threads.emplace_back([&, t] {
-            quantize_rows(src, dtype, cols, rows * t / n, rows * (t + 1) / n, q, scales, &bad[t]);
+            quantize_rows(src, dtype, cols, ld, rows * t / n, rows * (t + 1) / n, q, scales, &bad[t]);
         });
-    quantize_rows(src, dtype, cols, 0, rows / n, q, scales, &bad[0]);
+    quantize_rows(src, dtype, cols, ld, 0, rows / n, q, scales, &bad[0]);
     for (std::thread& th : threads) th.join();
     for (int64_t b : bad)
         if (b >= 0) {
@@ -85,7 +85,7 @@ bool online_fp8_upload(const std::vector<OnlineFp8Piece>& pieces, int n_threads,
     std::vector<uint8_t> q;
     for (const OnlineFp8Piece& p : pieces) {
         q.resize((size_t)(p.rows * p.cols));
-        if (!online_fp8_quantize(p.name, p.src, p.dtype, p.rows, p.cols, q.data(), p.scales, n_threads, err))
+        if (!online_fp8_quantize(p.name, p.src, p.dtype, p.rows, p.cols, p.ld, q.data(), p.scales, n_threads, err))
             return false;
         plat_copy_h2d(p.dst, q.data(), q.size());
     }

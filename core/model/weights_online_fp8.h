@@ -13,20 +13,22 @@
 // the shared expert's projections.
 bool online_fp8_slot(WeightSlot slot);
 
-// rows x cols values of a checkpoint tensor (dtype a StDtype: BF16, F16 or F32; row-major) into
-// e4m3 bytes q (rows x cols) and per-row scales: scales[r] = max |w(r, :)| / 448 (1 for a row of
-// zeros), q(r, c) = e4m3(w(r, c) / scales[r]) rounded to nearest even. Rows split over up to
+// rows x cols values of a checkpoint tensor (dtype a StDtype: BF16, F16 or F32; row-major, ld
+// values from one row to the next: a tensor-parallel rank's columns of a wider matrix) into e4m3
+// bytes q (rows x cols, packed) and per-row scales: scales[r] = max |w(r, :)| / 448 (1 for a row
+// of zeros), q(r, c) = e4m3(w(r, c) / scales[r]) rounded to nearest even. Rows split over up to
 // n_threads threads. False with *err naming the tensor when a value is NaN or infinite.
 bool online_fp8_quantize(const std::string& name, const uint8_t* src, int dtype, int64_t rows, int64_t cols,
-                         uint8_t* q, float* scales, int n_threads, std::string* err);
+                         int64_t ld, uint8_t* q, float* scales, int n_threads, std::string* err);
 
-// One checkpoint tensor to quantize: its rows x cols values (src, dtype), where its bytes go on
-// the device (dst) and its row scales on the host (scales, the region's grid uploaded later).
+// One checkpoint tensor (or a rank's block of it) to quantize: its rows x cols values (src, dtype,
+// ld values a row), where its bytes go on the device (dst) and its row scales on the host
+// (scales, the region's grid uploaded later).
 struct OnlineFp8Piece {
     std::string name;
     const uint8_t* src;
     int dtype;
-    int64_t rows, cols;
+    int64_t rows, cols, ld;
     char* dst;
     float* scales;
 };

@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
         for (int i = 0; i < repeats; i++) {
             std::string err;
             const Clock::time_point t0 = Clock::now();
-            if (!online_fp8_quantize("w", (const uint8_t*)w.data(), (int)StDtype::BF16, R, C, q.data(), s.data(), nt,
+            if (!online_fp8_quantize("w", (const uint8_t*)w.data(), (int)StDtype::BF16, R, C, C, q.data(), s.data(), nt,
                                      &err)) {
                 fprintf(stderr, "%s\n", err.c_str());
                 return 1;

@@ -12,11 +12,13 @@
 #include <algorithm>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 #include "core/model/model_config.h"
 #include "core/model/safetensors.h"
 #include "core/model/weights.h"
 #include "kernels/ref/ref.h"
+#include "platform/comm.h"
 #include "platform/platform.h"
 #include "tests/unit/model/golden_check.h"
 #include "tests/unit/model/int4_checkpoint.h"
@@ -69,9 +71,23 @@ bool is_linear(const std::string& name) {
     return false;
 }
 
-// The dense twin of fixture src in dir (its tensors, its linears as fp8_per_row gives them);
-// returns those linears by name.
-std::map<std::string, std::vector<float>> make_dense_twin(const std::string& src, const std::string& dir) {
+// w (rows x cols) quantized as tensor parallelism's tp ranks quantize their column blocks: each
+// block of cols / tp columns per row (fp8_per_row on the block).
+std::vector<float> fp8_per_row_blocks(const std::vector<float>& w, int64_t rows, int64_t cols, int tp) {
+    const int64_t n = cols / tp;
+    std::vector<float> d(w.size()), block((size_t)(rows * n));
+    for (int b = 0; b < tp; b++) {
+        for (int64_t r = 0; r < rows; r++) memcpy(&block[r * n], &w[r * cols + b * n], n * 4);
+        const std::vector<float> q = fp8_per_row(block, rows, n);
+        for (int64_t r = 0; r < rows; r++) memcpy(&d[r * cols + b * n], &q[r * n], n * 4);
+    }
+    return d;
+}
+
+// The dense twin of fixture src in dir (its tensors, its linears as fp8_per_row gives them; with
+// tp > 1 o_proj and down as tp ranks quantize them, fp8_per_row_blocks); returns those linears by
+// name.
+std::map<std::string, std::vector<float>> make_dense_twin(const std::string& src, const std::string& dir, int tp = 1) {
     EXPECT_EQ(system(("rm -rf " + dir + " && mkdir -p " + dir + " && cp " + src + "/config.json " + dir).c_str()), 0);
     SafeTensors st;
     std::string err;
@@ -82,8 +98,10 @@ std::map<std::string, std::vector<float>> make_dense_twin(const std::string& src
         EXPECT_EQ(t.dtype, StDtype::F32) << t.name;
         std::vector<float> w(t.n_elements());
         memcpy(w.data(), t.data, w.size() * 4);
+        const bool row_parallel = t.name.find("o_proj.") != std::string::npos || t.name.find("down_proj.") != std::string::npos;
         if (is_linear(t.name) && t.shape.size() == 2)  // not the biases
-            w = deq[t.name] = fp8_per_row(w, t.shape[0], t.shape[1]);
+            w = deq[t.name] = tp > 1 && row_parallel ? fp8_per_row_blocks(w, t.shape[0], t.shape[1], tp)
+                                                     : fp8_per_row(w, t.shape[0], t.shape[1]);
         StOut o{t.name, "F32", t.shape, std::vector<uint8_t>(w.size() * 4)};
         memcpy(o.bytes.data(), w.data(), o.bytes.size());
         ts.push_back(o);
@@ -122,6 +140,71 @@ TEST(OnlineFp8, linears_load_as_an_independent_per_row_quantization) {
         }
     }
     plat_free(w.base);
+}
+
+// Tensor parallelism: each rank quantizes its own block, one scale a row of the block: q/k/v and
+// gate/up their rows (the whole rows' scales), o_proj and down their columns (the scales of the
+// rank's part of each row, which its partial sums then use).
+TEST(OnlineFp8, tensor_parallel_ranks_quantize_their_own_blocks) {
+    SafeTensors st;
+    std::string err;
+    ASSERT_TRUE(st.open_dir(k_src, &err)) << err;
+    const int tp = 2;
+    for (int rank = 0; rank < tp; rank++) {
+        ModelConfig c;
+        ASSERT_TRUE(model_config_load(k_src, &c, &err)) << err;
+        ASSERT_TRUE(quant_config_apply_flag("fp8", &c.quant, &err)) << err;
+        DecoderWeights w;
+        LoadStats stats;
+        ASSERT_TRUE(decoder_weights_load(k_src, c, st, LoadOptions(), &w, &stats, &err, tp, rank)) << err;
+        for (int l = 0; l < c.n_layers; l++) {
+            const std::string p = "model.layers." + std::to_string(l) + ".";
+            EXPECT_EQ(w.layers[l].qkv.type, WEIGHT_FP8_E4M3);
+            EXPECT_EQ(w.layers[l].gate_up.type, WEIGHT_FP8_E4M3);
+            for (auto [m, name] : {std::make_pair(&w.layers[l].o_proj, p + "self_attn.o_proj.weight"),
+                                   std::make_pair(&w.layers[l].down, p + "mlp.down_proj.weight")}) {
+                const StTensor* t = st.find(name);
+                ASSERT_TRUE(t && t->dtype == StDtype::F32) << name;
+                const int64_t R = t->shape[0], C = t->shape[1], n = C / tp;
+                ASSERT_EQ(m->type, WEIGHT_FP8_E4M3) << name;
+                ASSERT_EQ(m->n_rows, R) << name;
+                ASSERT_EQ(m->n_cols, n) << name;
+                std::vector<float> block((size_t)(R * n)), got(block.size());
+                for (int64_t r = 0; r < R; r++)
+                    memcpy(&block[r * n], t->data + (r * C + rank * n) * 4, n * 4);
+                const std::vector<float> want = fp8_per_row(block, R, n);
+                weight_dequant_ref(got.data(), *m);
+                EXPECT_EQ(memcmp(got.data(), want.data(), got.size() * 4), 0) << name << " rank " << rank;
+            }
+        }
+        plat_free(w.base);
+    }
+}
+
+// ... and 2 ranks decode like the dense twin of those blocks (teacher-forced logits and greedy
+// tokens through prefill and paged decode).
+TEST(OnlineFp8, tensor_parallel_ranks_decode_like_the_dense_twin_of_their_blocks) {
+    const int tp = 2;
+    const std::string dir = ::testing::TempDir() + "online_fp8_tp";
+    make_dense_twin(k_src, dir, tp);
+    const Golden dense = record_golden(dir, read_golden(k_src));
+    PlatComm* comm = plat_comm_create_local(tp);
+    std::vector<std::vector<int32_t>> greedy(tp);
+    std::vector<std::string> report(tp);
+    std::vector<double> worst(tp);
+    std::vector<int> bad(tp);
+    std::vector<std::thread> ranks;
+    for (int r = 0; r < tp; r++)
+        ranks.emplace_back([&, r] {
+            bad[r] = run_and_compare(k_src, dense, &greedy[r], &report[r], &worst[r], KV_ACT, comm, r, "fp8");
+        });
+    for (auto& t : ranks) t.join();
+    plat_comm_destroy(comm);
+    for (int r = 0; r < tp; r++) {
+        EXPECT_EQ(bad[r], 0) << "rank " << r << ": " << report[r];
+        EXPECT_EQ(greedy[r], dense.greedy) << "rank " << r;
+        EXPECT_LT(worst[r], 1e-5) << "the same fp32 weights, summed in two parts, should give the same logits";
+    }
 }
 
 class OnlineFp8Model : public ::testing::TestWithParam<const char*> {};
