@@ -342,11 +342,8 @@ bool decoder_weights_load(const std::string& dir, const ModelConfig& c, const Sa
     bool has_bias = st.find("model.layers.0.self_attn.q_proj.bias") != nullptr;
     std::vector<TensorSpec> table = decoder_tensor_table(c, has_bias, tied);
     if (tp_size > 1) {
-        if ((c.quant.method != QuantMethod::NONE && c.quant.producer != "online") || c.n_experts > 0) {
-            *err = dir + ": tensor parallelism takes dense bf16/fp16/fp32 checkpoints (and --quantization fp8 "
-                         "on them) for now";
-            return false;
-        }
+        const std::string why = tensor_parallel_check(c, tp_size);
+        if (!why.empty()) { *err = dir + ": " + why; return false; }
         tensor_table_shard(c, tp_size, tp_rank, &table);
     }
     std::vector<const StTensor*> found(table.size());

@@ -45,7 +45,7 @@ struct TensorSpec {
 // input columns; norms, the embedding and lm_head whole. full: the whole model's config.
 // KV heads are split too, or replicated when tp_size is a multiple of them (as vLLM does).
 void tensor_table_shard(const ModelConfig& full, int tp_size, int tp_rank, std::vector<TensorSpec>* table);
-// "" when tp_size can split cfg's model, else why not (naming the sizes).
+// "" when tp_size can split cfg's model (dense, unquantized or --quantization fp8), else why not.
 std::string tensor_parallel_check(const ModelConfig& cfg, int tp_size);
 // One rank's view of cfg: its query heads, KV heads and intermediate rows.
 ModelConfig tensor_parallel_local(const ModelConfig& cfg, int tp_size);

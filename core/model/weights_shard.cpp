@@ -37,6 +37,8 @@ void tensor_table_shard(const ModelConfig& c, int n, int r, std::vector<TensorSp
 }
 
 std::string tensor_parallel_check(const ModelConfig& c, int n) {
+    if (n > 1 && ((c.quant.method != QuantMethod::NONE && c.quant.producer != "online") || c.n_experts > 0))
+        return "tensor parallelism takes dense bf16/fp16/fp32 checkpoints (and --quantization fp8 on them) for now";
     if (n < 1 || c.n_heads % n != 0 || c.intermediate_size % n != 0)
         return "--tensor-parallel-size " + std::to_string(n) + " must divide num_attention_heads (" +
                std::to_string(c.n_heads) + ") and intermediate_size (" + std::to_string(c.intermediate_size) + ")";

@@ -77,3 +77,10 @@ fi
 out=$("$CPU_BIN" serve --model "$model" -pp 2 2>&1); rc=$?
 if [ $rc -eq 2 ] && grep -q "pipeline parallelism is not supported" <<<"$out"; then echo "PASS pp2_is_refused_with_the_reason"
 else echo "FAIL pp2_is_refused_with_the_reason: rc $rc: $(tail -1 <<<"$out")"; fi
+# quantized checkpoints and mixtures of experts are refused at TP > 1, naming what it takes
+for m in llama-fp8 qwen3-moe; do
+  out=$("$CPU_BIN" generate --model tests/fixtures/$m --prompt-ids 1,2 -tp 2 2>&1); rc=$?
+  if [ $rc -ne 0 ] && grep -q "tensor parallelism takes dense bf16/fp16/fp32 checkpoints" <<<"$out"; then
+    echo "PASS tp2_refuses_${m//-/_}_naming_what_it_takes"
+  else echo "FAIL tp2_refuses_${m//-/_}_naming_what_it_takes: rc $rc: $(tail -1 <<<"$out")"; fi
+done
