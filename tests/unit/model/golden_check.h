@@ -6,11 +6,13 @@
 #include <math.h>
 #include <stdio.h>
 #include <fstream>
-#include <string>
-#include <vector>
 #include <map>
+#include <string>
+#include <thread>
+#include <vector>
 #include "core/model/model.h"
 #include "kernels/ref/ref.h"
+#include "platform/comm.h"
 #include "simdjson.h"
 
 struct Golden {
@@ -133,6 +135,29 @@ inline int run_and_compare(const std::string& dir, const Golden& g, std::vector<
         next = argmax(logits.data(), V);
     }
     return bad;
+}
+
+// One rank's run_and_compare.
+struct RankRun {
+    int bad = 0;
+    std::vector<int32_t> greedy;
+    std::string report;
+    double worst = 0;
+};
+// run_and_compare on tp ranks: threads joined by an in-process group, each loading its shard.
+inline std::vector<RankRun> run_and_compare_ranks(const std::string& dir, const Golden& g, int tp,
+                                                  const std::string& quantization = "") {
+    PlatComm* comm = plat_comm_create_local(tp);
+    std::vector<RankRun> runs(tp);
+    std::vector<std::thread> ranks;
+    for (int r = 0; r < tp; r++)
+        ranks.emplace_back([&, r] {
+            RankRun& x = runs[r];
+            x.bad = run_and_compare(dir, g, &x.greedy, &x.report, &x.worst, KV_ACT, comm, r, quantization);
+        });
+    for (auto& t : ranks) t.join();
+    plat_comm_destroy(comm);
+    return runs;
 }
 
 // Logits of prefill and greedy decode of like's prompt (as many tokens as like.greedy) by the

@@ -12,13 +12,11 @@
 #include <algorithm>
 #include <map>
 #include <string>
-#include <thread>
 #include <vector>
 #include "core/model/model_config.h"
 #include "core/model/safetensors.h"
 #include "core/model/weights.h"
 #include "kernels/ref/ref.h"
-#include "platform/comm.h"
 #include "platform/platform.h"
 #include "tests/unit/model/golden_check.h"
 #include "tests/unit/model/int4_checkpoint.h"
@@ -188,22 +186,11 @@ TEST(OnlineFp8, tensor_parallel_ranks_decode_like_the_dense_twin_of_their_blocks
     const std::string dir = ::testing::TempDir() + "online_fp8_tp";
     make_dense_twin(k_src, dir, tp);
     const Golden dense = record_golden(dir, read_golden(k_src));
-    PlatComm* comm = plat_comm_create_local(tp);
-    std::vector<std::vector<int32_t>> greedy(tp);
-    std::vector<std::string> report(tp);
-    std::vector<double> worst(tp);
-    std::vector<int> bad(tp);
-    std::vector<std::thread> ranks;
-    for (int r = 0; r < tp; r++)
-        ranks.emplace_back([&, r] {
-            bad[r] = run_and_compare(k_src, dense, &greedy[r], &report[r], &worst[r], KV_ACT, comm, r, "fp8");
-        });
-    for (auto& t : ranks) t.join();
-    plat_comm_destroy(comm);
+    const std::vector<RankRun> runs = run_and_compare_ranks(k_src, dense, tp, "fp8");
     for (int r = 0; r < tp; r++) {
-        EXPECT_EQ(bad[r], 0) << "rank " << r << ": " << report[r];
-        EXPECT_EQ(greedy[r], dense.greedy) << "rank " << r;
-        EXPECT_LT(worst[r], 1e-5) << "the same fp32 weights, summed in two parts, should give the same logits";
+        EXPECT_EQ(runs[r].bad, 0) << "rank " << r << ": " << runs[r].report;
+        EXPECT_EQ(runs[r].greedy, dense.greedy) << "rank " << r;
+        EXPECT_LT(runs[r].worst, 1e-5) << "the same fp32 weights, summed in two parts, should give the same logits";
     }
 }
 

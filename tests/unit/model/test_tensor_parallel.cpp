@@ -21,21 +21,12 @@ TEST_P(TensorParallel, two_and_four_ranks_match_the_reference_with_the_same_gree
     const std::string dir = std::string(EDGELLM_FIXTURES) + "/" + GetParam();
     Golden g = read_golden(dir);
     for (int tp : {2, 4}) {
-        PlatComm* comm = plat_comm_create_local(tp);
-        std::vector<std::vector<int32_t>> greedy(tp);
-        std::vector<std::string> report(tp);
-        std::vector<double> worst(tp);
-        std::vector<int> bad(tp);
-        std::vector<std::thread> ranks;
-        for (int r = 0; r < tp; r++)
-            ranks.emplace_back([&, r] { bad[r] = run_and_compare(dir, g, &greedy[r], &report[r], &worst[r], KV_ACT, comm, r); });
-        for (auto& t : ranks) t.join();
-        plat_comm_destroy(comm);
+        const std::vector<RankRun> runs = run_and_compare_ranks(dir, g, tp);
         for (int r = 0; r < tp; r++) {
-            EXPECT_EQ(bad[r], 0) << GetParam() << " tp " << tp << " rank " << r << ": " << report[r];
-            EXPECT_EQ(greedy[r], g.greedy) << GetParam() << " tp " << tp << " rank " << r;
+            EXPECT_EQ(runs[r].bad, 0) << GetParam() << " tp " << tp << " rank " << r << ": " << runs[r].report;
+            EXPECT_EQ(runs[r].greedy, g.greedy) << GetParam() << " tp " << tp << " rank " << r;
         }
-        printf("%s, tensor parallel %d: worst max|d|/max|ref| = %.2e (bound 1e-3)\n", GetParam(), tp, worst[0]);
+        printf("%s, tensor parallel %d: worst max|d|/max|ref| = %.2e (bound 1e-3)\n", GetParam(), tp, runs[0].worst);
     }
 }
 
