@@ -289,7 +289,7 @@ void moe_shared_add_forward(act_t* out, const act_t* shared, const float* gate_l
                             int n_tokens, int hidden, plat_stream_t stream);
 // Allocates what moe_experts_forward will need for these stacked experts; call for every MoE
 // layer at load, before graph capture (as matmul_prepare). WEIGHT_MXFP4 experts and FP8 experts
-// (except where the byte-reading tensor-core kernels serve them: EDGELLM_MOE_QUANT_MMA=1 and
+// (except where the byte-reading tensor-core kernels serve them: unless EDGELLM_MOE_QUANT_MMA=0,
 // scale groups whole rows or multiples of 64 columns): a bf16 copy of one layer's experts
 // (gate_up then down, (E * 2 * inter * hidden + E * hidden * inter) * 2 bytes) that batches on the
 // tensor-core path dequantize into; one process-wide buffer, grown to the largest layer and shared

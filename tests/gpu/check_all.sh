@@ -21,9 +21,9 @@
 #   moe     gpu_tests moe         (the mixture-of-experts kernels against kernels/ref)
 #   moesanitize compute-sanitizer memcheck and racecheck over gpu_tests moe
 #   moebench gpu_bench moe        (each MoE kernel and path, the layer before and now)
-#   The kernels that read FP8 and int4 bytes and have no GPU run yet, with their automatic paths
-#   on (EDGELLM_FP8_WGMMA=1 EDGELLM_INT4_WGMMA=1 EDGELLM_MOE_QUANT_MMA=1), in steps of a few
-#   minutes each, most important first:
+#   The tensor-core kernels that read FP8 and int4 bytes, with their automatic paths on
+#   (EDGELLM_FP8_WGMMA=1 EDGELLM_INT4_WGMMA=1 EDGELLM_MOE_QUANT_MMA=1, the defaults since their
+#   first GPU run), in steps of a few minutes each, most important first:
 #   qtests  gpu_tests fp8 int4 moe_fp8 moe_int4 (every FP8 / int4 GEMM and expert path by name,
 #           and matmul_forward / moe_experts_forward taking the new ones)
 #   qsanitize compute-sanitizer memcheck over each of those groups, racecheck over moe_fp8 moe_int4

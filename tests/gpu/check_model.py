@@ -285,7 +285,7 @@ def check(name, build_dir, work):
             print(f"{name}: built and saved (bf16) in {time.time() - t:.1f} s", flush=True)
         elif scheme != "moe":
             from fp8_quant import quantize_linear, save_fp8
-            if scheme.startswith("int4-"):
+            if isinstance(scheme, str) and scheme.startswith("int4-"):  # (128, 128): FP8 blocks
                 tensors, qcfg = quantize_int4(model, scheme[5:])
             else:
                 tensors, qcfg = quantize_linear(model, scheme)

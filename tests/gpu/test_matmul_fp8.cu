@@ -240,23 +240,25 @@ static void forward_case(int M, int N, int K, const Fp8Layout& l, bool use_bias,
 
 // Where the tensor-core kernels run, matmul_forward takes the paths the measurements chose
 // (kernels/matmul.cu): the FMA GEMV for one row, the tensor-core GEMV for two, the skinny kernel
-// for 3..16, the stream-K kernel for 17..128 (65..128 for matrices under 24M weights).
+// for 3..16, the stream-K kernel for 17..128 (65..128 for matrices under 24M weights); on Hopper
+// with the wgmma kernel on (the default; EDGELLM_FP8_WGMMA=0 turns it off) that kernel for 17..256.
 static void path_case() {
     if (!tc_expected()) return;
     Fp8Problem big = fp8_problem(1, 6144, 4096, BLOCK128, false, false);
     Fp8Problem small = fp8_problem(1, 4096, 4096, BLOCK128, false, false);
     bool ok = true;
-    const bool wgmma = fp8_wgmma_auto() && matmul_wgmma_quant_ok(big.w, X(big));  // EDGELLM_FP8_WGMMA=1 on Hopper
-    for (int M : {1, 2, 3, 16, 17, 64, 65, 128, 129}) {
+    const bool wgmma = fp8_wgmma_auto() && matmul_wgmma_quant_ok(big.w, X(big));  // Hopper, unless EDGELLM_FP8_WGMMA=0
+    for (int M : {1, 2, 3, 16, 17, 64, 65, 128, 129, 256, 257}) {
         int want_big = M == 1                ? FP8_PATH_FMA
                        : M == 2              ? FP8_PATH_GEMV
                        : M <= 16 || M > 128 ? FP8_PATH_SKINNY
                                              : FP8_PATH_MMA;
         int want_small = M <= 64 || M > 128 ? (M <= 2 ? want_big : FP8_PATH_SKINNY) : FP8_PATH_MMA;
-        if (wgmma && M >= 3) want_big = want_small = FP8_PATH_WGMMA;
+        if (wgmma && M >= 17 && M <= 256) want_big = want_small = FP8_PATH_WGMMA;
         ok = ok && matmul_fp8_path(big.w, X(big), M) == want_big && matmul_fp8_path(small.w, X(small), M) == want_small;
     }
-    report("fp8 forward path: FMA GEMV 1 row, GEMV 2, skinny 3-16, stream-K 17-128 (65-128 under 24M weights)", ok,
+    report(wgmma ? "fp8 forward path: FMA GEMV 1 row, GEMV 2, skinny 3-16, wgmma 17-256"
+                 : "fp8 forward path: FMA GEMV 1 row, GEMV 2, skinny 3-16, stream-K 17-128 (65-128 under 24M weights)", ok,
            ok ? "as expected" : "another path chosen");
     fp8_free(big);
     fp8_free(small);
