@@ -96,7 +96,7 @@ for step in $steps; do
         qsanitize) cmd=(env $quant bash -c "for g in fp8 int4 'moe_fp8 moe_int4'; do
                               compute-sanitizer --tool memcheck --print-limit 5 '$bin/gpu_tests' \$g | tail -2; done;
                           compute-sanitizer --tool racecheck --print-limit 5 '$bin/gpu_tests' moe_fp8 moe_int4 | tail -2") ;;
-        qbench) cmd=(bash -c "'$bin/gpu_bench' fp8 | grep -E '^fp8 (W8A16|.*M=(64|128|256) )|decode step';
+        qbench) cmd=(bash -c "'$bin/gpu_bench' fp8 | grep -E '^fp8 (W8A16|.*M=(4|8|16|32|64|128|256) )|decode step';
                               '$bin/gpu_bench' int4 | grep -E 'W4A16|wgmma|decode step';
                               '$bin/gpu_bench' moe | grep -E 'fp8|int4|FP8|layer bf16'") ;;
         qmodels) cmd=(env $quant bash -c "KEEP=1 WORK=/tmp/edgellm-q python3 '$here/check_model.py' '$bin' llama3.1-8b-fp8 llama3.1-8b-awq;
